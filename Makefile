@@ -1,0 +1,41 @@
+# Two commands a newcomer needs:  `make run` (set up, open the app)  and  `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint system-deps bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	# llama-cpp-python compiles llama.cpp here (a few minutes the first time; pip caches the wheel).
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/llamadesk
+
+# Tests start real parts themselves; the OCI registry server comes from Debian.
+system-deps:
+	@command -v docker-registry >/dev/null 2>&1 || { \
+		echo "installing Debian's docker-registry for the registry tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry; }
+
+# pytest exits 5 when it collected nothing: a broken suite, reported as such.
+test: setup system-deps
+	@$(BIN)/python -m pytest $(PYTEST_ARGS) || { rc=$$?; \
+		[ $$rc -ne 5 ] || echo "pytest collected no tests: the suite is broken" >&2; exit $$rc; }
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,34 @@
+"""Running a command from the terminal so that Ctrl+C cancels it cleanly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from llamadesk.core.commands import CommandTable
+from pydantic import BaseModel
+
+# After Ctrl+C, how long the command gets to wind down and keep what it did.
+CANCEL_GRACE_SECONDS = 10.0
+
+
+def invoke_streaming(
+    commands: CommandTable,
+    command_id: str,
+    params: dict[str, Any] | BaseModel | None = None,
+    on_event: Callable[[BaseModel], None] | None = None,
+) -> BaseModel:
+    """Run on the worker pool and wait; Ctrl+C cancels and waits for the command to end.
+
+    Raises CommandError like the table does (code `cancelled` after Ctrl+C).
+    """
+    running = commands.start(command_id, params, on_event=on_event)
+    try:
+        while True:
+            try:
+                return running.result(timeout=0.2)
+            except TimeoutError:
+                continue
+    except KeyboardInterrupt:
+        running.cancel()
+        return running.result(timeout=CANCEL_GRACE_SECONDS)

@@ -1,0 +1,64 @@
+"""The `llamadesk` command: Ollama-like verbs, each a thin client of the command table."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from llamadesk.core import __version__
+from llamadesk.core.app import App
+from llamadesk.core.commands import CommandError
+
+from .output import exit_code, print_error
+from .verbs import call, commands, config, plugins
+
+# Each verb module has add(subparsers) and run(args, commands) -> exit code.
+VERBS: tuple[ModuleType, ...] = (commands, call, config, plugins)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llamadesk",
+        description="Run local LLMs with llama.cpp. With no verb, opens the app window.",
+    )
+    parser.add_argument("--version", action="version", version=f"llamadesk {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb in VERBS:
+        verb.add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # model workers re-enter here in a frozen bundle
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+    app = App().start()
+    try:
+        for notice in app.notices:
+            print(f"note: {notice}", file=sys.stderr)
+        if args.verb is None:
+            from llamadesk.ui.launch import launch
+
+            return launch(app.commands)
+        try:
+            code: int = args.run(args, app.commands)
+            return code
+        except CommandError as error:
+            print_error(error)
+            return exit_code(error)
+        except KeyboardInterrupt:
+            return 130
+    finally:
+        app.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

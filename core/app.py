@@ -1,0 +1,82 @@
+"""The core application object: paths, config, plugins, command table and services.
+
+UI, CLI and API servers build one `App`, call `start()`, and from then on speak
+only to `app.commands`. Plugins receive the `App` in their hooks to reach
+services (config, paths, later library, runtime and chat).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import __version__, hooks
+from .commands import CommandTable
+from .paths import AppPaths
+from .plugins import DEFAULT_PLUGINS, LlamadeskPluginManager, make_plugin_manager
+from .services.config import ConfigService
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    version = __version__
+
+    def __init__(
+        self,
+        paths: AppPaths | None = None,
+        *,
+        load_entrypoints: bool = True,
+        blocked: Iterable[str] = (),
+        default_plugins: Sequence[str] = DEFAULT_PLUGINS,
+    ) -> None:
+        self.paths = paths or AppPaths.from_env()
+        self.config = ConfigService(self.paths.config_file)
+        # Commands that wait on I/O or inference run here, never on the UI thread.
+        self.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="llamadesk-cmd")
+        self.commands = CommandTable(self.executor)
+        self.pm: LlamadeskPluginManager = make_plugin_manager(
+            load_entrypoints=load_entrypoints,
+            blocked=[*blocked, *self.config.config.disabled_plugins],
+            defaults=default_plugins,
+            plugin_dirs=[self.paths.plugins_dir],
+        )
+        self._disposers: list[object] = []
+        self._started = False
+
+    @property
+    def models_dir(self) -> Path:
+        return self.config.config.models_dir or self.paths.default_models_dir
+
+    @property
+    def notices(self) -> list[str]:
+        """Things the user should be told once: settings moved aside, plugins that failed."""
+        plugin_notes = [f"Plugin {f.name} was disabled: {f.error}" for f in self.pm.failures]
+        return [*self.config.notices, *plugin_notes]
+
+    def start(self) -> App:
+        """Register every plugin's commands, then tell plugins the app is up."""
+        if self._started:
+            return self
+        for plugin_name, spec in hooks.collect_commands(self.pm, self):
+            try:
+                self._disposers.append(self.commands.register(spec))
+            except ValueError as exc:
+                self.pm.add_failure(plugin_name, "registering commands", exc)
+        hooks.send_app_started(self.pm, self)
+        self._started = True
+        return self
+
+    def close(self) -> None:
+        if self._started:
+            hooks.send_app_stopping(self.pm, self)
+            self._started = False
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> App:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,69 @@
+"""One error hierarchy for the whole app.
+
+Every error has a stable `code` (clients match on it, never on the message) and a
+message written for the person using the app. Commands turn these into a
+`CommandError`; anything else that escapes a handler becomes `internal`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LlamadeskError(Exception):
+    """Base of every error the app raises on purpose."""
+
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidParams(LlamadeskError):
+    """The caller sent something that does not validate."""
+
+    code = "invalid_params"
+
+
+class NotFound(LlamadeskError):
+    """A model, session, command or file that does not exist."""
+
+    code = "not_found"
+
+
+class AlreadyExists(LlamadeskError):
+    """Something with that id or name is already there."""
+
+    code = "already_exists"
+
+
+class Cancelled(LlamadeskError):
+    """The user (or a client) cancelled a running command."""
+
+    code = "cancelled"
+
+
+class ConfigError(LlamadeskError):
+    """The configuration file could not be read or written."""
+
+    code = "config_error"
+
+
+class PluginError(LlamadeskError):
+    """A plugin failed to load or raised inside a hook."""
+
+    code = "plugin_error"
+
+
+class Unavailable(LlamadeskError):
+    """A needed part is missing or not ready (no backend, model not loaded...)."""
+
+    code = "unavailable"
+
+
+class InternalError(LlamadeskError):
+    """A bug: something raised that nobody expected."""
+
+    code = "internal"

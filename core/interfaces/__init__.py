@@ -1,0 +1,1 @@
+"""What plugins provide, as typing Protocols: one file per kind of provider."""

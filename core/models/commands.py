@@ -1,0 +1,57 @@
+"""What the command table hands back to its callers besides results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .base import Record
+
+
+class CommandErrorInfo(Record):
+    """An error as every client sees it: the UI shows `message`, the CLI prints it."""
+
+    code: str = Field(description="Stable identifier, e.g. not_found, invalid_params, cancelled.")
+    message: str = Field(description="One sentence for the person using the app.")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CommandInfo(Record):
+    """A registered command as listed by `llamadesk commands` and the docs."""
+
+    id: str
+    title: str
+    description: str
+    streaming: bool
+    params_schema: dict[str, Any]
+    result_schema: dict[str, Any]
+
+
+class Empty(BaseModel):
+    """Params or result of a command that takes or returns nothing."""
+
+
+class ProgressEvent(Record):
+    """Progress of long work: bytes downloaded, layers loaded, items processed."""
+
+    kind: str = "progress"
+    done: float = 0
+    total: float | None = None
+    message: str = ""
+
+
+class StateEvent(Record):
+    """A change of state, e.g. a model going from loading to ready."""
+
+    kind: str = "state"
+    state: str
+    message: str = ""
+
+
+class TokenEvent(Record):
+    """A piece of generated text; `channel` separates reasoning from the answer."""
+
+    kind: str = "token"
+    text: str
+    channel: str = "content"
