@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from llamadesk.core.commands import CommandTable
 from pydantic import BaseModel
+
+from llamadesk.core.commands import CommandTable
 
 # After Ctrl+C, how long the command gets to wind down and keep what it did.
 CANCEL_GRACE_SECONDS = 10.0

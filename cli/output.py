@@ -6,8 +6,9 @@ import json
 import sys
 from typing import Any
 
-from llamadesk.core.commands import CommandError
 from pydantic import BaseModel
+
+from llamadesk.core.commands import CommandError
 
 
 def print_json(value: BaseModel | Any) -> None:

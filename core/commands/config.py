@@ -39,7 +39,7 @@ class ConfigPath(BaseModel):
     exists: bool
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # the core's ids are registered before any plugin can take them
 def register_commands(app: App) -> list[CommandSpec]:
     service = app.config
 

@@ -45,7 +45,7 @@ class TickerResult(BaseModel):
     cancelled: bool
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # the core's ids are registered before any plugin can take them
 def register_commands(app: App) -> list[CommandSpec]:
     def info(params: Empty, ctx: CommandContext) -> SystemInfo:
         return SystemInfo(
