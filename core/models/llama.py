@@ -10,7 +10,8 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from .base import UserOptions
+from .base import Record, UserOptions
+from .chat import ChatTurn
 
 
 class SamplingParams(UserOptions):
@@ -63,3 +64,39 @@ class ModelState(StrEnum):
     READY = "ready"
     GENERATING = "generating"
     ERROR = "error"
+
+
+class Usage(Record):
+    """Counts and timings of one generation, as the final event and result carry them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    time_to_first_token_ms: float | None = Field(None, description="From request to first token.")
+    tokens_per_second: float | None = Field(None, description="Generation speed after the first token.")
+    prompt_ms: float | None = None
+    generation_ms: float | None = None
+
+
+class StopReason(StrEnum):
+    STOP = "stop"  # end-of-generation token or a stop string
+    LENGTH = "length"  # max_tokens or a full context
+    CANCELLED = "cancelled"  # the user stopped it; the text so far is kept
+    ERROR = "error"
+
+
+class GenerateRequest(Record):
+    """One chat generation: the turns to answer and how to sample."""
+
+    model: str = Field(description="Id of a loaded model (see runtime.status).")
+    messages: list[ChatTurn]
+    sampling: SamplingParams = Field(default_factory=SamplingParams)
+
+
+class GenerationResult(Record):
+    """Everything one generation produced. Reasoning is kept apart from the answer."""
+
+    model: str
+    content: str
+    reasoning: str = ""
+    stop_reason: StopReason
+    usage: Usage = Field(default_factory=Usage)
