@@ -63,6 +63,12 @@ class Unavailable(LlamadeskError):
     code = "unavailable"
 
 
+class StorageError(LlamadeskError):
+    """A database or file the app keeps its data in could not be read or written."""
+
+    code = "storage_error"
+
+
 class InternalError(LlamadeskError):
     """A bug: something raised that nobody expected."""
 

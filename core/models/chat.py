@@ -1,11 +1,13 @@
-"""Chat sessions and messages as the chat service and store exchange them."""
+"""Chat turns as a model sees them, and the states a stored message can be in.
+
+Sessions, stored messages, presets and search results are in `chat_history.py`:
+they carry sampling and usage from `llama.py`, which itself imports `ChatTurn`
+from here, so they cannot live in this module without an import cycle.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
-
-from pydantic import Field
 
 from .base import Record
 
@@ -24,32 +26,8 @@ class ChatTurn(Record):
 
 
 class MessageState(StrEnum):
+    """A message is `partial` while it streams; one still partial after a restart was cut off."""
+
     COMPLETE = "complete"
     PARTIAL = "partial"
     ERROR = "error"
-
-
-class ChatMessage(Record):
-    """A message in a session's tree; `parent_id` links the branches."""
-
-    id: str
-    session_id: str
-    parent_id: str | None = None
-    role: Role
-    content: str = ""
-    reasoning: str = ""
-    model: str | None = None
-    state: MessageState = MessageState.COMPLETE
-    created_at: datetime
-
-
-class ChatSession(Record):
-    id: str
-    title: str = Field("New chat", description="Shown in the sidebar.")
-    created_at: datetime
-    updated_at: datetime
-    model: str | None = None
-    system_prompt: str = ""
-    preset: str | None = None
-    pinned: bool = False
-    archived: bool = False

@@ -1,0 +1,69 @@
+"""Opening the database file: WAL, foreign keys, migrations, and what to do when it is corrupt."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from pathlib import Path
+
+from .migrations import migrate
+
+log = logging.getLogger(__name__)
+
+# Another process (the UI while the CLI writes) may hold the write lock for a moment.
+BUSY_TIMEOUT_MS = 15_000
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode: every write runs in an explicit BEGIN IMMEDIATE."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode survives an app crash or SIGKILL; only a power cut may lose the last commits.
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        # Reading the schema touches the file's header and first page: garbage fails here.
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def open_or_replace(path: Path) -> tuple[sqlite3.Connection, list[str]]:
+    """Open `path`; if it is not a usable database, move it aside and start a new one.
+
+    Returns the connection and notices for the user. Nothing is deleted: the
+    bad file (and its -wal/-shm companions) keeps its content under a new name.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return connect(path), []
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise
+        aside = move_aside(path)
+        log.error("chat database %s is unusable (%s); moved to %s", path, exc, aside)
+        notice = (
+            f"The chat history database could not be read ({exc}). It was kept as {aside} "
+            "and a new, empty history was started."
+        )
+        return connect(path), [notice]
+
+
+def move_aside(path: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    path.rename(aside)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.rename(aside.with_name(aside.name + suffix))
+    return aside

@@ -1,0 +1,139 @@
+"""Named schema migrations, applied in order at open and recorded in `_migrations`.
+
+A migration is never edited once released: a change to the schema is a new
+function appended to `MIGRATIONS`. Each runs in its own `BEGIN IMMEDIATE`
+transaction and re-checks that it was not applied meanwhile, so two processes
+opening a new database at once do not apply one twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def m001_sessions_and_messages(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            model TEXT,
+            system_prompt TEXT NOT NULL DEFAULT '',
+            preset TEXT,
+            pinned INTEGER NOT NULL DEFAULT 0,
+            archived INTEGER NOT NULL DEFAULT 0,
+            active_leaf_id TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX sessions_by_recency ON sessions (archived, pinned, updated_at)")
+    # `seq` is the FTS rowid: an explicit INTEGER PRIMARY KEY, so VACUUM never renumbers it.
+    # Message ids are opaque text. No foreign key on parent_id: a cascade down a long chain
+    # would hit SQLite's trigger depth limit; the session's cascade removes the whole tree.
+    db.execute(
+        """
+        CREATE TABLE messages (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            parent_id TEXT,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL DEFAULT '',
+            reasoning TEXT NOT NULL DEFAULT '',
+            model TEXT,
+            state TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            sampling TEXT,
+            usage TEXT,
+            stop_reason TEXT,
+            error TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX messages_by_session ON messages (session_id, seq)")
+    db.execute("CREATE INDEX messages_by_parent ON messages (parent_id, seq)")
+
+
+def m002_full_text_search(db: sqlite3.Connection) -> None:
+    # External-content FTS5 over messages.content, kept in sync by triggers.
+    # prefix='2 3' indexes short prefixes so search-as-you-type stays fast.
+    db.execute(
+        """
+        CREATE VIRTUAL TABLE messages_fts USING fts5 (
+            content, content='messages', content_rowid='seq',
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+            INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+        END
+        """
+    )
+    db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+
+
+def m003_presets(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE presets (name TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at REAL NOT NULL)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_sessions_and_messages,
+    m002_full_text_search,
+    m003_presets,
+)
+
+
+def applied_migrations(db: sqlite3.Connection) -> list[str]:
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    return [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY rowid")]
+
+
+def migrate(db: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[str]:
+    """Apply the migrations not yet recorded; return the names applied now.
+
+    `db` must be in autocommit mode (isolation_level=None).
+    """
+    done = set(applied_migrations(db))
+    applied = []
+    for migration in migrations:
+        if migration.__name__ in done:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT 1 FROM _migrations WHERE name = ?", (migration.__name__,)).fetchone():
+                db.execute("COMMIT")  # another process applied it while we waited for the lock
+                continue
+            migration(db)
+            db.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (migration.__name__, time.time())
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        applied.append(migration.__name__)
+    return applied

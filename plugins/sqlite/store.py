@@ -1,0 +1,237 @@
+"""`SQLiteChatStore`: the default chat store, one SQLite file under the data folder."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from llamadesk.core.errors import StorageError
+from llamadesk.core.models.chat_history import (
+    ChatMessage,
+    ChatPreset,
+    ChatSession,
+    SearchPage,
+    SearchQuery,
+    SessionPage,
+)
+
+from .database import open_or_replace
+from .rows import (
+    MESSAGE_COLUMNS,
+    SESSION_COLUMNS,
+    message_from_row,
+    message_row,
+    preset_from_data,
+    session_from_row,
+    session_row,
+)
+from .search import run_search
+
+T = TypeVar("T")
+
+_UPSERT_MESSAGE = (
+    f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET content = excluded.content, reasoning = excluded.reasoning, "
+    "model = excluded.model, state = excluded.state, sampling = excluded.sampling, "
+    "usage = excluded.usage, stop_reason = excluded.stop_reason, error = excluded.error"
+)
+_INSERT_SESSION = f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+class SQLiteChatStore:
+    """Thread-safe (one connection behind a lock) and multi-process safe (WAL, BEGIN IMMEDIATE)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db, self._notices = open_or_replace(path)
+        self._lock = threading.RLock()
+
+    @property
+    def notices(self) -> list[str]:
+        return list(self._notices)
+
+    # -- plumbing
+
+    def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            try:
+                return work(self._db)
+            except sqlite3.DatabaseError as exc:
+                raise _storage_error(self.path, exc) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: takes the write lock up front, so it never deadlocks midway."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.DatabaseError as exc:
+                raise _storage_error(self.path, exc) from exc
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise _storage_error(self.path, exc) from exc
+                raise
+
+    # -- sessions
+
+    def save_session(self, session: ChatSession) -> None:
+        with self._write() as db:
+            exists = db.execute("SELECT 1 FROM sessions WHERE id = ?", (session.id,)).fetchone()
+            if exists:  # an UPDATE, because INSERT OR REPLACE would cascade-delete its messages
+                db.execute(
+                    "UPDATE sessions SET title = ?, created_at = ?, updated_at = ?, model = ?, "
+                    "system_prompt = ?, preset = ?, pinned = ?, archived = ?, active_leaf_id = ? WHERE id = ?",
+                    (*session_row(session)[1:], session.id),
+                )
+            else:
+                db.execute(_INSERT_SESSION, session_row(session))
+
+    def get_session(self, session_id: str) -> ChatSession | None:
+        row = self._read(
+            lambda db: db.execute(
+                f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+        )
+        return session_from_row(row) if row else None
+
+    def list_sessions(self, *, offset: int, limit: int, include_archived: bool) -> SessionPage:
+        where = "" if include_archived else "WHERE archived = 0"
+
+        def work(db: sqlite3.Connection) -> SessionPage:
+            rows = db.execute(
+                f"SELECT {SESSION_COLUMNS} FROM sessions {where} "
+                "ORDER BY pinned DESC, updated_at DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+            total = db.execute(f"SELECT count(*) FROM sessions {where}").fetchone()[0]
+            return SessionPage(
+                sessions=[session_from_row(r) for r in rows], total=total, offset=offset, limit=limit
+            )
+
+        return self._read(work)
+
+    def delete_session(self, session_id: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+
+    # -- messages
+
+    def save_message(self, message: ChatMessage, *, make_active: bool = False) -> None:
+        with self._write() as db:
+            db.execute(_UPSERT_MESSAGE, message_row(message))
+            if make_active:
+                db.execute(
+                    "UPDATE sessions SET updated_at = ?, active_leaf_id = ? WHERE id = ?",
+                    (time.time(), message.id, message.session_id),
+                )
+            else:
+                db.execute(
+                    "UPDATE sessions SET updated_at = ? WHERE id = ?", (time.time(), message.session_id)
+                )
+
+    def get_message(self, message_id: str) -> ChatMessage | None:
+        row = self._read(
+            lambda db: db.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+        )
+        return message_from_row(row) if row else None
+
+    def get_branch(self, leaf_id: str) -> list[ChatMessage]:
+        rows = self._read(
+            lambda db: db.execute(
+                "WITH RECURSIVE chain (id, depth) AS ("
+                "  SELECT ?, 0"
+                "  UNION ALL"
+                "  SELECT m.parent_id, chain.depth + 1 FROM chain JOIN messages AS m ON m.id = chain.id"
+                "  WHERE m.parent_id IS NOT NULL"
+                ") "
+                f"SELECT {', '.join('m.' + c.strip() for c in MESSAGE_COLUMNS.split(','))} "
+                "FROM chain JOIN messages AS m ON m.id = chain.id ORDER BY chain.depth DESC",
+                (leaf_id,),
+            ).fetchall()
+        )
+        return [message_from_row(r) for r in rows]
+
+    def get_tree(self, session_id: str) -> list[ChatMessage]:
+        rows = self._read(
+            lambda db: db.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+            ).fetchall()
+        )
+        return [message_from_row(r) for r in rows]
+
+    def children(self, session_id: str) -> dict[str | None, list[str]]:
+        rows = self._read(
+            lambda db: db.execute(
+                "SELECT id, parent_id FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+            ).fetchall()
+        )
+        tree: dict[str | None, list[str]] = {}
+        for message_id, parent_id in rows:
+            tree.setdefault(parent_id, []).append(message_id)
+        return tree
+
+    def newest_leaf(self, message_id: str) -> str:
+        def work(db: sqlite3.Connection) -> str:
+            current = message_id
+            while True:
+                row = db.execute(
+                    "SELECT id FROM messages WHERE parent_id = ? ORDER BY seq DESC LIMIT 1", (current,)
+                ).fetchone()
+                if row is None:
+                    return current
+                current = row[0]
+
+        return self._read(work)
+
+    def set_active_leaf(self, session_id: str, leaf_id: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE sessions SET active_leaf_id = ?, updated_at = ? WHERE id = ?",
+                (leaf_id, time.time(), session_id),
+            )
+
+    def import_session(self, session: ChatSession, messages: list[ChatMessage]) -> None:
+        with self._write() as db:
+            db.execute(_INSERT_SESSION, session_row(session))
+            db.executemany(_UPSERT_MESSAGE, [message_row(m) for m in messages])
+
+    # -- search
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        return self._read(lambda db: run_search(db, query))
+
+    # -- presets
+
+    def list_presets(self) -> list[ChatPreset]:
+        rows = self._read(lambda db: db.execute("SELECT data FROM presets ORDER BY name").fetchall())
+        return [preset_from_data(r[0]) for r in rows]
+
+    def save_preset(self, preset: ChatPreset) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO presets (name, data, updated_at) VALUES (?, ?, ?)",
+                (preset.name, preset.model_dump_json(), time.time()),
+            )
+
+    def delete_preset(self, name: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM presets WHERE name = ?", (name,)).rowcount > 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _storage_error(path: Path, exc: sqlite3.DatabaseError) -> StorageError:
+    return StorageError(f"the chat history database {path} failed: {exc}", path=str(path))
