@@ -11,11 +11,15 @@ import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from . import __version__, hooks
-from .commands import CommandTable
+from .commands import CancelToken, CommandTable
+from .errors import Unavailable
+from .models.llama import GenerateRequest, GenerationResult
 from .paths import AppPaths
 from .plugins import DEFAULT_PLUGINS, LlamadeskPluginManager, make_plugin_manager
+from .services.chat import ChatService
 from .services.config import ConfigService
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ class App:
         )
         self._disposers: list[object] = []
         self._started = False
+        self._chat: ChatService | None = None
 
     @property
     def models_dir(self) -> Path:
@@ -54,7 +59,35 @@ class App:
     def notices(self) -> list[str]:
         """Things the user should be told once: settings moved aside, plugins that failed."""
         plugin_notes = [f"Plugin {f.name} was disabled: {f.error}" for f in self.pm.failures]
-        return [*self.config.notices, *plugin_notes]
+        chat_notes = self._chat.notices if self._chat else []
+        return [*self.config.notices, *plugin_notes, *chat_notes]
+
+    @property
+    def chat(self) -> ChatService:
+        """Chat sessions and answers; opened at `start()` from the `get_chat_store` hook."""
+        if self._chat is None:
+            raise Unavailable(
+                "chat history is not available: the app is not started or no store plugin loaded"
+            )
+        return self._chat
+
+    def _open_chat(self) -> None:
+        store = hooks.find_chat_store(self.pm, self)
+        if store is None:
+            log.warning("no plugin provides a chat store; chat commands are unavailable")
+            return
+        self._chat = ChatService(store, self.config, self._generate_answer)
+
+    def _generate_answer(
+        self, request: GenerateRequest, on_event: Any, token: CancelToken | None
+    ) -> GenerationResult:
+        # The runtime service (app.runtime) loads models and generates; the chat service calls it here.
+        runtime: Any = getattr(self, "runtime", None)
+        if runtime is None:
+            raise Unavailable("no model runtime is available to write answers")
+        runtime.ensure_loaded(request.model)
+        result: GenerationResult = runtime.generate(request, on_event, token)
+        return result
 
     def start(self) -> App:
         """Register every plugin's commands, then tell plugins the app is up."""
@@ -65,6 +98,7 @@ class App:
                 self._disposers.append(self.commands.register(spec))
             except ValueError as exc:
                 self.pm.add_failure(plugin_name, "registering commands", exc)
+        self._open_chat()
         hooks.send_app_started(self.pm, self)
         self._started = True
         return self
@@ -73,6 +107,9 @@ class App:
         if self._started:
             hooks.send_app_stopping(self.pm, self)
             self._started = False
+        if self._chat is not None:
+            self._chat.close()
+            self._chat = None
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> App:

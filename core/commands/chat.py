@@ -1,0 +1,291 @@
+"""chat.* commands: sessions, answers, branches, search, export/import and presets.
+
+Thin: each translates params and calls `app.chat` (core/services/chat.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import InvalidParams, NotFound, StorageError
+from ..hookspecs import hookimpl
+from ..models.chat_history import (
+    ChatEditResult,
+    ChatPreset,
+    ChatReply,
+    ChatSession,
+    ChatTranscript,
+    PresetSpec,
+    SearchPage,
+    SearchQuery,
+    SessionPage,
+)
+from ..models.chat_params import (
+    EditParams,
+    ExportParams,
+    ExportResult,
+    ImportParams,
+    ListChatsParams,
+    NewChatParams,
+    PresetList,
+    PresetNameParams,
+    RegenerateParams,
+    RenameParams,
+    SendParams,
+    SessionParams,
+    StopResult,
+    SwitchBranchParams,
+    TitleParams,
+    UpdateChatParams,
+)
+from ..models.commands import Empty
+from .context import CommandContext
+from .spec import CommandSpec
+
+if TYPE_CHECKING:
+    from ..app import App
+
+
+@hookimpl(tryfirst=True)  # the core's ids are registered before any plugin can take them
+def register_commands(app: App) -> list[CommandSpec]:
+    def new(params: NewChatParams, ctx: CommandContext) -> ChatSession:
+        return app.chat.new_session(**params.model_dump())
+
+    def list_(params: ListChatsParams, ctx: CommandContext) -> SessionPage:
+        return app.chat.list_sessions(**params.model_dump())
+
+    def get(params: SessionParams, ctx: CommandContext) -> ChatTranscript:
+        return app.chat.transcript(params.session_id)
+
+    def rename(params: RenameParams, ctx: CommandContext) -> ChatSession:
+        return app.chat.update_session(params.session_id, title=params.title)
+
+    def update(params: UpdateChatParams, ctx: CommandContext) -> ChatSession:
+        changes = params.model_dump(exclude={"session_id"})
+        return app.chat.update_session(params.session_id, **changes)
+
+    def delete(params: SessionParams, ctx: CommandContext) -> Empty:
+        app.chat.delete_session(params.session_id)
+        return Empty()
+
+    def search(params: SearchQuery, ctx: CommandContext) -> SearchPage:
+        return app.chat.search(params)
+
+    def send(params: SendParams, ctx: CommandContext) -> ChatReply:
+        session_id = params.session_id or app.chat.new_session(model=params.model).id
+        return app.chat.send(
+            session_id,
+            params.content,
+            model=params.model,
+            sampling=params.sampling,
+            on_event=ctx.emit,
+            token=ctx.token,
+        )
+
+    def stop(params: SessionParams, ctx: CommandContext) -> StopResult:
+        return StopResult(stopped=app.chat.stop(params.session_id))
+
+    def regenerate(params: RegenerateParams, ctx: CommandContext) -> ChatReply:
+        return app.chat.regenerate(
+            params.session_id,
+            params.message_id,
+            model=params.model,
+            sampling=params.sampling,
+            on_event=ctx.emit,
+            token=ctx.token,
+        )
+
+    def edit(params: EditParams, ctx: CommandContext) -> ChatEditResult:
+        return app.chat.edit(
+            params.session_id,
+            params.message_id,
+            params.content,
+            generate=params.generate,
+            model=params.model,
+            sampling=params.sampling,
+            on_event=ctx.emit,
+            token=ctx.token,
+        )
+
+    def switch_branch(params: SwitchBranchParams, ctx: CommandContext) -> ChatTranscript:
+        return app.chat.switch_branch(params.session_id, params.message_id)
+
+    def export(params: ExportParams, ctx: CommandContext) -> ExportResult:
+        content = app.chat.export(params.session_id, params.format.value)
+        if params.path:
+            target = Path(params.path).expanduser()
+            try:
+                target.write_text(content, encoding="utf-8")
+            except OSError as exc:
+                raise StorageError(f"could not write {target}: {exc.strerror}") from None
+        return ExportResult(format=params.format, content=content, path=params.path)
+
+    def import_(params: ImportParams, ctx: CommandContext) -> ChatSession:
+        if (params.content is None) == (params.path is None):
+            raise InvalidParams("give either content or path")
+        text = params.content
+        if params.path is not None:
+            source = Path(params.path).expanduser()
+            try:
+                text = source.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise NotFound(f"no file {source}") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InvalidParams(f"could not read {source}: {exc}") from None
+        assert text is not None
+        return app.chat.import_json(text)
+
+    def title(params: TitleParams, ctx: CommandContext) -> ChatSession:
+        if params.title is not None:
+            return app.chat.update_session(params.session_id, title=params.title)
+        return app.chat.generate_title(params.session_id, token=ctx.token)
+
+    def presets(params: Empty, ctx: CommandContext) -> PresetList:
+        return PresetList(presets=app.chat.presets())
+
+    def preset_save(params: PresetSpec, ctx: CommandContext) -> ChatPreset:
+        return app.chat.save_preset(params)
+
+    def preset_delete(params: PresetNameParams, ctx: CommandContext) -> Empty:
+        app.chat.delete_preset(params.name)
+        return Empty()
+
+    def spec(
+        id: str, title: str, description: str, params: type, result: type, handler: object, **kw: bool
+    ) -> CommandSpec:
+        return CommandSpec(
+            id=id, title=title, description=description, params=params, result=result, handler=handler, **kw
+        )
+
+    return [
+        spec("chat.new", "New chat", "Start an empty chat session.", NewChatParams, ChatSession, new),
+        spec(
+            "chat.list",
+            "Chats",
+            "Chat sessions, pinned first, then newest first, a page at a time.",
+            ListChatsParams,
+            SessionPage,
+            list_,
+        ),
+        spec(
+            "chat.get",
+            "Open chat",
+            "A session with its active branch; each message lists its siblings (other branches).",
+            SessionParams,
+            ChatTranscript,
+            get,
+        ),
+        spec("chat.rename", "Rename chat", "Set a session's title.", RenameParams, ChatSession, rename),
+        spec(
+            "chat.update",
+            "Change chat",
+            "Change a session's title, model, system prompt, preset, pinned or archived flags.",
+            UpdateChatParams,
+            ChatSession,
+            update,
+        ),
+        spec(
+            "chat.delete",
+            "Delete chat",
+            "Delete a session and all its messages.",
+            SessionParams,
+            Empty,
+            delete,
+        ),
+        spec(
+            "chat.search",
+            "Search chats",
+            "Full-text search over every message: ranked by relevance, newer first on ties, "
+            "with highlighted snippets.",
+            SearchQuery,
+            SearchPage,
+            search,
+        ),
+        spec(
+            "chat.send",
+            "Send message",
+            "Append a user message to the active branch and stream the model's answer "
+            "(chat.started, token and chat.title events). The answer is saved as it grows.",
+            SendParams,
+            ChatReply,
+            send,
+            streaming=True,
+        ),
+        spec(
+            "chat.stop",
+            "Stop answer",
+            "Stop the answer being written in a session; the text so far is kept.",
+            SessionParams,
+            StopResult,
+            stop,
+        ),
+        spec(
+            "chat.regenerate",
+            "Regenerate answer",
+            "Write a new answer beside an existing one (a new branch) and stream it.",
+            RegenerateParams,
+            ChatReply,
+            regenerate,
+            streaming=True,
+        ),
+        spec(
+            "chat.edit",
+            "Edit message",
+            "Put an edited message beside the original (a new branch); an edited user message is answered.",
+            EditParams,
+            ChatEditResult,
+            edit,
+            streaming=True,
+        ),
+        spec(
+            "chat.switch_branch",
+            "Switch branch",
+            "Show the branch through a message, down to its newest answer.",
+            SwitchBranchParams,
+            ChatTranscript,
+            switch_branch,
+        ),
+        spec(
+            "chat.export",
+            "Export chat",
+            "A session as Markdown (the branch shown) or JSON (every branch, importable).",
+            ExportParams,
+            ExportResult,
+            export,
+        ),
+        spec(
+            "chat.import",
+            "Import chat",
+            "Add a session from chat.export JSON.",
+            ImportParams,
+            ChatSession,
+            import_,
+        ),
+        spec(
+            "chat.title",
+            "Title chat",
+            "Set a session's title, or let its model write one from the first exchange.",
+            TitleParams,
+            ChatSession,
+            title,
+            streaming=True,
+        ),
+        spec("chat.presets", "Presets", "Built-in and user presets.", Empty, PresetList, presets),
+        spec(
+            "chat.preset_save",
+            "Save preset",
+            "Save a user preset (system prompt, sampling, load options); replaces one of that name.",
+            PresetSpec,
+            ChatPreset,
+            preset_save,
+        ),
+        spec(
+            "chat.preset_delete",
+            "Delete preset",
+            "Delete a user preset.",
+            PresetNameParams,
+            Empty,
+            preset_delete,
+        ),
+    ]

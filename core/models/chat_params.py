@@ -1,0 +1,115 @@
+"""Params and small results of the chat.* commands (documented in docs/commands/chat.md)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from .chat_history import ChatPreset
+from .llama import SamplingParams
+
+SESSION_ID = Field(description="The chat's id (see chat.list).")
+
+
+class NewChatParams(BaseModel):
+    title: str | None = Field(
+        None, max_length=200, description="Empty: 'New chat', titled after the first answer."
+    )
+    model: str | None = Field(None, description="Model id (GGUF path or `starter`) that answers.")
+    system_prompt: str | None = Field(None, description="Empty: the preset's, or none.")
+    preset: str | None = Field(None, description="Preset name (see chat.presets).")
+
+
+class ListChatsParams(BaseModel):
+    offset: int = Field(0, ge=0, description="Sessions to skip (paging).")
+    limit: int = Field(50, ge=1, le=500, description="Sessions per page.")
+    include_archived: bool = Field(False, description="List archived sessions too.")
+
+
+class SessionParams(BaseModel):
+    session_id: str = SESSION_ID
+
+
+class RenameParams(BaseModel):
+    session_id: str = SESSION_ID
+    title: str = Field(min_length=1, max_length=200, description="The new title.")
+
+
+class UpdateChatParams(BaseModel):
+    session_id: str = SESSION_ID
+    title: str | None = Field(None, min_length=1, max_length=200, description="New title.")
+    model: str | None = Field(None, description="Model that answers from now on.")
+    system_prompt: str | None = Field(None, description="New system prompt.")
+    preset: str | None = Field(None, description="Preset whose sampling is used.")
+    pinned: bool | None = Field(None, description="List it first.")
+    archived: bool | None = Field(None, description="Hide it from the list.")
+
+
+class SendParams(BaseModel):
+    session_id: str | None = Field(None, description="The chat; empty starts a new one.")
+    content: str = Field(min_length=1, description="What the user wrote.")
+    model: str | None = Field(None, description="Answer with this model (and keep it for the chat).")
+    sampling: SamplingParams | None = Field(None, description="Override the preset's or app's sampling.")
+
+
+class RegenerateParams(BaseModel):
+    session_id: str = SESSION_ID
+    message_id: str | None = Field(None, description="Answer to replace; empty: the last one shown.")
+    model: str | None = Field(None, description="Answer with this model.")
+    sampling: SamplingParams | None = Field(None, description="Override sampling for this answer.")
+
+
+class EditParams(BaseModel):
+    session_id: str = SESSION_ID
+    message_id: str = Field(description="The message edited; the edit becomes its sibling.")
+    content: str = Field(min_length=1, description="The new text.")
+    generate: bool = Field(True, description="Answer an edited user message.")
+    model: str | None = Field(None, description="Answer with this model.")
+    sampling: SamplingParams | None = Field(None, description="Override sampling for this answer.")
+
+
+class SwitchBranchParams(BaseModel):
+    session_id: str = SESSION_ID
+    message_id: str = Field(description="A message of the branch to show (e.g. a sibling id).")
+
+
+class StopResult(BaseModel):
+    stopped: bool = Field(description="An answer was being written and was stopped.")
+
+
+class ExportFormat(StrEnum):
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+class ExportParams(BaseModel):
+    session_id: str = SESSION_ID
+    format: ExportFormat = Field(ExportFormat.MARKDOWN, description="markdown (active branch) or json (all).")
+    path: str | None = Field(None, description="Also write it to this file.")
+
+
+class ExportResult(BaseModel):
+    format: ExportFormat
+    content: str
+    path: str | None = None
+
+
+class ImportParams(BaseModel):
+    content: str | None = Field(None, description="JSON written by chat.export.")
+    path: str | None = Field(None, description="Or a file holding it.")
+
+
+class TitleParams(BaseModel):
+    session_id: str = SESSION_ID
+    title: str | None = Field(
+        None, min_length=1, max_length=200, description="Set this; empty: ask the model."
+    )
+
+
+class PresetList(BaseModel):
+    presets: list[ChatPreset]
+
+
+class PresetNameParams(BaseModel):
+    name: str = Field(description="A user preset's name.")

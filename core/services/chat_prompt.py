@@ -1,0 +1,57 @@
+"""Building the prompt from a branch, dropping the oldest turns when it does not fit the context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ..models.chat import ChatTurn, Role
+
+TokenCounter = Callable[[str], int]
+
+# Per-message overhead of chat templates (role markers, separators).
+TURN_OVERHEAD_TOKENS = 4
+
+
+def estimate_tokens(text: str) -> int:
+    """A deliberately generous estimate (about 3 characters a token) for when no tokenizer is at hand.
+
+    Over-counting drops a turn too many; under-counting would overflow the context.
+    """
+    return len(text) // 3 + 1
+
+
+def answer_reserve(context_size: int, max_tokens: int | None) -> int:
+    """Tokens kept free for the answer: the requested maximum, else a quarter of the context (<= 1024)."""
+    if max_tokens is not None:
+        return min(max_tokens, context_size // 2)
+    return min(1024, context_size // 4)
+
+
+def fit_context(
+    system_prompt: str,
+    turns: Sequence[ChatTurn],
+    budget: int,
+    count_tokens: TokenCounter = estimate_tokens,
+) -> tuple[list[ChatTurn], int]:
+    """The system prompt plus as many of the newest turns as fit `budget` tokens.
+
+    Returns (prompt, dropped): `dropped` counts the oldest turns left out. The
+    system prompt and the last turn (the one being answered) are always kept,
+    and the prompt never starts with an assistant turn after a cut.
+    """
+    prompt_head = [ChatTurn(role=Role.SYSTEM, content=system_prompt)] if system_prompt.strip() else []
+    used = sum(count_tokens(t.content) + TURN_OVERHEAD_TOKENS for t in prompt_head)
+    kept: list[ChatTurn] = []
+    for turn in reversed(turns):
+        cost = count_tokens(turn.content) + TURN_OVERHEAD_TOKENS
+        if kept and used + cost > budget:
+            break
+        kept.append(turn)
+        used += cost
+    kept.reverse()
+    cut = len(turns) - len(kept)
+    # After a cut, start at a user turn: templates expect one after the system prompt.
+    while cut and len(kept) > 1 and kept[0].role is Role.ASSISTANT:
+        kept.pop(0)
+        cut += 1
+    return prompt_head + kept, cut
