@@ -25,6 +25,7 @@ from ..models.chat_params import (
     EditParams,
     ExportParams,
     ExportResult,
+    GetChatParams,
     ImportParams,
     ListChatsParams,
     NewChatParams,
@@ -55,8 +56,8 @@ def register_commands(app: App) -> list[CommandSpec]:
     def list_(params: ListChatsParams, ctx: CommandContext) -> SessionPage:
         return app.chat.list_sessions(**params.model_dump())
 
-    def get(params: SessionParams, ctx: CommandContext) -> ChatTranscript:
-        return app.chat.transcript(params.session_id)
+    def get(params: GetChatParams, ctx: CommandContext) -> ChatTranscript:
+        return app.chat.transcript(params.session_id, limit=params.limit, before_id=params.before_id)
 
     def rename(params: RenameParams, ctx: CommandContext) -> ChatSession:
         return app.chat.update_session(params.session_id, title=params.title)
@@ -172,7 +173,7 @@ def register_commands(app: App) -> list[CommandSpec]:
             "chat.get",
             "Open chat",
             "A session with its active branch; each message lists its siblings (other branches).",
-            SessionParams,
+            GetChatParams,
             ChatTranscript,
             get,
         ),

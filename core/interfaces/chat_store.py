@@ -57,6 +57,17 @@ class ChatStore(Protocol):
         """The messages from the root down to `leaf_id`, root first."""
         ...
 
+    def get_active_branch(
+        self, session_id: str, leaf_id: str, limit: int | None = None
+    ) -> tuple[list[ChatMessage], dict[str, list[str]], int]:
+        """The branch from the root down to `leaf_id` (only its last `limit` messages if given),
+        the sibling ids (oldest first) of each of those messages that has siblings, and the
+        number of messages on the whole branch.
+
+        What `chat.get` shows; must stay fast for sessions of thousands of messages.
+        """
+        ...
+
     def get_tree(self, session_id: str) -> list[ChatMessage]:
         """Every message of a session, parents before children, oldest first."""
         ...

@@ -48,19 +48,18 @@ class ChatMessage(Record):
     error: str | None = Field(None, description="Why generation failed, for state `error`.")
 
 
-class BranchMessage(Record):
-    """A message on the active branch, with its siblings (other edits or regenerations)."""
-
-    message: ChatMessage
-    sibling_ids: list[str] = Field(description="This message and its siblings, oldest first.")
-    sibling_index: int = Field(description="Position of this message among `sibling_ids`.")
-
-
 class ChatTranscript(Record):
-    """A session and its active branch, root first."""
+    """A session and its active branch, root first.
+
+    `siblings` lists, for each message shown that has siblings (other edits or
+    regenerations beside it), every sibling's id oldest first, itself included:
+    a client shows "2 / 3" and calls chat.switch_branch with a sibling's id.
+    """
 
     session: ChatSession
-    messages: list[BranchMessage]
+    messages: list[ChatMessage]
+    siblings: dict[str, list[str]] = Field(default_factory=dict)
+    total: int = Field(0, description="Messages on the whole branch; more than `messages` when paged.")
 
 
 class SessionPage(Record):

@@ -31,6 +31,12 @@ class SessionParams(BaseModel):
     session_id: str = SESSION_ID
 
 
+class GetChatParams(BaseModel):
+    session_id: str = SESSION_ID
+    limit: int | None = Field(None, ge=1, description="Only the newest messages of the branch; empty: all.")
+    before_id: str | None = Field(None, description="Page back: the messages before this one.")
+
+
 class RenameParams(BaseModel):
     session_id: str = SESSION_ID
     title: str = Field(min_length=1, max_length=200, description="The new title.")

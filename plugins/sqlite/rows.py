@@ -1,18 +1,53 @@
 """Converting between table rows and the core's chat models.
 
-Rows read back were written by `message_row`/`session_row`, so they are built
-with `model_construct` (no re-validation): opening a 5,000-message session must
-stay well under 50 ms.
+Rows read back were written by `message_row`/`session_row` from validated
+models, so they are rebuilt without validating again (`trusted`): opening a
+5,000-message session must stay well under 50 ms, and pydantic validation (or
+even `model_construct`) of 10,000 objects alone would take most of that.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from llamadesk.core.models.chat import MessageState, Role
 from llamadesk.core.models.chat_history import ChatMessage, ChatPreset, ChatSession
 from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
+
+M = TypeVar("M", bound=BaseModel)
+
+# dict lookups: calling an Enum class costs more, and this runs for every message read
+ROLES = {role.value: role for role in Role}
+STATES = {state.value: state for state in MessageState}
+STOP_REASONS = {reason.value: reason for reason in StopReason}
+
+
+def trusted(cls: type[M], values: dict[str, Any]) -> M:
+    """What `model_construct` does for a complete set of fields, in a fifth of the time."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+@lru_cache(maxsize=256)
+def sampling_from_json(data: str) -> SamplingParams:
+    # Most answers share a handful of sampling settings: parse each once. Messages are
+    # frozen records, so sharing one SamplingParams between them is safe in practice.
+    return SamplingParams.model_validate_json(data)
+
+
+def usage_from_json(data: str) -> Usage:
+    return trusted(Usage, json.loads(data))
+
 
 SESSION_COLUMNS = (
     "id, title, created_at, updated_at, model, system_prompt, preset, pinned, archived, active_leaf_id"
@@ -46,18 +81,21 @@ def session_row(session: ChatSession) -> tuple[object, ...]:
     )
 
 
-def session_from_row(row: sqlite3.Row | tuple[object, ...]) -> ChatSession:
-    return ChatSession.model_construct(
-        id=row[0],
-        title=row[1],
-        created_at=from_epoch(row[2]),  # type: ignore[arg-type]
-        updated_at=from_epoch(row[3]),  # type: ignore[arg-type]
-        model=row[4],
-        system_prompt=row[5],
-        preset=row[6],
-        pinned=bool(row[7]),
-        archived=bool(row[8]),
-        active_leaf_id=row[9],
+def session_from_row(row: sqlite3.Row | tuple[Any, ...]) -> ChatSession:
+    return trusted(
+        ChatSession,
+        {
+            "id": row[0],
+            "title": row[1],
+            "created_at": from_epoch(row[2]),
+            "updated_at": from_epoch(row[3]),
+            "model": row[4],
+            "system_prompt": row[5],
+            "preset": row[6],
+            "pinned": bool(row[7]),
+            "archived": bool(row[8]),
+            "active_leaf_id": row[9],
+        },
     )
 
 
@@ -79,22 +117,25 @@ def message_row(message: ChatMessage) -> tuple[object, ...]:
     )
 
 
-def message_from_row(row: sqlite3.Row | tuple[object, ...]) -> ChatMessage:
+def message_from_row(row: sqlite3.Row | tuple[Any, ...]) -> ChatMessage:
     sampling, usage, stop_reason = row[9], row[10], row[11]
-    return ChatMessage.model_construct(
-        id=row[0],
-        session_id=row[1],
-        parent_id=row[2],
-        role=Role(row[3]),
-        content=row[4],
-        reasoning=row[5],
-        model=row[6],
-        state=MessageState(row[7]),
-        created_at=from_epoch(row[8]),  # type: ignore[arg-type]
-        sampling=SamplingParams.model_validate_json(sampling) if sampling else None,  # type: ignore[arg-type]
-        usage=Usage.model_validate_json(usage) if usage else None,  # type: ignore[arg-type]
-        stop_reason=StopReason(stop_reason) if stop_reason else None,
-        error=row[12],
+    return trusted(
+        ChatMessage,
+        {
+            "id": row[0],
+            "session_id": row[1],
+            "parent_id": row[2],
+            "role": ROLES[row[3]],
+            "content": row[4],
+            "reasoning": row[5],
+            "model": row[6],
+            "state": STATES[row[7]],
+            "created_at": from_epoch(row[8]),
+            "sampling": sampling_from_json(sampling) if sampling else None,
+            "usage": usage_from_json(usage) if usage else None,
+            "stop_reason": STOP_REASONS[stop_reason] if stop_reason else None,
+            "error": row[12],
+        },
     )
 
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from llamadesk.core.errors import StorageError
 from llamadesk.core.models.chat_history import (
@@ -162,6 +162,50 @@ class SQLiteChatStore:
         )
         return [message_from_row(r) for r in rows]
 
+    def get_active_branch(
+        self, session_id: str, leaf_id: str, limit: int | None = None
+    ) -> tuple[list[ChatMessage], dict[str, list[str]], int]:
+        def work(db: sqlite3.Connection) -> tuple[list[ChatMessage], dict[str, list[str]], int]:
+            # One scan of the session (index on session_id, seq) gives the branch and every
+            # message's siblings; a recursive CTE walking parents was slower on long chats.
+            # Paged (`limit`), the scan reads only ids and the rows shown are fetched after.
+            full = None
+            if limit is None:
+                full = db.execute(
+                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+                ).fetchall()
+                links = [(row[0], row[2]) for row in full]
+            else:
+                links = db.execute(
+                    "SELECT id, parent_id FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+                ).fetchall()
+            parents = dict(links)
+            children: dict[str | None, list[str]] = {}
+            for message_id, parent_id in links:
+                children.setdefault(parent_id, []).append(message_id)
+            chain: list[str] = []
+            current: str | None = leaf_id if leaf_id in parents else None
+            while current is not None:
+                chain.append(current)
+                current = parents[current]
+            chain.reverse()
+            total = len(chain)
+            if full is not None:
+                by_id = {row[0]: row for row in full}
+                rows = [by_id[message_id] for message_id in chain]
+                shown = chain
+            else:
+                shown = chain[max(0, total - (limit or total)) :]
+                rows = _rows_by_id(db, shown)
+            siblings = {}
+            for message_id in shown:
+                family = children[parents[message_id]]
+                if len(family) > 1:
+                    siblings[message_id] = family
+            return [message_from_row(row) for row in rows], siblings, total
+
+        return self._read(work)
+
     def get_tree(self, session_id: str) -> list[ChatMessage]:
         rows = self._read(
             lambda db: db.execute(
@@ -231,6 +275,17 @@ class SQLiteChatStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _rows_by_id(db: sqlite3.Connection, ids: list[str]) -> list[Any]:
+    """Full rows for `ids`, in that order (fetched in chunks under SQLite's variable limit)."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", chunk):
+            found[row[0]] = row
+    return [found[i] for i in ids]
 
 
 def _storage_error(path: Path, exc: sqlite3.DatabaseError) -> StorageError:

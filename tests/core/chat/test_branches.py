@@ -13,7 +13,7 @@ from llamadesk.core.services.chat import ChatService
 
 
 def shown(service: ChatService, session_id: str) -> list[str]:
-    return [entry.message.content for entry in service.transcript(session_id).messages]
+    return [message.content for message in service.transcript(session_id).messages]
 
 
 def test_send_saves_both_messages_and_streams_events(service: ChatService, generator) -> None:
@@ -49,10 +49,8 @@ def test_regenerate_edit_and_switch_branch(service: ChatService, generator) -> N
     second = service.regenerate(session.id)
     assert second.message.parent_id == first.user_message.id
     transcript = service.transcript(session.id)
-    answer = transcript.messages[-1]
-    assert answer.message.id == second.message.id
-    assert answer.sibling_ids == [first.message.id, second.message.id]
-    assert answer.sibling_index == 1
+    assert transcript.messages[-1].id == second.message.id
+    assert transcript.siblings == {second.message.id: [first.message.id, second.message.id]}
 
     service.send(session.id, "follow-up")
     assert shown(service, session.id) == ["question", "answer 2", "follow-up", "answer 3"]
@@ -65,7 +63,8 @@ def test_regenerate_edit_and_switch_branch(service: ChatService, generator) -> N
     edit = service.edit(session.id, first.user_message.id, "better question")
     assert edit.reply is not None and edit.edited.parent_id is None
     assert shown(service, session.id) == ["better question", "answer 4"]
-    assert service.transcript(session.id).messages[0].sibling_ids == [first.user_message.id, edit.edited.id]
+    siblings = service.transcript(session.id).siblings
+    assert siblings[edit.edited.id] == [first.user_message.id, edit.edited.id]
     assert [t.content for t in generator.requests[-1].messages] == ["better question"]
 
     # switching to the original question follows its newest answer down to the leaf
@@ -92,12 +91,12 @@ def test_regenerate_a_user_message_whose_answer_failed(service: ChatService, gen
     with pytest.raises(RuntimeError):
         service.send(session.id, "q")
     transcript = service.transcript(session.id)
-    failed = transcript.messages[-1].message
+    failed = transcript.messages[-1]
     assert failed.state is MessageState.ERROR and "model crashed" in failed.error
     generator.reply = lambda r: "fine now"
-    reply = service.regenerate(session.id, transcript.messages[0].message.id)
+    reply = service.regenerate(session.id, transcript.messages[0].id)
     assert reply.message.content == "fine now"
-    assert transcript.messages[0].message.id == reply.user_message.id
+    assert transcript.messages[0].id == reply.user_message.id
 
 
 def test_mistakes_are_clear_errors(service: ChatService) -> None:

@@ -81,14 +81,15 @@ def test_json_round_trip_keeps_every_branch(service: ChatService) -> None:
     again = json.loads(service.export(copy.id, "json"))
     strip = lambda d: [(m["role"], m["content"], m["state"]) for m in d["messages"]]  # noqa: E731
     assert strip(again) == strip(data)
-    original_shown = [e.message.content for e in service.transcript(session_id).messages]
-    copy_shown = [e.message.content for e in service.transcript(copy.id).messages]
+    original_shown = [m.content for m in service.transcript(session_id).messages]
+    copy_shown = [m.content for m in service.transcript(copy.id).messages]
     assert copy_shown == original_shown == ["edited question", "answer 4"]
 
 
 def test_markdown_shows_the_active_branch(service: ChatService) -> None:
     session_id = build_tree(service)
-    service.switch_branch(session_id, service.transcript(session_id).messages[0].sibling_ids[0])
+    transcript = service.transcript(session_id)
+    service.switch_branch(session_id, transcript.siblings[transcript.messages[0].id][0])
     text = service.export(session_id, "markdown")
     assert text.startswith("# Tree\n")
     assert "## System\n\nsys" in text

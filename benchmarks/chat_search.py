@@ -1,0 +1,374 @@
+"""Chat history at scale: search, opening a long session, listing sessions, and the cost of saving
+a streaming answer.
+
+    .venv/bin/python benchmarks/chat_search.py                     # 1,000,000 messages, 20,000 sessions
+    .venv/bin/python benchmarks/chat_search.py --messages 100000   # a quicker run
+
+The generated database is cached under ~/.cache/llamadesk-bench/chat/ (keyed by
+size and seed); the first run at full size takes minutes. Words follow a
+natural distribution: function words that occur in most messages, then a
+Zipf-distributed vocabulary of 60,000 content words.
+
+Targets (issue 6): search p95 <= 20 ms over 100 rare words, 20 words found in
+more than half the messages, 20 two-word phrases and 20 prefixes as typed;
+opening a 5,000-message session <= 50 ms; listing sessions <= 10 ms; saving a
+streaming answer costs <= 1% of tokens/s. The baseline printed beside search is
+plain FTS5 `ORDER BY rank` with snippets over every match, measured in the
+same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from llamadesk.core.models.chat_history import SearchMode, SearchQuery
+from llamadesk.core.models.commands import TokenEvent
+from llamadesk.core.models.llama import GenerationResult, StopReason
+from llamadesk.core.services.chat import ChatService
+from llamadesk.core.services.config import ConfigService
+from llamadesk.plugins.sqlite import SQLiteChatStore
+
+CACHE = Path(os.environ.get("LLAMADESK_BENCH_CACHE", Path.home() / ".cache" / "llamadesk-bench")) / "chat"
+
+# Function words: in most messages, like in real text. 24 of them, so 20 pass "in half the messages".
+FUNCTION_WORDS = [
+    "the",
+    "to",
+    "and",
+    "of",
+    "a",
+    "is",
+    "in",
+    "it",
+    "you",
+    "that",
+    "for",
+    "this",
+    "with",
+    "on",
+    "be",
+    "are",
+    "as",
+    "can",
+    "not",
+    "or",
+    "if",
+    "your",
+    "have",
+    "but",
+]
+FUNCTION_SHARE = 0.5  # of all tokens
+CONSONANTS = "bcdfghjklmnprstvwz"
+VOWELS = "aeiou"
+VOCABULARY = 60_000
+LONG_SESSION = 5_000
+
+
+def make_vocabulary(rng: np.random.Generator) -> list[str]:
+    """Pronounceable made-up words, distinct, 2 to 4 syllables."""
+    words: set[str] = set(FUNCTION_WORDS)
+    out: list[str] = []
+    while len(out) < VOCABULARY:
+        syllables = rng.integers(2, 5)
+        word = "".join(CONSONANTS[rng.integers(18)] + VOWELS[rng.integers(5)] for _ in range(syllables))
+        if rng.random() < 0.3:
+            word += CONSONANTS[rng.integers(18)]
+        if word not in words:
+            words.add(word)
+            out.append(word)
+    return out
+
+
+def sampler(weights: np.ndarray) -> Callable[[np.random.Generator, int], np.ndarray]:
+    cdf = np.cumsum(weights / weights.sum())
+    return lambda rng, n: np.minimum(np.searchsorted(cdf, rng.random(n)), len(cdf) - 1)
+
+
+def generate(path: Path, messages: int, sessions: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    vocab = np.array(make_vocabulary(rng), dtype=object)
+    function = np.array(FUNCTION_WORDS, dtype=object)
+    content_ids = sampler(1.0 / np.arange(1, VOCABULARY + 1) ** 1.05)
+    function_ids = sampler(1.0 / np.arange(1, len(function) + 1) ** 0.2)
+
+    tmp = path.with_suffix(".tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    SQLiteChatStore(tmp).close()  # the real schema, migrations and FTS triggers
+    db = sqlite3.connect(tmp, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = OFF")
+
+    # one long session for the open benchmark; the others share the remaining messages
+    rest = rng.multinomial(messages - LONG_SESSION, [1 / (sessions - 1)] * (sessions - 1))
+    per_session = [LONG_SESSION, *rest.tolist()]
+    order = rng.permutation(sessions)  # the long one lands somewhere in the middle of time
+    step = 365 * 86400 / messages
+    clock = time.time() - 365 * 86400
+    started = time.perf_counter()
+    done = 0
+    db.execute("BEGIN")
+    for n, index in enumerate(order.tolist()):
+        count = per_session[index]
+        if not count:
+            continue
+        assistant = np.arange(count) % 2 == 1
+        lengths = np.where(assistant, rng.integers(30, 150, count), rng.integers(8, 60, count))
+        total = int(lengths.sum())
+        is_function = rng.random(total) < FUNCTION_SHARE
+        words = np.empty(total, dtype=object)
+        words[is_function] = function[function_ids(rng, int(is_function.sum()))]
+        words[~is_function] = vocab[content_ids(rng, int((~is_function).sum()))]
+        bounds = np.cumsum(lengths)[:-1]
+        session_id = f"s{index:06d}"
+        rows = []
+        parent = None
+        for i, part in enumerate(np.split(words, bounds)):
+            message_id = f"{session_id}-{i:05d}"
+            rows.append(
+                (
+                    message_id,
+                    session_id,
+                    parent,
+                    "assistant" if assistant[i] else "user",
+                    " ".join(part).capitalize() + ".",
+                    "complete",
+                    clock,
+                )
+            )
+            parent = message_id
+            clock += step
+        done += count
+        db.execute(
+            "INSERT INTO sessions (id, title, created_at, updated_at, active_leaf_id) VALUES (?, ?, ?, ?, ?)",
+            (session_id, f"Chat {index}", rows[0][6], clock, parent),
+        )
+        db.executemany(
+            "INSERT INTO messages (id, session_id, parent_id, role, content, state, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        if n % 1000 == 999:
+            db.execute("COMMIT")
+            db.execute("BEGIN")
+            rate = done / (time.perf_counter() - started)
+            print(f"  {done:,} messages ({rate:,.0f}/s)", flush=True)
+    db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    tmp.rename(path)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def pick_queries(db: sqlite3.Connection, messages: int, seed: int) -> dict[str, list[tuple[str, SearchMode]]]:
+    rng = np.random.default_rng(seed + 7)
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, messages_fts, row)")
+    rows = db.execute("SELECT term, doc FROM temp.vocab").fetchall()
+    common = sorted((t for t, d in rows if d > messages / 2), key=lambda t: -dict(rows)[t])[:20]
+    rare_pool = [t for t, d in rows if 5 <= d <= 100 and len(t) > 3]
+    rare = list(rng.choice(rare_pool, min(100, len(rare_pool)), replace=False))
+    sample = [
+        r[0]
+        for r in db.execute(
+            "SELECT content FROM messages WHERE seq IN ({})".format(
+                ",".join(str(int(s)) for s in rng.integers(1, messages, 200))
+            )
+        )
+    ]
+    phrases, prefixes = [], []
+    for text in sample:
+        words = text.lower().rstrip(".").split()
+        if len(phrases) < 20 and len(words) > 2:
+            i = int(rng.integers(len(words) - 1))
+            phrases.append(f"{words[i]} {words[i + 1]}")
+        if len(prefixes) < 20:
+            word = words[int(rng.integers(len(words)))]
+            if len(word) >= 3:
+                prefixes.append(word[: int(rng.integers(2, min(len(word), 5) + 1))])
+    return {
+        "rare": [(w, SearchMode.WORDS) for w in rare],
+        "common": [(w, SearchMode.WORDS) for w in common],
+        "phrase": [(p, SearchMode.PHRASE) for p in phrases],
+        "prefix": [(p, SearchMode.PREFIX) for p in prefixes],
+    }
+
+
+def baseline_search(db: sqlite3.Connection, text: str, mode: SearchMode) -> list[tuple[int, str]]:
+    """Plain FTS5: rank every match, snippet for the page."""
+    from llamadesk.plugins.sqlite.search import match_expression
+
+    return db.execute(
+        "SELECT rowid, snippet(messages_fts, 0, '<mark>', '</mark>', '…', 16) FROM messages_fts "
+        "WHERE messages_fts MATCH ? ORDER BY rank, rowid DESC LIMIT 20",
+        (match_expression(text, mode),),
+    ).fetchall()
+
+
+def bench_search(store: SQLiteChatStore, path: Path, queries, baseline: bool) -> list[float]:
+    print("\nsearch (20 hits a page, snippets; ms, warm cache, 3 runs per query after one warm-up):")
+    raw = sqlite3.connect(path)
+    everything: list[float] = []
+    for kind, items in queries.items():
+        ours, base = [], []
+        for text, mode in items:
+            query = SearchQuery(text=text, mode=mode)
+            store.search(query)
+            ours += timed(lambda q=query: store.search(q), 3)
+            if baseline:
+                base += timed(lambda t=text, m=mode: baseline_search(raw, t, m), 1)
+        everything += ours
+        line = (
+            f"  {kind:7} n={len(items):3}  p50 {percentile(ours, 50):6.2f}  p95 {percentile(ours, 95):6.2f}"
+            f"  max {max(ours):6.2f}"
+        )
+        if baseline:
+            line += f"   | plain FTS5 rank p95 {percentile(base, 95):8.2f}  (x{percentile(base, 95) / percentile(ours, 95):.1f})"
+        print(line)
+    print(f"  ALL     n={len(everything) // 3:3}  p95 {percentile(everything, 95):6.2f} ms  (target <= 20)")
+    raw.close()
+    return everything
+
+
+def bench_open_and_list(service: ChatService) -> tuple[float, float]:
+    long_id = service.store._db.execute(  # type: ignore[attr-defined]
+        "SELECT session_id FROM messages GROUP BY session_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
+    assert len(service.transcript(long_id).messages) == LONG_SESSION
+    opened = timed(lambda: service.transcript(long_id), 20)
+    listed = timed(lambda: service.list_sessions(limit=50), 50)
+    print(
+        f"\nopen the {LONG_SESSION:,}-message session (chat.get): p50 {percentile(opened, 50):.1f}  "
+        f"p95 {percentile(opened, 95):.1f} ms  (target <= 50)"
+    )
+    print(
+        f"list sessions (50 a page, total count): p50 {percentile(listed, 50):.2f}  "
+        f"p95 {percentile(listed, 95):.2f} ms  (target <= 10)"
+    )
+    return percentile(opened, 95), percentile(listed, 95)
+
+
+def synthetic_model(tokens: int, work: int) -> Callable:
+    """Emits `tokens` tokens, each after `work` iterations of pure-Python arithmetic.
+
+    Pure Python holds the GIL the whole time: the worst case for a writer thread
+    competing with generation (llama.cpp releases the GIL while it decodes).
+    """
+
+    def generate_fn(request, on_event, token):
+        parts = []
+        for i in range(tokens):
+            x = 0
+            for j in range(work):
+                x += j * j
+            text = f"tok{i} "
+            parts.append(text)
+            if on_event is not None:
+                on_event(TokenEvent(text=text))
+        return GenerationResult(model=request.model, content="".join(parts), stop_reason=StopReason.STOP)
+
+    return generate_fn
+
+
+def bench_persistence(path: Path, tokens_per_s: float, tokens: int, rounds: int) -> float:
+    # calibrate the work per token to the model's speed
+    probe = synthetic_model(200, 10_000)
+    t = time.perf_counter()
+    probe(type("R", (), {"model": "x"})(), None, None)
+    per_token_s = (time.perf_counter() - t) / 200
+    work = int(10_000 * (1 / tokens_per_s) / per_token_s)
+
+    workdir = Path(tempfile.mkdtemp(prefix="llamadesk-bench-"))
+    config = ConfigService(workdir / "config.json")
+    config.update({"chat": {"generate_titles": False}})
+    store = SQLiteChatStore(path)
+    model = synthetic_model(tokens, work)
+    with_saving = ChatService(store, config, model)
+    session = with_saving.new_session(model="synthetic", title="persistence benchmark")
+
+    def plain_round() -> float:  # the same generation, tokens passed on, nothing saved
+        t0 = time.perf_counter()
+        model(type("R", (), {"model": "x"})(), lambda e: None, None)
+        return tokens / (time.perf_counter() - t0)
+
+    def saving_round() -> float:
+        t0 = time.perf_counter()
+        with_saving.send(session.id, "go", on_event=lambda e: None)
+        return tokens / (time.perf_counter() - t0)
+
+    plain, saving = [], []
+    for _ in range(rounds):
+        plain.append(plain_round())
+        saving.append(saving_round())
+    with_saving.delete_session(session.id)
+    store.close()
+    shutil.rmtree(workdir)
+    p, s = statistics.median(plain), statistics.median(saving)
+    overhead = (p - s) / p * 100
+    print(
+        f"\nsaving a streaming answer (synthetic model at {tokens_per_s:.0f} tok/s, GIL-bound, {tokens} tokens, "
+        f"{rounds} rounds, into this database):\n  without saving {p:.1f} tok/s, with saving {s:.1f} tok/s: "
+        f"overhead {overhead:+.2f}%  (target <= 1%)"
+    )
+    return overhead
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--sessions", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip plain FTS5 ranking (slow on common words)"
+    )
+    parser.add_argument("--tokens-per-s", type=float, default=200, help="speed of the synthetic model")
+    args = parser.parse_args()
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"chats-{args.messages}-{args.sessions}-{args.seed}.db"
+    if not path.exists():
+        print(f"generating {args.messages:,} messages in {args.sessions:,} sessions into {path} ...")
+        t = time.perf_counter()
+        generate(path, args.messages, args.sessions, args.seed)
+        print(f"  done in {time.perf_counter() - t:.0f} s, {path.stat().st_size / 1e6:.0f} MB")
+    store = SQLiteChatStore(path)
+    print(f"database: {path} ({path.stat().st_size / 1e6:.0f} MB), sqlite {sqlite3.sqlite_version}")
+    queries = pick_queries(store._db, args.messages, args.seed)
+    share = store._db.execute(
+        "SELECT min(doc) FROM temp.vocab WHERE term IN ({})".format(",".join("?" * len(queries["common"]))),
+        [q for q, _ in queries["common"]],
+    ).fetchone()[0]
+    print(f"{len(queries['common'])} common words, each in at least {share / args.messages:.0%} of messages")
+    bench_search(store, path, queries, baseline=not args.no_baseline)
+    workdir = Path(tempfile.mkdtemp(prefix="llamadesk-bench-"))
+    service = ChatService(store, ConfigService(workdir / "config.json"))
+    bench_open_and_list(service)
+    store.close()
+    shutil.rmtree(workdir)
+    bench_persistence(path, args.tokens_per_s, tokens=1000, rounds=5)
+
+
+if __name__ == "__main__":
+    main()
