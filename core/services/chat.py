@@ -10,17 +10,13 @@ commands, which are thin wrappers over the public methods here.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
-
 from ..commands.context import CancelToken, EventSink
-from ..errors import AlreadyExists, InvalidParams, NotFound, Unavailable
+from ..errors import AlreadyExists, InvalidParams, NotFound
 from ..interfaces.chat_store import ChatStore
-from ..models.chat import ChatTurn, MessageState, Role
+from ..models.chat import MessageState, Role
 from ..models.chat_history import (
     DEFAULT_TITLE,
     ChatEditResult,
@@ -28,7 +24,6 @@ from ..models.chat_history import (
     ChatPreset,
     ChatReply,
     ChatSession,
-    ChatStartedEvent,
     ChatTitleEvent,
     ChatTranscript,
     PresetSpec,
@@ -36,22 +31,17 @@ from ..models.chat_history import (
     SearchQuery,
     SessionPage,
 )
-from ..models.commands import TokenEvent
-from ..models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason
+from ..models.llama import SamplingParams, StopReason
+from .chat_answers import PERSIST_MAX_TOKENS, AnswerStreamer, ContextSizeFn, GenerateFn
 from .chat_export import parse_export, to_json, to_markdown, with_new_ids
 from .chat_presets import BUILTIN_NAMES, BUILTIN_PRESETS
-from .chat_prompt import TokenCounter, answer_reserve, estimate_tokens, fit_context
+from .chat_prompt import TokenCounter, estimate_tokens
 from .chat_title import clean_title, title_request
-from .chat_writer import StreamingWriter
 from .config import ConfigService
 
 log = logging.getLogger(__name__)
 
-GenerateFn = Callable[[GenerateRequest, EventSink | None, CancelToken | None], GenerationResult]
-ContextSizeFn = Callable[[str], int]
-
-# Save a streaming answer after this many tokens even if the interval has not passed.
-PERSIST_MAX_TOKENS = 64
+__all__ = ["PERSIST_MAX_TOKENS", "ChatService", "ContextSizeFn", "GenerateFn"]
 
 
 def _now() -> datetime:
@@ -74,21 +64,20 @@ class ChatService:
     ) -> None:
         self.store = store
         self._config = config
-        self._generate = generate
-        self._context_size = context_size or (lambda _model: self._config.config.load.context_size)
-        self._count_tokens = count_tokens
-        self._running: dict[str, CancelToken] = {}
-        self._running_lock = threading.Lock()
+        self._answers = AnswerStreamer(
+            store,
+            config,
+            generate,
+            context_size=context_size or (lambda _model: config.config.load.context_size),
+            count_tokens=count_tokens,
+        )
 
     @property
     def notices(self) -> list[str]:
         return self.store.notices
 
     def close(self) -> None:
-        with self._running_lock:
-            tokens = list(self._running.values())
-        for token in tokens:
-            token.cancel()
+        self._answers.stop_all()
         self.store.close()
 
     # -- sessions
@@ -265,16 +254,10 @@ class ChatService:
 
     def stop(self, session_id: str) -> bool:
         """Stop the answer being written in a session; the text so far is kept. False if none was."""
-        with self._running_lock:
-            token = self._running.get(session_id)
-        if token is None:
-            return False
-        token.cancel()
-        return True
+        return self._answers.stop(session_id)
 
     def is_generating(self, session_id: str) -> bool:
-        with self._running_lock:
-            return session_id in self._running
+        return self._answers.is_generating(session_id)
 
     def generate_title(self, session_id: str, *, token: CancelToken | None = None) -> ChatSession:
         """Ask the model for a short title from the first exchange and save it."""
@@ -285,7 +268,7 @@ class ChatService:
         model = session.model or next((m.model for m in branch if m.model), None)
         if model is None:
             raise InvalidParams("this chat has no model to write a title; pick one first")
-        result = self._generator()(title_request(model, branch), None, token)
+        result = self._answers.generator()(title_request(model, branch), None, token)
         title = clean_title(result.content) or clean_title(branch[0].content) or DEFAULT_TITLE
         return self.update_session(session_id, title=title)
 
@@ -343,11 +326,6 @@ class ChatService:
             raise NotFound(f"no message {message_id!r} in chat {session_id!r}")
         return message
 
-    def _generator(self) -> GenerateFn:
-        if self._generate is None:
-            raise Unavailable("no model runtime is available to write answers")
-        return self._generate
-
     def _sampling_for(self, session: ChatSession, override: SamplingParams | None) -> SamplingParams:
         if override is not None:
             return override
@@ -368,16 +346,10 @@ class ChatService:
         on_event: EventSink | None,
         token: CancelToken | None,
     ) -> ChatReply:
-        self._generator()  # fail before saving anything when no answer can come
-        self._model_for(session, model)
+        self._answers.generator()  # fail before saving anything when no answer can come
+        self._answers.model_for(session, model)
         self.store.save_message(user, make_active=True)
         return self._answer(session, user, model=model, sampling=sampling, on_event=on_event, token=token)
-
-    def _model_for(self, session: ChatSession, model: str | None) -> str:
-        chosen = model or session.model
-        if not chosen:
-            raise InvalidParams("pick a model for this chat first (model param or chat.rename's model)")
-        return chosen
 
     def _answer(
         self,
@@ -389,65 +361,25 @@ class ChatService:
         on_event: EventSink | None,
         token: CancelToken | None,
     ) -> ChatReply:
-        generate = self._generator()
-        model_id = self._model_for(session, model)
+        model_id = self._answers.model_for(session, model)
         params = self._sampling_for(session, sampling)
         token = token or CancelToken()
-        with self._running_lock:
-            if session.id in self._running:
-                raise Unavailable("an answer is already being written in this chat; stop it first")
-            self._running[session.id] = token
-        try:
-            if model and model != session.model:
-                session = self.update_session(session.id, model=model)
-            branch = self.store.get_branch(question.id)
-            context = self._context_size(model_id)
-            budget = context - answer_reserve(context, params.max_tokens)
-            turns = [ChatTurn(role=m.role, content=m.content) for m in branch]
-            prompt, dropped = fit_context(session.system_prompt, turns, budget, self._count_tokens)
-
-            answer = ChatMessage(
-                id=_new_id(),
-                session_id=session.id,
-                parent_id=question.id,
-                role=Role.ASSISTANT,
-                model=model_id,
-                state=MessageState.PARTIAL,
-                created_at=_now(),
-                sampling=params,
-            )
-            self.store.save_message(answer, make_active=True)
-            _send(
-                on_event,
-                ChatStartedEvent(
-                    session_id=session.id,
-                    user_message_id=question.id,
-                    message_id=answer.id,
-                    dropped_turns=dropped,
-                ),
-            )
-            result, final = self._stream(
-                generate,
-                GenerateRequest(model=model_id, messages=prompt, sampling=params),
-                answer,
-                on_event,
-                token,
-            )
-        finally:
-            with self._running_lock:
-                self._running.pop(session.id, None)
-
+        if model and model != session.model:
+            session = self.update_session(session.id, model=model)
+        result, final, dropped, first_exchange = self._answers.write(
+            session, question, model_id, params, on_event, token
+        )
         title = None
         if (
-            final.state is MessageState.COMPLETE
+            first_exchange
+            and final.state is MessageState.COMPLETE
             and result.stop_reason is not StopReason.CANCELLED
             and self._config.config.chat.generate_titles
             and session.title == DEFAULT_TITLE
-            and len(branch) == 1
         ):
             title = self._auto_title(session.id, token)
-            if title is not None:
-                _send(on_event, ChatTitleEvent(session_id=session.id, title=title))
+            if title is not None and on_event is not None:
+                on_event(ChatTitleEvent(session_id=session.id, title=title))
         return ChatReply(
             session_id=session.id,
             user_message=question,
@@ -464,56 +396,3 @@ class ChatService:
         except Exception:
             log.warning("could not title chat %s", session_id, exc_info=True)
             return None
-
-    def _stream(
-        self,
-        generate: GenerateFn,
-        request: GenerateRequest,
-        answer: ChatMessage,
-        on_event: EventSink | None,
-        token: CancelToken,
-    ) -> tuple[GenerationResult, ChatMessage]:
-        writer = StreamingWriter(
-            self.store.save_message,
-            answer,
-            interval_s=self._config.config.chat.persist_interval_ms / 1000,
-            max_tokens=PERSIST_MAX_TOKENS,
-        )
-
-        def relay(event: BaseModel) -> None:
-            if isinstance(event, TokenEvent):
-                writer.append(event)
-            _send(on_event, event)
-
-        try:
-            result = generate(request, relay, token)
-        except BaseException as exc:
-            content, reasoning = writer.text()
-            failed = answer.model_copy(
-                update={
-                    "content": content,
-                    "reasoning": reasoning,
-                    "state": MessageState.ERROR,
-                    "error": str(exc),
-                }
-            )
-            writer.finish(failed)
-            raise
-        final = answer.model_copy(
-            update={
-                "content": result.content,
-                "reasoning": result.reasoning,
-                "state": MessageState.ERROR
-                if result.stop_reason is StopReason.ERROR
-                else MessageState.COMPLETE,
-                "usage": result.usage,
-                "stop_reason": result.stop_reason,
-            }
-        )
-        writer.finish(final)
-        return result, final
-
-
-def _send(on_event: EventSink | None, event: BaseModel) -> None:
-    if on_event is not None:
-        on_event(event)

@@ -1,0 +1,175 @@
+"""Writing one answer: the prompt from the branch, the stream from the generator, saved as it grows."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from ..commands.context import CancelToken, EventSink
+from ..errors import InvalidParams, Unavailable
+from ..interfaces.chat_store import ChatStore
+from ..models.chat import ChatTurn, MessageState, Role
+from ..models.chat_history import ChatMessage, ChatSession, ChatStartedEvent
+from ..models.commands import TokenEvent
+from ..models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason
+from .chat_prompt import TokenCounter, answer_reserve, fit_context
+from .chat_writer import StreamingWriter
+from .config import ConfigService
+
+GenerateFn = Callable[[GenerateRequest, EventSink | None, CancelToken | None], GenerationResult]
+ContextSizeFn = Callable[[str], int]
+
+# Save a streaming answer after this many tokens even if the interval has not passed.
+PERSIST_MAX_TOKENS = 64
+
+
+class AnswerStreamer:
+    """Streams answers from `generate` into the store, one at a time per session."""
+
+    def __init__(
+        self,
+        store: ChatStore,
+        config: ConfigService,
+        generate: GenerateFn | None,
+        *,
+        context_size: ContextSizeFn,
+        count_tokens: TokenCounter,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._generate = generate
+        self._context_size = context_size
+        self._count_tokens = count_tokens
+        self._running: dict[str, CancelToken] = {}
+        self._lock = threading.Lock()
+
+    def generator(self) -> GenerateFn:
+        if self._generate is None:
+            raise Unavailable("no model runtime is available to write answers")
+        return self._generate
+
+    @staticmethod
+    def model_for(session: ChatSession, model: str | None) -> str:
+        chosen = model or session.model
+        if not chosen:
+            raise InvalidParams("pick a model for this chat first (the model param, or chat.update)")
+        return chosen
+
+    def stop(self, session_id: str) -> bool:
+        with self._lock:
+            token = self._running.get(session_id)
+        if token is None:
+            return False
+        token.cancel()
+        return True
+
+    def stop_all(self) -> None:
+        with self._lock:
+            tokens = list(self._running.values())
+        for token in tokens:
+            token.cancel()
+
+    def is_generating(self, session_id: str) -> bool:
+        with self._lock:
+            return session_id in self._running
+
+    def write(
+        self,
+        session: ChatSession,
+        question: ChatMessage,
+        model: str,
+        sampling: SamplingParams,
+        on_event: EventSink | None,
+        token: CancelToken,
+    ) -> tuple[GenerationResult, ChatMessage, int, bool]:
+        """Answer `question`; returns (result, saved answer, dropped turns, first exchange?)."""
+        generate = self.generator()
+        with self._lock:
+            if session.id in self._running:
+                raise Unavailable("an answer is already being written in this chat; stop it first")
+            self._running[session.id] = token
+        try:
+            branch = self._store.get_branch(question.id)
+            context = self._context_size(model)
+            budget = context - answer_reserve(context, sampling.max_tokens)
+            turns = [ChatTurn(role=m.role, content=m.content) for m in branch]
+            prompt, dropped = fit_context(session.system_prompt, turns, budget, self._count_tokens)
+            answer = ChatMessage(
+                id=uuid.uuid4().hex,
+                session_id=session.id,
+                parent_id=question.id,
+                role=Role.ASSISTANT,
+                model=model,
+                state=MessageState.PARTIAL,
+                created_at=datetime.now(UTC),
+                sampling=sampling,
+            )
+            self._store.save_message(answer, make_active=True)
+            if on_event is not None:
+                on_event(
+                    ChatStartedEvent(
+                        session_id=session.id,
+                        user_message_id=question.id,
+                        message_id=answer.id,
+                        dropped_turns=dropped,
+                    )
+                )
+            request = GenerateRequest(model=model, messages=prompt, sampling=sampling)
+            result, final = self._stream(generate, request, answer, on_event, token)
+        finally:
+            with self._lock:
+                self._running.pop(session.id, None)
+        return result, final, dropped, len(branch) == 1
+
+    def _stream(
+        self,
+        generate: GenerateFn,
+        request: GenerateRequest,
+        answer: ChatMessage,
+        on_event: EventSink | None,
+        token: CancelToken,
+    ) -> tuple[GenerationResult, ChatMessage]:
+        writer = StreamingWriter(
+            self._store.save_message,
+            answer,
+            interval_s=self._config.config.chat.persist_interval_ms / 1000,
+            max_tokens=PERSIST_MAX_TOKENS,
+        )
+
+        def relay(event: BaseModel) -> None:
+            if isinstance(event, TokenEvent):
+                writer.append(event)
+            if on_event is not None:
+                on_event(event)
+
+        try:
+            result = generate(request, relay, token)
+        except BaseException as exc:
+            content, reasoning = writer.text()
+            writer.finish(
+                answer.model_copy(
+                    update={
+                        "content": content,
+                        "reasoning": reasoning,
+                        "state": MessageState.ERROR,
+                        "error": str(exc),
+                    }
+                )
+            )
+            raise
+        failed = result.stop_reason is StopReason.ERROR
+        final = answer.model_copy(
+            update={
+                "content": result.content,
+                "reasoning": result.reasoning,
+                "state": MessageState.ERROR if failed else MessageState.COMPLETE,
+                "usage": result.usage,
+                "stop_reason": result.stop_reason,
+            }
+        )
+        writer.finish(final)
+        return result, final
