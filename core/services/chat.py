@@ -41,6 +41,9 @@ from .config import ConfigService
 
 log = logging.getLogger(__name__)
 
+# How long deleting a chat waits for its answer to stop (the runtime stops within 100 ms).
+STOP_WAIT_S = 5.0
+
 __all__ = ["PERSIST_MAX_TOKENS", "ChatService", "ContextSizeFn", "GenerateFn"]
 
 
@@ -133,7 +136,9 @@ class ChatService:
         return changed
 
     def delete_session(self, session_id: str) -> None:
-        self.stop(session_id)
+        # An answer still being written would save itself into the deleted chat: stop it first.
+        if self.stop(session_id):
+            self._answers.wait_ended(session_id, timeout_s=STOP_WAIT_S)
         if not self.store.delete_session(session_id):
             raise NotFound(f"no chat {session_id!r}")
 

@@ -46,6 +46,7 @@ class AnswerStreamer:
         self._count_tokens = count_tokens
         self._running: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
+        self._ended = threading.Condition(self._lock)
 
     def generator(self) -> GenerateFn:
         if self._generate is None:
@@ -76,6 +77,11 @@ class AnswerStreamer:
     def is_generating(self, session_id: str) -> bool:
         with self._lock:
             return session_id in self._running
+
+    def wait_ended(self, session_id: str, timeout_s: float) -> bool:
+        """Wait until no answer is being written in the session; False on timeout."""
+        with self._ended:
+            return self._ended.wait_for(lambda: session_id not in self._running, timeout_s)
 
     def write(
         self,
@@ -121,8 +127,9 @@ class AnswerStreamer:
             request = GenerateRequest(model=model, messages=prompt, sampling=sampling)
             result, final = self._stream(generate, request, answer, on_event, token)
         finally:
-            with self._lock:
+            with self._ended:
                 self._running.pop(session.id, None)
+                self._ended.notify_all()
         return result, final, dropped, len(branch) == 1
 
     def _stream(

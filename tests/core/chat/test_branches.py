@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from llamadesk.core.errors import InvalidParams, NotFound, Unavailable
@@ -175,3 +177,24 @@ def test_delete_and_update(service: ChatService) -> None:
     service.delete_session(session.id)
     with pytest.raises(NotFound):
         service.delete_session(session.id)
+
+
+def test_deleting_a_chat_stops_its_answer_first(service: ChatService, generator) -> None:
+    session = service.new_session(model="starter")
+    generator.reply = lambda r: "one two three four"
+    outcome = {}
+
+    def delete_midway(i, token):
+        if i == 1:
+            deleter = threading.Thread(target=lambda: outcome.update(done=service.delete_session(session.id)))
+            deleter.start()
+            assert token.wait(10), "delete did not cancel the answer"
+            outcome["thread"] = deleter
+
+    generator.before_token = delete_midway
+    reply = service.send(session.id, "go")
+    outcome["thread"].join(10)
+    assert "done" in outcome and reply.stop_reason is StopReason.CANCELLED
+    with pytest.raises(NotFound):
+        service.get_session(session.id)
+    assert service.store.get_message(reply.message.id) is None
