@@ -72,10 +72,6 @@ class ChatStore(Protocol):
         """Every message of a session, parents before children, oldest first."""
         ...
 
-    def children(self, session_id: str) -> dict[str | None, list[str]]:
-        """Child ids of each message (key None: the roots), oldest first."""
-        ...
-
     def newest_leaf(self, message_id: str) -> str:
         """Follow the newest child from `message_id` down to a leaf."""
         ...

@@ -214,17 +214,6 @@ class SQLiteChatStore:
         )
         return [message_from_row(r) for r in rows]
 
-    def children(self, session_id: str) -> dict[str | None, list[str]]:
-        rows = self._read(
-            lambda db: db.execute(
-                "SELECT id, parent_id FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
-            ).fetchall()
-        )
-        tree: dict[str | None, list[str]] = {}
-        for message_id, parent_id in rows:
-            tree.setdefault(parent_id, []).append(message_id)
-        return tree
-
     def newest_leaf(self, message_id: str) -> str:
         def work(db: sqlite3.Connection) -> str:
             current = message_id

@@ -83,9 +83,11 @@ def test_branches_children_and_newest_leaf(store: SQLiteChatStore) -> None:
     q2 = add_message(store, session, "q2", a1)
     assert [m.content for m in store.get_branch(q2.id)] == ["q", "a1", "q2"]
     assert [m.content for m in store.get_branch(a2.id)] == ["q", "a2"]
-    children = store.children(session.id)
-    assert children[None] == [q.id]
-    assert children[q.id] == [a1.id, a2.id]
+    messages, siblings, total = store.get_active_branch(session.id, q2.id)
+    assert [m.content for m in messages] == ["q", "a1", "q2"] and total == 3
+    assert siblings == {a1.id: [a1.id, a2.id]}
+    tail, _, total = store.get_active_branch(session.id, q2.id, limit=2)
+    assert [m.content for m in tail] == ["a1", "q2"] and total == 3
     assert store.newest_leaf(q.id) == a2.id
     assert store.newest_leaf(a1.id) == q2.id
 
