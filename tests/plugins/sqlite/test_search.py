@@ -105,3 +105,18 @@ def test_common_words_rank_only_the_newest_window(store: SQLiteChatStore, monkey
     assert all("number" in h.snippet for h in page.hits)
     rare = store.search(SearchQuery(text="padding", limit=50))
     assert rare.window is None or len(rare.hits) == 10
+
+
+def test_window_ranks_by_frequency_and_length_then_recency(store: SQLiteChatStore, monkeypatch) -> None:
+    monkeypatch.setattr(search, "WINDOW", 3)
+    session = make_session(store)
+    add_message(store, session, "kiwi kiwi")  # the best match, but older than the window
+    longer = add_message(store, session, "kiwi and many other words here")
+    older = add_message(store, session, "kiwi")
+    newer = add_message(store, session, "kiwi")
+    page = store.search(SearchQuery(text="kiwi"))
+    assert page.window == 3
+    assert [h.message_id for h in page.hits] == [newer.id, older.id, longer.id]
+    assert page.hits[0].score < page.hits[2].score  # lower is better, as with bm25
+    scoped = store.search(SearchQuery(text="kiwi", session_id=session.id))
+    assert scoped.hits[0].snippet == "<mark>kiwi</mark> <mark>kiwi</mark>"
