@@ -11,16 +11,16 @@ import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from . import __version__, hooks
-from .commands import CancelToken, CommandTable
+from .commands import CommandTable
+from .commands.context import EventSink
 from .errors import Unavailable
-from .models.llama import GenerateRequest, GenerationResult
 from .paths import AppPaths
 from .plugins import DEFAULT_PLUGINS, LlamadeskPluginManager, make_plugin_manager
 from .services.chat import ChatService
 from .services.config import ConfigService
+from .services.runtime import RuntimeService
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class App:
             defaults=default_plugins,
             plugin_dirs=[self.paths.plugins_dir],
         )
+        self.runtime = RuntimeService(self)  # loaded models; backends are found on first load
         self._disposers: list[object] = []
         self._started = False
         self._chat: ChatService | None = None
@@ -76,18 +77,12 @@ class App:
         if store is None:
             log.warning("no plugin provides a chat store; chat commands are unavailable")
             return
-        self._chat = ChatService(store, self.config, self._generate_answer)
+        self._chat = ChatService(store, self.config, self.runtime.generate, prepare_model=self._prepare_model)
 
-    def _generate_answer(
-        self, request: GenerateRequest, on_event: Any, token: CancelToken | None
-    ) -> GenerationResult:
-        # The runtime service (app.runtime) loads models and generates; the chat service calls it here.
-        runtime: Any = getattr(self, "runtime", None)
-        if runtime is None:
-            raise Unavailable("no model runtime is available to write answers")
-        runtime.ensure_loaded(request.model)
-        result: GenerationResult = runtime.generate(request, on_event, token)
-        return result
+    def _prepare_model(self, model: str, on_event: EventSink | None) -> int:
+        """Load `model` if needed (loading events go to the chat's caller); its context size."""
+        status = self.runtime.ensure_loaded(model, on_event=on_event)
+        return status.context_size or self.config.config.load.context_size
 
     def start(self) -> App:
         """Register every plugin's commands, then tell plugins the app is up."""
@@ -108,8 +103,9 @@ class App:
             hooks.send_app_stopping(self.pm, self)
             self._started = False
         if self._chat is not None:
-            self._chat.close()
+            self._chat.close()  # stops answers being written, before the runtime goes
             self._chat = None
+        self.runtime.close()  # unload every model, end every worker process
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> App:

@@ -32,7 +32,7 @@ from ..models.chat_history import (
     SessionPage,
 )
 from ..models.llama import SamplingParams, StopReason
-from .chat_answers import PERSIST_MAX_TOKENS, AnswerStreamer, ContextSizeFn, GenerateFn
+from .chat_answers import PERSIST_MAX_TOKENS, AnswerStreamer, GenerateFn, PrepareModelFn
 from .chat_export import parse_export, to_json, to_markdown, with_new_ids
 from .chat_presets import BUILTIN_NAMES, BUILTIN_PRESETS
 from .chat_prompt import TokenCounter, estimate_tokens
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 # How long deleting a chat waits for its answer to stop (the runtime stops within 100 ms).
 STOP_WAIT_S = 5.0
 
-__all__ = ["PERSIST_MAX_TOKENS", "ChatService", "ContextSizeFn", "GenerateFn"]
+__all__ = ["PERSIST_MAX_TOKENS", "ChatService", "GenerateFn", "PrepareModelFn"]
 
 
 def _now() -> datetime:
@@ -62,7 +62,7 @@ class ChatService:
         config: ConfigService,
         generate: GenerateFn | None = None,
         *,
-        context_size: ContextSizeFn | None = None,
+        prepare_model: PrepareModelFn | None = None,
         count_tokens: TokenCounter = estimate_tokens,
     ) -> None:
         self.store = store
@@ -71,7 +71,7 @@ class ChatService:
             store,
             config,
             generate,
-            context_size=context_size or (lambda _model: config.config.load.context_size),
+            prepare_model=prepare_model or (lambda _model, _on_event: config.config.load.context_size),
             count_tokens=count_tokens,
         )
 

@@ -21,7 +21,8 @@ from .chat_writer import StreamingWriter
 from .config import ConfigService
 
 GenerateFn = Callable[[GenerateRequest, EventSink | None, CancelToken | None], GenerationResult]
-ContextSizeFn = Callable[[str], int]
+# Make a model ready to answer (loading it if needed, events to the caller); returns its context size.
+PrepareModelFn = Callable[[str, EventSink | None], int]
 
 # Save a streaming answer after this many tokens even if the interval has not passed.
 PERSIST_MAX_TOKENS = 64
@@ -36,13 +37,13 @@ class AnswerStreamer:
         config: ConfigService,
         generate: GenerateFn | None,
         *,
-        context_size: ContextSizeFn,
+        prepare_model: PrepareModelFn,
         count_tokens: TokenCounter,
     ) -> None:
         self._store = store
         self._config = config
         self._generate = generate
-        self._context_size = context_size
+        self._prepare_model = prepare_model
         self._count_tokens = count_tokens
         self._running: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
@@ -100,7 +101,7 @@ class AnswerStreamer:
             self._running[session.id] = token
         try:
             branch = self._store.get_branch(question.id)
-            context = self._context_size(model)
+            context = self._prepare_model(model, on_event)
             budget = context - answer_reserve(context, sampling.max_tokens)
             turns = [ChatTurn(role=m.role, content=m.content) for m in branch]
             prompt, dropped = fit_context(session.system_prompt, turns, budget, self._count_tokens)
