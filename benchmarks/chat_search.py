@@ -379,6 +379,42 @@ def bench_persistence(path: Path, tokens_per_s: float, tokens: int, rounds: int)
     return overhead
 
 
+def bench_persistence_real(model: str, rounds: int, tokens: int) -> None:
+    """The real runtime and model: tokens/s measured by the runtime itself, with and without saving."""
+    from llamadesk.core.app import App
+    from llamadesk.core.models.chat import ChatTurn, Role
+    from llamadesk.core.models.llama import GenerateRequest, SamplingParams
+    from llamadesk.core.paths import AppPaths
+
+    home = Path(tempfile.mkdtemp(prefix="llamadesk-bench-"))
+    app = App(AppPaths(home / "config", home / "data", home / "cache"), load_entrypoints=False).start()
+    try:
+        app.config.update({"chat": {"generate_titles": False}})
+        sampling = SamplingParams(temperature=0.7, seed=11, max_tokens=tokens)
+        prompt = "Write a long story about a llama who learns to sail."
+        app.runtime.ensure_loaded(model)
+        request = GenerateRequest(
+            model=model, messages=[ChatTurn(role=Role.USER, content=prompt)], sampling=sampling
+        )
+        plain, saving = [], []
+        for _ in range(rounds):  # alternate, so drifts in machine load hit both alike
+            result = app.runtime.generate(request, lambda e: None, None)
+            plain.append(result.usage.tokens_per_second or 0.0)
+            session = app.chat.new_session(model=model)  # the same one-turn prompt each time
+            reply = app.chat.send(session.id, prompt, sampling=sampling, on_event=lambda e: None)
+            saving.append(reply.message.usage.tokens_per_second or 0.0)
+        p, s = statistics.median(plain), statistics.median(saving)
+        print(
+            f"\nsaving a streaming answer, real model {Path(model).name} ({rounds} rounds, up to {tokens} tokens):\n"
+            f"  runtime.generate {p:.1f} tok/s, chat.send (saving as it streams) {s:.1f} tok/s: "
+            f"overhead {(p - s) / p * 100:+.2f}%  (target <= 1%)\n"
+            f"  per round: plain {[round(x) for x in plain]}, saving {[round(x) for x in saving]}"
+        )
+    finally:
+        app.close()
+        shutil.rmtree(home)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
@@ -388,8 +424,13 @@ def main() -> None:
         "--no-baseline", action="store_true", help="skip plain FTS5 ranking (slow on common words)"
     )
     parser.add_argument("--tokens-per-s", type=float, default=200, help="speed of the synthetic model")
+    parser.add_argument("--model", help="also measure saving against this GGUF with the real runtime")
+    parser.add_argument("--only-model", action="store_true", help="run only the real-model measurement")
     args = parser.parse_args()
 
+    if args.model and args.only_model:
+        bench_persistence_real(args.model, rounds=5, tokens=256)
+        return
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"chats-{args.messages}-{args.sessions}-{args.seed}.db"
     if not path.exists():
@@ -412,6 +453,8 @@ def main() -> None:
     store.close()
     shutil.rmtree(workdir)
     bench_persistence(path, args.tokens_per_s, tokens=1000, rounds=7)
+    if args.model:
+        bench_persistence_real(args.model, rounds=5, tokens=256)
 
 
 if __name__ == "__main__":
