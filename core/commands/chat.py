@@ -74,6 +74,8 @@ def register_commands(app: App) -> list[CommandSpec]:
         return app.chat.search(params)
 
     def send(params: SendParams, ctx: CommandContext) -> ChatReply:
+        if params.session_id is None and params.model is None:
+            raise InvalidParams("give a session_id, or a model to start a new chat with")
         session_id = params.session_id or app.chat.new_session(model=params.model).id
         return app.chat.send(
             session_id,

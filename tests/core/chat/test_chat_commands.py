@@ -136,6 +136,10 @@ def test_presets_title_and_stop(app: App) -> None:
     with pytest.raises(CommandError) as error:
         invoke(app, "chat.send", session_id=session["id"], content="hi")  # no model chosen
     assert error.value.code == "invalid_params"
+    with pytest.raises(CommandError) as error:
+        invoke(app, "chat.send", content="hi")  # neither a chat nor a model
+    assert error.value.code == "invalid_params"
+    assert invoke(app, "chat.list")["total"] == 1  # no empty chat left behind
 
 
 def test_corrupt_database_is_a_notice_and_a_fresh_start(paths) -> None:
