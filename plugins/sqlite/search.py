@@ -1,19 +1,21 @@
 """Full-text search: turning what a person typed into an FTS5 query, and a plan that stays fast.
 
 FTS5's `bm25()` counts, for every phrase of the query, its matches over the
-whole index (for the IDF), so it costs time in proportion to the commonest
-word's matches: ~25 ms for a word in 750,000 of 1,000,000 messages, more for a
-phrase of two such words. So:
+whole index (for the IDF): ~25 ms for a word in 750,000 of 1,000,000 messages,
+more for a phrase of two such words. So one backwards walk of the index first
+takes the WINDOW newest matches with `highlight()` (cheap: it stops there), and
 
-- When every phrase of the query has fewer than WINDOW matches (rare words,
-  rare phrases: most searches), rank all matches with `bm25()`: exact and cheap.
-- Otherwise, take the WINDOW newest matches of the whole query (FTS5 walks a
-  doclist backwards cheaply) and rank those with BM25's term-frequency and
-  length part, reading each candidate's matches from `highlight()`: the IDF
-  factor is the same for every candidate of a single word or phrase, which is
-  what such queries are. The page says so in `window`.
+- a query with at least WINDOW matches ranks those newest ones (the page says
+  so in `window`);
+- a query of one word or phrase with fewer ranks all of them;
 
-Ties go to the newer message either way. Snippets are made for the page only.
+both by BM25's term-frequency and length part, counting each candidate's
+matches in its highlighted text. For one word or phrase that is exactly how
+bm25 orders them: the IDF factor is the same for every match. Only a query of
+several words, each rarer than WINDOW, is ranked by `bm25()` itself, whose
+per-word IDF then matters and costs little.
+
+Ties go to the newer message. Snippets are made for the page only.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from llamadesk.core.models.chat_history import SearchHit, SearchMode, SearchPage
 from .rows import ROLES, from_epoch
 
 # Matches ranked, newest first, for a query containing a word or phrase found more often than this.
-WINDOW = 1000
+WINDOW = 500
 SNIPPET_TOKENS = 16
 WORD = re.compile(r"\w+", re.UNICODE)
 BM25_K1 = 1.2
@@ -66,26 +68,25 @@ def run_search(db: sqlite3.Connection, query: SearchQuery) -> SearchPage:
             (MARK, match, query.session_id),
         )
         return _page(db, query, match, ranked, window)
-    # The whole query first: when it has WINDOW matches, so has each of its phrases.
-    cutoff = _newest_match(db, match, WINDOW)
-    common = cutoff is not None or (
-        len(phrases) > 1 and any(_newest_match(db, phrase, WINDOW) is not None for phrase in phrases)
-    )
-    if not common:
-        ranked = db.execute(
-            "SELECT rowid, bm25(messages_fts) AS score FROM messages_fts WHERE messages_fts MATCH ? "
-            "ORDER BY score, rowid DESC LIMIT ?",
-            (match, query.offset + query.limit + 1),  # one more than the page: is there a next?
-        ).fetchall()
-    else:
-        window = WINDOW if cutoff is not None else None
-        ranked = _rank_by_frequency(
-            db,
-            "SELECT rowid, highlight(messages_fts, 0, ?, '') FROM messages_fts "
-            "WHERE messages_fts MATCH ? AND rowid >= ?",
-            (MARK, match, cutoff or 0),
-        )
-    return _page(db, query, match, ranked, window)
+    # One backwards walk gives the WINDOW newest matches with their highlighted text.
+    newest = db.execute(
+        "SELECT rowid, highlight(messages_fts, 0, ?, '') FROM messages_fts WHERE messages_fts MATCH ? "
+        "ORDER BY rowid DESC LIMIT ?",
+        (MARK, match, WINDOW),
+    ).fetchall()
+    if len(newest) == WINDOW:  # a common query: rank its newest matches
+        return _page(db, query, match, _score_by_frequency(newest), WINDOW)
+    # These are all the matches. For one word or phrase, bm25's IDF is the same for every match,
+    # so frequency and length rank them as bm25 does. For several, bm25 weighs rarer words higher:
+    # use it, unless one of them alone is common (its IDF count would read its every match).
+    if len(phrases) == 1 or any(_has_matches(db, phrase, WINDOW) for phrase in phrases):
+        return _page(db, query, match, _score_by_frequency(newest), None)
+    ranked = db.execute(
+        "SELECT rowid, bm25(messages_fts) AS score FROM messages_fts WHERE messages_fts MATCH ? "
+        "ORDER BY score, rowid DESC LIMIT ?",
+        (match, query.offset + query.limit + 1),  # one more than the page: is there a next?
+    ).fetchall()
+    return _page(db, query, match, ranked, None)
 
 
 def _page(
@@ -106,20 +107,27 @@ def _page(
     )
 
 
-def _newest_match(db: sqlite3.Connection, match: str, n: int) -> int | None:
-    """The rowid of the n-th newest match, or None when there are fewer."""
+def _has_matches(db: sqlite3.Connection, match: str, n: int) -> bool:
+    """Whether `match` has at least n matches (walks back from the newest; stops at the n-th)."""
     row = db.execute(
         "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
         (match, n - 1),
     ).fetchone()
-    return row[0] if row else None
+    return row is not None
 
 
 def _rank_by_frequency(
     db: sqlite3.Connection, sql: str, params: tuple[object, ...]
 ) -> list[tuple[int, float]]:
-    """BM25's term-frequency and length part over the candidates; scores negated (lower is better)."""
-    candidates = [(rowid, text.count(MARK), text.count(" ") + 1) for rowid, text in db.execute(sql, params)]
+    return _score_by_frequency(db.execute(sql, params).fetchall())
+
+
+def _score_by_frequency(rows: list[tuple[int, str]]) -> list[tuple[int, float]]:
+    """BM25's term-frequency and length part, from text whose matches start with MARK.
+
+    Scores are negated (lower is better, as with bm25()); ties go to the newer message.
+    """
+    candidates = [(rowid, text.count(MARK), text.count(" ") + 1) for rowid, text in rows]
     if not candidates:
         return []
     average = sum(length for _, _, length in candidates) / len(candidates)
