@@ -429,7 +429,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.model and args.only_model:
-        bench_persistence_real(args.model, rounds=5, tokens=256)
+        bench_persistence_real(args.model, rounds=4, tokens=128)
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"chats-{args.messages}-{args.sessions}-{args.seed}.db"
@@ -454,7 +454,7 @@ def main() -> None:
     shutil.rmtree(workdir)
     bench_persistence(path, args.tokens_per_s, tokens=1000, rounds=7)
     if args.model:
-        bench_persistence_real(args.model, rounds=5, tokens=256)
+        bench_persistence_real(args.model, rounds=4, tokens=128)
 
 
 if __name__ == "__main__":
