@@ -14,7 +14,8 @@ def test_self_test_passes_with_the_starter_model(home: Path, starter_model: Path
     assert done.returncode == 0 and report["passed"], done.stdout + done.stderr
     assert report["frozen"] is False
     checks = {check["name"]: check for check in report["checks"]}
-    assert checks["worker process"]["data"]["tokens"] >= 1
+    assert checks["worker process"]["outcome"] == "ok"
+    assert checks["generation"]["outcome"] == "ok" and checks["generation"]["data"]["tokens"] >= 1
     assert checks["metadata"]["detail"].startswith("llamadesk ")
     assert not (home / "config").exists(), "the self-test runs in a throwaway home"
 
@@ -37,5 +38,5 @@ def test_a_failing_check_makes_the_exit_code_non_zero(home: Path, tmp_path: Path
     bogus.write_bytes(b"\0" * 4096)
     done = run_cli("self-test", "--model", str(bogus), home=home, timeout=180)
     assert done.returncode == 1
-    assert "FAILED worker process" in done.stdout
+    assert "FAILED generation" in done.stdout
     assert done.stdout.splitlines()[-1].startswith("self-test FAILED")
