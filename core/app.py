@@ -11,12 +11,17 @@ import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, hooks
 from .commands import CommandTable
 from .paths import AppPaths
 from .plugins import DEFAULT_PLUGINS, LlamadeskPluginManager, make_plugin_manager
 from .services.config import ConfigService
+from .services.library import ModelLibrary
+
+if TYPE_CHECKING:
+    from .interfaces.model_source import ModelSource
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +50,22 @@ class App:
         )
         self._disposers: list[object] = []
         self._started = False
+        self.library = ModelLibrary(
+            models_dir=lambda: self.models_dir,
+            sources=self._model_sources,
+            proxy=lambda: self.config.config.http_proxy,
+        )
+        self._sources: list[ModelSource] | None = None
 
     @property
     def models_dir(self) -> Path:
         return self.config.config.models_dir or self.paths.default_models_dir
+
+    def _model_sources(self) -> list[ModelSource]:
+        # Asked once, after plugins registered: a source object may keep tokens between pulls.
+        if self._sources is None:
+            self._sources = hooks.collect_model_sources(self.pm, self)
+        return self._sources
 
     @property
     def notices(self) -> list[str]:
@@ -70,6 +87,7 @@ class App:
         return self
 
     def close(self) -> None:
+        self.library.cancel_all()
         if self._started:
             hooks.send_app_stopping(self.pm, self)
             self._started = False
