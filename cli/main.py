@@ -14,10 +14,21 @@ from llamadesk.core.app import App
 from llamadesk.core.commands import CommandError
 
 from .output import exit_code, print_error
-from .verbs import call, commands, config, plugins
+from .verbs import call, commands, config, import_model, list_models, plugins, pull, push, rm, show
 
 # Each verb module has add(subparsers) and run(args, commands) -> exit code.
-VERBS: tuple[ModuleType, ...] = (commands, call, config, plugins)
+VERBS: tuple[ModuleType, ...] = (
+    commands,
+    call,
+    config,
+    plugins,
+    pull,
+    list_models,
+    show,
+    rm,
+    import_model,
+    push,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

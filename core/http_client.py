@@ -57,6 +57,23 @@ class HttpResponse:
     def readinto(self, buffer: memoryview) -> int:
         return self.raw.readinto(buffer)
 
+    def readinto_some(self, buffer: memoryview) -> int:
+        """Read what has arrived (at least one byte, at most len(buffer)); 0 at the end.
+
+        `readinto` waits until the whole buffer is full; a downloader that saves
+        progress per read would then lose up to a buffer of received bytes when
+        killed. For a body of known length we read from the socket once instead.
+        """
+        raw = self.raw
+        if raw.chunked or raw.length is None or raw.fp is None:
+            return raw.readinto(buffer)
+        view = buffer[: min(len(buffer), raw.length)]
+        if not view:
+            return 0
+        count = raw.fp.readinto1(view)
+        raw.length -= count
+        return count
+
     def close(self) -> None:
         self.raw.close()
         self.connection.close()
