@@ -14,7 +14,7 @@ from llamadesk.core.app import App
 from llamadesk.core.commands import CommandError
 
 from .output import exit_code, print_error
-from .verbs import call, commands, config, import_model, list_models, plugins, pull, push, rm, show
+from .verbs import call, commands, config, cp, import_model, list_models, plugins, pull, push, rm, show
 
 # Each verb module has add(subparsers) and run(args, commands) -> exit code.
 VERBS: tuple[ModuleType, ...] = (
@@ -26,6 +26,7 @@ VERBS: tuple[ModuleType, ...] = (
     list_models,
     show,
     rm,
+    cp,
     import_model,
     push,
 )

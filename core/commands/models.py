@@ -15,6 +15,7 @@ from ..models.library import (
     ImportResult,
     ModelDetails,
     ModelList,
+    ModelSummary,
     PullResult,
     PushResult,
     RemoveResult,
@@ -46,6 +47,11 @@ class ImportParams(UserOptions):
     )
 
 
+class CopyParams(UserOptions):
+    source: str = Field(description="The model to copy. " + REFERENCE_HELP)
+    target: str = Field(description="The new reference, e.g. localhost:5000/team/model:tag before a push.")
+
+
 class CancelResult(BaseModel):
     cancelled: bool = Field(description="False when no pull of that reference was running.")
 
@@ -68,6 +74,9 @@ def register_commands(app: App) -> list[CommandSpec]:
 
     def remove(params: ReferenceParams, ctx: CommandContext) -> RemoveResult:
         return library.remove(params.reference)
+
+    def copy(params: CopyParams, ctx: CommandContext) -> ModelSummary:
+        return library.copy(params.source, params.target)
 
     def import_model(params: ImportParams, ctx: CommandContext) -> ImportResult:
         return library.import_file(
@@ -111,6 +120,7 @@ def register_commands(app: App) -> list[CommandSpec]:
         spec("models.pull", "Pull a model", "Download a model from its registry or hub; resumes, verifies, streams progress.", ReferenceParams, PullResult, pull, streaming=True),
         spec("models.cancel", "Cancel a pull", "Stop a running pull of this reference; its partial download is kept.", ReferenceParams, CancelResult, cancel),
         spec("models.rm", "Remove a model", "Delete a model; blobs another model shares are kept.", ReferenceParams, RemoveResult, remove),
+        spec("models.copy", "Copy a model", "Store a model under another reference too; blobs are shared, not copied.", CopyParams, ModelSummary, copy),
         spec("models.import", "Import a GGUF", "Add a local GGUF, copied into the store or used in place.", ImportParams, ImportResult, import_model, streaming=True),
         spec("models.push", "Push a model", "Upload a stored model to the registry its reference names.", ReferenceParams, PushResult, push, streaming=True),
         spec("models.disk_usage", "Disk usage", "Bytes used by models, shared and unreferenced blobs, partial downloads.", Empty, DiskUsage, disk_usage),

@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from ..downloader import BlobDownloader
@@ -38,7 +39,7 @@ from ..models.manifest import MODELPACK_WEIGHT_RAW, Manifest
 from ..models.reference import ModelRef, parse_reference
 from . import model_discovery, model_import
 from .model_layers import describe_layers, manifest_format, ordered_weights, read_text_layers
-from .model_store import ModelStore
+from .model_store import DIGEST, ModelStore
 from .transfer_progress import TransferMeter
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class ModelLibrary:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def list_models(self, *, discover: bool = False) -> ModelList:
+    def list_models(self, *, discover: bool = True) -> ModelList:
         store = self.store
         found = [self._summary(store, ref) for ref, _ in store.iter_manifests()]
         found += [self._in_place_summary(store, ref) for ref, _ in store.iter_in_place()]
@@ -183,6 +184,7 @@ class ModelLibrary:
     ) -> PullResult:
         """Fetch a model's blobs (resuming partials), verify each, then write its manifest."""
         ref = self.parse(reference)
+        self.store.manifest_path(ref)  # refuses a reference whose path leaves the store, before any request
         cancel = cancel or threading.Event()
         with self._running(ref, cancel):
             meter = TransferMeter(0, on_progress, phase="resolving")
@@ -303,9 +305,27 @@ class ModelLibrary:
         keep = store.referenced_digests()
         with self._lock:
             keep |= set(self._pinned)
-        removed = sorted(d for d in digests if d not in keep)
+        # A digest that is not sha256 hex names no blob of ours (a hostile manifest): never delete by it.
+        removed = sorted(d for d in digests if d not in keep and DIGEST.match(d))
         freed = sum(store.remove_blob(d) for d in removed)
         return RemoveResult(reference=ref.short, freed=freed, removed_blobs=removed)
+
+    def copy(self, source: str | ModelRef, target: str | ModelRef) -> ModelSummary:
+        """Store a model under another name too (`ollama cp`): the manifest is copied, blobs shared."""
+        src, dst = self.parse(source), self.parse(target)
+        store = self.store
+        if not model_import.name_is_free(store, dst):
+            raise AlreadyExists(f"{dst.short} is already in the library; remove it first")
+        record = store.read_in_place(src)
+        if record is not None:
+            store.write_in_place(replace(record, ref=dst))
+            summary = self._in_place_summary(store, dst)
+        else:
+            _, data = store.read_manifest(src)
+            store.write_manifest(dst, data)
+            summary = self._summary(store, dst)
+        assert summary is not None
+        return summary
 
     # -- importing -------------------------------------------------------------------------
 

@@ -43,10 +43,11 @@ def ollama_store_dir() -> Path | None:
 
 
 def discover(imported: set[str] | None = None) -> list[DiscoveredModel]:
-    """Every importable GGUF found; `imported` holds resolved paths already in the library."""
+    """Every importable GGUF found; `imported` holds resolved paths already in the library
+    (the HF cache's snapshot files are links to its blobs: compared resolved)."""
     imported = imported or set()
     found = [*_huggingface(huggingface_cache_dir()), *(m for d in lmstudio_dirs() for m in _lmstudio(d))]
-    return [m.model_copy(update={"imported": m.path in imported}) for m in found]
+    return [m.model_copy(update={"imported": str(Path(m.path).resolve()) in imported}) for m in found]
 
 
 def suggested_name(file_name: str) -> str:

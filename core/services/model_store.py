@@ -92,8 +92,9 @@ class ModelStore:
 
     @staticmethod
     def _inside(path: Path, parent: Path, ref: ModelRef) -> None:
-        # Belt and braces: parsing already refused anything odd; a symlinked folder must not lead out either.
-        if not os.path.abspath(path).startswith(os.path.abspath(parent) + os.sep):
+        # Belt and braces: parsing already refused anything odd; a symlinked folder must not lead out
+        # either (the models folder itself may be a link: both sides are resolved).
+        if not os.path.realpath(path).startswith(os.path.realpath(parent) + os.sep):
             raise InvalidReference(f"{ref.full} does not name a path inside the model store")
 
     # -- manifests -------------------------------------------------------------------------

@@ -95,7 +95,7 @@ class RegistryServer:
                     f"docker-registry exited: {(self.root / 'registry.log').read_text()[-2000:]}"
                 )
             try:
-                if self._request("GET", "/v2/")[0] == 200:
+                if self.request("GET", "/v2/")[0] == 200:
                     return self
             except OSError:
                 time.sleep(0.05)
@@ -118,7 +118,7 @@ class RegistryServer:
 
     # -- pushing ---------------------------------------------------------------------------
 
-    def _request(
+    def request(
         self, method: str, target: str, body: object = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(target)
@@ -133,9 +133,9 @@ class RegistryServer:
 
     def push_blob(self, repository: str, blob: Blob) -> str:
         digest = blob.digest
-        if self._request("HEAD", f"/v2/{repository}/blobs/{digest}")[0] == 200:
+        if self.request("HEAD", f"/v2/{repository}/blobs/{digest}")[0] == 200:
             return digest
-        status, headers, _ = self._request(
+        status, headers, _ = self.request(
             "POST", f"/v2/{repository}/blobs/uploads/", b"", {"Content-Length": "0"}
         )
         assert status == 202, status
@@ -147,7 +147,7 @@ class RegistryServer:
             assert blob.path is not None
             body = blob.path.open("rb")
         try:
-            status, _, text = self._request(
+            status, _, text = self.request(
                 "PUT",
                 location,
                 body,
@@ -160,7 +160,7 @@ class RegistryServer:
         return digest
 
     def push_manifest(self, repository: str, tag: str, media_type: str, data: bytes) -> str:
-        status, _, text = self._request(
+        status, _, text = self.request(
             "PUT", f"/v2/{repository}/manifests/{tag}", data, {"Content-Type": media_type}
         )
         assert status == 201, (status, text)

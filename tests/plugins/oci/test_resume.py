@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from llamadesk.core.downloader import MiB
 from tests.cli.helpers import BIN
 from tests.http_servers import ForwardProxy
@@ -26,7 +28,7 @@ def recorded_bytes(state: Path) -> int:
 
 def test_killed_pull_resumes_from_its_partial(home: Path, app, registry) -> None:
     ref = registry.ref("library/smollm2")
-    manifest = json.loads(registry.server._request("GET", "/v2/library/smollm2/manifests/latest", None,
+    manifest = json.loads(registry.server.request("GET", "/v2/library/smollm2/manifests/latest", None,
                                                    {"Accept": "application/vnd.docker.distribution.manifest.v2+json"})[2])  # fmt: skip
     model = next(layer for layer in manifest["layers"] if layer["mediaType"].endswith(".model"))
     digest, size = model["digest"], model["size"]
@@ -65,3 +67,43 @@ def test_killed_pull_resumes_from_its_partial(home: Path, app, registry) -> None
     assert size - kept <= result.downloaded < size - kept + 10_000  # the rest, plus a few small blobs
     assert app.library.resolve_model_path(ref).stat().st_size == size
     assert not state.exists()
+
+
+def test_models_cancel_stops_a_pull_and_keeps_a_resumable_partial(app, registry) -> None:
+    from llamadesk.core.commands import CommandError
+
+    ref = registry.ref("library/smollm2", "second")
+    with ForwardProxy(bytes_per_second=20_000_000) as slow:
+        app.config.update({"http_proxy": slow.url})
+        events = []
+        running = app.commands.start("models.pull", {"reference": ref}, on_event=events.append)
+        deadline = time.monotonic() + 30
+        while not any(e.done > 10_000_000 for e in list(events)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert app.commands.invoke("models.cancel", {"reference": ref}).cancelled
+        with pytest.raises(CommandError) as failure:
+            running.result(timeout=30)
+        assert failure.value.code == "cancelled"
+    assert not app.commands.invoke("models.cancel", {"reference": ref}).cancelled  # nothing running now
+    assert app.library.list_models(discover=False).models == []
+    app.config.update({"http_proxy": None})
+    result = app.library.pull(ref)
+    assert result.downloaded < result.size - 10_000_000  # resumed, not restarted
+
+
+def test_cancelling_the_command_itself_keeps_the_partial_too(app, registry) -> None:
+    from llamadesk.core.commands import CommandError
+
+    ref = registry.ref("library/smollm2")
+    with ForwardProxy(bytes_per_second=20_000_000) as slow:
+        app.config.update({"http_proxy": slow.url})
+        events = []
+        running = app.commands.start("models.pull", {"reference": ref}, on_event=events.append)
+        deadline = time.monotonic() + 30
+        while not any(e.done > 5_000_000 for e in list(events)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        running.cancel()
+        with pytest.raises(CommandError) as failure:
+            running.result(timeout=30)
+        assert failure.value.code == "cancelled"
+    assert app.library.disk_usage().partial_bytes > 5_000_000
