@@ -34,6 +34,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
 from .errors import Cancelled, DigestMismatch, DownloadFailed
 from .http_client import HttpClient, HttpError, HttpResponse
 
@@ -130,8 +135,12 @@ class BlobDownloader:
                 return dest
             self.partial_dir.mkdir(parents=True, exist_ok=True)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            run = _Run(self, request, self.partial_path(digest_hex), on_bytes, cancel or threading.Event())
-            run.execute(dest)
+            cancel = cancel or threading.Event()
+            partial = self.partial_path(digest_hex)
+            with _ProcessLock(partial.with_name(partial.name + ".lock"), cancel, dest):
+                if dest.exists():  # another process finished it while we waited
+                    return dest
+                _Run(self, request, partial, on_bytes, cancel).execute(dest)
             return dest
 
     def discard_partial(self, digest_hex: str) -> None:
@@ -164,6 +173,48 @@ class BlobDownloader:
             for segment in segments:  # no state, or another layout: start over rather than trust the bytes
                 segment.done = 0
         return segments
+
+
+class _ProcessLock:
+    """Keeps two processes (two app windows, the CLI beside the app) from writing one partial.
+
+    An advisory lock on a file beside the partial; on systems without `fcntl` only
+    the in-process lock applies. The lock file is removed once the blob is in place.
+    """
+
+    def __init__(self, path: Path, cancel: threading.Event, dest: Path) -> None:
+        self.path, self.cancel, self.dest = path, cancel, dest
+        self.fd = -1
+
+    def __enter__(self) -> _ProcessLock:
+        if fcntl is None:
+            return self
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if self.cancel.wait(0.2):
+                        os.close(fd)
+                        raise Cancelled("the download was cancelled while another process held it") from None
+            try:
+                current = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:  # not a lock file the previous holder already removed
+                self.fd = fd
+                return self
+            os.close(fd)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd < 0:
+            return
+        partial = self.path.with_suffix("")  # sha256-<hex>.lock -> sha256-<hex>
+        if self.dest.exists() or not partial.exists():  # nothing left to resume: no lock needed either
+            self.path.unlink(missing_ok=True)
+        os.close(self.fd)  # releases the lock
 
 
 def _state_path(partial: Path) -> Path:
@@ -251,7 +302,7 @@ class _Run:
                 _STATE_MAGIC, size or 0, self.segments[0].length or 0, len(self.segments)
             )
             body = b"".join(_U64.pack(s.done) for s in self.segments)
-            os.pwrite(self.state_fd, header + body, 0)
+            _pwrite(self.state_fd, header + body, 0)
 
     def _start_workers(self) -> list[threading.Thread]:
         count = min(self.owner.connections, len(self.pending))
@@ -290,7 +341,7 @@ class _Run:
                     self.cond.wait(0.1)
                 finished = self.workers_left == 0
             while hashed < prefix:
-                data = os.pread(self.fd, min(piece, prefix - hashed), hashed)
+                data = _pread(self.fd, min(piece, prefix - hashed), hashed)
                 if not data:
                     break
                 hasher.update(data)
@@ -420,11 +471,11 @@ class _Run:
                     view = view[dropped:]
                 if not view:
                     continue
-                os.pwrite(self.fd, view, segment.start + segment.done)
+                _pwrite(self.fd, view, segment.start + segment.done)
                 with self.cond:
                     segment.done += len(view)
                     if self.state_fd >= 0:
-                        os.pwrite(self.state_fd, _U64.pack(segment.done), _STATE_HEADER.size + 8 * index)
+                        _pwrite(self.state_fd, _U64.pack(segment.done), _STATE_HEADER.size + 8 * index)
                     self.cond.notify_all()
                 if remaining is not None:
                     remaining -= len(view)
@@ -457,6 +508,28 @@ class _Run:
             status=status,
             url=self.request.url,
         )
+
+
+_SEEK_LOCK = threading.Lock()  # only where there is no pread/pwrite (Windows)
+
+
+def _pwrite(fd: int, data: bytes | memoryview, offset: int) -> None:
+    if hasattr(os, "pwrite"):
+        while data:
+            written = os.pwrite(fd, data, offset)
+            data, offset = data[written:], offset + written
+        return
+    with _SEEK_LOCK:
+        os.lseek(fd, offset, os.SEEK_SET)
+        os.write(fd, data)
+
+
+def _pread(fd: int, count: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, count, offset)
+    with _SEEK_LOCK:
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.read(fd, count)
 
 
 def _start_writeback(fd: int, offset: int, length: int) -> None:

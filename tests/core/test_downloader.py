@@ -189,3 +189,22 @@ def test_cross_origin_redirect_drops_credentials(tmp_path, data) -> None:
         assert (tmp_path / "dest").read_bytes() == data
         assert all(h.get("Authorization") == "Bearer secret" for h in seen)
         assert cdn.requests and all("Authorization" not in r["headers"] for r in cdn.requests)
+
+
+def test_a_blob_another_process_is_downloading_is_waited_for(tmp_path, server, data) -> None:
+    import fcntl
+
+    downloader = small_downloader(tmp_path)
+    req = request(server, data)
+    lock_path = tmp_path / "partial" / f"sha256-{req.hex}.lock"
+    lock_path.parent.mkdir(parents=True)
+    holder = os.open(lock_path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # as another llamadesk process would
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (downloader.fetch(req, tmp_path / "dest"), done.set()))
+    worker.start()
+    assert not done.wait(0.5) and server.requests == []
+    os.close(holder)
+    worker.join(30)
+    assert done.is_set() and (tmp_path / "dest").read_bytes() == data
+    assert not lock_path.exists()
