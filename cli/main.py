@@ -18,12 +18,42 @@ from llamadesk.core.commands import CommandError
 from llamadesk.core.paths import AppPaths
 
 from .output import exit_code, print_error
-from .verbs import call, commands, config, plugins, ps, run, self_test
+from .verbs import (
+    call,
+    commands,
+    config,
+    cp,
+    import_model,
+    list_models,
+    plugins,
+    ps,
+    pull,
+    push,
+    rm,
+    run,
+    self_test,
+    show,
+)
 
 # Each verb module has add(subparsers) and run(args, commands) -> exit code.
 # A verb that sets `isolated_home=True` runs on an App in a throwaway home
 # (the user's plugins folder is still searched).
-VERBS: tuple[ModuleType, ...] = (run, ps, commands, call, config, plugins, self_test)
+VERBS: tuple[ModuleType, ...] = (
+    run,
+    ps,
+    pull,
+    list_models,
+    show,
+    rm,
+    cp,
+    import_model,
+    push,
+    commands,
+    call,
+    config,
+    plugins,
+    self_test,
+)
 
 # Spelled as a flag too, because that is how packagers and installers probe an executable.
 FLAG_ALIASES = {"--self-test": "self-test"}
