@@ -8,6 +8,8 @@ any failure makes the self-test exit non-zero.
 
 from __future__ import annotations
 
+import os
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -57,6 +59,7 @@ def run_checks(commands: CommandTable, model: Path | None) -> list[CheckResult]:
         ("plugins", lambda: check_plugins(commands)),
         ("commands", lambda: check_commands(commands)),
         ("chat store", lambda: check_chat_store(commands)),
+        ("certificates", check_certificates),
         ("worker process", check_worker),
     ]
     if model is not None:
@@ -115,6 +118,18 @@ def check_chat_store(commands: CommandTable) -> str:
         raise Skip("no chat commands in this build")
     commands.invoke("chat.list")
     return "opened and listed"
+
+
+def check_certificates() -> str:
+    """HTTPS pulls need CA certificates; a bundle's OpenSSL may look for them in the wrong place."""
+    paths = ssl.get_default_verify_paths()
+    count = ssl.create_default_context().cert_store_stats()["x509_ca"]
+    if count:
+        return f"{count} CA certificates ({paths.cafile or 'system store'})"
+    # A certificate folder is read lazily, so an empty count is fine when it has files.
+    if paths.capath and os.path.isdir(paths.capath) and os.listdir(paths.capath):
+        return f"CA certificates in {paths.capath}"
+    raise RuntimeError("no CA certificates found: HTTPS downloads will fail (set SSL_CERT_FILE)")
 
 
 def check_worker() -> tuple[str, dict[str, Any]]:

@@ -38,7 +38,9 @@ def bundle_exe(bundle: Path) -> Path:
 
 def bundle_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment of a machine with no Python: nothing from this venv leaks in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "KIVY_"))}
+    # SSL_CERT_*: this machine points OpenSSL at its CA bundle; a user's machine does not.
+    dropped = ("PYTHON", "VIRTUAL_ENV", "KIVY_", "SSL_CERT_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p)
     env["LLAMADESK_HOME"] = str(home)
     env.pop("LLAMADESK_PLUGINS", None)

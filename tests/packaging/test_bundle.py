@@ -59,6 +59,7 @@ def test_self_test_generates_with_the_starter_model(
     generation = checks["generation"]
     assert generation["outcome"] == "ok", generation
     assert generation["data"]["tokens"] >= 1 and generation["data"]["content"].strip()
+    assert checks["certificates"]["outcome"] == "ok", checks["certificates"]
     # A part that is in this build is checked, not skipped.
     assert checks["chat store"]["outcome"] == ("ok" if "chat.list" in commands else "skip")
     assert not (home / "config").exists(), "the self-test must not touch the user's home"
