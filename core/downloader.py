@@ -345,7 +345,6 @@ class _Run:
                 if not data:
                     break
                 hasher.update(data)
-                _start_writeback(self.fd, hashed, len(data))
                 hashed += len(data)
             if finished and hashed >= self._prefix():
                 return hasher
@@ -530,15 +529,6 @@ def _pread(fd: int, count: int, offset: int) -> bytes:
     with _SEEK_LOCK:
         os.lseek(fd, offset, os.SEEK_SET)
         return os.read(fd, count)
-
-
-def _start_writeback(fd: int, offset: int, length: int) -> None:
-    """Ask the kernel to start writing hashed bytes to disk now (Linux: FADV_DONTNEED starts
-    writeback of dirty pages), so the fsync before the commit waits only for the tail instead
-    of the whole blob; that fsync cost as much as the download itself."""
-    advise = getattr(os, "posix_fadvise", None)
-    if advise is not None:
-        advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
 class _Retry(Exception):
