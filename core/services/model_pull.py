@@ -7,6 +7,7 @@ import threading
 
 from ..downloader import BlobDownloader
 from ..errors import DigestMismatch, InvalidParams
+from ..fileio import atomic_write_bytes
 from ..gguf import is_gguf
 from ..interfaces.model_source import ResolvedModel
 from ..models.library import PullResult
@@ -32,12 +33,20 @@ def fetch_resolved(
     if not ordered_weights(resolved.manifest):
         raise InvalidParams(f"{ref.short} is not a GGUF model (its manifest has no GGUF weights layer)")
     sizes = {blob.digest: blob.size or 0 for blob in resolved.blobs}
-    for blob in resolved.blobs:
-        store.blob_path(blob.digest)  # a hostile digest is refused before anything is written
-    meter.total = sum(sizes.values())
+    for digest in [*sizes, *resolved.inline_blobs]:
+        store.blob_path(digest)  # a hostile digest is refused before anything is written
+    _check_inline(resolved)
+    missing = _missing_blobs(resolved)
+    if missing:
+        raise InvalidParams(f"the source gave no way to fetch blob {missing[0]} of {ref.short}")
+    meter.total = sum(sizes.values()) + sum(len(data) for data in resolved.inline_blobs.values())
     fetched: list[str] = []
     downloaded = reused = 0
     try:
+        for digest, data in resolved.inline_blobs.items():
+            if not store.has_blob(digest):
+                atomic_write_bytes(store.blob_path(digest), data)
+            meter.skip(len(data))
         for blob in resolved.blobs:
             target = store.blob_path(blob.digest)
             if target.is_file():
@@ -70,6 +79,22 @@ def fetch_resolved(
         downloaded=downloaded,
         reused=reused,
     )
+
+
+def _check_inline(resolved: ResolvedModel) -> None:
+    for digest, data in resolved.inline_blobs.items():
+        actual = "sha256:" + hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise DigestMismatch(
+                f"the {resolved.source or 'model'} source made blob {digest[:19]} with other bytes ({actual[:19]})"
+            )
+
+
+def _missing_blobs(resolved: ResolvedModel) -> list[str]:
+    """Digests the manifest names that neither a download nor an inline blob provides."""
+    provided = {blob.digest for blob in resolved.blobs} | set(resolved.inline_blobs)
+    named = [resolved.manifest.config.digest, *(layer.digest for layer in resolved.manifest.layers)]
+    return [digest for digest in named if digest not in provided]
 
 
 def check_weights_are_gguf(store: ModelStore, manifest: Manifest) -> None:
