@@ -8,6 +8,7 @@ subclasses with messages meant for the user.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import Counter
@@ -307,7 +308,13 @@ class ModelLibrary:
 
     # -- pushing ---------------------------------------------------------------------------
 
-    def push(self, reference: str | ModelRef, *, on_progress: ProgressSink | None = None) -> PushResult:
+    def push(
+        self,
+        reference: str | ModelRef,
+        *,
+        on_progress: ProgressSink | None = None,
+        cancel: threading.Event | None = None,
+    ) -> PushResult:
         """Send a stored model to the registry its reference names."""
         ref = self.parse(reference)
         store = self.store
@@ -328,10 +335,17 @@ class ModelLibrary:
         meter.set_phase("uploading", message=f"pushing {ref.short}")
         source.push(
             PushRequest(
-                ref=ref, manifest=manifest, manifest_bytes=data, blob_paths=paths, on_bytes=meter.add
+                ref=ref,
+                manifest=manifest,
+                manifest_bytes=data,
+                blob_paths=paths,
+                on_bytes=meter.add,
+                cancelled=(cancel or threading.Event()).is_set,
             ),
             self.http(),
         )
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"the push of {ref.short} was cancelled; blobs already sent stay on the registry")
         meter.set_phase("done", message=f"pushed {ref.short}")
         return PushResult(reference=ref.short, digest=_sha256(data), size=meter.total)
 
@@ -388,8 +402,6 @@ class ModelLibrary:
 
 
 def _sha256(data: bytes) -> str:
-    import hashlib
-
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 

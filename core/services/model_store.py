@@ -33,7 +33,7 @@ from ..errors import InvalidReference, NotFound, RegistryError
 from ..fileio import atomic_write_bytes, atomic_write_text
 from ..models.library import DiskUsage
 from ..models.manifest import Manifest
-from ..models.reference import ModelRef
+from ..models.reference import ModelRef, parse_reference
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 OWN_DIR = ".llamadesk"
@@ -273,7 +273,5 @@ def _dirs(folder: Path) -> list[Path]:
 
 def _check_ref_parts(ref: ModelRef) -> None:
     """A path found on disk must parse like a typed reference would, or it is not ours to touch."""
-    from ..models.reference import parse_reference
-
     if parse_reference(ref.full) != ref:
         raise InvalidReference(f"{ref.full} is not a canonical reference")
