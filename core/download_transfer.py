@@ -154,6 +154,10 @@ class BlobTransfer:
                 url=self.request.url,
             )
         os.fsync(self.fd)
+        for fd in (self.fd, self.state_fd):  # Windows cannot rename or delete open files
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.state_fd = -1
         os.replace(self.partial, dest)
         self.state.unlink(missing_ok=True)
 

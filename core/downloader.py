@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from .download_state import MiB, ProcessLock, Segment, read_state, state_path
 from .download_transfer import BlobTransfer
@@ -63,6 +64,10 @@ class BlobRequest:
 class BlobDownloader:
     """Fetches blobs into place, verified. Thread-safe; one download per digest at a time."""
 
+    # Shared by every downloader of the process (the library makes one per pull).
+    _locks: ClassVar[dict[str, threading.Lock]] = {}
+    _locks_guard: ClassVar[threading.Lock] = threading.Lock()
+
     def __init__(
         self,
         http: HttpClient,
@@ -83,8 +88,6 @@ class BlobDownloader:
         self.chunk_size = chunk_size
         self.retries = retries
         self.backoff = backoff
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
 
     def partial_path(self, digest_hex: str) -> Path:
         return self.partial_dir / f"sha256-{digest_hex}"
