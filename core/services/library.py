@@ -195,7 +195,7 @@ class ModelLibrary:
             if cancel.is_set():
                 raise Cancelled(f"the pull of {ref.short} was cancelled")
             store = self.store
-            with self._pinning({blob.digest for blob in resolved.blobs}):
+            with self._pinning({blob.digest for blob in resolved.blobs} | set(resolved.inline_blobs)):
                 return fetch_resolved(store, self.downloader(store), resolved, meter, cancel)
 
     def cancel(self, reference: str | ModelRef) -> bool:
@@ -391,6 +391,7 @@ class ModelLibrary:
             digest="",
             format="in-place",
             in_place=True,
+            problem=_in_place_problem(record.files, record.sizes, record.mtimes),
         )
 
     @staticmethod
@@ -399,6 +400,18 @@ class ModelLibrary:
             return read_gguf(path)
         except GGUFError:
             return None
+
+
+def _in_place_problem(files: list[Path], sizes: list[int], mtimes: list[float]) -> str | None:
+    """Why a model used in place may not load as imported: its file went away or changed."""
+    for file, size, mtime in zip(files, sizes, mtimes, strict=False):
+        try:
+            stat = file.stat()
+        except OSError:
+            return f"{file} is no longer there"
+        if stat.st_size != size or stat.st_mtime != mtime:
+            return f"{file} changed since it was imported"
+    return None
 
 
 def _sha256(data: bytes) -> str:

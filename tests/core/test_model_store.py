@@ -159,8 +159,12 @@ def test_import_in_place_copies_nothing_and_survives_only_while_the_file_does(
 
     with pytest.raises(AlreadyExists):
         app.library.import_file(model, in_place=True)
+    assert summary.problem is None
+    os.utime(model, (1, 1))
+    assert "changed since it was imported" in app.library.list_models(discover=False).models[0].problem
     moved = model.with_name("moved.gguf")
     model.rename(moved)
+    assert "no longer there" in app.library.list_models(discover=False).models[0].problem
     with pytest.raises(NotFound, match="no longer there"):
         app.library.resolve_model_path(result.reference)
     assert app.library.remove(result.reference).freed == 0
