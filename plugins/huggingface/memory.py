@@ -1,38 +1,28 @@
-"""Memory needed by a model file: the adapter onto the runtime's estimate.
+"""Memory a hub file would need: the runtime's estimate (core/services/memory_fit.py),
+fed with the repo's GGUF shape and each file's size.
 
-TEMPORARY until the runtime branch (core/services/memory_fit.py) is merged: then
-`required_bytes` calls its `estimate_memory` and this file keeps only the adapter.
-The numbers mirror it: weights + f16 KV cache for the context + compute overhead.
+One header serves every quant of a repo: layers and heads do not change with the
+quantization, only the weights' size does.
 """
 
 from __future__ import annotations
 
-import psutil
-
 from llamadesk.core.models.gguf import GGUFInfo
+from llamadesk.core.services.memory_fit import TIGHT_SHARE, available_memory, estimate_memory
 
-MIB = 1 << 20
-BASE_OVERHEAD = 96 * MIB
-OVERHEAD_SHARE = 0.05
-KV_BYTES_PER_VALUE = 2
-# Without a header, the KV cache is guessed as this share of the weights (4k context,
-# a grouped-query model of a few billion weights lands near it).
+__all__ = ["TIGHT_SHARE", "available_memory", "required_bytes"]
+
+# Without a header the KV cache is guessed as this share of the weights at 4k context
+# (a grouped-query model of a few billion weights lands near it).
 KV_GUESS_SHARE = 0.15
-
-
-def available_memory() -> int:
-    return int(psutil.virtual_memory().available)
+_NO_SHAPE = GGUFInfo(path="", file_size=0, version=3, tensor_count=0)
 
 
 def required_bytes(file_size: int, context_size: int, shape: GGUFInfo | None) -> int:
-    """Estimated RAM to run a file of `file_size` bytes; `shape` is any quant's header of the repo."""
+    """Estimated RAM to run `file_size` bytes of weights at `context_size`."""
     if shape is None:
-        kv = int(file_size * KV_GUESS_SHARE * context_size / 4096)
-    else:
-        heads = shape.head_count or 1
-        head_dim = shape.embedding_length // heads if shape.embedding_length else 0
-        key = shape.key_length or head_dim
-        value = shape.value_length or head_dim
-        kv_heads = shape.head_count_kv or heads
-        kv = shape.block_count * kv_heads * (key + value) * KV_BYTES_PER_VALUE * context_size
-    return file_size + kv + BASE_OVERHEAD + int(file_size * OVERHEAD_SHARE)
+        estimate = estimate_memory(_NO_SHAPE.model_copy(update={"file_size": file_size}), context_size)
+        return estimate.total_bytes + int(file_size * KV_GUESS_SHARE * context_size / 4096)
+    # A split model's shards are summed by the caller: one file of the total size.
+    info = shape.model_copy(update={"file_size": file_size, "split_count": 1})
+    return estimate_memory(info, context_size).total_bytes

@@ -1,7 +1,7 @@
 """Which quant to suggest for this machine: the best quality that fits, else llama.cpp's default.
 
-The memory each file needs comes from the runtime's estimate (`memory.py`); the ranking
-of quants by quality is ours (`quants.py`).
+The memory each file needs comes from the runtime's estimate (through `memory.py`); the
+ranking of quants by quality is ours (`quants.py`).
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from collections.abc import Callable
 
 from llamadesk.core.models.hub import Fit, HubFileChoice
 
+from .memory import TIGHT_SHARE  # the runtime's: past this share of memory, the machine suffers
 from .quants import BEST_RECOMMENDED, DEFAULT_QUANT, quality_rank
-
-TIGHT_SHARE = 0.8  # past this share of the memory, other programs start to suffer
 
 Estimate = Callable[[int], int]  # file size -> bytes needed at the chosen context
 

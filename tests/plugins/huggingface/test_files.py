@@ -152,3 +152,12 @@ def test_unknown_repo_and_revision_are_clear(hub_app: App) -> None:
     with pytest.raises(CommandError) as caught:
         files(hub_app, repo="just-a-name")
     assert caught.value.code == "invalid_params"
+
+
+def test_memory_numbers_are_the_runtimes_estimate(hub_app: App, starter_model) -> None:
+    from llamadesk.core.gguf import read_gguf
+    from llamadesk.core.services.memory_fit import estimate_memory
+
+    result = files(hub_app, repo=STARTER_REPO, memory_bytes=64 * GIB, context_size=2048)
+    expected = estimate_memory(read_gguf(starter_model), 2048).total_bytes
+    assert result["choices"][0]["required_bytes"] == expected
