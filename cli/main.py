@@ -14,10 +14,40 @@ from llamadesk.core.app import App
 from llamadesk.core.commands import CommandError
 
 from .output import exit_code, print_error
-from .verbs import call, commands, config, plugins, ps, run, search
+from .verbs import (
+    call,
+    commands,
+    config,
+    cp,
+    import_model,
+    list_models,
+    plugins,
+    ps,
+    pull,
+    push,
+    rm,
+    run,
+    search,
+    show,
+)
 
 # Each verb module has add(subparsers) and run(args, commands) -> exit code.
-VERBS: tuple[ModuleType, ...] = (run, ps, commands, call, config, plugins, search)
+VERBS: tuple[ModuleType, ...] = (
+    run,
+    ps,
+    pull,
+    list_models,
+    show,
+    rm,
+    cp,
+    import_model,
+    push,
+    commands,
+    call,
+    config,
+    plugins,
+    search,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
