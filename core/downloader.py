@@ -66,6 +66,11 @@ class BlobRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     # For tokens that expire during a long download (Docker Hub's last 5 minutes).
     authorize: Authorizer | None = field(default=None, compare=False)
+    # Bytes the source made itself (a config it wrote): stored after their digest is checked.
+    data: bytes | None = field(default=None, repr=False, compare=False)
+    # Files that may already hold these bytes (another app's cache): linked or copied when
+    # their sha256 matches, instead of downloading (see core/services/local_blobs.py).
+    local_files: tuple[Path, ...] = field(default=(), compare=False)
 
     @property
     def hex(self) -> str:

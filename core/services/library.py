@@ -38,6 +38,7 @@ from ..models.library import (
 from ..models.manifest import MODELPACK_WEIGHT_RAW, Manifest
 from ..models.reference import ModelRef, parse_reference
 from . import model_discovery, model_import
+from .local_blobs import adopt_local_blob
 from .model_layers import describe_layers, manifest_format, ordered_weights, read_text_layers
 from .model_store import DIGEST, ModelStore
 from .transfer_progress import TransferMeter
@@ -215,6 +216,9 @@ class ModelLibrary:
                     target = store.blob_path(blob.digest)
                     if target.is_file():
                         meter.skip(sizes[blob.digest])
+                        reused += sizes[blob.digest]
+                        continue
+                    if adopt_local_blob(store, blob, target, on_bytes=meter.add, cancel=cancel):
                         reused += sizes[blob.digest]
                         continue
                     already = downloader.partial_bytes(blob)

@@ -14,6 +14,7 @@ from llamadesk.core.hookspecs import hookimpl
 from .access import HubAccess
 from .browser import HubBrowser
 from .commands import hub_commands
+from .source import HuggingFaceSource
 
 if TYPE_CHECKING:
     from llamadesk.core.app import App
@@ -30,3 +31,8 @@ def browser_for(app: App) -> HubBrowser:
 @hookimpl(trylast=True)
 def register_commands(app: App) -> list[CommandSpec]:
     return hub_commands(browser_for(app))
+
+
+@hookimpl(trylast=True)
+def register_model_sources(app: App) -> list[HuggingFaceSource]:
+    return [HuggingFaceSource(browser_for(app))]

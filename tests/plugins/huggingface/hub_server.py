@@ -12,7 +12,7 @@ Routes (as the real hub answers them, trimmed to what clients read):
 Gated and private repos answer 401 without the right `Authorization: Bearer` token, with
 the `X-Error-Code` the real hub sends. Faults for tests: `cut_after` (close the connection
 after N bytes of a file) and `corrupt` (serve different bytes than the advertised sha256).
-A request whose line carries an absolute URL (as a client sends to an HTTP proxy) is
+`throttle` slows a file down (to interrupt a pull mid-way). A request whose line carries an absolute URL (as a client sends to an HTTP proxy) is
 served too and recorded with `proxied=True`.
 """
 
@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -110,6 +111,8 @@ class HubServer:
         self.token = token  # the one token that opens gated and private repos
         self.cut_after: dict[str, int] = {}  # file path -> bytes sent before the connection drops
         self.corrupt: set[str] = set()  # file paths served with flipped bytes
+        self.throttle: dict[str, float] = {}  # file path -> seconds to wait per MiB sent
+        self.bytes_sent: dict[str, int] = {}  # file path -> body bytes sent so far
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -137,6 +140,10 @@ class HubServer:
     def record(self, request: SeenRequest) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def count_sent(self, path: str, size: int) -> None:
+        with self._lock:
+            self.bytes_sent[path] = self.bytes_sent.get(path, 0) + size
 
     def downloads_of(self, path: str) -> list[SeenRequest]:
         """GET requests of `/{repo}/resolve/...` whose file is `path`."""
@@ -355,6 +362,9 @@ def _make_handler(hub: HubServer) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     return
                 self.wfile.write(block)
+                hub.count_sent(file_path, len(block))
                 position += len(block)
+                if file_path in hub.throttle:
+                    time.sleep(hub.throttle[file_path])
 
     return Handler
