@@ -115,11 +115,9 @@ class HubClient:
         while True:
             try:
                 with self._translated(f"reading {file.path}", repo_id=repo_id):
-                    response = get_session().get(
-                        url, headers={**self.access.auth_headers(), "Range": f"bytes=0-{want - 1}"}
+                    data = _read_head(
+                        url, {**self.access.auth_headers(), "Range": f"bytes=0-{want - 1}"}, want
                     )
-                    response.raise_for_status()
-                    data = response.content
                 return read_gguf_header(data, file.size, file.path.rsplit("/", 1)[-1])
             except GGUFError as exc:
                 if "truncated" not in exc.message or want >= HEADER_CAP or len(data) < want:
@@ -204,3 +202,17 @@ def repo_id_of(text: str) -> str:
     if not _REPO_ID.match(value):
         raise InvalidParams(f"{text!r} is not a Hugging Face repo; write it as user/repo or hf.co/user/repo")
     return value
+
+
+def _read_head(url: str, headers: dict[str, str], limit: int) -> bytes:
+    """At most `limit` bytes from the start of `url`, even from a server that ignores Range."""
+    chunks: list[bytes] = []
+    got = 0
+    with get_session().stream("GET", url, headers=headers) as response:
+        response.raise_for_status()
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            got += len(chunk)
+            if got >= limit:
+                break
+    return b"".join(chunks)[:limit]

@@ -113,6 +113,7 @@ class HubServer:
         self.corrupt: set[str] = set()  # file paths served with flipped bytes
         self.throttle: dict[str, float] = {}  # file path -> seconds to wait per MiB sent
         self.bytes_sent: dict[str, int] = {}  # file path -> body bytes sent so far
+        self.ignore_range = False  # answer every GET with the whole file, as some mirrors do
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -324,7 +325,7 @@ def _make_handler(hub: HubServer) -> type[BaseHTTPRequestHandler]:
             size = hub_file.size
             start, end, status = 0, size, 200
             wanted = self.headers.get("Range")
-            if wanted and (m := re.fullmatch(r"bytes=(\d+)-(\d*)", wanted.strip())):
+            if wanted and not hub.ignore_range and (m := re.fullmatch(r"bytes=(\d+)-(\d*)", wanted.strip())):
                 start = int(m[1])
                 end = min(int(m[2]) + 1, size) if m[2] else size
                 if start >= size:
@@ -361,7 +362,11 @@ def _make_handler(hub: HubServer) -> type[BaseHTTPRequestHandler]:
                     self.wfile.flush()
                     self.close_connection = True
                     return
-                self.wfile.write(block)
+                try:
+                    self.wfile.write(block)
+                except (BrokenPipeError, ConnectionResetError):  # the client had enough
+                    self.close_connection = True
+                    return
                 hub.count_sent(file_path, len(block))
                 position += len(block)
                 if file_path in hub.throttle:

@@ -161,3 +161,11 @@ def test_memory_numbers_are_the_runtimes_estimate(hub_app: App, starter_model) -
     result = files(hub_app, repo=STARTER_REPO, memory_bytes=64 * GIB, context_size=2048)
     expected = estimate_memory(read_gguf(starter_model), 2048).total_bytes
     assert result["choices"][0]["required_bytes"] == expected
+
+
+def test_header_read_stops_early_on_a_server_that_ignores_range(hub_app: App, hub: HubServer) -> None:
+    hub.ignore_range = True
+    result = files(hub_app, repo=STARTER_REPO, memory_bytes=64 * GIB)
+    assert result["choices"][0]["required_bytes"]
+    size = hub.repos[STARTER_REPO].files[0].size
+    assert hub.bytes_sent["SmolLM2-135M-Instruct-Q4_1.gguf"] < size // 4
