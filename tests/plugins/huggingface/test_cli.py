@@ -1,4 +1,4 @@
-"""`llamadesk search` in a real subprocess against the local hub."""
+"""`llamadesk search` and `llamadesk pull hf.co/...` in a real subprocess against the local hub."""
 
 from __future__ import annotations
 
@@ -28,3 +28,17 @@ def test_search_files_marks_the_recommendation(hub: HubServer, hf_env: Path, hom
     starred = [line for line in out.splitlines() if line.startswith("* ")]
     assert len(starred) == 2  # the marked choice, and the reason under the list
     assert f"llamadesk pull hf.co/{TINY_REPO}:" in out
+
+
+def test_cli_pull_from_hugging_face(hub: HubServer, hf_env: Path, home: Path) -> None:
+    env = {"HF_ENDPOINT": hub.url}
+    done = run_cli("pull", f"hf.co/{TINY_REPO}:Q4_K_M", home=home, env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"pulled hf.co/{TINY_REPO}:Q4_K_M" in done.stdout
+    listed = run_cli("list", home=home, env=env)
+    assert f"hf.co/{TINY_REPO}:Q4_K_M" in listed.stdout
+
+    gated = run_cli("pull", f"hf.co/{GATED_REPO}", home=home, env=env)
+    assert gated.returncode == 1
+    assert "is gated" in gated.stderr and "hf auth login" in gated.stderr
+    assert "Traceback" not in gated.stderr
