@@ -47,6 +47,8 @@ SOURCE_ANNOTATION = "org.opencontainers.image.source"
 REVISION_ANNOTATION = "org.opencontainers.image.revision"
 FILE_ANNOTATION = "io.llamadesk.huggingface.file"
 _SHARD_SUFFIX = re.compile(r"(?i)(-\d{5}-of-\d{5})?\.gguf$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 class HuggingFaceSource:
@@ -175,8 +177,18 @@ def _projector_for(choice: HubFileChoice, projectors: list[str]) -> str | None:
 
 def _cached_copies(cache: Path, sha: str, commit: str, path: str) -> tuple[Path, ...]:
     """Where the Hugging Face cache would hold this file: its blob (named by LFS sha256),
-    and the snapshot's copy (on systems where the cache cannot use symlinks)."""
-    return (cache / "blobs" / sha, cache / "snapshots" / commit / path)
+    and the snapshot's copy (on systems where the cache cannot use symlinks).
+
+    The names come from the hub: only plain ones are used, so no answer can point us at
+    a file outside the cache (a candidate is adopted only if its sha256 matches anyway).
+    """
+    candidates = []
+    if _SHA256.match(sha):
+        candidates.append(cache / "blobs" / sha)
+    parts = path.split("/")
+    if _COMMIT.match(commit) and all(p not in ("", ".", "..") and "\\" not in p for p in parts):
+        candidates.append(cache.joinpath("snapshots", commit, *parts))
+    return tuple(candidates)
 
 
 def _config_bytes(choice: HubFileChoice, listing: RepoListing, layers: list[Descriptor]) -> bytes:

@@ -155,3 +155,25 @@ def test_pulled_model_loads_and_generates(hub_app: App, hub: HubServer, starter_
     finally:
         llm.close()
     assert out["choices"][0]["message"]["content"].strip()
+
+
+def test_snapshot_copy_in_the_hf_cache_is_reused(hub_app: App, hub: HubServer, hf_env: Path) -> None:
+    # Where the cache cannot use symlinks (Windows), snapshots hold the files themselves.
+    repo = hub.repos[TINY_REPO]
+    q2 = repo.file("tinyllama-Q2_K.gguf")
+    cached = hf_env / "hub" / "models--tester--TinyLlama-GGUF" / "snapshots" / repo.commit / q2.path
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(q2.source)
+    pull(hub_app, f"hf.co/{TINY_REPO}:Q2_K")
+    assert hub.downloads_of(q2.path) == []
+    assert blob(hub_app, q2.sha256).read_bytes() == q2.source
+
+
+def test_hub_names_never_point_outside_the_cache(tmp_path: Path) -> None:
+    from llamadesk.plugins.huggingface.source import _cached_copies
+
+    cache = tmp_path / "models--a--b"
+    good = _cached_copies(cache, "a" * 64, "b" * 40, "sub/model.gguf")
+    assert good == (cache / "blobs" / ("a" * 64), cache / "snapshots" / ("b" * 40) / "sub" / "model.gguf")
+    assert _cached_copies(cache, "../../etc", "..", "../../../etc/passwd") == ()
+    assert _cached_copies(cache, "A" * 64, "b" * 40, "x/../../y.gguf") == ()
