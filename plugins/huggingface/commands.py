@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from llamadesk.core.commands import CommandContext, CommandSpec
 from llamadesk.core.models.hub import HubFilesParams, HubRepoFiles, HubSearchParams, HubSearchResult
 
-from .browser import HubBrowser
+if TYPE_CHECKING:
+    from .browser import HubBrowser
 
 
-def hub_commands(browser: HubBrowser) -> list[CommandSpec]:
+def hub_commands(browser: Callable[[], HubBrowser]) -> list[CommandSpec]:
     def search(params: HubSearchParams, ctx: CommandContext) -> HubSearchResult:
-        return browser.search(params)
+        return browser().search(params)
 
     def files(params: HubFilesParams, ctx: CommandContext) -> HubRepoFiles:
-        return browser.files(params)
+        return browser().files(params)
 
     return [
         CommandSpec(

@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llamadesk.core.downloader import BlobRequest
 from llamadesk.core.errors import NotFound, RegistryError
@@ -37,10 +39,12 @@ from llamadesk.core.models.manifest import (
 from llamadesk.core.models.reference import DEFAULT_TAG, HUGGING_FACE, ModelRef
 from llamadesk.core.services.model_discovery import huggingface_cache_dir
 
-from .browser import HubBrowser
 from .choices import find_choice, group_choices, mmproj_files
-from .hub_client import RepoListing
 from .quants import DEFAULT_QUANT, quant_label
+
+if TYPE_CHECKING:
+    from .browser import HubBrowser
+    from .hub_client import RepoListing
 
 # Where the pinned revision is kept: OCI's standard keys, so other tools read them too.
 SOURCE_ANNOTATION = "org.opencontainers.image.source"
@@ -56,14 +60,14 @@ class HuggingFaceSource:
 
     name = "huggingface"
 
-    def __init__(self, browser: HubBrowser) -> None:
-        self.browser = browser
+    def __init__(self, browser: Callable[[], HubBrowser]) -> None:
+        self._browser = browser  # huggingface_hub is imported on the first pull, not before
 
     def handles(self, ref: ModelRef) -> bool:
         return ref.host == HUGGING_FACE
 
     def resolve(self, ref: ModelRef, http: HttpClient) -> ResolvedModel:
-        client = self.browser.client()
+        client = self._browser().client()
         repo_id = ref.repository
         listing = client.listing(repo_id)
         choice = self._choose(ref, listing)
@@ -153,7 +157,7 @@ class HuggingFaceSource:
         default = find_choice(choices, DEFAULT_QUANT)
         if default is not None:
             return default
-        recommended = self.browser.files(HubFilesParams(repo=listing.repo_id)).recommended
+        recommended = self._browser().files(HubFilesParams(repo=listing.repo_id)).recommended
         return find_choice(choices, recommended or "") or choices[0]
 
 

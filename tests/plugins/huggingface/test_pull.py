@@ -139,22 +139,28 @@ def test_a_wrong_file_in_the_hf_cache_is_not_trusted(hub_app: App, hub: HubServe
 
 
 @pytest.mark.slow
-def test_pulled_model_loads_and_generates(hub_app: App, hub: HubServer, starter_model: Path) -> None:
-    from llama_cpp import Llama
-
+def test_pulled_model_loads_and_generates(hub_app: App, hub: HubServer) -> None:
     # No tag and no Q4_K_M in the repo: the choice recommended for this machine.
     assert pull(hub_app, f"hf.co/{STARTER_REPO}")["reference"] == f"hf.co/{STARTER_REPO}:Q4_1"
-    path = hub_app.library.resolve_model_path(f"hf.co/{STARTER_REPO}:Q4_1")
+    reference = f"hf.co/{STARTER_REPO}:Q4_1"
     sha = hub.repos[STARTER_REPO].file(STARTER_FILE).sha256
-    assert path == blob(hub_app, sha)
-    llm = Llama(model_path=str(path), n_ctx=256, n_threads=2, verbose=False, seed=1)
+    assert hub_app.library.resolve_model_path(reference) == blob(hub_app, sha)
+    options = {"context_size": 512, "batch_size": 256, "threads": 2}
+    status = hub_app.commands.invoke("runtime.load", {"model": reference, "options": options})
+    assert status.state == "ready"
     try:
-        out = llm.create_chat_completion(
-            messages=[{"role": "user", "content": "Say hello."}], max_tokens=8, temperature=0
+        result = hub_app.commands.invoke(
+            "runtime.generate",
+            {
+                "model": status.id,
+                "messages": [{"role": "user", "content": "Say hello."}],
+                "sampling": {"temperature": 0, "max_tokens": 8},
+            },
         )
+        assert result.content.strip()
+        assert result.usage.completion_tokens > 0
     finally:
-        llm.close()
-    assert out["choices"][0]["message"]["content"].strip()
+        hub_app.commands.invoke("runtime.unload", {"model": status.id})
 
 
 def test_snapshot_copy_in_the_hf_cache_is_reused(hub_app: App, hub: HubServer, hf_env: Path) -> None:
