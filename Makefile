@@ -18,11 +18,15 @@ $(STAMP): pyproject.toml setup.py
 run: setup
 	$(BIN)/llamadesk
 
-# Tests start real parts themselves; the OCI registry server comes from Debian.
+# Tests start real parts themselves; the OCI registry server comes from Debian, and openssl
+# makes the certificate of the HTTPS-through-a-proxy download test.
 system-deps:
 	@command -v docker-registry >/dev/null 2>&1 || { \
 		echo "installing Debian's docker-registry for the registry tests"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry; }
+	@command -v openssl >/dev/null 2>&1 || { \
+		echo "installing openssl for the HTTPS download test"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl; }
 
 # pytest exits 5 when it collected nothing: a broken suite, reported as such.
 test: setup system-deps

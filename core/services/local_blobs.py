@@ -1,10 +1,9 @@
-"""Blobs a pull need not download: bytes the source made, or a file already on this disk.
+"""Blobs a pull need not download: a file already on this disk holds them.
 
-A source may hand the library, with a blob request, the bytes themselves (a config it
-built) or files that may hold them (the Hugging Face cache keeps a GGUF under its LFS
-sha256). Either is checked against the digest before it becomes a blob: a file is hard
-linked when the disk allows (no second copy; the cache may delete its name later, the
-bytes stay ours) and copied otherwise, hashed on the way in both cases.
+A source may name, with a blob request, files that may hold its bytes (the Hugging Face
+cache keeps a GGUF under its LFS sha256). One is checked against the digest before it
+becomes a blob: hard linked when the disk allows (no second copy; the cache may delete
+its name later, the bytes stay ours) and copied otherwise, hashed on the way in both cases.
 """
 
 from __future__ import annotations
@@ -17,8 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..downloader import BlobRequest
-from ..errors import Cancelled, DigestMismatch
-from ..fileio import atomic_write_bytes
+from ..errors import Cancelled
 from .model_store import ModelStore
 
 log = logging.getLogger(__name__)
@@ -35,16 +33,6 @@ def adopt_local_blob(
     cancel: threading.Event | None = None,
 ) -> bool:
     """Put `blob` at `target` without downloading, if it can be; True when it was."""
-    if blob.data is not None:
-        actual = "sha256:" + hashlib.sha256(blob.data).hexdigest()
-        if actual != blob.digest:
-            raise DigestMismatch(
-                f"the {len(blob.data)} bytes a source built do not match their digest {blob.digest}",
-                expected=blob.digest,
-                actual=actual,
-            )
-        atomic_write_bytes(target, blob.data)
-        return True
     for candidate in blob.local_files:
         try:
             if not candidate.is_file() or (blob.size is not None and candidate.stat().st_size != blob.size):

@@ -119,7 +119,6 @@ class HuggingFaceSource:
 
         config = _config_bytes(choice, listing, layers)
         config_digest = "sha256:" + _sha256(config)
-        blobs.append(BlobRequest(url="", digest=config_digest, size=len(config), data=config))
         manifest = Manifest(
             schema_version=2,
             media_type=DOCKER_MANIFEST,
@@ -137,6 +136,7 @@ class HuggingFaceSource:
             manifest_bytes=data,
             blobs=blobs,
             source=self.name,
+            inline_blobs={config_digest: config},
         )
 
     def _choose(self, ref: ModelRef, listing: RepoListing) -> HubFileChoice:

@@ -1,4 +1,4 @@
-"""Blobs adopted without downloading: inline bytes and files already on disk, always verified."""
+"""Blobs adopted without downloading: files already on disk, linked or copied, always verified."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from llamadesk.core.downloader import BlobRequest
-from llamadesk.core.errors import DigestMismatch
 from llamadesk.core.services.local_blobs import adopt_local_blob
 from llamadesk.core.services.model_store import ModelStore
 
@@ -18,17 +17,6 @@ from llamadesk.core.services.model_store import ModelStore
 def request(content: bytes, **fields: object) -> BlobRequest:
     digest = "sha256:" + hashlib.sha256(content).hexdigest()
     return BlobRequest(url="", digest=digest, size=len(content), **fields)  # type: ignore[arg-type]
-
-
-def test_inline_bytes_are_checked_then_stored(tmp_path: Path) -> None:
-    store = ModelStore(tmp_path / "models")
-    blob = request(b"config", data=b"config")
-    target = store.blob_path(blob.digest)
-    assert adopt_local_blob(store, blob, target)
-    assert target.read_bytes() == b"config"
-    wrong = BlobRequest(url="", digest=blob.digest, size=6, data=b"other!")
-    with pytest.raises(DigestMismatch):
-        adopt_local_blob(store, wrong, store.blob_path("sha256:" + "0" * 64))
 
 
 def test_a_local_file_is_linked_when_it_matches(tmp_path: Path) -> None:
