@@ -31,6 +31,7 @@ from .verbs import (
     push,
     rm,
     run,
+    search,
     self_test,
     show,
 )
@@ -53,6 +54,7 @@ VERBS: tuple[ModuleType, ...] = (
     config,
     plugins,
     self_test,
+    search,
 )
 
 # Spelled as a flag too, because that is how packagers and installers probe an executable.

@@ -52,6 +52,9 @@ class BlobRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     # For tokens that expire during a long download (Docker Hub's last 5 minutes).
     authorize: Authorizer | None = field(default=None, compare=False)
+    # Files that may already hold these bytes (another app's cache): linked or copied when
+    # their sha256 matches, instead of downloading (see core/services/local_blobs.py).
+    local_files: tuple[Path, ...] = field(default=(), compare=False)
 
     @property
     def hex(self) -> str:

@@ -35,7 +35,11 @@ CORE_PLUGINS: tuple[str, ...] = (
 )
 
 # Shipped with the app, registered like third-party plugins, and blockable by name.
-DEFAULT_PLUGINS: tuple[str, ...] = ("llamadesk.plugins.llama_cpp", "llamadesk.plugins.oci")
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "llamadesk.plugins.llama_cpp",
+    "llamadesk.plugins.oci",
+    "llamadesk.plugins.huggingface",
+)
 
 ENTRYPOINT_GROUP = "llamadesk"
 ENV_ONLY = "LLAMADESK_PLUGINS"  # comma-separated names: load only these (core always loads)

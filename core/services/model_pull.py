@@ -12,6 +12,7 @@ from ..gguf import is_gguf
 from ..interfaces.model_source import ResolvedModel
 from ..models.library import PullResult
 from ..models.manifest import MODELPACK_WEIGHT_RAW, Manifest
+from .local_blobs import adopt_local_blob
 from .model_layers import ordered_weights
 from .model_store import ModelStore
 from .transfer_progress import TransferMeter
@@ -51,6 +52,9 @@ def fetch_resolved(
             target = store.blob_path(blob.digest)
             if target.is_file():
                 meter.skip(sizes[blob.digest])
+                reused += sizes[blob.digest]
+                continue
+            if adopt_local_blob(store, blob, target, on_bytes=meter.add, cancel=cancel):
                 reused += sizes[blob.digest]
                 continue
             already = downloader.partial_bytes(blob)
