@@ -7,6 +7,8 @@ shortcuts. Screens do their own work through `app.bridge`.
 
 from __future__ import annotations
 
+import gc
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,8 @@ from .screens.discover import DiscoverScreen
 from .screens.models import ModelsScreen
 from .screens.settings import SettingsScreen
 from .theme import Theme
-from .widgets import common, dialogs, message_views, status_bar  # noqa: F401  (registers kv classes)
+from .viewmodels.markdown_blocks import MarkupStyle
+from .widgets import common, dialogs, message_list, message_views, status_bar  # noqa: F401  (registers kv classes)
 from .widgets.shell import Shell
 
 HERE = Path(__file__).parent
@@ -39,6 +42,15 @@ KV_FILES = (
     "screens/discover.kv",
     "screens/settings.kv",
 )
+
+
+def warm_up_rendering() -> None:
+    from .viewmodels.markdown_blocks import markdown_to_blocks
+
+    for style in ("monokai", "friendly"):
+        markdown_to_blocks("**a** `b`\n\n- c\n\n```python\nx = 1\n```\n", MarkupStyle(code_style=style))
+
+
 SCREEN_TITLES = {"chat": "Chat", "models": "Models", "discover": "Discover", "settings": "Settings"}
 STATUS_EVERY_S = 2.0
 
@@ -84,6 +96,12 @@ class LlamadeskApp(App):
     def on_start(self) -> None:
         for screen in self.screens.values():
             screen.on_app_start()
+        # The first message with code would otherwise pay for markdown-it's and pygments'
+        # imports and lexer set-up on the Kivy thread; do that now, off it.
+        threading.Thread(target=warm_up_rendering, name="llamadesk-warm-up", daemon=True).start()
+        # Everything built so far lives as long as the window: keep the cyclic GC from
+        # walking it again and again (long pauses mid-stream otherwise).
+        gc.freeze()
 
     def show_screen(self, name: str) -> None:
         assert self.shell is not None

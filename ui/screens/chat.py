@@ -29,6 +29,9 @@ from .base import AppScreen
 from .chat_stream import LIVE, LiveAnswer
 
 BLOCK_CACHE_SIZE = 4000
+# Messages turned into rows at once; older pages are added as the user scrolls up, so
+# opening a 10,000-message chat costs the same as opening a 200-message one.
+PAGE = 200
 
 
 class ChatScreen(AppScreen):
@@ -117,9 +120,41 @@ class ChatScreen(AppScreen):
 
     def show_messages(self, messages: list[ChatMessage], leaf_id: str | None = None) -> None:
         self.tree = ChatTree(messages, leaf_id)
-        rows = conversation_rows(self.tree.path(), self.tree, self.metrics(), self.stats)
+        self._show_path()
+
+    def _show_path(self, upto: str | None = None) -> None:
+        """Rows of the last PAGE messages of the current path (cut after `upto` if given)."""
+        assert self.tree is not None
+        path = [m for m in self.tree.path() if m.role.value != "system"]
+        if upto is not None:
+            cut = next((i for i, m in enumerate(path) if m.id == upto), -1)
+            path = path[: cut + 1]
+        self._path = path
+        self._shown_from = max(0, len(path) - PAGE)
+        rows = conversation_rows(path[self._shown_from :], self.tree, self.metrics(), self.stats)
+        self._paging = False  # until the list has been laid out and scrolled to its end
         self.ids.messages.data = self._with_controller(rows)
-        Clock.schedule_once(lambda _dt: self.scroll_to_end(), 0)
+        Clock.schedule_once(lambda _dt: self._opened(), 0)
+
+    def _opened(self) -> None:
+        self.scroll_to_end()
+        self._paging = True
+
+    def on_messages_scroll(self, scroll_y: float) -> None:
+        """Near the top of what is shown: add the previous page, keeping the view in place."""
+        if scroll_y < 0.97 or not getattr(self, "_paging", False) or not self._shown_from or self.live:
+            return
+        rv = self.ids.messages
+        start = max(0, self._shown_from - PAGE)
+        older = conversation_rows(self._path[start : self._shown_from], self.tree, self.metrics(), self.stats)
+        self._shown_from = start
+        content = rv.children[0]
+        from_bottom = rv.scroll_y * max(0.0, content.height - rv.height)
+        rv.data = self._with_controller(older) + list(rv.data)
+        rv.refresh_views()
+        scrollable = content.height - rv.height
+        if scrollable > 0:
+            rv.scroll_y = min(1.0, from_bottom / scrollable)
 
     def scroll_to_end(self) -> None:
         self.ids.messages.scroll_y = 0
@@ -546,12 +581,8 @@ class ChatScreen(AppScreen):
 
     def _show_path_until(self, message_id: str | None) -> None:
         """Show the conversation up to `message_id` (the new branch grows from there)."""
-        if self.tree is None:
-            return
-        path = self.tree.path()
-        cut = next((i for i, m in enumerate(path) if m.id == message_id), -1)
-        rows = conversation_rows(path[: cut + 1], self.tree, self.metrics(), self.stats)
-        self.ids.messages.data = self._with_controller(rows)
+        if self.tree is not None:
+            self._show_path(upto=message_id or "")
 
     def switch_branch(self, message_id: str, delta: int) -> None:
         if self.tree is None or self.live is not None:
@@ -559,8 +590,7 @@ class ChatScreen(AppScreen):
         leaf = self.tree.switch(message_id, delta)
         if leaf is None:
             return
-        rows = conversation_rows(self.tree.path(), self.tree, self.metrics(), self.stats)
-        self.ids.messages.data = self._with_controller(rows)
+        self._show_path()
         if self.app.bridge.has("chat.switch_branch"):
             self.app.bridge.call(
                 "chat.switch_branch", {"session_id": self.session_id, "message_id": leaf}, None, self._error

@@ -43,11 +43,12 @@ class SettingsScreen(AppScreen):
         self.rows: dict[str, SettingRow] = {}
         self.inputs: dict[str, Any] = {}
 
-    def on_app_start(self) -> None:
-        self.build_form()
-
     def on_shown(self) -> None:
-        self.load_values()
+        # Built on first view, not at launch: ~40 rows of labels would delay the first frame.
+        if not self.rows:
+            self.build_form()
+        else:
+            self.load_values()
         self.load_plugins()
 
     def build_form(self) -> None:

@@ -31,22 +31,10 @@ class RowMetrics:
 
 
 def estimate_body_height(source: str, m: RowMetrics) -> float:
+    """Wrapped lines plus one per newline: cheap (10,000 rows in a few ms) and close enough."""
     chars_per_line = max(10, int((m.width - 2 * m.padding) / m.char_width))
-    height = m.padding
-    in_code = False
-    for line in source.split("\n"):
-        stripped = line.lstrip()
-        if stripped.startswith(("```", "~~~")):
-            in_code = not in_code
-            height += m.line_height  # the code header
-            continue
-        if in_code:
-            height += m.code_line_height
-        elif stripped:
-            height += m.line_height * max(1, math.ceil(len(line) / chars_per_line))
-        else:
-            height += m.line_height * 0.5
-    return math.ceil(height)
+    lines = source.count("\n") + 1 + len(source) // chars_per_line
+    return math.ceil(m.padding + lines * m.line_height)
 
 
 def meta_row(message: ChatMessage, tree: ChatTree | None, m: RowMetrics, **extra: Any) -> dict[str, Any]:
