@@ -30,10 +30,11 @@ log = logging.getLogger(__name__)
 CORE_PLUGINS: tuple[str, ...] = (
     "llamadesk.core.commands.config",
     "llamadesk.core.commands.system",
+    "llamadesk.core.commands.runtime",
 )
 
 # Shipped with the app, registered like third-party plugins, and blockable by name.
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = ("llamadesk.plugins.llama_cpp",)
 
 ENTRYPOINT_GROUP = "llamadesk"
 ENV_ONLY = "LLAMADESK_PLUGINS"  # comma-separated names: load only these (core always loads)
