@@ -17,7 +17,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
@@ -68,22 +67,19 @@ def token_stream(n: int) -> list[str]:
     return out[:n]
 
 
-def messages(n: int) -> list:
-    from llamadesk.core.models.chat import ChatMessage, Role
-
-    now = datetime.now(UTC)
+def messages(n: int) -> list[dict]:
+    """A branch as chat.get returns it (JSON), alternating questions and Markdown answers."""
     out, parent = [], None
     for i in range(n):
-        role = Role.USER if i % 2 == 0 else Role.ASSISTANT
+        role = "user" if i % 2 == 0 else "assistant"
         text = (
             f"Question {i}: how do I keep the UI smooth?"
-            if role is Role.USER
+            if role == "user"
             else f"Answer {i}. Keep **work** off the main thread, batch `events` per frame.\n\n"
             "- use a RecycleView\n- freeze finished blocks\n\n```python\nprint('hello')\n```"
         )
-        m = ChatMessage(id=f"m{i}", session_id="s", parent_id=parent, role=role, content=text, created_at=now)
-        out.append(m)
-        parent = m.id
+        out.append({"id": f"m{i}", "parent_id": parent, "role": role, "content": text, "state": "complete"})
+        parent = f"m{i}"
     return out
 
 

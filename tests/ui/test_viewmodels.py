@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from llamadesk.core.models.app_config import AppConfig
-from llamadesk.core.models.chat import ChatMessage, Role
-from llamadesk.ui.viewmodels.chat_tree import ChatTree
+from llamadesk.ui.viewmodels.chat_rows import (
+    RowMetrics,
+    branch_position,
+    conversation_rows,
+    meta_row,
+    sibling_at,
+)
 from llamadesk.ui.viewmodels.downloads import Download
 from llamadesk.ui.viewmodels.formatting import fit_badge, human_bytes, human_eta
 from llamadesk.ui.viewmodels.library import file_rows, quant_of
@@ -46,31 +49,40 @@ def test_streaming_freezes_paragraphs_and_long_code_in_chunks() -> None:
     assert all(f"line{i}\n" in joined for i in range(CODE_CHUNK_LINES + 5))
 
 
-def _msg(mid: str, parent: str | None, role: Role, minutes: int) -> ChatMessage:
-    return ChatMessage(
-        id=mid,
-        session_id="s",
-        parent_id=parent,
-        role=role,
-        content=mid,
-        created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
+def test_branch_arrows_from_siblings() -> None:
+    # chat.get lists, for each shown message with siblings, all of them (itself included).
+    siblings = {"a2": ["a1", "a2", "a3"]}
+    assert branch_position("a2", siblings) == (2, 3)
+    assert branch_position("u1", siblings) == (1, 1)
+    assert sibling_at("a2", siblings, -1) == "a1"
+    assert sibling_at("a2", siblings, 2) is None
+    m = RowMetrics()
+    meta = meta_row({"id": "a2", "role": "assistant", "model": "/m/SmolLM2.Q4_1.gguf"}, siblings, m)
+    assert (meta["branch_text"], meta["can_prev"], meta["can_next"]) == ("2/3", True, True)
+    assert meta["model_name"] == "SmolLM2.Q4_1"
+    rows = conversation_rows(
+        [
+            {"id": "u1", "role": "user", "content": "hi"},
+            {
+                "id": "a2",
+                "role": "assistant",
+                "content": "",
+                "reasoning": "hmm",
+                "state": "error",
+                "error": "boom",
+            },
+        ],
+        siblings,
+        m,
     )
-
-
-def test_branch_navigation() -> None:
-    messages = [
-        _msg("u1", None, Role.USER, 0),
-        _msg("a1", "u1", Role.ASSISTANT, 1),
-        _msg("a2", "u1", Role.ASSISTANT, 2),  # a regenerated answer
-        _msg("u2", "a1", Role.USER, 3),
+    assert [r["viewclass"] for r in rows] == [
+        "MessageMeta",
+        "MessageBody",
+        "MessageMeta",
+        "ThinkingRow",
+        "ErrorRow",
     ]
-    tree = ChatTree(messages)
-    assert [m.id for m in tree.path()] == ["u1", "a2"]  # newest branch by default
-    assert tree.siblings("a2") == (2, 2)
-    assert tree.switch("a2", -1) == "u2"  # follows the older branch down to its leaf
-    assert [m.id for m in tree.path()] == ["u1", "a1", "u2"]
-    assert tree.switch("a1", -1) is None
-    assert ChatTree(messages, "a1").leaf_id == "a1"
+    assert rows[-1]["text"] == "boom"
 
 
 def test_formatting_and_fit() -> None:

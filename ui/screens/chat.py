@@ -1,7 +1,8 @@
-"""Chat: the message list, the composer, the model picker; sessions in the sidebar.
+"""Chat: the message list, the composer, the model picker; the chat list lives in the sidebar.
 
-Everything goes through `chat.*`, `runtime.*` and `models.*` commands on the
-worker pool; tokens arrive batched once per frame and feed a `LiveAnswer`.
+Everything goes through chat.*, runtime.* (and models.list when the library is
+there) on the worker pool; tokens arrive batched once per frame and feed a
+`LiveAnswer`, which re-renders only the unfinished tail of the answer.
 """
 
 from __future__ import annotations
@@ -15,29 +16,29 @@ from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from llamadesk.core.commands import CommandError
-from llamadesk.core.models.chat import ChatMessage
 
 from .. import theme
-from ..viewmodels.chat_rows import RowMetrics, conversation_rows
-from ..viewmodels.chat_tree import ChatTree
+from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row, sibling_at
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
-from ..viewmodels.records import items, pick, unwrap
-from ..viewmodels.status import loaded_models, model_name, ready_model
+from ..viewmodels.records import items
+from ..viewmodels.status import loaded_models, short_model_name
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import copy_text
 from .base import AppScreen
+from .chat_sessions import ChatSessions
 from .chat_stream import LIVE, LiveAnswer
 
 BLOCK_CACHE_SIZE = 4000
-# Messages turned into rows at once; older pages are added as the user scrolls up, so
-# opening a 10,000-message chat costs the same as opening a 200-message one.
+# Messages fetched and turned into rows at once; older pages come while scrolling up,
+# so opening a 10,000-message chat costs the same as opening a 200-message one.
 PAGE = 200
+STARTER = "starter"  # runtime.load's name for the starter model
 
 
 class ChatScreen(AppScreen):
     session_id = StringProperty("")
     session_title = StringProperty("New chat")
-    model_id = StringProperty("")  # the model answering in this chat
+    model_id = StringProperty("")  # the model answering in this chat (a path, a name, or `starter`)
     model_choices = ListProperty()
     model_state = StringProperty("")  # ready, loading, ... of model_id
     streaming = BooleanProperty(False)
@@ -47,18 +48,23 @@ class ChatScreen(AppScreen):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.tree: ChatTree | None = None
-        self.stats: dict[str, dict[str, Any]] = {}
+        self.sessions = ChatSessions(self)
+        self.messages: list[dict[str, Any]] = []  # the shown branch, oldest first
+        self.siblings: dict[str, list[str]] = {}
+        self.older_available = False
         self.live: LiveAnswer | None = None
+        self.system_prompt = ""
         self._blocks: OrderedDict[tuple[str, str, str], list[Block]] = OrderedDict()
         self._metrics: RowMetrics | None = None
-        self._sessions: list[dict[str, Any]] = []
-        self.system_prompt = ""
+        self._paging = False
+        self._loading_older = False
+        self._library: list[str] = []
+        self._loaded: dict[str, str] = {}
 
     # ---- lifecycle -------------------------------------------------------------------
     def on_app_start(self) -> None:
         self.theme_name = self.app.theme.name
-        self.refresh_sessions()
+        self.sessions.refresh()
         self.refresh_models()
         self._update_hint()
 
@@ -101,375 +107,267 @@ class ChatScreen(AppScreen):
         if self._metrics is None or abs(self._metrics.width - width) > 1:
             probe = CoreLabel(text="abcdefghij klmnopqrst", font_size=sp(theme.FONT_SIZE))
             probe.refresh()
-            char_width = probe.texture.size[0] / 21
-            line = probe.texture.size[1] * 1.15
             self._metrics = RowMetrics(
                 width=width,
-                char_width=char_width,
-                line_height=line,
+                char_width=probe.texture.size[0] / 21,
+                line_height=probe.texture.size[1] * 1.15,
                 code_line_height=sp(13) * 1.3,
                 padding=dp(theme.LG),
                 meta_height=dp(theme.TOUCH),
             )
         return self._metrics
 
-    def _with_controller(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _stamp(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in rows:
             row["controller"] = self
         return rows
 
-    def show_messages(self, messages: list[ChatMessage], leaf_id: str | None = None) -> None:
-        self.tree = ChatTree(messages, leaf_id)
-        self._show_path()
-
-    def _show_path(self, upto: str | None = None) -> None:
-        """Rows of the last PAGE messages of the current path (cut after `upto` if given)."""
-        assert self.tree is not None
-        path = [m for m in self.tree.path() if m.role.value != "system"]
-        if upto is not None:
-            cut = next((i for i, m in enumerate(path) if m.id == upto), -1)
-            path = path[: cut + 1]
-        self._path = path
-        self._shown_from = max(0, len(path) - PAGE)
-        rows = conversation_rows(path[self._shown_from :], self.tree, self.metrics(), self.stats)
-        self._paging = False  # until the list has been laid out and scrolled to its end
-        self.ids.messages.data = self._with_controller(rows)
+    def show_messages(
+        self,
+        messages: list[dict[str, Any]],
+        siblings: dict[str, list[str]] | None = None,
+        older: bool = False,
+    ) -> None:
+        """Show a branch (dicts as chat.get returns them), scrolled to its end."""
+        self.messages = messages
+        self.siblings = siblings or {}
+        self.older_available = older
+        self._paging = False  # until the list is laid out and scrolled to its end
+        self.ids.messages.data = self._stamp(conversation_rows(messages, self.siblings, self.metrics()))
         Clock.schedule_once(lambda _dt: self._opened(), 0)
 
     def _opened(self) -> None:
         self.scroll_to_end()
         self._paging = True
 
-    def on_messages_scroll(self, scroll_y: float) -> None:
-        """Near the top of what is shown: add the previous page, keeping the view in place."""
-        if scroll_y < 0.97 or not getattr(self, "_paging", False) or not self._shown_from or self.live:
-            return
-        rv = self.ids.messages
-        start = max(0, self._shown_from - PAGE)
-        older = conversation_rows(self._path[start : self._shown_from], self.tree, self.metrics(), self.stats)
-        self._shown_from = start
-        content = rv.children[0]
-        from_bottom = rv.scroll_y * max(0.0, content.height - rv.height)
-        rv.data = self._with_controller(older) + list(rv.data)
-        rv.refresh_views()
-        scrollable = content.height - rv.height
-        if scrollable > 0:
-            rv.scroll_y = min(1.0, from_bottom / scrollable)
-
     def scroll_to_end(self) -> None:
         self.ids.messages.scroll_y = 0
 
+    def on_messages_scroll(self, scroll_y: float) -> None:
+        """Near the top: fetch the previous page of this branch."""
+        if (
+            scroll_y < 0.97
+            or not self._paging
+            or not self.older_available
+            or self.live
+            or self._loading_older
+        ):
+            return
+        if not self.session_id or not self.messages:
+            return
+        self._loading_older = True
+        params = {"session_id": self.session_id, "limit": PAGE, "before_id": self.messages[0]["id"]}
+        self.app.bridge.call("chat.get", params, self._prepend_older, self.error)
+
+    def _prepend_older(self, result: Any) -> None:
+        self._loading_older = False
+        data = result.model_dump(mode="json")
+        older = items(data, "messages")
+        if not older:
+            self.older_available = False
+            return
+        self.siblings.update(data.get("siblings") or {})
+        self.messages = older + self.messages
+        self.older_available = len(self.messages) < int(data.get("total") or 0)
+        rv = self.ids.messages
+        content = rv.children[0]
+        from_bottom = rv.scroll_y * max(0.0, content.height - rv.height)
+        rows = self._stamp(conversation_rows(older, self.siblings, self.metrics()))
+        rv.data = rows + list(rv.data)
+        rv.refresh_views()
+        scrollable = content.height - rv.height
+        if scrollable > 0:  # keep what the user was reading in place
+            rv.scroll_y = min(1.0, from_bottom / scrollable)
+
     # ---- sessions --------------------------------------------------------------------
-    def refresh_sessions(self) -> None:
-        if self.app.bridge.has("chat.list"):
-            self.app.bridge.call("chat.list", {}, self._show_sessions, self._error)
-
-    def _show_sessions(self, result: Any) -> None:
-        sessions = items(result.model_dump(mode="json"), "sessions", "items", "chats")
-        sessions.sort(key=lambda s: (not s.get("pinned"), str(s.get("updated_at", ""))), reverse=False)
-        pinned = [s for s in sessions if s.get("pinned")]
-        rest = sorted(
-            (s for s in sessions if not s.get("pinned")),
-            key=lambda s: str(s.get("updated_at", "")),
-            reverse=True,
-        )
-        self._set_session_rows(pinned + rest)
-
-    def _set_session_rows(self, sessions: list[dict[str, Any]]) -> None:
-        self._sessions = sessions
-        self.app.shell.ids.sidebar.sessions = [
-            {
-                "text": ("* " if s.get("pinned") else "") + str(s.get("title") or "New chat"),
-                "session_id": str(pick(s, "id", "session_id", default="")),
-                "pinned": bool(s.get("pinned")),
-                "selected": str(pick(s, "id", "session_id", default="")) == self.session_id,
-                "controller": self,
-            }
-            for s in sessions
-        ]
-
     def search_sessions(self, query: str) -> None:
-        query = query.strip()
-        if not query:
-            self.refresh_sessions()
-        elif self.app.bridge.has("chat.search"):
-            self.app.bridge.call("chat.search", {"query": query}, self._show_search, self._error)
-
-    def _show_search(self, result: Any) -> None:
-        hits = items(result.model_dump(mode="json"), "hits", "results", "sessions", "items")
-        seen: dict[str, dict[str, Any]] = {}
-        for hit in hits:
-            session = unwrap(hit, "session")
-            sid = str(pick(hit, "session_id", default=pick(session, "id", default="")))
-            if sid and sid not in seen:
-                seen[sid] = {
-                    "id": sid,
-                    "title": pick(hit, "title", default=pick(session, "title", default="")),
-                }
-        self._set_session_rows(list(seen.values()))
+        self.sessions.search(query)
 
     def new_chat(self) -> None:
         if self.live is not None:
             return
         self.session_id = ""
         self.session_title = "New chat"
-        self.stats.clear()
         self.show_messages([])
+        self.sessions.show(self.sessions.sessions)
         self.ids.composer.focus = True
 
     def open_session(self, session_id: str) -> None:
         if self.live is not None or not session_id:
             return
         self.app.shell.close_drawer()
-        self.app.bridge.call("chat.get", {"session_id": session_id}, self._show_session, self._error)
+        self.session_id = session_id
+        self.reload_session()
 
-    def _show_session(self, result: Any) -> None:
+    def reload_session(self) -> None:
+        if self.session_id and self.app.bridge.has("chat.get"):
+            params = {"session_id": self.session_id, "limit": PAGE}
+            self.app.bridge.call("chat.get", params, self._show_transcript, self.error)
+
+    def _show_transcript(self, result: Any) -> None:
         data = result.model_dump(mode="json")
-        session = unwrap(data, "session")
-        self.session_id = str(pick(session, "id", default=""))
-        self.session_title = str(pick(session, "title", default="Chat"))
-        self.system_prompt = str(pick(session, "system_prompt", default=""))
-        if pick(session, "model"):
-            self.model_id = str(session["model"])
-        messages = [ChatMessage.model_validate(m) for m in items(data, "messages")]
-        for m in items(data, "messages"):
-            usage = pick(m, "usage")
-            if isinstance(usage, dict):
-                self.stats[str(m["id"])] = {
-                    "tokens": usage.get("completion_tokens"),
-                    "tokens_per_second": usage.get("tokens_per_second"),
-                }
-        self.show_messages(messages, pick(data, "leaf_id", "active_leaf_id", "current_leaf_id"))
-        self._set_session_rows(self._sessions)
+        session = data["session"]
+        if session["id"] != self.session_id or self.live is not None:
+            return  # the user moved on meanwhile
+        self.session_title = session.get("title") or "New chat"
+        self.system_prompt = session.get("system_prompt") or ""
+        if session.get("model"):
+            self.model_id = session["model"]
+        messages = items(data, "messages")
+        self.show_messages(
+            messages, data.get("siblings") or {}, older=len(messages) < int(data.get("total") or 0)
+        )
+        self.sessions.show(self.sessions.sessions)
         self._update_hint()
 
     def rename_session(self) -> None:
-        if not self.session_id:
-            return
-        TextDialog(
-            title="Rename chat",
-            text=self.session_title,
-            on_submit=lambda title: self.app.bridge.call(
-                "chat.rename",
-                {"session_id": self.session_id, "title": title},
-                lambda _r: (setattr(self, "session_title", title), self.refresh_sessions()),
-                self._error,
-            ),
-        ).open()
+        self.sessions.rename()
 
     def delete_session(self) -> None:
-        if not self.session_id:
-            return
-        from ..widgets.dialogs import ConfirmDialog
-
-        sid = self.session_id
-        ConfirmDialog(
-            title="Delete chat",
-            text=f"Delete “{self.session_title}” and all its messages?",
-            confirm="Delete",
-            on_confirm=lambda: self.app.bridge.call(
-                "chat.delete",
-                {"session_id": sid},
-                lambda _r: (self.new_chat(), self.refresh_sessions()),
-                self._error,
-            ),
-        ).open()
+        self.sessions.delete()
 
     def toggle_pin(self) -> None:
-        if not self.session_id:
-            return
-        pinned = any(s.get("pinned") for s in self._sessions if str(s.get("id")) == self.session_id)
-        self.app.bridge.call(
-            "chat.pin" if self.app.bridge.has("chat.pin") else "chat.rename",
-            {"session_id": self.session_id, "pinned": not pinned},
-            lambda _r: self.refresh_sessions(),
-            self._error,
-        )
+        self.sessions.toggle_pin()
 
     def edit_system_prompt(self) -> None:
         TextDialog(
-            title="System prompt",
-            text=self.system_prompt,
-            multiline=True,
-            on_submit=self._set_system_prompt,
+            title="System prompt", text=self.system_prompt, multiline=True, on_submit=self._set_system_prompt
         ).open()
 
     def _set_system_prompt(self, text: str) -> None:
         self.system_prompt = text
-        if self.session_id and self.app.bridge.has("chat.set_system_prompt"):
-            self.app.bridge.call(
-                "chat.set_system_prompt",
-                {"session_id": self.session_id, "system_prompt": text},
-                None,
-                self._error,
-            )
+        if self.session_id:
+            params = {"session_id": self.session_id, "system_prompt": text}
+            self.app.bridge.call("chat.update", params, None, self.error)
+
+    def open_menu(self, button: Any) -> None:
+        from ..widgets.common import make
+
+        make("ChatMenu", screen=self).open(button)  # type: ignore[attr-defined]
 
     # ---- models ----------------------------------------------------------------------
     def refresh_models(self) -> None:
         if self.app.bridge.has("models.list"):
-            self.app.bridge.call("models.list", {}, self._show_models, self._error)
+            self.app.bridge.call("models.list", {}, self._show_library, self.error)
+        else:
+            self._update_choices()
 
-    def _show_models(self, result: Any) -> None:
+    def _show_library(self, result: Any) -> None:
         models = items(result.model_dump(mode="json"), "models", "items")
-        self.model_choices = [str(pick(m, "name", "id", default="?")) for m in models]
-        self.starter_offer = not models
-        if not self.model_id and self.model_choices:
-            self.model_id = self.model_choices[0]
+        self._library = [str(m.get("name") or m.get("id")) for m in models]
+        self._update_choices()
+
+    def _update_choices(self) -> None:
+        choices = [*self._library, *(m for m in self._loaded if m not in self._library)]
+        self.starter_offer = not choices
+        self.model_choices = choices or [STARTER]
+        if not self.model_id and choices:
+            self.model_id = choices[0]
         self._update_hint()
+
+    def pick_model(self, shown: str) -> None:
+        """The picker shows short names; map the choice back to the model id."""
+        for model in self.model_choices:
+            if short_model_name(model) == shown and model != self.model_id:
+                self.model_id = model
+                self.model_state = self._loaded.get(model, "")
+                self._update_hint()
 
     def on_runtime_status(self, status: dict[str, Any]) -> None:
-        state = ""
-        for entry in loaded_models(status):
-            if self.model_id and self.model_id in (
-                model_name(entry),
-                str(entry.get("id")),
-                str(entry.get("model")),
-            ):
-                state = str(entry.get("state", ""))
+        self._loaded = {str(m["id"]): str(m.get("state", "")) for m in loaded_models(status)}
         if not self.model_id:
-            ready = ready_model(status)
+            ready = [mid for mid, state in self._loaded.items() if state in ("ready", "generating")]
             if ready:
-                self.model_id = ready
-                state = "ready"
-        self.model_state = state
-        self._update_hint()
+                self.model_id = ready[0]
+        if self.model_state != "loading" or self.model_id in self._loaded:
+            self.model_state = self._loaded.get(self.model_id, "")
+        self._update_choices()
 
     def _update_hint(self) -> None:
         if self.model_state in ("ready", "generating"):
             self.hint = ""
         elif self.model_state == "loading":
             self.hint = f"Loading {self.model_id}…"
-        elif self.starter_offer:
+        elif self.model_state == "error":
+            pass  # the load error stays shown
+        elif self.starter_offer and not self.model_id:
             self.hint = "No model yet: get the starter model (98 MB) to begin."
         elif self.model_id:
             self.hint = f"Load {self.model_id} to start chatting."
         else:
             self.hint = "Pick a model, or find one under Discover."
 
-    def load_model(self) -> None:
-        if not self.model_id:
+    def load_model(self, model: str | None = None) -> None:
+        model = model or self.model_id
+        if not model:
             return
+        self.model_id = model
         self.model_state = "loading"
         self._update_hint()
-        self.app.bridge.stream(
-            "runtime.load",
-            {"model": self.model_id},
-            self._on_load_events,
-            lambda _r: (
-                setattr(self, "model_state", "ready"),
-                self._update_hint(),
-                self.app.refresh_status(),
-            ),
-            self._load_failed,
-        )
+        self.app.bridge.stream("runtime.load", {"model": model}, None, self._loaded_ok, self._load_failed)
 
-    def _on_load_events(self, events: list[Any]) -> None:
-        for event in events:
-            if getattr(event, "kind", "") == "state":
-                self.model_state = event.state
-        self._update_hint()
+    def _loaded_ok(self, result: Any) -> None:
+        status = result.model_dump(mode="json")
+        self._loaded[str(status["id"])] = str(status["state"])
+        if status["id"] == self.model_id:
+            self.model_state = str(status["state"])
+        self._update_choices()
+        self.app.refresh_status()
 
     def _load_failed(self, error: CommandError) -> None:
         self.model_state = "error"
         self.hint = error.message
-        self._error(error)
+        self.error(error)
 
     def unload_model(self) -> None:
         if self.model_id:
-            self.app.bridge.call(
-                "runtime.unload",
-                {"model": self.model_id},
-                lambda _r: (setattr(self, "model_state", ""), self._update_hint(), self.app.refresh_status()),
-                self._error,
-            )
+            self.app.bridge.call("runtime.unload", {"model": self.model_id}, self._unloaded, self.error)
+
+    def _unloaded(self, _result: Any) -> None:
+        self._loaded.pop(self.model_id, None)
+        self.model_state = ""
+        self._update_choices()
+        self.app.refresh_status()
 
     def get_starter_model(self) -> None:
-        self.hint = "Fetching the starter model (98 MB)…"
-        self.app.bridge.stream(
-            "models.starter",
-            {},
-            None,
-            lambda r: self._starter_ready(r),
-            self._error,
-        )
-
-    def _starter_ready(self, result: Any) -> None:
+        """First launch with an empty library: fetch (once) and load the starter model."""
         self.starter_offer = False
-        name = pick(unwrap(result.model_dump(mode="json"), "model"), "name", "id")
-        if name:
-            self.model_id = str(name)
-        self.refresh_models()
-        self.load_model()
+        self.load_model(STARTER)
 
     # ---- sending and streaming -------------------------------------------------------
     def send(self) -> None:
         text = self.ids.composer.text.strip()
-        if not text or self.live is not None:
-            return
-        if self.model_state not in ("ready", "generating"):
-            self._update_hint()
+        if not text or self.live is not None or self.model_state not in ("ready", "generating"):
             return
         self.ids.composer.text = ""
-        if not self.session_id:
-            self.app.bridge.call(
-                "chat.new",
-                {"model": self.model_id, "system_prompt": self.system_prompt},
-                lambda r: self._session_created(r, text),
-                self._error,
-            )
-            return
-        self._start_send(text)
-
-    def _session_created(self, result: Any, text: str) -> None:
-        session = unwrap(result.model_dump(mode="json"), "session")
-        self.session_id = str(pick(session, "id", default=""))
-        self.refresh_sessions()
-        self._start_send(text)
-
-    def _start_send(self, text: str) -> None:
-        rv = self.ids.messages
         m = self.metrics()
-        rv.data.extend(
-            self._with_controller(
-                [
-                    {
-                        "viewclass": "MessageMeta",
-                        "message_id": "pending-user",
-                        "role": "user",
-                        "model_name": "",
-                        "branch_text": "",
-                        "can_prev": False,
-                        "can_next": False,
-                        "footer": "",
-                        "streaming": True,
-                        "height": m.meta_height,
-                    },
-                    {
-                        "viewclass": "MessageBody",
-                        "message_id": "pending-user",
-                        "role": "user",
-                        "source": text,
-                        "cache_key": f"pending-{len(rv.data)}",
-                        "height": m.line_height + m.padding,
-                        "controller": self,
-                    },
-                ]
-            )
+        pending = {"id": "pending-user", "role": "user", "content": text}
+        rows = [meta_row(pending, {}, m), body_row("pending-user", "user", text, m, key=f"pending-{text}")]
+        self.ids.messages.data.extend(self._stamp(rows))
+        self._stream(
+            "chat.send", {"session_id": self.session_id or None, "content": text, "model": self.model_id}
         )
-        self._stream("chat.send", {"session_id": self.session_id, "content": text, "model": self.model_id})
 
     def _stream(self, command_id: str, params: dict[str, Any]) -> None:
         rv = self.ids.messages
-        self.live = LiveAnswer(_ControllerData(rv.data, self), self.metrics(), self.model_id)
+        self.live = LiveAnswer(_StampedRows(rv.data, self), self.metrics(), self.model_id)
         self.streaming = True
         self.live.handle = self.app.bridge.stream(
-            command_id, params, self._on_tokens, self._stream_done, self._stream_failed
+            command_id, params, self._on_events, self._stream_done, self._stream_failed
         )
         self.scroll_to_end()
 
-    def _on_tokens(self, events: list[Any]) -> None:
+    def _on_events(self, events: list[Any]) -> None:
         if self.live is None:
             return
+        for event in events:
+            kind = getattr(event, "kind", "")
+            if kind == "chat.started" and not self.session_id:
+                self.session_id = event.session_id
+                self.sessions.refresh()
+            elif kind == "chat.title":
+                self.session_title = event.title
+                self.sessions.refresh()
         at_bottom = self.ids.messages.scroll_y <= 0.01
         self.live.feed(events)
         speed = self.live.tokens_per_second()
@@ -481,19 +379,14 @@ class ChatScreen(AppScreen):
     def _stream_done(self, result: Any) -> None:
         live, self.live = self.live, None
         self.streaming = False
-        if live is None:
-            return
-        live.finish()
+        if live is not None:
+            live.finish()
         data = result.model_dump(mode="json")
-        usage = pick(data, "usage", default={}) or {}
-        message = unwrap(data, "message")
-        message_id = str(pick(message, "id", "message_id", default=""))
-        if message_id:
-            self.stats[message_id] = {
-                "tokens": usage.get("completion_tokens") or live.tokens,
-                "tokens_per_second": usage.get("tokens_per_second") or live.tokens_per_second(),
-            }
+        reply = data.get("reply", data) or {}  # chat.edit wraps the reply
+        if reply.get("session_id"):
+            self.session_id = reply["session_id"]
         self.reload_session()
+        self.sessions.refresh()
 
     def _stream_failed(self, error: CommandError) -> None:
         live, self.live = self.live, None
@@ -501,50 +394,41 @@ class ChatScreen(AppScreen):
         if live is not None:
             live.finish()
         if error.code != "cancelled":
-            rv = self.ids.messages
-            rv.data.append(
-                {
-                    "viewclass": "ErrorRow",
-                    "message_id": "",
-                    "text": error.message,
-                    "height": self.metrics().meta_height,
-                    "controller": self,
-                }
-            )
+            row = {"viewclass": "ErrorRow", "message_id": "", "text": error.message}
+            self.ids.messages.data.append(self._stamp([{**row, "height": self.metrics().meta_height}])[0])
         self.reload_session()
 
-    def reload_session(self) -> None:
-        if self.session_id:
-            self.app.bridge.call("chat.get", {"session_id": self.session_id}, self._show_session, self._error)
-            self.refresh_sessions()
-
     def stop(self) -> bool:
-        """Stop the streaming answer (Esc); True if there was one."""
+        """Stop the streaming answer (Esc); True if there was one. The text so far is kept."""
         if self.live is None or self.live.handle is None:
             return False
         self.live.handle.cancel()
         return True
 
     # ---- per-message actions ---------------------------------------------------------
-    def _message(self, message_id: str) -> ChatMessage | None:
-        return self.tree.by_id.get(message_id) if self.tree else None
+    def _message(self, message_id: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages if m["id"] == message_id), None)
 
     def copy_message(self, message_id: str) -> None:
         message = self._message(message_id)
         if message is not None:
-            copy_text(message.content)
+            copy_text(message.get("content", ""))
         elif message_id == LIVE and self.live is not None:
             copy_text(self.live.text.text)
 
+    def _show_until(self, message_id: str | None) -> None:
+        """Show the branch up to `message_id`: the new answer grows from there."""
+        cut = next((i for i, m in enumerate(self.messages) if m["id"] == message_id), -1)
+        rows = conversation_rows(self.messages[: cut + 1], self.siblings, self.metrics())
+        self.ids.messages.data = self._stamp(rows)
+
     def regenerate(self, message_id: str) -> None:
         message = self._message(message_id)
-        if message is None or self.live is not None or self.tree is None:
+        if message is None or self.live is not None or self.model_state not in ("ready", "generating"):
             return
-        self._show_path_until(message.parent_id)
-        self._stream(
-            "chat.regenerate",
-            {"session_id": self.session_id, "message_id": message_id, "model": self.model_id},
-        )
+        self._show_until(message.get("parent_id"))
+        params = {"session_id": self.session_id, "message_id": message_id, "model": self.model_id}
+        self._stream("chat.regenerate", params)
 
     def edit_message(self, message_id: str) -> None:
         message = self._message(message_id)
@@ -552,65 +436,47 @@ class ChatScreen(AppScreen):
             return
         TextDialog(
             title="Edit message",
-            text=message.content,
+            text=message.get("content", ""),
             multiline=True,
-            on_submit=lambda text: self._submit_edit(message, text),
+            on_submit=lambda text: self.submit_edit(message_id, text),
         ).open()
 
-    def _submit_edit(self, message: ChatMessage, text: str) -> None:
-        self._show_path_until(message.parent_id)
-        rv = self.ids.messages
+    def submit_edit(self, message_id: str, text: str) -> None:
+        message = self._message(message_id)
+        if message is None or not text.strip() or self.live is not None:
+            return
+        self._show_until(message.get("parent_id"))
         m = self.metrics()
-        rv.data.extend(
-            self._with_controller(
-                [
-                    {**conversation_rows([message], None, m)[0], "streaming": True},
-                    {**conversation_rows([message], None, m)[1], "source": text, "cache_key": "edit"},
-                ]
-            )
+        edited = {**message, "content": text}
+        self.ids.messages.data.extend(
+            self._stamp([meta_row(edited, {}, m), body_row("edit", "user", text, m, key="edit")])
         )
-        self._stream(
-            "chat.edit",
-            {
-                "session_id": self.session_id,
-                "message_id": message.id,
-                "content": text,
-                "model": self.model_id,
-            },
-        )
-
-    def _show_path_until(self, message_id: str | None) -> None:
-        """Show the conversation up to `message_id` (the new branch grows from there)."""
-        if self.tree is not None:
-            self._show_path(upto=message_id or "")
+        params = {
+            "session_id": self.session_id,
+            "message_id": message_id,
+            "content": text,
+            "model": self.model_id,
+        }
+        self._stream("chat.edit", params)
 
     def switch_branch(self, message_id: str, delta: int) -> None:
-        if self.tree is None or self.live is not None:
+        target = sibling_at(message_id, self.siblings, delta)
+        if target is None or self.live is not None:
             return
-        leaf = self.tree.switch(message_id, delta)
-        if leaf is None:
-            return
-        self._show_path()
-        if self.app.bridge.has("chat.switch_branch"):
-            self.app.bridge.call(
-                "chat.switch_branch", {"session_id": self.session_id, "message_id": leaf}, None, self._error
-            )
+        params = {"session_id": self.session_id, "message_id": target}
+        self.app.bridge.call("chat.switch_branch", params, self._show_transcript, self.error)
 
     def toggle_thinking(self, index: int) -> None:
         rv = self.ids.messages
         row = rv.data[index]
         rv.data[index] = {**row, "expanded": not row.get("expanded")}
 
-    def open_menu(self, button: Any) -> None:
-        from ..widgets.common import make
-
-        make("ChatMenu", screen=self).open(button)  # type: ignore[attr-defined]
-
-    def _error(self, error: CommandError) -> None:
+    def error(self, error: CommandError) -> None:
+        self._loading_older = False
         self.app.notify(error.message)
 
 
-class _ControllerData:
+class _StampedRows:
     """The RecycleView's data list, stamping the controller on every row a LiveAnswer adds."""
 
     def __init__(self, data: Any, controller: ChatScreen) -> None:

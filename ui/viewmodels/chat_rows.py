@@ -1,9 +1,9 @@
-"""Messages to RecycleView rows, with heights estimated before anything is drawn.
+"""Messages (as chat.get returns them, JSON dicts) to RecycleView rows, heights estimated.
 
-A message is two kinds of row: a `MessageMeta` row (role, branch arrows, actions,
-speed) and `MessageBody` rows holding Markdown source. Bodies are parsed only
-when a row becomes visible, so opening a 10,000-message chat costs one pass of
-cheap arithmetic here. The view corrects a row's height once it has drawn it.
+A message is a `MessageMeta` row (role, branch arrows, actions, speed) and a
+`MessageBody` row holding Markdown source. Bodies are parsed only when a row
+becomes visible, so turning a page of messages into rows is cheap arithmetic
+here; the view corrects a row's height once it has drawn it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from llamadesk.core.models.chat import ChatMessage, MessageState, Role
-
-from .chat_tree import ChatTree
 from .formatting import token_footer
+from .status import short_model_name
 
 
 @dataclass(frozen=True)
@@ -37,18 +35,35 @@ def estimate_body_height(source: str, m: RowMetrics) -> float:
     return math.ceil(m.padding + lines * m.line_height)
 
 
-def meta_row(message: ChatMessage, tree: ChatTree | None, m: RowMetrics, **extra: Any) -> dict[str, Any]:
-    position, count = tree.siblings(message.id) if tree and message.id in tree.by_id else (1, 1)
+def branch_position(message_id: str, siblings: dict[str, list[str]]) -> tuple[int, int]:
+    """(1-based position, count) of a message among its edits/regenerations."""
+    group = siblings.get(message_id)
+    if not group or message_id not in group:
+        return 1, 1
+    return group.index(message_id) + 1, len(group)
+
+
+def sibling_at(message_id: str, siblings: dict[str, list[str]], delta: int) -> str | None:
+    group = siblings.get(message_id) or []
+    if message_id not in group:
+        return None
+    index = group.index(message_id) + delta
+    return group[index] if 0 <= index < len(group) else None
+
+
+def meta_row(message: dict[str, Any], siblings: dict[str, list[str]], m: RowMetrics) -> dict[str, Any]:
+    position, count = branch_position(message["id"], siblings)
+    usage = message.get("usage") or {}
     return {
         "viewclass": "MessageMeta",
-        "message_id": message.id,
-        "role": message.role.value,
-        "model_name": message.model or "",
+        "message_id": message["id"],
+        "role": message["role"],
+        "model_name": short_model_name(message.get("model")),
         "branch_text": f"{position}/{count}" if count > 1 else "",
         "can_prev": position > 1,
         "can_next": position < count,
-        "footer": token_footer(extra.get("tokens"), extra.get("tokens_per_second")),
-        "streaming": bool(extra.get("streaming", False)),
+        "footer": token_footer(usage.get("completion_tokens"), usage.get("tokens_per_second")),
+        "streaming": False,
         "height": m.meta_height,
     }
 
@@ -65,27 +80,29 @@ def body_row(message_id: str, role: str, source: str, m: RowMetrics, *, key: str
 
 
 def message_rows(
-    message: ChatMessage, tree: ChatTree | None, m: RowMetrics, stats: dict[str, Any] | None = None
+    message: dict[str, Any], siblings: dict[str, list[str]], m: RowMetrics
 ) -> list[dict[str, Any]]:
-    rows = [meta_row(message, tree, m, **(stats or {}))]
-    if message.reasoning:
+    rows = [meta_row(message, siblings, m)]
+    if message.get("reasoning"):
         rows.append(
             {
                 "viewclass": "ThinkingRow",
-                "message_id": message.id,
-                "source": message.reasoning,
+                "message_id": message["id"],
+                "source": message["reasoning"],
                 "expanded": False,
                 "height": m.meta_height,
             }
         )
-    if message.content or message.role is not Role.ASSISTANT:
-        rows.append(body_row(message.id, message.role.value, message.content, m, key=message.id))
-    if message.state is MessageState.ERROR:
+    if message.get("content") or message["role"] != "assistant":
+        rows.append(
+            body_row(message["id"], message["role"], message.get("content", ""), m, key=message["id"])
+        )
+    if message.get("state") == "error":
         rows.append(
             {
                 "viewclass": "ErrorRow",
-                "message_id": message.id,
-                "text": "This answer failed.",
+                "message_id": message["id"],
+                "text": message.get("error") or "This answer failed.",
                 "height": m.meta_height,
             }
         )
@@ -93,15 +110,10 @@ def message_rows(
 
 
 def conversation_rows(
-    messages: list[ChatMessage],
-    tree: ChatTree | None,
-    m: RowMetrics,
-    stats: dict[str, dict[str, Any]] | None = None,
+    messages: list[dict[str, Any]], siblings: dict[str, list[str]], m: RowMetrics
 ) -> list[dict[str, Any]]:
-    stats = stats or {}
     rows: list[dict[str, Any]] = []
     for message in messages:
-        if message.role is Role.SYSTEM:
-            continue
-        rows.extend(message_rows(message, tree, m, stats.get(message.id)))
+        if message["role"] != "system":
+            rows.extend(message_rows(message, siblings, m))
     return rows

@@ -16,10 +16,18 @@ def loaded_models(status: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
+def short_model_name(model: str | None) -> str:
+    """A model id can be a whole file path: show its file name without .gguf."""
+    if not model:
+        return ""
+    name = model.replace("\\", "/").rsplit("/", 1)[-1]
+    return name[:-5] if name.endswith(".gguf") else name
+
+
 def model_name(entry: dict[str, Any]) -> str:
     for key in ("name", "model", "id"):
         if entry.get(key):
-            return str(entry[key])
+            return short_model_name(str(entry[key]))
     return "?"
 
 
