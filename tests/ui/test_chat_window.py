@@ -23,6 +23,7 @@ pytestmark = [
 ]
 
 GUARD_S = 180
+SHORT = {"max_tokens": 24, "temperature": 0}
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +31,12 @@ def chat(ui_app: Any, starter_model: Path) -> Iterator[Any]:
     assert "chat.send" in ui_app.commands, "the chat commands are missing"
     screen = ui_app.screens["chat"]
     ui_app.show_screen("chat")
-    ui_app.commands.invoke("config.set", {"values": {"sampling.max_tokens": 24, "sampling.temperature": 0}})
+    screen.sampling = SHORT
     screen.load_model(str(starter_model))
     pump(lambda: screen.model_state in ("ready", "error"), timeout=GUARD_S)
     assert screen.model_state == "ready", screen.hint
     yield screen
+    screen.sampling = None
     screen.stop()
     ui_app.commands.invoke("runtime.unload", {"model": str(starter_model)})
 
@@ -70,14 +72,14 @@ def test_send_streams_the_answer(chat: Any, ui_app: Any) -> None:
 def test_escape_stops_mid_stream(chat: Any, ui_app: Any) -> None:
     from kivy.core.window import Window
 
-    ui_app.commands.invoke("config.set", {"values": {"sampling.max_tokens": 2000}})
+    chat.sampling = {"max_tokens": 2000, "temperature": 0}
     try:
         send(chat, "Write a very long story about a lighthouse keeper.")
         pump(lambda: chat.live is not None and chat.live.tokens >= 5, timeout=GUARD_S)
         Window.dispatch("on_key_down", 27, 0, "", [])
         pump(lambda: not chat.streaming, timeout=GUARD_S)
     finally:
-        ui_app.commands.invoke("config.set", {"values": {"sampling.max_tokens": 24}})
+        chat.sampling = SHORT
     pump(lambda: chat.messages and chat.messages[-1]["role"] == "assistant")
     answer = chat.messages[-1]
     assert answer["content"].strip()  # what was written before the stop is kept

@@ -54,6 +54,8 @@ class ChatScreen(AppScreen):
         self.older_available = False
         self.live: LiveAnswer | None = None
         self.system_prompt = ""
+        # Sampling for this chat's answers; None leaves it to the chat's preset and the settings.
+        self.sampling: dict[str, Any] | None = None
         self._blocks: OrderedDict[tuple[str, str, str], list[Block]] = OrderedDict()
         self._metrics: RowMetrics | None = None
         self._paging = False
@@ -349,6 +351,8 @@ class ChatScreen(AppScreen):
         )
 
     def _stream(self, command_id: str, params: dict[str, Any]) -> None:
+        if self.sampling is not None:
+            params = {**params, "sampling": self.sampling}
         rv = self.ids.messages
         self.live = LiveAnswer(_StampedRows(rv.data, self), self.metrics(), self.model_id)
         self.streaming = True
