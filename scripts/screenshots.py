@@ -31,7 +31,7 @@ TRANSCRIPT = [
         "role": "assistant",
         "model": str(STARTER),
         "content": "Here is a **simple** way, using slicing:\n\n```python\ndef reverse(text: str) -> str:\n"
-        '    return text[::-1]\n```\n\n- `[::-1]` walks the string backwards\n- it works for any sequence',
+        "    return text[::-1]\n```\n\n- `[::-1]` walks the string backwards\n- it works for any sequence",
         "usage": {"completion_tokens": 48, "tokens_per_second": 182.4},
     },
 ]
