@@ -31,10 +31,11 @@ CORE_PLUGINS: tuple[str, ...] = (
     "llamadesk.core.commands.config",
     "llamadesk.core.commands.system",
     "llamadesk.core.commands.runtime",
+    "llamadesk.core.commands.models",
 )
 
 # Shipped with the app, registered like third-party plugins, and blockable by name.
-DEFAULT_PLUGINS: tuple[str, ...] = ("llamadesk.plugins.llama_cpp",)
+DEFAULT_PLUGINS: tuple[str, ...] = ("llamadesk.plugins.llama_cpp", "llamadesk.plugins.oci")
 
 ENTRYPOINT_GROUP = "llamadesk"
 ENV_ONLY = "LLAMADESK_PLUGINS"  # comma-separated names: load only these (core always loads)

@@ -21,6 +21,7 @@ from kivy.properties import ObjectProperty
 from llamadesk.core.commands import CommandError, CommandTable
 
 from .bridge import CommandBridge
+from .first_frame import watch_first_frame
 from .screens.chat import ChatScreen
 from .screens.discover import DiscoverScreen
 from .screens.models import ModelsScreen
@@ -94,6 +95,7 @@ class LlamadeskApp(App):
         return shell
 
     def on_start(self) -> None:
+        watch_first_frame(self)
         for screen in self.screens.values():
             screen.on_app_start()
         # The first message with code would otherwise pay for markdown-it's and pygments'
