@@ -75,3 +75,7 @@ def ui_app(ui_home: Path) -> Iterator[object]:
         os.environ.pop("LLAMADESK_HOME", None)
     else:
         os.environ["LLAMADESK_HOME"] = previous
+
+
+# The library's real docker-registry fixture (session scope), reused for pulls from the window.
+from tests.plugins.oci.conftest import registry  # noqa: E402, F401

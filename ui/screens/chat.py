@@ -250,13 +250,13 @@ class ChatScreen(AppScreen):
     # ---- models ----------------------------------------------------------------------
     def refresh_models(self) -> None:
         if self.app.bridge.has("models.list"):
-            self.app.bridge.call("models.list", {}, self._show_library, self.error)
+            self.app.bridge.call("models.list", {"discover": False}, self._show_library, self.error)
         else:
             self._update_choices()
 
     def _show_library(self, result: Any) -> None:
         models = items(result.model_dump(mode="json"), "models", "items")
-        self._library = [str(m.get("name") or m.get("id")) for m in models]
+        self._library = [str(m.get("reference") or m.get("name")) for m in models]
         self._update_choices()
 
     def _update_choices(self) -> None:

@@ -108,6 +108,9 @@ class DiscoverScreen(AppScreen):
         for event in events:
             if isinstance(event, ProgressEvent):
                 download.progress(event.done, event.total)
+                speed = getattr(event, "bytes_per_second", 0)
+                if speed:
+                    download.rate = speed  # the downloader's own measure, when it gives one
         self._render()
 
     def _done(self, reference: str) -> None:

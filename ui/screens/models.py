@@ -11,7 +11,7 @@ from llamadesk.core.commands import CommandError
 
 from ..viewmodels.formatting import human_bytes
 from ..viewmodels.library import model_row
-from ..viewmodels.records import items, pick
+from ..viewmodels.records import items
 from ..viewmodels.status import loaded_models, model_name
 from ..widgets.dialogs import ConfirmDialog, FileDialog, LoadDialog
 from .base import AppScreen
@@ -36,7 +36,7 @@ class ModelsScreen(AppScreen):
     def refresh(self) -> None:
         bridge = self.app.bridge
         if bridge.has("models.list"):
-            bridge.call("models.list", {}, self._show, self._error)
+            bridge.call("models.list", {"discover": False}, self._show, self._error)
         else:
             self.note = "The model library is not available (models.list missing)."
         if bridge.has("models.disk_usage"):
@@ -53,8 +53,8 @@ class ModelsScreen(AppScreen):
 
     def _show_disk(self, result: Any) -> None:
         data = result.model_dump(mode="json")
-        used = pick(data, "total_bytes", "used_bytes", "bytes", "total")
-        free = pick(data, "free_bytes", "free")
+        used = (data.get("blob_bytes") or 0) + (data.get("in_place_bytes") or 0)
+        free = data.get("free_bytes")
         self.disk_text = f"Models use {human_bytes(used)}" + (f" · {human_bytes(free)} free" if free else "")
 
     def on_runtime_status(self, status: dict[str, Any]) -> None:

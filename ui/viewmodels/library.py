@@ -19,7 +19,7 @@ def quant_of(filename: str) -> str:
 def model_row(
     model: dict[str, Any], available_memory: float | None, loaded: dict[str, str]
 ) -> dict[str, Any]:
-    name = str(pick(model, "name", "id", default="?"))
+    name = str(pick(model, "reference", "name", "id", default="?"))
     size = pick(model, "size", "size_bytes")
     details = pick(model, "details", "gguf", default={}) or {}
     arch = pick(model, "architecture", "arch", default=pick(details, "architecture", default="")) or ""
@@ -34,7 +34,14 @@ def model_row(
         "size_text": human_bytes(size) if size else "",
         "arch": str(arch),
         "context": f"{context} ctx" if context else "",
-        "where": str(pick(model, "path", "blob_path", "location", default="")),
+        "where": str(
+            pick(model, "problem", default="")
+            or (
+                "used in place"
+                if model.get("in_place")
+                else pick(model, "full_reference", "path", default="")
+            )
+        ),
         "fit": str(fit),
         "state": loaded.get(name, ""),
     }
