@@ -10,6 +10,7 @@ window, is one Label whose text grows by every token.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
@@ -89,24 +91,16 @@ def p99(values: list[float]) -> float:
 
 
 def first_frame_seconds() -> float:
-    code = (
-        "import os,time,sys;"
-        "from kivy.config import Config;Config.set('graphics','width','1200');Config.set('graphics','height','800');"
-        "from llamadesk.core.app import App;core=App(load_entrypoints=False).start();"
-        "from kivy.core.window import Window;from kivy.clock import Clock;"
-        "from llamadesk.ui.app import LlamadeskApp;app=LlamadeskApp(core.commands);"
-        "done=lambda *a:(print('FIRST',time.time(),flush=True),app.stop());"
-        "app.bind(on_start=lambda *a: Window.bind(on_flip=lambda *b: done()));"
-        "app.run();core.close()"
-    )
-    start = time.time()
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    for line in out.stdout.splitlines():
-        if line.startswith("FIRST"):
-            return float(line.split()[1]) - start
-    raise RuntimeError(f"no first frame: {out.stderr[-2000:]}")
+    """From starting the `llamadesk` command to the window's first buffer swap (ui/first_frame.py)."""
+    exe = Path(sys.executable).with_name("llamadesk")
+    with tempfile.TemporaryDirectory() as tmp:
+        marker = Path(tmp) / "first-frame.json"
+        env = {**os.environ, "LLAMADESK_FIRST_FRAME_FILE": str(marker), "LLAMADESK_QUIT_AFTER": "0.2"}
+        start = time.time()
+        subprocess.run([str(exe)], env=env, capture_output=True, timeout=120, check=False)
+        if not marker.exists():
+            raise RuntimeError("the app drew no frame")
+        return float(json.loads(marker.read_text())["time"]) - start
 
 
 def main() -> int:

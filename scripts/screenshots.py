@@ -70,7 +70,14 @@ def main() -> int:
     EventLoop.start()
     pump(frames=10)
     chat = app.screens["chat"]
-    chat.load_model(str(STARTER))
+    model = str(STARTER)
+    if "models.import" in core.commands:  # the library lists it, and answers load it by reference
+        done = core.commands.invoke(
+            "models.import", {"path": model, "in_place": True, "name": "smollm2:135m"}
+        )
+        model = done.model_dump()["reference"]
+        app.screens["models"].refresh()
+    chat.load_model(model)
     pump(lambda: chat.model_state in ("ready", "error"))
     app.refresh_status()
     if "chat.send" in core.commands:
