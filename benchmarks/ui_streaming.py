@@ -180,7 +180,7 @@ def main() -> int:
                 batch = pending[:]
                 pending.clear()
             if batch:
-                chat._on_tokens(batch)
+                chat._on_events(batch)
                 for row in chat.ids.messages.data[live.meta_index :]:
                     row.setdefault("controller", chat)
 
