@@ -113,7 +113,9 @@ class MessageBody(RowBase, BoxLayout):
         self.render()
 
     def render(self) -> None:
-        if self.controller is None or self.width <= 1:
+        # A view handed out before the layout has sized it would wrap at Kivy's default width
+        # (100 px): a tall texture rendered for nothing. Wait for a real width.
+        if self.controller is None or self.width < dp(160):
             return
         theme_name = self.controller.theme_name
         key = (self.cache_key, self.source, self.width, theme_name)
