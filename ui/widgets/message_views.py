@@ -151,8 +151,8 @@ class MessageBody(RowBase, BoxLayout):
                 widget = self._take(self._rule_pool, used, RuleBlock)
             else:
                 widget = self._take(self._text_pool, used, TextBlock)
+                widget.text_size = (inner, None)  # before the text: one render, at the right width
                 widget.text = block.markup
-                widget.text_size = (inner, None)
                 widget.texture_update()
                 widget.height = widget.texture_size[1]
             self.add_widget(widget)
