@@ -1,8 +1,8 @@
 """Opens the app window on a command table.
 
-A placeholder window until the UI issue lands; what must survive that: KIVY_NO_ARGS
-before importing Kivy, and `watch_first_frame(app)` in `on_start` (tests and the
-bundle benchmark rely on it).
+What must survive changes here: KIVY_NO_ARGS before importing Kivy, and
+`watch_first_frame(app)` in the app's `on_start` (tests and the bundle
+benchmark rely on it).
 """
 
 from __future__ import annotations
@@ -12,22 +12,20 @@ import os
 from llamadesk.core.commands import CommandTable
 
 
-def launch(commands: CommandTable) -> int:
+def prepare_kivy_env() -> None:
+    """Kivy reads these at import: keep it off our argv and its log off the console."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI parses the arguments, not Kivy
-    from kivy.app import App
-    from kivy.uix.label import Label
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
-    from .first_frame import watch_first_frame
 
-    class LlamadeskApp(App):  # type: ignore[misc]
-        title = "llamadesk"
+def launch(commands: CommandTable) -> int:
+    prepare_kivy_env()
+    from kivy.config import Config
 
-        def build(self) -> Label:
-            count = len(commands.ids())
-            return Label(text=f"llamadesk\n{count} commands ready; the full window arrives with the UI")
+    Config.set("kivy", "exit_on_escape", "0")  # Esc stops an answer; it never quits the app
+    Config.set("input", "mouse", "mouse,multitouch_on_demand")
+    from .app import LlamadeskApp
 
-        def on_start(self) -> None:
-            watch_first_frame(self)
-
-    LlamadeskApp().run()
+    LlamadeskApp(commands).run()
     return 0
