@@ -69,6 +69,12 @@ class StorageError(LlamadeskError):
     code = "storage_error"
 
 
+class AuthRequired(LlamadeskError):
+    """A gated or private model needs a login (or an accepted licence) first."""
+
+    code = "auth_required"
+
+
 class InsufficientMemory(LlamadeskError):
     """A model, at the chosen context size, needs more RAM than is available."""
 
@@ -97,3 +103,27 @@ class InternalError(LlamadeskError):
     """A bug: something raised that nobody expected."""
 
     code = "internal"
+
+
+class InvalidReference(InvalidParams):
+    """A model reference that does not parse, or could point outside the model store."""
+
+    code = "invalid_reference"
+
+
+class DownloadFailed(LlamadeskError):
+    """A download stopped for good: the server refused, or retries ran out. The partial is kept."""
+
+    code = "download_failed"
+
+
+class DigestMismatch(LlamadeskError):
+    """Downloaded bytes do not match their sha256 digest; they were discarded."""
+
+    code = "digest_mismatch"
+
+
+class RegistryError(LlamadeskError):
+    """A registry or hub answered something we cannot use (bad manifest, refused auth, ...)."""
+
+    code = "registry_error"

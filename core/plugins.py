@@ -31,11 +31,17 @@ CORE_PLUGINS: tuple[str, ...] = (
     "llamadesk.core.commands.config",
     "llamadesk.core.commands.system",
     "llamadesk.core.commands.runtime",
+    "llamadesk.core.commands.models",
     "llamadesk.core.commands.chat",
 )
 
 # Shipped with the app, registered like third-party plugins, and blockable by name.
-DEFAULT_PLUGINS: tuple[str, ...] = ("llamadesk.plugins.llama_cpp", "llamadesk.plugins.sqlite")
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "llamadesk.plugins.llama_cpp",
+    "llamadesk.plugins.oci",
+    "llamadesk.plugins.huggingface",
+    "llamadesk.plugins.sqlite",
+)
 
 ENTRYPOINT_GROUP = "llamadesk"
 ENV_ONLY = "LLAMADESK_PLUGINS"  # comma-separated names: load only these (core always loads)

@@ -1,0 +1,155 @@
+"""One downloader for every model source: URL + headers + expected digest -> verified blob file.
+
+How a blob is fetched:
+
+- Big blobs are split into fixed segments fetched over several connections with
+  `Range` requests, each written in place (`pwrite`) into one preallocated
+  partial file. Small ones, and blobs of unknown size, are one stream.
+- Progress survives a restart: beside the partial file a small state file holds
+  how many bytes of each segment are on disk, updated after every chunk. A
+  killed process re-fetches at most the chunk it was writing.
+- sha256 is computed while the bytes arrive: the calling thread hashes the
+  contiguous prefix as the workers extend it (reading it back from the page
+  cache), so verifying costs no second pass. A mismatch deletes the partial and
+  raises DigestMismatch; a match is fsynced and renamed into place atomically.
+- Transient failures (connection errors, 5xx, 408, 429, a cut stream) are
+  retried with exponential backoff from where the segment stopped.
+- Cancel (a `threading.Event`) stops the workers, shuts their sockets, keeps
+  the partial, and raises Cancelled.
+
+Partials live outside Ollama's `blobs/` folder, which Ollama prunes of names it
+does not know.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from .download_state import MiB, ProcessLock, Segment, read_state, state_path
+from .download_transfer import BlobTransfer
+from .errors import DownloadFailed
+from .http_client import HttpClient
+
+DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
+
+ProgressCallback = Callable[[int], None]
+# Returns auth headers for the next request; called with True after a 401 to get fresh ones.
+Authorizer = Callable[[bool], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class BlobRequest:
+    """What to fetch. Source-neutral: a registry, a hub or a plain web server."""
+
+    url: str
+    digest: str  # "sha256:<hex>" of the bytes
+    size: int | None = None  # expected bytes; None when the source does not know
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # For tokens that expire during a long download (Docker Hub's last 5 minutes).
+    authorize: Authorizer | None = field(default=None, compare=False)
+    # Files that may already hold these bytes (another app's cache): linked or copied when
+    # their sha256 matches, instead of downloading (see core/services/local_blobs.py).
+    local_files: tuple[Path, ...] = field(default=(), compare=False)
+
+    @property
+    def hex(self) -> str:
+        match = DIGEST.match(self.digest)
+        if not match:
+            raise DownloadFailed(f"unsupported digest {self.digest!r} (only sha256 is supported)")
+        return match.group(1)
+
+
+class BlobDownloader:
+    """Fetches blobs into place, verified. Thread-safe; one download per digest at a time."""
+
+    # Shared by every downloader of the process (the library makes one per pull).
+    _locks: ClassVar[dict[str, threading.Lock]] = {}
+    _locks_guard: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        http: HttpClient,
+        partial_dir: Path,
+        *,
+        connections: int = 4,
+        segment_size: int = 64 * MiB,
+        parallel_min_size: int = 32 * MiB,
+        chunk_size: int = 1 * MiB,
+        retries: int = 6,
+        backoff: float = 0.5,
+    ) -> None:
+        self.http = http
+        self.partial_dir = partial_dir
+        self.connections = max(1, connections)
+        self.segment_size = segment_size
+        self.parallel_min_size = parallel_min_size
+        self.chunk_size = chunk_size
+        self.retries = retries
+        self.backoff = backoff
+
+    def partial_path(self, digest_hex: str) -> Path:
+        return self.partial_dir / f"sha256-{digest_hex}"
+
+    def partial_bytes(self, request: BlobRequest) -> int:
+        """Bytes of this blob already on disk from an earlier, unfinished download."""
+        segments = self._load_segments(request, self.partial_path(request.hex))
+        return sum(s.done for s in segments)
+
+    def fetch(
+        self,
+        request: BlobRequest,
+        dest: Path,
+        *,
+        on_bytes: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Path:
+        """Download `request` to `dest` (renamed into place only once its sha256 matches)."""
+        digest_hex = request.hex
+        with self._lock_for(digest_hex):
+            if dest.exists():
+                return dest
+            self.partial_dir.mkdir(parents=True, exist_ok=True)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            cancel = cancel or threading.Event()
+            partial = self.partial_path(digest_hex)
+            with ProcessLock(partial.with_name(partial.name + ".lock"), cancel, dest):
+                if dest.exists():  # another process finished it while we waited
+                    return dest
+                BlobTransfer(self, request, partial, on_bytes, cancel).execute(dest)
+            return dest
+
+    def discard_partial(self, digest_hex: str) -> None:
+        path = self.partial_path(digest_hex)
+        path.unlink(missing_ok=True)
+        state_path(path).unlink(missing_ok=True)
+
+    def _lock_for(self, digest_hex: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(digest_hex, threading.Lock())
+
+    def _plan(self, size: int | None) -> list[Segment]:
+        if size is None:
+            return [Segment(0, None)]
+        if size < self.parallel_min_size or self.connections == 1:
+            return [Segment(0, size)]
+        return [
+            Segment(start, min(self.segment_size, size - start))
+            for start in range(0, size, self.segment_size)
+        ]
+
+    def _load_segments(self, request: BlobRequest, partial: Path) -> list[Segment]:
+        """The plan for this blob, with what an earlier run left on disk."""
+        segments = self._plan(request.size)
+        if not partial.exists():
+            return segments
+        if request.size is None:  # one stream of unknown length: the file's length is the progress
+            segments[0].done = partial.stat().st_size
+        elif read_state(state_path(partial), request.size, segments) is None:
+            for segment in segments:  # no state, or another layout: start over rather than trust the bytes
+                segment.done = 0
+        return segments
