@@ -14,10 +14,10 @@ from llamadesk.core.app import App
 from llamadesk.core.commands import CommandError
 
 from .output import exit_code, print_error
-from .verbs import call, commands, config, plugins
+from .verbs import call, commands, config, plugins, remote, serve
 
 # Each verb module has add(subparsers) and run(args, commands) -> exit code.
-VERBS: tuple[ModuleType, ...] = (commands, call, config, plugins)
+VERBS: tuple[ModuleType, ...] = (commands, call, config, plugins, serve, remote)
 
 
 def build_parser() -> argparse.ArgumentParser:

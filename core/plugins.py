@@ -33,7 +33,10 @@ CORE_PLUGINS: tuple[str, ...] = (
 )
 
 # Shipped with the app, registered like third-party plugins, and blockable by name.
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "llamadesk.plugins.api_server",
+    "llamadesk.plugins.openai_remote",
+)
 
 ENTRYPOINT_GROUP = "llamadesk"
 ENV_ONLY = "LLAMADESK_PLUGINS"  # comma-separated names: load only these (core always loads)
