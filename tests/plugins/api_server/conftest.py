@@ -1,0 +1,30 @@
+"""The API server started in-process on a free loopback port, and OpenAI clients for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from openai import OpenAI
+
+from llamadesk.core.app import App
+
+API_KEY = "test-key"
+
+
+@dataclass
+class Served:
+    app: App
+    base_url: str
+
+    def client(self, api_key: str = API_KEY, **kwargs: object) -> OpenAI:
+        return OpenAI(base_url=self.base_url, api_key=api_key, max_retries=0, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def served(app: App) -> Iterator[Served]:
+    """The API server of a fresh app, requiring API_KEY."""
+    status = app.commands.invoke("server.start", {"port": 0, "api_key": API_KEY}).model_dump()
+    yield Served(app=app, base_url=status["url"])
+    app.commands.invoke("server.stop")
