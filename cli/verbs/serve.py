@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
+from types import FrameType
 
 from llamadesk.core.commands import CommandTable
 
@@ -19,7 +21,12 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(run=run)
 
 
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # a service manager's stop ends the server like Ctrl+C does
+
+
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     params = {"host": args.host, "port": args.port, "api_key": args.api_key}
     status = commands.invoke("server.start", params).model_dump()
     key = " (API key required)" if status["key_required"] else ""
