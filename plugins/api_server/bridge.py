@@ -21,7 +21,9 @@ _END = object()
 
 
 class CommandBridge:
-    def __init__(self, loop: asyncio.AbstractEventLoop, on_finished: Callable[[], None]) -> None:
+    """`on_finished(cancelled)` runs in the loop once the command has ended, however it ended."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_finished: Callable[[bool], None]) -> None:
         self._loop = loop
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._on_finished = on_finished
@@ -32,7 +34,7 @@ class CommandBridge:
         try:
             self._running = commands.start(command_id, params, on_event=self._on_event)
         except BaseException:
-            self._on_finished()
+            self._on_finished(False)
             raise
         self._running.add_done_callback(self._on_done)
 
@@ -74,7 +76,7 @@ class CommandBridge:
 
     def _finish(self) -> None:
         self._queue.put_nowait(_END)
-        self._on_finished()
+        self._on_finished(self._running is not None and self._running.cancelled)
 
     def _post(self, callback: Callable[..., None], *args: Any) -> None:
         # RuntimeError: the server's loop is closed, nobody is listening any more.

@@ -36,9 +36,18 @@ class InferenceGateway:
         self.config = config
         self.queue = queue
         self._load_lock = threading.Lock()
+        # Read by server.status from another thread; only the event loop writes them.
+        self.finished = 0
+        self.cancelled = 0
 
     def default_sampling(self) -> SamplingParams:
         return self.config.config.sampling
+
+    def generation_ended(self, model: str, cancelled: bool) -> None:
+        """In the event loop, once a generation has really stopped: the next request's turn."""
+        self.queue.release(model)
+        self.finished += 1
+        self.cancelled += int(cancelled)
 
     # --- models ---------------------------------------------------------------------
 

@@ -179,7 +179,9 @@ async def _start(request: Request, gateway: InferenceGateway, generate: Generate
         with contextlib.suppress(asyncio.CancelledError):
             await turn
         raise ApiError(499, "The client disconnected while waiting for its turn.", code="cancelled")
-    bridge = CommandBridge(asyncio.get_running_loop(), lambda: gateway.queue.release(model))
+    bridge = CommandBridge(
+        asyncio.get_running_loop(), lambda cancelled: gateway.generation_ended(model, cancelled)
+    )
     try:
         bridge.start(gateway.commands, gateway.generate_command, generate.model_copy(update={"model": model}))
     except CommandError as error:

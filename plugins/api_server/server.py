@@ -50,7 +50,7 @@ class ApiServer:
         self._lock = threading.Lock()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._queue = FairModelQueue()
+        self._gateway: InferenceGateway | None = None
         self._host = ""
         self._port = 0
         self._key_required = False
@@ -66,8 +66,7 @@ class ApiServer:
                     "`llamadesk config set server_api_key SECRET` or `llamadesk serve --api-key SECRET`."
                 )
             sock = _bind(host, port)
-            self._queue = FairModelQueue()
-            gateway = InferenceGateway(self._commands, self._config, self._queue)
+            gateway = InferenceGateway(self._commands, self._config, FairModelQueue())
             config = uvicorn.Config(
                 build_api(gateway, api_key),
                 log_level="warning",
@@ -87,7 +86,7 @@ class ApiServer:
                 server.should_exit = True
                 sock.close()
                 raise Unavailable(f"the API server did not start on {host}:{port}; see the log (-v)")
-            self._server, self._thread = server, thread
+            self._server, self._thread, self._gateway = server, thread, gateway
             self._host, self._port = host, sock.getsockname()[1]
             self._key_required = bool(api_key)
             self._started_at = time.time()
@@ -114,6 +113,7 @@ class ApiServer:
 
     def _status(self) -> ServerStatus:
         running = self._server is not None
+        gateway = self._gateway
         return ServerStatus(
             running=running,
             url=self._url() if running else None,
@@ -121,8 +121,10 @@ class ApiServer:
             port=self._port if running else None,
             key_required=self._key_required if running else False,
             started_at=self._started_at,
-            generating=self._queue.running_total if running else 0,
-            queued=self._queue.waiting_total if running else 0,
+            generating=gateway.queue.running_total if gateway else 0,
+            queued=gateway.queue.waiting_total if gateway else 0,
+            finished=gateway.finished if gateway else 0,
+            cancelled=gateway.cancelled if gateway else 0,
         )
 
 

@@ -24,3 +24,5 @@ class ServerStatus(BaseModel):
     started_at: float | None = Field(None, description="Unix time the server started.")
     generating: int = Field(0, description="Requests generating right now.")
     queued: int = Field(0, description="Requests waiting for their model's turn.")
+    finished: int = Field(0, description="Generations ended since the server started.")
+    cancelled: int = Field(0, description="Of those, generations stopped because their client went away.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from openai import OpenAI
@@ -28,3 +29,13 @@ def served(app: App) -> Iterator[Served]:
     status = app.commands.invoke("server.start", {"port": 0, "api_key": API_KEY}).model_dump()
     yield Served(app=app, base_url=status["url"])
     app.commands.invoke("server.stop")
+
+
+@pytest.fixture
+def served_model(served: Served, starter_model: Path) -> tuple[Served, str]:
+    """The server, with the starter model in the library (imported in place, not loaded)."""
+    served.app.commands.invoke("config.set", {"values": {"load.threads": 2, "load.context_size": 2048}})
+    imported = served.app.commands.invoke(
+        "models.import", {"path": str(starter_model), "in_place": True, "name": "smollm2"}
+    )
+    return served, imported.model_dump()["reference"]

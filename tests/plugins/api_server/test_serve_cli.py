@@ -18,7 +18,11 @@ HANG_GUARD_SECONDS = 60
 def start_serve(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "LLAMADESK_HOME": str(home)}
     process = subprocess.Popen(
-        [str(BIN), "serve", "--port", "0", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(BIN), "serve", "--port", "0", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
