@@ -14,10 +14,10 @@ from llamadesk.core.app import App
 from llamadesk.core.commands import CommandError
 
 from .output import exit_code, print_error
-from .verbs import call, commands, config, plugins, remote, serve
+from .verbs import call, commands, config, plugins, ps, remote, run, serve
 
 # Each verb module has add(subparsers) and run(args, commands) -> exit code.
-VERBS: tuple[ModuleType, ...] = (commands, call, config, plugins, serve, remote)
+VERBS: tuple[ModuleType, ...] = (run, ps, serve, remote, commands, call, config, plugins)
 
 
 def build_parser() -> argparse.ArgumentParser:

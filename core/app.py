@@ -17,6 +17,7 @@ from .commands import CommandTable
 from .paths import AppPaths
 from .plugins import DEFAULT_PLUGINS, LlamadeskPluginManager, make_plugin_manager
 from .services.config import ConfigService
+from .services.runtime import RuntimeService
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class App:
             defaults=default_plugins,
             plugin_dirs=[self.paths.plugins_dir],
         )
+        self.runtime = RuntimeService(self)  # loaded models; backends are found on first load
         self._disposers: list[object] = []
         self._started = False
 
@@ -73,6 +75,7 @@ class App:
         if self._started:
             hooks.send_app_stopping(self.pm, self)
             self._started = False
+        self.runtime.close()  # unload every model, end every worker process
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> App:

@@ -63,6 +63,30 @@ class Unavailable(LlamadeskError):
     code = "unavailable"
 
 
+class InsufficientMemory(LlamadeskError):
+    """A model, at the chosen context size, needs more RAM than is available."""
+
+    code = "insufficient_memory"
+
+
+class ModelLoadFailed(LlamadeskError):
+    """The backend could not load a model (bad file, unsupported architecture...)."""
+
+    code = "load_failed"
+
+
+class ModelCrashed(LlamadeskError):
+    """A model's worker process died (killed, segfault, out of memory)."""
+
+    code = "model_crashed"
+
+
+class GenerationFailed(LlamadeskError):
+    """A loaded model could not serve a request (prompt too long, bad grammar)."""
+
+    code = "generation_failed"
+
+
 class InternalError(LlamadeskError):
     """A bug: something raised that nobody expected."""
 

@@ -30,10 +30,12 @@ log = logging.getLogger(__name__)
 CORE_PLUGINS: tuple[str, ...] = (
     "llamadesk.core.commands.config",
     "llamadesk.core.commands.system",
+    "llamadesk.core.commands.runtime",
 )
 
 # Shipped with the app, registered like third-party plugins, and blockable by name.
 DEFAULT_PLUGINS: tuple[str, ...] = (
+    "llamadesk.plugins.llama_cpp",
     "llamadesk.plugins.api_server",
     "llamadesk.plugins.openai_remote",
 )

@@ -1,8 +1,74 @@
-"""What an inference backend provides. The runtime issue grows this interface."""
+"""What an inference backend provides: load a model, then generate with the handle.
+
+A backend is handed to the app by a plugin's `register_backends` hook. The
+runtime service asks each backend, in hook order, whether it `can_load` a
+location (a GGUF path for the built-in llama.cpp backend; any string the
+backend understands, such as a URL for a remote server) and loads it with the
+first that says yes. The returned `LoadedModel` is then used from any thread;
+the runtime serialises generations per model.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from ..commands.context import CancelToken
+from ..models.gguf import GGUFInfo
+from ..models.llama import GenerateRequest, GenerationResult, LoadOptions
+
+ProgressCallback = Callable[[float], None]  # loading progress, 0..1
+EventCallback = Callable[[BaseModel], None]  # TokenEvent..., then GenerationDoneEvent
+ExitCallback = Callable[[str], None]  # the model died on its own; the argument says why
+
+
+@runtime_checkable
+class LoadedModel(Protocol):
+    """A model a backend holds in memory, ready to generate."""
+
+    @property
+    def context_size(self) -> int:
+        """Tokens the loaded context holds."""
+
+    @property
+    def chat_template(self) -> str:
+        """Where the chat template came from: `gguf`, `override`, or a named format."""
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things the user should know about this load (e.g. a fallback chat format)."""
+
+    @property
+    def pid(self) -> int | None:
+        """The process holding the model, when it has its own."""
+
+    @property
+    def alive(self) -> bool:
+        """False once the model's process ended or it was closed."""
+
+    def memory_bytes(self) -> int | None:
+        """Resident memory used for this model, when known."""
+
+    def generate(
+        self, request: GenerateRequest, on_event: EventCallback | None, token: CancelToken | None
+    ) -> GenerationResult:
+        """Generate an answer, streaming `TokenEvent`s and a final `GenerationDoneEvent`.
+
+        Blocks the calling thread. Cancelling `token` (or `stop()`) ends it
+        within 100 ms and returns the text so far with stop reason `cancelled`.
+        Raises ModelCrashed if the model dies meanwhile.
+        """
+
+    def stop(self) -> None:
+        """Stop the generation in progress, if any (keeps its text)."""
+
+    def set_exit_callback(self, callback: ExitCallback) -> None:
+        """Call `callback(reason)` if the model ends without `close()` (crash, kill)."""
+
+    def close(self) -> None:
+        """Free the model and everything it holds. Safe to call twice."""
 
 
 @runtime_checkable
@@ -10,3 +76,19 @@ class Backend(Protocol):
     """Loads models and generates text. One instance serves many loaded models."""
 
     name: str
+
+    def can_load(self, location: str, info: GGUFInfo | None) -> bool:
+        """True if this backend loads `location` (`info` is its GGUF header, if it is one)."""
+
+    def load(
+        self,
+        location: str,
+        options: LoadOptions,
+        on_progress: ProgressCallback | None,
+        token: CancelToken | None,
+    ) -> LoadedModel:
+        """Load and return a handle; blocks until ready.
+
+        Raises ModelLoadFailed with a message for the user when it cannot,
+        Cancelled when `token` is cancelled first.
+        """

@@ -1,7 +1,6 @@
-"""Loading and sampling options, and the model states the runtime reports.
-
-The runtime issue adds the typed request/event messages spoken with the model
-worker process here too.
+"""The runtime's data: load and sampling options, model states, the generation
+contract (GenerateRequest -> events -> GenerationResult), memory estimates, and
+the typed request/event messages spoken with a model worker process.
 """
 
 from __future__ import annotations
@@ -52,7 +51,11 @@ class LoadOptions(UserOptions):
     use_mmap: bool = Field(True, description="Map the model file instead of reading it into memory.")
     use_mlock: bool = Field(False, description="Lock the model in RAM so the OS never swaps it out.")
     seed: int | None = Field(None, description="Seed for the model's random generator.")
-    chat_template: str | None = Field(None, description="Jinja chat template overriding the model's own.")
+    chat_template: str | None = Field(
+        None,
+        description="Jinja chat template overriding the model's own, or a named format "
+        "(chatml, llama3, llama2, gemma, mistral, phi3).",
+    )
     reasoning_format: str = Field("auto", description="How reasoning blocks are split: auto, none.")
 
 
@@ -100,3 +103,106 @@ class GenerationResult(Record):
     reasoning: str = ""
     stop_reason: StopReason
     usage: Usage = Field(default_factory=Usage)
+
+
+class GenerationDoneEvent(Record):
+    """The last event of a generation: why it ended, with counts and timings."""
+
+    kind: str = "done"
+    stop_reason: StopReason
+    usage: Usage
+
+
+class MemoryEstimate(Record):
+    """RAM a model needs at a context size, against what the machine has free."""
+
+    weights_bytes: int = Field(description="The GGUF's weights (the file size).")
+    kv_cache_bytes: int = Field(description="Keys and values for every position of the context (f16).")
+    overhead_bytes: int = Field(description="Compute buffers and runtime, a rough allowance.")
+    total_bytes: int = Field(description="weights + KV cache + overhead.")
+    context_size: int = Field(description="The context size the estimate is for.")
+    available_bytes: int | None = Field(None, description="Memory the OS reports available now.")
+    fits: bool = Field(True, description="False when total exceeds available.")
+    tight: bool = Field(False, description="Fits, but uses most of what is available.")
+    message: str = Field("", description="What to change when it does not fit or is tight.")
+
+
+class ModelStatus(Record):
+    """A loaded (or failed) model as runtime.status lists it."""
+
+    id: str = Field(description="The reference the model was loaded by.")
+    path: str = Field("", description="Where the model was loaded from.")
+    backend: str = ""
+    state: ModelState
+    message: str = Field("", description="Why it is in error, or what it is doing.")
+    progress: float | None = Field(None, description="Loading progress from 0 to 1.")
+    options: LoadOptions | None = None
+    pid: int | None = Field(None, description="The worker process.")
+    memory_bytes: int | None = Field(None, description="Resident memory of the worker process.")
+    context_size: int | None = None
+    chat_template: str = Field(
+        "", description="Where the chat template came from: gguf, override, or a name."
+    )
+    warnings: list[str] = Field(default_factory=list)
+    loaded_at: float | None = Field(None, description="Unix time the model became ready.")
+    last_used: float | None = Field(None, description="Unix time of the last generation.")
+
+
+# --- Messages spoken with a model worker process (see plugins/llama_cpp). ---
+# They cross a multiprocessing pipe pickled; the per-token ones are built with
+# model_construct() on the worker side, since they are made by trusted code.
+
+
+class WorkerGenerate(Record):
+    """Main -> worker: generate an answer to these turns."""
+
+    job_id: int
+    messages: list[ChatTurn]
+    sampling: SamplingParams
+
+
+class WorkerShutdown(Record):
+    """Main -> worker: free the model and exit."""
+
+
+class WorkerLoadProgress(Record):
+    """Worker -> main: model loading advanced (0..1)."""
+
+    progress: float
+
+
+class WorkerReady(Record):
+    """Worker -> main: the model is loaded and waits for requests."""
+
+    context_size: int
+    chat_template: str = Field(description="gguf, override, or the fallback format's name.")
+    warnings: list[str] = Field(default_factory=list)
+
+
+class WorkerLoadFailed(Record):
+    """Worker -> main: the model could not be loaded; the worker exits."""
+
+    message: str
+
+
+class WorkerToken(Record):
+    """Worker -> main: a piece of generated text."""
+
+    job_id: int
+    text: str
+    channel: str = "content"
+
+
+class WorkerDone(Record):
+    """Worker -> main: a generation ended (also after a cancel)."""
+
+    job_id: int
+    stop_reason: StopReason
+    usage: Usage
+
+
+class WorkerJobFailed(Record):
+    """Worker -> main: a generation failed; the worker stays usable."""
+
+    job_id: int
+    message: str

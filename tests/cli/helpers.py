@@ -10,8 +10,16 @@ from pathlib import Path
 BIN = Path(sys.executable).parent / "llamadesk"
 
 
-def run_cli(*args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 60):
+def run_cli(
+    *args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 60, input: str | None = None
+):
     full_env = {**os.environ, "LLAMADESK_HOME": str(home), **(env or {})}
     return subprocess.run(
-        [str(BIN), *args], capture_output=True, text=True, env=full_env, timeout=timeout, check=False
+        [str(BIN), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+        input=input,
     )

@@ -1,0 +1,107 @@
+"""runtime.* commands: load, unload, list and stop models, and generate with them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
+
+from ..hookspecs import hookimpl
+from ..models.commands import Empty
+from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, ModelStatus
+from .context import CommandContext
+from .spec import CommandSpec
+
+if TYPE_CHECKING:
+    from ..app import App
+
+
+class LoadParams(BaseModel):
+    model: str = Field(description="A GGUF file path, or `starter` for the starter model.")
+    options: LoadOptions | None = Field(None, description="How to load it; empty uses the settings' load.")
+
+
+class ModelParams(BaseModel):
+    model: str = Field(description="Id of a loaded model (the reference it was loaded by).")
+
+
+class UnloadResult(BaseModel):
+    model: str
+    unloaded: bool = Field(description="False when the model was not loaded.")
+
+
+class StopResult(BaseModel):
+    model: str
+    stopped: bool = Field(description="False when nothing was generating.")
+
+
+class RuntimeStatus(BaseModel):
+    models: list[ModelStatus] = Field(description="Loaded models, and models that failed, with state.")
+
+
+@hookimpl(tryfirst=True)  # the core's ids are registered before any plugin can take them
+def register_commands(app: App) -> list[CommandSpec]:
+    runtime = app.runtime
+
+    def load(params: LoadParams, ctx: CommandContext) -> ModelStatus:
+        return runtime.load(params.model, params.options, on_event=ctx.emit, token=ctx.token)
+
+    def unload(params: ModelParams, ctx: CommandContext) -> UnloadResult:
+        return UnloadResult(model=params.model, unloaded=runtime.unload(params.model))
+
+    def status(params: Empty, ctx: CommandContext) -> RuntimeStatus:
+        return RuntimeStatus(models=runtime.status())
+
+    def generate(params: GenerateRequest, ctx: CommandContext) -> GenerationResult:
+        if "sampling" not in params.model_fields_set:  # the user's defaults, not the model's
+            params = params.model_copy(update={"sampling": app.config.config.sampling})
+        return runtime.generate(params, ctx.emit, ctx.token)
+
+    def stop(params: ModelParams, ctx: CommandContext) -> StopResult:
+        return StopResult(model=params.model, stopped=runtime.stop(params.model))
+
+    return [
+        CommandSpec(
+            id="runtime.load",
+            title="Load model",
+            description="Load a model into its own worker process; streams loading state and progress.",
+            params=LoadParams,
+            result=ModelStatus,
+            handler=load,
+            streaming=True,
+        ),
+        CommandSpec(
+            id="runtime.unload",
+            title="Unload model",
+            description="Stop the model's generation, end its worker and free its memory.",
+            params=ModelParams,
+            result=UnloadResult,
+            handler=unload,
+        ),
+        CommandSpec(
+            id="runtime.status",
+            title="Loaded models",
+            description="Every loaded model with its state, memory and options.",
+            params=Empty,
+            result=RuntimeStatus,
+            handler=status,
+        ),
+        CommandSpec(
+            id="runtime.generate",
+            title="Generate",
+            description="Answer chat turns with a model (loaded on demand), streaming tokens; "
+            "cancel keeps the text so far.",
+            params=GenerateRequest,
+            result=GenerationResult,
+            handler=generate,
+            streaming=True,
+        ),
+        CommandSpec(
+            id="runtime.stop",
+            title="Stop generating",
+            description="Stop the model's current generation; its text so far is kept.",
+            params=ModelParams,
+            result=StopResult,
+            handler=stop,
+        ),
+    ]

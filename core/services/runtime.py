@@ -1,0 +1,324 @@
+"""The runtime: which models are loaded, in what state, and generating with them.
+
+One `RuntimeService` per app (`app.runtime`). It resolves a model reference to a
+location (`resolve_model_path`, the one seam the model library plugs into),
+checks the memory fit, loads it with the first backend that accepts it, and
+keeps its state: loading (with progress), ready, generating, error. A backend
+reports a model that died on its own through the handle's exit callback; the
+model then shows as `error` with the reason, and `load` brings it back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from .. import hooks
+from ..commands.context import CancelToken
+from ..errors import Cancelled, LlamadeskError, ModelCrashed, NotFound, Unavailable
+from ..gguf import read_gguf
+from ..interfaces.backend import Backend, LoadedModel
+from ..models.commands import ProgressEvent, StateEvent
+from ..models.gguf import GGUFInfo
+from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, ModelState, ModelStatus
+from ..starter_model import ensure_starter_model
+from . import memory_fit
+
+if TYPE_CHECKING:
+    from ..app import App
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[BaseModel], None]
+STARTER = "starter"  # the model reference that means "the starter model"
+IDLE_CHECK_S = 30.0
+
+
+@dataclass
+class _Entry:
+    """What the service knows about one model id."""
+
+    id: str
+    location: str = ""
+    options: LoadOptions | None = None
+    backend: str = ""
+    handle: LoadedModel | None = None
+    state: ModelState = ModelState.STOPPED
+    message: str = ""
+    progress: float | None = None
+    warnings: list[str] = field(default_factory=list)
+    loaded_at: float | None = None
+    last_used: float | None = None
+    generating: int = 0
+
+
+class RuntimeService:
+    """Loads models, keeps their state, and runs generations on them."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.RLock()  # guards _entries and entry fields
+        self._model_locks: dict[str, threading.Lock] = {}  # serialise load/unload per id
+        self._backends: list[Backend] | None = None
+        self._closed = threading.Event()
+        self._idle_thread: threading.Thread | None = None
+        # Seams: the model library replaces resolve_model_path; tests may shrink available_memory.
+        self.resolve_model_path: Callable[[str], str] = self._resolve_file_or_starter
+        self.available_memory: Callable[[], int] = memory_fit.available_memory
+
+    # --- loading ---
+    def load(
+        self,
+        model: str,
+        options: LoadOptions | None = None,
+        *,
+        on_event: EventSink | None = None,
+        token: CancelToken | None = None,
+    ) -> ModelStatus:
+        """Load `model` (a reference) and return its status once ready.
+
+        Already loaded with the same options: returns at once. Loaded with other
+        options: reloads. Emits StateEvent (loading, ready) and ProgressEvent.
+        Raises NotFound, GGUFError (invalid_model_file), InsufficientMemory,
+        ModelLoadFailed, Cancelled.
+        """
+        options = options or self._app.config.config.load
+        emit = on_event or (lambda _event: None)
+        with self._model_lock(model):
+            current = self._entries.get(model)
+            if current is not None and current.handle is not None and current.handle.alive:
+                if current.options == options:
+                    return self.status_of(model)
+                self._close_entry(model)
+            location = self.resolve_model_path(model)
+            info = self._read_header(location)
+            warnings = self._check_memory(info, options)
+            backend = self._backend_for(location, info)
+            entry = _Entry(id=model, location=location, options=options, backend=backend.name)
+            entry.state, entry.progress, entry.warnings = ModelState.LOADING, 0.0, warnings
+            with self._lock:
+                self._entries[model] = entry
+            emit(StateEvent(state=ModelState.LOADING.value, message=f"loading {model}"))
+            for warning in warnings:
+                emit(StateEvent(state=ModelState.LOADING.value, message=f"warning: {warning}"))
+
+            def progress(value: float) -> None:
+                entry.progress = value
+                emit(ProgressEvent(done=round(value, 3), total=1.0, message="loading"))
+
+            try:
+                handle = backend.load(location, options, progress, token)
+            except Cancelled:
+                with self._lock:
+                    self._entries.pop(model, None)
+                raise
+            except LlamadeskError as exc:
+                self._set_error(entry, exc.message)
+                raise
+            except Exception as exc:
+                self._set_error(entry, f"{type(exc).__name__}: {exc}")
+                raise
+            handle.set_exit_callback(lambda reason: self._on_exit(model, handle, reason))
+            with self._lock:
+                entry.handle, entry.state, entry.progress = handle, ModelState.READY, None
+                entry.warnings = [*warnings, *handle.warnings]
+                entry.loaded_at = entry.last_used = time.time()
+            emit(StateEvent(state=ModelState.READY.value, message=f"{model} is ready"))
+        self._start_idle_watch()
+        return self.status_of(model)
+
+    def ensure_loaded(self, model: str, *, on_event: EventSink | None = None) -> ModelStatus:
+        """The model's status, loading it with the default options first if needed."""
+        with self._lock:
+            entry = self._entries.get(model)
+            if entry is not None and entry.handle is not None and entry.handle.alive:
+                return self._status(entry)
+        return self.load(model, on_event=on_event)
+
+    def unload(self, model: str) -> bool:
+        """Stop any generation and free the model. False if it was not loaded."""
+        with self._model_lock(model):
+            return self._close_entry(model)
+
+    # --- generating ---
+    def generate(
+        self,
+        request: GenerateRequest,
+        on_event: EventSink | None = None,
+        token: CancelToken | None = None,
+    ) -> GenerationResult:
+        """Generate an answer in the caller's thread, loading the model if needed.
+
+        Events: TokenEvent per piece of text (channel content or reasoning), then
+        GenerationDoneEvent. Cancelling `token` (or `stop(model)`) returns the
+        text so far with stop_reason `cancelled` within 100 ms.
+        """
+        self.ensure_loaded(request.model, on_event=on_event)
+        with self._lock:
+            entry = self._entries[request.model]
+            handle = entry.handle
+            if handle is None:
+                raise Unavailable(entry.message or f"{request.model} is not loaded")
+            entry.generating += 1
+            entry.state = ModelState.GENERATING
+            entry.last_used = time.time()
+        try:
+            return handle.generate(request, on_event, token)
+        except ModelCrashed as exc:
+            self._on_exit(request.model, handle, exc.message)
+            raise
+        finally:
+            with self._lock:
+                entry.generating -= 1
+                entry.last_used = time.time()
+                if entry.state is ModelState.GENERATING and entry.generating == 0:
+                    entry.state = ModelState.READY
+
+    def stop(self, model_id: str) -> bool:
+        """Stop the model's generation in progress; True if one was running."""
+        with self._lock:
+            entry = self._entries.get(model_id)
+            if entry is None or entry.handle is None or entry.generating == 0:
+                return False
+            handle = entry.handle
+        handle.stop()
+        return True
+
+    # --- state ---
+    def status(self) -> list[ModelStatus]:
+        """Every model the runtime knows: loading, ready, generating, or in error."""
+        with self._lock:
+            entries = list(self._entries.values())
+        return [self._status(entry) for entry in entries]
+
+    def status_of(self, model: str) -> ModelStatus:
+        """One model's status; `stopped` when it is not loaded."""
+        with self._lock:
+            entry = self._entries.get(model)
+        if entry is None:
+            return ModelStatus(id=model, state=ModelState.STOPPED)
+        return self._status(entry)
+
+    def unload_idle(self, now: float | None = None) -> list[str]:
+        """Unload ready models unused for `idle_unload_minutes`; returns their ids."""
+        minutes = self._app.config.config.idle_unload_minutes
+        if not minutes:
+            return []
+        cutoff = (now if now is not None else time.time()) - minutes * 60
+        with self._lock:
+            idle = [
+                e.id
+                for e in self._entries.values()
+                if e.state is ModelState.READY and (e.last_used or 0) < cutoff
+            ]
+        for model in idle:
+            log.info("unloading %s: idle for %s minutes", model, minutes)
+            self.unload(model)
+        return idle
+
+    def close(self) -> None:
+        """Unload everything and stop the worker processes (called by App.close)."""
+        self._closed.set()
+        with self._lock:
+            models = list(self._entries)
+        for model in models:
+            try:
+                self.unload(model)
+            except Exception:
+                log.exception("unloading %s failed", model)
+
+    # --- internals ---
+    def _resolve_file_or_starter(self, model: str) -> str:
+        if model == STARTER:
+            return str(ensure_starter_model(self._app.paths.cache_dir))
+        path = Path(model).expanduser()
+        if not path.is_file():
+            raise NotFound(f"no model file {model!r}; give the path to a GGUF file, or `starter`")
+        return str(path.resolve())
+
+    @staticmethod
+    def _read_header(location: str) -> GGUFInfo | None:
+        """The GGUF header of a local file (a bad file fails here, before any process starts)."""
+        return read_gguf(location) if Path(location).is_file() else None
+
+    def _check_memory(self, info: GGUFInfo | None, options: LoadOptions) -> list[str]:
+        if info is None:
+            return []
+        estimate = memory_fit.check_memory_fit(info, options.context_size, self.available_memory)
+        return [estimate.message] if estimate.tight else []
+
+    def _backend_for(self, location: str, info: GGUFInfo | None) -> Backend:
+        if self._backends is None:
+            self._backends = hooks.collect_backends(self._app.pm, self._app)
+        for backend in self._backends:
+            if backend.can_load(location, info):
+                return backend
+        names = ", ".join(b.name for b in self._backends) or "none installed"
+        raise Unavailable(f"no backend can load {location} (backends: {names})")
+
+    def _model_lock(self, model: str) -> threading.Lock:
+        with self._lock:
+            return self._model_locks.setdefault(model, threading.Lock())
+
+    def _close_entry(self, model: str) -> bool:
+        with self._lock:
+            entry = self._entries.pop(model, None)
+        if entry is None:
+            return False
+        if entry.handle is not None:
+            entry.handle.close()
+        return True
+
+    def _set_error(self, entry: _Entry, message: str) -> None:
+        with self._lock:
+            entry.state, entry.message, entry.progress = ModelState.ERROR, message, None
+
+    def _on_exit(self, model: str, handle: LoadedModel, reason: str) -> None:
+        with self._lock:
+            entry = self._entries.get(model)
+            if entry is None or entry.handle is not handle:
+                return  # unloaded or replaced meanwhile
+            entry.handle = None
+            entry.state, entry.message = ModelState.ERROR, reason
+        log.warning("model %s: %s", model, reason)
+
+    def _status(self, entry: _Entry) -> ModelStatus:
+        handle = entry.handle
+        return ModelStatus(
+            id=entry.id,
+            path=entry.location,
+            backend=entry.backend,
+            state=entry.state,
+            message=entry.message,
+            progress=entry.progress,
+            options=entry.options,
+            pid=handle.pid if handle else None,
+            memory_bytes=handle.memory_bytes() if handle else None,
+            context_size=handle.context_size if handle else None,
+            chat_template=handle.chat_template if handle else "",
+            warnings=list(entry.warnings),
+            loaded_at=entry.loaded_at,
+            last_used=entry.last_used,
+        )
+
+    def _start_idle_watch(self) -> None:
+        with self._lock:
+            if self._idle_thread is not None or self._closed.is_set():
+                return
+            self._idle_thread = threading.Thread(target=self._idle_watch, name="idle-unload", daemon=True)
+            self._idle_thread.start()
+
+    def _idle_watch(self) -> None:
+        while not self._closed.wait(IDLE_CHECK_S):
+            try:
+                self.unload_idle()
+            except Exception:
+                log.exception("idle unload failed")

@@ -1,0 +1,317 @@
+"""The llama.cpp backend, main-process side: start workers, and speak to them.
+
+`LlamaCppBackend.load()` spawns one worker process per model and waits for it to
+be ready; `WorkerModel` is the handle the runtime keeps. Generation runs in the
+caller's thread, reading the worker's events straight off the pipe (no relay
+thread: one hop less per token). A stop writes the job id into a shared integer
+the worker checks between tokens; if the worker does not confirm within
+STOP_GRACE_S (it may be inside a long llama_decode), the handle returns what it
+has anyway and drops that job's late events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import itertools
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from llamadesk.core.commands import CancelToken
+from llamadesk.core.errors import Cancelled, GenerationFailed, ModelCrashed, ModelLoadFailed
+from llamadesk.core.gguf import is_gguf
+from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
+from llamadesk.core.models.commands import TokenEvent
+from llamadesk.core.models.gguf import GGUFInfo
+from llamadesk.core.models.llama import (
+    GenerateRequest,
+    GenerationDoneEvent,
+    GenerationResult,
+    LoadOptions,
+    StopReason,
+    Usage,
+    WorkerDone,
+    WorkerGenerate,
+    WorkerJobFailed,
+    WorkerLoadFailed,
+    WorkerLoadProgress,
+    WorkerReady,
+    WorkerShutdown,
+    WorkerToken,
+)
+
+from .worker import worker_main
+
+STOP_GRACE_S = 0.08  # a stop returns within this even if the worker is busy
+POLL_S = 0.1  # how often a waiting caller checks that the worker still lives
+SHUTDOWN_S = 3.0  # a worker that does not exit after this is killed
+
+
+def describe_exit(name: str, exitcode: int | None) -> str:
+    """A sentence saying how a worker ended, for the model's error state."""
+    if exitcode is None:
+        return f"the worker for {name} stopped responding"
+    if exitcode < 0:
+        sig = -exitcode
+        if sig == signal.SIGKILL:
+            return (
+                f"the worker for {name} was killed (SIGKILL), often because the system ran out "
+                "of memory; load it again, perhaps with a smaller context size"
+            )
+        if sig == signal.SIGSEGV:
+            return f"the worker for {name} crashed (segmentation fault in llama.cpp); load it again"
+        return f"the worker for {name} ended on signal {signal.Signals(sig).name}; load it again"
+    return f"the worker for {name} exited unexpectedly (code {exitcode}); load it again"
+
+
+class WorkerModel:
+    """A model loaded in its own worker process (implements `LoadedModel`)."""
+
+    def __init__(
+        self, name: str, process: Any, conn: Connection, cancel_flag: Any, ready: WorkerReady
+    ) -> None:
+        self.name = name
+        self._process = process
+        self._conn = conn
+        self._cancel_flag = cancel_flag
+        self._ready = ready
+        self._lock = threading.Lock()  # one generation at a time
+        self._jobs = itertools.count(1)
+        self._job = 0
+        self._closing = False
+        self._exit_callback: ExitCallback | None = None
+        self._exited = threading.Event()  # set by the watcher, the only thread that reaps
+        self._exitcode: int | None = None
+        self._ps = psutil.Process(process.pid)
+        threading.Thread(target=self._watch, name=f"watch-{name}", daemon=True).start()
+
+    # --- LoadedModel ---
+    @property
+    def context_size(self) -> int:
+        return self._ready.context_size
+
+    @property
+    def chat_template(self) -> str:
+        return self._ready.chat_template
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._ready.warnings)
+
+    @property
+    def pid(self) -> int | None:
+        return int(self._process.pid)
+
+    @property
+    def alive(self) -> bool:
+        return not self._closing and not self._exited.is_set()
+
+    def memory_bytes(self) -> int | None:
+        try:
+            return int(self._ps.memory_info().rss)
+        except psutil.Error:
+            return None
+
+    def set_exit_callback(self, callback: ExitCallback) -> None:
+        self._exit_callback = callback
+
+    def stop(self) -> None:
+        self._cancel_flag.value = self._job
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self.stop()  # a generation in progress returns its text as cancelled first
+        acquired = self._lock.acquire(timeout=1.0)
+        self._closing = True
+        try:
+            self._shutdown()
+        finally:
+            if acquired:
+                self._lock.release()
+
+    def _shutdown(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._conn.send(WorkerShutdown())
+        if not self._exited.wait(SHUTDOWN_S):
+            self._process.kill()
+            self._exited.wait(SHUTDOWN_S)
+        self._conn.close()
+
+    def generate(
+        self, request: GenerateRequest, on_event: EventCallback | None, token: CancelToken | None
+    ) -> GenerationResult:
+        with self._lock:
+            if not self.alive:
+                raise self._crashed()
+            self._job = next(self._jobs)
+            unsubscribe = token.on_cancel(self.stop) if token is not None else None
+            try:
+                return self._run(request, self._job, on_event)
+            finally:
+                if unsubscribe is not None:
+                    unsubscribe()
+
+    def _run(self, request: GenerateRequest, job: int, on_event: EventCallback | None) -> GenerationResult:
+        started = time.perf_counter()
+        self._send(WorkerGenerate(job_id=job, messages=request.messages, sampling=request.sampling))
+        content: list[str] = []
+        reasoning: list[str] = []
+        first_at: float | None = None
+        count = 0
+        conn, flag = self._conn, self._cancel_flag
+        stop_seen_at: float | None = None
+        while True:
+            if flag.value == job and stop_seen_at is None:
+                stop_seen_at = time.perf_counter()
+            if stop_seen_at is not None:
+                left = STOP_GRACE_S - (time.perf_counter() - stop_seen_at)
+                if left <= 0:  # the worker is busy; keep what arrived, drop the rest
+                    usage = Usage(completion_tokens=count, time_to_first_token_ms=_ms(started, first_at))
+                    return self._finish(request, content, reasoning, StopReason.CANCELLED, usage, on_event)
+                timeout = min(left, POLL_S)
+            else:
+                timeout = POLL_S
+            if not conn.poll(timeout):
+                if self._exited.is_set():
+                    raise self._crashed()
+                continue
+            message = self._recv()
+            if getattr(message, "job_id", job) != job:
+                continue  # a late event of a job that was given up on
+            if type(message) is WorkerToken:
+                if first_at is None:
+                    first_at = time.perf_counter()
+                count += 1
+                (reasoning if message.channel == "reasoning" else content).append(message.text)
+                if on_event is not None:
+                    on_event(TokenEvent(text=message.text, channel=message.channel))
+            elif isinstance(message, WorkerDone):
+                usage = message.usage.model_copy(update={"time_to_first_token_ms": _ms(started, first_at)})
+                reason = message.stop_reason
+                if flag.value == job and reason is not StopReason.STOP:
+                    reason = StopReason.CANCELLED
+                return self._finish(request, content, reasoning, reason, usage, on_event)
+            elif isinstance(message, WorkerJobFailed):
+                raise GenerationFailed(message.message)
+
+    def _finish(
+        self,
+        request: GenerateRequest,
+        content: list[str],
+        reasoning: list[str],
+        reason: StopReason,
+        usage: Usage,
+        on_event: EventCallback | None,
+    ) -> GenerationResult:
+        if on_event is not None:
+            on_event(GenerationDoneEvent(stop_reason=reason, usage=usage))
+        return GenerationResult(
+            model=request.model,
+            content="".join(content),
+            reasoning="".join(reasoning).strip(),
+            stop_reason=reason,
+            usage=usage,
+        )
+
+    def _send(self, message: Any) -> None:
+        try:
+            self._conn.send(message)
+        except (OSError, ValueError) as exc:
+            raise self._crashed() from exc
+
+    def _recv(self) -> Any:
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise self._crashed() from exc
+
+    def _crashed(self) -> ModelCrashed:
+        self._exited.wait(SHUTDOWN_S)  # the pipe closes a moment before the exit code is known
+        return ModelCrashed(describe_exit(self.name, self._exitcode))
+
+    def _watch(self) -> None:
+        """Wait for the process to end; if nobody asked it to, report why."""
+        wait([self._process.sentinel])
+        self._process.join()
+        self._exitcode = self._process.exitcode
+        self._exited.set()
+        if not self._closing and self._exit_callback is not None:
+            self._exit_callback(describe_exit(self.name, self._exitcode))
+
+
+def _ms(started: float, at: float | None) -> float | None:
+    return None if at is None else (at - started) * 1000
+
+
+class LlamaCppBackend:
+    """Loads GGUF files with llama.cpp, each in its own worker process."""
+
+    name = "llama_cpp"
+
+    def can_load(self, location: str, info: GGUFInfo | None) -> bool:
+        return info is not None or (os.path.isfile(location) and is_gguf(location))
+
+    def load(
+        self,
+        location: str,
+        options: LoadOptions,
+        on_progress: ProgressCallback | None,
+        token: CancelToken | None,
+    ) -> WorkerModel:
+        name = Path(location).name
+        context = multiprocessing.get_context("spawn")
+        conn, child_conn = context.Pipe(duplex=True)
+        cancel_flag = context.RawValue(ctypes.c_longlong, 0)
+        process = context.Process(
+            target=worker_main,
+            args=(child_conn, cancel_flag, location, options.model_dump_json()),
+            name=f"llamadesk-model:{name}",
+            daemon=True,
+        )
+        process.start()
+        child_conn.close()  # so that the worker's death closes the pipe for us
+        try:
+            ready = self._wait_ready(name, process, conn, on_progress, token)
+        except BaseException:
+            process.kill()
+            process.join(SHUTDOWN_S)
+            conn.close()
+            raise
+        return WorkerModel(name, process, conn, cancel_flag, ready)
+
+    @staticmethod
+    def _wait_ready(
+        name: str,
+        process: Any,
+        conn: Connection,
+        on_progress: ProgressCallback | None,
+        token: CancelToken | None,
+    ) -> WorkerReady:
+        while True:
+            if token is not None and token.cancelled:
+                raise Cancelled(f"loading {name} was cancelled")
+            if not conn.poll(POLL_S):
+                if not process.is_alive():
+                    raise ModelLoadFailed(describe_exit(name, process.exitcode))
+                continue
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                process.join(1.0)
+                raise ModelLoadFailed(describe_exit(name, process.exitcode)) from None
+            if isinstance(message, WorkerLoadProgress):
+                if on_progress is not None:
+                    on_progress(message.progress)
+            elif isinstance(message, WorkerReady):
+                return message
+            elif isinstance(message, WorkerLoadFailed):
+                raise ModelLoadFailed(message.message)

@@ -1,0 +1,169 @@
+"""The model worker: a child process that owns one `llama_cpp.Llama`.
+
+Started with the multiprocessing spawn context (a fresh interpreter, so it also
+works frozen once `multiprocessing.freeze_support()` ran). It speaks the typed
+messages of `llamadesk.core.models.llama` over one duplex pipe: requests in
+(WorkerGenerate, WorkerShutdown), events out (WorkerLoadProgress, WorkerReady or
+WorkerLoadFailed, then WorkerToken..., WorkerDone or WorkerJobFailed). A stop is
+not a message: the parent writes the job id into a shared integer that the loop
+reads between tokens, so it is seen within one token even while the pipe is busy.
+If the parent dies, the pipe closes and the worker exits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from llamadesk.core.models.llama import (
+    LoadOptions,
+    WorkerDone,
+    WorkerGenerate,
+    WorkerJobFailed,
+    WorkerLoadFailed,
+    WorkerLoadProgress,
+    WorkerReady,
+    WorkerShutdown,
+    WorkerToken,
+)
+
+PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor
+
+
+def worker_main(conn: Connection, cancel_flag: Any, path: str, options_json: str) -> None:
+    """Entry point of the child process."""
+    # Ctrl+C in a terminal reaches the whole process group; stopping is the parent's call.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    options = LoadOptions.model_validate_json(options_json)
+    errors = _capture_llama_log()
+    try:
+        llm = _load(path, options, lambda p: conn.send(WorkerLoadProgress(progress=p)))
+    except Exception as exc:
+        detail = errors[-1] if errors else str(exc)
+        conn.send(WorkerLoadFailed(message=f"llama.cpp could not load {os.path.basename(path)}: {detail}"))
+        return
+    try:
+        _serve(conn, cancel_flag, llm, options)
+    finally:
+        llm.close()
+
+
+def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -> None:
+    from .chat_template import ChatPrompt, choose_template
+    from .generation import GenerationError, Generator
+
+    try:
+        choice = choose_template(llm.metadata.get("tokenizer.chat_template"), options.chat_template)
+        bos, eos = _token_text(llm, llm.token_bos()), _token_text(llm, llm.token_eos())
+        prompt = ChatPrompt(choice, bos_token=bos, eos_token=eos)
+        generator = Generator(
+            llm, prompt, split_reasoning=options.reasoning_format != "none", seed=options.seed
+        )
+    except Exception as exc:  # a chat template that does not compile, mostly
+        conn.send(
+            WorkerLoadFailed(message=f"{os.path.basename(llm.model_path)}: {type(exc).__name__}: {exc}")
+        )
+        return
+    conn.send(
+        WorkerReady(context_size=generator.n_ctx, chat_template=choice.source, warnings=choice.warnings)
+    )
+    send = conn.send
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return  # the app is gone
+        if isinstance(request, WorkerShutdown):
+            return
+        if not isinstance(request, WorkerGenerate):
+            continue
+        job = request.job_id
+        construct = WorkerToken.model_construct  # trusted data: skip validation per token
+
+        def emit(channel: str, text: str, job: int = job, construct: Any = construct) -> None:
+            send(construct(job_id=job, text=text, channel=channel))
+
+        try:
+            text = prompt.render(request.messages)
+            reason, usage = generator.run(
+                text, request.sampling, emit, lambda job=job: cancel_flag.value == job
+            )
+        except (GenerationError, ValueError) as exc:  # jinja errors are ValueErrors too
+            send(WorkerJobFailed(job_id=job, message=str(exc)))
+            continue
+        except Exception as exc:
+            send(WorkerJobFailed(job_id=job, message=f"{type(exc).__name__}: {exc}"))
+            continue
+        send(WorkerDone(job_id=job, stop_reason=reason, usage=usage))
+
+
+def _load(path: str, options: LoadOptions, on_progress: Callable[[float], None]) -> Any:
+    import llama_cpp
+    import llama_cpp.llama as llama_module
+    import psutil
+
+    last = [-1.0]
+
+    @llama_cpp.llama_progress_callback
+    def progress(value: float, _data: Any) -> bool:
+        if value - last[0] >= PROGRESS_STEP or value >= 1.0:
+            last[0] = value
+            on_progress(float(value))
+        return True
+
+    # Llama() builds its model params internally and offers no progress hook; this
+    # process exists only to hold this one model, so wrapping the default-params
+    # function for the duration of the constructor affects nothing else.
+    default_params = llama_module.llama_cpp.llama_model_default_params
+
+    def params_with_progress() -> Any:
+        params = default_params()
+        params.progress_callback = progress
+        return params
+
+    threads = options.threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    llama_module.llama_cpp.llama_model_default_params = params_with_progress
+    try:
+        return llama_cpp.Llama(
+            model_path=path,
+            n_ctx=options.context_size,
+            n_gpu_layers=options.gpu_layers,
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_batch=options.batch_size,
+            n_ubatch=min(options.batch_size, 512),
+            flash_attn=options.flash_attention,
+            use_mmap=options.use_mmap,
+            use_mlock=options.use_mlock,
+            seed=llama_cpp.LLAMA_DEFAULT_SEED if options.seed is None else options.seed,
+            verbose=False,
+        )
+    finally:
+        llama_module.llama_cpp.llama_model_default_params = default_params
+
+
+def _capture_llama_log() -> deque[str]:
+    """Keep llama.cpp's last error lines (they say why a load failed) instead of printing them."""
+    import llama_cpp
+
+    errors: deque[str] = deque(maxlen=5)
+
+    @llama_cpp.llama_log_callback
+    def on_log(level: int, text: bytes, _data: Any) -> None:
+        if level == 3:  # GGML_LOG_LEVEL_ERROR
+            line = text.decode("utf-8", errors="replace").strip()
+            if line:
+                errors.append(line)
+
+    _capture_llama_log.callback = on_log  # type: ignore[attr-defined]  # keep it alive
+    llama_cpp.llama_log_set(on_log, ctypes.c_void_p(0))
+    return errors
+
+
+def _token_text(llm: Any, token: int) -> str:
+    return str(llm._model.token_get_text(token)) if token != -1 else ""

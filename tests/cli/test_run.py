@@ -1,0 +1,65 @@
+"""`llamadesk run` and `llamadesk ps` as a user types them, with the real model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .helpers import run_cli
+
+ARGS = ("--context-size", "512", "--threads", "2", "--temperature", "0")
+
+
+def test_run_one_shot_prints_the_answer(home: Path, starter_model: Path) -> None:
+    done = run_cli(
+        "run", str(starter_model), "What is 2+2?", "--max-tokens", "12", "--stats", *ARGS, home=home
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert "tokens/s" in done.stderr and "12 generated" in done.stderr
+
+
+def test_run_interactive_keeps_the_conversation(home: Path, starter_model: Path) -> None:
+    done = run_cli(
+        "run",
+        str(starter_model),
+        "--max-tokens",
+        "6",
+        *ARGS,
+        home=home,
+        input="Hello\n\nName a colour.\n/bye\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert len([line for line in done.stdout.split(">>> ") if line.strip()]) >= 2
+
+
+def test_run_missing_model_is_one_line_error(home: Path, tmp_path: Path) -> None:
+    done = run_cli("run", str(tmp_path / "missing.gguf"), "hi", home=home)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("error: no model file")
+    assert "Traceback" not in done.stderr
+
+
+def test_ps_with_nothing_loaded(home: Path) -> None:
+    done = run_cli("ps", home=home)
+    assert done.returncode == 0 and "no models loaded" in done.stdout
+
+
+def test_ctrl_c_stops_the_answer_and_keeps_it(home: Path, starter_model: Path) -> None:
+    import os
+    import signal
+    import subprocess
+
+    from .helpers import BIN
+
+    env = {**os.environ, "LLAMADESK_HOME": str(home)}
+    args = [str(BIN), "run", str(starter_model), "Tell a very long story.", "--max-tokens", "900", *ARGS]
+    with subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+    ) as process:
+        assert process.stdout is not None
+        first = process.stdout.read(20)  # the answer is streaming
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the worker gets it too
+        _rest, errors = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert len(first) == 20 and b"[stopped]" in errors
+    assert b"Traceback" not in errors

@@ -1,0 +1,56 @@
+"""Memory estimates from the real starter model's GGUF header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llamadesk.core.errors import InsufficientMemory
+from llamadesk.core.gguf import read_gguf
+from llamadesk.core.services.memory_fit import (
+    GIB,
+    MIB,
+    check_memory_fit,
+    estimate_memory,
+    kv_cache_bytes,
+)
+
+
+def test_kv_cache_of_smollm2(starter_model: Path) -> None:
+    info = read_gguf(starter_model)
+    # 30 layers x 3 KV heads x (64 + 64) dims x 2 bytes (f16) per position
+    assert kv_cache_bytes(info, 1) == 30 * 3 * 128 * 2
+    assert kv_cache_bytes(info, 8192) == 8192 * 30 * 3 * 128 * 2
+
+
+def test_estimate_adds_weights_kv_and_overhead(starter_model: Path) -> None:
+    info = read_gguf(starter_model)
+    estimate = estimate_memory(info, 4096)
+    assert estimate.weights_bytes == starter_model.stat().st_size
+    assert estimate.total_bytes == estimate.weights_bytes + estimate.kv_cache_bytes + estimate.overhead_bytes
+    assert estimate.fits and not estimate.message  # no availability given: no judgement
+
+
+def test_fits_comfortably(starter_model: Path) -> None:
+    estimate = estimate_memory(read_gguf(starter_model), 2048, available=8 * GIB)
+    assert estimate.fits and not estimate.tight and not estimate.message
+
+
+def test_tight_fit_warns(starter_model: Path) -> None:
+    info = read_gguf(starter_model)
+    total = estimate_memory(info, 2048).total_bytes
+    estimate = check_memory_fit(info, 2048, available=lambda: int(total / 0.9))
+    assert estimate.fits and estimate.tight
+    assert estimate.message.startswith("tight fit")
+
+
+def test_refusal_names_the_numbers_and_what_to_change(starter_model: Path) -> None:
+    info = read_gguf(starter_model)
+    with pytest.raises(InsufficientMemory) as caught:
+        check_memory_fit(info, 131072, available=lambda: 512 * MIB)
+    message = caught.value.message
+    assert "context 131072" in message and "0.50 GiB is available" in message
+    assert "KV cache 2.81 GiB" in message
+    assert "smaller context size (e.g. 32768" in message and "Q4_1" in message
+    assert caught.value.code == "insufficient_memory"
