@@ -131,6 +131,8 @@ class RuntimeService:
                 entry.handle, entry.state, entry.progress = handle, ModelState.READY, None
                 entry.warnings = [*warnings, *handle.warnings]
                 entry.loaded_at = entry.last_used = time.time()
+            for warning in handle.warnings:
+                emit(StateEvent(state=ModelState.READY.value, message=f"warning: {warning}"))
             emit(StateEvent(state=ModelState.READY.value, message=f"{model} is ready"))
         self._start_idle_watch()
         return self.status_of(model)

@@ -181,3 +181,38 @@ def test_app_close_ends_every_worker(tmp_path: Path, starter_model: Path) -> Non
     pid = load(app, str(starter_model)).pid
     app.close()
     assert gone(pid)
+
+
+def test_model_without_template_falls_back_with_a_warning(
+    shared_app: App, model_without_template: Path
+) -> None:
+    events: list[BaseModel] = []
+    status = load(shared_app, str(model_without_template), events)
+    assert status.chat_template == "chatml"
+    assert any("no chat template" in w for w in status.warnings)
+    assert any(isinstance(e, StateEvent) and "no chat template" in e.message for e in events)
+    assert say_hi(shared_app, str(model_without_template)).content  # ChatML is SmolLM2's format anyway
+    shared_app.commands.invoke("runtime.unload", {"model": str(model_without_template)})
+
+
+def test_template_that_opens_reasoning_streams_reasoning(shared_app: App, model_alias: str) -> None:
+    thinking = (
+        "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+        "{% endfor %}{{ '<|im_start|>assistant\\n<think>\\n' }}"
+    )
+    load(shared_app, model_alias, chat_template=thinking)
+    events: list[BaseModel] = []
+    params = {"model": model_alias, "messages": SAY_HI, "sampling": {"temperature": 0, "max_tokens": 12}}
+    result = shared_app.commands.invoke("runtime.generate", params, on_event=events.append)
+    channels = {e.channel for e in events if isinstance(e, TokenEvent)}
+    assert "reasoning" in channels and result.reasoning
+    shared_app.commands.invoke("runtime.unload", {"model": model_alias})
+
+
+def test_cancelled_load_leaves_nothing_behind(shared_app: App, model_alias: str) -> None:
+    running = shared_app.commands.start("runtime.load", {"model": model_alias, "options": SMALL.model_dump()})
+    running.cancel()
+    with pytest.raises(CommandError) as caught:
+        running.result(timeout=HANG_GUARD_S)
+    assert caught.value.code == "cancelled"
+    assert shared_app.runtime.status_of(model_alias).state is ModelState.STOPPED
