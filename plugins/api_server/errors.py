@@ -20,8 +20,11 @@ STATUS_BY_CODE = {
     "not_found": 404,
     "already_exists": 409,
     "cancelled": 499,  # the client went away; nobody reads this answer
+    "generation_failed": 400,  # prompt too long for the context, bad grammar
     "unavailable": 503,
+    "model_crashed": 503,  # its worker died; the next request loads it again
     "insufficient_memory": 507,
+    # load_failed, internal and anything unknown: 500
 }
 
 

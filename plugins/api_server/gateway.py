@@ -76,11 +76,16 @@ class InferenceGateway:
         return model
 
     def _loaded(self) -> list[tuple[str, str]]:
+        """Models loaded (or loading) now; a model in error is listed by its source instead."""
         status = self._invoke_if_present("runtime.status")
-        return [(_model_id(entry), "llamadesk") for entry in _entries(status, "models")]
+        return [
+            (_model_id(entry), "llamadesk")
+            for entry in _entries(status, "models")
+            if entry.get("state") in ("loading", "ready", "generating")
+        ]
 
     def _library(self) -> list[tuple[str, str]]:
-        listing = self._invoke_if_present("models.list")
+        listing = self._invoke_if_present("models.list", {"discover": False})
         return [(_model_id(entry), "library") for entry in _entries(listing, "models")]
 
     def _remote(self) -> list[tuple[str, str]]:
@@ -119,8 +124,8 @@ class InferenceGateway:
             raise ApiError.from_command_error(error) from None
         return result.model_dump(mode="json")
 
-    def _invoke_if_present(self, command_id: str) -> dict[str, Any]:
-        return self._invoke(command_id) if command_id in self.commands else {}
+    def _invoke_if_present(self, command_id: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._invoke(command_id, params) if command_id in self.commands else {}
 
 
 def _entries(result: dict[str, Any], key: str) -> list[Any]:

@@ -194,7 +194,12 @@ async def _generate_to_end(
 ) -> GenerationResult:
     bridge = await _start(request, gateway, generate)
     waiting = asyncio.ensure_future(bridge.wait())
-    if not await _until_disconnect(request, waiting):
+    try:
+        finished = await _until_disconnect(request, waiting)
+    except asyncio.CancelledError:  # the server is stopping
+        bridge.cancel()
+        raise
+    if not finished:
         bridge.cancel()
         with contextlib.suppress(CommandError):
             await waiting
@@ -215,14 +220,16 @@ async def _stream(
     include_usage: bool,
 ) -> Response:
     bridge = await _start(request, gateway, generate)
-    # Hold the status line until the first token: a failure to load or start the model
+    # Hold the status line until the first token: a failure to start generating
     # still gets a real HTTP status instead of an error inside a 200 stream.
-    first = asyncio.ensure_future(bridge.next_batch())
-    if not await _until_disconnect(request, first):
-        bridge.cancel()
-        first.cancel()
-        raise ApiError(499, "The client disconnected; the generation was stopped.", code="cancelled")
-    batch = first.result()
+    batch: list[BaseModel] = []
+    while not bridge.finished and not any(isinstance(event, TokenEvent) for event in batch):
+        more = asyncio.ensure_future(bridge.next_batch())
+        if not await _until_disconnect(request, more):
+            bridge.cancel()
+            more.cancel()
+            raise ApiError(499, "The client disconnected; the generation was stopped.", code="cancelled")
+        batch += more.result()
     if bridge.finished:
         try:
             bridge.result()

@@ -23,6 +23,7 @@ from llamadesk.core.errors import InvalidParams, LlamadeskError, NotFound, Unava
 from llamadesk.core.models.commands import TokenEvent
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason, Usage
 from llamadesk.core.models.openai_api import ChatCompletionChunk, ModelCard, ModelList
+from llamadesk.core.reasoning import ReasoningSplitter
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 # A remote model may take minutes to load before its first token; only a dead
@@ -80,18 +81,28 @@ class OpenAIClient:
         remote_model: str,
         on_event: Callable[[TokenEvent], None],
         token: CancelToken,
+        splitter: ReasoningSplitter | None = None,
     ) -> GenerationResult:
-        """Stream one chat completion; `token` stops it within one socket wake-up."""
+        """Stream one chat completion; `token` stops it within one socket wake-up.
+
+        Reasoning the server sends apart (`reasoning_content`) keeps its channel;
+        `splitter` finds reasoning blocks left inline in the content (`<think>`).
+        """
         body = chat_body(request, remote_model)
         started = time.perf_counter()
         connection = self._connection(READ_TIMEOUT_SECONDS)
         stop_on_cancel = token.on_cancel(lambda: _shut(connection))
-        content: list[str] = []
-        reasoning: list[str] = []
+        texts: dict[str, list[str]] = {"content": [], "reasoning": []}
         finish: str | None = None
         usage: dict[str, Any] = {}
         timings: dict[str, Any] = {}
         first_token_at: float | None = None
+        pieces = 0
+
+        def deliver(channel: str, text: str) -> None:
+            texts[channel].append(text)
+            on_event(TokenEvent(text=text, channel=channel))
+
         try:
             response = self._send(connection, "POST", "/chat/completions", body)
             if response.status != 200:
@@ -102,15 +113,18 @@ class OpenAIClient:
                 if chunk.timings is not None:
                     timings = chunk.timings.model_dump(exclude_none=True)
                 for choice in chunk.choices:
-                    for channel, text in (
-                        ("reasoning", choice.delta.reasoning_content),
-                        ("content", choice.delta.content),
-                    ):
-                        if text:
-                            if first_token_at is None:
-                                first_token_at = time.perf_counter()
-                            (reasoning if channel == "reasoning" else content).append(text)
-                            on_event(TokenEvent(text=text, channel=channel))
+                    delta = choice.delta
+                    if delta.content or delta.reasoning_content:
+                        pieces += 1
+                        if first_token_at is None:
+                            first_token_at = time.perf_counter()
+                    if delta.reasoning_content:
+                        deliver("reasoning", delta.reasoning_content)
+                    if delta.content:
+                        for channel, text in (
+                            splitter.feed(delta.content) if splitter else [("content", delta.content)]
+                        ):
+                            deliver(channel, text)
                     finish = choice.finish_reason or finish
         except (OSError, http.client.HTTPException) as exc:
             if not token.cancelled:
@@ -118,14 +132,16 @@ class OpenAIClient:
         finally:
             stop_on_cancel()
             connection.close()
+        for channel, text in splitter.flush() if splitter else []:
+            deliver(channel, text)
         ended = time.perf_counter()
         stop = StopReason.CANCELLED if token.cancelled else _stop_reason(finish)
         return GenerationResult(
             model=request.model,
-            content="".join(content),
-            reasoning="".join(reasoning),
+            content="".join(texts["content"]),
+            reasoning="".join(texts["reasoning"]),
             stop_reason=stop,
-            usage=_usage(usage, timings, started, first_token_at, ended, len(content) + len(reasoning)),
+            usage=_usage(usage, timings, started, first_token_at, ended, pieces),
         )
 
     # --- plumbing -------------------------------------------------------------------

@@ -14,7 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from llamadesk.core.errors import Unavailable
+from llamadesk.core.commands import CancelToken
+from llamadesk.core.errors import Cancelled, ModelLoadFailed
 from llamadesk.core.models.app_config import LlamaServerOptions
 from llamadesk.core.models.llama import LoadOptions
 
@@ -52,15 +53,20 @@ class LlamaServerProcess:
     """A started llama-server: its client, its log, and stop()."""
 
     def __init__(
-        self, options: LlamaServerOptions, model_path: Path, load: LoadOptions, log_path: Path
+        self,
+        options: LlamaServerOptions,
+        model_path: Path,
+        load: LoadOptions,
+        log_path: Path,
+        token: CancelToken | None = None,
     ) -> None:
         if options.binary is None:
-            raise Unavailable(
+            raise ModelLoadFailed(
                 "no llama-server binary is set; `llamadesk config set llama_server.binary PATH`"
             )
         binary = Path(options.binary).expanduser()
         if not (binary.is_file() and os.access(binary, os.X_OK)):
-            raise Unavailable(f"the llama-server binary {binary} does not exist or is not executable")
+            raise ModelLoadFailed(f"the llama-server binary {binary} does not exist or is not executable")
         self.port = free_port()
         self.log_path = log_path
         self.args = server_args(binary, model_path, self.port, load, options.extra_args)
@@ -72,7 +78,7 @@ class LlamaServerProcess:
         )
         self.client = OpenAIClient(f"http://127.0.0.1:{self.port}/v1", label=f"llama-server ({binary.name})")
         try:
-            self._wait_healthy(options.startup_timeout_seconds)
+            self._wait_healthy(options.startup_timeout_seconds, token or CancelToken())
         except BaseException:
             self.stop()
             raise
@@ -81,17 +87,18 @@ class LlamaServerProcess:
     def running(self) -> bool:
         return self.process.poll() is None
 
-    def _wait_healthy(self, timeout: float) -> None:
+    def _wait_healthy(self, timeout: float, token: CancelToken) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise Unavailable(
+                raise ModelLoadFailed(
                     f"llama-server exited with code {self.process.returncode} while starting:\n{self.log_tail()}"
                 )
             if self.client.is_healthy():
                 return
-            time.sleep(0.1)
-        raise Unavailable(f"llama-server did not become ready within {timeout:.0f} s:\n{self.log_tail()}")
+            if token.wait(0.1):
+                raise Cancelled("loading was cancelled; llama-server was stopped")
+        raise ModelLoadFailed(f"llama-server did not become ready within {timeout:.0f} s:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         try:

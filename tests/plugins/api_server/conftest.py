@@ -33,9 +33,7 @@ def served(app: App) -> Iterator[Served]:
 
 @pytest.fixture
 def served_model(served: Served, starter_model: Path) -> tuple[Served, str]:
-    """The server, with the starter model in the library (imported in place, not loaded)."""
+    """The server, with the starter model loaded (2 threads); its id is its path."""
     served.app.commands.invoke("config.set", {"values": {"load.threads": 2, "load.context_size": 2048}})
-    imported = served.app.commands.invoke(
-        "models.import", {"path": str(starter_model), "in_place": True, "name": "smollm2"}
-    )
-    return served, imported.model_dump()["reference"]
+    served.app.commands.invoke("runtime.load", {"model": str(starter_model)})
+    return served, str(starter_model)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from llamadesk.core.commands import CancelToken
-from llamadesk.core.errors import Unavailable
+from llamadesk.core.errors import ModelLoadFailed
 from llamadesk.core.models.app_config import LlamaServerOptions
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.llama import GenerateRequest, LoadOptions, SamplingParams, StopReason
@@ -61,12 +61,12 @@ def test_a_server_that_exits_reports_its_log(
     failing_llama_server: Path, starter_model: Path, tmp_path: Path
 ) -> None:
     options = LlamaServerOptions(binary=failing_llama_server)
-    with pytest.raises(Unavailable, match="exited with code 3") as caught:
+    with pytest.raises(ModelLoadFailed, match="exited with code 3") as caught:
         LlamaServerProcess(options, starter_model, LoadOptions(), tmp_path / "server.log")
     assert "failed to load model" in caught.value.message
 
 
 def test_missing_binary_is_a_clear_error(starter_model: Path, tmp_path: Path) -> None:
     options = LlamaServerOptions(binary=tmp_path / "nowhere" / "llama-server")
-    with pytest.raises(Unavailable, match="does not exist"):
+    with pytest.raises(ModelLoadFailed, match="does not exist"):
         LlamaServerProcess(options, starter_model, LoadOptions(), tmp_path / "server.log")
