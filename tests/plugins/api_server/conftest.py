@@ -10,6 +10,7 @@ import pytest
 from openai import OpenAI
 
 from llamadesk.core.app import App
+from llamadesk.core.paths import AppPaths
 
 API_KEY = "test-key"
 
@@ -31,9 +32,18 @@ def served(app: App) -> Iterator[Served]:
     app.commands.invoke("server.stop")
 
 
-@pytest.fixture
-def served_model(served: Served, starter_model: Path) -> tuple[Served, str]:
-    """The server, with the starter model loaded (2 threads); its id is its path."""
-    served.app.commands.invoke("config.set", {"values": {"load.threads": 2, "load.context_size": 2048}})
-    served.app.commands.invoke("runtime.load", {"model": str(starter_model)})
-    return served, str(starter_model)
+@pytest.fixture(scope="module")
+def served_model(
+    tmp_path_factory: pytest.TempPathFactory, starter_model: Path
+) -> Iterator[tuple[Served, str]]:
+    """One server per test module with the starter model loaded (2 threads); its id is its
+    path. Shared because loading is the slow part; tests compare counters, not totals."""
+    root = tmp_path_factory.mktemp("served-home")
+    app = App(AppPaths(root / "config", root / "data", root / "cache"), load_entrypoints=False).start()
+    try:
+        app.commands.invoke("config.set", {"values": {"load.threads": 2, "load.context_size": 2048}})
+        app.commands.invoke("runtime.load", {"model": str(starter_model)})
+        status = app.commands.invoke("server.start", {"port": 0, "api_key": API_KEY}).model_dump()
+        yield Served(app=app, base_url=status["url"]), str(starter_model)
+    finally:
+        app.close()

@@ -21,6 +21,10 @@ def ask(content: str = "Name three colours.") -> list[dict[str, str]]:
     return [{"role": "user", "content": content}]
 
 
+def counters(served: Served) -> dict[str, int]:
+    return served.app.commands.invoke("server.status").model_dump()
+
+
 def wait_for_status(served: Served, **expected: int) -> dict[str, object]:
     deadline = time.monotonic() + HANG_GUARD_SECONDS
     while True:
@@ -51,7 +55,7 @@ def test_chat_streams_like_openai(served_model: tuple[Served, str]) -> None:
     stream = served.client().chat.completions.create(
         model=model,
         messages=ask(),
-        max_tokens=12,
+        max_tokens=6,
         temperature=0,
         stream=True,
         stream_options={"include_usage": True},
@@ -63,7 +67,7 @@ def test_chat_streams_like_openai(served_model: tuple[Served, str]) -> None:
     finals = [c for c in chunks if c.choices and c.choices[0].finish_reason]
     assert [c.choices[0].finish_reason for c in finals] == ["length"]
     assert (
-        chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 12
+        chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 6
     )
     assert len({c.id for c in chunks}) == 1 and all(c.object == "chat.completion.chunk" for c in chunks)
 
@@ -95,6 +99,7 @@ def test_text_completions(served_model: tuple[Served, str]) -> None:
 
 def test_disconnect_stops_a_stream(served_model: tuple[Served, str]) -> None:
     served, model = served_model
+    cancelled_before = counters(served)["cancelled"]
     stream = served.client().chat.completions.create(
         model=model, messages=ask("Tell a very long story."), max_tokens=LONG, stream=True
     )
@@ -102,8 +107,8 @@ def test_disconnect_stops_a_stream(served_model: tuple[Served, str]) -> None:
         if count == 3:
             break
     stream.close()  # the client goes away mid-stream
-    status = wait_for_status(served, generating=0, cancelled=1)
-    assert status["generating"] == 0 and status["cancelled"] == 1
+    status = wait_for_status(served, generating=0, cancelled=cancelled_before + 1)
+    assert status["generating"] == 0 and status["cancelled"] == cancelled_before + 1
     # The model is free again for the next client.
     answer = served.client().chat.completions.create(model=model, messages=ask(), max_tokens=3)
     assert answer.choices[0].finish_reason == "length"
@@ -111,24 +116,25 @@ def test_disconnect_stops_a_stream(served_model: tuple[Served, str]) -> None:
 
 def test_disconnect_stops_a_request_without_streaming(served_model: tuple[Served, str]) -> None:
     served, model = served_model
+    cancelled_before = counters(served)["cancelled"]
     body = {"model": model, "messages": ask("Tell a very long story."), "max_tokens": LONG}
     _response, connection = post(served, "/chat/completions", body, read_response=False)
     assert wait_for_status(served, generating=1)["generating"] == 1
     connection.close()
-    status = wait_for_status(served, generating=0, cancelled=1)
-    assert status["generating"] == 0 and status["cancelled"] == 1
+    status = wait_for_status(served, generating=0, cancelled=cancelled_before + 1)
+    assert status["generating"] == 0 and status["cancelled"] == cancelled_before + 1
 
 
 def test_four_clients_at_once_all_complete(served_model: tuple[Served, str]) -> None:
     served, model = served_model
-    served.client().chat.completions.create(model=model, messages=ask(), max_tokens=1)  # load it first
+    finished_before = counters(served)["finished"]
     results: dict[int, str] = {}
     errors: list[BaseException] = []
 
     def client(number: int) -> None:
         try:
             stream = served.client().chat.completions.create(
-                model=model, messages=ask(f"Count to {number + 3}."), max_tokens=24, stream=True
+                model=model, messages=ask(f"Count to {number + 3}."), max_tokens=8, stream=True
             )
             results[number] = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
         except BaseException as exc:
@@ -142,7 +148,7 @@ def test_four_clients_at_once_all_complete(served_model: tuple[Served, str]) -> 
     assert not errors and sorted(results) == [0, 1, 2, 3]
     assert all(text.strip() for text in results.values())
     status = wait_for_status(served, generating=0, queued=0)
-    assert status["finished"] >= 5 and status["queued"] == 0
+    assert status["finished"] == finished_before + 4 and status["queued"] == 0
 
 
 def test_wrong_key_with_a_model(served_model: tuple[Served, str]) -> None:
