@@ -14,10 +14,42 @@ from llamadesk.core.app import App
 from llamadesk.core.commands import CommandError
 
 from .output import exit_code, print_error
-from .verbs import call, commands, config, plugins, ps, remote, run, serve
+from .verbs import (
+    call,
+    commands,
+    config,
+    cp,
+    import_model,
+    list_models,
+    plugins,
+    ps,
+    pull,
+    push,
+    remote,
+    rm,
+    run,
+    serve,
+    show,
+)
 
 # Each verb module has add(subparsers) and run(args, commands) -> exit code.
-VERBS: tuple[ModuleType, ...] = (run, ps, serve, remote, commands, call, config, plugins)
+VERBS: tuple[ModuleType, ...] = (
+    run,
+    ps,
+    pull,
+    list_models,
+    show,
+    rm,
+    cp,
+    import_model,
+    push,
+    serve,
+    remote,
+    commands,
+    call,
+    config,
+    plugins,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

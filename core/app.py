@@ -11,13 +11,18 @@ import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, hooks
 from .commands import CommandTable
 from .paths import AppPaths
 from .plugins import DEFAULT_PLUGINS, LlamadeskPluginManager, make_plugin_manager
 from .services.config import ConfigService
-from .services.runtime import RuntimeService
+from .services.library import ModelLibrary
+from .services.runtime import STARTER, RuntimeService
+
+if TYPE_CHECKING:
+    from .interfaces.model_source import ModelSource
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +52,29 @@ class App:
         self.runtime = RuntimeService(self)  # loaded models; backends are found on first load
         self._disposers: list[object] = []
         self._started = False
+        self.library = ModelLibrary(
+            models_dir=lambda: self.models_dir,
+            sources=self._model_sources,
+            proxy=lambda: self.config.config.http_proxy,
+        )
+        self._sources: list[ModelSource] | None = None
+        self.runtime.resolve_model_path = self._resolve_model_path
 
     @property
     def models_dir(self) -> Path:
         return self.config.config.models_dir or self.paths.default_models_dir
+
+    def _resolve_model_path(self, model: str) -> str:
+        """What `runtime.load` loads: `starter`, a GGUF file, or else a library reference."""
+        if model == STARTER or model.endswith(".gguf") or Path(model).expanduser().is_file():
+            return self.runtime.resolve_local(model)
+        return str(self.library.resolve_model_path(model))
+
+    def _model_sources(self) -> list[ModelSource]:
+        # Asked once, after plugins registered: a source object may keep tokens between pulls.
+        if self._sources is None:
+            self._sources = hooks.collect_model_sources(self.pm, self)
+        return self._sources
 
     @property
     def notices(self) -> list[str]:
@@ -72,6 +96,7 @@ class App:
         return self
 
     def close(self) -> None:
+        self.library.cancel_all()
         if self._started:
             hooks.send_app_stopping(self.pm, self)
             self._started = False

@@ -91,3 +91,27 @@ class InternalError(LlamadeskError):
     """A bug: something raised that nobody expected."""
 
     code = "internal"
+
+
+class InvalidReference(InvalidParams):
+    """A model reference that does not parse, or could point outside the model store."""
+
+    code = "invalid_reference"
+
+
+class DownloadFailed(LlamadeskError):
+    """A download stopped for good: the server refused, or retries ran out. The partial is kept."""
+
+    code = "download_failed"
+
+
+class DigestMismatch(LlamadeskError):
+    """Downloaded bytes do not match their sha256 digest; they were discarded."""
+
+    code = "digest_mismatch"
+
+
+class RegistryError(LlamadeskError):
+    """A registry or hub answered something we cannot use (bad manifest, refused auth, ...)."""
+
+    code = "registry_error"

@@ -31,11 +31,13 @@ CORE_PLUGINS: tuple[str, ...] = (
     "llamadesk.core.commands.config",
     "llamadesk.core.commands.system",
     "llamadesk.core.commands.runtime",
+    "llamadesk.core.commands.models",
 )
 
 # Shipped with the app, registered like third-party plugins, and blockable by name.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "llamadesk.plugins.llama_cpp",
+    "llamadesk.plugins.oci",
     "llamadesk.plugins.api_server",
     "llamadesk.plugins.openai_remote",
 )

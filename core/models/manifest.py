@@ -52,3 +52,47 @@ class Index(_Wire):
     schema_version: int = Field(2, alias="schemaVersion")
     media_type: str | None = Field(OCI_INDEX, alias="mediaType")
     manifests: list[Descriptor] = Field(default_factory=list)
+
+
+# Config blobs: Ollama writes a Docker image config; Docker model artifacts and ModelPack their own.
+DOCKER_IMAGE_CONFIG = "application/vnd.docker.container.image.v1+json"
+OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json"
+DOCKER_MODEL_CONFIG_V01 = "application/vnd.docker.ai.model.config.v0.1+json"
+DOCKER_MODEL_CONFIG_V02 = "application/vnd.docker.ai.model.config.v0.2+json"
+MODELPACK_CONFIG = "application/vnd.cncf.model.config.v1+json"
+
+# Ollama's layers.
+OLLAMA_MODEL = "application/vnd.ollama.image.model"
+OLLAMA_PROJECTOR = "application/vnd.ollama.image.projector"
+OLLAMA_ADAPTER = "application/vnd.ollama.image.adapter"
+OLLAMA_TEMPLATE = "application/vnd.ollama.image.template"
+OLLAMA_PARAMS = "application/vnd.ollama.image.params"
+OLLAMA_SYSTEM = "application/vnd.ollama.image.system"
+OLLAMA_LICENSE = "application/vnd.ollama.image.license"
+OLLAMA_MESSAGES = "application/vnd.ollama.image.messages"
+
+# Docker model artifacts (`docker model push`, Docker Hub's ai/ namespace).
+DOCKER_GGUF = "application/vnd.docker.ai.gguf.v3"
+DOCKER_MMPROJ = "application/vnd.docker.ai.mmproj"
+DOCKER_LICENSE = "application/vnd.docker.ai.license"
+DOCKER_CHAT_TEMPLATE = "application/vnd.docker.ai.chat.template.jinja"
+
+# CNCF ModelPack: weights are raw bytes of any format; a GGUF is recognised by its magic.
+MODELPACK_WEIGHT_RAW = "application/vnd.cncf.model.weight.v1.raw"
+
+# The annotation a layer's file name is kept in (Docker model artifacts, ModelPack, oras).
+TITLE_ANNOTATION = "org.opencontainers.image.title"
+MODELPACK_FILEPATH_ANNOTATION = "org.cncf.model.filepath"
+
+# Layers that hold model weights we can load (ModelPack raw weights only when the bytes are a GGUF).
+WEIGHT_MEDIA_TYPES = frozenset({OLLAMA_MODEL, DOCKER_GGUF, MODELPACK_WEIGHT_RAW})
+PROJECTOR_MEDIA_TYPES = frozenset({OLLAMA_PROJECTOR, DOCKER_MMPROJ})
+LICENSE_MEDIA_TYPES = frozenset({OLLAMA_LICENSE, DOCKER_LICENSE})
+MANIFEST_MEDIA_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
+INDEX_MEDIA_TYPES = (OCI_INDEX, DOCKER_MANIFEST_LIST)
+
+
+def layer_file_name(layer: Descriptor) -> str | None:
+    """The file name a layer carries in its annotations, if any."""
+    notes = layer.annotations or {}
+    return notes.get(TITLE_ANNOTATION) or notes.get(MODELPACK_FILEPATH_ANNOTATION)

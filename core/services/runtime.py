@@ -71,7 +71,7 @@ class RuntimeService:
         self._closed = threading.Event()
         self._idle_thread: threading.Thread | None = None
         # Seams: the model library replaces resolve_model_path; tests may shrink available_memory.
-        self.resolve_model_path: Callable[[str], str] = self._resolve_file_or_starter
+        self.resolve_model_path: Callable[[str], str] = self.resolve_local
         self.available_memory: Callable[[], int] = memory_fit.available_memory
 
     # --- loading ---
@@ -238,7 +238,8 @@ class RuntimeService:
                 log.exception("unloading %s failed", model)
 
     # --- internals ---
-    def _resolve_file_or_starter(self, model: str) -> str:
+    def resolve_local(self, model: str) -> str:
+        """`starter`, or the path of an existing GGUF file; NotFound otherwise."""
         if model == STARTER:
             return str(ensure_starter_model(self._app.paths.cache_dir))
         path = Path(model).expanduser()

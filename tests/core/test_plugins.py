@@ -52,7 +52,7 @@ def install_module(monkeypatch: pytest.MonkeyPatch, name: str, source: str) -> N
 
 def test_core_plugins_always_load(pm) -> None:
     names = [info.name for info in list_plugins(pm)]
-    assert names == ["core.config", "core.system", "core.runtime"]
+    assert names == ["core.config", "core.system", "core.runtime", "core.models"]
     assert all("register_commands" in info.hooks for info in list_plugins(pm))
 
 

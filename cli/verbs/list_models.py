@@ -1,0 +1,61 @@
+"""`llamadesk list`: the models in the library (and, with --importable, GGUFs found elsewhere)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from llamadesk.core.commands import CommandTable
+
+from ..output import print_json, size_label
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("list", aliases=["ls"], help="list the models in the library")
+    parser.add_argument("--json", action="store_true", help="print the full listing as JSON")
+    parser.add_argument(
+        "--importable", action="store_true", help="also list GGUFs in the Hugging Face cache and LM Studio"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, commands: CommandTable) -> int:
+    result = commands.invoke("models.list", {"discover": args.importable or args.json}).model_dump()
+    if args.json:
+        print_json(result)
+        return 0
+    rows = [
+        (
+            m["reference"],
+            (m["digest"].split(":")[-1][:12] if m["digest"] else "in place"),
+            size_label(m["size"]),
+            _ago(m["modified"]),
+        )
+        for m in result["models"]
+    ]
+    _table(("NAME", "ID", "SIZE", "MODIFIED"), rows)
+    if args.importable and result["importable"]:
+        print("\nImportable (llamadesk import PATH [--in-place]):")
+        for found in result["importable"]:
+            mark = " (imported)" if found["imported"] else ""
+            print(f"  {found['path']}  {size_label(found['size'])}  [{found['source']}]{mark}")
+    if result["ollama_store"]:
+        print(
+            f"\nAn Ollama store is at {result['ollama_store']}; use it with: llamadesk config set models_dir {result['ollama_store']}"
+        )
+    return 0
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _ago(timestamp: float) -> str:
+    seconds = max(0.0, time.time() - timestamp)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count > 1 else ''} ago"
+    return "just now"

@@ -1,0 +1,125 @@
+"""What the model library hands out: listings, details, progress and results of its commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from .base import Record
+from .commands import ProgressEvent
+from .gguf import GGUFInfo
+from .llama import MemoryEstimate
+
+
+class LayerInfo(Record):
+    """One blob of a stored model."""
+
+    kind: str = Field(
+        description="weights, projector, adapter, template, params, system, license, config or other."
+    )
+    media_type: str
+    digest: str
+    size: int
+    file_name: str | None = Field(None, description="The file name the layer carries, if any.")
+
+
+class ModelSummary(Record):
+    """One model of the library, as `llamadesk list` shows it."""
+
+    reference: str = Field(description="Short reference, e.g. smollm2:latest or ai/smollm2:latest.")
+    full_reference: str = Field(description="host/namespace/name:tag.")
+    size: int = Field(description="Bytes of all its blobs (shared blobs counted in full).")
+    modified: float = Field(description="When it was pulled or imported (Unix time).")
+    digest: str = Field(description="sha256 of the manifest; empty for a model used in place.")
+    format: str = Field(description="ollama, docker, modelpack or in-place.")
+    in_place: bool = Field(False, description="The GGUF stays where it was imported from.")
+
+
+class ModelDetails(Record):
+    """Everything known about one model, from its manifest and its GGUF header."""
+
+    summary: ModelSummary
+    files: list[str] = Field(description="GGUF files to load, in order (shards of a split model).")
+    layers: list[LayerInfo] = Field(default_factory=list)
+    manifest: dict[str, Any] | None = Field(None, description="The stored manifest as JSON.")
+    gguf: GGUFInfo | None = Field(None, description="Metadata read from the first file's header.")
+    template: str | None = Field(None, description="Ollama template layer, if any.")
+    system: str | None = Field(None, description="Ollama system prompt layer, if any.")
+    params: dict[str, Any] | None = Field(None, description="Ollama params layer, if any.")
+    license: str | None = Field(None, description="License text (from a layer or the GGUF), shortened.")
+    memory_estimate: MemoryEstimate | None = Field(
+        None, description="Memory needed to load it at the default context size, and whether it fits now."
+    )
+
+
+class DiscoveredModel(Record):
+    """A GGUF already on this machine that can be imported (in place or by copy)."""
+
+    path: str
+    source: str = Field(description="huggingface or lmstudio.")
+    size: int
+    suggested_name: str = Field(description="A reference to import it under.")
+    repository: str | None = Field(
+        None, description="The repo it came from, e.g. bartowski/Llama-3.2-1B-GGUF."
+    )
+    imported: bool = Field(False, description="Already in the library (imported in place).")
+
+
+class ModelList(Record):
+    models: list[ModelSummary]
+    importable: list[DiscoveredModel] = Field(
+        default_factory=list, description="GGUFs found in the Hugging Face cache and LM Studio's folder."
+    )
+    ollama_store: str | None = Field(
+        None,
+        description="An Ollama model store on this machine that is not in use; set models_dir to use it.",
+    )
+
+
+class PullProgress(ProgressEvent):
+    """Progress of a pull, push or import: `done`/`total` are bytes of the whole model."""
+
+    kind: str = "pull"
+    phase: str = Field(description="resolving, downloading, uploading, copying, verifying, writing or done.")
+    digest: str = Field("", description="The blob being transferred.")
+    bytes_per_second: float = 0.0
+    eta_seconds: float | None = None
+
+
+class PullResult(Record):
+    reference: str
+    digest: str = Field(description="sha256 of the stored manifest.")
+    size: int = Field(description="Bytes of the model.")
+    downloaded: int = Field(description="Bytes fetched over the network by this pull.")
+    reused: int = Field(description="Bytes already in the store (shared blobs, an earlier pull).")
+
+
+class ImportResult(Record):
+    reference: str
+    in_place: bool
+    files: list[str] = Field(description="Where the GGUF(s) of the model now are.")
+    size: int
+
+
+class RemoveResult(Record):
+    reference: str
+    freed: int = Field(description="Bytes of blobs deleted (shared blobs are kept).")
+    removed_blobs: list[str]
+
+
+class PushResult(Record):
+    reference: str
+    digest: str
+    size: int
+
+
+class DiskUsage(Record):
+    models_dir: str
+    model_count: int
+    blob_count: int
+    blob_bytes: int = Field(description="Bytes in blobs/, each shared blob once.")
+    unreferenced_bytes: int = Field(description="Blobs no manifest refers to.")
+    partial_bytes: int = Field(description="Unfinished downloads kept for resuming.")
+    in_place_bytes: int = Field(description="GGUFs used in place, outside the store.")
+    free_bytes: int = Field(description="Free space on the store's disk.")

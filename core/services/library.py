@@ -1,0 +1,505 @@
+"""The model library (`app.library`): what models there are, and getting them in and out.
+
+Policy lives here; files are the store's (`model_store.py`), bytes the
+downloader's (`core/downloader.py`), registries the sources' (plugins). Every
+public method takes a reference as text or `ModelRef` and raises LlamadeskError
+subclasses with messages meant for the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from ..downloader import BlobDownloader
+from ..errors import AlreadyExists, Cancelled, DigestMismatch, InvalidParams, NotFound, Unavailable
+from ..gguf import GGUFError, is_gguf, read_gguf
+from ..http_client import HttpClient
+from ..interfaces.model_source import ModelSource, PushableSource, PushRequest, ResolvedModel
+from ..models.gguf import GGUFInfo
+from ..models.library import (
+    DiscoveredModel,
+    DiskUsage,
+    ImportResult,
+    ModelDetails,
+    ModelList,
+    ModelSummary,
+    PullProgress,
+    PullResult,
+    PushResult,
+    RemoveResult,
+)
+from ..models.manifest import MODELPACK_WEIGHT_RAW, Manifest
+from ..models.reference import ModelRef, parse_reference
+from . import model_discovery, model_import
+from .model_layers import describe_layers, manifest_format, ordered_weights, read_text_layers
+from .model_store import DIGEST, ModelStore
+from .transfer_progress import TransferMeter
+
+log = logging.getLogger(__name__)
+
+ProgressSink = Callable[[PullProgress], None]
+
+
+class ModelLibrary:
+    """Models in `models_dir` (Ollama layout), pulled by sources, imported from files."""
+
+    def __init__(
+        self,
+        *,
+        models_dir: Callable[[], Path],
+        sources: Callable[[], list[ModelSource]],
+        proxy: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        self._models_dir = models_dir
+        self._sources = sources
+        self._proxy = proxy
+        self._lock = threading.Lock()
+        self._active: dict[str, threading.Event] = {}  # full reference -> cancel of a running pull
+        self._pinned: Counter[str] = Counter()  # digests a running pull relies on: rm must keep them
+
+    # -- parts -----------------------------------------------------------------------------
+
+    @property
+    def store(self) -> ModelStore:
+        return ModelStore(self._models_dir())
+
+    def http(self) -> HttpClient:
+        return HttpClient(proxy=self._proxy())
+
+    def downloader(self, store: ModelStore | None = None) -> BlobDownloader:
+        return BlobDownloader(self.http(), (store or self.store).partial_dir)
+
+    @staticmethod
+    def parse(reference: str | ModelRef) -> ModelRef:
+        return reference if isinstance(reference, ModelRef) else parse_reference(reference)
+
+    def source_for(self, ref: ModelRef) -> ModelSource:
+        for source in self._sources():
+            if source.handles(ref):
+                return source
+        raise Unavailable(f"no model source can fetch {ref.full} (is the plugin for {ref.host} installed?)")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def list_models(self, *, discover: bool = True) -> ModelList:
+        store = self.store
+        found = [self._summary(store, ref) for ref, _ in store.iter_manifests()]
+        found += [self._in_place_summary(store, ref) for ref, _ in store.iter_in_place()]
+        models = sorted((m for m in found if m is not None), key=lambda m: m.full_reference)
+        importable: list[DiscoveredModel] = []
+        if discover:
+            in_place: set[str] = set()
+            for ref, _ in store.iter_in_place():
+                record = store.read_in_place(ref)
+                in_place |= {str(f) for f in record.files} if record else set()
+            importable = model_discovery.discover(in_place)
+        ollama = model_discovery.ollama_store_dir()
+        in_use = ollama is not None and ollama.resolve() == store.root.resolve()
+        return ModelList(
+            models=models, importable=importable, ollama_store=str(ollama) if ollama and not in_use else None
+        )
+
+    def show(self, reference: str | ModelRef) -> ModelDetails:
+        ref = self.parse(reference)
+        store = self.store
+        record = store.read_in_place(ref)
+        if record is not None:
+            summary = self._in_place_summary(store, ref)
+            assert summary is not None
+            gguf = self._gguf(record.files[0])
+            return ModelDetails(
+                summary=summary,
+                files=[str(f) for f in record.files],
+                gguf=gguf,
+                license=_shorten(gguf.license if gguf else None),
+            )
+        manifest, data = store.read_manifest(ref)
+        files = self.model_files(ref)
+        gguf = self._gguf(files[0]) if files else None
+        texts = read_text_layers(store, manifest)
+        return ModelDetails(
+            summary=self._summary(store, ref, manifest, data),
+            files=[str(f) for f in files],
+            layers=describe_layers(manifest),
+            manifest=manifest.model_dump(by_alias=True, exclude_none=True, mode="json"),
+            gguf=gguf,
+            template=texts.get("template"),
+            system=texts.get("system"),
+            params=texts.get("params"),
+            license=_shorten(texts.get("license") or (gguf.license if gguf else None)),
+        )
+
+    def model_files(self, reference: str | ModelRef) -> list[Path]:
+        """The GGUF file(s) to load, in shard order. Split models get a folder of named links."""
+        ref = self.parse(reference)
+        store = self.store
+        record = store.read_in_place(ref)
+        if record is not None:
+            gone = [str(f) for f in record.files if not f.is_file()]
+            if gone:
+                raise NotFound(
+                    f"{ref.short} was imported in place from {gone[0]}, which is no longer there; "
+                    f"remove it with `llamadesk rm {ref.short}` or put the file back",
+                    path=gone[0],
+                )
+            return list(record.files)
+        try:
+            manifest, data = store.read_manifest(ref)
+        except NotFound:
+            raise NotFound(
+                f"model {ref.short} is not in the library; pull it with `llamadesk pull {ref.short}` "
+                "or import a GGUF with `llamadesk import PATH`",
+                reference=ref.full,
+            ) from None
+        weights = ordered_weights(manifest)
+        if not weights:
+            raise NotFound(f"{ref.short} has no GGUF weights layer, so there is nothing to load")
+        paths = [store.blob_path(layer.digest) for layer in weights]
+        missing = [p.name for p in paths if not p.is_file()]
+        if missing:
+            raise NotFound(f"{ref.short} is incomplete: blob {missing[0]} is missing; pull it again")
+        if len(paths) == 1:
+            return paths
+        return _shard_links(store, data, paths)
+
+    def resolve_model_path(self, reference: str | ModelRef) -> Path:
+        """The path to hand llama.cpp: the GGUF, or the first shard of a split model."""
+        return self.model_files(reference)[0]
+
+    # -- pulling ---------------------------------------------------------------------------
+
+    def pull(
+        self,
+        reference: str | ModelRef,
+        *,
+        on_progress: ProgressSink | None = None,
+        cancel: threading.Event | None = None,
+    ) -> PullResult:
+        """Fetch a model's blobs (resuming partials), verify each, then write its manifest."""
+        ref = self.parse(reference)
+        self.store.manifest_path(ref)  # refuses a reference whose path leaves the store, before any request
+        cancel = cancel or threading.Event()
+        with self._running(ref, cancel):
+            meter = TransferMeter(0, on_progress, phase="resolving")
+            meter.set_phase("resolving", message=f"resolving {ref.short}")
+            source = self.source_for(ref)
+            resolved = source.resolve(ref, self.http())
+            if cancel.is_set():
+                raise Cancelled(f"the pull of {ref.short} was cancelled")
+            return self._fetch_resolved(resolved, meter, cancel)
+
+    def _fetch_resolved(
+        self, resolved: ResolvedModel, meter: TransferMeter, cancel: threading.Event
+    ) -> PullResult:
+        store = self.store
+        ref = resolved.ref
+        if not ordered_weights(resolved.manifest):
+            raise InvalidParams(f"{ref.short} is not a GGUF model (its manifest has no GGUF weights layer)")
+        sizes = {blob.digest: blob.size or 0 for blob in resolved.blobs}
+        for blob in resolved.blobs:
+            store.blob_path(blob.digest)  # a hostile digest is refused before anything is written
+        meter.total = sum(sizes.values())
+        downloader = self.downloader(store)
+        fetched: list[str] = []
+        downloaded = reused = 0
+        with self._pinning(sizes):
+            try:
+                for blob in resolved.blobs:
+                    target = store.blob_path(blob.digest)
+                    if target.is_file():
+                        meter.skip(sizes[blob.digest])
+                        reused += sizes[blob.digest]
+                        continue
+                    already = downloader.partial_bytes(blob)
+                    meter.skip(already)
+                    meter.set_phase("downloading", blob.digest)
+                    downloader.fetch(blob, target, on_bytes=meter.add, cancel=cancel)
+                    fetched.append(blob.digest)
+                    downloaded += sizes[blob.digest] - already
+                meter.set_phase("verifying")
+                self._check_weights_are_gguf(store, resolved.manifest)
+            except (DigestMismatch, InvalidParams):
+                # Bytes from a source we cannot trust are not kept for another model to reuse.
+                keep = store.referenced_digests()
+                for digest in fetched:
+                    if digest not in keep:
+                        store.remove_blob(digest)
+                raise
+            meter.set_phase("writing")
+            store.write_manifest(ref, resolved.manifest_bytes)
+            store.remove_in_place(ref)  # a pulled model replaces a file imported under the same name
+        meter.set_phase("done", message=f"pulled {ref.short}")
+        return PullResult(
+            reference=ref.short,
+            digest=_sha256(resolved.manifest_bytes),
+            size=meter.total,
+            downloaded=downloaded,
+            reused=reused,
+        )
+
+    @staticmethod
+    def _check_weights_are_gguf(store: ModelStore, manifest: Manifest) -> None:
+        for layer in ordered_weights(manifest):
+            if layer.media_type == MODELPACK_WEIGHT_RAW and not is_gguf(store.blob_path(layer.digest)):
+                raise InvalidParams(
+                    f"layer {layer.digest[:19]} holds raw weights that are not a GGUF; "
+                    "only GGUF models can be run"
+                )
+
+    def cancel(self, reference: str | ModelRef) -> bool:
+        """Cancel a running pull of `reference`; False if none is running."""
+        ref = self.parse(reference)
+        with self._lock:
+            event = self._active.get(ref.full)
+        if event is None:
+            return False
+        event.set()
+        return True
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            events = list(self._active.values())
+        for event in events:
+            event.set()
+
+    @contextmanager
+    def _running(self, ref: ModelRef, cancel: threading.Event) -> Iterator[None]:
+        with self._lock:
+            if ref.full in self._active:
+                raise AlreadyExists(f"{ref.short} is already being pulled")
+            self._active[ref.full] = cancel
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active.pop(ref.full, None)
+
+    @contextmanager
+    def _pinning(self, digests: dict[str, int]) -> Iterator[None]:
+        with self._lock:
+            self._pinned.update(digests.keys())
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._pinned.subtract(digests.keys())
+                self._pinned += Counter()  # drops counts that reached zero
+
+    # -- removing --------------------------------------------------------------------------
+
+    def remove(self, reference: str | ModelRef) -> RemoveResult:
+        """Delete a model; its blobs go only when no other manifest (or running pull) uses them."""
+        ref = self.parse(reference)
+        store = self.store
+        if store.remove_in_place(ref):  # the user's file itself is never touched
+            return RemoveResult(reference=ref.short, freed=0, removed_blobs=[])
+        digests = store.manifest_digests(ref)
+        store.remove_manifest(ref)
+        keep = store.referenced_digests()
+        with self._lock:
+            keep |= set(self._pinned)
+        # A digest that is not sha256 hex names no blob of ours (a hostile manifest): never delete by it.
+        removed = sorted(d for d in digests if d not in keep and DIGEST.match(d))
+        freed = sum(store.remove_blob(d) for d in removed)
+        return RemoveResult(reference=ref.short, freed=freed, removed_blobs=removed)
+
+    def copy(self, source: str | ModelRef, target: str | ModelRef) -> ModelSummary:
+        """Store a model under another name too (`ollama cp`): the manifest is copied, blobs shared."""
+        src, dst = self.parse(source), self.parse(target)
+        store = self.store
+        if not model_import.name_is_free(store, dst):
+            raise AlreadyExists(f"{dst.short} is already in the library; remove it first")
+        record = store.read_in_place(src)
+        if record is not None:
+            store.write_in_place(replace(record, ref=dst))
+            summary = self._in_place_summary(store, dst)
+        else:
+            _, data = store.read_manifest(src)
+            store.write_manifest(dst, data)
+            summary = self._summary(store, dst)
+        assert summary is not None
+        return summary
+
+    # -- importing -------------------------------------------------------------------------
+
+    def import_file(
+        self,
+        path: Path | str,
+        *,
+        name: str | None = None,
+        in_place: bool = False,
+        on_progress: ProgressSink | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ImportResult:
+        """Add a local GGUF (or the first shard of a split one), copied or in place."""
+        source = Path(path).expanduser()
+        files, info = model_import.gguf_files(source)
+        ref = self.parse(name or model_discovery.suggested_name(source.name))
+        store = self.store
+        if not model_import.name_is_free(store, ref):
+            raise AlreadyExists(
+                f"{ref.short} is already in the library; remove it first or import under another --name"
+            )
+        size = sum(f.stat().st_size for f in files)
+        if in_place:
+            record = model_import.register_in_place(store, ref, files)
+            return ImportResult(
+                reference=ref.short, in_place=True, files=[str(f) for f in record.files], size=size
+            )
+        meter = TransferMeter(size, on_progress)
+        meter.set_phase("copying", message=f"copying {source.name}")
+        model_import.copy_into_store(store, ref, files, info, on_bytes=meter.add, cancel=cancel)
+        meter.set_phase("done", message=f"imported {ref.short}")
+        return ImportResult(
+            reference=ref.short, in_place=False, files=[str(f) for f in self.model_files(ref)], size=size
+        )
+
+    # -- pushing ---------------------------------------------------------------------------
+
+    def push(self, reference: str | ModelRef, *, on_progress: ProgressSink | None = None) -> PushResult:
+        """Send a stored model to the registry its reference names."""
+        ref = self.parse(reference)
+        store = self.store
+        if store.read_in_place(ref) is not None:
+            raise InvalidParams(
+                f"{ref.short} is used in place; import it without --in-place to push it to a registry"
+            )
+        manifest, data = store.read_manifest(ref)
+        source = self.source_for(ref)
+        if not isinstance(source, PushableSource):
+            raise Unavailable(f"the {source.name} source cannot push models")
+        digests = [manifest.config.digest, *(layer.digest for layer in manifest.layers)]
+        paths = {d: store.blob_path(d) for d in digests}
+        missing = [d for d, p in paths.items() if not p.is_file()]
+        if missing:
+            raise NotFound(f"{ref.short} is incomplete: blob {missing[0]} is missing; pull it again")
+        meter = TransferMeter(sum(p.stat().st_size for p in paths.values()), on_progress, phase="uploading")
+        meter.set_phase("uploading", message=f"pushing {ref.short}")
+        source.push(
+            PushRequest(
+                ref=ref, manifest=manifest, manifest_bytes=data, blob_paths=paths, on_bytes=meter.add
+            ),
+            self.http(),
+        )
+        meter.set_phase("done", message=f"pushed {ref.short}")
+        return PushResult(reference=ref.short, digest=_sha256(data), size=meter.total)
+
+    # -- disk ------------------------------------------------------------------------------
+
+    def disk_usage(self) -> DiskUsage:
+        import shutil
+
+        store = self.store
+        refs = [ref for ref, _ in store.iter_manifests()]
+        keep = store.referenced_digests()
+        blob_bytes = unreferenced = count = 0
+        for digest, path in store.iter_blobs():
+            size = path.stat().st_size
+            blob_bytes += size
+            count += 1
+            if digest not in keep:
+                unreferenced += size
+        partial = sum(
+            e.stat().st_blocks * 512 if hasattr(e.stat(), "st_blocks") else e.stat().st_size
+            for e in (store.partial_dir.iterdir() if store.partial_dir.is_dir() else [])
+        )
+        in_place_refs = [ref for ref, _ in store.iter_in_place()]
+        in_place_bytes = 0
+        for ref in in_place_refs:
+            record = store.read_in_place(ref)
+            in_place_bytes += sum(record.sizes) if record else 0
+        root = store.root if store.root.exists() else store.root.parent
+        while not root.exists():
+            root = root.parent
+        return DiskUsage(
+            models_dir=str(store.root),
+            model_count=len(refs) + len(in_place_refs),
+            blob_count=count,
+            blob_bytes=blob_bytes,
+            unreferenced_bytes=unreferenced,
+            partial_bytes=partial,
+            in_place_bytes=in_place_bytes,
+            free_bytes=shutil.disk_usage(root).free,
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _summary(
+        self, store: ModelStore, ref: ModelRef, manifest: Manifest | None = None, data: bytes | None = None
+    ) -> ModelSummary | None:
+        if manifest is None or data is None:
+            try:
+                manifest, data = store.read_manifest(ref)
+            except Exception:  # one broken manifest must not hide the others
+                log.warning("skipping unreadable manifest of %s", ref.full, exc_info=True)
+                return None
+        path = store.manifest_path(ref)
+        return ModelSummary(
+            reference=ref.short,
+            full_reference=ref.full,
+            size=manifest.config.size + sum(layer.size for layer in manifest.layers),
+            modified=path.stat().st_mtime,
+            digest=_sha256(data),
+            format=manifest_format(manifest),
+        )
+
+    def _in_place_summary(self, store: ModelStore, ref: ModelRef) -> ModelSummary | None:
+        try:
+            record = store.read_in_place(ref)
+        except Exception:
+            log.warning("skipping unreadable in-place record of %s", ref.full, exc_info=True)
+            return None
+        if record is None:
+            return None
+        return ModelSummary(
+            reference=ref.short,
+            full_reference=ref.full,
+            size=sum(record.sizes),
+            modified=record.imported_at,
+            digest="",
+            format="in-place",
+            in_place=True,
+        )
+
+    @staticmethod
+    def _gguf(path: Path) -> GGUFInfo | None:
+        try:
+            return read_gguf(path)
+        except GGUFError:
+            return None
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _shorten(text: str | None, limit: int = 4000) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + "\n[...]"
+
+
+def _shard_links(store: ModelStore, manifest_bytes: bytes, blobs: list[Path]) -> list[Path]:
+    """llama.cpp finds shards 2..n by name next to shard 1, so give it named links to the blobs."""
+    folder = store.shards_dir / _sha256(manifest_bytes).split(":", 1)[1][:32]
+    folder.mkdir(parents=True, exist_ok=True)
+    links = []
+    for index, blob in enumerate(blobs, start=1):
+        link = folder / f"model-{index:05d}-of-{len(blobs):05d}.gguf"
+        if not (link.is_file() and os.path.samefile(link, blob)):
+            link.unlink(missing_ok=True)
+            try:
+                link.symlink_to(blob.resolve())
+            except OSError:  # Windows without the symlink privilege: a hard link works on one disk
+                os.link(blob, link)
+        links.append(link)
+    return links

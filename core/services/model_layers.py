@@ -1,0 +1,115 @@
+"""Reading a manifest's layers: which hold weights (in shard order), which hold text, what format it is."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..models.library import LayerInfo
+from ..models.manifest import (
+    DOCKER_MODEL_CONFIG_V01,
+    DOCKER_MODEL_CONFIG_V02,
+    LICENSE_MEDIA_TYPES,
+    MODELPACK_CONFIG,
+    OLLAMA_ADAPTER,
+    OLLAMA_PARAMS,
+    OLLAMA_SYSTEM,
+    OLLAMA_TEMPLATE,
+    PROJECTOR_MEDIA_TYPES,
+    WEIGHT_MEDIA_TYPES,
+    Descriptor,
+    Manifest,
+    layer_file_name,
+)
+from .model_store import ModelStore
+
+SHARD_NAME = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
+TEXT_LAYER_LIMIT = 1024 * 1024  # a template or license bigger than this is not shown
+
+
+def layer_kind(layer: Descriptor) -> str:
+    media = layer.media_type
+    if media in WEIGHT_MEDIA_TYPES:
+        return "weights"
+    if media in PROJECTOR_MEDIA_TYPES:
+        return "projector"
+    if media in LICENSE_MEDIA_TYPES:
+        return "license"
+    return {
+        OLLAMA_ADAPTER: "adapter",
+        OLLAMA_TEMPLATE: "template",
+        OLLAMA_PARAMS: "params",
+        OLLAMA_SYSTEM: "system",
+    }.get(media, "other")
+
+
+def ordered_weights(manifest: Manifest) -> list[Descriptor]:
+    """GGUF weight layers in load order: by shard number when the files are named as shards.
+
+    Registries keep layer order, but a manifest built by another tool may list shards
+    in any order; llama.cpp needs shard 1 first, so the names decide when they can.
+    """
+    weights = [layer for layer in manifest.layers if layer.media_type in WEIGHT_MEDIA_TYPES]
+    numbers = []
+    for layer in weights:
+        match = SHARD_NAME.search(layer_file_name(layer) or "")
+        numbers.append(int(match.group(1)) if match else None)
+    if len(weights) > 1 and all(n is not None for n in numbers):
+        return [
+            layer for _, layer in sorted(zip(numbers, weights, strict=True), key=lambda pair: pair[0] or 0)
+        ]
+    return weights
+
+
+def describe_layers(manifest: Manifest) -> list[LayerInfo]:
+    config = LayerInfo(
+        kind="config",
+        media_type=manifest.config.media_type,
+        digest=manifest.config.digest,
+        size=manifest.config.size,
+    )
+    return [config] + [
+        LayerInfo(
+            kind=layer_kind(layer),
+            media_type=layer.media_type,
+            digest=layer.digest,
+            size=layer.size,
+            file_name=layer_file_name(layer),
+        )
+        for layer in manifest.layers
+    ]
+
+
+def manifest_format(manifest: Manifest) -> str:
+    config = manifest.config.media_type
+    if config in (DOCKER_MODEL_CONFIG_V01, DOCKER_MODEL_CONFIG_V02):
+        return "docker"
+    if config == MODELPACK_CONFIG or any(
+        layer.media_type.startswith("application/vnd.cncf.model.") for layer in manifest.layers
+    ):
+        return "modelpack"
+    return "ollama"
+
+
+def read_text_layers(store: ModelStore, manifest: Manifest) -> dict[str, Any]:
+    """Template, system prompt, params (JSON) and license text, from the layers that hold them."""
+    found: dict[str, Any] = {}
+    for layer in manifest.layers:
+        kind = layer_kind(layer)
+        if kind not in ("template", "system", "params", "license") or kind in found:
+            continue
+        if layer.size > TEXT_LAYER_LIMIT:
+            continue
+        try:
+            text = store.blob_path(layer.digest).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if kind == "params":
+            try:
+                found[kind] = json.loads(text)
+            except ValueError:
+                continue
+        else:
+            found[kind] = text
+    return found
