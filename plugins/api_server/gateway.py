@@ -63,6 +63,8 @@ class InferenceGateway:
         if model in {model_id for model_id, _ in self._loaded()}:
             return model
         known = {model_id for model_id, _ in self._library() + self._remote()}
+        if model not in known and f"{model}:latest" in known:
+            model = f"{model}:latest"  # as in Ollama, a library model's tag may be left out
         if model not in known:
             raise ApiError(
                 404,

@@ -32,18 +32,27 @@ def served(app: App) -> Iterator[Served]:
     app.commands.invoke("server.stop")
 
 
+def import_starter(app: App, starter_model: Path) -> str:
+    """Put the starter model in the app's library (in place); returns its reference."""
+    app.commands.invoke("config.set", {"values": {"load.threads": 2, "load.context_size": 2048}})
+    imported = app.commands.invoke(
+        "models.import", {"path": str(starter_model), "in_place": True, "name": "smollm2"}
+    )
+    return str(imported.model_dump()["reference"])
+
+
 @pytest.fixture(scope="module")
 def served_model(
     tmp_path_factory: pytest.TempPathFactory, starter_model: Path
 ) -> Iterator[tuple[Served, str]]:
-    """One server per test module with the starter model loaded (2 threads); its id is its
-    path. Shared because loading is the slow part; tests compare counters, not totals."""
+    """One server per test module with the starter model in its library, loaded (2 threads).
+    Shared because loading is the slow part; tests compare counters, not totals."""
     root = tmp_path_factory.mktemp("served-home")
     app = App(AppPaths(root / "config", root / "data", root / "cache"), load_entrypoints=False).start()
     try:
-        app.commands.invoke("config.set", {"values": {"load.threads": 2, "load.context_size": 2048}})
-        app.commands.invoke("runtime.load", {"model": str(starter_model)})
+        model = import_starter(app, starter_model)
+        app.commands.invoke("runtime.load", {"model": model})
         status = app.commands.invoke("server.start", {"port": 0, "api_key": API_KEY}).model_dump()
-        yield Served(app=app, base_url=status["url"]), str(starter_model)
+        yield Served(app=app, base_url=status["url"]), model
     finally:
         app.close()

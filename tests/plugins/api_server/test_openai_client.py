@@ -6,12 +6,13 @@ import http.client
 import json
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import openai
 import pytest
 
-from .conftest import API_KEY, Served
+from .conftest import API_KEY, Served, import_starter
 
 HANG_GUARD_SECONDS = 120
 LONG = 4000  # more tokens than any test waits for: only a cancel ends such a generation early
@@ -39,6 +40,26 @@ def test_lists_the_library_model(served_model: tuple[Served, str]) -> None:
     ids = [card.id for card in served.client().models.list()]
     assert model in ids
     assert served.client().models.retrieve(model).id == model
+
+
+def test_a_library_model_is_loaded_just_in_time(served: Served, starter_model: Path) -> None:
+    model = import_starter(served.app, starter_model)
+    assert served.app.commands.invoke("runtime.status").model_dump()["models"] == []
+    assert model in [card.id for card in served.client().models.list()]
+    short = model.removesuffix(":latest")  # as Ollama, the tag may be left out
+    answer = served.client().chat.completions.create(model=short, messages=ask(), max_tokens=2)
+    assert answer.choices[0].message.content
+    (loaded,) = served.app.commands.invoke("runtime.status").model_dump()["models"]
+    assert loaded["id"] == model and loaded["state"] == "ready" and loaded["backend"] == "llama_cpp"
+
+
+def test_a_model_that_does_not_fit_is_a_507(served: Served, starter_model: Path) -> None:
+    model = import_starter(served.app, starter_model)
+    served.app.runtime.available_memory = lambda: 10_000_000  # 10 MB free
+    with pytest.raises(openai.APIStatusError) as caught:
+        served.client().chat.completions.create(model=model, messages=ask(), max_tokens=2)
+    assert caught.value.status_code == 507 and caught.value.code == "insufficient_memory"
+    assert served.app.commands.invoke("runtime.status").model_dump()["models"] == []
 
 
 def test_chat_without_streaming(served_model: tuple[Served, str]) -> None:
