@@ -45,7 +45,7 @@ class RemoteDirectory:
     def __init__(self, config: ConfigService) -> None:
         self._config = config
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, list[RemoteModel]]] = {}
+        self._cache: dict[str, tuple[float, list[RemoteModel] | LlamadeskError]] = {}
 
     def remotes(self) -> list[RemoteServer]:
         return list(self._config.config.remotes)
@@ -80,11 +80,20 @@ class RemoteDirectory:
         return removed
 
     def models_of(self, name: str, fresh: bool = False) -> list[RemoteModel]:
+        """A remote's models. Failures are cached too: a server that does not answer
+        must not stall every model listing for its connect timeout."""
         with self._lock:
             cached = self._cache.get(name)
         if cached and not fresh and time.monotonic() - cached[0] < CACHE_SECONDS:
+            if isinstance(cached[1], LlamadeskError):
+                raise cached[1]
             return cached[1]
-        cards = self.client(name).list_models()
+        try:
+            cards = self.client(name).list_models()
+        except LlamadeskError as exc:
+            with self._lock:
+                self._cache[name] = (time.monotonic(), exc)
+            raise
         models = [
             RemoteModel(id=f"{PREFIX}{name}/{card.id}", remote=name, remote_model=card.id) for card in cards
         ]
