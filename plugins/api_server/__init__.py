@@ -13,33 +13,41 @@ from llamadesk.core.commands import CommandContext, CommandSpec
 from llamadesk.core.hookspecs import hookimpl
 from llamadesk.core.models.commands import Empty
 
-from .server import ApiServer
 from .status import ServerStartParams, ServerStatus
 
 if TYPE_CHECKING:
     from llamadesk.core.app import App
 
-# One server per App (tests build several apps in one process).
+    from .server import ApiServer
+
+# One server per App (tests build several apps in one process), made on first use:
+# FastAPI and uvicorn take most of a second to import, which no other command should pay.
 _servers: weakref.WeakKeyDictionary[App, ApiServer] = weakref.WeakKeyDictionary()
+
+
+def _server_for(app: App) -> ApiServer:
+    from .server import ApiServer
+
+    return _servers.setdefault(app, ApiServer(app.commands, app.config))
 
 
 @hookimpl(trylast=True)
 def register_commands(app: App) -> list[CommandSpec]:
-    server = _servers.setdefault(app, ApiServer(app.commands, app.config))
-
     def start(params: ServerStartParams, ctx: CommandContext) -> ServerStatus:
         settings = app.config.config
-        return server.start(
+        return _server_for(app).start(
             host=params.host or settings.server_host,
             port=settings.server_port if params.port is None else params.port,
             api_key=params.api_key or settings.server_api_key,
         )
 
     def stop(params: Empty, ctx: CommandContext) -> ServerStatus:
-        return server.stop()
+        server = _servers.get(app)
+        return server.stop() if server else ServerStatus(running=False)
 
     def status(params: Empty, ctx: CommandContext) -> ServerStatus:
-        return server.status()
+        server = _servers.get(app)
+        return server.status() if server else ServerStatus(running=False)
 
     return [
         CommandSpec(
