@@ -23,6 +23,7 @@ from llamadesk.core.models.openai_api import (
 )
 from llamadesk.core.services.config import ConfigService
 
+from .bridge import CommandBridge
 from .errors import ApiError
 from .fair_queue import FairModelQueue
 from .translate import sampling_for
@@ -39,12 +40,27 @@ class InferenceGateway:
         # Read by server.status from another thread; only the event loop writes them.
         self.finished = 0
         self.cancelled = 0
+        self._active: set[CommandBridge] = set()
+        self._active_lock = threading.Lock()
+
+    def generation_started(self, bridge: CommandBridge) -> None:
+        with self._active_lock:
+            self._active.add(bridge)
+
+    def cancel_all(self) -> None:
+        """Stop every generation of this server (from any thread), e.g. when it stops."""
+        with self._active_lock:
+            active = list(self._active)
+        for bridge in active:
+            bridge.cancel()
 
     def default_sampling(self) -> SamplingParams:
         return self.config.config.sampling
 
-    def generation_ended(self, model: str, cancelled: bool) -> None:
+    def generation_ended(self, bridge: CommandBridge, model: str, cancelled: bool) -> None:
         """In the event loop, once a generation has really stopped: the next request's turn."""
+        with self._active_lock:
+            self._active.discard(bridge)
         self.queue.release(model)
         self.finished += 1
         self.cancelled += int(cancelled)

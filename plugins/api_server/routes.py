@@ -180,12 +180,13 @@ async def _start(request: Request, gateway: InferenceGateway, generate: Generate
             await turn
         raise ApiError(499, "The client disconnected while waiting for its turn.", code="cancelled")
     bridge = CommandBridge(
-        asyncio.get_running_loop(), lambda cancelled: gateway.generation_ended(model, cancelled)
+        asyncio.get_running_loop(), lambda cancelled: gateway.generation_ended(bridge, model, cancelled)
     )
     try:
         bridge.start(gateway.commands, gateway.generate_command, generate.model_copy(update={"model": model}))
     except CommandError as error:
         raise ApiError.from_command_error(error) from None
+    gateway.generation_started(bridge)
     return bridge
 
 

@@ -97,6 +97,8 @@ class ApiServer:
         with self._lock:
             server, thread = self._server, self._thread
             if server is not None and thread is not None:
+                if self._gateway is not None:
+                    self._gateway.cancel_all()  # open streams then end within the grace period
                 server.should_exit = True
                 thread.join(timeout=GRACEFUL_STOP_SECONDS + 10)
             self._server = self._thread = None
@@ -121,8 +123,8 @@ class ApiServer:
             port=self._port if running else None,
             key_required=self._key_required if running else False,
             started_at=self._started_at,
-            generating=gateway.queue.running_total if gateway else 0,
-            queued=gateway.queue.waiting_total if gateway else 0,
+            generating=gateway.queue.running_total if gateway and running else 0,
+            queued=gateway.queue.waiting_total if gateway and running else 0,
             finished=gateway.finished if gateway else 0,
             cancelled=gateway.cancelled if gateway else 0,
         )

@@ -186,3 +186,16 @@ def post(
     headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
     connection.request("POST", parts.path + path, body=json.dumps(body), headers=headers)
     return (connection.getresponse() if read_response else None), connection
+
+
+def test_stopping_the_server_cancels_its_generations(served: Served, starter_model: Path) -> None:
+    model = import_starter(served.app, starter_model)
+    stream = served.client().chat.completions.create(
+        model=model, messages=ask("Tell a very long story."), max_tokens=LONG, stream=True
+    )
+    next(iter(stream))  # generating now
+    stopped = served.app.commands.invoke("server.stop").model_dump()
+    assert not stopped["running"] and stopped["generating"] == 0
+    assert stopped["cancelled"] == 1  # counted before the server's loop ended
+    (loaded,) = served.app.commands.invoke("runtime.status").model_dump()["models"]
+    assert loaded["state"] == "ready"  # not generating any more, and still loaded for the UI
