@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint system-deps bench clean
+.PHONY: setup run test lint system-deps bench bundle clean
 
 setup: $(STAMP)
 
@@ -18,11 +18,19 @@ $(STAMP): pyproject.toml setup.py
 run: setup
 	$(BIN)/llamadesk
 
-# Tests start real parts themselves; the OCI registry server comes from Debian.
+# Tests start real parts themselves; the OCI registry server comes from Debian, and openssl
+# makes the certificate of the HTTPS-through-a-proxy download test.
 system-deps:
 	@command -v docker-registry >/dev/null 2>&1 || { \
 		echo "installing Debian's docker-registry for the registry tests"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-registry; }
+	@command -v openssl >/dev/null 2>&1 || { \
+		echo "installing openssl for the HTTPS download test"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl; }
+	@# PyInstaller reads binaries with objdump and the bundle is stripped with strip (tests/packaging).
+	@command -v objdump >/dev/null 2>&1 && command -v strip >/dev/null 2>&1 || { \
+		echo "installing binutils for the bundle tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q binutils; }
 
 # pytest exits 5 when it collected nothing: a broken suite, reported as such.
 test: setup system-deps
@@ -37,5 +45,10 @@ lint: setup
 bench: setup
 	$(BIN)/python -m benchmarks
 
+# The one-folder app in dist/llamadesk/ (see packaging/README.md); try it with
+# dist/llamadesk/llamadesk --self-test
+bundle: setup
+	$(BIN)/python packaging/build.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -6,12 +6,16 @@ import argparse
 import logging
 import multiprocessing
 import sys
+import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
 from types import ModuleType
 
 from llamadesk.core import __version__
 from llamadesk.core.app import App
 from llamadesk.core.commands import CommandError
+from llamadesk.core.paths import AppPaths
 
 from .output import exit_code, print_error
 from .verbs import (
@@ -28,11 +32,15 @@ from .verbs import (
     remote,
     rm,
     run,
+    search,
+    self_test,
     serve,
     show,
 )
 
 # Each verb module has add(subparsers) and run(args, commands) -> exit code.
+# A verb that sets `isolated_home=True` runs on an App in a throwaway home
+# (the user's plugins folder is still searched).
 VERBS: tuple[ModuleType, ...] = (
     run,
     ps,
@@ -49,7 +57,12 @@ VERBS: tuple[ModuleType, ...] = (
     call,
     config,
     plugins,
+    self_test,
+    search,
 )
+
+# Spelled as a flag too, because that is how packagers and installers probe an executable.
+FLAG_ALIASES = {"--self-test": "self-test"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,12 +80,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     multiprocessing.freeze_support()  # model workers re-enter here in a frozen bundle
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in FLAG_ALIASES:
+        argv[0] = FLAG_ALIASES[argv[0]]
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    with ExitStack() as stack:
+        app = _make_app(args, stack)
+        return _run(args, app)
 
-    app = App().start()
+
+def _make_app(args: argparse.Namespace, stack: ExitStack) -> App:
+    if not getattr(args, "isolated_home", False):
+        return App().start()
+    user_paths = AppPaths.from_env()
+    home = stack.enter_context(tempfile.TemporaryDirectory(prefix="llamadesk-", ignore_cleanup_errors=True))
+    return App(AppPaths.under(Path(home)), plugin_dirs=[user_paths.plugins_dir]).start()
+
+
+def _run(args: argparse.Namespace, app: App) -> int:
     try:
         for notice in app.notices:
             print(f"note: {notice}", file=sys.stderr)

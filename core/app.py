@@ -37,7 +37,10 @@ class App:
         load_entrypoints: bool = True,
         blocked: Iterable[str] = (),
         default_plugins: Sequence[str] = DEFAULT_PLUGINS,
+        plugin_dirs: Sequence[Path] | None = None,
     ) -> None:
+        """`plugin_dirs`: folders of pip-installed plugins; default `paths.plugins_dir`.
+        (The self-test runs in a throwaway home but still looks in the user's folder.)"""
         self.paths = paths or AppPaths.from_env()
         self.config = ConfigService(self.paths.config_file)
         # Commands that wait on I/O or inference run here, never on the UI thread.
@@ -47,7 +50,7 @@ class App:
             load_entrypoints=load_entrypoints,
             blocked=[*blocked, *self.config.config.disabled_plugins],
             defaults=default_plugins,
-            plugin_dirs=[self.paths.plugins_dir],
+            plugin_dirs=[self.paths.plugins_dir] if plugin_dirs is None else plugin_dirs,
         )
         self.runtime = RuntimeService(self)  # loaded models; backends are found on first load
         self._disposers: list[object] = []

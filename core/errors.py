@@ -63,6 +63,12 @@ class Unavailable(LlamadeskError):
     code = "unavailable"
 
 
+class AuthRequired(LlamadeskError):
+    """A gated or private model needs a login (or an accepted licence) first."""
+
+    code = "auth_required"
+
+
 class InsufficientMemory(LlamadeskError):
     """A model, at the chosen context size, needs more RAM than is available."""
 

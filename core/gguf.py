@@ -5,6 +5,7 @@ Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md (little-endian
 
 from __future__ import annotations
 
+import io
 import struct
 from pathlib import Path
 from typing import BinaryIO
@@ -127,6 +128,16 @@ def read_gguf(path: Path | str) -> GGUFInfo:
             return _parse(_Reader(stream, path), path, size)
     except OSError as exc:
         raise GGUFError(f"cannot read {path}: {exc.strerror or exc}", path=str(path)) from exc
+
+
+def read_gguf_header(data: bytes, file_size: int, name: str) -> GGUFInfo:
+    """Read a header from the first bytes of a GGUF elsewhere (a hub's file, fetched by Range).
+
+    `file_size` is the whole file's size. Raises GGUFError ("truncated") when `data`
+    ends inside the header: fetch more bytes and call again.
+    """
+    path = Path(name)
+    return _parse(_Reader(io.BytesIO(data), path), path, file_size)
 
 
 def is_gguf(path: Path | str) -> bool:

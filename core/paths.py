@@ -23,13 +23,18 @@ class AppPaths:
         """Platform folders, or `$LLAMADESK_HOME/{config,data,cache}` when that is set."""
         home = os.environ.get(ENV_HOME)
         if home:
-            root = Path(home).expanduser().resolve()
-            return cls(root / "config", root / "data", root / "cache")
+            return cls.under(Path(home))
         return cls(
             Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
             Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
             Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
         )
+
+    @classmethod
+    def under(cls, root: Path) -> AppPaths:
+        """Every folder under one root: `root/{config,data,cache}`."""
+        root = root.expanduser().resolve()
+        return cls(root / "config", root / "data", root / "cache")
 
     @property
     def config_file(self) -> Path:

@@ -38,6 +38,7 @@ CORE_PLUGINS: tuple[str, ...] = (
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "llamadesk.plugins.llama_cpp",
     "llamadesk.plugins.oci",
+    "llamadesk.plugins.huggingface",
     "llamadesk.plugins.api_server",
     "llamadesk.plugins.openai_remote",
 )

@@ -3,10 +3,14 @@ proxy that can throttle and count, and a registry front that demands tokens and 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import re
 import secrets
+import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -21,12 +25,17 @@ _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 class Server:
     """A ThreadingHTTPServer on a free port, run in a daemon thread; use as a context manager."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(self, handler: type[BaseHTTPRequestHandler], tls: tuple[Path, Path] | None = None) -> None:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self  # type: ignore[attr-defined]
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        if tls is not None:  # (certificate, key): serve HTTPS
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
         self.requests: list[dict[str, object]] = []
         self.lock = threading.Lock()
 
@@ -100,8 +109,8 @@ def send_file_range(
 class FileServer(Server):
     """Serves files from a dict path -> bytes, with faults you can arm per test."""
 
-    def __init__(self) -> None:
-        super().__init__(_FileHandler)
+    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
+        super().__init__(_FileHandler, tls)
         self.files: dict[str, bytes] = {}
         self.fail_next: list[int] = []  # statuses to answer with before serving normally (0: serve)
         self.cut_next: list[int] = []  # body bytes after which to drop the connection
@@ -141,12 +150,42 @@ class ForwardProxy(Server):
         super().__init__(_ProxyHandler)
         self.bytes_per_second = bytes_per_second
         self.body_bytes = 0
+        self.tunnelled_bytes = 0
         self.bytes_by_path: dict[str, int] = {}
 
 
 class _ProxyHandler(_Quiet):
     def do_GET(self) -> None:
         self._forward()
+
+    def do_CONNECT(self) -> None:
+        """HTTPS through the proxy: a byte tunnel to host:port."""
+        owner: ForwardProxy = self.owner
+        owner.record(self)
+        host, _, port = self.path.rpartition(":")
+        upstream = socket.create_connection((host, int(port)), timeout=60)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.close_connection = True
+
+        def pump(source: socket.socket, sink: socket.socket) -> None:
+            try:
+                while data := source.recv(65536):
+                    sink.sendall(data)
+                    with owner.lock:
+                        owner.tunnelled_bytes += len(data)
+            except OSError:
+                pass
+            finally:
+                for sock in (source, sink):
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+
+        back = threading.Thread(target=pump, args=(upstream, self.connection), daemon=True)
+        back.start()
+        pump(self.connection, upstream)
+        back.join(60)
+        upstream.close()
 
     def do_HEAD(self) -> None:
         self._forward()
@@ -302,3 +341,14 @@ def _relay(handler: BaseHTTPRequestHandler, url: str) -> None:
         while piece := upstream.read(1 << 20):
             handler.wfile.write(piece)
     conn.close()
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 made with the openssl command (trust it with SSL_CERT_FILE)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key

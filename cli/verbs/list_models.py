@@ -34,6 +34,9 @@ def run(args: argparse.Namespace, commands: CommandTable) -> int:
         for m in result["models"]
     ]
     _table(("NAME", "ID", "SIZE", "MODIFIED"), rows)
+    for model in result["models"]:
+        if model["problem"]:
+            print(f"warning: {model['reference']}: {model['problem']}")
     if args.importable and result["importable"]:
         print("\nImportable (llamadesk import PATH [--in-place]):")
         for found in result["importable"]:

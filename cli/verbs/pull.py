@@ -13,7 +13,9 @@ from ..progress import progress_printer
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("pull", help="download a model (resumes an interrupted pull)")
-    parser.add_argument("reference", help="e.g. smollm2, ai/smollm2, localhost:5000/team/model:tag")
+    parser.add_argument(
+        "reference", help="e.g. smollm2, ai/smollm2, localhost:5000/team/model:tag, hf.co/user/repo:Q4_K_M"
+    )
     parser.add_argument(
         "--json", action="store_true", help="print progress events and the result as JSON lines"
     )

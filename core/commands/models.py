@@ -94,9 +94,7 @@ def register_commands(app: App) -> list[CommandSpec]:
         )
 
     def push(params: ReferenceParams, ctx: CommandContext) -> PushResult:
-        result = library.push(params.reference, on_progress=ctx.emit)
-        ctx.raise_if_cancelled()
-        return result
+        return library.push(params.reference, on_progress=ctx.emit, cancel=_cancel_event(ctx))
 
     def disk_usage(params: Empty, ctx: CommandContext) -> DiskUsage:
         return library.disk_usage()

@@ -26,8 +26,8 @@ class ResolvedModel:
 
     `manifest_bytes` are written to the store unchanged (a registry's manifest
     keeps its digest; Ollama reads it as is). `blobs` holds one request per
-    distinct digest of the config and the layers; each request's `headers`
-    carry whatever auth the source needs for that URL.
+    distinct digest of the config and the layers that comes from a URL; each
+    request's `headers` (or its `authorize` callback) carry the auth that URL needs.
     """
 
     ref: ModelRef
@@ -35,6 +35,9 @@ class ResolvedModel:
     manifest_bytes: bytes
     blobs: list[BlobRequest]
     source: str = ""
+    # Blobs the source made itself (a config or template it wrote for a hub that has none):
+    # digest -> bytes. The library checks each digest and stores them with the downloads.
+    inline_blobs: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

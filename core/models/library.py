@@ -34,6 +34,9 @@ class ModelSummary(Record):
     digest: str = Field(description="sha256 of the manifest; empty for a model used in place.")
     format: str = Field(description="ollama, docker, modelpack or in-place.")
     in_place: bool = Field(False, description="The GGUF stays where it was imported from.")
+    problem: str | None = Field(
+        None, description="Why it may not load: an in-place file that is gone or changed since import."
+    )
 
 
 class ModelDetails(Record):

@@ -8,8 +8,8 @@ subclasses with messages meant for the user.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -18,10 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..downloader import BlobDownloader
-from ..errors import AlreadyExists, Cancelled, DigestMismatch, InvalidParams, NotFound, Unavailable
-from ..gguf import GGUFError, is_gguf, read_gguf
+from ..errors import AlreadyExists, Cancelled, InvalidParams, NotFound, Unavailable
+from ..gguf import GGUFError, read_gguf
 from ..http_client import HttpClient
-from ..interfaces.model_source import ModelSource, PushableSource, PushRequest, ResolvedModel
+from ..interfaces.model_source import ModelSource, PushableSource, PushRequest
 from ..models.gguf import GGUFInfo
 from ..models.library import (
     DiscoveredModel,
@@ -35,10 +35,11 @@ from ..models.library import (
     PushResult,
     RemoveResult,
 )
-from ..models.manifest import MODELPACK_WEIGHT_RAW, Manifest
+from ..models.manifest import Manifest
 from ..models.reference import ModelRef, parse_reference
 from . import model_discovery, model_import
-from .model_layers import describe_layers, manifest_format, ordered_weights, read_text_layers
+from .model_layers import describe_layers, manifest_format, ordered_weights, read_text_layers, shard_links
+from .model_pull import fetch_resolved
 from .model_store import DIGEST, ModelStore
 from .transfer_progress import TransferMeter
 
@@ -167,7 +168,7 @@ class ModelLibrary:
             raise NotFound(f"{ref.short} is incomplete: blob {missing[0]} is missing; pull it again")
         if len(paths) == 1:
             return paths
-        return _shard_links(store, data, paths)
+        return shard_links(store, data, paths)
 
     def resolve_model_path(self, reference: str | ModelRef) -> Path:
         """The path to hand llama.cpp: the GGUF, or the first shard of a split model."""
@@ -193,65 +194,9 @@ class ModelLibrary:
             resolved = source.resolve(ref, self.http())
             if cancel.is_set():
                 raise Cancelled(f"the pull of {ref.short} was cancelled")
-            return self._fetch_resolved(resolved, meter, cancel)
-
-    def _fetch_resolved(
-        self, resolved: ResolvedModel, meter: TransferMeter, cancel: threading.Event
-    ) -> PullResult:
-        store = self.store
-        ref = resolved.ref
-        if not ordered_weights(resolved.manifest):
-            raise InvalidParams(f"{ref.short} is not a GGUF model (its manifest has no GGUF weights layer)")
-        sizes = {blob.digest: blob.size or 0 for blob in resolved.blobs}
-        for blob in resolved.blobs:
-            store.blob_path(blob.digest)  # a hostile digest is refused before anything is written
-        meter.total = sum(sizes.values())
-        downloader = self.downloader(store)
-        fetched: list[str] = []
-        downloaded = reused = 0
-        with self._pinning(sizes):
-            try:
-                for blob in resolved.blobs:
-                    target = store.blob_path(blob.digest)
-                    if target.is_file():
-                        meter.skip(sizes[blob.digest])
-                        reused += sizes[blob.digest]
-                        continue
-                    already = downloader.partial_bytes(blob)
-                    meter.skip(already)
-                    meter.set_phase("downloading", blob.digest)
-                    downloader.fetch(blob, target, on_bytes=meter.add, cancel=cancel)
-                    fetched.append(blob.digest)
-                    downloaded += sizes[blob.digest] - already
-                meter.set_phase("verifying")
-                self._check_weights_are_gguf(store, resolved.manifest)
-            except (DigestMismatch, InvalidParams):
-                # Bytes from a source we cannot trust are not kept for another model to reuse.
-                keep = store.referenced_digests()
-                for digest in fetched:
-                    if digest not in keep:
-                        store.remove_blob(digest)
-                raise
-            meter.set_phase("writing")
-            store.write_manifest(ref, resolved.manifest_bytes)
-            store.remove_in_place(ref)  # a pulled model replaces a file imported under the same name
-        meter.set_phase("done", message=f"pulled {ref.short}")
-        return PullResult(
-            reference=ref.short,
-            digest=_sha256(resolved.manifest_bytes),
-            size=meter.total,
-            downloaded=downloaded,
-            reused=reused,
-        )
-
-    @staticmethod
-    def _check_weights_are_gguf(store: ModelStore, manifest: Manifest) -> None:
-        for layer in ordered_weights(manifest):
-            if layer.media_type == MODELPACK_WEIGHT_RAW and not is_gguf(store.blob_path(layer.digest)):
-                raise InvalidParams(
-                    f"layer {layer.digest[:19]} holds raw weights that are not a GGUF; "
-                    "only GGUF models can be run"
-                )
+            store = self.store
+            with self._pinning({blob.digest for blob in resolved.blobs} | set(resolved.inline_blobs)):
+                return fetch_resolved(store, self.downloader(store), resolved, meter, cancel)
 
     def cancel(self, reference: str | ModelRef) -> bool:
         """Cancel a running pull of `reference`; False if none is running."""
@@ -282,14 +227,14 @@ class ModelLibrary:
                 self._active.pop(ref.full, None)
 
     @contextmanager
-    def _pinning(self, digests: dict[str, int]) -> Iterator[None]:
+    def _pinning(self, digests: set[str]) -> Iterator[None]:
         with self._lock:
-            self._pinned.update(digests.keys())
+            self._pinned.update(digests)
         try:
             yield
         finally:
             with self._lock:
-                self._pinned.subtract(digests.keys())
+                self._pinned.subtract(digests)
                 self._pinned += Counter()  # drops counts that reached zero
 
     # -- removing --------------------------------------------------------------------------
@@ -363,7 +308,13 @@ class ModelLibrary:
 
     # -- pushing ---------------------------------------------------------------------------
 
-    def push(self, reference: str | ModelRef, *, on_progress: ProgressSink | None = None) -> PushResult:
+    def push(
+        self,
+        reference: str | ModelRef,
+        *,
+        on_progress: ProgressSink | None = None,
+        cancel: threading.Event | None = None,
+    ) -> PushResult:
         """Send a stored model to the registry its reference names."""
         ref = self.parse(reference)
         store = self.store
@@ -384,50 +335,24 @@ class ModelLibrary:
         meter.set_phase("uploading", message=f"pushing {ref.short}")
         source.push(
             PushRequest(
-                ref=ref, manifest=manifest, manifest_bytes=data, blob_paths=paths, on_bytes=meter.add
+                ref=ref,
+                manifest=manifest,
+                manifest_bytes=data,
+                blob_paths=paths,
+                on_bytes=meter.add,
+                cancelled=(cancel or threading.Event()).is_set,
             ),
             self.http(),
         )
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"the push of {ref.short} was cancelled; blobs already sent stay on the registry")
         meter.set_phase("done", message=f"pushed {ref.short}")
         return PushResult(reference=ref.short, digest=_sha256(data), size=meter.total)
 
     # -- disk ------------------------------------------------------------------------------
 
     def disk_usage(self) -> DiskUsage:
-        import shutil
-
-        store = self.store
-        refs = [ref for ref, _ in store.iter_manifests()]
-        keep = store.referenced_digests()
-        blob_bytes = unreferenced = count = 0
-        for digest, path in store.iter_blobs():
-            size = path.stat().st_size
-            blob_bytes += size
-            count += 1
-            if digest not in keep:
-                unreferenced += size
-        partial = sum(
-            e.stat().st_blocks * 512 if hasattr(e.stat(), "st_blocks") else e.stat().st_size
-            for e in (store.partial_dir.iterdir() if store.partial_dir.is_dir() else [])
-        )
-        in_place_refs = [ref for ref, _ in store.iter_in_place()]
-        in_place_bytes = 0
-        for ref in in_place_refs:
-            record = store.read_in_place(ref)
-            in_place_bytes += sum(record.sizes) if record else 0
-        root = store.root if store.root.exists() else store.root.parent
-        while not root.exists():
-            root = root.parent
-        return DiskUsage(
-            models_dir=str(store.root),
-            model_count=len(refs) + len(in_place_refs),
-            blob_count=count,
-            blob_bytes=blob_bytes,
-            unreferenced_bytes=unreferenced,
-            partial_bytes=partial,
-            in_place_bytes=in_place_bytes,
-            free_bytes=shutil.disk_usage(root).free,
-        )
+        return self.store.disk_usage()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -466,6 +391,7 @@ class ModelLibrary:
             digest="",
             format="in-place",
             in_place=True,
+            problem=_in_place_problem(record.files, record.sizes, record.mtimes),
         )
 
     @staticmethod
@@ -476,9 +402,19 @@ class ModelLibrary:
             return None
 
 
-def _sha256(data: bytes) -> str:
-    import hashlib
+def _in_place_problem(files: list[Path], sizes: list[int], mtimes: list[float]) -> str | None:
+    """Why a model used in place may not load as imported: its file went away or changed."""
+    for file, size, mtime in zip(files, sizes, mtimes, strict=False):
+        try:
+            stat = file.stat()
+        except OSError:
+            return f"{file} is no longer there"
+        if stat.st_size != size or stat.st_mtime != mtime:
+            return f"{file} changed since it was imported"
+    return None
 
+
+def _sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
@@ -486,20 +422,3 @@ def _shorten(text: str | None, limit: int = 4000) -> str | None:
     if text is None or len(text) <= limit:
         return text
     return text[:limit] + "\n[...]"
-
-
-def _shard_links(store: ModelStore, manifest_bytes: bytes, blobs: list[Path]) -> list[Path]:
-    """llama.cpp finds shards 2..n by name next to shard 1, so give it named links to the blobs."""
-    folder = store.shards_dir / _sha256(manifest_bytes).split(":", 1)[1][:32]
-    folder.mkdir(parents=True, exist_ok=True)
-    links = []
-    for index, blob in enumerate(blobs, start=1):
-        link = folder / f"model-{index:05d}-of-{len(blobs):05d}.gguf"
-        if not (link.is_file() and os.path.samefile(link, blob)):
-            link.unlink(missing_ok=True)
-            try:
-                link.symlink_to(blob.resolve())
-            except OSError:  # Windows without the symlink privilege: a hard link works on one disk
-                os.link(blob, link)
-        links.append(link)
-    return links

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import Cancelled, InvalidParams, NotFound
+from ..fileio import atomic_write_bytes
 from ..gguf import read_gguf
 from ..models.gguf import GGUFInfo
 from ..models.manifest import (
@@ -152,8 +153,6 @@ def ingest_file(
 
 
 def ingest_bytes(store: ModelStore, data: bytes) -> str:
-    from ..fileio import atomic_write_bytes
-
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     target = store.blob_path(digest)
     if not target.exists():

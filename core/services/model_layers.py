@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from ..models.library import LayerInfo
@@ -113,3 +116,20 @@ def read_text_layers(store: ModelStore, manifest: Manifest) -> dict[str, Any]:
         else:
             found[kind] = text
     return found
+
+
+def shard_links(store: ModelStore, manifest_bytes: bytes, blobs: list[Path]) -> list[Path]:
+    """llama.cpp finds shards 2..n by name next to shard 1, so give it named links to the blobs."""
+    folder = store.shards_dir / hashlib.sha256(manifest_bytes).hexdigest()[:32]
+    folder.mkdir(parents=True, exist_ok=True)
+    links = []
+    for index, blob in enumerate(blobs, start=1):
+        link = folder / f"model-{index:05d}-of-{len(blobs):05d}.gguf"
+        if not (link.is_file() and os.path.samefile(link, blob)):
+            link.unlink(missing_ok=True)
+            try:
+                link.symlink_to(blob.resolve())
+            except OSError:  # Windows without the symlink privilege: a hard link works on one disk
+                os.link(blob, link)
+        links.append(link)
+    return links

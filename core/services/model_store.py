@@ -24,14 +24,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvalidReference, NotFound, RegistryError
 from ..fileio import atomic_write_bytes, atomic_write_text
+from ..models.library import DiskUsage
 from ..models.manifest import Manifest
-from ..models.reference import ModelRef
+from ..models.reference import ModelRef, parse_reference
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 OWN_DIR = ".llamadesk"
@@ -197,6 +199,41 @@ class ModelStore:
     def iter_in_place(self) -> Iterator[tuple[ModelRef, Path]]:
         yield from self._walk(self.in_place_dir, suffix=".json")
 
+    def disk_usage(self) -> DiskUsage:
+        """Bytes of blobs (shared ones once), unreferenced blobs, partials and in-place files."""
+        store = self
+        refs = [ref for ref, _ in store.iter_manifests()]
+        keep = store.referenced_digests()
+        blob_bytes = unreferenced = count = 0
+        for digest, path in store.iter_blobs():
+            size = path.stat().st_size
+            blob_bytes += size
+            count += 1
+            if digest not in keep:
+                unreferenced += size
+        partial = sum(
+            e.stat().st_blocks * 512 if hasattr(e.stat(), "st_blocks") else e.stat().st_size
+            for e in (store.partial_dir.iterdir() if store.partial_dir.is_dir() else [])
+        )
+        in_place_refs = [ref for ref, _ in store.iter_in_place()]
+        in_place_bytes = 0
+        for ref in in_place_refs:
+            record = store.read_in_place(ref)
+            in_place_bytes += sum(record.sizes) if record else 0
+        root = store.root if store.root.exists() else store.root.parent
+        while not root.exists():
+            root = root.parent
+        return DiskUsage(
+            models_dir=str(store.root),
+            model_count=len(refs) + len(in_place_refs),
+            blob_count=count,
+            blob_bytes=blob_bytes,
+            unreferenced_bytes=unreferenced,
+            partial_bytes=partial,
+            in_place_bytes=in_place_bytes,
+            free_bytes=shutil.disk_usage(root).free,
+        )
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _walk(self, base: Path, suffix: str) -> Iterator[tuple[ModelRef, Path]]:
@@ -236,7 +273,5 @@ def _dirs(folder: Path) -> list[Path]:
 
 def _check_ref_parts(ref: ModelRef) -> None:
     """A path found on disk must parse like a typed reference would, or it is not ours to touch."""
-    from ..models.reference import parse_reference
-
     if parse_reference(ref.full) != ref:
         raise InvalidReference(f"{ref.full} is not a canonical reference")

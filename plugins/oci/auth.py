@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from llamadesk.core.errors import RegistryError
-from llamadesk.core.http_client import HttpClient
+from llamadesk.core.http_client import HttpClient, HttpError
 
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 _CHALLENGE_PARAM = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]*))')
@@ -133,7 +133,11 @@ class TokenCache:
         if credentials is not None:
             headers["Authorization"] = credentials.basic_header()
         separator = "&" if "?" in realm else "?"
-        with http.request("GET", f"{realm}{separator}{urlencode(query)}", headers) as response:
+        try:
+            response = http.request("GET", f"{realm}{separator}{urlencode(query)}", headers)
+        except HttpError as exc:
+            raise RegistryError(f"cannot reach the token service of {host}: {exc}") from exc
+        with response:
             body = response.read(1024 * 1024)
             if response.status != 200:
                 hint = (

@@ -103,7 +103,7 @@ class RegistryClient:
             raise RegistryError(f"cannot reach the registry {self.host}: {exc}") from exc
 
     def _authenticate(self, scope: str) -> None:
-        with self.http.request("GET", f"{self.base}/v2/") as probe:
+        with self._send("GET", f"{self.base}/v2/", {}, None, True) as probe:
             challenge = parse_challenge(probe.header("WWW-Authenticate")) if probe.status == 401 else None
         if challenge is not None:
             self._answer(challenge, scope)

@@ -208,3 +208,21 @@ def test_a_blob_another_process_is_downloading_is_waited_for(tmp_path, server, d
     worker.join(30)
     assert done.is_set() and (tmp_path / "dest").read_bytes() == data
     assert not lock_path.exists()
+
+
+def test_https_goes_through_a_proxy_tunnel(tmp_path, data, monkeypatch) -> None:
+    from tests.http_servers import self_signed_certificate
+
+    cert, key = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust our certificate, as a company CA would be
+    with FileServer(tls=(cert, key)) as server, ForwardProxy() as proxy:
+        server.files["/blob"] = data
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("https_proxy", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        BlobDownloader(HttpClient(), tmp_path / "partial").fetch(request(server, data), tmp_path / "dest")
+        assert (tmp_path / "dest").read_bytes() == data
+        assert [r["method"] for r in proxy.requests] == ["CONNECT"]
+        assert proxy.requests[0]["path"] == f"127.0.0.1:{server.port}"
+        assert proxy.tunnelled_bytes > len(data)  # TLS records, both ways

@@ -14,7 +14,7 @@ import pytest
 from llamadesk.core.errors import AlreadyExists, InvalidParams, InvalidReference, NotFound, RegistryError
 from llamadesk.core.gguf import GGUFError, read_gguf
 from llamadesk.core.services.model_store import ModelStore
-from tests.gguf_writer import write_split
+from tests.gguf_writer import write_gguf, write_split
 
 OLLAMA_TEMPLATE = "{{ .Prompt }}"
 
@@ -147,7 +147,7 @@ def test_import_in_place_copies_nothing_and_survives_only_while_the_file_does(
 ) -> None:
     model = tmp_path / "my models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
     model.parent.mkdir()
-    os.link(starter_model, model)  # a second name for the real file: nothing to copy here either
+    write_gguf(model, {"general.architecture": "llama"}, padding=b"\0" * 4096)
     result = app.library.import_file(model, in_place=True)
     assert result.reference == "smollm2-135m-instruct:q4_1" and result.in_place
     assert app.library.resolve_model_path(result.reference) == model.resolve()
@@ -159,8 +159,12 @@ def test_import_in_place_copies_nothing_and_survives_only_while_the_file_does(
 
     with pytest.raises(AlreadyExists):
         app.library.import_file(model, in_place=True)
+    assert summary.problem is None
+    os.utime(model, (1, 1))
+    assert "changed since it was imported" in app.library.list_models(discover=False).models[0].problem
     moved = model.with_name("moved.gguf")
     model.rename(moved)
+    assert "no longer there" in app.library.list_models(discover=False).models[0].problem
     with pytest.raises(NotFound, match="no longer there"):
         app.library.resolve_model_path(result.reference)
     assert app.library.remove(result.reference).freed == 0

@@ -76,6 +76,8 @@ class RegistryServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RegistryServer:
+        if self.process is not None:  # `with RegistryServer(...).start()` must not start a second one
+            return self
         self.storage.mkdir(parents=True, exist_ok=True)
         config = self.root / "config.yml"
         config.write_text(

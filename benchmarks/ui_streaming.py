@@ -1,0 +1,294 @@
+"""UI responsiveness: frame intervals while streaming, opening and scrolling a huge chat, first frame.
+
+Run: .venv/bin/python benchmarks/ui_streaming.py   (offscreen SDL; no model needed)
+
+Tokens are fed into the real chat screen through the same path the chat.send
+stream uses (bridge batching -> LiveAnswer), at a fixed 1,000 tokens/s (five
+times the starter model on 2 cores). The baseline, measured in the same run and
+window, is one Label whose text grows by every token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("LLAMADESK_HOME", tempfile.mkdtemp(prefix="llamadesk-bench-"))
+
+TOKENS = 3000
+RATE = 1000.0  # tokens per second
+HISTORY = 200
+BIG_CHAT = 10_000
+SCROLL_PX_S = 3000
+WORDS = [
+    "the",
+    "model",
+    "streams",
+    "tokens",
+    "into",
+    "a",
+    "chat",
+    "that",
+    "stays",
+    "smooth",
+    "while",
+    "it",
+    "grows",
+    "longer",
+    "every",
+    "frame",
+]
+
+
+def token_stream(n: int) -> list[str]:
+    """Markdown-shaped text: paragraphs, a list now and then, a code block now and then."""
+    out: list[str] = []
+    i = 0
+    while len(out) < n:
+        kind = (i // 60) % 5
+        if kind == 3 and i % 60 == 0:
+            out += ["```python\n"] + [f"value_{j} = compute({j})\n" for j in range(12)] + ["```\n\n"]
+        elif kind == 2 and i % 12 == 0:
+            out.append("\n- ")
+        else:
+            out.append(WORDS[i % len(WORDS)] + " ")
+        if i % 60 == 59:
+            out.append("\n\n")
+        i += 1
+    return out[:n]
+
+
+def messages(n: int) -> list[dict]:
+    """A branch as chat.get returns it (JSON), alternating questions and Markdown answers."""
+    out, parent = [], None
+    for i in range(n):
+        role = "user" if i % 2 == 0 else "assistant"
+        text = (
+            f"Question {i}: how do I keep the UI smooth?"
+            if role == "user"
+            else f"Answer {i}. Keep **work** off the main thread, batch `events` per frame.\n\n"
+            "- use a RecycleView\n- freeze finished blocks\n\n```python\nprint('hello')\n```"
+        )
+        out.append({"id": f"m{i}", "parent_id": parent, "role": role, "content": text, "state": "complete"})
+        parent = f"m{i}"
+    return out
+
+
+def p99(values: list[float]) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * 0.99))] if values else 0.0
+
+
+def first_frame_seconds() -> float:
+    """From starting the `llamadesk` command to the window's first buffer swap (ui/first_frame.py)."""
+    exe = Path(sys.executable).with_name("llamadesk")
+    with tempfile.TemporaryDirectory() as tmp:
+        marker = Path(tmp) / "first-frame.json"
+        env = {**os.environ, "LLAMADESK_FIRST_FRAME_FILE": str(marker), "LLAMADESK_QUIT_AFTER": "0.2"}
+        start = time.time()
+        subprocess.run([str(exe)], env=env, capture_output=True, timeout=120, check=False)
+        if not marker.exists():
+            raise RuntimeError("the app drew no frame")
+        return float(json.loads(marker.read_text())["time"]) - start
+
+
+def main() -> int:
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "1200")
+    Config.set("graphics", "height", "800")
+    Config.set("kivy", "exit_on_escape", "0")
+    from kivy.clock import Clock
+    from kivy.uix.label import Label
+    from kivy.uix.scrollview import ScrollView
+
+    from llamadesk.core.app import App
+    from llamadesk.core.models.commands import TokenEvent
+    from llamadesk.ui.app import LlamadeskApp
+    from llamadesk.ui.screens.chat_stream import LiveAnswer
+
+    core = App(load_entrypoints=False).start()
+    app = LlamadeskApp(core.commands)
+    tokens = token_stream(TOKENS)
+    results: dict[str, float] = {}
+    frames: list[float] = []
+    last = [0.0]
+
+    def tick(_dt: float) -> None:
+        now = time.perf_counter()
+        if last[0]:
+            frames.append((now - last[0]) * 1000)
+        last[0] = now
+
+    def produce(sink) -> threading.Thread:
+        def run() -> None:
+            start = time.perf_counter()
+            for i, text in enumerate(tokens):
+                target = start + i / RATE
+                delay = target - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                sink(TokenEvent(text=text))
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    def measure_stream(feed_sink, then) -> None:
+        frames.clear()
+        last[0] = 0.0
+        clock_event = Clock.schedule_interval(tick, 0)
+        thread = produce(feed_sink)
+
+        def wait(_dt: float) -> None:
+            if thread.is_alive():
+                Clock.schedule_once(wait, 0.05)
+                return
+            Clock.schedule_once(lambda _dt: (clock_event.cancel(), then(list(frames))), 0.3)
+
+        wait(0)
+
+    chat = None
+
+    def step_history(_dt: float) -> None:
+        nonlocal chat
+        chat = app.screens["chat"]
+        chat.show_messages(messages(HISTORY))
+        Clock.schedule_once(step_stream, 1.0)
+
+    def step_stream(_dt: float) -> None:
+        live = LiveAnswer(chat.ids.messages.data, chat.metrics(), "bench")
+        for row in chat.ids.messages.data[-2:]:
+            row["controller"] = chat
+        chat.live = live
+        pending: list = []
+        lock = threading.Lock()
+
+        def flush(_dt: float) -> None:
+            with lock:
+                batch = pending[:]
+                pending.clear()
+            if batch:
+                chat._on_events(batch)
+                for row in chat.ids.messages.data[live.meta_index :]:
+                    row.setdefault("controller", chat)
+
+        trigger = Clock.create_trigger(flush, -1)
+
+        def sink(event) -> None:
+            with lock:
+                pending.append(event)
+            trigger()
+
+        def done(values: list[float]) -> None:
+            flush(0)
+            chat.live = None
+            results["stream_p99"] = p99(values)
+            results["stream_median"] = statistics.median(values)
+            results["stream_max"] = max(values)
+            Clock.schedule_once(step_baseline, 0.5)
+
+        measure_stream(sink, done)
+
+    def step_baseline(_dt: float) -> None:
+        label = Label(size_hint_y=None, text_size=(app.root.width - 40, None), markup=False)
+        label.bind(texture_size=lambda w, s: setattr(w, "height", s[1]))
+        scroll = ScrollView()
+        scroll.add_widget(label)
+        app.root.add_widget(scroll)
+        pending: list[str] = []
+        lock = threading.Lock()
+
+        def flush(_dt: float) -> None:
+            with lock:
+                text = "".join(pending)
+                pending.clear()
+            label.text += text
+
+        trigger = Clock.create_trigger(flush, -1)
+
+        def sink(event) -> None:
+            with lock:
+                pending.append(event.text)
+            trigger()
+
+        def done(values: list[float]) -> None:
+            results["baseline_p99"] = p99(values)
+            results["baseline_median"] = statistics.median(values)
+            app.root.remove_widget(scroll)
+            Clock.schedule_once(step_open_big, 0.5)
+
+        measure_stream(sink, done)
+
+    def step_open_big(_dt: float) -> None:
+        big = messages(BIG_CHAT)
+        start = time.perf_counter()
+        chat.show_messages(big)
+        chat.ids.messages.refresh_views()  # lay out now, not next frame, so the timing includes it
+
+        def drawn(_dt: float) -> None:
+            results["open_10k_ms"] = (time.perf_counter() - start) * 1000
+            Clock.schedule_once(step_scroll, 0.5)
+
+        Clock.schedule_once(drawn, 0)
+
+    def step_scroll(_dt: float) -> None:
+        frames.clear()
+        last[0] = 0.0
+        rv = chat.ids.messages
+        clock_event = Clock.schedule_interval(tick, 0)
+        steps = 240
+        start_px = 0.0
+
+        def move(i: int) -> None:
+            if i > steps:
+                clock_event.cancel()
+                results["scroll_max"] = max(frames)
+                results["scroll_p99"] = p99(frames)
+                app.stop()
+                return
+            # Upwards from the bottom at SCROLL_PX_S, a brisk continuous scroll, one step per frame.
+            scrollable = max(1.0, rv.children[0].height - rv.height)
+            rv.scroll_y = min(1.0, (start_px + i * SCROLL_PX_S / 60) / scrollable)
+            Clock.schedule_once(lambda _dt: move(i + 1), 0)
+
+        move(0)
+
+    Clock.schedule_once(step_history, 1.0)
+    app.run()
+    core.close()
+    results["first_frame_s"] = first_frame_seconds()
+
+    load = os.getloadavg()
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (figures scale with it)"
+    )
+    print(f"streaming {TOKENS} tokens at {RATE:.0f} tok/s into a chat of {HISTORY} messages (offscreen SDL):")
+    print(
+        f"  chat screen      frame p99 {results['stream_p99']:.1f} ms  (median {results['stream_median']:.1f}, max {results['stream_max']:.1f})  target <= 20"
+    )
+    print(
+        f"  one growing Label frame p99 {results['baseline_p99']:.1f} ms  (median {results['baseline_median']:.1f})"
+    )
+    print(f"  ratio baseline/chat p99: {results['baseline_p99'] / results['stream_p99']:.2f}x")
+    print(f"open a {BIG_CHAT}-message chat: {results['open_10k_ms']:.0f} ms  target <= 300")
+    print(
+        f"scroll it: max frame {results['scroll_max']:.1f} ms, p99 {results['scroll_p99']:.1f} ms  target max <= 50"
+    )
+    print(f"first frame after launch: {results['first_frame_s']:.2f} s  target <= 2.5")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""What a download leaves on disk between runs: the partial file's segment plan and progress.
+
+A state file beside the partial holds a header (magic, total size, segment size,
+segment count) and one little-endian u64 per segment: bytes of it on disk. It is
+updated after every read, so a killed process loses at most what was in flight.
+A lock file beside the partial keeps two processes off one blob.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+from .errors import Cancelled
+
+MiB = 1024 * 1024
+STATE_MAGIC = b"LDPART1\0"
+STATE_HEADER = struct.Struct("<8sQQQ")  # magic, total size, segment size, segment count
+U64 = struct.Struct("<Q")
+
+
+@dataclass
+class Segment:
+    start: int
+    length: int | None  # None: to the end of a stream of unknown size
+    done: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.length is not None and self.done >= self.length
+
+
+def state_path(partial: Path) -> Path:
+    return partial.with_name(partial.name + ".state")
+
+
+def read_state(path: Path, size: int, segments: list[Segment]) -> int | None:
+    """Fill `segments[*].done` from a state file; None if there is none or it does not fit."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if len(data) < STATE_HEADER.size:
+        return None
+    magic, total, seg_size, count = STATE_HEADER.unpack_from(data)
+    if (
+        magic != STATE_MAGIC
+        or total != size
+        or count != len(segments)
+        or len(data) < STATE_HEADER.size + 8 * count
+    ):
+        return None
+    if count > 1 and seg_size != segments[0].length:
+        return None
+    for index, segment in enumerate(segments):
+        (done,) = U64.unpack_from(data, STATE_HEADER.size + 8 * index)
+        segment.done = min(done, segment.length or done)
+    return sum(s.done for s in segments)
+
+
+class ProcessLock:
+    """Keeps two processes (two app windows, the CLI beside the app) from writing one partial.
+
+    An advisory lock on a file beside the partial; on systems without `fcntl` only
+    the in-process lock applies. The lock file is removed once the blob is in place.
+    """
+
+    def __init__(self, path: Path, cancel: threading.Event, dest: Path) -> None:
+        self.path, self.cancel, self.dest = path, cancel, dest
+        self.fd = -1
+
+    def __enter__(self) -> ProcessLock:
+        if fcntl is None:
+            return self
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if self.cancel.wait(0.2):
+                        os.close(fd)
+                        raise Cancelled("the download was cancelled while another process held it") from None
+            try:
+                current = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:  # not a lock file the previous holder already removed
+                self.fd = fd
+                return self
+            os.close(fd)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd < 0:
+            return
+        partial = self.path.with_suffix("")  # sha256-<hex>.lock -> sha256-<hex>
+        if self.dest.exists() or not partial.exists():  # nothing left to resume: no lock needed either
+            self.path.unlink(missing_ok=True)
+        os.close(self.fd)  # releases the lock
+
+
+_SEEK_LOCK = threading.Lock()  # only where there is no pread/pwrite (Windows)
+
+
+def pwrite(fd: int, data: bytes | memoryview, offset: int) -> None:
+    if hasattr(os, "pwrite"):
+        while data:
+            written = os.pwrite(fd, data, offset)
+            data, offset = data[written:], offset + written
+        return
+    with _SEEK_LOCK:
+        os.lseek(fd, offset, os.SEEK_SET)
+        os.write(fd, data)
+
+
+def pread(fd: int, count: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, count, offset)
+    with _SEEK_LOCK:
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.read(fd, count)

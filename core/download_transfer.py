@@ -1,0 +1,298 @@
+"""One transfer of one blob: worker threads fill segments, the caller's thread hashes behind them."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .download_state import STATE_HEADER, STATE_MAGIC, U64, MiB, Segment, pread, pwrite, state_path
+from .errors import Cancelled, DigestMismatch, DownloadFailed
+from .http_client import HttpError, HttpResponse
+
+if TYPE_CHECKING:
+    from .downloader import BlobDownloader, BlobRequest, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class BlobTransfer:
+    """One attempt at one blob: workers fill segments, the caller's thread hashes behind them."""
+
+    def __init__(
+        self,
+        owner: BlobDownloader,
+        request: BlobRequest,
+        partial: Path,
+        on_bytes: ProgressCallback | None,
+        cancel: threading.Event,
+    ) -> None:
+        self.owner = owner
+        self.request = request
+        self.partial = partial
+        self.state = state_path(partial)
+        self.on_bytes = on_bytes
+        self.cancel = cancel
+        self.cond = threading.Condition()
+        self.error: BaseException | None = None
+        self.active: set[HttpResponse] = set()
+        self.segments = owner._load_segments(request, partial)
+        self.pending = [i for i, s in enumerate(self.segments) if not s.complete]
+        self.workers_left = 0
+
+    # -- the caller's thread ---------------------------------------------------------------
+
+    def execute(self, dest: Path) -> None:
+        resumed = sum(s.done for s in self.segments)
+        if resumed:
+            log.info("resuming %s at %d bytes", self.request.digest, resumed)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+        self.fd = os.open(self.partial, flags, 0o644)
+        self.state_fd = os.open(self.state, flags, 0o644) if self.request.size is not None else -1
+        try:
+            self._prepare_files()
+            threads = self._start_workers()
+            try:
+                hasher = self._hash_behind_workers()
+            finally:
+                self._stop(threads)
+            if self.error is not None:
+                raise self.error
+            self._verify_and_commit(hasher, dest)
+        finally:
+            for fd in (self.fd, self.state_fd):
+                if fd >= 0:
+                    os.close(fd)
+
+    def _prepare_files(self) -> None:
+        size = self.request.size
+        if size is not None and os.fstat(self.fd).st_size != size:
+            os.ftruncate(self.fd, size)  # sparse: workers write anywhere in it
+        if self.state_fd >= 0:
+            header = STATE_HEADER.pack(
+                STATE_MAGIC, size or 0, self.segments[0].length or 0, len(self.segments)
+            )
+            body = b"".join(U64.pack(s.done) for s in self.segments)
+            pwrite(self.state_fd, header + body, 0)
+
+    def _start_workers(self) -> list[threading.Thread]:
+        count = min(self.owner.connections, len(self.pending))
+        self.workers_left = count
+        threads = [
+            threading.Thread(target=self._worker, name=f"llamadesk-dl-{i}", daemon=True) for i in range(count)
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def _prefix(self) -> int:
+        """Bytes from the start that are all on disk."""
+        total = 0
+        for segment in self.segments:
+            total += segment.done
+            if not segment.complete:
+                break
+        return total
+
+    def _hash_behind_workers(self) -> hashlib._Hash:
+        hasher = hashlib.sha256()
+        hashed = 0
+        piece = 8 * MiB
+        while True:
+            with self.cond:
+                while True:
+                    if self.cancel.is_set() and self.error is None:
+                        self.error = Cancelled("the download was cancelled; it will resume where it stopped")
+                    if self.error is not None:
+                        self._abort_all()
+                        return hasher
+                    prefix = self._prefix()
+                    if prefix > hashed or self.workers_left == 0:
+                        break
+                    self.cond.wait(0.1)
+                finished = self.workers_left == 0
+            while hashed < prefix:
+                data = pread(self.fd, min(piece, prefix - hashed), hashed)
+                if not data:
+                    break
+                hasher.update(data)
+                hashed += len(data)
+            if finished and hashed >= self._prefix():
+                return hasher
+
+    def _stop(self, threads: list[threading.Thread]) -> None:
+        if self.error is not None:
+            with self.cond:
+                self._abort_all()
+        for thread in threads:
+            thread.join()
+
+    def _abort_all(self) -> None:
+        for response in list(self.active):
+            response.abort()
+
+    def _verify_and_commit(self, hasher: hashlib._Hash, dest: Path) -> None:
+        if not all(segment.complete for segment in self.segments):
+            if self.cancel.is_set():
+                raise Cancelled("the download was cancelled; it will resume where it stopped")
+            raise DownloadFailed(f"the download of {self.request.digest} stopped early; pull again to resume")
+        got = hasher.hexdigest()
+        size = self._prefix()
+        if got != self.request.hex or (self.request.size is not None and size != self.request.size):
+            self.owner.discard_partial(self.request.hex)
+            raise DigestMismatch(
+                f"the downloaded bytes do not match their digest {self.request.digest} "
+                f"(got sha256:{got}); they were discarded. The source may be corrupt or tampered with.",
+                expected=self.request.digest,
+                actual=f"sha256:{got}",
+                url=self.request.url,
+            )
+        os.fsync(self.fd)
+        for fd in (self.fd, self.state_fd):  # Windows cannot rename or delete open files
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.state_fd = -1
+        os.replace(self.partial, dest)
+        self.state.unlink(missing_ok=True)
+
+    # -- worker threads --------------------------------------------------------------------
+
+    def _worker(self) -> None:
+        buffer = memoryview(bytearray(self.owner.chunk_size))
+        try:
+            while True:
+                with self.cond:
+                    if not self.pending or self.error is not None:
+                        return
+                    index = self.pending.pop(0)
+                self._fetch_segment(index, buffer)
+        except BaseException as exc:
+            with self.cond:
+                if self.error is None:
+                    self.error = exc
+        finally:
+            with self.cond:
+                self.workers_left -= 1
+                self.cond.notify_all()
+
+    def _fetch_segment(self, index: int, buffer: memoryview) -> None:
+        segment = self.segments[index]
+        failures = 0
+        refresh_auth = False
+        while not segment.complete:
+            if self.cancel.is_set() or self.error is not None:
+                return
+            before = segment.done
+            try:
+                ended = self._stream_once(index, segment, buffer, refresh_auth)
+                refresh_auth = False
+            except _Unauthorized:
+                if refresh_auth or self.request.authorize is None:
+                    raise DownloadFailed(
+                        f"the server refused the download of {self.request.digest} (401 Unauthorized)",
+                        status=401,
+                        url=self.request.url,
+                    ) from None
+                refresh_auth = True
+                continue
+            except (HttpError, OSError, http.client.HTTPException, _Retry) as exc:
+                if self.cancel.is_set() or self.error is not None:
+                    return
+                failures = 0 if segment.done > before else failures + 1
+                if failures > self.owner.retries:
+                    raise DownloadFailed(
+                        f"download of {self.request.digest} kept failing ({exc}); run the pull again to resume",
+                        url=self.request.url,
+                    ) from exc
+                delay = self.owner.backoff * (2 ** max(0, failures - 1))
+                log.info("retrying %s in %.1fs after: %s", self.request.url, delay, exc)
+                if self.cancel.wait(delay):
+                    return
+                continue
+            if ended:  # a stream of unknown length reached its end
+                segment.length = segment.done
+                return
+
+    def _stream_once(self, index: int, segment: Segment, buffer: memoryview, refresh_auth: bool) -> bool:
+        """One request for the rest of a segment. True when an unknown-length stream ended."""
+        offset = segment.start + segment.done
+        headers = dict(self.request.headers)
+        if self.request.authorize is not None:
+            headers.update(self.request.authorize(refresh_auth))
+        if segment.length is not None:
+            headers["Range"] = f"bytes={offset}-{segment.start + segment.length - 1}"
+        elif offset:
+            headers["Range"] = f"bytes={offset}-"
+        response = self.owner.http.request("GET", self.request.url, headers)
+        with self.cond:
+            self.active.add(response)
+        try:
+            skip = self._check_status(response, offset)
+            remaining = None if segment.length is None else segment.length - segment.done
+            while remaining is None or remaining > 0:
+                if self.cancel.is_set() or self.error is not None:
+                    return False
+                want = len(buffer) if remaining is None else min(len(buffer), remaining + skip)
+                got = response.readinto_some(buffer[:want])
+                if got == 0:
+                    if remaining is None:
+                        return True
+                    raise _Retry(f"the server closed the stream {remaining} bytes early")
+                view = buffer[:got]
+                if skip:  # a server that ignored Range: throw away what we already have
+                    dropped = min(skip, got)
+                    skip -= dropped
+                    view = view[dropped:]
+                if not view:
+                    continue
+                pwrite(self.fd, view, segment.start + segment.done)
+                with self.cond:
+                    segment.done += len(view)
+                    if self.state_fd >= 0:
+                        pwrite(self.state_fd, U64.pack(segment.done), STATE_HEADER.size + 8 * index)
+                    self.cond.notify_all()
+                if remaining is not None:
+                    remaining -= len(view)
+                if self.on_bytes is not None:
+                    self.on_bytes(len(view))
+            return False
+        finally:
+            with self.cond:
+                self.active.discard(response)
+            response.close()
+
+    def _check_status(self, response: HttpResponse, offset: int) -> int:
+        """Bytes to skip at the start of the body (when the server ignored Range); raises on errors."""
+        status = response.status
+        if status == 206:
+            return 0
+        if status == 200:
+            return offset
+        if status in RETRY_STATUSES:
+            raise _Retry(f"the server answered {status}")
+        if status == 401:
+            raise _Unauthorized()
+        if status == 416:
+            raise DownloadFailed(
+                f"the server says {self.request.digest} is smaller than the manifest claims",
+                url=self.request.url,
+            )
+        raise DownloadFailed(
+            f"the server refused the download of {self.request.digest} ({status} {response.raw.reason})",
+            status=status,
+            url=self.request.url,
+        )
+
+
+class _Retry(Exception):
+    """A transient failure worth another request."""
+
+
+class _Unauthorized(Exception):
+    """401: worth one more request with fresh credentials, if the source can give them."""

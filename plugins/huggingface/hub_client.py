@@ -1,0 +1,218 @@
+"""The hub calls llamadesk makes, through huggingface_hub, with errors a person can act on."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+from huggingface_hub import HfApi, hf_hub_url
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.utils import get_session
+
+from llamadesk.core.errors import AuthRequired, InvalidParams, LlamadeskError, NotFound, Unavailable
+from llamadesk.core.gguf import GGUFError, read_gguf_header
+from llamadesk.core.models.gguf import GGUFInfo
+from llamadesk.core.models.hub import HubModel, HubSearchParams, HubSort
+
+from .access import HubAccess, use_proxy
+from .choices import RepoFile
+
+log = logging.getLogger(__name__)
+
+_SORT = {HubSort.DOWNLOADS: "downloads", HubSort.LIKES: "likes", HubSort.LAST_MODIFIED: "last_modified"}
+_SEARCH_FIELDS = ["author", "downloads", "likes", "lastModified", "gated", "private"]
+# GGUF headers are mostly the tokenizer's vocabulary: 1 MiB covers small models, 16 MiB the
+# 256k-token ones; a header past the cap is not worth reading for an estimate.
+HEADER_FIRST_READ = 1 << 20
+HEADER_CAP = 32 << 20
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class RepoListing:
+    """What the hub says about one repo at one commit."""
+
+    repo_id: str
+    commit: str
+    gated: bool
+    files: list[RepoFile]
+    gguf: dict[str, Any] = field(default_factory=dict)  # the hub's GGUF metadata, when offered
+
+
+class HubClient:
+    def __init__(self, access: HubAccess) -> None:
+        self.access = access
+        use_proxy(access.proxy)
+        # token=False stops huggingface_hub from looking the token up again on its own.
+        self.api = HfApi(endpoint=access.endpoint, token=access.token or False)
+
+    def search(self, params: HubSearchParams) -> list[HubModel]:
+        with self._translated("searching"):
+            found = self.api.list_models(
+                filter="gguf",
+                search=params.query or None,
+                author=params.author or None,
+                sort=_SORT[params.sort],  # type: ignore[arg-type]
+                limit=params.limit,
+                expand=_SEARCH_FIELDS,  # type: ignore[arg-type]
+            )
+            return [
+                HubModel(
+                    repo_id=info.id,
+                    author=info.author or info.id.split("/")[0],
+                    downloads=info.downloads or 0,
+                    likes=info.likes or 0,
+                    last_modified=info.last_modified,
+                    gated=bool(info.gated),
+                    private=bool(info.private),
+                )
+                for info in found
+            ]
+
+    def listing(self, repo_id: str, revision: str | None = None) -> RepoListing:
+        with self._translated(f"listing hf.co/{repo_id}", repo_id=repo_id, revision=revision):
+            info = self.api.model_info(repo_id, revision=revision, files_metadata=True)
+        files = [
+            RepoFile(
+                path=s.rfilename,
+                size=s.lfs.size if s.lfs else s.size,
+                sha256=s.lfs.sha256 if s.lfs else None,
+            )
+            for s in info.siblings or []
+        ]
+        return RepoListing(
+            repo_id=info.id,
+            commit=info.sha or revision or "main",
+            gated=bool(info.gated),
+            files=files,
+            gguf=dict(info.gguf or {}),
+        )
+
+    def file_url(self, repo_id: str, commit: str, path: str) -> str:
+        return hf_hub_url(repo_id, path, revision=commit, endpoint=self.access.endpoint)
+
+    def read_header(self, repo_id: str, commit: str, file: RepoFile) -> GGUFInfo | None:
+        """The GGUF header of a hub file, read with Range requests; None if it cannot be had.
+
+        The shape it gives (layers, heads) is the same for every quant of a repo, so one
+        read serves the memory estimate of all of them.
+        """
+        if not file.size:
+            return None
+        url = self.file_url(repo_id, commit, file.path)
+        want = HEADER_FIRST_READ
+        while True:
+            try:
+                with self._translated(f"reading {file.path}", repo_id=repo_id):
+                    data = _read_head(
+                        url, {**self.access.auth_headers(), "Range": f"bytes=0-{want - 1}"}, want
+                    )
+                return read_gguf_header(data, file.size, file.path.rsplit("/", 1)[-1])
+            except GGUFError as exc:
+                if "truncated" not in exc.message or want >= HEADER_CAP or len(data) < want:
+                    log.info("no usable GGUF header in %s: %s", file.path, exc.message)
+                    return None
+                want *= 4
+            except LlamadeskError as exc:
+                log.info("could not read the header of %s: %s", file.path, exc.message)
+                return None
+
+    @contextmanager
+    def _translated(
+        self, doing: str, repo_id: str | None = None, revision: str | None = None
+    ) -> Iterator[None]:
+        """Turn huggingface_hub and network errors into errors that say what to do."""
+        try:
+            yield
+        except LlamadeskError:
+            raise
+        except GatedRepoError as exc:
+            raise self._gated(repo_id or "") from exc
+        except RepositoryNotFoundError as exc:
+            raise self._not_found(repo_id or "") from exc
+        except RevisionNotFoundError as exc:
+            raise NotFound(f"hf.co/{repo_id} has no branch, tag or commit {revision!r}") from exc
+        except RemoteEntryNotFoundError as exc:
+            raise NotFound(self.access.redact(f"{doing}: the file is not in hf.co/{repo_id}")) from exc
+        except HfHubHTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else "an error"
+            raise Unavailable(
+                f"{doing} failed: {self.access.web_host} answered {status}; try again later",
+                status=status,
+            ) from exc
+        except httpx2.HTTPStatusError as exc:
+            status = exc.response.status_code
+            if status in (401, 403):
+                raise self._gated(repo_id or "") from exc
+            raise Unavailable(f"{doing} failed: {self.access.web_host} answered {status}") from exc
+        except (httpx2.TransportError, OSError) as exc:
+            reason = self.access.redact(str(exc) or type(exc).__name__)
+            raise Unavailable(
+                f"cannot reach the Hugging Face hub at {self.access.endpoint} ({reason}); "
+                "check your connection, or the hf_endpoint and http_proxy settings"
+            ) from exc
+
+    def _gated(self, repo_id: str) -> AuthRequired:
+        page = self.access.repo_page(repo_id)
+        if self.access.token:
+            return AuthRequired(
+                f"hf.co/{repo_id} is gated and your Hugging Face token has no access to it yet: "
+                f"accept its terms at {page} (approval can take a while), then try again",
+                repo=repo_id,
+            )
+        return AuthRequired(
+            f"hf.co/{repo_id} is gated: accept its terms at {page}, then log in with "
+            "`hf auth login` (or set HF_TOKEN to an access token) and try again",
+            repo=repo_id,
+        )
+
+    def _not_found(self, repo_id: str) -> LlamadeskError:
+        if self.access.token:
+            return NotFound(
+                f"hf.co/{repo_id} was not found, or your Hugging Face token cannot see it "
+                "(check the name; a private repo needs a token with read access)",
+                repo=repo_id,
+            )
+        return AuthRequired(
+            f"hf.co/{repo_id} was not found. If it is private, log in with `hf auth login` "
+            "(or set HF_TOKEN) and try again; otherwise check the name",
+            repo=repo_id,
+        )
+
+
+def repo_id_of(text: str) -> str:
+    """`hf.co/user/repo`, `huggingface.co/user/repo`, `https://huggingface.co/user/repo` -> `user/repo`."""
+    value = text.strip()
+    for prefix in ("https://", "http://"):
+        value = value.removeprefix(prefix)
+    for host in ("hf.co/", "huggingface.co/"):
+        value = value.removeprefix(host)
+    value = value.split(":", 1)[0].strip("/")
+    if not _REPO_ID.match(value):
+        raise InvalidParams(f"{text!r} is not a Hugging Face repo; write it as user/repo or hf.co/user/repo")
+    return value
+
+
+def _read_head(url: str, headers: dict[str, str], limit: int) -> bytes:
+    """At most `limit` bytes from the start of `url`, even from a server that ignores Range."""
+    chunks: list[bytes] = []
+    got = 0
+    with get_session().stream("GET", url, headers=headers) as response:
+        response.raise_for_status()
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            got += len(chunk)
+            if got >= limit:
+                break
+    return b"".join(chunks)[:limit]

@@ -1,0 +1,81 @@
+"""A real Kivy window (SDL offscreen) driven frame by frame; one app for the whole folder.
+
+Kivy's window is a process singleton, so the window tests share one `LlamadeskApp`
+(module `ui_app` fixture, session scope) and pump frames with `EventLoop.idle()`.
+Kivy reads its environment at import: it is set here, before anything imports kivy.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="llamadesk-kivy-"))
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+
+HANG_GUARD_S = 60
+
+
+def pump(until: Callable[[], object] = lambda: False, frames: int = 0, timeout: float = HANG_GUARD_S) -> None:
+    """Run frames until `until()` is true (or `frames` frames); fail after `timeout` (a hang guard)."""
+    from kivy.base import EventLoop
+
+    deadline = time.monotonic() + timeout
+    count = 0
+    while True:
+        EventLoop.idle()
+        count += 1
+        if frames and count >= frames:
+            return
+        if not frames and until():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def ui_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ui-home")
+
+
+@pytest.fixture(scope="session")
+def ui_app(ui_home: Path) -> Iterator[object]:
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "1200")
+    Config.set("graphics", "height", "800")
+    Config.set("kivy", "exit_on_escape", "0")
+    from kivy.base import EventLoop
+
+    from llamadesk.core.app import App
+    from llamadesk.core.paths import AppPaths
+
+    previous = os.environ.get("LLAMADESK_HOME")
+    os.environ["LLAMADESK_HOME"] = str(ui_home)
+    core = App(AppPaths.from_env(), load_entrypoints=False).start()
+    from llamadesk.ui.app import LlamadeskApp
+
+    app = LlamadeskApp(core.commands)
+    app._run_prepare()  # build, attach to the window, on_start; frames are pumped by the tests
+    EventLoop.start()
+    pump(frames=5)
+    yield app
+    app.screens["chat"].stop()
+    app.dispatch("on_stop")
+    EventLoop.close()
+    core.close()
+    if previous is None:
+        os.environ.pop("LLAMADESK_HOME", None)
+    else:
+        os.environ["LLAMADESK_HOME"] = previous
+
+
+# The library's real docker-registry fixture (session scope), reused for pulls from the window.
+from tests.plugins.oci.conftest import registry  # noqa: E402, F401

@@ -1,0 +1,172 @@
+"""The Kivy application: a thin App around the command table.
+
+It builds the shell, loads every kv file by path (which also survives
+PyInstaller), owns the theme and the command bridge, and routes keyboard
+shortcuts. Screens do their own work through `app.bridge`.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import ObjectProperty
+
+from llamadesk.core.commands import CommandError, CommandTable
+
+from .bridge import CommandBridge
+from .first_frame import watch_first_frame
+from .screens.chat import ChatScreen
+from .screens.discover import DiscoverScreen
+from .screens.models import ModelsScreen
+from .screens.settings import SettingsScreen
+from .theme import Theme
+from .viewmodels.markdown_blocks import MarkupStyle
+from .widgets import common, dialogs, message_list, message_views, status_bar  # noqa: F401  (registers kv classes)
+from .widgets.shell import Shell
+
+HERE = Path(__file__).parent
+KV_FILES = (
+    "widgets/common.kv",
+    "widgets/message_views.kv",
+    "widgets/status_bar.kv",
+    "widgets/dialogs.kv",
+    "widgets/shell.kv",
+    "screens/chat.kv",
+    "screens/models.kv",
+    "screens/discover.kv",
+    "screens/settings.kv",
+)
+
+
+def warm_up_rendering() -> None:
+    from .viewmodels.markdown_blocks import markdown_to_blocks
+
+    for style in ("monokai", "friendly"):
+        markdown_to_blocks("**a** `b`\n\n- c\n\n```python\nx = 1\n```\n", MarkupStyle(code_style=style))
+
+
+SCREEN_TITLES = {"chat": "Chat", "models": "Models", "discover": "Discover", "settings": "Settings"}
+STATUS_EVERY_S = 2.0
+
+
+class LlamadeskApp(App):
+    theme = ObjectProperty()
+    title = "llamadesk"
+
+    def __init__(self, commands: CommandTable, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands = commands
+        self.bridge = CommandBridge(commands)
+        self.theme = Theme(self._configured_theme())
+        self.shell: Shell | None = None
+        self.screens: dict[str, Any] = {}
+
+    def _configured_theme(self) -> str:
+        try:
+            return str(self.commands.invoke("config.get", {"key": "theme"}).model_dump()["value"])
+        except CommandError:
+            return "dark"
+
+    def build(self) -> Shell:
+        for name in KV_FILES:
+            Builder.load_file(str(HERE / name))
+        shell = Shell()
+        self.shell = shell
+        manager = shell.ids.screens
+        for screen in (
+            ChatScreen(name="chat"),
+            ModelsScreen(name="models"),
+            DiscoverScreen(name="discover"),
+            SettingsScreen(name="settings"),
+        ):
+            self.screens[screen.name] = screen
+            manager.add_widget(screen)
+        shell.ids.sidebar.controller = self.screens["chat"]
+        Window.bind(on_key_down=self._on_key_down)
+        Clock.schedule_once(lambda _dt: self.refresh_status(), 0)
+        Clock.schedule_interval(lambda _dt: self.refresh_status(), STATUS_EVERY_S)
+        return shell
+
+    def on_start(self) -> None:
+        watch_first_frame(self)
+        for screen in self.screens.values():
+            screen.on_app_start()
+        # The first message with code would otherwise pay for markdown-it's and pygments'
+        # imports and lexer set-up on the Kivy thread; do that now, off it.
+        threading.Thread(target=warm_up_rendering, name="llamadesk-warm-up", daemon=True).start()
+        # Everything built so far lives as long as the window: keep the cyclic GC from
+        # walking it again and again (long pauses mid-stream otherwise).
+        gc.freeze()
+
+    def show_screen(self, name: str) -> None:
+        assert self.shell is not None
+        self.shell.ids.screens.current = name
+        self.shell.ids.sidebar.current = name
+        self.shell.title = SCREEN_TITLES[name]
+        self.shell.close_drawer()
+        self.screens[name].on_shown()
+
+    def set_theme(self, name: str) -> None:
+        self.theme.apply(name)
+        self.screens["chat"].rerender()
+
+    def new_chat(self) -> None:
+        self.show_screen("chat")
+        self.screens["chat"].new_chat()
+
+    def focus_search(self) -> None:
+        assert self.shell is not None
+        if self.shell.narrow:
+            self.shell.open_drawer()
+        self.show_screen("chat") if self.shell.ids.screens.current != "chat" else None
+        if self.shell.narrow:
+            self.shell.open_drawer()
+        self.shell.ids.sidebar.ids.search.focus = True
+
+    def notify(self, text: str) -> None:
+        """A short message in the status bar (errors of background work, notices)."""
+        if self.shell is not None:
+            self.shell.ids.status.message = text
+
+    def _on_key_down(
+        self, _window: Any, key: int, _scancode: int, _codepoint: str, modifiers: list[str]
+    ) -> bool:
+        ctrl = "ctrl" in modifiers or "meta" in modifiers
+        if ctrl and key == ord("n"):
+            self.new_chat()
+            return True
+        if ctrl and key == ord("k"):
+            self.focus_search()
+            return True
+        if key == 27:  # Esc: stop a stream, else close the drawer; never quit the app
+            if self.screens["chat"].stop():
+                return True
+            if self.shell is not None and self.shell.drawer_open:
+                self.shell.close_drawer()
+            return True
+        return False
+
+    def refresh_status(self) -> None:
+        if self.bridge.has("runtime.status"):
+            self.bridge.call("runtime.status", {}, self._show_status, lambda _e: None)
+
+    def _show_status(self, result: Any) -> None:
+        from .viewmodels.status import status_texts
+
+        if self.shell is None:
+            return
+        models_text, memory_text = status_texts(result.model_dump(mode="json"))
+        status = self.shell.ids.status
+        status.models_text, status.memory_text = models_text, memory_text
+        for screen in self.screens.values():
+            screen.on_runtime_status(result.model_dump(mode="json"))
+
+    def on_stop(self) -> None:
+        self.screens["chat"].stop()

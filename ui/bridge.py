@@ -1,0 +1,124 @@
+"""Runs commands off the Kivy thread and brings their events back once per frame.
+
+Every worker thread only appends to a queue and pulls one `Clock` trigger; the
+trigger runs on the Kivy thread at the next frame and hands each stream all
+events that arrived since the last frame in one list. A streaming answer at any
+speed therefore costs at most one UI update per frame.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kivy.clock import Clock
+from pydantic import BaseModel
+
+from llamadesk.core.commands import CommandError, CommandTable, RunningCommand
+
+ResultCallback = Callable[[BaseModel], None]
+ErrorCallback = Callable[[CommandError], None]
+EventsCallback = Callable[[list[BaseModel]], None]
+
+
+class StreamHandle:
+    """A started command as the UI holds it: cancel it, ask whether it still runs."""
+
+    def __init__(self, command_id: str) -> None:
+        self.command_id = command_id
+        self.running: RunningCommand | None = None
+        self.finished = False
+        self._events: list[BaseModel] = []
+
+    def cancel(self) -> None:
+        if self.running is not None:
+            self.running.cancel()
+
+
+class CommandBridge:
+    def __init__(self, commands: CommandTable) -> None:
+        self.commands = commands
+        self._lock = threading.Lock()
+        self._pending: list[Callable[[], None]] = []
+        self._streams: dict[StreamHandle, EventsCallback] = {}
+        self._trigger = Clock.create_trigger(self._flush, -1)
+
+    def has(self, command_id: str) -> bool:
+        return command_id in self.commands
+
+    def invoke(self, command_id: str, params: dict[str, Any] | None = None) -> BaseModel:
+        """Run a quick command in this thread (reading settings, not I/O-bound work)."""
+        return self.commands.invoke(command_id, params)
+
+    def call(
+        self,
+        command_id: str,
+        params: dict[str, Any] | None = None,
+        on_result: ResultCallback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> StreamHandle:
+        """Run a command on the worker pool; callbacks run on the Kivy thread."""
+        return self.stream(command_id, params, None, on_result, on_error)
+
+    def stream(
+        self,
+        command_id: str,
+        params: dict[str, Any] | None,
+        on_events: EventsCallback | None,
+        on_result: ResultCallback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> StreamHandle:
+        handle = StreamHandle(command_id)
+        if on_events is not None:
+            with self._lock:
+                self._streams[handle] = on_events
+
+        def sink(event: BaseModel) -> None:
+            with self._lock:
+                handle._events.append(event)
+            self._trigger()
+
+        def done(running: RunningCommand) -> None:
+            def deliver() -> None:
+                handle.finished = True
+                with self._lock:
+                    self._streams.pop(handle, None)
+                try:
+                    result = running.result()
+                except CommandError as error:
+                    if on_error is not None:
+                        on_error(error)
+                    return
+                if on_result is not None:
+                    on_result(result)
+
+            with self._lock:
+                self._pending.append(deliver)
+            self._trigger()
+
+        try:
+            handle.running = self.commands.start(command_id, params, on_event=sink)
+        except CommandError as error:
+            handle.finished = True
+            callback, failure = on_error, error  # bound now: `error` is unset after the except block
+            with self._lock:
+                self._streams.pop(handle, None)
+                if callback is not None:
+                    self._pending.append(lambda: callback(failure))
+            self._trigger()
+            return handle
+        handle.running.add_done_callback(done)
+        return handle
+
+    def _flush(self, _dt: float = 0) -> None:
+        with self._lock:
+            batches = [(h, cb, h._events) for h, cb in self._streams.items() if h._events]
+            for handle, _cb, _events in batches:
+                handle._events = []
+            pending, self._pending = self._pending, []
+        # A stream's events were all queued before its done callback, so they go out first.
+        for _handle, callback, events in batches:
+            callback(events)
+        for deliver in pending:
+            deliver()

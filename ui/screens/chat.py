@@ -1,0 +1,513 @@
+"""Chat: the message list, the composer, the model picker; the chat list lives in the sidebar.
+
+Everything goes through chat.*, runtime.* (and models.list when the library is
+there) on the worker pool; tokens arrive batched once per frame and feed a
+`LiveAnswer`, which re-renders only the unfinished tail of the answer.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
+from kivy.metrics import dp, sp
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+
+from llamadesk.core.commands import CommandError
+
+from .. import theme
+from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row, sibling_at
+from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
+from ..viewmodels.records import items
+from ..viewmodels.status import loaded_models, short_model_name
+from ..widgets.dialogs import TextDialog
+from ..widgets.message_views import copy_text
+from .base import AppScreen
+from .chat_sessions import ChatSessions
+from .chat_stream import LIVE, LiveAnswer
+
+BLOCK_CACHE_SIZE = 4000
+# Messages fetched and turned into rows at once; older pages come while scrolling up,
+# so opening a 10,000-message chat costs the same as opening a 200-message one.
+PAGE = 200
+STARTER = "starter"  # runtime.load's name for the starter model
+
+
+class ChatScreen(AppScreen):
+    session_id = StringProperty("")
+    session_title = StringProperty("New chat")
+    model_id = StringProperty("")  # the model answering in this chat (a path, a name, or `starter`)
+    model_choices = ListProperty()
+    model_state = StringProperty("")  # ready, loading, ... of model_id
+    streaming = BooleanProperty(False)
+    starter_offer = BooleanProperty(False)
+    hint = StringProperty("")
+    theme_name = StringProperty("dark")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sessions = ChatSessions(self)
+        self.messages: list[dict[str, Any]] = []  # the shown branch, oldest first
+        self.siblings: dict[str, list[str]] = {}
+        self.older_available = False
+        self.live: LiveAnswer | None = None
+        self.system_prompt = ""
+        # Sampling for this chat's answers; None leaves it to the chat's preset and the settings.
+        self.sampling: dict[str, Any] | None = None
+        self._blocks: OrderedDict[tuple[str, str, str], list[Block]] = OrderedDict()
+        self._metrics: RowMetrics | None = None
+        self._paging = False
+        self._loading_older = False
+        self._library: list[str] = []
+        self._loaded: dict[str, str] = {}
+
+    # ---- lifecycle -------------------------------------------------------------------
+    def on_app_start(self) -> None:
+        self.theme_name = self.app.theme.name
+        self.sessions.refresh()
+        self.refresh_models()
+        self._update_hint()
+
+    def on_shown(self) -> None:
+        self.refresh_models()
+
+    def rerender(self) -> None:
+        self.theme_name = self.app.theme.name
+        self._blocks.clear()
+        self.ids.messages.refresh_from_data()
+
+    # ---- rendering -------------------------------------------------------------------
+    def markup_style(self) -> MarkupStyle:
+        t = self.app.theme
+        return MarkupStyle(
+            code_color=t.hex("warning"),
+            link_color=t.hex("link"),
+            muted_color=t.hex("text_muted"),
+            mono_font=theme.FONT_MONO,
+            code_style=theme.CODE_STYLES.get(t.name, "monokai"),
+        )
+
+    def blocks_for(self, cache_key: str, source: str) -> list[Block]:
+        """Parsed blocks of a body row; frozen rows are parsed once, the live tail every time."""
+        if cache_key.endswith("-tail"):
+            return markdown_to_blocks(source, self.markup_style())
+        key = (cache_key, source, self.theme_name)
+        blocks = self._blocks.get(key)
+        if blocks is None:
+            blocks = markdown_to_blocks(source, self.markup_style())
+            self._blocks[key] = blocks
+            if len(self._blocks) > BLOCK_CACHE_SIZE:
+                self._blocks.popitem(last=False)
+        else:
+            self._blocks.move_to_end(key)
+        return blocks
+
+    def metrics(self) -> RowMetrics:
+        width = self.ids.messages.width if self.ids.messages.width > 100 else 700
+        if self._metrics is None or abs(self._metrics.width - width) > 1:
+            probe = CoreLabel(text="abcdefghij klmnopqrst", font_size=sp(theme.FONT_SIZE))
+            probe.refresh()
+            self._metrics = RowMetrics(
+                width=width,
+                char_width=probe.texture.size[0] / 21,
+                line_height=probe.texture.size[1] * 1.15,
+                code_line_height=sp(13) * 1.3,
+                padding=dp(theme.LG),
+                meta_height=dp(theme.TOUCH),
+            )
+        return self._metrics
+
+    def _stamp(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            row["controller"] = self
+        return rows
+
+    def show_messages(
+        self,
+        messages: list[dict[str, Any]],
+        siblings: dict[str, list[str]] | None = None,
+        older: bool = False,
+    ) -> None:
+        """Show a branch (dicts as chat.get returns them), scrolled to its end."""
+        self.messages = messages
+        self.siblings = siblings or {}
+        self.older_available = older
+        self._paging = False  # until the list is laid out and scrolled to its end
+        self.ids.messages.data = self._stamp(conversation_rows(messages, self.siblings, self.metrics()))
+        Clock.schedule_once(lambda _dt: self._opened(), 0)
+
+    def _opened(self) -> None:
+        self.scroll_to_end()
+        self._paging = True
+
+    def scroll_to_end(self) -> None:
+        self.ids.messages.scroll_y = 0
+
+    def on_messages_scroll(self, scroll_y: float) -> None:
+        """Near the top: fetch the previous page of this branch."""
+        if (
+            scroll_y < 0.97
+            or not self._paging
+            or not self.older_available
+            or self.live
+            or self._loading_older
+        ):
+            return
+        if not self.session_id or not self.messages:
+            return
+        self._loading_older = True
+        params = {"session_id": self.session_id, "limit": PAGE, "before_id": self.messages[0]["id"]}
+        self.app.bridge.call("chat.get", params, self._prepend_older, self.error)
+
+    def _prepend_older(self, result: Any) -> None:
+        self._loading_older = False
+        data = result.model_dump(mode="json")
+        older = items(data, "messages")
+        if not older:
+            self.older_available = False
+            return
+        self.siblings.update(data.get("siblings") or {})
+        self.messages = older + self.messages
+        self.older_available = len(self.messages) < int(data.get("total") or 0)
+        rv = self.ids.messages
+        content = rv.children[0]
+        from_bottom = rv.scroll_y * max(0.0, content.height - rv.height)
+        rows = self._stamp(conversation_rows(older, self.siblings, self.metrics()))
+        rv.data = rows + list(rv.data)
+        rv.refresh_views()
+        scrollable = content.height - rv.height
+        if scrollable > 0:  # keep what the user was reading in place
+            rv.scroll_y = min(1.0, from_bottom / scrollable)
+
+    # ---- sessions --------------------------------------------------------------------
+    def search_sessions(self, query: str) -> None:
+        self.sessions.search(query)
+
+    def new_chat(self) -> None:
+        if self.live is not None:
+            return
+        self.session_id = ""
+        self.session_title = "New chat"
+        self.show_messages([])
+        self.sessions.show(self.sessions.sessions)
+        self.ids.composer.focus = True
+
+    def open_session(self, session_id: str) -> None:
+        if self.live is not None or not session_id:
+            return
+        self.app.shell.close_drawer()
+        self.session_id = session_id
+        self.reload_session()
+
+    def reload_session(self) -> None:
+        if self.session_id and self.app.bridge.has("chat.get"):
+            params = {"session_id": self.session_id, "limit": PAGE}
+            self.app.bridge.call("chat.get", params, self._show_transcript, self.error)
+
+    def _show_transcript(self, result: Any) -> None:
+        data = result.model_dump(mode="json")
+        session = data["session"]
+        if session["id"] != self.session_id or self.live is not None:
+            return  # the user moved on meanwhile
+        self.session_title = session.get("title") or "New chat"
+        self.system_prompt = session.get("system_prompt") or ""
+        if session.get("model"):
+            self.model_id = session["model"]
+        messages = items(data, "messages")
+        self.show_messages(
+            messages, data.get("siblings") or {}, older=len(messages) < int(data.get("total") or 0)
+        )
+        self.sessions.show(self.sessions.sessions)
+        self._update_hint()
+
+    def rename_session(self) -> None:
+        self.sessions.rename()
+
+    def delete_session(self) -> None:
+        self.sessions.delete()
+
+    def toggle_pin(self) -> None:
+        self.sessions.toggle_pin()
+
+    def edit_system_prompt(self) -> None:
+        TextDialog(
+            title="System prompt", text=self.system_prompt, multiline=True, on_submit=self._set_system_prompt
+        ).open()
+
+    def _set_system_prompt(self, text: str) -> None:
+        self.system_prompt = text
+        if self.session_id:
+            params = {"session_id": self.session_id, "system_prompt": text}
+            self.app.bridge.call("chat.update", params, None, self.error)
+
+    def open_menu(self, button: Any) -> None:
+        from ..widgets.common import make
+
+        make("ChatMenu", screen=self).open(button)  # type: ignore[attr-defined]
+
+    # ---- models ----------------------------------------------------------------------
+    def refresh_models(self) -> None:
+        if self.app.bridge.has("models.list"):
+            self.app.bridge.call("models.list", {"discover": False}, self._show_library, self.error)
+        else:
+            self._update_choices()
+
+    def _show_library(self, result: Any) -> None:
+        models = items(result.model_dump(mode="json"), "models", "items")
+        self._library = [str(m.get("reference") or m.get("name")) for m in models]
+        self._update_choices()
+
+    def _update_choices(self) -> None:
+        choices = [*self._library, *(m for m in self._loaded if m not in self._library)]
+        self.starter_offer = not choices
+        self.model_choices = choices or [STARTER]
+        if not self.model_id and choices:
+            self.model_id = choices[0]
+        self._update_hint()
+
+    def pick_model(self, shown: str) -> None:
+        """The picker shows short names; map the choice back to the model id."""
+        for model in self.model_choices:
+            if short_model_name(model) == shown and model != self.model_id:
+                self.model_id = model
+                self.model_state = self._loaded.get(model, "")
+                self._update_hint()
+
+    def on_runtime_status(self, status: dict[str, Any]) -> None:
+        self._loaded = {str(m["id"]): str(m.get("state", "")) for m in loaded_models(status)}
+        if not self.model_id:
+            ready = [mid for mid, state in self._loaded.items() if state in ("ready", "generating")]
+            if ready:
+                self.model_id = ready[0]
+        if self.model_state != "loading" or self.model_id in self._loaded:
+            self.model_state = self._loaded.get(self.model_id, "")
+        self._update_choices()
+
+    def _update_hint(self) -> None:
+        if self.model_state in ("ready", "generating"):
+            self.hint = ""
+        elif self.model_state == "loading":
+            self.hint = f"Loading {self.model_id}…"
+        elif self.model_state == "error":
+            pass  # the load error stays shown
+        elif self.starter_offer and not self.model_id:
+            self.hint = "No model yet: get the starter model (98 MB) to begin."
+        elif self.model_id:
+            self.hint = f"Load {self.model_id} to start chatting."
+        else:
+            self.hint = "Pick a model, or find one under Discover."
+
+    def load_model(self, model: str | None = None) -> None:
+        model = model or self.model_id
+        if not model:
+            return
+        self.model_id = model
+        self.model_state = "loading"
+        self._update_hint()
+        self.app.bridge.stream("runtime.load", {"model": model}, None, self._loaded_ok, self._load_failed)
+
+    def _loaded_ok(self, result: Any) -> None:
+        status = result.model_dump(mode="json")
+        self._loaded[str(status["id"])] = str(status["state"])
+        if status["id"] == self.model_id:
+            self.model_state = str(status["state"])
+        self._update_choices()
+        self.app.refresh_status()
+
+    def _load_failed(self, error: CommandError) -> None:
+        self.model_state = "error"
+        self.hint = error.message
+        self.error(error)
+
+    def unload_model(self) -> None:
+        if self.model_id:
+            self.app.bridge.call("runtime.unload", {"model": self.model_id}, self._unloaded, self.error)
+
+    def _unloaded(self, _result: Any) -> None:
+        self._loaded.pop(self.model_id, None)
+        self.model_state = ""
+        self._update_choices()
+        self.app.refresh_status()
+
+    def get_starter_model(self) -> None:
+        """First launch with an empty library: fetch (once) and load the starter model."""
+        self.starter_offer = False
+        self.load_model(STARTER)
+
+    # ---- sending and streaming -------------------------------------------------------
+    def send(self) -> None:
+        text = self.ids.composer.text.strip()
+        if not text or self.live is not None or self.model_state not in ("ready", "generating"):
+            return
+        self.ids.composer.text = ""
+        m = self.metrics()
+        pending = {"id": "pending-user", "role": "user", "content": text}
+        rows = [meta_row(pending, {}, m), body_row("pending-user", "user", text, m, key=f"pending-{text}")]
+        self.ids.messages.data.extend(self._stamp(rows))
+        self._stream(
+            "chat.send", {"session_id": self.session_id or None, "content": text, "model": self.model_id}
+        )
+
+    def _stream(self, command_id: str, params: dict[str, Any]) -> None:
+        if self.sampling is not None:
+            params = {**params, "sampling": self.sampling}
+        rv = self.ids.messages
+        self.live = LiveAnswer(_StampedRows(rv.data, self), self.metrics(), self.model_id)
+        self.streaming = True
+        self.live.handle = self.app.bridge.stream(
+            command_id, params, self._on_events, self._stream_done, self._stream_failed
+        )
+        self.scroll_to_end()
+
+    def _on_events(self, events: list[Any]) -> None:
+        if self.live is None:
+            return
+        for event in events:
+            kind = getattr(event, "kind", "")
+            if kind == "chat.started" and not self.session_id:
+                self.session_id = event.session_id
+                self.sessions.refresh()
+            elif kind == "chat.title":
+                self.session_title = event.title
+                self.sessions.refresh()
+        at_bottom = self.ids.messages.scroll_y <= 0.01
+        self.live.feed(events)
+        speed = self.live.tokens_per_second()
+        if speed:
+            self.app.shell.ids.status.speed_text = f"{speed:.1f} tok/s"
+        if at_bottom:
+            self.scroll_to_end()
+
+    def _stream_done(self, result: Any) -> None:
+        live, self.live = self.live, None
+        self.streaming = False
+        if live is not None:
+            live.finish()
+        data = result.model_dump(mode="json")
+        reply = data.get("reply", data) or {}  # chat.edit wraps the reply
+        if reply.get("session_id"):
+            self.session_id = reply["session_id"]
+        self.reload_session()
+        self.sessions.refresh()
+
+    def _stream_failed(self, error: CommandError) -> None:
+        live, self.live = self.live, None
+        self.streaming = False
+        if live is not None:
+            live.finish()
+        if error.code != "cancelled":
+            row = {"viewclass": "ErrorRow", "message_id": "", "text": error.message}
+            self.ids.messages.data.append(self._stamp([{**row, "height": self.metrics().meta_height}])[0])
+        self.reload_session()
+
+    def stop(self) -> bool:
+        """Stop the streaming answer (Esc); True if there was one. The text so far is kept."""
+        if self.live is None or self.live.handle is None:
+            return False
+        self.live.handle.cancel()
+        return True
+
+    # ---- per-message actions ---------------------------------------------------------
+    def _message(self, message_id: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages if m["id"] == message_id), None)
+
+    def copy_message(self, message_id: str) -> None:
+        message = self._message(message_id)
+        if message is not None:
+            copy_text(message.get("content", ""))
+        elif message_id == LIVE and self.live is not None:
+            copy_text(self.live.text.text)
+
+    def _show_until(self, message_id: str | None) -> None:
+        """Show the branch up to `message_id`: the new answer grows from there."""
+        cut = next((i for i, m in enumerate(self.messages) if m["id"] == message_id), -1)
+        rows = conversation_rows(self.messages[: cut + 1], self.siblings, self.metrics())
+        self.ids.messages.data = self._stamp(rows)
+
+    def regenerate(self, message_id: str) -> None:
+        message = self._message(message_id)
+        if message is None or self.live is not None or self.model_state not in ("ready", "generating"):
+            return
+        self._show_until(message.get("parent_id"))
+        params = {"session_id": self.session_id, "message_id": message_id, "model": self.model_id}
+        self._stream("chat.regenerate", params)
+
+    def edit_message(self, message_id: str) -> None:
+        message = self._message(message_id)
+        if message is None or self.live is not None:
+            return
+        TextDialog(
+            title="Edit message",
+            text=message.get("content", ""),
+            multiline=True,
+            on_submit=lambda text: self.submit_edit(message_id, text),
+        ).open()
+
+    def submit_edit(self, message_id: str, text: str) -> None:
+        message = self._message(message_id)
+        if message is None or not text.strip() or self.live is not None:
+            return
+        self._show_until(message.get("parent_id"))
+        m = self.metrics()
+        edited = {**message, "content": text}
+        self.ids.messages.data.extend(
+            self._stamp([meta_row(edited, {}, m), body_row("edit", "user", text, m, key="edit")])
+        )
+        params = {
+            "session_id": self.session_id,
+            "message_id": message_id,
+            "content": text,
+            "model": self.model_id,
+        }
+        self._stream("chat.edit", params)
+
+    def switch_branch(self, message_id: str, delta: int) -> None:
+        target = sibling_at(message_id, self.siblings, delta)
+        if target is None or self.live is not None:
+            return
+        params = {"session_id": self.session_id, "message_id": target}
+        self.app.bridge.call("chat.switch_branch", params, self._show_transcript, self.error)
+
+    def toggle_thinking(self, index: int) -> None:
+        rv = self.ids.messages
+        row = rv.data[index]
+        rv.data[index] = {**row, "expanded": not row.get("expanded")}
+
+    def error(self, error: CommandError) -> None:
+        self._loading_older = False
+        self.app.notify(error.message)
+
+
+class _StampedRows:
+    """The RecycleView's data list, stamping the controller on every row a LiveAnswer adds."""
+
+    def __init__(self, data: Any, controller: ChatScreen) -> None:
+        self._data = data
+        self._controller = controller
+
+    def _stamp(self, row: dict[str, Any]) -> dict[str, Any]:
+        row["controller"] = self._controller
+        return row
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __getitem__(self, index: int) -> Any:
+        return self._data[index]
+
+    def __setitem__(self, index: int, row: dict[str, Any]) -> None:
+        self._data[index] = self._stamp(row)
+
+    def append(self, row: dict[str, Any]) -> None:
+        self._data.append(self._stamp(row))
+
+    def extend(self, rows: Any) -> None:
+        self._data.extend([self._stamp(r) for r in rows])
+
+    def insert(self, index: int, row: dict[str, Any]) -> None:
+        self._data.insert(index, self._stamp(row))
+
+    def pop(self) -> Any:
+        return self._data.pop()

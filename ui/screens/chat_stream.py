@@ -1,0 +1,113 @@
+"""One answer being streamed into the message list: rows for frozen chunks plus a live tail."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from llamadesk.core.models.commands import TokenEvent
+
+from ..bridge import StreamHandle
+from ..viewmodels.chat_rows import RowMetrics, body_row
+from ..viewmodels.streaming import StreamingText
+
+LIVE = "live"
+
+
+class LiveAnswer:
+    """Keeps the message list's last rows in step with a StreamingText."""
+
+    def __init__(self, data: Any, metrics: RowMetrics, model: str = "") -> None:
+        self.data = data  # the RecycleView's data list (observable)
+        self.metrics = metrics
+        self.text = StreamingText()
+        self.reasoning = ""
+        self.handle: StreamHandle | None = None
+        self.tokens = 0
+        self.started = time.perf_counter()
+        self.first_token_at: float | None = None
+        self.chunks = 0
+        self.model = model
+        self.meta_index = len(data)
+        data.append(
+            {
+                "viewclass": "MessageMeta",
+                "message_id": LIVE,
+                "role": "assistant",
+                "model_name": model,
+                "branch_text": "",
+                "can_prev": False,
+                "can_next": False,
+                "footer": "",
+                "streaming": True,
+                "height": metrics.meta_height,
+            }
+        )
+        self.thinking_index: int | None = None
+        data.append(self._tail_row())
+
+    def _tail_row(self) -> dict[str, Any]:
+        return body_row(LIVE, "assistant", self.text.tail, self.metrics, key=f"{LIVE}-tail")
+
+    def feed(self, events: list[Any]) -> None:
+        """Apply one frame's events: append frozen chunk rows, redraw only the tail."""
+        content: list[str] = []
+        reasoning: list[str] = []
+        for event in events:
+            if isinstance(event, TokenEvent):
+                self.tokens += 1
+                (reasoning if event.channel == "reasoning" else content).append(event.text)
+        if not content and not reasoning:
+            return
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+        if reasoning:
+            self.reasoning += "".join(reasoning)
+            self._show_reasoning()
+        frozen = self.text.append("".join(content)) if content else []
+        rows = [self._chunk_row(source) for source in frozen]
+        if rows:
+            self.data.pop()
+            self.data.extend([*rows, self._tail_row()])
+        elif content:
+            self.data[-1] = self._tail_row()
+        self.data[self.meta_index] = {**self.data[self.meta_index], "footer": self.footer()}
+
+    def _chunk_row(self, source: str) -> dict[str, Any]:
+        self.chunks += 1
+        return body_row(LIVE, "assistant", source, self.metrics, key=f"{LIVE}-{id(self)}-{self.chunks}")
+
+    def _show_reasoning(self) -> None:
+        row = {
+            "viewclass": "ThinkingRow",
+            "message_id": LIVE,
+            "source": self.reasoning,
+            "expanded": False,
+            "height": self.metrics.meta_height,
+        }
+        if self.thinking_index is None:
+            self.thinking_index = self.meta_index + 1
+            self.data.insert(self.thinking_index, row)
+        else:
+            self.data[self.thinking_index] = {**self.data[self.thinking_index], "source": self.reasoning}
+
+    def tokens_per_second(self) -> float | None:
+        if self.first_token_at is None or self.tokens < 2:
+            return None
+        elapsed = time.perf_counter() - self.first_token_at
+        return (self.tokens - 1) / elapsed if elapsed > 0 else None
+
+    def footer(self) -> str:
+        speed = self.tokens_per_second()
+        return f"{self.tokens} tokens" + (f" · {speed:.1f} tok/s" if speed else "")
+
+    def finish(self) -> None:
+        """The stream ended: freeze the tail so nothing is lost if the reload fails."""
+        rest = self.text.finish()
+        self.data.pop()
+        self.data.extend(self._chunk_row(source) for source in rest)
+        self.data[self.meta_index] = {
+            **self.data[self.meta_index],
+            "streaming": False,
+            "footer": self.footer(),
+        }

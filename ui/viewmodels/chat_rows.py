@@ -1,0 +1,122 @@
+"""Messages (as chat.get returns them, JSON dicts) to RecycleView rows, heights estimated.
+
+A message is a `MessageMeta` row (role, branch arrows, actions, speed) and a
+`MessageBody` row holding Markdown source. Bodies are parsed only when a row
+becomes visible, so turning a page of messages into rows is cheap arithmetic
+here; the view corrects a row's height once it has drawn it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .formatting import token_footer
+from .status import short_model_name
+
+
+@dataclass(frozen=True)
+class RowMetrics:
+    """Pixel sizes the estimate needs, taken from the window at layout time."""
+
+    width: float = 700.0
+    char_width: float = 8.0
+    line_height: float = 20.0
+    code_line_height: float = 18.0
+    padding: float = 16.0
+    meta_height: float = 48.0
+
+
+def estimate_body_height(source: str, m: RowMetrics) -> float:
+    """Text lines (wrapped), code block bars and block gaps: cheap, and close for common Markdown."""
+    chars_per_line = max(10, int((m.width - 2 * m.padding) / m.char_width))
+    blank = source.count("\n\n")
+    blocks = source.count("```") // 2  # each fence pair is a header bar instead of two lines
+    lines = max(1, source.count("\n") + 1 - blank - 2 * blocks) + len(source) // chars_per_line
+    gaps = blank * m.padding / 2
+    return math.ceil(m.padding + lines * m.line_height + blocks * (m.meta_height + m.padding / 2) + gaps)
+
+
+def branch_position(message_id: str, siblings: dict[str, list[str]]) -> tuple[int, int]:
+    """(1-based position, count) of a message among its edits/regenerations."""
+    group = siblings.get(message_id)
+    if not group or message_id not in group:
+        return 1, 1
+    return group.index(message_id) + 1, len(group)
+
+
+def sibling_at(message_id: str, siblings: dict[str, list[str]], delta: int) -> str | None:
+    group = siblings.get(message_id) or []
+    if message_id not in group:
+        return None
+    index = group.index(message_id) + delta
+    return group[index] if 0 <= index < len(group) else None
+
+
+def meta_row(message: dict[str, Any], siblings: dict[str, list[str]], m: RowMetrics) -> dict[str, Any]:
+    position, count = branch_position(message["id"], siblings)
+    usage = message.get("usage") or {}
+    return {
+        "viewclass": "MessageMeta",
+        "message_id": message["id"],
+        "role": message["role"],
+        "model_name": short_model_name(message.get("model")),
+        "branch_text": f"{position}/{count}" if count > 1 else "",
+        "can_prev": position > 1,
+        "can_next": position < count,
+        "footer": token_footer(usage.get("completion_tokens"), usage.get("tokens_per_second")),
+        "streaming": False,
+        "height": m.meta_height,
+    }
+
+
+def body_row(message_id: str, role: str, source: str, m: RowMetrics, *, key: str) -> dict[str, Any]:
+    return {
+        "viewclass": "MessageBody",
+        "message_id": message_id,
+        "role": role,
+        "source": source,
+        "cache_key": key,
+        "height": estimate_body_height(source, m),
+    }
+
+
+def message_rows(
+    message: dict[str, Any], siblings: dict[str, list[str]], m: RowMetrics
+) -> list[dict[str, Any]]:
+    rows = [meta_row(message, siblings, m)]
+    if message.get("reasoning"):
+        rows.append(
+            {
+                "viewclass": "ThinkingRow",
+                "message_id": message["id"],
+                "source": message["reasoning"],
+                "expanded": False,
+                "height": m.meta_height,
+            }
+        )
+    if message.get("content") or message["role"] != "assistant":
+        rows.append(
+            body_row(message["id"], message["role"], message.get("content", ""), m, key=message["id"])
+        )
+    if message.get("state") == "error":
+        rows.append(
+            {
+                "viewclass": "ErrorRow",
+                "message_id": message["id"],
+                "text": message.get("error") or "This answer failed.",
+                "height": m.meta_height,
+            }
+        )
+    return rows
+
+
+def conversation_rows(
+    messages: list[dict[str, Any]], siblings: dict[str, list[str]], m: RowMetrics
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for message in messages:
+        if message["role"] != "system":
+            rows.extend(message_rows(message, siblings, m))
+    return rows

@@ -1,0 +1,47 @@
+"""Fenced code to Kivy markup with pygments colours (no HTML, no images)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pygments import lex
+from pygments.lexer import Lexer
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.styles import get_style_by_name
+from pygments.token import _TokenType
+from pygments.util import ClassNotFound
+
+from .markup import escape
+
+
+@lru_cache(maxsize=64)
+def _lexer(language: str) -> Lexer:
+    try:
+        return get_lexer_by_name(language.strip().lower() or "text", stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return TextLexer(stripnl=False, ensurenl=False)
+
+
+@lru_cache(maxsize=8)
+def _colors(style_name: str) -> dict[_TokenType, str]:
+    style = get_style_by_name(style_name)
+    return {token: f"#{spec['color']}" for token, spec in style if spec["color"]}
+
+
+def _color_for(token: _TokenType, colors: dict[_TokenType, str]) -> str | None:
+    while token is not None:
+        if token in colors:
+            return colors[token]
+        token = token.parent
+    return None
+
+
+def highlight(code: str, language: str, style_name: str) -> str:
+    """Markup for `code`; unknown languages come back escaped and uncoloured."""
+    colors = _colors(style_name)
+    parts: list[str] = []
+    for token, value in lex(code, _lexer(language)):
+        text = escape(value)
+        color = _color_for(token, colors)
+        parts.append(f"[color={color}]{text}[/color]" if color and text.strip() else text)
+    return "".join(parts)

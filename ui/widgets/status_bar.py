@@ -1,0 +1,13 @@
+"""One line at the bottom: loaded models, memory in use, last generation speed."""
+
+from __future__ import annotations
+
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+
+class StatusBar(BoxLayout):
+    models_text = StringProperty("No model loaded")
+    memory_text = StringProperty("")
+    speed_text = StringProperty("")
+    message = StringProperty("")
