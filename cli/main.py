@@ -30,10 +30,12 @@ from .verbs import (
     ps,
     pull,
     push,
+    remote,
     rm,
     run,
     search,
     self_test,
+    serve,
     show,
 )
 
@@ -50,6 +52,8 @@ VERBS: tuple[ModuleType, ...] = (
     cp,
     import_model,
     push,
+    serve,
+    remote,
     commands,
     call,
     config,

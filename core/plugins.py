@@ -41,6 +41,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "llamadesk.plugins.oci",
     "llamadesk.plugins.huggingface",
     "llamadesk.plugins.sqlite",
+    "llamadesk.plugins.api_server",
+    "llamadesk.plugins.openai_remote",
 )
 
 ENTRYPOINT_GROUP = "llamadesk"

@@ -1,0 +1,205 @@
+"""The OpenAI HTTP API as data: what the local server accepts and answers, and what the
+remote backend sends to and reads from other OpenAI-compatible servers.
+
+Requests ignore fields they do not know (SDKs send `user`, `store`, `metadata` and more;
+llama-server and LM Studio ignore them too). Responses keep unknown fields, so a remote
+server's extensions (llama-server's `timings`) survive parsing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WireRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class WireResponse(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+class ErrorDetail(WireResponse):
+    message: str
+    type: str = "invalid_request_error"
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorBody(WireResponse):
+    """`{"error": {...}}`, the body of every non-2xx answer."""
+
+    error: ErrorDetail
+
+
+# --- models ---------------------------------------------------------------------------
+
+
+class ModelCard(WireResponse):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "llamadesk"
+
+
+class ModelList(WireResponse):
+    object: Literal["list"] = "list"
+    data: list[ModelCard] = Field(default_factory=list)
+
+
+# --- chat completions -----------------------------------------------------------------
+
+
+class ContentPart(WireRequest):
+    type: str
+    text: str | None = None
+
+
+class ChatMessageIn(WireRequest):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+
+
+class StreamOptions(WireRequest):
+    include_usage: bool = False
+
+
+class ResponseFormat(WireRequest):
+    type: Literal["text", "json_object", "json_schema"] = "text"
+    json_schema: dict[str, Any] | None = None
+
+
+class SamplingFields(WireRequest):
+    """Fields chat and text completions share. None means "the user's default"."""
+
+    model: str
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0.0, le=5.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    presence_penalty: float | None = Field(None, ge=-2.0, le=2.0)
+    frequency_penalty: float | None = Field(None, ge=-2.0, le=2.0)
+    n: int = Field(1, ge=1, le=1, description="Only one choice per request is supported.")
+    # llama.cpp's extensions, as llama-server and llama_cpp.server accept them.
+    top_k: int | None = Field(None, ge=0)
+    min_p: float | None = Field(None, ge=0.0, le=1.0)
+    repeat_penalty: float | None = Field(None, ge=0.0, le=5.0)
+    grammar: str | None = None
+
+
+class ChatCompletionRequest(SamplingFields):
+    messages: list[ChatMessageIn] = Field(min_length=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    response_format: ResponseFormat | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+
+
+class CompletionRequest(SamplingFields):
+    prompt: str | list[str]
+    max_tokens: int | None = Field(16, ge=1)  # OpenAI's default for text completions
+
+
+class EmbeddingRequest(WireRequest):
+    model: str
+    input: str | list[str]
+    encoding_format: Literal["float"] = "float"
+
+
+class UsageOut(WireResponse):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class Timings(WireResponse):
+    """llama-server's `timings` extension; both directions use it."""
+
+    prompt_n: int | None = None
+    prompt_ms: float | None = None
+    predicted_n: int | None = None
+    predicted_ms: float | None = None
+    predicted_per_second: float | None = None
+
+
+class AssistantMessage(WireResponse):
+    role: Literal["assistant"] = "assistant"
+    content: str | None = None
+    reasoning_content: str | None = None
+
+
+class ChatChoice(WireResponse):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: str | None = None
+    logprobs: None = None
+
+
+class ChatCompletion(WireResponse):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: UsageOut | None = None
+    timings: Timings | None = None
+
+
+class ChunkDelta(WireResponse):
+    role: str | None = None
+    content: str | None = None
+    reasoning_content: str | None = None
+
+
+class ChunkChoice(WireResponse):
+    index: int = 0
+    delta: ChunkDelta = Field(default_factory=ChunkDelta)
+    finish_reason: str | None = None
+
+
+class ChatCompletionChunk(WireResponse):
+    id: str = ""
+    object: str = "chat.completion.chunk"
+    created: int = 0
+    model: str = ""
+    choices: list[ChunkChoice] = Field(default_factory=list)
+    usage: UsageOut | None = None
+    timings: Timings | None = None
+
+
+class CompletionChoice(WireResponse):
+    index: int = 0
+    text: str
+    finish_reason: str | None = None
+    logprobs: None = None
+
+
+class Completion(WireResponse):
+    id: str
+    object: Literal["text_completion"] = "text_completion"
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: UsageOut | None = None
+
+
+class EmbeddingItem(WireResponse):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float]
+
+
+class EmbeddingList(WireResponse):
+    object: Literal["list"] = "list"
+    data: list[EmbeddingItem]
+    model: str
+    usage: UsageOut

@@ -1,0 +1,85 @@
+"""The local OpenAI-compatible API server: `server.start`, `server.stop`, `server.status`.
+
+`llamadesk serve` and the Settings toggle call these commands. The server reaches the
+rest of the app only through the command table, like the UI.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING
+
+from llamadesk.core.commands import CommandContext, CommandSpec
+from llamadesk.core.hookspecs import hookimpl
+from llamadesk.core.models.commands import Empty
+
+from .status import ServerStartParams, ServerStatus
+
+if TYPE_CHECKING:
+    from llamadesk.core.app import App
+
+    from .server import ApiServer
+
+# One server per App (tests build several apps in one process), made on first use:
+# FastAPI and uvicorn take most of a second to import, which no other command should pay.
+_servers: weakref.WeakKeyDictionary[App, ApiServer] = weakref.WeakKeyDictionary()
+
+
+def _server_for(app: App) -> ApiServer:
+    from .server import ApiServer
+
+    return _servers.setdefault(app, ApiServer(app.commands, app.config))
+
+
+@hookimpl(trylast=True)
+def register_commands(app: App) -> list[CommandSpec]:
+    def start(params: ServerStartParams, ctx: CommandContext) -> ServerStatus:
+        settings = app.config.config
+        return _server_for(app).start(
+            host=params.host or settings.server_host,
+            port=settings.server_port if params.port is None else params.port,
+            api_key=params.api_key or settings.server_api_key,
+        )
+
+    def stop(params: Empty, ctx: CommandContext) -> ServerStatus:
+        server = _servers.get(app)
+        return server.stop() if server else ServerStatus(running=False)
+
+    def status(params: Empty, ctx: CommandContext) -> ServerStatus:
+        server = _servers.get(app)
+        return server.status() if server else ServerStatus(running=False)
+
+    return [
+        CommandSpec(
+            id="server.start",
+            title="Start API server",
+            description="Serve the app's models over an OpenAI-compatible HTTP API. Listening on "
+            "anything but loopback needs an API key.",
+            params=ServerStartParams,
+            result=ServerStatus,
+            handler=start,
+        ),
+        CommandSpec(
+            id="server.stop",
+            title="Stop API server",
+            description="Stop the API server; running generations of its clients are cancelled.",
+            params=Empty,
+            result=ServerStatus,
+            handler=stop,
+        ),
+        CommandSpec(
+            id="server.status",
+            title="API server status",
+            description="Whether the API server runs, its URL, and how many requests generate or wait.",
+            params=Empty,
+            result=ServerStatus,
+            handler=status,
+        ),
+    ]
+
+
+@hookimpl(trylast=True)
+def app_stopping(app: App) -> None:
+    server = _servers.pop(app, None)
+    if server is not None:
+        server.stop()

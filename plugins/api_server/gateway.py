@@ -1,0 +1,160 @@
+"""What the API server asks of the rest of the app, all through the command table.
+
+Model ids a client sends are what `llamadesk` shows everywhere: a loaded model's id, a
+library reference (loaded just in time, within the runtime's memory-fit rules), or a
+remote model (`remote.models`). Listing and resolving are blocking calls; the routes
+run them in a thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from llamadesk.core.commands import CommandError, CommandTable
+from llamadesk.core.models.chat import ChatTurn, Role
+from llamadesk.core.models.llama import GenerateRequest, SamplingParams
+from llamadesk.core.models.openai_api import (
+    CompletionRequest,
+    EmbeddingList,
+    EmbeddingRequest,
+    ModelCard,
+    ModelList,
+)
+from llamadesk.core.services.config import ConfigService
+
+from .bridge import CommandBridge
+from .errors import ApiError
+from .fair_queue import FairModelQueue
+from .translate import sampling_for
+
+
+class InferenceGateway:
+    generate_command = "runtime.generate"
+
+    def __init__(self, commands: CommandTable, config: ConfigService, queue: FairModelQueue) -> None:
+        self.commands = commands
+        self.config = config
+        self.queue = queue
+        self._load_lock = threading.Lock()
+        # Read by server.status from another thread; only the event loop writes them.
+        self.finished = 0
+        self.cancelled = 0
+        self._active: set[CommandBridge] = set()
+        self._active_lock = threading.Lock()
+
+    def generation_started(self, bridge: CommandBridge) -> None:
+        with self._active_lock:
+            self._active.add(bridge)
+
+    def cancel_all(self) -> None:
+        """Stop every generation of this server (from any thread), e.g. when it stops."""
+        with self._active_lock:
+            active = list(self._active)
+        for bridge in active:
+            bridge.cancel()
+
+    def default_sampling(self) -> SamplingParams:
+        return self.config.config.sampling
+
+    def generation_ended(self, bridge: CommandBridge, model: str, cancelled: bool) -> None:
+        """In the event loop, once a generation has really stopped: the next request's turn."""
+        with self._active_lock:
+            self._active.discard(bridge)
+        self.queue.release(model)
+        self.finished += 1
+        self.cancelled += int(cancelled)
+
+    # --- models ---------------------------------------------------------------------
+
+    def list_models(self) -> ModelList:
+        """Loaded models first, then library models, then remote ones; each id once."""
+        seen: dict[str, ModelCard] = {}
+        for model_id, owner in self._loaded() + self._library() + self._remote():
+            seen.setdefault(model_id, ModelCard(id=model_id, owned_by=owner))
+        return ModelList(data=list(seen.values()))
+
+    def resolve_model(self, model: str) -> str:
+        """The id to generate with; loads a library model that is not loaded yet."""
+        if model in {model_id for model_id, _ in self._loaded()}:
+            return model
+        known = {model_id for model_id, _ in self._library() + self._remote()}
+        if model not in known and f"{model}:latest" in known:
+            model = f"{model}:latest"  # as in Ollama, a library model's tag may be left out
+        if model not in known:
+            raise ApiError(
+                404,
+                f"The model {model!r} does not exist; GET /v1/models lists the models you can use.",
+                param="model",
+                code="model_not_found",
+            )
+        with self._load_lock:  # two first requests for one model load it once
+            if model not in {model_id for model_id, _ in self._loaded()}:
+                self._invoke("runtime.load", {"model": model})
+        return model
+
+    def _loaded(self) -> list[tuple[str, str]]:
+        """Models loaded (or loading) now; a model in error is listed by its source instead."""
+        status = self._invoke_if_present("runtime.status")
+        return [
+            (_model_id(entry), "llamadesk")
+            for entry in _entries(status, "models")
+            if entry.get("state") in ("loading", "ready", "generating")
+        ]
+
+    def _library(self) -> list[tuple[str, str]]:
+        listing = self._invoke_if_present("models.list", {"discover": False})
+        return [(_model_id(entry), "library") for entry in _entries(listing, "models")]
+
+    def _remote(self) -> list[tuple[str, str]]:
+        listing = self._invoke_if_present("remote.models")
+        return [(_model_id(entry), "remote") for entry in _entries(listing, "models")]
+
+    # --- completions and embeddings -------------------------------------------------
+
+    def completion_request(self, request: CompletionRequest, prompt: str) -> GenerateRequest:
+        """A text completion, sent as one user turn: the runtime generates from chats."""
+        return GenerateRequest(
+            model=request.model,
+            messages=[ChatTurn(role=Role.USER, content=prompt)],
+            sampling=sampling_for(request, self.default_sampling()),
+        )
+
+    def embed(self, request: EmbeddingRequest) -> EmbeddingList:
+        if "runtime.embed" not in self.commands:
+            raise ApiError(
+                400,
+                f"The model {request.model!r} cannot make embeddings with this app's backends.",
+                param="model",
+                code="embeddings_unsupported",
+            )
+        model = self.resolve_model(request.model)
+        texts = [request.input] if isinstance(request.input, str) else request.input
+        result = self._invoke("runtime.embed", {"model": model, "input": texts})
+        return EmbeddingList.model_validate({**result, "model": request.model})
+
+    # --- plumbing -------------------------------------------------------------------
+
+    def _invoke(self, command_id: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            result = self.commands.invoke(command_id, params)
+        except CommandError as error:
+            raise ApiError.from_command_error(error) from None
+        return result.model_dump(mode="json")
+
+    def _invoke_if_present(self, command_id: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._invoke(command_id, params) if command_id in self.commands else {}
+
+
+def _entries(result: dict[str, Any], key: str) -> list[Any]:
+    value = result.get(key, [])
+    return value if isinstance(value, list) else []
+
+
+def _model_id(entry: Any) -> str:
+    if isinstance(entry, str):
+        return entry
+    for key in ("id", "model", "reference", "name"):
+        if isinstance(entry, dict) and isinstance(entry.get(key), str):
+            return str(entry[key])
+    raise ValueError(f"no model id in {entry!r}")

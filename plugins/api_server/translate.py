@@ -1,0 +1,169 @@
+"""OpenAI request fields -> the core's GenerateRequest, and results -> OpenAI answers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+
+from llamadesk.core.models.chat import ChatTurn, Role
+from llamadesk.core.models.llama import (
+    GenerateRequest,
+    GenerationResult,
+    SamplingParams,
+    StopReason,
+    Usage,
+)
+from llamadesk.core.models.openai_api import (
+    AssistantMessage,
+    ChatChoice,
+    ChatCompletion,
+    ChatCompletionRequest,
+    ChatMessageIn,
+    SamplingFields,
+    Timings,
+    UsageOut,
+)
+
+from .errors import ApiError
+
+ROLES = {
+    "system": Role.SYSTEM,
+    "developer": Role.SYSTEM,  # OpenAI's newer name for the system prompt
+    "user": Role.USER,
+    "assistant": Role.ASSISTANT,
+}
+
+# Request field -> SamplingParams field, where the names differ only.
+_SAMPLING_FIELDS = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "repeat_penalty",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "grammar",
+)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:24]}"
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def sampling_for(request: SamplingFields, defaults: SamplingParams) -> SamplingParams:
+    """The user's default sampling, overridden by what the request sets."""
+    values: dict[str, Any] = defaults.model_dump()
+    for name in _SAMPLING_FIELDS:
+        value = getattr(request, name)
+        if value is not None:
+            values[name] = value
+    max_tokens = request.max_tokens
+    if isinstance(request, ChatCompletionRequest) and request.max_completion_tokens is not None:
+        max_tokens = request.max_completion_tokens
+    if max_tokens is not None:
+        values["max_tokens"] = max_tokens
+    if request.stop is not None:
+        values["stop"] = [request.stop] if isinstance(request.stop, str) else list(request.stop)
+    if isinstance(request, ChatCompletionRequest) and request.response_format is not None:
+        values["json_schema"] = _json_schema(request)
+    try:
+        return SamplingParams.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = ".".join(str(p) for p in first["loc"])
+        raise ApiError(400, f"{param}: {first['msg']}", param=param) from None
+
+
+def _json_schema(request: ChatCompletionRequest) -> dict[str, Any] | None:
+    fmt = request.response_format
+    assert fmt is not None
+    if fmt.type == "json_object":
+        return {"type": "object"}
+    if fmt.type == "json_schema":
+        wrapper = fmt.json_schema or {}
+        schema = wrapper.get("schema", wrapper)  # OpenAI nests it: {"name", "schema", "strict"}
+        if not isinstance(schema, dict):
+            raise ApiError(
+                400, "response_format.json_schema.schema must be an object", param="response_format"
+            )
+        return schema
+    return None
+
+
+def turns_for(messages: list[ChatMessageIn]) -> list[ChatTurn]:
+    turns = []
+    for index, message in enumerate(messages):
+        role = ROLES.get(message.role)
+        if role is None:
+            raise ApiError(
+                400,
+                f"messages[{index}]: role {message.role!r} (tool results) is not supported by this server",
+                param=f"messages.{index}.role",
+            )
+        turns.append(ChatTurn(role=role, content=_text_of(message, index)))
+    return turns
+
+
+def _text_of(message: ChatMessageIn, index: int) -> str:
+    if message.content is None or isinstance(message.content, str):
+        return message.content or ""
+    texts = []
+    for part in message.content:
+        if part.type != "text":
+            raise ApiError(
+                400,
+                f"messages[{index}]: content of type {part.type!r} is not supported; send text",
+                param=f"messages.{index}.content",
+            )
+        texts.append(part.text or "")
+    return "".join(texts)
+
+
+def generate_request(request: ChatCompletionRequest, defaults: SamplingParams) -> GenerateRequest:
+    if request.tools:
+        raise ApiError(400, "tools are not supported by this server's backends yet", param="tools")
+    return GenerateRequest(
+        model=request.model, messages=turns_for(request.messages), sampling=sampling_for(request, defaults)
+    )
+
+
+def finish_reason(stop: StopReason) -> str:
+    return "length" if stop == StopReason.LENGTH else "stop"
+
+
+def usage_out(usage: Usage) -> UsageOut:
+    return UsageOut(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.prompt_tokens + usage.completion_tokens,
+    )
+
+
+def timings_out(usage: Usage) -> Timings:
+    return Timings(
+        prompt_n=usage.prompt_tokens,
+        prompt_ms=usage.prompt_ms,
+        predicted_n=usage.completion_tokens,
+        predicted_ms=usage.generation_ms,
+        predicted_per_second=usage.tokens_per_second,
+    )
+
+
+def chat_completion(result: GenerationResult, model: str) -> ChatCompletion:
+    message = AssistantMessage(content=result.content, reasoning_content=result.reasoning or None)
+    return ChatCompletion(
+        id=new_id("chatcmpl"),
+        created=now(),
+        model=model,
+        choices=[ChatChoice(message=message, finish_reason=finish_reason(result.stop_reason))],
+        usage=usage_out(result.usage),
+        timings=timings_out(result.usage),
+    )
