@@ -6,6 +6,7 @@ the typed request/event messages spoken with a model worker process.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field
 
@@ -56,7 +57,9 @@ class LoadOptions(UserOptions):
         description="Jinja chat template overriding the model's own, or a named format "
         "(chatml, llama3, llama2, gemma, mistral, phi3).",
     )
-    reasoning_format: str = Field("auto", description="How reasoning blocks are split: auto, none.")
+    reasoning_format: Literal["auto", "none"] = Field(
+        "auto", description="auto splits <think>-style blocks into the reasoning channel; none keeps them."
+    )
 
 
 class ModelState(StrEnum):

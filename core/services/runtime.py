@@ -165,9 +165,9 @@ class RuntimeService:
         """
         self.ensure_loaded(request.model, on_event=on_event)
         with self._lock:
-            entry = self._entries[request.model]
+            entry = self._entries.get(request.model) or _Entry(id=request.model)
             handle = entry.handle
-            if handle is None:
+            if handle is None:  # unloaded or crashed between loading and here
                 raise Unavailable(entry.message or f"{request.model} is not loaded")
             entry.generating += 1
             entry.state = ModelState.GENERATING

@@ -50,8 +50,11 @@ from llamadesk.core.models.llama import (
 
 from .worker import worker_main
 
-STOP_GRACE_S = 0.08  # a stop returns within this even if the worker is busy
-POLL_S = 0.1  # how often a waiting caller checks that the worker still lives
+STOP_GRACE_S = 0.07  # a stop returns within this even if the worker is busy
+POLL_S = 0.1  # how often a loading caller checks that the worker still lives
+# While generating, how often the caller looks at the stop flag when no token comes
+# (a long prompt, a slow model): bounds stop latency at POLL_GENERATING_S + STOP_GRACE_S.
+POLL_GENERATING_S = 0.01
 SHUTDOWN_S = 3.0  # a worker that does not exit after this is killed
 
 
@@ -177,9 +180,9 @@ class WorkerModel:
                 if left <= 0:  # the worker is busy; keep what arrived, drop the rest
                     usage = Usage(completion_tokens=count, time_to_first_token_ms=_ms(started, first_at))
                     return self._finish(request, content, reasoning, StopReason.CANCELLED, usage, on_event)
-                timeout = min(left, POLL_S)
+                timeout = min(left, POLL_GENERATING_S)
             else:
-                timeout = POLL_S
+                timeout = POLL_GENERATING_S
             if not conn.poll(timeout):
                 if self._exited.is_set():
                     raise self._crashed()

@@ -7,11 +7,20 @@ from pathlib import Path
 from .helpers import run_cli
 
 ARGS = ("--context-size", "512", "--threads", "2", "--temperature", "0")
+HANG_GUARD_S = 300  # a model run on a busy 2-core box; normally a few seconds
 
 
 def test_run_one_shot_prints_the_answer(home: Path, starter_model: Path) -> None:
     done = run_cli(
-        "run", str(starter_model), "What is 2+2?", "--max-tokens", "12", "--stats", *ARGS, home=home
+        "run",
+        str(starter_model),
+        "What is 2+2?",
+        "--max-tokens",
+        "12",
+        "--stats",
+        *ARGS,
+        home=home,
+        timeout=HANG_GUARD_S,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
@@ -26,6 +35,7 @@ def test_run_interactive_keeps_the_conversation(home: Path, starter_model: Path)
         "6",
         *ARGS,
         home=home,
+        timeout=HANG_GUARD_S,
         input="Hello\n\nName a colour.\n/bye\n",
     )
     assert done.returncode == 0, done.stderr
@@ -59,7 +69,7 @@ def test_ctrl_c_stops_the_answer_and_keeps_it(home: Path, starter_model: Path) -
         assert process.stdout is not None
         first = process.stdout.read(20)  # the answer is streaming
         os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the worker gets it too
-        _rest, errors = process.communicate(timeout=60)
+        _rest, errors = process.communicate(timeout=HANG_GUARD_S)
     assert process.returncode == 130
     assert len(first) == 20 and b"[stopped]" in errors
     assert b"Traceback" not in errors

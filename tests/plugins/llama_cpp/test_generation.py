@@ -16,7 +16,7 @@ from llamadesk.core.models.llama import GenerationDoneEvent, GenerationResult, M
 
 GREEDY = {"temperature": 0, "repeat_penalty": 1.0}
 STORY = [{"role": "user", "content": "Write a long story about a cat who travels the world."}]
-HANG_GUARD_S = 60
+HANG_GUARD_S = 300  # generous: a busy 2-core box is slow, a hang is forever
 
 
 def generate(app: App, model: str, messages=None, **sampling) -> tuple[GenerationResult, list[BaseModel]]:
