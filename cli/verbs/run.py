@@ -3,13 +3,15 @@
 Content streams to stdout; reasoning, loading progress and warnings go to stderr so
 `llamadesk run m "..." > answer.txt` keeps only the answer. Ctrl+C stops the answer
 in progress (its text is kept and the chat goes on); Ctrl+C or Ctrl+D at the
-prompt, or `/bye`, ends the chat.
+prompt, or `/bye`, ends the chat. With `--chat ID` the turns go through the chat
+service instead: they continue that saved chat and are saved with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,28 +33,59 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--temperature", type=float, help="0 is greedy")
     parser.add_argument("--max-tokens", type=int, help="stop the answer after this many tokens")
     parser.add_argument("--stats", action="store_true", help="print tokens/s and timings after each answer")
+    parser.add_argument("--chat", metavar="ID", help="continue the saved chat ID (see `llamadesk chats`)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
     _load(args, commands)
+    if args.chat:
+        return _continue_chat(args, commands)
     history: list[dict[str, str]] = [{"role": "system", "content": args.system}] if args.system else []
     if args.prompt is not None:
         result = _answer(args, commands, [*history, {"role": "user", "content": args.prompt}])
         return 130 if result["stop_reason"] == "cancelled" else 0
+    for line in _prompts():
+        history.append({"role": "user", "content": line})
+        result = _answer(args, commands, history)
+        history.append({"role": "assistant", "content": result["content"]})
+    return 0
+
+
+def _prompts() -> Iterator[str]:
+    """Lines typed at the `>>>` prompt, until Ctrl+D, Ctrl+C or an exit word."""
     while True:
         try:
             line = input(">>> ")
         except (EOFError, KeyboardInterrupt):
             print(file=sys.stderr)
-            return 0
+            return
         if line.strip() in EXIT_WORDS:
-            return 0
-        if not line.strip():
-            continue
-        history.append({"role": "user", "content": line})
-        result = _answer(args, commands, history)
-        history.append({"role": "assistant", "content": result["content"]})
+            return
+        if line.strip():
+            yield line
+
+
+def _continue_chat(args: argparse.Namespace, commands: CommandTable) -> int:
+    """Each turn is a chat.send on the saved chat, so it is stored like a turn in the app."""
+    recent = commands.invoke("chat.get", {"session_id": args.chat, "limit": 6}).model_dump()
+    sys.stderr.write(f"# {recent['session']['title']}\n")
+    for message in recent["messages"]:
+        sys.stderr.write(f"{message['role']}: {message['content']}\n")
+    turns = [args.prompt] if args.prompt is not None else _prompts()
+    stop_reason = "stop"
+    for content in turns:
+        params = {
+            "session_id": args.chat,
+            "content": content,
+            "model": args.model,
+            "sampling": _sampling(args, commands),
+        }
+        reply = invoke_streaming(commands, "chat.send", params, on_event=_token_printer()).model_dump()
+        sys.stdout.write("\n")
+        stop_reason = reply["stop_reason"]
+        _report(args, stop_reason, reply["message"].get("usage") or {})
+    return 130 if args.prompt is not None and stop_reason == "cancelled" else 0
 
 
 def _load(args: argparse.Namespace, commands: CommandTable) -> None:
@@ -76,14 +109,17 @@ def _load(args: argparse.Namespace, commands: CommandTable) -> None:
         sys.stderr.write("\r\033[K")
 
 
-def _answer(
-    args: argparse.Namespace, commands: CommandTable, messages: list[dict[str, str]]
-) -> dict[str, Any]:
+def _sampling(args: argparse.Namespace, commands: CommandTable) -> dict[str, Any]:
     sampling: dict[str, Any] = commands.invoke("config.get", {"key": "sampling"}).model_dump()["value"]
     if args.temperature is not None:
         sampling["temperature"] = args.temperature
     if args.max_tokens:
         sampling["max_tokens"] = args.max_tokens
+    return sampling
+
+
+def _token_printer() -> Callable[[BaseModel], None]:
+    """Answer text to stdout; reasoning to stderr, so a redirect keeps only the answer."""
     in_reasoning = False
 
     def on_event(event: BaseModel) -> None:
@@ -102,17 +138,26 @@ def _answer(
         sys.stdout.write(data["text"])
         sys.stdout.flush()
 
-    params = {"model": args.model, "messages": messages, "sampling": sampling}
-    result = invoke_streaming(commands, "runtime.generate", params, on_event=on_event).model_dump()
+    return on_event
+
+
+def _answer(
+    args: argparse.Namespace, commands: CommandTable, messages: list[dict[str, str]]
+) -> dict[str, Any]:
+    params = {"model": args.model, "messages": messages, "sampling": _sampling(args, commands)}
+    result = invoke_streaming(commands, "runtime.generate", params, on_event=_token_printer()).model_dump()
     sys.stdout.write("\n")
-    if result["stop_reason"] == "cancelled":
-        sys.stderr.write("[stopped]\n")
-    if args.stats:
-        usage = result["usage"]
-        rate = usage["tokens_per_second"] or 0.0
-        ttft = usage["time_to_first_token_ms"] or 0.0
-        sys.stderr.write(
-            f"[{usage['prompt_tokens']} prompt tokens, {usage['completion_tokens']} generated, "
-            f"{rate:.1f} tokens/s, first token after {ttft:.0f} ms, {result['stop_reason']}]\n"
-        )
+    _report(args, result["stop_reason"], result["usage"])
     return result
+
+
+def _report(args: argparse.Namespace, stop_reason: str, usage: dict[str, Any]) -> None:
+    if stop_reason == "cancelled":
+        sys.stderr.write("[stopped]\n")
+    if args.stats and usage:
+        rate = usage.get("tokens_per_second") or 0.0
+        ttft = usage.get("time_to_first_token_ms") or 0.0
+        sys.stderr.write(
+            f"[{usage.get('prompt_tokens', 0)} prompt tokens, {usage.get('completion_tokens', 0)} generated, "
+            f"{rate:.1f} tokens/s, first token after {ttft:.0f} ms, {stop_reason}]\n"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .helpers import run_cli
@@ -73,3 +74,20 @@ def test_ctrl_c_stops_the_answer_and_keeps_it(home: Path, starter_model: Path) -
     assert process.returncode == 130
     assert len(first) == 20 and b"[stopped]" in errors
     assert b"Traceback" not in errors
+
+
+def test_run_continues_a_saved_chat(home: Path, starter_model: Path) -> None:
+    created = run_cli("call", "chat.new", "--json", '{"title": "Notes"}', home=home)
+    assert created.returncode == 0, created.stderr
+    session_id = json.loads(created.stdout)["id"]
+    for prompt in ("Hello", "Name a colour."):
+        done = run_cli(
+            "run", str(starter_model), prompt, "--chat", session_id, "--max-tokens", "6", *ARGS,
+            home=home, timeout=HANG_GUARD_S,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "# Notes" in done.stderr  # the saved chat's recent turns are shown first
+    saved = run_cli("call", "chat.get", "--json", json.dumps({"session_id": session_id}), home=home)
+    messages = json.loads(saved.stdout)["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[2]["content"] == "Name a colour." and messages[3]["content"]
