@@ -42,8 +42,10 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Each prints ratios against a baseline measured in the same run; see benchmarks/README.md.
+BENCHMARKS := runtime_tokens api_streaming pull_throughput hf_pull chat_search ui_streaming bundle
 bench: setup
-	$(BIN)/python -m benchmarks
+	@for name in $(BENCHMARKS); do echo "== $$name"; $(BIN)/python benchmarks/$$name.py || exit 1; done
 
 # The one-folder app in dist/llamadesk/ (see packaging/README.md); try it with
 # dist/llamadesk/llamadesk --self-test

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from .. import hooks
 from ..commands.context import CancelToken
-from ..errors import Cancelled, LlamadeskError, ModelCrashed, NotFound, Unavailable
+from ..errors import Cancelled, InvalidParams, LlamadeskError, ModelCrashed, NotFound, Unavailable
 from ..gguf import read_gguf
 from ..interfaces.backend import Backend, LoadedModel
 from ..models.commands import ProgressEvent, StateEvent
@@ -98,7 +98,7 @@ class RuntimeService:
                 if current.options == options:
                     return self.status_of(model)
                 self._close_entry(model)
-            location = self.resolve_model_path(model)
+            location = self._locate(model)
             info = self._read_header(location)
             warnings = self._check_memory(info, options)
             backend = self._backend_for(location, info)
@@ -247,6 +247,16 @@ class RuntimeService:
             raise NotFound(f"no model file {model!r}; give the path to a GGUF file, or `starter`")
         return str(path.resolve())
 
+    def _locate(self, model: str) -> str:
+        """Where `model` is: what resolve_model_path finds, or the id itself when no file is
+        found but a backend loads it as it is (a model on a remote server, `@gpubox/qwen`)."""
+        try:
+            return self.resolve_model_path(model)
+        except (NotFound, InvalidParams):  # InvalidParams: not even a library reference
+            if any(backend.can_load(model, None) for backend in self._get_backends()):
+                return model
+            raise
+
     @staticmethod
     def _read_header(location: str) -> GGUFInfo | None:
         """The GGUF header of a local file (a bad file fails here, before any process starts)."""
@@ -258,13 +268,16 @@ class RuntimeService:
         estimate = memory_fit.check_memory_fit(info, options.context_size, self.available_memory)
         return [estimate.message] if estimate.tight else []
 
-    def _backend_for(self, location: str, info: GGUFInfo | None) -> Backend:
+    def _get_backends(self) -> list[Backend]:
         if self._backends is None:
             self._backends = hooks.collect_backends(self._app.pm, self._app)
-        for backend in self._backends:
+        return self._backends
+
+    def _backend_for(self, location: str, info: GGUFInfo | None) -> Backend:
+        for backend in self._get_backends():
             if backend.can_load(location, info):
                 return backend
-        names = ", ".join(b.name for b in self._backends) or "none installed"
+        names = ", ".join(b.name for b in self._get_backends()) or "none installed"
         raise Unavailable(f"no backend can load {location} (backends: {names})")
 
     def _model_lock(self, model: str) -> threading.Lock:

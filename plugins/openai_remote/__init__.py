@@ -36,16 +36,3 @@ def register_commands(app: App) -> list[CommandSpec]:
 @hookimpl
 def register_backends(app: App) -> list[Backend]:
     return [RemoteBackend(directory_for(app)), LlamaServerBackend(app.config, app.paths.logs_dir)]
-
-
-@hookimpl(trylast=True)
-def app_started(app: App) -> None:
-    """Let @REMOTE/MODEL ids through the runtime's reference resolver unchanged: the
-    remote backend is the one that understands them."""
-    directory = directory_for(app)
-    resolve = app.runtime.resolve_model_path
-
-    def resolve_with_remotes(model: str) -> str:
-        return model if directory.find(model) is not None else resolve(model)
-
-    app.runtime.resolve_model_path = resolve_with_remotes

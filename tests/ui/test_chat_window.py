@@ -3,7 +3,6 @@ branch arrows, edit, search. One model load serves the whole module."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,15 +11,7 @@ import pytest
 
 from .conftest import pump
 
-# Until the chat commands are merged these fail as expected (strict: they must pass after).
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.xfail(
-        importlib.util.find_spec("llamadesk.core.commands.chat") is None,
-        reason="chat.* commands not merged yet",
-        strict=True,
-    ),
-]
+pytestmark = pytest.mark.slow
 
 GUARD_S = 180
 SHORT = {"max_tokens": 24, "temperature": 0}
