@@ -139,3 +139,26 @@ def test_streamed_markdown_freezes_finished_blocks(ui_app: Any) -> None:
     pump(frames=3)
     shown = [w for w in rv.layout_manager.children if type(w).__name__ == "MessageBody"]
     assert any("bold" in c.text for w in shown for c in w.children if hasattr(c, "text"))
+
+
+def test_api_server_toggle_serves_and_stops(ui_app: Any) -> None:
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:  # a free port, so a running 8765 elsewhere cannot clash
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ui_app.commands.invoke("config.set", {"values": {"server_port": port}})
+    settings = ui_app.screens["settings"]
+    ui_app.show_screen("settings")
+    pump(lambda: settings.server_note.startswith("Off"))
+
+    settings.ids.server_switch.active = True
+    pump(lambda: "API at http://127.0.0.1:" in settings.server_note, timeout=60)
+    assert f":{port}/v1" in settings.server_note
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as response:
+        assert response.status == 200
+
+    settings.ids.server_switch.active = False
+    pump(lambda: settings.server_note.startswith("Off"), timeout=60)
+    assert ui_app.commands.invoke("server.status").model_dump()["running"] is False

@@ -36,6 +36,7 @@ class SettingRow(BoxLayout):
 
 class SettingsScreen(AppScreen):
     saved_note = StringProperty("")
+    server_note = StringProperty("")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -50,6 +51,7 @@ class SettingsScreen(AppScreen):
         else:
             self.load_values()
         self.load_plugins()
+        self.load_server()
 
     def build_form(self) -> None:
         form = self.ids.form
@@ -166,3 +168,37 @@ class SettingsScreen(AppScreen):
         field = next(f for f in self.fields if f.key == "disabled_plugins")
         self.save(field, sorted(disabled))
         self.saved_note = "Plugin changes apply at the next start."
+
+    # ---- local API server ---------------------------------------------------------------
+    def load_server(self) -> None:
+        if "server.status" not in self.app.commands:
+            self.server_note = "The API server plugin is not loaded."
+            self.ids.server_switch.disabled = True
+            return
+        self.app.bridge.call("server.status", {}, self._show_server, self._server_failed)
+
+    def toggle_server(self, on: bool) -> None:
+        if getattr(self, "_showing_server", False) or "server.status" not in self.app.commands:
+            return
+        self.server_note = "Starting..." if on else "Stopping..."
+        command = "server.start" if on else "server.stop"
+        self.app.bridge.call(command, {}, self._show_server, self._server_failed)
+
+    def _show_server(self, result: Any, error: str | None = None) -> None:
+        status = result.model_dump(mode="json")
+        self._showing_server = True  # setting the switch must not start or stop anything
+        try:
+            self.ids.server_switch.active = bool(status["running"])
+        finally:
+            self._showing_server = False
+        if error:
+            self.server_note = error
+        elif status["running"]:
+            key = " (API key required)" if status.get("key_required") else ""
+            self.server_note = f"OpenAI-compatible API at {status['url']}{key}"
+        else:
+            self.server_note = "Off. Editors and scripts can use your models when it is on."
+
+    def _server_failed(self, error: CommandError) -> None:
+        # The switch goes back to what is true; the note keeps the reason.
+        self.app.bridge.call("server.status", {}, lambda result: self._show_server(result, error.message))
