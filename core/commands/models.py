@@ -62,7 +62,8 @@ def register_commands(app: App) -> list[CommandSpec]:
     library = app.library
 
     def list_models(params: ListParams, ctx: CommandContext) -> ModelList:
-        return library.list_models(discover=params.discover)
+        listing = library.list_models(discover=params.discover)
+        return listing.model_copy(update={"remote": app.runtime.remote_models()})
 
     def show(params: ReferenceParams, ctx: CommandContext) -> ModelDetails:
         details = library.show(params.reference)

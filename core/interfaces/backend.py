@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from ..commands.context import CancelToken
 from ..models.gguf import GGUFInfo
+from ..models.library import RemoteModelInfo
 from ..models.llama import GenerateRequest, GenerationResult, LoadOptions
 
 ProgressCallback = Callable[[float], None]  # loading progress, 0..1
@@ -79,6 +80,11 @@ class Backend(Protocol):
 
     def can_load(self, location: str, info: GGUFInfo | None) -> bool:
         """True if this backend loads `location` (`info` is its GGUF header, if it is one)."""
+
+    def remote_models(self) -> list[RemoteModelInfo]:
+        """Models this backend serves without a file in the library (a remote server's),
+        listed by `models.list` beside the library's own; [] for a local backend. Quick:
+        called on every listing, so cache what a network call returns."""
 
     def load(
         self,

@@ -69,8 +69,19 @@ class DiscoveredModel(Record):
     imported: bool = Field(False, description="Already in the library (imported in place).")
 
 
+class RemoteModelInfo(Record):
+    """A model a backend serves from elsewhere (a remote server): loaded by id, never downloaded."""
+
+    id: str = Field(description="The id to load it by, e.g. @gpubox/qwen2.5:7b.")
+    backend: str = Field(description="The backend that serves it.")
+    where: str = Field("", description="Where it runs, e.g. the server's URL.")
+
+
 class ModelList(Record):
     models: list[ModelSummary]
+    remote: list[RemoteModelInfo] = Field(
+        default_factory=list, description="Models served by remote backends: loadable, not downloaded."
+    )
     importable: list[DiscoveredModel] = Field(
         default_factory=list, description="GGUFs found in the Hugging Face cache and LM Studio's folder."
     )

@@ -27,6 +27,7 @@ from ..gguf import read_gguf
 from ..interfaces.backend import Backend, LoadedModel
 from ..models.commands import ProgressEvent, StateEvent
 from ..models.gguf import GGUFInfo
+from ..models.library import RemoteModelInfo
 from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, ModelState, ModelStatus
 from ..starter_model import ensure_starter_model
 from . import memory_fit
@@ -267,6 +268,17 @@ class RuntimeService:
             return []
         estimate = memory_fit.check_memory_fit(info, options.context_size, self.available_memory)
         return [estimate.message] if estimate.tight else []
+
+    def remote_models(self) -> list[RemoteModelInfo]:
+        """Models the backends serve without a library file (remote servers). A backend
+        that fails here is logged and skipped: a listing never breaks on one remote."""
+        found: list[RemoteModelInfo] = []
+        for backend in self._get_backends():
+            try:
+                found += backend.remote_models()
+            except Exception:
+                log.exception("backend %s could not list its models", backend.name)
+        return found
 
     def _get_backends(self) -> list[Backend]:
         if self._backends is None:

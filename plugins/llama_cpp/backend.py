@@ -31,6 +31,7 @@ from llamadesk.core.gguf import is_gguf
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
 from llamadesk.core.models.commands import TokenEvent
 from llamadesk.core.models.gguf import GGUFInfo
+from llamadesk.core.models.library import RemoteModelInfo
 from llamadesk.core.models.llama import (
     GenerateRequest,
     GenerationDoneEvent,
@@ -262,6 +263,9 @@ class LlamaCppBackend:
 
     def can_load(self, location: str, info: GGUFInfo | None) -> bool:
         return info is not None or (os.path.isfile(location) and is_gguf(location))
+
+    def remote_models(self) -> list[RemoteModelInfo]:
+        return []  # its models are the library's files
 
     def load(
         self,

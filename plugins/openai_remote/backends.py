@@ -21,6 +21,7 @@ from llamadesk.core.commands import CancelToken
 from llamadesk.core.errors import LlamadeskError, ModelLoadFailed
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
 from llamadesk.core.models.gguf import GGUFInfo
+from llamadesk.core.models.library import RemoteModelInfo
 from llamadesk.core.models.llama import GenerateRequest, GenerationDoneEvent, GenerationResult, LoadOptions
 from llamadesk.core.reasoning import ReasoningSplitter
 from llamadesk.core.services.config import ConfigService
@@ -135,6 +136,13 @@ class RemoteBackend:
     def can_load(self, location: str, info: GGUFInfo | None) -> bool:
         return self.directory.find(location) is not None
 
+    def remote_models(self) -> list[RemoteModelInfo]:
+        models, _unreachable = self.directory.all_models()  # cached; remote.models reports failures
+        return [
+            RemoteModelInfo(id=m.id, backend=self.name, where=self.directory.get(m.remote).base_url)
+            for m in models
+        ]
+
     def load(
         self,
         location: str,
@@ -170,6 +178,9 @@ class LlamaServerBackend:
 
     def can_load(self, location: str, info: GGUFInfo | None) -> bool:
         return info is not None and self.config.config.llama_server.binary is not None
+
+    def remote_models(self) -> list[RemoteModelInfo]:
+        return []  # it runs the library's files
 
     def load(
         self,

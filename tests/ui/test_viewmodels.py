@@ -12,7 +12,7 @@ from llamadesk.ui.viewmodels.chat_rows import (
 )
 from llamadesk.ui.viewmodels.downloads import Download
 from llamadesk.ui.viewmodels.formatting import fit_badge, human_bytes, human_eta
-from llamadesk.ui.viewmodels.library import file_rows, quant_of
+from llamadesk.ui.viewmodels.library import file_rows, model_row, quant_of, remote_entry
 from llamadesk.ui.viewmodels.markdown_blocks import markdown_to_blocks
 from llamadesk.ui.viewmodels.settings_form import field_errors, parse_text, setting_fields
 from llamadesk.ui.viewmodels.streaming import CODE_CHUNK_LINES, StreamingText
@@ -130,3 +130,13 @@ def test_settings_form_covers_every_config_field() -> None:
     assert parse_text(fields["sampling.stop"], "a, b") == ["a", "b"]
     details = {"errors": [{"loc": ["sampling", "temperature"], "msg": "too big"}]}
     assert field_errors(details, "sampling.temperature") == "too big"
+
+
+def test_a_remote_model_is_a_row_that_cannot_be_deleted() -> None:
+    served = {"id": "@box/qwen", "backend": "openai_remote", "where": "http://gpubox:8080/v1"}
+    row = model_row(remote_entry(served), available_memory=8e9, loaded={"@box/qwen": "ready"})
+    assert row["name"] == "@box/qwen" and row["state"] == "ready"
+    assert row["where"] == "runs at http://gpubox:8080/v1" and row["fit"] == "remote"
+    assert row["remote"] is True
+    local = model_row({"reference": "smollm2:latest", "size": 1_000}, available_memory=8e9, loaded={})
+    assert local["remote"] is False

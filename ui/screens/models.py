@@ -10,7 +10,7 @@ from kivy.properties import ListProperty, StringProperty
 from llamadesk.core.commands import CommandError
 
 from ..viewmodels.formatting import human_bytes
-from ..viewmodels.library import model_row
+from ..viewmodels.library import model_row, remote_entry
 from ..viewmodels.records import items
 from ..viewmodels.status import loaded_models, model_name
 from ..widgets.dialogs import ConfirmDialog, FileDialog, LoadDialog
@@ -43,7 +43,8 @@ class ModelsScreen(AppScreen):
             bridge.call("models.disk_usage", {}, self._show_disk, self._error)
 
     def _show(self, result: Any) -> None:
-        self._models = items(result.model_dump(mode="json"), "models", "items")
+        listing = result.model_dump(mode="json")
+        self._models = items(listing, "models", "items") + [remote_entry(m) for m in items(listing, "remote")]
         self._render()
 
     def _render(self) -> None:

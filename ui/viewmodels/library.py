@@ -44,6 +44,17 @@ def model_row(
         ),
         "fit": str(fit),
         "state": loaded.get(name, ""),
+        "remote": bool(model.get("remote")),
+    }
+
+
+def remote_entry(model: dict[str, Any]) -> dict[str, Any]:
+    """A model another server runs, shaped like a library entry for `model_row`."""
+    return {
+        "reference": model["id"],
+        "path": f"runs at {model.get('where') or model['backend']}",
+        "fit": "remote",
+        "remote": True,
     }
 
 

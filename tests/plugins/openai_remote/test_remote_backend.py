@@ -79,6 +79,22 @@ def test_runtime_generate_streams_and_stops_a_remote_model(app: App, llama_cpp_s
     assert result.usage.completion_tokens < 2000
 
 
+def test_remote_models_appear_in_the_library_listing(app: App, llama_cpp_server: RunningServer) -> None:
+    model = add_remote(app, llama_cpp_server)
+    listing = app.commands.invoke("models.list", {"discover": False}).model_dump()
+    assert listing["remote"] == [
+        {"id": model, "backend": "openai_remote", "where": llama_cpp_server.base_url}
+    ]
+    assert all(entry["reference"] != model for entry in listing["models"])  # nothing was downloaded
+
+
+def test_a_remote_that_is_down_leaves_the_listing_working(app: App) -> None:
+    app.commands.invoke(
+        "remote.add", {"name": "gone", "url": f"http://127.0.0.1:{free_port()}/v1", "check": False}
+    )
+    assert app.commands.invoke("models.list", {"discover": False}).model_dump()["remote"] == []
+
+
 def test_a_remote_that_is_down_fails_to_load_clearly(app: App) -> None:
     app.commands.invoke(
         "remote.add", {"name": "gone", "url": f"http://127.0.0.1:{free_port()}/v1", "check": False}
