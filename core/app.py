@@ -63,6 +63,8 @@ class App:
             models_dir=lambda: self.models_dir,
             sources=self._model_sources,
             proxy=lambda: self.config.config.http_proxy,
+            memory_estimate=self.runtime.estimate_memory,
+            remote_models=self.runtime.remote_models,
         )
         self._sources: list[ModelSource] | None = None
         self.runtime.resolve_model_path = self._resolve_model_path

@@ -20,7 +20,6 @@ from ..models.library import (
     PushResult,
     RemoveResult,
 )
-from ..services.memory_fit import estimate_memory
 from .context import CommandContext
 from .spec import CommandSpec, Handler
 
@@ -62,16 +61,10 @@ def register_commands(app: App) -> list[CommandSpec]:
     library = app.library
 
     def list_models(params: ListParams, ctx: CommandContext) -> ModelList:
-        listing = library.list_models(discover=params.discover)
-        return listing.model_copy(update={"remote": app.runtime.remote_models()})
+        return library.list_models(discover=params.discover)
 
     def show(params: ReferenceParams, ctx: CommandContext) -> ModelDetails:
-        details = library.show(params.reference)
-        if details.gguf is None:
-            return details
-        context_size = app.config.config.load.context_size
-        estimate = estimate_memory(details.gguf, context_size, app.runtime.available_memory())
-        return details.model_copy(update={"memory_estimate": estimate})
+        return library.show(params.reference)
 
     def pull(params: ReferenceParams, ctx: CommandContext) -> PullResult:
         return library.pull(params.reference, on_progress=ctx.emit, cancel=_cancel_event(ctx))

@@ -33,8 +33,10 @@ from ..models.library import (
     PullProgress,
     PullResult,
     PushResult,
+    RemoteModelInfo,
     RemoveResult,
 )
+from ..models.llama import MemoryEstimate
 from ..models.manifest import Manifest
 from ..models.reference import ModelRef, parse_reference
 from . import model_discovery, model_import
@@ -57,10 +59,15 @@ class ModelLibrary:
         models_dir: Callable[[], Path],
         sources: Callable[[], list[ModelSource]],
         proxy: Callable[[], str | None] = lambda: None,
+        memory_estimate: Callable[[GGUFInfo], MemoryEstimate | None] = lambda _info: None,
+        remote_models: Callable[[], list[RemoteModelInfo]] = list,
     ) -> None:
         self._models_dir = models_dir
         self._sources = sources
         self._proxy = proxy
+        # Both come from the runtime, which knows the load options, free memory and backends.
+        self._memory_estimate = memory_estimate
+        self._remote_models = remote_models
         self._lock = threading.Lock()
         self._active: dict[str, threading.Event] = {}  # full reference -> cancel of a running pull
         self._pinned: Counter[str] = Counter()  # digests a running pull relies on: rm must keep them
@@ -104,7 +111,10 @@ class ModelLibrary:
         ollama = model_discovery.ollama_store_dir()
         in_use = ollama is not None and ollama.resolve() == store.root.resolve()
         return ModelList(
-            models=models, importable=importable, ollama_store=str(ollama) if ollama and not in_use else None
+            models=models,
+            remote=self._remote_models(),
+            importable=importable,
+            ollama_store=str(ollama) if ollama and not in_use else None,
         )
 
     def show(self, reference: str | ModelRef) -> ModelDetails:
@@ -119,6 +129,7 @@ class ModelLibrary:
                 summary=summary,
                 files=[str(f) for f in record.files],
                 gguf=gguf,
+                memory_estimate=self._memory_estimate(gguf) if gguf else None,
                 license=_shorten(gguf.license if gguf else None),
             )
         manifest, data = store.read_manifest(ref)
@@ -131,6 +142,7 @@ class ModelLibrary:
             layers=describe_layers(manifest),
             manifest=manifest.model_dump(by_alias=True, exclude_none=True, mode="json"),
             gguf=gguf,
+            memory_estimate=self._memory_estimate(gguf) if gguf else None,
             template=texts.get("template"),
             system=texts.get("system"),
             params=texts.get("params"),

@@ -28,7 +28,14 @@ from ..interfaces.backend import Backend, LoadedModel
 from ..models.commands import ProgressEvent, StateEvent
 from ..models.gguf import GGUFInfo
 from ..models.library import RemoteModelInfo
-from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, ModelState, ModelStatus
+from ..models.llama import (
+    GenerateRequest,
+    GenerationResult,
+    LoadOptions,
+    MemoryEstimate,
+    ModelState,
+    ModelStatus,
+)
 from ..starter_model import ensure_starter_model
 from . import memory_fit
 
@@ -268,6 +275,11 @@ class RuntimeService:
             return []
         estimate = memory_fit.check_memory_fit(info, options.context_size, self.available_memory)
         return [estimate.message] if estimate.tight else []
+
+    def estimate_memory(self, info: GGUFInfo) -> MemoryEstimate:
+        """What loading `info` at the default context size needs, and whether it fits now."""
+        context_size = self._app.config.config.load.context_size
+        return memory_fit.estimate_memory(info, context_size, self.available_memory())
 
     def remote_models(self) -> list[RemoteModelInfo]:
         """Models the backends serve without a library file (remote servers). A backend

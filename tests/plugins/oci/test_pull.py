@@ -47,7 +47,13 @@ def test_pull_ollama_model_then_pull_again_downloads_nothing(app, registry) -> N
     assert details.template.startswith("{{ if .System }}")
     assert details.params == {"stop": ["<|im_end|>"], "temperature": 0.2}
     assert details.license == "Apache License 2.0"
-    assert details.memory_estimate is None  # the runtime fills it
+    # The runtime's estimate at the default context size, the same through models.show.
+    estimate = details.memory_estimate
+    assert estimate is not None and estimate.fits
+    assert estimate.weights_bytes == details.gguf.file_size and estimate.kv_cache_bytes > 0
+    assert estimate.context_size == app.config.config.load.context_size
+    shown = app.commands.invoke("models.show", {"reference": ref}).model_dump()
+    assert shown["memory_estimate"]["total_bytes"] == estimate.total_bytes
     path = app.library.resolve_model_path(ref)
     assert path.read_bytes()[:4] == b"GGUF" and path.stat().st_size == registry.gguf.stat().st_size
     # Ollama's layout exactly: manifests/<host>/<ns>/<name>/<tag> and blobs/sha256-<hex>.
