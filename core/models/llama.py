@@ -48,7 +48,11 @@ class LoadOptions(UserOptions):
         None, ge=1, description="CPU threads for generation; empty picks the physical core count."
     )
     batch_size: int = Field(512, ge=1, description="Prompt tokens processed per batch.")
-    flash_attention: bool = Field(False, description="Use flash attention where the build supports it.")
+    flash_attention: bool = Field(
+        True,
+        description="Use flash attention (llama.cpp's own default): generation stays fast as the "
+        "conversation grows.",
+    )
     use_mmap: bool = Field(True, description="Map the model file instead of reading it into memory.")
     use_mlock: bool = Field(False, description="Lock the model in RAM so the OS never swaps it out.")
     seed: int | None = Field(None, description="Seed for the model's random generator.")
@@ -108,6 +112,21 @@ class GenerationResult(Record):
     usage: Usage = Field(default_factory=Usage)
 
 
+class EmbedRequest(Record):
+    """Texts to turn into vectors with a model."""
+
+    model: str = Field(description="Id of a loaded model, or a library model (loaded on demand).")
+    input: list[str] = Field(min_length=1, description="The texts, each embedded on its own.")
+
+
+class Embeddings(Record):
+    """One vector per input text, in order, each scaled to length 1 (as OpenAI's are)."""
+
+    model: str
+    vectors: list[list[float]]
+    prompt_tokens: int = Field(0, description="Tokens read across all the inputs.")
+
+
 class GenerationDoneEvent(Record):
     """The last event of a generation: why it ended, with counts and timings."""
 
@@ -162,6 +181,21 @@ class WorkerGenerate(Record):
     job_id: int
     messages: list[ChatTurn]
     sampling: SamplingParams
+
+
+class WorkerEmbed(Record):
+    """Main -> worker: embed these texts (answered by WorkerEmbeddings or WorkerJobFailed)."""
+
+    job_id: int
+    texts: list[str]
+
+
+class WorkerEmbeddings(Record):
+    """Worker -> main: the vectors of a WorkerEmbed, in order."""
+
+    job_id: int
+    vectors: list[list[float]]
+    prompt_tokens: int
 
 
 class WorkerShutdown(Record):

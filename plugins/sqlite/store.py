@@ -26,6 +26,8 @@ from .rows import (
     SESSION_COLUMNS,
     message_from_row,
     message_row,
+    messages_from_rows,
+    paused_gc,
     preset_from_data,
     session_from_row,
     session_row,
@@ -160,7 +162,7 @@ class SQLiteChatStore:
                 (leaf_id,),
             ).fetchall()
         )
-        return [message_from_row(r) for r in rows]
+        return messages_from_rows(rows)
 
     def get_active_branch(
         self, session_id: str, leaf_id: str, limit: int | None = None
@@ -202,9 +204,10 @@ class SQLiteChatStore:
                 family = children[parents[message_id]]
                 if len(family) > 1:
                     siblings[message_id] = family
-            return [message_from_row(row) for row in rows], siblings, total
+            return messages_from_rows(rows), siblings, total
 
-        return self._read(work)
+        with paused_gc():  # the scan alone makes ~10,000 tuples and strings
+            return self._read(work)
 
     def get_tree(self, session_id: str) -> list[ChatMessage]:
         rows = self._read(
@@ -212,7 +215,7 @@ class SQLiteChatStore:
                 f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
             ).fetchall()
         )
-        return [message_from_row(r) for r in rows]
+        return messages_from_rows(rows)
 
     def newest_leaf(self, message_id: str) -> str:
         def work(db: sqlite3.Connection) -> str:
