@@ -8,7 +8,14 @@ from pydantic import BaseModel, Field
 
 from ..hookspecs import hookimpl
 from ..models.commands import Empty
-from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, ModelStatus
+from ..models.llama import (
+    Embeddings,
+    EmbedRequest,
+    GenerateRequest,
+    GenerationResult,
+    LoadOptions,
+    ModelStatus,
+)
 from .context import CommandContext
 from .spec import CommandSpec
 
@@ -57,6 +64,9 @@ def register_commands(app: App) -> list[CommandSpec]:
             params = params.model_copy(update={"sampling": app.config.config.sampling})
         return runtime.generate(params, ctx.emit, ctx.token)
 
+    def embed(params: EmbedRequest, ctx: CommandContext) -> Embeddings:
+        return runtime.embed(params)
+
     def stop(params: ModelParams, ctx: CommandContext) -> StopResult:
         return StopResult(model=params.model, stopped=runtime.stop(params.model))
 
@@ -95,6 +105,15 @@ def register_commands(app: App) -> list[CommandSpec]:
             result=GenerationResult,
             handler=generate,
             streaming=True,
+        ),
+        CommandSpec(
+            id="runtime.embed",
+            title="Embed texts",
+            description="Turn texts into unit-length vectors with a model (loaded on demand); "
+            "a chat model's token vectors are averaged.",
+            params=EmbedRequest,
+            result=Embeddings,
+            handler=embed,
         ),
         CommandSpec(
             id="runtime.stop",

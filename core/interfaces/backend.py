@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from ..commands.context import CancelToken
 from ..models.gguf import GGUFInfo
 from ..models.library import RemoteModelInfo
-from ..models.llama import GenerateRequest, GenerationResult, LoadOptions
+from ..models.llama import Embeddings, GenerateRequest, GenerationResult, LoadOptions
 
 ProgressCallback = Callable[[float], None]  # loading progress, 0..1
 EventCallback = Callable[[BaseModel], None]  # TokenEvent..., then GenerationDoneEvent
@@ -60,6 +60,14 @@ class LoadedModel(Protocol):
         Blocks the calling thread. Cancelling `token` (or `stop()`) ends it
         within 100 ms and returns the text so far with stop reason `cancelled`.
         Raises ModelCrashed if the model dies meanwhile.
+        """
+
+    def embed(self, model: str, texts: list[str]) -> Embeddings:
+        """One unit-length vector per text, named `model` in the result.
+
+        Raises GenerationFailed when a text is too long or this model cannot
+        make embeddings. (A backend written before this method existed is
+        treated by the runtime as one that cannot.)
         """
 
     def stop(self) -> None:

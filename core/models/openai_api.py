@@ -112,7 +112,8 @@ class CompletionRequest(SamplingFields):
 class EmbeddingRequest(WireRequest):
     model: str
     input: str | list[str]
-    encoding_format: Literal["float"] = "float"
+    # The official client asks for base64 (float32, little-endian) unless told otherwise.
+    encoding_format: Literal["float", "base64"] = "float"
 
 
 class UsageOut(WireResponse):
@@ -195,7 +196,7 @@ class Completion(WireResponse):
 class EmbeddingItem(WireResponse):
     object: Literal["embedding"] = "embedding"
     index: int
-    embedding: list[float]
+    embedding: list[float] | str = Field(description="The floats, or base64 of float32 when asked.")
 
 
 class EmbeddingList(WireResponse):

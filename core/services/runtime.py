@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +23,23 @@ from pydantic import BaseModel
 
 from .. import hooks
 from ..commands.context import CancelToken
-from ..errors import Cancelled, InvalidParams, LlamadeskError, ModelCrashed, NotFound, Unavailable
+from ..errors import (
+    Cancelled,
+    GenerationFailed,
+    InvalidParams,
+    LlamadeskError,
+    ModelCrashed,
+    NotFound,
+    Unavailable,
+)
 from ..gguf import read_gguf
 from ..interfaces.backend import Backend, LoadedModel
 from ..models.commands import ProgressEvent, StateEvent
 from ..models.gguf import GGUFInfo
 from ..models.library import RemoteModelInfo
 from ..models.llama import (
+    Embeddings,
+    EmbedRequest,
     GenerateRequest,
     GenerationResult,
     LoadOptions,
@@ -172,18 +183,34 @@ class RuntimeService:
         text so far with stop_reason `cancelled` within 100 ms.
         """
         self.ensure_loaded(request.model, on_event=on_event)
+        with self._in_use(request.model) as handle:
+            return handle.generate(request, on_event, token)
+
+    def embed(self, request: EmbedRequest) -> Embeddings:
+        """Vectors for texts, loading the model if needed (see LoadedModel.embed)."""
+        self.ensure_loaded(request.model)
+        with self._in_use(request.model) as handle:
+            embed = getattr(handle, "embed", None)
+            if embed is None:
+                raise GenerationFailed(f"{request.model} cannot make embeddings with its backend")
+            result: Embeddings = embed(request.model, request.input)
+            return result
+
+    @contextmanager
+    def _in_use(self, model: str) -> Iterator[LoadedModel]:
+        """The model's handle, marked generating (so idle-unload leaves it) while it is used."""
         with self._lock:
-            entry = self._entries.get(request.model) or _Entry(id=request.model)
+            entry = self._entries.get(model) or _Entry(id=model)
             handle = entry.handle
             if handle is None:  # unloaded or crashed between loading and here
-                raise Unavailable(entry.message or f"{request.model} is not loaded")
+                raise Unavailable(entry.message or f"{model} is not loaded")
             entry.generating += 1
             entry.state = ModelState.GENERATING
             entry.last_used = time.time()
         try:
-            return handle.generate(request, on_event, token)
+            yield handle
         except ModelCrashed as exc:
-            self._on_exit(request.model, handle, exc.message)
+            self._on_exit(model, handle, exc.message)
             raise
         finally:
             with self._lock:

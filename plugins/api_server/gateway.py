@@ -8,6 +8,8 @@ run them in a thread.
 
 from __future__ import annotations
 
+import base64
+import struct
 import threading
 from typing import Any
 
@@ -16,10 +18,12 @@ from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.llama import GenerateRequest, SamplingParams
 from llamadesk.core.models.openai_api import (
     CompletionRequest,
+    EmbeddingItem,
     EmbeddingList,
     EmbeddingRequest,
     ModelCard,
     ModelList,
+    UsageOut,
 )
 from llamadesk.core.services.config import ConfigService
 
@@ -121,17 +125,18 @@ class InferenceGateway:
         )
 
     def embed(self, request: EmbeddingRequest) -> EmbeddingList:
-        if "runtime.embed" not in self.commands:
-            raise ApiError(
-                400,
-                f"The model {request.model!r} cannot make embeddings with this app's backends.",
-                param="model",
-                code="embeddings_unsupported",
-            )
         model = self.resolve_model(request.model)
         texts = [request.input] if isinstance(request.input, str) else request.input
         result = self._invoke("runtime.embed", {"model": model, "input": texts})
-        return EmbeddingList.model_validate({**result, "model": request.model})
+        tokens = result["prompt_tokens"]
+        return EmbeddingList(
+            data=[
+                EmbeddingItem(index=i, embedding=_encode(vector, request.encoding_format))
+                for i, vector in enumerate(result["vectors"])
+            ],
+            model=request.model,
+            usage=UsageOut(prompt_tokens=tokens, total_tokens=tokens),
+        )
 
     # --- plumbing -------------------------------------------------------------------
 
@@ -144,6 +149,12 @@ class InferenceGateway:
 
     def _invoke_if_present(self, command_id: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._invoke(command_id, params) if command_id in self.commands else {}
+
+
+def _encode(vector: list[float], encoding: str) -> list[float] | str:
+    if encoding == "base64":
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+    return vector
 
 
 def _entries(result: dict[str, Any], key: str) -> list[Any]:

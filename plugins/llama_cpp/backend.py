@@ -33,6 +33,7 @@ from llamadesk.core.models.commands import TokenEvent
 from llamadesk.core.models.gguf import GGUFInfo
 from llamadesk.core.models.library import RemoteModelInfo
 from llamadesk.core.models.llama import (
+    Embeddings,
     GenerateRequest,
     GenerationDoneEvent,
     GenerationResult,
@@ -40,6 +41,8 @@ from llamadesk.core.models.llama import (
     StopReason,
     Usage,
     WorkerDone,
+    WorkerEmbed,
+    WorkerEmbeddings,
     WorkerGenerate,
     WorkerJobFailed,
     WorkerLoadFailed,
@@ -163,6 +166,27 @@ class WorkerModel:
             finally:
                 if unsubscribe is not None:
                     unsubscribe()
+
+    def embed(self, model: str, texts: list[str]) -> Embeddings:
+        with self._lock:
+            if not self.alive:
+                raise self._crashed()
+            self._job = job = next(self._jobs)
+            self._send(WorkerEmbed(job_id=job, texts=texts))
+            while True:
+                if not self._conn.poll(POLL_S):
+                    if self._exited.is_set():
+                        raise self._crashed()
+                    continue
+                message = self._recv()
+                if getattr(message, "job_id", job) != job:
+                    continue  # a late event of a generation that was given up on
+                if isinstance(message, WorkerEmbeddings):
+                    return Embeddings(
+                        model=model, vectors=message.vectors, prompt_tokens=message.prompt_tokens
+                    )
+                if isinstance(message, WorkerJobFailed):
+                    raise GenerationFailed(message.message)
 
     def _run(self, request: GenerateRequest, job: int, on_event: EventCallback | None) -> GenerationResult:
         started = time.perf_counter()

@@ -89,6 +89,11 @@ class Generator:
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._abort_check()))
         self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: no per-node callback
 
+    def forget_cache(self) -> None:
+        """The KV cache was cleared by someone else (an embedding request): decode afresh."""
+        llama_cpp.llama_memory_clear(self.memory, True)
+        self.cached.clear()
+
     def run(
         self, messages_prompt: str, sampling: SamplingParams, emit: Emit, cancelled: IsCancelled
     ) -> tuple[StopReason, Usage]:

@@ -3,8 +3,8 @@
 Started with the multiprocessing spawn context (a fresh interpreter, so it also
 works frozen once `multiprocessing.freeze_support()` ran). It speaks the typed
 messages of `llamadesk.core.models.llama` over one duplex pipe: requests in
-(WorkerGenerate, WorkerShutdown), events out (WorkerLoadProgress, WorkerReady or
-WorkerLoadFailed, then WorkerToken..., WorkerDone or WorkerJobFailed). A stop is
+(WorkerGenerate, WorkerEmbed, WorkerShutdown), events out (WorkerLoadProgress, WorkerReady or
+WorkerLoadFailed, then WorkerToken..., WorkerDone or WorkerJobFailed; WorkerEmbeddings for an embed). A stop is
 not a message: the parent writes the job id into a shared integer that the loop
 reads between tokens, so it is seen within one token even while the pipe is busy.
 If the parent dies, the pipe closes and the worker exits.
@@ -23,6 +23,8 @@ from typing import Any
 from llamadesk.core.models.llama import (
     LoadOptions,
     WorkerDone,
+    WorkerEmbed,
+    WorkerEmbeddings,
     WorkerGenerate,
     WorkerJobFailed,
     WorkerLoadFailed,
@@ -55,6 +57,7 @@ def worker_main(conn: Connection, cancel_flag: Any, path: str, options_json: str
 
 def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -> None:
     from .chat_template import ChatPrompt, choose_template
+    from .embedding import Embedder
     from .generation import GenerationError, Generator
 
     try:
@@ -64,6 +67,7 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
         generator = Generator(
             llm, prompt, split_reasoning=options.reasoning_format != "none", seed=options.seed
         )
+        embedder = Embedder(llm)
     except Exception as exc:  # a chat template that does not compile, mostly
         conn.send(
             WorkerLoadFailed(message=f"{os.path.basename(llm.model_path)}: {type(exc).__name__}: {exc}")
@@ -80,6 +84,9 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
             return  # the app is gone
         if isinstance(request, WorkerShutdown):
             return
+        if isinstance(request, WorkerEmbed):
+            send(_embed(embedder, generator, request))
+            continue
         if not isinstance(request, WorkerGenerate):
             continue
         job = request.job_id
@@ -100,6 +107,20 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
             send(WorkerJobFailed(job_id=job, message=f"{type(exc).__name__}: {exc}"))
             continue
         send(WorkerDone(job_id=job, stop_reason=reason, usage=usage))
+
+
+def _embed(embedder: Any, generator: Any, request: WorkerEmbed) -> WorkerEmbeddings | WorkerJobFailed:
+    from .generation import GenerationError
+
+    try:
+        vectors, tokens = embedder.embed(request.texts)
+    except GenerationError as exc:
+        return WorkerJobFailed(job_id=request.job_id, message=str(exc))
+    except Exception as exc:
+        return WorkerJobFailed(job_id=request.job_id, message=f"{type(exc).__name__}: {exc}")
+    finally:
+        generator.forget_cache()  # embedding cleared the KV cache
+    return WorkerEmbeddings(job_id=request.job_id, vectors=vectors, prompt_tokens=tokens)
 
 
 def _load(path: str, options: LoadOptions, on_progress: Callable[[float], None]) -> Any:

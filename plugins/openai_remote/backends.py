@@ -22,7 +22,13 @@ from llamadesk.core.errors import LlamadeskError, ModelLoadFailed
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
 from llamadesk.core.models.gguf import GGUFInfo
 from llamadesk.core.models.library import RemoteModelInfo
-from llamadesk.core.models.llama import GenerateRequest, GenerationDoneEvent, GenerationResult, LoadOptions
+from llamadesk.core.models.llama import (
+    Embeddings,
+    GenerateRequest,
+    GenerationDoneEvent,
+    GenerationResult,
+    LoadOptions,
+)
 from llamadesk.core.reasoning import ReasoningSplitter
 from llamadesk.core.services.config import ConfigService
 
@@ -99,6 +105,10 @@ class ServedModel:
                 self._active.discard(own)
         emit(GenerationDoneEvent(stop_reason=result.stop_reason, usage=result.usage))
         return result
+
+    def embed(self, model: str, texts: list[str]) -> Embeddings:
+        vectors, tokens = self.client.embed(self.remote_model, texts)
+        return Embeddings(model=model, vectors=vectors, prompt_tokens=tokens)
 
     def stop(self) -> None:
         with self._lock:

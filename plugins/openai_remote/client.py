@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from llamadesk.core.commands import CancelToken
-from llamadesk.core.errors import InvalidParams, LlamadeskError, NotFound, Unavailable
+from llamadesk.core.errors import GenerationFailed, InvalidParams, LlamadeskError, NotFound, Unavailable
 from llamadesk.core.models.commands import TokenEvent
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason, Usage
-from llamadesk.core.models.openai_api import ChatCompletionChunk, ModelCard, ModelList
+from llamadesk.core.models.openai_api import ChatCompletionChunk, EmbeddingList, ModelCard, ModelList
 from llamadesk.core.reasoning import ReasoningSplitter
 
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -74,6 +74,21 @@ class OpenAIClient:
         except Unavailable:
             return False
         return status == 200
+
+    def embed(self, remote_model: str, texts: list[str]) -> tuple[list[list[float]], int]:
+        """(one vector per text, prompt tokens) from the server's /embeddings."""
+        status, body = self._request("POST", "/embeddings", {"model": remote_model, "input": texts})
+        if status != 200:
+            error = self._error(status, body)
+            raise GenerationFailed(error.message) if status >= 500 else error
+        try:
+            answer = EmbeddingList.model_validate_json(body)
+        except ValidationError as exc:
+            raise Unavailable(f"{self.label} answered /embeddings with something else: {exc}") from None
+        vectors = [item.embedding for item in sorted(answer.data, key=lambda item: item.index)]
+        if any(isinstance(vector, str) for vector in vectors):
+            raise Unavailable(f"{self.label} sent base64 embeddings though floats were asked for")
+        return [list(vector) for vector in vectors if not isinstance(vector, str)], answer.usage.prompt_tokens
 
     def chat(
         self,

@@ -118,6 +118,23 @@ def test_text_completions(served_model: tuple[Served, str]) -> None:
     assert "".join(p.choices[0].text for p in pieces if p.choices).strip()
 
 
+def test_embeddings(served_model: tuple[Served, str]) -> None:
+    served, model = served_model
+    answer = served.client().embeddings.create(model=model, input=["a red apple", "a green pear"])
+    assert answer.object == "list" and answer.model == model
+    assert [item.index for item in answer.data] == [0, 1]
+    assert all(len(item.embedding) == 576 for item in answer.data)
+    assert answer.data[0].embedding != answer.data[1].embedding
+    assert answer.usage.prompt_tokens > 0 and answer.usage.total_tokens == answer.usage.prompt_tokens
+    single = served.client().embeddings.create(model=model, input="a red apple")
+    assert single.data[0].embedding == pytest.approx(answer.data[0].embedding, abs=1e-5)
+    # The client asked for base64 above; plain floats as JSON when asked for "float".
+    response, connection = post(served, "/embeddings", {"model": model, "input": "a red apple"})
+    floats = json.loads(response.read())["data"][0]["embedding"]
+    connection.close()
+    assert floats == pytest.approx(answer.data[0].embedding, abs=1e-5)
+
+
 def test_disconnect_stops_a_stream(served_model: tuple[Served, str]) -> None:
     served, model = served_model
     cancelled_before = counters(served)["cancelled"]

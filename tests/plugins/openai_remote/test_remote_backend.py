@@ -109,3 +109,15 @@ def test_an_unknown_model_of_a_remote_is_refused(app: App, llama_cpp_server: Run
     with pytest.raises(CommandError) as caught:
         app.commands.invoke("runtime.load", {"model": "@box/not-there"})
     assert caught.value.code == "load_failed" and "smollm2" in caught.value.message
+
+
+def test_embeddings_go_to_the_remote_and_its_refusal_is_reported(
+    app: App, llama_cpp_server: RunningServer
+) -> None:
+    # This llama_cpp.server runs its model without embeddings: its own refusal must reach the caller.
+    model = add_remote(app, llama_cpp_server)
+    with pytest.raises(CommandError) as caught:
+        app.commands.invoke("runtime.embed", {"model": model, "input": ["hello"]})
+    assert caught.value.code == "generation_failed"
+    assert "'box' refused the request (500)" in caught.value.message
+    assert "embedding=True" in caught.value.message  # llama_cpp.server's own words
