@@ -41,7 +41,11 @@ def test_similar_texts_are_closer_than_unrelated_ones(shared_app: App, loaded_mo
     cat, kitten, tax = embed(
         shared_app,
         loaded_model,
-        ["My cat loves sleeping in the sun.", "My kitten loves napping in the sunshine.", "File your tax return."],
+        [
+            "My cat loves sleeping in the sun.",
+            "My kitten loves napping in the sunshine.",
+            "File your tax return.",
+        ],
     ).vectors
     assert cosine(cat, kitten) > cosine(cat, tax)
 
