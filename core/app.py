@@ -17,6 +17,7 @@ from . import __version__, hooks
 from .commands import CommandTable
 from .commands.context import EventSink
 from .errors import Unavailable
+from .models.llama import LoadOptions
 from .paths import AppPaths
 from .plugins import DEFAULT_PLUGINS, LlamadeskPluginManager, make_plugin_manager
 from .services.chat import ChatService
@@ -108,9 +109,13 @@ class App:
             return
         self._chat = ChatService(store, self.config, self.runtime.generate, prepare_model=self._prepare_model)
 
-    def _prepare_model(self, model: str, on_event: EventSink | None) -> int:
-        """Load `model` if needed (loading events go to the chat's caller); its context size."""
-        status = self.runtime.ensure_loaded(model, on_event=on_event)
+    def _prepare_model(self, model: str, load: LoadOptions | None, on_event: EventSink | None) -> int:
+        """Load `model` if needed, with a preset's `load` options when given (a model loaded
+        otherwise is reloaded with them); loading events go to the chat's caller. Its context size."""
+        if load is not None:
+            status = self.runtime.load(model, load, on_event=on_event)
+        else:
+            status = self.runtime.ensure_loaded(model, on_event=on_event)
         return status.context_size or self.config.config.load.context_size
 
     def start(self) -> App:

@@ -71,7 +71,7 @@ class ChatService:
             store,
             config,
             generate,
-            prepare_model=prepare_model or (lambda _model, _on_event: config.config.load.context_size),
+            prepare_model=prepare_model or (lambda _model, _load, _on_event: config.config.load.context_size),
             count_tokens=count_tokens,
         )
 
@@ -334,12 +334,16 @@ class ChatService:
     def _sampling_for(self, session: ChatSession, override: SamplingParams | None) -> SamplingParams:
         if override is not None:
             return override
-        if session.preset:
-            try:
-                return self.get_preset(session.preset).sampling
-            except NotFound:
-                pass  # a deleted user preset: fall back to the app's defaults
-        return self._config.config.sampling
+        preset = self._preset_of(session)
+        return preset.sampling if preset is not None else self._config.config.sampling
+
+    def _preset_of(self, session: ChatSession) -> ChatPreset | None:
+        if not session.preset:
+            return None
+        try:
+            return self.get_preset(session.preset)
+        except NotFound:
+            return None  # a deleted user preset: the app's defaults apply
 
     def _reply(
         self,
@@ -368,11 +372,13 @@ class ChatService:
     ) -> ChatReply:
         model_id = self._answers.model_for(session, model)
         params = self._sampling_for(session, sampling)
+        preset = self._preset_of(session)
+        load = preset.load if preset is not None else None
         token = token or CancelToken()
         if model and model != session.model:
             session = self.update_session(session.id, model=model)
         result, final, dropped, first_exchange = self._answers.write(
-            session, question, model_id, params, on_event, token
+            session, question, model_id, params, load, on_event, token
         )
         title = None
         if (

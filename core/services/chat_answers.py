@@ -15,14 +15,15 @@ from ..interfaces.chat_store import ChatStore
 from ..models.chat import ChatTurn, MessageState, Role
 from ..models.chat_history import ChatMessage, ChatSession, ChatStartedEvent
 from ..models.commands import TokenEvent
-from ..models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason
+from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, SamplingParams, StopReason
 from .chat_prompt import TokenCounter, answer_reserve, fit_context
 from .chat_writer import StreamingWriter
 from .config import ConfigService
 
 GenerateFn = Callable[[GenerateRequest, EventSink | None, CancelToken | None], GenerationResult]
-# Make a model ready to answer (loading it if needed, events to the caller); returns its context size.
-PrepareModelFn = Callable[[str, EventSink | None], int]
+# Make a model ready to answer (loading it if needed, with these options when given; events to
+# the caller); returns its context size.
+PrepareModelFn = Callable[[str, LoadOptions | None, EventSink | None], int]
 
 # Save a streaming answer after this many tokens even if the interval has not passed.
 PERSIST_MAX_TOKENS = 64
@@ -90,6 +91,7 @@ class AnswerStreamer:
         question: ChatMessage,
         model: str,
         sampling: SamplingParams,
+        load: LoadOptions | None,
         on_event: EventSink | None,
         token: CancelToken,
     ) -> tuple[GenerationResult, ChatMessage, int, bool]:
@@ -101,7 +103,7 @@ class AnswerStreamer:
             self._running[session.id] = token
         try:
             branch = self._store.get_branch(question.id)
-            context = self._prepare_model(model, on_event)
+            context = self._prepare_model(model, load, on_event)
             budget = context - answer_reserve(context, sampling.max_tokens)
             turns = [ChatTurn(role=m.role, content=m.content) for m in branch]
             prompt, dropped = fit_context(session.system_prompt, turns, budget, self._count_tokens)

@@ -151,3 +151,14 @@ def test_sigkill_while_streaming_keeps_complete_messages_and_the_partial_one(
         assert len(branch[-1].content) > 50
     finally:
         store.close()
+
+
+def test_a_presets_load_options_load_the_model(app: App, starter_model: Path) -> None:
+    load = {"context_size": 768, "batch_size": 128, "threads": 2}
+    app.commands.invoke(
+        "chat.preset_save", {"name": "small-context", "system_prompt": "Be brief.", "load": load}
+    )
+    session = app.commands.invoke("chat.new", {"model": str(starter_model), "preset": "small-context"})
+    app.commands.invoke("chat.send", {"session_id": session.id, "content": "Hi.", "sampling": GREEDY_SHORT})
+    (status,) = [m for m in app.commands.invoke("runtime.status").models if m.id == str(starter_model)]
+    assert status.context_size == 768 and status.options.batch_size == 128

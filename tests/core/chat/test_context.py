@@ -56,7 +56,7 @@ def test_estimate_and_reserve() -> None:
 def test_service_reports_dropped_turns(store, config, generator) -> None:
     # 200-token context, answer reserve 50: about 150 tokens of prompt (counted as words here)
     service = ChatService(
-        store, config, generator, prepare_model=lambda model, on_event: 200, count_tokens=words
+        store, config, generator, prepare_model=lambda model, load, on_event: 200, count_tokens=words
     )
     config.update({"chat": {"generate_titles": False}})
     session = service.new_session(model="starter", system_prompt="keep me")
