@@ -1,8 +1,10 @@
-"""`llamadesk ps`: the models this llamadesk process has loaded, with state and memory."""
+"""`llamadesk ps`: the models loaded by every llamadesk process on this machine (the UI,
+`llamadesk serve`, a `run` in another terminal), with state and memory."""
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from llamadesk.core.commands import CommandTable
 
@@ -16,7 +18,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
-    status = commands.invoke("runtime.status")
+    status = commands.invoke("runtime.status", {"all_processes": True})
     if args.json:
         print_json(status)
         return 0
@@ -24,12 +26,13 @@ def run(args: argparse.Namespace, commands: CommandTable) -> int:
     if not models:
         print("no models loaded")
         return 0
-    print(f"{'MODEL':40} {'STATE':10} {'PID':>8} {'MEMORY':>10} {'CONTEXT':>8}")
+    print(f"{'MODEL':40} {'STATE':10} {'PID':>8} {'MEMORY':>10} {'CONTEXT':>8} {'LOADED BY':>10}")
     for model in models:
         memory = f"{model['memory_bytes'] / 2**20:.0f} MiB" if model["memory_bytes"] else "-"
+        owner = "this" if model["owner_pid"] in (None, os.getpid()) else str(model["owner_pid"])
         print(
             f"{model['id'][-40:]:40} {model['state']:10} {model['pid'] or '-':>8} {memory:>10} "
-            f"{model['context_size'] or '-':>8}"
+            f"{model['context_size'] or '-':>8} {owner:>10}"
         )
         if model["message"]:
             print(f"  {model['message']}")

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from ..hookspecs import hookimpl
-from ..models.commands import Empty
 from ..models.llama import (
     Embeddings,
     EmbedRequest,
@@ -42,6 +41,12 @@ class StopResult(BaseModel):
     stopped: bool = Field(description="False when nothing was generating.")
 
 
+class StatusParams(BaseModel):
+    all_processes: bool = Field(
+        False, description="Also list models other llamadesk processes on this machine have loaded."
+    )
+
+
 class RuntimeStatus(BaseModel):
     models: list[ModelStatus] = Field(description="Loaded models, and models that failed, with state.")
 
@@ -56,8 +61,8 @@ def register_commands(app: App) -> list[CommandSpec]:
     def unload(params: ModelParams, ctx: CommandContext) -> UnloadResult:
         return UnloadResult(model=params.model, unloaded=runtime.unload(params.model))
 
-    def status(params: Empty, ctx: CommandContext) -> RuntimeStatus:
-        return RuntimeStatus(models=runtime.status())
+    def status(params: StatusParams, ctx: CommandContext) -> RuntimeStatus:
+        return RuntimeStatus(models=runtime.status_everywhere() if params.all_processes else runtime.status())
 
     def generate(params: GenerateRequest, ctx: CommandContext) -> GenerationResult:
         if "sampling" not in params.model_fields_set:  # the user's defaults, not the model's
@@ -92,7 +97,7 @@ def register_commands(app: App) -> list[CommandSpec]:
             id="runtime.status",
             title="Loaded models",
             description="Every loaded model with its state, memory and options.",
-            params=Empty,
+            params=StatusParams,
             result=RuntimeStatus,
             handler=status,
         ),

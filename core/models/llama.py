@@ -160,6 +160,7 @@ class ModelStatus(Record):
     progress: float | None = Field(None, description="Loading progress from 0 to 1.")
     options: LoadOptions | None = None
     pid: int | None = Field(None, description="The worker process.")
+    owner_pid: int | None = Field(None, description="The llamadesk process that loaded the model.")
     memory_bytes: int | None = Field(None, description="Resident memory of the worker process.")
     context_size: int | None = None
     chat_template: str = Field(

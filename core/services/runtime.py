@@ -11,6 +11,7 @@ model then shows as `error` with the reason, and `load` brings it back.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +50,7 @@ from ..models.llama import (
 )
 from ..starter_model import ensure_starter_model
 from . import memory_fit
+from .loaded_elsewhere import LoadedElsewhere
 
 if TYPE_CHECKING:
     from ..app import App
@@ -92,6 +94,7 @@ class RuntimeService:
         # Seams: the model library replaces resolve_model_path; tests may shrink available_memory.
         self.resolve_model_path: Callable[[str], str] = self.resolve_local
         self.available_memory: Callable[[], int] = memory_fit.available_memory
+        self.elsewhere = LoadedElsewhere(app.paths.data_dir / "run")
 
     # --- loading ---
     def load(
@@ -153,6 +156,7 @@ class RuntimeService:
             for warning in handle.warnings:
                 emit(StateEvent(state=ModelState.READY.value, message=f"warning: {warning}"))
             emit(StateEvent(state=ModelState.READY.value, message=f"{model} is ready"))
+            self.elsewhere.publish(self.status_of(model))
         self._start_idle_watch()
         return self.status_of(model)
 
@@ -235,6 +239,10 @@ class RuntimeService:
         with self._lock:
             entries = list(self._entries.values())
         return [self._status(entry) for entry in entries]
+
+    def status_everywhere(self) -> list[ModelStatus]:
+        """This process's models, then those other llamadesk processes on this machine hold."""
+        return [*self.status(), *self.elsewhere.others()]
 
     def status_of(self, model: str) -> ModelStatus:
         """One model's status; `stopped` when it is not loaded."""
@@ -340,6 +348,7 @@ class RuntimeService:
             entry = self._entries.pop(model, None)
         if entry is None:
             return False
+        self.elsewhere.withdraw(model)
         if entry.handle is not None:
             entry.handle.close()
         return True
@@ -355,6 +364,7 @@ class RuntimeService:
                 return  # unloaded or replaced meanwhile
             entry.handle = None
             entry.state, entry.message = ModelState.ERROR, reason
+        self.elsewhere.withdraw(model)
         log.warning("model %s: %s", model, reason)
 
     def _status(self, entry: _Entry) -> ModelStatus:
@@ -374,6 +384,7 @@ class RuntimeService:
             warnings=list(entry.warnings),
             loaded_at=entry.loaded_at,
             last_used=entry.last_used,
+            owner_pid=os.getpid(),
         )
 
     def _start_idle_watch(self) -> None:

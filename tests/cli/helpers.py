@@ -10,10 +10,14 @@ from pathlib import Path
 BIN = Path(sys.executable).parent / "llamadesk"
 
 
+def cli_env(home: Path) -> dict[str, str]:
+    return {**os.environ, "LLAMADESK_HOME": str(home)}
+
+
 def run_cli(
     *args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 60, input: str | None = None
 ):
-    full_env = {**os.environ, "LLAMADESK_HOME": str(home), **(env or {})}
+    full_env = {**cli_env(home), **(env or {})}
     return subprocess.run(
         [str(BIN), *args],
         capture_output=True,

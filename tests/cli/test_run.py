@@ -55,6 +55,48 @@ def test_ps_with_nothing_loaded(home: Path) -> None:
     assert done.returncode == 0 and "no models loaded" in done.stdout
 
 
+def test_ps_lists_a_model_another_process_has_loaded(home: Path, starter_model: Path) -> None:
+    import subprocess
+    import time
+
+    from .helpers import BIN, cli_env
+
+    # An interactive `run` loads the model, then waits for input with it loaded.
+    args = [str(BIN), "run", str(starter_model), *ARGS]
+    with subprocess.Popen(
+        args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cli_env(home)
+    ) as holder:
+        assert holder.stdin is not None
+        deadline = time.monotonic() + HANG_GUARD_S
+        listed: list[dict] = []
+        while not listed and time.monotonic() < deadline and holder.poll() is None:
+            done = run_cli("ps", "--json", home=home)
+            listed = [m for m in json.loads(done.stdout)["models"] if m["state"] == "ready"]
+            time.sleep(0.2)
+        (model,) = listed
+        assert model["id"] == str(starter_model) and model["owner_pid"] == holder.pid
+        assert model["pid"] and model["memory_bytes"] > 50 * 2**20  # the worker's memory, read now
+        table = run_cli("ps", home=home).stdout
+        assert str(holder.pid) in table and "SmolLM2" in table
+        holder.stdin.write(b"/bye\n")
+        holder.stdin.close()
+        assert holder.wait(HANG_GUARD_S) == 0
+    assert "no models loaded" in run_cli("ps", home=home).stdout
+
+
+def test_ps_forgets_a_process_that_died_without_unloading(home: Path) -> None:
+    from llamadesk.core.models.llama import ModelState, ModelStatus
+
+    run_dir = home / "data" / "run"
+    run_dir.mkdir(parents=True)
+    gone = 2**22 + 12345  # above the default pid_max: no live process has it
+    (run_dir / f"{gone}-0123456789abcdef.json").write_text(
+        ModelStatus(id="/models/x.gguf", state=ModelState.READY, owner_pid=gone).model_dump_json()
+    )
+    assert "no models loaded" in run_cli("ps", home=home).stdout
+    assert not list(run_dir.iterdir())
+
+
 def test_ctrl_c_stops_the_answer_and_keeps_it(home: Path, starter_model: Path) -> None:
     import os
     import signal
