@@ -1,4 +1,4 @@
-"""Streaming speed of `llamadesk serve` against other OpenAI-compatible servers, one run each.
+"""Streaming speed of `llamadesk serve` against other OpenAI-compatible servers.
 
 The same client (the official `openai` package, streaming) asks each server for the same
 greedy completion of the starter model with 2 threads:
@@ -8,10 +8,11 @@ greedy completion of the starter model with 2 threads:
 - llama.cpp's `llama-server`, if the runtime benchmark built it under
   ~/.cache/llamadesk-bench (it is not built here).
 
-Tokens/s counts streamed content chunks from the first to the last. Then four clients
+Tokens/s counts streamed content chunks from the first to the last. All three servers
+run side by side and are measured in interleaved rounds (median kept). Then four clients
 stream from `llamadesk serve` at once: all must complete.
 
-Run: .venv/bin/python benchmarks/api_streaming.py [--tokens 256]
+Run: .venv/bin/python benchmarks/api_streaming.py [--tokens 256] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -92,15 +93,27 @@ def stream_once(base_url: str, model: str, max_tokens: int) -> Run:
     return Run(tokens=tokens, seconds=last - first, first_token_seconds=first - started)
 
 
-def measure(name: str, base_url: str, model: str, max_tokens: int) -> Run:
-    stream_once(base_url, model, 8)  # warm-up: loads the model, fills caches
-    run = stream_once(base_url, model, max_tokens)
-    print(
-        f"{name:18s} {run.tokens_per_second:7.1f} tok/s  ({run.tokens} tokens, "
-        f"first token {run.first_token_seconds * 1000:.0f} ms)",
-        flush=True,
-    )
-    return run
+def measure_rounds(servers: dict[str, str], model: str, max_tokens: int, rounds: int) -> dict[str, Run]:
+    """Interleaved rounds (one run of each server per round), the median run of each kept:
+    a shared machine whose load drifts during the benchmark then biases none of them."""
+    for url in servers.values():
+        stream_once(url, model, 8)  # warm-up: loads the model, fills caches
+    runs: dict[str, list[Run]] = {name: [] for name in servers}
+    for number in range(1, rounds + 1):
+        for name, url in servers.items():
+            runs[name].append(stream_once(url, model, max_tokens))
+        print(f"round {number}/{rounds}", file=sys.stderr, flush=True)
+    medians: dict[str, Run] = {}
+    for name, taken in runs.items():
+        run = sorted(taken, key=lambda r: r.tokens_per_second)[len(taken) // 2]
+        medians[name] = run
+        each = ", ".join(f"{r.tokens_per_second:.1f}" for r in taken)
+        print(
+            f"{name:18s} {run.tokens_per_second:7.1f} tok/s  ({run.tokens} tokens, "
+            f"first token {run.first_token_seconds * 1000:.0f} ms; rounds: {each})",
+            flush=True,
+        )
+    return medians
 
 
 def start_llamadesk(model_path: Path, home: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -204,40 +217,34 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--tokens", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved runs of each; the median is kept")
     args = parser.parse_args()
     model_path = ensure_starter_model(TEST_CACHE)
-    print(f"model {model_path.name}, {THREADS} threads, greedy, up to {args.tokens} tokens, one run each\n")
+    print(
+        f"model {model_path.name}, {THREADS} threads, greedy, up to {args.tokens} tokens, "
+        f"median of {args.rounds} interleaved rounds\n"
+    )
 
-    speeds: dict[str, float] = {}
+    processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="llamadesk-bench-") as home:
-        process, url = start_llamadesk(model_path, Path(home))
         try:
-            speeds["llamadesk serve"] = measure(
-                "llamadesk serve", url, "smollm2", args.tokens
-            ).tokens_per_second
+            servers: dict[str, str] = {}
+            process, servers["llamadesk serve"] = start_llamadesk(model_path, Path(home))
+            processes.append(process)
+            process, servers["llama_cpp.server"] = start_llama_cpp_server(model_path)
+            processes.append(process)
+            binary = find_llama_server()
+            if binary is None:
+                print(
+                    f"llama-server not built under {BENCH_CACHE} (the runtime benchmark builds it); skipped"
+                )
+            else:
+                process, servers["llama-server"] = start_llama_server(binary, model_path)
+                processes.append(process)
+            runs = measure_rounds(servers, "smollm2", args.tokens, args.rounds)
+            speeds = {name: run.tokens_per_second for name, run in runs.items()}
         finally:
-            stop(process)
-
-        process, url = start_llama_cpp_server(model_path)
-        try:
-            speeds["llama_cpp.server"] = measure(
-                "llama_cpp.server", url, "smollm2", args.tokens
-            ).tokens_per_second
-        finally:
-            stop(process)
-
-        binary = find_llama_server()
-        if binary is None:
-            print(
-                f"llama-server       not built under {BENCH_CACHE} (the runtime benchmark builds it); skipped"
-            )
-        else:
-            process, url = start_llama_server(binary, model_path)
-            try:
-                speeds["llama-server"] = measure(
-                    "llama-server", url, "smollm2", args.tokens
-                ).tokens_per_second
-            finally:
+            for process in processes:
                 stop(process)
 
         print()
@@ -247,7 +254,7 @@ def main() -> int:
                 ratio = speeds["llamadesk serve"] / speeds[baseline]
                 verdict = "meets" if ratio >= target else "MISSES"
                 met &= ratio >= target
-                print(f"llamadesk serve / {baseline}: {ratio:.2f}x  (target >= {target:.2f}x: {verdict})")
+                print(f"llamadesk serve / {baseline}: {ratio:.3f}x  (target >= {target:.2f}x: {verdict})")
         print()
 
         process, url = start_llamadesk(model_path, Path(home) / "concurrent")
