@@ -145,13 +145,13 @@ def register_commands(app: App) -> list[CommandSpec]:
         return app.chat.generate_title(params.session_id, token=ctx.token)
 
     def presets(params: Empty, ctx: CommandContext) -> PresetList:
-        return PresetList(presets=app.chat.presets())
+        return PresetList(presets=app.chat.presets.list())
 
     def preset_save(params: PresetSpec, ctx: CommandContext) -> ChatPreset:
-        return app.chat.save_preset(params)
+        return app.chat.presets.save(params)
 
     def preset_delete(params: PresetNameParams, ctx: CommandContext) -> Empty:
-        app.chat.delete_preset(params.name)
+        app.chat.presets.delete(params.name)
         return Empty()
 
     def spec(

@@ -14,19 +14,17 @@ import uuid
 from datetime import UTC, datetime
 
 from ..commands.context import CancelToken, EventSink
-from ..errors import AlreadyExists, InvalidParams, NotFound
+from ..errors import InvalidParams, NotFound
 from ..interfaces.chat_store import ChatStore
 from ..models.chat import MessageState, Role
 from ..models.chat_history import (
     DEFAULT_TITLE,
     ChatEditResult,
     ChatMessage,
-    ChatPreset,
     ChatReply,
     ChatSession,
     ChatTitleEvent,
     ChatTranscript,
-    PresetSpec,
     SearchPage,
     SearchQuery,
     SessionPage,
@@ -34,7 +32,7 @@ from ..models.chat_history import (
 from ..models.llama import SamplingParams, StopReason
 from .chat_answers import PERSIST_MAX_TOKENS, AnswerStreamer, GenerateFn, PrepareModelFn
 from .chat_export import parse_export, to_json, to_markdown, with_new_ids
-from .chat_presets import BUILTIN_NAMES, BUILTIN_PRESETS
+from .chat_presets import PresetBook
 from .chat_prompt import TokenCounter, estimate_tokens
 from .chat_title import clean_title, title_request
 from .config import ConfigService
@@ -66,6 +64,7 @@ class ChatService:
         count_tokens: TokenCounter = estimate_tokens,
     ) -> None:
         self.store = store
+        self.presets = PresetBook(store)
         self._config = config
         self._answers = AnswerStreamer(
             store,
@@ -94,7 +93,7 @@ class ChatService:
         preset: str | None = None,
     ) -> ChatSession:
         """A new, empty session. A preset supplies the system prompt unless one is given."""
-        chosen = self.get_preset(preset) if preset else None
+        chosen = self.presets.get(preset) if preset else None
         now = _now()
         session = ChatSession(
             id=_new_id(),
@@ -129,7 +128,7 @@ class ChatService:
             raise InvalidParams(f"cannot change {', '.join(sorted(unknown))} of a chat")
         updates = {k: v for k, v in changes.items() if v is not None}
         if "preset" in updates:
-            self.get_preset(str(updates["preset"]))
+            self.presets.get(str(updates["preset"]))
         session = self.get_session(session_id)
         changed = ChatSession.model_validate({**session.model_dump(), **updates, "updated_at": _now()})
         self.store.save_session(changed)
@@ -299,30 +298,6 @@ class ChatService:
         self.store.import_session(document.session, document.messages)
         return self.get_session(document.session.id)
 
-    # -- presets
-
-    def presets(self) -> list[ChatPreset]:
-        return [*BUILTIN_PRESETS, *self.store.list_presets()]
-
-    def get_preset(self, name: str) -> ChatPreset:
-        for preset in self.presets():
-            if preset.name == name:
-                return preset
-        raise NotFound(f"no preset {name!r}; see `llamadesk call chat.presets`")
-
-    def save_preset(self, spec: PresetSpec) -> ChatPreset:
-        if spec.name in BUILTIN_NAMES:
-            raise AlreadyExists(f"{spec.name!r} is a built-in preset; save yours under another name")
-        preset = ChatPreset(**spec.model_dump())
-        self.store.save_preset(preset)
-        return preset
-
-    def delete_preset(self, name: str) -> None:
-        if name in BUILTIN_NAMES:
-            raise InvalidParams(f"{name!r} is a built-in preset and cannot be deleted")
-        if not self.store.delete_preset(name):
-            raise NotFound(f"no preset {name!r}")
-
     # -- internals
 
     def _message_in(self, session_id: str, message_id: str) -> ChatMessage:
@@ -334,16 +309,8 @@ class ChatService:
     def _sampling_for(self, session: ChatSession, override: SamplingParams | None) -> SamplingParams:
         if override is not None:
             return override
-        preset = self._preset_of(session)
+        preset = self.presets.of(session)
         return preset.sampling if preset is not None else self._config.config.sampling
-
-    def _preset_of(self, session: ChatSession) -> ChatPreset | None:
-        if not session.preset:
-            return None
-        try:
-            return self.get_preset(session.preset)
-        except NotFound:
-            return None  # a deleted user preset: the app's defaults apply
 
     def _reply(
         self,
@@ -372,7 +339,7 @@ class ChatService:
     ) -> ChatReply:
         model_id = self._answers.model_for(session, model)
         params = self._sampling_for(session, sampling)
-        preset = self._preset_of(session)
+        preset = self.presets.of(session)
         load = preset.load if preset is not None else None
         token = token or CancelToken()
         if model and model != session.model:

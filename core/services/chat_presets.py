@@ -1,8 +1,10 @@
-"""The presets shipped with the app. User presets live in the chat store."""
+"""Presets: the ones shipped with the app, and the user's, kept in the chat store."""
 
 from __future__ import annotations
 
-from ..models.chat_history import ChatPreset
+from ..errors import AlreadyExists, InvalidParams, NotFound
+from ..interfaces.chat_store import ChatStore
+from ..models.chat_history import ChatPreset, ChatSession, PresetSpec
 from ..models.llama import SamplingParams
 
 BUILTIN_PRESETS: tuple[ChatPreset, ...] = (
@@ -38,3 +40,41 @@ BUILTIN_PRESETS: tuple[ChatPreset, ...] = (
 )
 
 BUILTIN_NAMES = frozenset(p.name for p in BUILTIN_PRESETS)
+
+
+class PresetBook:
+    """Lists, finds, saves and deletes presets; built-in ones cannot be replaced or deleted."""
+
+    def __init__(self, store: ChatStore) -> None:
+        self.store = store
+
+    def list(self) -> list[ChatPreset]:
+        return [*BUILTIN_PRESETS, *self.store.list_presets()]
+
+    def get(self, name: str) -> ChatPreset:
+        for preset in self.list():
+            if preset.name == name:
+                return preset
+        raise NotFound(f"no preset {name!r}; see `llamadesk call chat.presets`")
+
+    def of(self, session: ChatSession) -> ChatPreset | None:
+        """The session's preset; None without one, or when the user deleted it since."""
+        if not session.preset:
+            return None
+        try:
+            return self.get(session.preset)
+        except NotFound:
+            return None
+
+    def save(self, spec: PresetSpec) -> ChatPreset:
+        if spec.name in BUILTIN_NAMES:
+            raise AlreadyExists(f"{spec.name!r} is a built-in preset; save yours under another name")
+        preset = ChatPreset(**spec.model_dump())
+        self.store.save_preset(preset)
+        return preset
+
+    def delete(self, name: str) -> None:
+        if name in BUILTIN_NAMES:
+            raise InvalidParams(f"{name!r} is a built-in preset and cannot be deleted")
+        if not self.store.delete_preset(name):
+            raise NotFound(f"no preset {name!r}")

@@ -13,9 +13,9 @@ from llamadesk.core.services.chat import ChatService
 
 
 def test_builtin_and_user_presets(service: ChatService, generator) -> None:
-    names = [p.name for p in service.presets()]
+    names = [p.name for p in service.presets.list()]
     assert names[:4] == ["balanced", "precise", "creative", "coder"]
-    assert all(p.builtin for p in service.presets())
+    assert all(p.builtin for p in service.presets.list())
 
     spec = PresetSpec(
         name="pirate",
@@ -24,9 +24,9 @@ def test_builtin_and_user_presets(service: ChatService, generator) -> None:
         sampling=SamplingParams(temperature=0.7, seed=3),
         load=LoadOptions(context_size=2048),
     )
-    saved = service.save_preset(spec)
+    saved = service.presets.save(spec)
     assert not saved.builtin
-    assert service.get_preset("pirate") == saved
+    assert service.presets.get("pirate") == saved
     assert service.store.list_presets() == [saved]
 
     session = service.new_session(model="starter", preset="pirate")
@@ -44,12 +44,12 @@ def test_builtin_and_user_presets(service: ChatService, generator) -> None:
     assert generator.requests[-1].sampling.temperature == 0.2
 
     with pytest.raises(AlreadyExists):
-        service.save_preset(PresetSpec(name="precise"))
+        service.presets.save(PresetSpec(name="precise"))
     with pytest.raises(InvalidParams):
-        service.delete_preset("coder")
-    service.delete_preset("pirate")
+        service.presets.delete("coder")
+    service.presets.delete("pirate")
     with pytest.raises(NotFound):
-        service.delete_preset("pirate")
+        service.presets.delete("pirate")
     with pytest.raises(NotFound):
         service.new_session(preset="pirate")
 
