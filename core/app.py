@@ -107,7 +107,13 @@ class App:
         if store is None:
             log.warning("no plugin provides a chat store; chat commands are unavailable")
             return
-        self._chat = ChatService(store, self.config, self.runtime.generate, prepare_model=self._prepare_model)
+        self._chat = ChatService(
+            store,
+            self.config,
+            self.runtime.generate,
+            prepare_model=self._prepare_model,
+            count_model_tokens=self.runtime.count_tokens,
+        )
 
     def _prepare_model(self, model: str, load: LoadOptions | None, on_event: EventSink | None) -> int:
         """Load `model` if needed, with a preset's `load` options when given (a model loaded

@@ -70,6 +70,12 @@ class LoadedModel(Protocol):
         treated by the runtime as one that cannot.)
         """
 
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """How many tokens each text is for this model, so a chat fills the context exactly.
+
+        Optional like `embed`: without it the chat estimates (3 characters a token).
+        """
+
     def stop(self) -> None:
         """Stop the generation in progress, if any (keeps its text)."""
 

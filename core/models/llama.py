@@ -199,6 +199,20 @@ class WorkerEmbeddings(Record):
     prompt_tokens: int
 
 
+class WorkerCountTokens(Record):
+    """Main -> worker: how many tokens each text is (answered by WorkerTokenCounts)."""
+
+    job_id: int
+    texts: list[str]
+
+
+class WorkerTokenCounts(Record):
+    """Worker -> main: the counts of a WorkerCountTokens, in order."""
+
+    job_id: int
+    counts: list[int]
+
+
 class WorkerShutdown(Record):
     """Main -> worker: free the model and exit."""
 

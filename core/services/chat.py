@@ -30,7 +30,7 @@ from ..models.chat_history import (
     SessionPage,
 )
 from ..models.llama import SamplingParams, StopReason
-from .chat_answers import PERSIST_MAX_TOKENS, AnswerStreamer, GenerateFn, PrepareModelFn
+from .chat_answers import PERSIST_MAX_TOKENS, AnswerStreamer, GenerateFn, ModelTokenCounter, PrepareModelFn
 from .chat_export import parse_export, to_json, to_markdown, with_new_ids
 from .chat_presets import PresetBook
 from .chat_prompt import TokenCounter, estimate_tokens
@@ -62,6 +62,7 @@ class ChatService:
         *,
         prepare_model: PrepareModelFn | None = None,
         count_tokens: TokenCounter = estimate_tokens,
+        count_model_tokens: ModelTokenCounter | None = None,
     ) -> None:
         self.store = store
         self.presets = PresetBook(store)
@@ -72,6 +73,7 @@ class ChatService:
             generate,
             prepare_model=prepare_model or (lambda _model, _load, _on_event: config.config.load.context_size),
             count_tokens=count_tokens,
+            count_model_tokens=count_model_tokens,
         )
 
     @property

@@ -24,6 +24,8 @@ GenerateFn = Callable[[GenerateRequest, EventSink | None, CancelToken | None], G
 # Make a model ready to answer (loading it if needed, with these options when given; events to
 # the caller); returns its context size.
 PrepareModelFn = Callable[[str, LoadOptions | None, EventSink | None], int]
+# Count texts with a loaded model's own tokenizer; None when that model cannot.
+ModelTokenCounter = Callable[[str, list[str]], list[int] | None]
 
 # Save a streaming answer after this many tokens even if the interval has not passed.
 PERSIST_MAX_TOKENS = 64
@@ -40,12 +42,14 @@ class AnswerStreamer:
         *,
         prepare_model: PrepareModelFn,
         count_tokens: TokenCounter,
+        count_model_tokens: ModelTokenCounter | None = None,
     ) -> None:
         self._store = store
         self._config = config
         self._generate = generate
         self._prepare_model = prepare_model
         self._count_tokens = count_tokens
+        self._count_model_tokens = count_model_tokens
         self._running: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
         self._ended = threading.Condition(self._lock)
@@ -106,7 +110,8 @@ class AnswerStreamer:
             context = self._prepare_model(model, load, on_event)
             budget = context - answer_reserve(context, sampling.max_tokens)
             turns = [ChatTurn(role=m.role, content=m.content) for m in branch]
-            prompt, dropped = fit_context(session.system_prompt, turns, budget, self._count_tokens)
+            counter = self._counter_for(model, session.system_prompt, turns, budget)
+            prompt, dropped = fit_context(session.system_prompt, turns, budget, counter)
             answer = ChatMessage(
                 id=uuid.uuid4().hex,
                 session_id=session.id,
@@ -134,6 +139,26 @@ class AnswerStreamer:
                 self._running.pop(session.id, None)
                 self._ended.notify_all()
         return result, final, dropped, len(branch) == 1
+
+    def _counter_for(
+        self, model: str, system_prompt: str, turns: list[ChatTurn], budget: int
+    ) -> TokenCounter:
+        """Exact counts from the model for the system prompt and the newest turns that may fit
+        (estimated at up to twice the budget, so a long chat sends only its tail); the
+        estimate for the rest, or for everything when the model cannot count."""
+        if self._count_model_tokens is None:
+            return self._count_tokens
+        texts, estimated = [system_prompt], self._count_tokens(system_prompt)
+        for turn in reversed(turns):
+            if estimated > 2 * budget:
+                break
+            texts.append(turn.content)
+            estimated += self._count_tokens(turn.content)
+        counts = self._count_model_tokens(model, texts)
+        if counts is None:
+            return self._count_tokens
+        exact = dict(zip(texts, counts, strict=True))
+        return lambda text: exact[text] if text in exact else self._count_tokens(text)
 
     def _stream(
         self,

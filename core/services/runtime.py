@@ -200,6 +200,22 @@ class RuntimeService:
             result: Embeddings = embed(request.model, request.input)
             return result
 
+    def count_tokens(self, model: str, texts: list[str]) -> list[int] | None:
+        """Token counts by the loaded model's own tokenizer; None when it is not loaded or its
+        backend cannot count."""
+        with self._lock:
+            entry = self._entries.get(model)
+            handle = entry.handle if entry is not None else None
+        count = getattr(handle, "count_tokens", None)
+        if count is None:
+            return None
+        try:
+            counts: list[int] = count(texts)
+        except LlamadeskError as exc:
+            log.warning("could not count tokens with %s: %s", model, exc.message)
+            return None
+        return counts
+
     @contextmanager
     def _in_use(self, model: str) -> Iterator[LoadedModel]:
         """The model's handle, marked generating (so idle-unload leaves it) while it is used."""

@@ -19,9 +19,10 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 
@@ -40,6 +41,7 @@ from llamadesk.core.models.llama import (
     LoadOptions,
     StopReason,
     Usage,
+    WorkerCountTokens,
     WorkerDone,
     WorkerEmbed,
     WorkerEmbeddings,
@@ -50,10 +52,12 @@ from llamadesk.core.models.llama import (
     WorkerReady,
     WorkerShutdown,
     WorkerToken,
+    WorkerTokenCounts,
 )
 
 from .worker import worker_main
 
+Reply = TypeVar("Reply")
 STOP_GRACE_S = 0.07  # a stop returns within this even if the worker is busy
 POLL_S = 0.1  # how often a loading caller checks that the worker still lives
 # While generating, how often the caller looks at the stop flag when no token comes
@@ -168,11 +172,19 @@ class WorkerModel:
                     unsubscribe()
 
     def embed(self, model: str, texts: list[str]) -> Embeddings:
+        reply = self._ask(lambda job: WorkerEmbed(job_id=job, texts=texts), WorkerEmbeddings)
+        return Embeddings(model=model, vectors=reply.vectors, prompt_tokens=reply.prompt_tokens)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return self._ask(lambda job: WorkerCountTokens(job_id=job, texts=texts), WorkerTokenCounts).counts
+
+    def _ask(self, make: Callable[[int], Any], reply_type: type[Reply]) -> Reply:
+        """Send one request (not a generation) and wait for its reply, between generations."""
         with self._lock:
             if not self.alive:
                 raise self._crashed()
             self._job = job = next(self._jobs)
-            self._send(WorkerEmbed(job_id=job, texts=texts))
+            self._send(make(job))
             while True:
                 if not self._conn.poll(POLL_S):
                     if self._exited.is_set():
@@ -181,10 +193,8 @@ class WorkerModel:
                 message = self._recv()
                 if getattr(message, "job_id", job) != job:
                     continue  # a late event of a generation that was given up on
-                if isinstance(message, WorkerEmbeddings):
-                    return Embeddings(
-                        model=model, vectors=message.vectors, prompt_tokens=message.prompt_tokens
-                    )
+                if isinstance(message, reply_type):
+                    return message
                 if isinstance(message, WorkerJobFailed):
                     raise GenerationFailed(message.message)
 

@@ -3,8 +3,8 @@
 Started with the multiprocessing spawn context (a fresh interpreter, so it also
 works frozen once `multiprocessing.freeze_support()` ran). It speaks the typed
 messages of `llamadesk.core.models.llama` over one duplex pipe: requests in
-(WorkerGenerate, WorkerEmbed, WorkerShutdown), events out (WorkerLoadProgress, WorkerReady or
-WorkerLoadFailed, then WorkerToken..., WorkerDone or WorkerJobFailed; WorkerEmbeddings for an embed). A stop is
+(WorkerGenerate, WorkerEmbed, WorkerCountTokens, WorkerShutdown), events out (WorkerLoadProgress, WorkerReady or
+WorkerLoadFailed, then WorkerToken..., WorkerDone or WorkerJobFailed; WorkerEmbeddings or WorkerTokenCounts for the others). A stop is
 not a message: the parent writes the job id into a shared integer that the loop
 reads between tokens, so it is seen within one token even while the pipe is busy.
 If the parent dies, the pipe closes and the worker exits.
@@ -22,6 +22,7 @@ from typing import Any
 
 from llamadesk.core.models.llama import (
     LoadOptions,
+    WorkerCountTokens,
     WorkerDone,
     WorkerEmbed,
     WorkerEmbeddings,
@@ -32,6 +33,7 @@ from llamadesk.core.models.llama import (
     WorkerReady,
     WorkerShutdown,
     WorkerToken,
+    WorkerTokenCounts,
 )
 
 PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor
@@ -86,6 +88,13 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
             return
         if isinstance(request, WorkerEmbed):
             send(_embed(embedder, generator, request))
+            continue
+        if isinstance(request, WorkerCountTokens):
+            counts = [
+                len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+                for text in request.texts
+            ]
+            send(WorkerTokenCounts(job_id=request.job_id, counts=counts))
             continue
         if not isinstance(request, WorkerGenerate):
             continue

@@ -72,3 +72,47 @@ def test_service_reports_dropped_turns(store, config, generator) -> None:
     assert events[0].dropped_turns == reply.dropped_turns
     assert len(request.messages) == 1 + 9 - reply.dropped_turns
     assert sum(words(t.content) + 4 for t in request.messages) <= 150
+
+
+def test_the_models_own_counts_decide_what_fits(store, config, generator) -> None:
+    asked: list[tuple[str, list[str]]] = []
+
+    def model_counts(model: str, texts: list[str]) -> list[int] | None:
+        asked.append((model, texts))
+        return [1 for _ in texts]  # a tokenizer that packs each message into one token
+
+    service = ChatService(
+        store,
+        config,
+        generator,
+        prepare_model=lambda model, load, on_event: 200,
+        count_tokens=words,
+        count_model_tokens=model_counts,
+    )
+    config.update({"chat": {"generate_titles": False}})
+    session = service.new_session(model="starter", system_prompt="keep me")
+    generator.reply = lambda r: "word " * 40
+    for i in range(3):
+        service.send(session.id, f"question {i} " + "pad " * 20)
+    reply = service.send(session.id, "last question")
+    assert reply.dropped_turns == 0  # by the word estimate, turns would have been dropped
+    assert len(generator.requests[-1].messages) == 1 + 7
+    model, texts = asked[-1]
+    assert model == "starter" and texts[0] == "keep me" and texts[1] == "last question"
+
+
+def test_a_model_that_cannot_count_falls_back_to_the_estimate(store, config, generator) -> None:
+    service = ChatService(
+        store,
+        config,
+        generator,
+        prepare_model=lambda model, load, on_event: 200,
+        count_tokens=words,
+        count_model_tokens=lambda model, texts: None,
+    )
+    config.update({"chat": {"generate_titles": False}})
+    session = service.new_session(model="starter", system_prompt="keep me")
+    generator.reply = lambda r: "word " * 40
+    for i in range(4):
+        service.send(session.id, f"question {i} " + "pad " * 20)
+    assert service.send(session.id, "last question").dropped_turns > 0
