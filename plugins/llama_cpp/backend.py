@@ -186,13 +186,7 @@ class WorkerModel:
             self._job = job = next(self._jobs)
             self._send(make(job))
             while True:
-                if not self._conn.poll(POLL_S):
-                    if self._exited.is_set():
-                        raise self._crashed()
-                    continue
-                message = self._recv()
-                if getattr(message, "job_id", job) != job:
-                    continue  # a late event of a generation that was given up on
+                message = self._next_message(job, POLL_S)
                 if isinstance(message, reply_type):
                     return message
                 if isinstance(message, WorkerJobFailed):
@@ -205,7 +199,7 @@ class WorkerModel:
         reasoning: list[str] = []
         first_at: float | None = None
         count = 0
-        conn, flag = self._conn, self._cancel_flag
+        flag = self._cancel_flag
         stop_seen_at: float | None = None
         while True:
             if flag.value == job and stop_seen_at is None:
@@ -218,13 +212,9 @@ class WorkerModel:
                 timeout = min(left, POLL_GENERATING_S)
             else:
                 timeout = POLL_GENERATING_S
-            if not conn.poll(timeout):
-                if self._exited.is_set():
-                    raise self._crashed()
+            message = self._next_message(job, timeout)
+            if message is None:
                 continue
-            message = self._recv()
-            if getattr(message, "job_id", job) != job:
-                continue  # a late event of a job that was given up on
             if type(message) is WorkerToken:
                 if first_at is None:
                     first_at = time.perf_counter()
@@ -259,6 +249,16 @@ class WorkerModel:
             stop_reason=reason,
             usage=usage,
         )
+
+    def _next_message(self, job: int, timeout: float) -> Any:
+        """The worker's next message about `job`, or None if none came within `timeout`.
+        Late events of a job that was given up on are dropped."""
+        if not self._conn.poll(timeout):
+            if self._exited.is_set():
+                raise self._crashed()
+            return None
+        message = self._recv()
+        return message if getattr(message, "job_id", job) == job else None
 
     def _send(self, message: Any) -> None:
         try:

@@ -74,13 +74,8 @@ def test_service_reports_dropped_turns(store, config, generator) -> None:
     assert sum(words(t.content) + 4 for t in request.messages) <= 150
 
 
-def test_the_models_own_counts_decide_what_fits(store, config, generator) -> None:
-    asked: list[tuple[str, list[str]]] = []
-
-    def model_counts(model: str, texts: list[str]) -> list[int] | None:
-        asked.append((model, texts))
-        return [1 for _ in texts]  # a tokenizer that packs each message into one token
-
+def counted_chat(store, config, generator, model_counts):
+    """A 200-token context whose model counts tokens with `model_counts`; the estimate counts words."""
     service = ChatService(
         store,
         config,
@@ -90,8 +85,18 @@ def test_the_models_own_counts_decide_what_fits(store, config, generator) -> Non
         count_model_tokens=model_counts,
     )
     config.update({"chat": {"generate_titles": False}})
-    session = service.new_session(model="starter", system_prompt="keep me")
     generator.reply = lambda r: "word " * 40
+    return service, service.new_session(model="starter", system_prompt="keep me")
+
+
+def test_the_models_own_counts_decide_what_fits(store, config, generator) -> None:
+    asked: list[tuple[str, list[str]]] = []
+
+    def model_counts(model: str, texts: list[str]) -> list[int] | None:
+        asked.append((model, texts))
+        return [1 for _ in texts]  # a tokenizer that packs each message into one token
+
+    service, session = counted_chat(store, config, generator, model_counts)
     for i in range(3):
         service.send(session.id, f"question {i} " + "pad " * 20)
     reply = service.send(session.id, "last question")
@@ -102,17 +107,7 @@ def test_the_models_own_counts_decide_what_fits(store, config, generator) -> Non
 
 
 def test_a_model_that_cannot_count_falls_back_to_the_estimate(store, config, generator) -> None:
-    service = ChatService(
-        store,
-        config,
-        generator,
-        prepare_model=lambda model, load, on_event: 200,
-        count_tokens=words,
-        count_model_tokens=lambda model, texts: None,
-    )
-    config.update({"chat": {"generate_titles": False}})
-    session = service.new_session(model="starter", system_prompt="keep me")
-    generator.reply = lambda r: "word " * 40
+    service, session = counted_chat(store, config, generator, lambda model, texts: None)
     for i in range(4):
         service.send(session.id, f"question {i} " + "pad " * 20)
     assert service.send(session.id, "last question").dropped_turns > 0
