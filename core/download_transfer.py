@@ -10,7 +10,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .download_state import STATE_HEADER, STATE_MAGIC, U64, MiB, Segment, pread, pwrite, state_path
+from .download_state import STATE_HEADER, STATE_MAGIC, U64, MiB, Segment, pread_into, pwrite, state_path
+from .download_writeback import EarlyWriteback
 from .errors import Cancelled, DigestMismatch, DownloadFailed
 from .http_client import HttpError, HttpResponse
 
@@ -57,11 +58,15 @@ class BlobTransfer:
         self.state_fd = os.open(self.state, flags, 0o644) if self.request.size is not None else -1
         try:
             self._prepare_files()
-            threads = self._start_workers()
+            self.writeback = EarlyWriteback(self.fd)
             try:
-                hasher = self._hash_behind_workers()
+                threads = self._start_workers()
+                try:
+                    hasher = self._hash_behind_workers()
+                finally:
+                    self._stop(threads)
             finally:
-                self._stop(threads)
+                self.writeback.close()
             if self.error is not None:
                 raise self.error
             self._verify_and_commit(hasher, dest)
@@ -103,7 +108,7 @@ class BlobTransfer:
     def _hash_behind_workers(self) -> hashlib._Hash:
         hasher = hashlib.sha256()
         hashed = 0
-        piece = 8 * MiB
+        buffer = memoryview(bytearray(8 * MiB))  # big pieces: hashlib hashes them without the GIL
         while True:
             with self.cond:
                 while True:
@@ -118,11 +123,11 @@ class BlobTransfer:
                     self.cond.wait(0.1)
                 finished = self.workers_left == 0
             while hashed < prefix:
-                data = pread(self.fd, min(piece, prefix - hashed), hashed)
-                if not data:
+                got = pread_into(self.fd, buffer[: min(len(buffer), prefix - hashed)], hashed)
+                if not got:
                     break
-                hasher.update(data)
-                hashed += len(data)
+                hasher.update(buffer[:got])
+                hashed += got
             if finished and hashed >= self._prefix():
                 return hasher
 
@@ -252,6 +257,7 @@ class BlobTransfer:
                 if not view:
                     continue
                 pwrite(self.fd, view, segment.start + segment.done)
+                self.writeback.wrote(len(view))
                 with self.cond:
                     segment.done += len(view)
                     if self.state_fd >= 0:

@@ -2,9 +2,13 @@
 
 How a blob is fetched:
 
-- Big blobs are split into fixed segments fetched over several connections with
+- Big blobs are split into segments fetched over several connections with
   `Range` requests, each written in place (`pwrite`) into one preallocated
   partial file. Small ones, and blobs of unknown size, are one stream.
+  Segments are handed out in order and are small next to the blob (about 32 of
+  them, 8 to 64 MiB each) so the bytes on disk grow from the start, where the
+  hash needs them: with a few huge segments the hash could only start on most
+  of the blob once the last one ended.
 - Progress survives a restart: beside the partial file a small state file holds
   how many bytes of each segment are on disk, updated after every chunk. A
   killed process re-fetches at most the chunk it was writing.
@@ -12,6 +16,8 @@ How a blob is fetched:
   contiguous prefix as the workers extend it (reading it back from the page
   cache), so verifying costs no second pass. A mismatch deletes the partial and
   raises DigestMismatch; a match is fsynced and renamed into place atomically.
+  A side thread syncs the partial as it grows (download_writeback.py), so that
+  final fsync only waits for the last few MiB.
 - Transient failures (connection errors, 5xx, 408, 429, a cut stream) are
   retried with exponential backoff from where the segment stopped.
 - Cancel (a `threading.Event`) stops the workers, shuts their sockets, keeps
@@ -30,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from .download_state import MiB, ProcessLock, Segment, read_state, state_path
+from .download_state import MiB, ProcessLock, Segment, plan_segments, read_state, state_path
 from .download_transfer import BlobTransfer
 from .errors import DownloadFailed
 from .http_client import HttpClient
@@ -77,7 +83,7 @@ class BlobDownloader:
         partial_dir: Path,
         *,
         connections: int = 4,
-        segment_size: int = 64 * MiB,
+        segment_size: int | None = None,  # None: sized to the blob (see segment_size_for)
         parallel_min_size: int = 32 * MiB,
         chunk_size: int = 1 * MiB,
         retries: int = 6,
@@ -132,15 +138,23 @@ class BlobDownloader:
         with self._locks_guard:
             return self._locks.setdefault(digest_hex, threading.Lock())
 
+    def segment_size_for(self, size: int) -> int:
+        """About 32 segments per blob, 8 to 64 MiB each, whole MiB.
+
+        Smaller segments keep the hash close behind the download (it waits at most
+        for the segments in flight) but cost a request each; 64 MiB caps the count
+        for multi-gigabyte models, 8 MiB keeps a request worth its round trip.
+        """
+        if self.segment_size is not None:
+            return self.segment_size
+        return max(8, min(64, size // (32 * MiB))) * MiB
+
     def _plan(self, size: int | None) -> list[Segment]:
         if size is None:
             return [Segment(0, None)]
         if size < self.parallel_min_size or self.connections == 1:
             return [Segment(0, size)]
-        return [
-            Segment(start, min(self.segment_size, size - start))
-            for start in range(0, size, self.segment_size)
-        ]
+        return plan_segments(size, self.segment_size_for(size))
 
     def _load_segments(self, request: BlobRequest, partial: Path) -> list[Segment]:
         """The plan for this blob, with what an earlier run left on disk."""
@@ -149,7 +163,6 @@ class BlobDownloader:
             return segments
         if request.size is None:  # one stream of unknown length: the file's length is the progress
             segments[0].done = partial.stat().st_size
-        elif read_state(state_path(partial), request.size, segments) is None:
-            for segment in segments:  # no state, or another layout: start over rather than trust the bytes
-                segment.done = 0
-        return segments
+            return segments
+        # No state, or one that does not fit: start over rather than trust the bytes.
+        return read_state(state_path(partial), request.size) or segments

@@ -98,7 +98,7 @@ class HttpClient:
     def __init__(self, *, proxy: str | None = None, timeout: float = 30.0) -> None:
         self.proxy = proxy or None
         self.timeout = timeout
-        self._ssl = ssl.create_default_context()
+        self._ssl: ssl.SSLContext | None = None  # made on first HTTPS use: loading the CA store takes ~20 ms
         self._lock = threading.Lock()
 
     def request(
@@ -155,17 +155,25 @@ class HttpClient:
         proxy = self._proxy_for(scheme, host)
         if proxy is None:
             if scheme == "https":
-                return http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._ssl)
+                return http.client.HTTPSConnection(
+                    host, port, timeout=self.timeout, context=self._ssl_context()
+                )
             return http.client.HTTPConnection(host, port, timeout=self.timeout)
         proxy_parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
         proxy_host = proxy_parts.hostname or ""
         if scheme == "https":
             tunnel = http.client.HTTPSConnection(
-                proxy_host, proxy_parts.port or 8080, timeout=self.timeout, context=self._ssl
+                proxy_host, proxy_parts.port or 8080, timeout=self.timeout, context=self._ssl_context()
             )
             tunnel.set_tunnel(host, port or 443)
             return tunnel
         return http.client.HTTPConnection(proxy_host, proxy_parts.port or 8080, timeout=self.timeout)
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._ssl is None:
+                self._ssl = ssl.create_default_context()
+            return self._ssl
 
     def _proxy_for(self, scheme: str, host: str) -> str | None:
         # NO_PROXY applies to the configured proxy too, so local registries stay reachable.
