@@ -280,6 +280,7 @@ class ModelLibrary:
     def copy(self, source: str | ModelRef, target: str | ModelRef) -> ModelSummary:
         """Store a model under another name too (`ollama cp`): the manifest is copied, blobs shared."""
         src, dst = self.parse(source), self.parse(target)
+        _refuse_pin(dst, "copy to")
         store = self.store
         if not model_import.name_is_free(store, dst):
             raise AlreadyExists(f"{dst.short} is already in the library; remove it first")
@@ -339,6 +340,7 @@ class ModelLibrary:
     ) -> PushResult:
         """Send a stored model to the registry its reference names."""
         ref = self.parse(reference)
+        _refuse_pin(ref, "push")
         store = self.store
         if store.read_in_place(ref) is not None:
             raise InvalidParams(
@@ -445,6 +447,12 @@ def _in_place_problem(files: list[Path], sizes: list[int], mtimes: list[float]) 
         if stat.st_size != size or stat.st_mtime != mtime:
             return "file-changed", f"{file} changed since it was imported"
     return "ready", None
+
+
+def _refuse_pin(ref: ModelRef, action: str) -> None:
+    """A digest says which manifest to fetch; a name a model is written under takes a tag."""
+    if ref.digest:
+        raise InvalidParams(f"cannot {action} {ref.pinned}: name it with a tag, not a digest")
 
 
 def _sha256(data: bytes) -> str:
