@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .download_state import STATE_HEADER, STATE_MAGIC, U64, MiB, Segment, pread_into, pwrite, state_path
 from .download_writeback import EarlyWriteback
 from .errors import Cancelled, DigestMismatch, DownloadFailed
-from .http_client import HttpError, HttpResponse
+from .http_client import HttpError, HttpResponse, KeptConnections
 
 if TYPE_CHECKING:
     from .downloader import BlobDownloader, BlobRequest, ProgressCallback
@@ -170,23 +170,25 @@ class BlobTransfer:
 
     def _worker(self) -> None:
         buffer = memoryview(bytearray(self.owner.chunk_size))
+        kept = KeptConnections()  # this worker's segments follow one another on the same connections
         try:
             while True:
                 with self.cond:
                     if not self.pending or self.error is not None:
                         return
                     index = self.pending.pop(0)
-                self._fetch_segment(index, buffer)
+                self._fetch_segment(index, buffer, kept)
         except BaseException as exc:
             with self.cond:
                 if self.error is None:
                     self.error = exc
         finally:
+            kept.close()
             with self.cond:
                 self.workers_left -= 1
                 self.cond.notify_all()
 
-    def _fetch_segment(self, index: int, buffer: memoryview) -> None:
+    def _fetch_segment(self, index: int, buffer: memoryview, kept: KeptConnections) -> None:
         segment = self.segments[index]
         failures = 0
         refresh_auth = False
@@ -195,7 +197,7 @@ class BlobTransfer:
                 return
             before = segment.done
             try:
-                ended = self._stream_once(index, segment, buffer, refresh_auth)
+                ended = self._stream_once(index, segment, buffer, kept, refresh_auth)
                 refresh_auth = False
             except _Unauthorized:
                 if refresh_auth or self.request.authorize is None:
@@ -224,7 +226,9 @@ class BlobTransfer:
                 segment.length = segment.done
                 return
 
-    def _stream_once(self, index: int, segment: Segment, buffer: memoryview, refresh_auth: bool) -> bool:
+    def _stream_once(
+        self, index: int, segment: Segment, buffer: memoryview, kept: KeptConnections, refresh_auth: bool
+    ) -> bool:
         """One request for the rest of a segment. True when an unknown-length stream ended."""
         offset = segment.start + segment.done
         headers = dict(self.request.headers)
@@ -234,7 +238,7 @@ class BlobTransfer:
             headers["Range"] = f"bytes={offset}-{segment.start + segment.length - 1}"
         elif offset:
             headers["Range"] = f"bytes={offset}-"
-        response = self.owner.http.request("GET", self.request.url, headers)
+        response = self.owner.http.request("GET", self.request.url, headers, kept=kept)
         with self.cond:
             self.active.add(response)
         try:

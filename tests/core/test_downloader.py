@@ -142,6 +142,22 @@ def test_the_partial_is_synced_while_it_downloads(tmp_path, server, data, monkey
     assert synced  # at least one sync before the end (1 MB written, one every 256 KiB)
 
 
+def test_segments_share_kept_connections(tmp_path, server, data) -> None:
+    """8 ranged requests over 4 workers: each worker reuses its connection for its next segment."""
+    small_downloader(tmp_path).fetch(request(server, data), tmp_path / "dest")
+    assert (tmp_path / "dest").read_bytes() == data
+    assert len(server.requests) == 8
+    assert len({r["client"] for r in server.requests}) <= 4
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced(tmp_path, server, data) -> None:
+    server.keep_alive = False  # every kept connection is dead by the time it is reused
+    small_downloader(tmp_path, connections=2).fetch(request(server, data), tmp_path / "dest")
+    assert (tmp_path / "dest").read_bytes() == data
+    assert len(server.requests) == 8  # no segment was fetched twice
+    assert len({r["client"] for r in server.requests}) == 8
+
+
 def test_transient_failures_are_retried_and_cut_streams_resume(tmp_path, server, data) -> None:
     server.fail_next = [503, 429]
     server.cut_next = [5000, 7000]
