@@ -8,10 +8,12 @@ How a blob is fetched:
   Segments are handed out in order and are small next to the blob (about 32 of
   them, 8 to 64 MiB each) so the bytes on disk grow from the start, where the
   hash needs them: with a few huge segments the hash could only start on most
-  of the blob once the last one ended.
+  of the blob once the last one ended. Each worker keeps its connection from
+  one segment to the next, so a segment costs a round trip, not a handshake.
 - Progress survives a restart: beside the partial file a small state file holds
-  how many bytes of each segment are on disk, updated after every chunk. A
-  killed process re-fetches at most the chunk it was writing.
+  how many bytes of each segment are on disk, updated after every chunk, and
+  the segment layout (a partial resumes as it was cut, whatever today's sizes).
+  A killed process re-fetches at most the chunk it was writing.
 - sha256 is computed while the bytes arrive: the calling thread hashes the
   contiguous prefix as the workers extend it (reading it back from the page
   cache), so verifying costs no second pass. A mismatch deletes the partial and
@@ -142,8 +144,9 @@ class BlobDownloader:
         """About 32 segments per blob, 8 to 64 MiB each, whole MiB.
 
         Smaller segments keep the hash close behind the download (it waits at most
-        for the segments in flight) but cost a request each; 64 MiB caps the count
-        for multi-gigabyte models, 8 MiB keeps a request worth its round trip.
+        for the segments in flight) but cost a request each (a round trip on the
+        worker's kept connection); 64 MiB caps the count for multi-gigabyte models,
+        8 MiB keeps a request worth its round trip.
         """
         if self.segment_size is not None:
             return self.segment_size
