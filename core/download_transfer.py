@@ -108,7 +108,9 @@ class BlobTransfer:
     def _hash_behind_workers(self) -> hashlib._Hash:
         hasher = hashlib.sha256()
         hashed = 0
-        buffer = memoryview(bytearray(8 * MiB))  # big pieces: hashlib hashes them without the GIL
+        # Big pieces (hashlib hashes them without the GIL), but no 8 MiB for a config blob of 100 bytes.
+        size = self.request.size
+        buffer = memoryview(bytearray(8 * MiB if size is None else max(1, min(8 * MiB, size))))
         while True:
             with self.cond:
                 while True:
