@@ -121,14 +121,6 @@ def test_a_partial_resumes_with_the_layout_it_was_started_with(tmp_path, server,
     assert requested_bytes(server, before) == len(data) - kept
 
 
-def test_segments_are_sized_to_the_blob(tmp_path) -> None:
-    downloader = BlobDownloader(HttpClient(), tmp_path / "partial")
-    MiB = 1024 * KiB
-    assert downloader.segment_size_for(100 * MiB) == 8 * MiB  # a request stays worth its round trip
-    assert downloader.segment_size_for(512 * MiB) == 16 * MiB  # 32 segments: the hash keeps up
-    assert downloader.segment_size_for(8 * 1024 * MiB) == 64 * MiB  # not thousands of requests
-
-
 def test_the_partial_is_synced_while_it_downloads(tmp_path, server, data, monkeypatch) -> None:
     """Early writeback: the commit's fsync then has only the tail left to write."""
     from llamadesk.core import download_writeback
