@@ -211,7 +211,7 @@ class ModelLibrary:
         cancel = cancel or threading.Event()
         with self._running(ref, cancel):
             meter = TransferMeter(0, on_progress, phase="resolving")
-            meter.set_phase("resolving", message=f"resolving {ref.short}")
+            meter.set_phase("resolving", message=f"resolving {ref.pinned}")
             source = self.source_for(ref)
             resolved = source.resolve(ref, self.http())
             if cancel.is_set():
