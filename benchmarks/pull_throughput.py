@@ -5,7 +5,9 @@ as an Ollama model layer, then fetched in the same run, rounds interleaved, by
 `curl -o` (baseline: no verification, no fsync), by `curl -o` followed by an
 fsync of the file, and by `app.library.pull()` (manifest, config blob, ranged
 parallel download, sha256 while streaming, fsync, atomic rename, manifest
-write). Prints the medians and the ratios; the target is >= 0.8x curl.
+write). Prints the medians and the ratios; the target is >= 0.8x curl. Also
+prints the CPU seconds each spent (the registry's excluded) and the load
+average, since on a shared machine the wall times follow the neighbours' load.
 
     .venv/bin/python -m benchmarks.pull_throughput [--mb 512] [--rounds 3]
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -56,12 +59,16 @@ def main() -> int:
             app = App(load_entrypoints=False).start()
             ref = f"{registry.host}/bench/big:latest"
             curl_times, curl_durable, ours = [], [], []
+            curl_cpu, ours_cpu = [], []
+            load_before = os.getloadavg()
             try:
                 for _ in range(args.rounds):
                     target = root / "curl.out"
+                    children = cpu_seconds(resource.RUSAGE_CHILDREN)
                     started = time.perf_counter()
                     subprocess.run(["curl", "-sS", "--fail", "-o", str(target), url], check=True)
                     curl_times.append(time.perf_counter() - started)
+                    curl_cpu.append(cpu_seconds(resource.RUSAGE_CHILDREN) - children)
                     assert target.stat().st_size == size
                     target.unlink()
 
@@ -74,20 +81,25 @@ def main() -> int:
                     curl_durable.append(time.perf_counter() - started)
                     target.unlink()
 
+                    own = cpu_seconds(resource.RUSAGE_SELF)
                     started = time.perf_counter()
                     result = app.library.pull(ref)
                     ours.append(time.perf_counter() - started)
+                    ours_cpu.append(cpu_seconds(resource.RUSAGE_SELF) - own)
                     assert result.downloaded == result.size
                     path = app.library.resolve_model_path(ref)
                     assert path.stat().st_size == size
                     app.library.remove(ref)
             finally:
                 app.close()
+            load_after = os.getloadavg()
+        hash_started = time.perf_counter()
         check = hashlib.sha256()
         with blob_file.open("rb") as fh:
             while piece := fh.read(8 << 20):
                 check.update(piece)
         assert "sha256:" + check.hexdigest() == digest
+        hash_s = time.perf_counter() - hash_started
 
     curl_s, ours_s = statistics.median(curl_times), statistics.median(ours)
     durable_s = statistics.median(curl_durable)
@@ -101,7 +113,22 @@ def main() -> int:
     )
     print(f"ratio llamadesk/curl throughput: {curl_s / ours_s:.2f}x (target >= 0.8x)")
     print(f"ratio llamadesk/(curl + fsync):  {durable_s / ours_s:.2f}x")
+    print(
+        f"cpu s (user+sys, median): curl {statistics.median(curl_cpu):.2f}, "
+        f"llamadesk {statistics.median(ours_cpu):.2f}; sha256 of the blob from the page cache, "
+        f"one thread: {hash_s:.2f} s"
+    )
+    print(f"load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}")
     return 0
+
+
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load(values: tuple[float, float, float]) -> str:
+    return " ".join(f"{v:.2f}" for v in values)
 
 
 if __name__ == "__main__":

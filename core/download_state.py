@@ -42,8 +42,16 @@ def state_path(partial: Path) -> Path:
     return partial.with_name(partial.name + ".state")
 
 
-def read_state(path: Path, size: int, segments: list[Segment]) -> int | None:
-    """Fill `segments[*].done` from a state file; None if there is none or it does not fit."""
+def plan_segments(size: int, segment_size: int) -> list[Segment]:
+    return [Segment(start, min(segment_size, size - start)) for start in range(0, size, segment_size)]
+
+
+def read_state(path: Path, size: int) -> list[Segment] | None:
+    """The segments an earlier run planned, with their progress; None if there is no usable state.
+
+    The layout is taken from the file, not from today's settings, so a partial
+    left by a version that cut blobs differently still resumes.
+    """
     try:
         data = path.read_bytes()
     except OSError:
@@ -51,19 +59,20 @@ def read_state(path: Path, size: int, segments: list[Segment]) -> int | None:
     if len(data) < STATE_HEADER.size:
         return None
     magic, total, seg_size, count = STATE_HEADER.unpack_from(data)
-    if (
-        magic != STATE_MAGIC
-        or total != size
-        or count != len(segments)
-        or len(data) < STATE_HEADER.size + 8 * count
-    ):
+    if magic != STATE_MAGIC or total != size or len(data) < STATE_HEADER.size + 8 * count:
         return None
-    if count > 1 and seg_size != segments[0].length:
+    if count == 1:
+        segments = [Segment(0, size)]
+    elif seg_size <= 0:
+        return None
+    else:
+        segments = plan_segments(size, seg_size)
+    if len(segments) != count:
         return None
     for index, segment in enumerate(segments):
         (done,) = U64.unpack_from(data, STATE_HEADER.size + 8 * index)
         segment.done = min(done, segment.length or done)
-    return sum(s.done for s in segments)
+    return segments
 
 
 class ProcessLock:
@@ -122,9 +131,12 @@ def pwrite(fd: int, data: bytes | memoryview, offset: int) -> None:
         os.write(fd, data)
 
 
-def pread(fd: int, count: int, offset: int) -> bytes:
-    if hasattr(os, "pread"):
-        return os.pread(fd, count, offset)
-    with _SEEK_LOCK:
+def pread_into(fd: int, buffer: memoryview, offset: int) -> int:
+    """Read into a reused buffer: a fresh bytes object per read costs page faults on every piece."""
+    if hasattr(os, "preadv"):
+        return os.preadv(fd, [buffer], offset)
+    with _SEEK_LOCK:  # Windows
         os.lseek(fd, offset, os.SEEK_SET)
-        return os.read(fd, count)
+        data = os.read(fd, len(buffer))
+    buffer[: len(data)] = data
+    return len(data)

@@ -10,9 +10,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .download_state import STATE_HEADER, STATE_MAGIC, U64, MiB, Segment, pread, pwrite, state_path
+from .download_state import STATE_HEADER, STATE_MAGIC, U64, MiB, Segment, pread_into, pwrite, state_path
+from .download_writeback import EarlyWriteback
 from .errors import Cancelled, DigestMismatch, DownloadFailed
-from .http_client import HttpError, HttpResponse
+from .http_client import HttpError, HttpResponse, KeptConnections
 
 if TYPE_CHECKING:
     from .downloader import BlobDownloader, BlobRequest, ProgressCallback
@@ -57,11 +58,15 @@ class BlobTransfer:
         self.state_fd = os.open(self.state, flags, 0o644) if self.request.size is not None else -1
         try:
             self._prepare_files()
-            threads = self._start_workers()
+            self.writeback = EarlyWriteback(self.fd)
             try:
-                hasher = self._hash_behind_workers()
+                threads = self._start_workers()
+                try:
+                    hasher = self._hash_behind_workers()
+                finally:
+                    self._stop(threads)
             finally:
-                self._stop(threads)
+                self.writeback.close()
             if self.error is not None:
                 raise self.error
             self._verify_and_commit(hasher, dest)
@@ -103,7 +108,9 @@ class BlobTransfer:
     def _hash_behind_workers(self) -> hashlib._Hash:
         hasher = hashlib.sha256()
         hashed = 0
-        piece = 8 * MiB
+        # Big pieces (hashlib hashes them without the GIL), but no 8 MiB for a config blob of 100 bytes.
+        size = self.request.size
+        buffer = memoryview(bytearray(8 * MiB if size is None else max(1, min(8 * MiB, size))))
         while True:
             with self.cond:
                 while True:
@@ -118,11 +125,11 @@ class BlobTransfer:
                     self.cond.wait(0.1)
                 finished = self.workers_left == 0
             while hashed < prefix:
-                data = pread(self.fd, min(piece, prefix - hashed), hashed)
-                if not data:
+                got = pread_into(self.fd, buffer[: min(len(buffer), prefix - hashed)], hashed)
+                if not got:
                     break
-                hasher.update(data)
-                hashed += len(data)
+                hasher.update(buffer[:got])
+                hashed += got
             if finished and hashed >= self._prefix():
                 return hasher
 
@@ -165,23 +172,25 @@ class BlobTransfer:
 
     def _worker(self) -> None:
         buffer = memoryview(bytearray(self.owner.chunk_size))
+        kept = KeptConnections()  # this worker's segments follow one another on the same connections
         try:
             while True:
                 with self.cond:
                     if not self.pending or self.error is not None:
                         return
                     index = self.pending.pop(0)
-                self._fetch_segment(index, buffer)
+                self._fetch_segment(index, buffer, kept)
         except BaseException as exc:
             with self.cond:
                 if self.error is None:
                     self.error = exc
         finally:
+            kept.close()
             with self.cond:
                 self.workers_left -= 1
                 self.cond.notify_all()
 
-    def _fetch_segment(self, index: int, buffer: memoryview) -> None:
+    def _fetch_segment(self, index: int, buffer: memoryview, kept: KeptConnections) -> None:
         segment = self.segments[index]
         failures = 0
         refresh_auth = False
@@ -190,7 +199,7 @@ class BlobTransfer:
                 return
             before = segment.done
             try:
-                ended = self._stream_once(index, segment, buffer, refresh_auth)
+                ended = self._stream_once(index, segment, buffer, kept, refresh_auth)
                 refresh_auth = False
             except _Unauthorized:
                 if refresh_auth or self.request.authorize is None:
@@ -219,7 +228,9 @@ class BlobTransfer:
                 segment.length = segment.done
                 return
 
-    def _stream_once(self, index: int, segment: Segment, buffer: memoryview, refresh_auth: bool) -> bool:
+    def _stream_once(
+        self, index: int, segment: Segment, buffer: memoryview, kept: KeptConnections, refresh_auth: bool
+    ) -> bool:
         """One request for the rest of a segment. True when an unknown-length stream ended."""
         offset = segment.start + segment.done
         headers = dict(self.request.headers)
@@ -229,7 +240,7 @@ class BlobTransfer:
             headers["Range"] = f"bytes={offset}-{segment.start + segment.length - 1}"
         elif offset:
             headers["Range"] = f"bytes={offset}-"
-        response = self.owner.http.request("GET", self.request.url, headers)
+        response = self.owner.http.request("GET", self.request.url, headers, kept=kept)
         with self.cond:
             self.active.add(response)
         try:
@@ -252,6 +263,7 @@ class BlobTransfer:
                 if not view:
                     continue
                 pwrite(self.fd, view, segment.start + segment.done)
+                self.writeback.wrote(len(view))
                 with self.cond:
                     segment.done += len(view)
                     if self.state_fd >= 0:

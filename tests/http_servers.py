@@ -42,7 +42,12 @@ class Server:
     def record(self, handler: BaseHTTPRequestHandler) -> None:
         with self.lock:
             self.requests.append(
-                {"method": handler.command, "path": handler.path, "headers": dict(handler.headers)}
+                {
+                    "method": handler.command,
+                    "path": handler.path,
+                    "headers": dict(handler.headers),
+                    "client": handler.client_address,  # one per TCP connection
+                }
             )
 
     def __enter__(self):
@@ -116,6 +121,9 @@ class FileServer(Server):
         self.cut_next: list[int] = []  # body bytes after which to drop the connection
         self.ignore_range = False
         self.sent_bytes = 0
+        # False: drop each connection after its response without saying so (as a server whose
+        # keep-alive timeout passed does), so a client reusing it finds it dead.
+        self.keep_alive = True
 
 
 class _FileHandler(_Quiet):
@@ -141,6 +149,8 @@ class _FileHandler(_Quiet):
         )
         with owner.lock:
             owner.sent_bytes += sent
+        if not owner.keep_alive:
+            self.close_connection = True
 
 
 class ForwardProxy(Server):

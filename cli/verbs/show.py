@@ -26,6 +26,8 @@ def run(args: argparse.Namespace, commands: CommandTable) -> int:
     lines = [
         ("model", summary["full_reference"]),
         ("format", summary["format"]),
+        ("status", "" if summary["status"] == "ready" else summary["status"]),
+        ("missing blobs", "\n".join(summary["missing_blobs"])),
         ("size", size_label(summary["size"])),
         ("architecture", gguf.get("architecture", "")),
         ("parameters", _count(gguf.get("parameter_count", 0))),
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace, commands: CommandTable) -> int:
             print(f"  {key:<15} {first}")
             for line in rest:
                 print(f"  {'':<15} {line}")
+    if summary["problem"]:
+        print(f"warning: {summary['problem']}")
     return 0
 
 

@@ -22,6 +22,7 @@ class LayerInfo(Record):
     digest: str
     size: int
     file_name: str | None = Field(None, description="The file name the layer carries, if any.")
+    on_disk: bool = Field(True, description="The blob is in the store; false for a model left incomplete.")
 
 
 class ModelSummary(Record):
@@ -34,8 +35,18 @@ class ModelSummary(Record):
     digest: str = Field(description="sha256 of the manifest; empty for a model used in place.")
     format: str = Field(description="ollama, docker, modelpack or in-place.")
     in_place: bool = Field(False, description="The GGUF stays where it was imported from.")
+    status: str = Field(
+        "ready",
+        description="ready; incomplete (blobs missing, see missing_blobs: pull it again); "
+        "file-gone or file-changed (an in-place GGUF since it was imported).",
+    )
     problem: str | None = Field(
-        None, description="Why it may not load: an in-place file that is gone or changed since import."
+        None,
+        description="Why it may not load: blobs missing from the store, or an in-place file "
+        "that is gone or changed since import.",
+    )
+    missing_blobs: list[str] = Field(
+        default_factory=list, description="Digests the manifest names that are not in the store."
     )
 
 
@@ -43,7 +54,9 @@ class ModelDetails(Record):
     """Everything known about one model, from its manifest and its GGUF header."""
 
     summary: ModelSummary
-    files: list[str] = Field(description="GGUF files to load, in order (shards of a split model).")
+    files: list[str] = Field(
+        description="GGUF files to load, in order (shards of a split model); empty while blobs are missing."
+    )
     layers: list[LayerInfo] = Field(default_factory=list)
     manifest: dict[str, Any] | None = Field(None, description="The stored manifest as JSON.")
     gguf: GGUFInfo | None = Field(None, description="Metadata read from the first file's header.")

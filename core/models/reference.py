@@ -4,6 +4,12 @@ A reference names one manifest in the store: `manifests/<host>/<namespace>/<name
 Parsing is strict because every part becomes a path component: anything that
 could climb out of the store (`..`, a slash, a drive letter, odd characters) is
 refused here, before any file is touched.
+
+A reference may be pinned to a manifest digest, as Docker and Ollama take it:
+`name@sha256:<hex>` or `name:tag@sha256:<hex>`. A pull then fetches that exact
+manifest (its bytes checked against the digest) and stores it under the tag, or
+under the tag `sha256-<hex>` when none is written. The digest says what to
+fetch, not where it lives: `full`/`short` name the stored manifest without it.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ HOST_ALIASES = {
     "registry-1.docker.io": DOCKER_HUB,
 }
 
+DIGEST_PIN = re.compile(r"^sha256:[0-9a-f]{64}$")  # lowercase only: the digest is compared as text
 # Starts with a letter or digit, so `.`/`..` and hidden names are impossible; no slash or backslash.
 _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -53,6 +60,9 @@ class ModelRef(Record):
     namespace: str = Field(description="User or organisation: library, ai, bartowski.")
     name: str = Field(description="Model name: smollm2.")
     tag: str = Field(description="Tag or quantization: latest, 135m, Q4_K_M.")
+    digest: str | None = Field(
+        None, description="The manifest digest it is pinned to (name@sha256:<hex>), or None."
+    )
 
     @property
     def repository(self) -> str:
@@ -75,6 +85,11 @@ class ModelRef(Record):
         return self.full
 
     @property
+    def pinned(self) -> str:
+        """`short`, with `@sha256:...` when pinned: what to show for a pull."""
+        return f"{self.short}@{self.digest}" if self.digest else self.short
+
+    @property
     def manifest_path(self) -> PurePosixPath:
         """Where its manifest lives, relative to `<models_dir>/manifests`."""
         return PurePosixPath(self.host, self.namespace, self.name, self.tag)
@@ -87,7 +102,8 @@ def parse_reference(text: str) -> ModelRef:
     """Parse a reference the way Ollama does, with Docker Hub's `ai/` and Hugging Face's `hf.co/`.
 
     `name[:tag]` -> registry.ollama.ai/library/name:latest; `ns/name` -> registry.ollama.ai/ns/name
-    (or docker.io for the `ai` namespace); `host/name`, `host/ns/name`. Raises InvalidReference.
+    (or docker.io for the `ai` namespace); `host/name`, `host/ns/name`; any of them with
+    `@sha256:<64 lowercase hex>`. Raises InvalidReference.
     """
     raw = text.strip()
     if not raw or len(raw) > 512:
@@ -96,10 +112,7 @@ def parse_reference(text: str) -> ModelRef:
         )
     if raw.startswith(("/", "\\", "~")) or "\\" in raw or "//" in raw or raw.endswith("/"):
         raise InvalidReference(f"{text!r} is not a model reference; to use a file, import it", reference=text)
-    if "@" in raw:
-        raise InvalidReference(
-            f"{text!r}: pinning a model by digest (@sha256:...) is not supported; use a tag"
-        )
+    raw, digest = _split_digest(text, raw)
     parts = raw.split("/")
     host = ""
     if len(parts) > 1 and _LOOKS_LIKE_HOST.search(parts[0]):
@@ -114,6 +127,13 @@ def parse_reference(text: str) -> ModelRef:
     namespace = parts[0] if len(parts) == 2 else ""
     if not host:
         host = DOCKER_HUB if namespace in DOCKER_HUB_NAMESPACES else DEFAULT_HOST
+    if digest and host == HUGGING_FACE:
+        raise InvalidReference(
+            f"{text!r}: Hugging Face models cannot be pinned by @sha256; pick the file with its tag",
+            reference=text,
+        )
+    if not tag and digest:
+        tag = digest.replace(":", "-")  # a valid tag and file name, as Ollama names blobs
     ref_parts = {
         "host": host,
         "namespace": namespace or DEFAULT_NAMESPACE,
@@ -121,7 +141,20 @@ def parse_reference(text: str) -> ModelRef:
         "tag": tag or DEFAULT_TAG,
     }
     _check(text, ref_parts)
-    return ModelRef(**ref_parts)
+    return ModelRef(**ref_parts, digest=digest)
+
+
+def _split_digest(text: str, raw: str) -> tuple[str, str | None]:
+    """`name[:tag]@sha256:<hex>` -> (`name[:tag]`, `sha256:<hex>`); no `@` -> (raw, None)."""
+    if "@" not in raw:
+        return raw, None
+    base, _, digest = raw.rpartition("@")
+    if not DIGEST_PIN.match(digest) or "@" in base or not base:
+        raise InvalidReference(
+            f"{text!r}: a digest pin is written name[:tag]@sha256:<64 lowercase hex digits>",
+            reference=text,
+        )
+    return base, digest
 
 
 def _check(text: str, parts: dict[str, str]) -> None:

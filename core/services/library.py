@@ -40,7 +40,14 @@ from ..models.llama import MemoryEstimate
 from ..models.manifest import Manifest
 from ..models.reference import ModelRef, parse_reference
 from . import model_discovery, model_import
-from .model_layers import describe_layers, manifest_format, ordered_weights, read_text_layers, shard_links
+from .model_layers import (
+    describe_layers,
+    manifest_format,
+    missing_blobs,
+    ordered_weights,
+    read_text_layers,
+    shard_links,
+)
 from .model_pull import fetch_resolved
 from .model_store import DIGEST, ModelStore
 from .transfer_progress import TransferMeter
@@ -133,13 +140,16 @@ class ModelLibrary:
                 license=_shorten(gguf.license if gguf else None),
             )
         manifest, data = store.read_manifest(ref)
-        files = self.model_files(ref)
+        summary = self._summary(store, ref, manifest, data)
+        assert summary is not None
+        # An incomplete model is still shown (manifest, which blobs are missing), just not loadable.
+        files = self.model_files(ref) if not summary.missing_blobs else []
         gguf = self._gguf(files[0]) if files else None
         texts = read_text_layers(store, manifest)
         return ModelDetails(
-            summary=self._summary(store, ref, manifest, data),
+            summary=summary,
             files=[str(f) for f in files],
-            layers=describe_layers(manifest),
+            layers=describe_layers(manifest, summary.missing_blobs),
             manifest=manifest.model_dump(by_alias=True, exclude_none=True, mode="json"),
             gguf=gguf,
             memory_estimate=self._memory_estimate(gguf) if gguf else None,
@@ -201,7 +211,7 @@ class ModelLibrary:
         cancel = cancel or threading.Event()
         with self._running(ref, cancel):
             meter = TransferMeter(0, on_progress, phase="resolving")
-            meter.set_phase("resolving", message=f"resolving {ref.short}")
+            meter.set_phase("resolving", message=f"resolving {ref.pinned}")
             source = self.source_for(ref)
             resolved = source.resolve(ref, self.http())
             if cancel.is_set():
@@ -270,6 +280,7 @@ class ModelLibrary:
     def copy(self, source: str | ModelRef, target: str | ModelRef) -> ModelSummary:
         """Store a model under another name too (`ollama cp`): the manifest is copied, blobs shared."""
         src, dst = self.parse(source), self.parse(target)
+        _refuse_pin(dst, "copy to")
         store = self.store
         if not model_import.name_is_free(store, dst):
             raise AlreadyExists(f"{dst.short} is already in the library; remove it first")
@@ -329,6 +340,7 @@ class ModelLibrary:
     ) -> PushResult:
         """Send a stored model to the registry its reference names."""
         ref = self.parse(reference)
+        _refuse_pin(ref, "push")
         store = self.store
         if store.read_in_place(ref) is not None:
             raise InvalidParams(
@@ -378,6 +390,7 @@ class ModelLibrary:
                 log.warning("skipping unreadable manifest of %s", ref.full, exc_info=True)
                 return None
         path = store.manifest_path(ref)
+        missing = missing_blobs(store, manifest)
         return ModelSummary(
             reference=ref.short,
             full_reference=ref.full,
@@ -385,6 +398,14 @@ class ModelLibrary:
             modified=path.stat().st_mtime,
             digest=_sha256(data),
             format=manifest_format(manifest),
+            status="incomplete" if missing else "ready",
+            problem=(
+                f"incomplete: {len(missing)} blob(s) missing ({missing[0][:19]}...); "
+                f"pull it again with `llamadesk pull {ref.short}`"
+                if missing
+                else None
+            ),
+            missing_blobs=missing,
         )
 
     def _in_place_summary(self, store: ModelStore, ref: ModelRef) -> ModelSummary | None:
@@ -395,6 +416,7 @@ class ModelLibrary:
             return None
         if record is None:
             return None
+        status, problem = _in_place_problem(record.files, record.sizes, record.mtimes)
         return ModelSummary(
             reference=ref.short,
             full_reference=ref.full,
@@ -403,7 +425,8 @@ class ModelLibrary:
             digest="",
             format="in-place",
             in_place=True,
-            problem=_in_place_problem(record.files, record.sizes, record.mtimes),
+            status=status,
+            problem=problem,
         )
 
     @staticmethod
@@ -414,16 +437,22 @@ class ModelLibrary:
             return None
 
 
-def _in_place_problem(files: list[Path], sizes: list[int], mtimes: list[float]) -> str | None:
-    """Why a model used in place may not load as imported: its file went away or changed."""
+def _in_place_problem(files: list[Path], sizes: list[int], mtimes: list[float]) -> tuple[str, str | None]:
+    """Status, and why a model used in place may not load as imported: its file went away or changed."""
     for file, size, mtime in zip(files, sizes, mtimes, strict=False):
         try:
             stat = file.stat()
         except OSError:
-            return f"{file} is no longer there"
+            return "file-gone", f"{file} is no longer there"
         if stat.st_size != size or stat.st_mtime != mtime:
-            return f"{file} changed since it was imported"
-    return None
+            return "file-changed", f"{file} changed since it was imported"
+    return "ready", None
+
+
+def _refuse_pin(ref: ModelRef, action: str) -> None:
+    """A digest says which manifest to fetch; a name a model is written under takes a tag."""
+    if ref.digest:
+        raise InvalidParams(f"cannot {action} {ref.pinned}: name it with a tag, not a digest")
 
 
 def _sha256(data: bytes) -> str:

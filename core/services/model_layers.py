@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..models.manifest import (
     Manifest,
     layer_file_name,
 )
-from .model_store import ModelStore
+from .model_store import DIGEST, ModelStore
 
 SHARD_NAME = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 TEXT_LAYER_LIMIT = 1024 * 1024  # a template or license bigger than this is not shown
@@ -65,12 +66,27 @@ def ordered_weights(manifest: Manifest) -> list[Descriptor]:
     return weights
 
 
-def describe_layers(manifest: Manifest) -> list[LayerInfo]:
+def missing_blobs(store: ModelStore, manifest: Manifest) -> list[str]:
+    """Digests the manifest names whose blob is not in the store, in manifest order.
+
+    A model is left this way by a user or another tool deleting blobs, or by an Ollama
+    store copied without all of them. A digest that is not sha256 hex names no blob
+    of ours (a hostile manifest): it counts as missing rather than being looked up.
+    """
+    missing: list[str] = []
+    for digest in (manifest.config.digest, *(layer.digest for layer in manifest.layers)):
+        if digest not in missing and (not DIGEST.match(digest) or not store.blob_path(digest).is_file()):
+            missing.append(digest)
+    return missing
+
+
+def describe_layers(manifest: Manifest, missing: Collection[str] = ()) -> list[LayerInfo]:
     config = LayerInfo(
         kind="config",
         media_type=manifest.config.media_type,
         digest=manifest.config.digest,
         size=manifest.config.size,
+        on_disk=manifest.config.digest not in missing,
     )
     return [config] + [
         LayerInfo(
@@ -79,6 +95,7 @@ def describe_layers(manifest: Manifest) -> list[LayerInfo]:
             digest=layer.digest,
             size=layer.size,
             file_name=layer_file_name(layer),
+            on_disk=layer.digest not in missing,
         )
         for layer in manifest.layers
     ]
@@ -102,7 +119,7 @@ def read_text_layers(store: ModelStore, manifest: Manifest) -> dict[str, Any]:
         kind = layer_kind(layer)
         if kind not in ("template", "system", "params", "license") or kind in found:
             continue
-        if layer.size > TEXT_LAYER_LIMIT:
+        if layer.size > TEXT_LAYER_LIMIT or not DIGEST.match(layer.digest):
             continue
         try:
             text = store.blob_path(layer.digest).read_text(encoding="utf-8", errors="replace")

@@ -140,7 +140,7 @@ class ModelStore:
         """Digests some manifest still names (a manifest that does not parse keeps nothing alive)."""
         digests: set[str] = set()
         for ref, _path in self.iter_manifests():
-            if ref == excluding:
+            if excluding is not None and ref.full == excluding.full:
                 continue
             try:
                 digests |= self.manifest_digests(ref)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urljoin
 
-from llamadesk.core.errors import NotFound, RegistryError
+from llamadesk.core.errors import DigestMismatch, NotFound, RegistryError
 from llamadesk.core.http_client import HttpClient, HttpError, HttpResponse
 from llamadesk.core.models.manifest import INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES
 
@@ -143,7 +143,12 @@ class RegistryClient:
             )
         actual = "sha256:" + hashlib.sha256(data).hexdigest()
         if reference.startswith("sha256:") and actual != reference:
-            raise RegistryError(f"the manifest {reference} from {self.host} does not match its digest")
+            raise DigestMismatch(
+                f"the manifest {self.host}/{repository}@{reference} that came back hashes to {actual}; "
+                "it was not used (the registry may be corrupt or tampered with)",
+                expected=reference,
+                actual=actual,
+            )
         if claimed.startswith("sha256:") and claimed != actual:
             raise RegistryError(
                 f"the manifest of {repository}:{reference} does not match the digest the registry sent"

@@ -1,7 +1,9 @@
 """The OCI model source: Ollama's registry, Docker Hub, and any distribution-API registry.
 
-Resolving a reference: GET the manifest by tag, accepting OCI and Docker v2
-manifests and indexes; an index is narrowed to this platform's entry. The
+Resolving a reference: GET the manifest by tag, or by digest when the reference
+is pinned (`name@sha256:...`; the bytes must hash to it), accepting OCI and
+Docker v2 manifests and indexes; an index is narrowed to this platform's entry
+(fetched by its digest, checked the same way). The
 manifest must be a model (Ollama, Docker model artifact or CNCF ModelPack
 layers); every distinct blob becomes a download request carrying the pull
 token, refreshed if it expires mid-download.
@@ -83,7 +85,8 @@ class OciSource:
     def resolve(self, ref: ModelRef, http: HttpClient) -> ResolvedModel:
         registry = self.client(ref, http)
         scope = pull_scope(ref)
-        media_type, data = registry.get_manifest(ref.repository, ref.tag, scope)
+        # By digest, the registry client checks the bytes hash to it (a pin is only worth that).
+        media_type, data = registry.get_manifest(ref.repository, ref.digest or ref.tag, scope)
         if media_type in INDEX_MEDIA_TYPES or _looks_like_index(data):
             index = _parse_index(data, ref)
             entry = pick_platform(index)

@@ -44,6 +44,19 @@ def test_import_by_copy_with_json_events(home: Path, starter_model: Path) -> Non
     }
 
 
+def test_list_and_show_mark_a_model_with_a_missing_blob(home: Path, starter_model: Path) -> None:
+    assert run_cli("import", str(starter_model), "--name", "mine:q4", home=home).returncode == 0
+    details = json.loads(run_cli("show", "mine:q4", "--json", home=home).stdout)
+    Path(details["files"][0]).unlink()  # the GGUF blob, deleted behind the library's back
+
+    listing = run_cli("list", home=home)
+    assert listing.returncode == 0 and "mine:q4" in listing.stdout
+    assert "warning: mine:q4: incomplete" in listing.stdout
+    shown = run_cli("show", "mine:q4", home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert "incomplete" in shown.stdout and details["layers"][1]["digest"] in shown.stdout
+
+
 def test_user_mistakes_are_one_line_errors(home: Path, tmp_path: Path) -> None:
     for args, message in [
         (("show", "nope"), "error: model nope:latest is not in the library"),

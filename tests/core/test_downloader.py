@@ -42,6 +42,19 @@ def small_downloader(tmp_path: Path, **kw) -> BlobDownloader:
     return BlobDownloader(HttpClient(timeout=10), tmp_path / "partial", **options)
 
 
+def requested_bytes(server: FileServer, since: int) -> int:
+    """Bytes asked for by the ranged requests after the first `since` ones.
+
+    Not the server's count of bytes sent: a handler of a cancelled run may still be
+    adding to it after the client gave up.
+    """
+    total = 0
+    for entry in server.requests[since:]:
+        start, end = entry["headers"]["Range"].removeprefix("bytes=").split("-")
+        total += int(end) - int(start) + 1
+    return total
+
+
 def request(server: FileServer, data: bytes, **kw) -> BlobRequest:
     return BlobRequest(url=server.url + "/blob", digest=digest_of(data), size=len(data), **kw)
 
@@ -77,12 +90,64 @@ def test_resumes_from_a_partial_left_on_disk(tmp_path, server, data) -> None:
     assert kept >= len(data) // 2
     assert not (tmp_path / "dest").exists()
 
-    before = server.sent_bytes
+    before = len(server.requests)
     fresh = small_downloader(tmp_path)  # a new downloader, as after a restart
     fresh.fetch(request(server, data), tmp_path / "dest")
     assert (tmp_path / "dest").read_bytes() == data
-    resent = server.sent_bytes - before
-    assert resent == len(data) - kept
+    assert requested_bytes(server, before) == len(data) - kept
+
+
+def test_a_partial_resumes_with_the_layout_it_was_started_with(tmp_path, server, data) -> None:
+    """A partial cut into segments of another size (an older version, other settings) still resumes."""
+    cancel = threading.Event()
+    got = []
+
+    def stop_midway(count: int) -> None:
+        got.append(count)
+        if sum(got) > len(data) // 2:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        small_downloader(tmp_path).fetch(
+            request(server, data), tmp_path / "dest", on_bytes=stop_midway, cancel=cancel
+        )
+    kept = small_downloader(tmp_path).partial_bytes(request(server, data))
+
+    before = len(server.requests)
+    other = small_downloader(tmp_path, segment_size=320 * KiB)
+    assert other.partial_bytes(request(server, data)) == kept
+    other.fetch(request(server, data), tmp_path / "dest")
+    assert (tmp_path / "dest").read_bytes() == data
+    assert requested_bytes(server, before) == len(data) - kept
+
+
+def test_the_partial_is_synced_while_it_downloads(tmp_path, server, data, monkeypatch) -> None:
+    """Early writeback: the commit's fsync then has only the tail left to write."""
+    from llamadesk.core import download_writeback
+
+    synced = []
+    real = download_writeback._datasync
+    monkeypatch.setattr(download_writeback, "_datasync", lambda fd: (synced.append(fd), real(fd)))
+    monkeypatch.setattr(download_writeback, "SYNC_EVERY", 256 * KiB)
+    small_downloader(tmp_path).fetch(request(server, data), tmp_path / "dest")
+    assert (tmp_path / "dest").read_bytes() == data
+    assert synced  # at least one sync before the end (1 MB written, one every 256 KiB)
+
+
+def test_segments_share_kept_connections(tmp_path, server, data) -> None:
+    """8 ranged requests over 4 workers: each worker reuses its connection for its next segment."""
+    small_downloader(tmp_path).fetch(request(server, data), tmp_path / "dest")
+    assert (tmp_path / "dest").read_bytes() == data
+    assert len(server.requests) == 8
+    assert len({r["client"] for r in server.requests}) <= 4
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced(tmp_path, server, data) -> None:
+    server.keep_alive = False  # every kept connection is dead by the time it is reused
+    small_downloader(tmp_path, connections=2).fetch(request(server, data), tmp_path / "dest")
+    assert (tmp_path / "dest").read_bytes() == data
+    assert len(server.requests) == 8  # no segment was fetched twice
+    assert len({r["client"] for r in server.requests}) == 8
 
 
 def test_transient_failures_are_retried_and_cut_streams_resume(tmp_path, server, data) -> None:

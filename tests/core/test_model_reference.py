@@ -43,6 +43,27 @@ def test_references_parse_like_ollama(text: str, full: str, short: str | None) -
     assert parse_reference(ref.short) == ref == parse_reference(ref.full)
 
 
+HEX = "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize(
+    ("text", "full"),
+    [
+        (f"smollm2@sha256:{HEX}", f"registry.ollama.ai/library/smollm2:sha256-{HEX}"),
+        (f"smollm2:135m@sha256:{HEX}", "registry.ollama.ai/library/smollm2:135m"),
+        (f"ai/smollm2@sha256:{HEX}", f"docker.io/ai/smollm2:sha256-{HEX}"),
+        (f"localhost:5000/team/model:q4@sha256:{HEX}", "localhost:5000/team/model:q4"),
+    ],
+)
+def test_references_pinned_by_digest(text: str, full: str) -> None:
+    """Docker's and Ollama's `@sha256:` pins: stored under the tag, or under the digest without one."""
+    ref = parse_reference(text)
+    assert ref.full == full and ref.digest == f"sha256:{HEX}"
+    assert ref.pinned == f"{ref.short}@sha256:{HEX}"
+    assert parse_reference(ref.pinned) == ref
+    assert parse_reference(ref.short).digest is None  # the stored name alone, unpinned
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -70,7 +91,17 @@ def test_references_parse_like_ollama(text: str, full: str, short: str | None) -
         "localhost:0/a/b",
         "bad_host.com/a/b",
         "a:",
-        "model@sha256:" + "0" * 64,
+        "model@sha256:" + "0" * 63,
+        "model@sha256:" + "A" * 64,
+        "model@sha256:" + "0" * 64 + "/x",
+        "model@sha512:" + "0" * 128,
+        "model@latest",
+        "model@",
+        "@sha256:" + "0" * 64,
+        "a@b@sha256:" + "0" * 64,
+        "user@host.com/ns/model",
+        "../x@sha256:" + "0" * 64,
+        "hf.co/user/repo:Q4_K_M@sha256:" + "0" * 64,
         "con",
         "ns/nul:latest",
         "name.",

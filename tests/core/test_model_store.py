@@ -102,6 +102,35 @@ def test_an_existing_ollama_store_is_used_and_stays_valid(
     assert {p.name for p in ollama_store.iterdir()} <= {"manifests", "blobs", ".llamadesk"}
 
 
+def test_a_model_whose_blob_is_missing_is_shown_as_incomplete(app, ollama_store: Path) -> None:
+    """Blobs deleted by hand or by another tool: the model stays visible, says what is missing."""
+    manifest = json.loads((ollama_store / "manifests/registry.ollama.ai/library/smollm2/135m").read_text())
+    weights, template, _params = manifest["layers"]
+    (ollama_store / "blobs" / weights["digest"].replace(":", "-")).unlink()
+    (ollama_store / "blobs" / template["digest"].replace(":", "-")).unlink()
+
+    [listed] = app.library.list_models(discover=False).models
+    assert listed.status == "incomplete"
+    assert listed.missing_blobs == [weights["digest"], template["digest"]]
+    assert "pull it again" in listed.problem
+
+    details = app.library.show("smollm2:135m")
+    assert details.summary == listed
+    assert details.files == [] and details.gguf is None and details.memory_estimate is None
+    assert details.manifest["layers"][0]["digest"] == weights["digest"]
+    assert [(layer.kind, layer.on_disk) for layer in details.layers] == [
+        ("config", True),
+        ("weights", False),
+        ("template", False),
+        ("params", True),
+    ]
+    assert details.template is None and details.params == {"stop": ["<|im_end|>"]}
+    shown = app.commands.invoke("models.show", {"reference": "smollm2:135m"}).model_dump()
+    assert shown["summary"]["status"] == "incomplete"
+    with pytest.raises(NotFound, match="incomplete"):
+        app.library.resolve_model_path("smollm2:135m")
+
+
 def test_ollama_store_on_the_machine_is_offered(app, tmp_path, monkeypatch, ollama_store_template) -> None:
     monkeypatch.setenv("OLLAMA_MODELS", str(ollama_store_template))
     assert app.library.list_models(discover=False).ollama_store == str(ollama_store_template)
