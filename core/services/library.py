@@ -8,7 +8,6 @@ subclasses with messages meant for the user.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections import Counter
@@ -37,19 +36,17 @@ from ..models.library import (
     RemoveResult,
 )
 from ..models.llama import MemoryEstimate
-from ..models.manifest import Manifest
 from ..models.reference import ModelRef, parse_reference
 from . import model_discovery, model_import
 from .model_layers import (
     describe_layers,
-    manifest_format,
-    missing_blobs,
     ordered_weights,
     read_text_layers,
     shard_links,
 )
 from .model_pull import fetch_resolved
 from .model_store import DIGEST, ModelStore
+from .model_summaries import manifest_digest, summarize, summarize_in_place
 from .transfer_progress import TransferMeter
 
 log = logging.getLogger(__name__)
@@ -105,8 +102,8 @@ class ModelLibrary:
 
     def list_models(self, *, discover: bool = True) -> ModelList:
         store = self.store
-        found = [self._summary(store, ref) for ref, _ in store.iter_manifests()]
-        found += [self._in_place_summary(store, ref) for ref, _ in store.iter_in_place()]
+        found = [summarize(store, ref) for ref, _ in store.iter_manifests()]
+        found += [summarize_in_place(store, ref) for ref, _ in store.iter_in_place()]
         models = sorted((m for m in found if m is not None), key=lambda m: m.full_reference)
         importable: list[DiscoveredModel] = []
         if discover:
@@ -129,7 +126,7 @@ class ModelLibrary:
         store = self.store
         record = store.read_in_place(ref)
         if record is not None:
-            summary = self._in_place_summary(store, ref)
+            summary = summarize_in_place(store, ref)
             assert summary is not None
             gguf = self._gguf(record.files[0])
             return ModelDetails(
@@ -140,7 +137,7 @@ class ModelLibrary:
                 license=_shorten(gguf.license if gguf else None),
             )
         manifest, data = store.read_manifest(ref)
-        summary = self._summary(store, ref, manifest, data)
+        summary = summarize(store, ref, manifest, data)
         assert summary is not None
         # An incomplete model is still shown (manifest, which blobs are missing), just not loadable.
         files = self.model_files(ref) if not summary.missing_blobs else []
@@ -287,11 +284,11 @@ class ModelLibrary:
         record = store.read_in_place(src)
         if record is not None:
             store.write_in_place(replace(record, ref=dst))
-            summary = self._in_place_summary(store, dst)
+            summary = summarize_in_place(store, dst)
         else:
             _, data = store.read_manifest(src)
             store.write_manifest(dst, data)
-            summary = self._summary(store, dst)
+            summary = summarize(store, dst)
         assert summary is not None
         return summary
 
@@ -371,7 +368,7 @@ class ModelLibrary:
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"the push of {ref.short} was cancelled; blobs already sent stay on the registry")
         meter.set_phase("done", message=f"pushed {ref.short}")
-        return PushResult(reference=ref.short, digest=_sha256(data), size=meter.total)
+        return PushResult(reference=ref.short, digest=manifest_digest(data), size=meter.total)
 
     # -- disk ------------------------------------------------------------------------------
 
@@ -379,55 +376,6 @@ class ModelLibrary:
         return self.store.disk_usage()
 
     # -- helpers ---------------------------------------------------------------------------
-
-    def _summary(
-        self, store: ModelStore, ref: ModelRef, manifest: Manifest | None = None, data: bytes | None = None
-    ) -> ModelSummary | None:
-        if manifest is None or data is None:
-            try:
-                manifest, data = store.read_manifest(ref)
-            except Exception:  # one broken manifest must not hide the others
-                log.warning("skipping unreadable manifest of %s", ref.full, exc_info=True)
-                return None
-        path = store.manifest_path(ref)
-        missing = missing_blobs(store, manifest)
-        return ModelSummary(
-            reference=ref.short,
-            full_reference=ref.full,
-            size=manifest.config.size + sum(layer.size for layer in manifest.layers),
-            modified=path.stat().st_mtime,
-            digest=_sha256(data),
-            format=manifest_format(manifest),
-            status="incomplete" if missing else "ready",
-            problem=(
-                f"incomplete: {len(missing)} blob(s) missing ({missing[0][:19]}...); "
-                f"pull it again with `llamadesk pull {ref.short}`"
-                if missing
-                else None
-            ),
-            missing_blobs=missing,
-        )
-
-    def _in_place_summary(self, store: ModelStore, ref: ModelRef) -> ModelSummary | None:
-        try:
-            record = store.read_in_place(ref)
-        except Exception:
-            log.warning("skipping unreadable in-place record of %s", ref.full, exc_info=True)
-            return None
-        if record is None:
-            return None
-        status, problem = _in_place_problem(record.files, record.sizes, record.mtimes)
-        return ModelSummary(
-            reference=ref.short,
-            full_reference=ref.full,
-            size=sum(record.sizes),
-            modified=record.imported_at,
-            digest="",
-            format="in-place",
-            in_place=True,
-            status=status,
-            problem=problem,
-        )
 
     @staticmethod
     def _gguf(path: Path) -> GGUFInfo | None:
@@ -437,26 +385,10 @@ class ModelLibrary:
             return None
 
 
-def _in_place_problem(files: list[Path], sizes: list[int], mtimes: list[float]) -> tuple[str, str | None]:
-    """Status, and why a model used in place may not load as imported: its file went away or changed."""
-    for file, size, mtime in zip(files, sizes, mtimes, strict=False):
-        try:
-            stat = file.stat()
-        except OSError:
-            return "file-gone", f"{file} is no longer there"
-        if stat.st_size != size or stat.st_mtime != mtime:
-            return "file-changed", f"{file} changed since it was imported"
-    return "ready", None
-
-
 def _refuse_pin(ref: ModelRef, action: str) -> None:
     """A digest says which manifest to fetch; a name a model is written under takes a tag."""
     if ref.digest:
         raise InvalidParams(f"cannot {action} {ref.pinned}: name it with a tag, not a digest")
-
-
-def _sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _shorten(text: str | None, limit: int = 4000) -> str | None:
