@@ -1,8 +1,8 @@
 """Runs commands off the Kivy thread and brings their events back once per frame.
 
 Every worker thread only appends to a queue and pulls one `Clock` trigger; the
-trigger runs on the Kivy thread at the next frame and hands each stream all
-events that arrived since the last frame in one list. A streaming answer at any
+trigger runs on the Kivy thread once at the start of the next frame and hands
+each stream all events that arrived since the last frame in one list. A streaming answer at any
 speed therefore costs at most one UI update per frame.
 """
 
@@ -42,7 +42,10 @@ class CommandBridge:
         self._lock = threading.Lock()
         self._pending: list[Callable[[], None]] = []
         self._streams: dict[StreamHandle, EventsCallback] = {}
-        self._trigger = Clock.create_trigger(self._flush, -1)
+        # Timeout 0, not -1: a -1 trigger runs "before the next frame" and Kivy repeats those
+        # callbacks while they keep being triggered, so tokens arriving during a flush were
+        # flushed again and again inside one frame (up to Clock.max_iteration times).
+        self._trigger = Clock.create_trigger(self._flush, 0)
 
     def has(self, command_id: str) -> bool:
         return command_id in self.commands
