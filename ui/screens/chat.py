@@ -7,6 +7,7 @@ there) on the worker pool; tokens arrive batched once per frame and feed a
 
 from __future__ import annotations
 
+import gc
 from collections import OrderedDict
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..viewmodels.records import items
 from ..viewmodels.status import loaded_models, short_model_name
 from ..widgets.dialogs import TextDialog
-from ..widgets.message_views import copy_text
+from ..widgets.message_views import body_renders, copy_text
 from .base import AppScreen
 from .chat_sessions import ChatSessions
 from .chat_stream import LIVE, LiveAnswer
@@ -57,6 +58,7 @@ class ChatScreen(AppScreen):
         # Sampling for this chat's answers; None leaves it to the chat's preset and the settings.
         self.sampling: dict[str, Any] | None = None
         self._blocks: OrderedDict[tuple[str, str, str], list[Block]] = OrderedDict()
+        self.body_renders = body_renders()  # drawn bodies by row, reused when a row is shown again
         self._metrics: RowMetrics | None = None
         self._paging = False
         self._loading_older = False
@@ -66,6 +68,7 @@ class ChatScreen(AppScreen):
     # ---- lifecycle -------------------------------------------------------------------
     def on_app_start(self) -> None:
         self.theme_name = self.app.theme.name
+        Clock.schedule_once(lambda _dt: self.body_renders.prefill({"text": 24, "code": 6, "rule": 2}), 1.0)
         self.sessions.refresh()
         self.refresh_models()
         self._update_hint()
@@ -76,6 +79,7 @@ class ChatScreen(AppScreen):
     def rerender(self) -> None:
         self.theme_name = self.app.theme.name
         self._blocks.clear()
+        self.body_renders.clear()
         self.ids.messages.refresh_from_data()
 
     # ---- rendering -------------------------------------------------------------------
@@ -136,6 +140,10 @@ class ChatScreen(AppScreen):
         self.older_available = older
         self._paging = False  # until the list is laid out and scrolled to its end
         self.ids.messages.data = self._stamp(conversation_rows(messages, self.siblings, self.metrics()))
+        # A long chat's rows are tens of thousands of objects that live until another chat is
+        # shown (and are freed by reference counting then): keep the cyclic GC from walking them,
+        # or its next full collection pauses scrolling for 100+ ms.
+        gc.freeze()
         Clock.schedule_once(lambda _dt: self._opened(), 0)
 
     def _opened(self) -> None:
@@ -147,6 +155,7 @@ class ChatScreen(AppScreen):
 
     def on_messages_scroll(self, scroll_y: float) -> None:
         """Near the top: fetch the previous page of this branch."""
+        self.app.collector.activity()
         if (
             scroll_y < 0.97
             or not self._paging
@@ -373,8 +382,7 @@ class ChatScreen(AppScreen):
                 self.session_title = event.title
                 self.sessions.refresh()
         at_bottom = self.ids.messages.scroll_y <= 0.01
-        self.live.feed(events)
-        speed = self.live.tokens_per_second()
+        speed = self.live.tokens_per_second() if self.live.feed(events) else None
         if speed:
             self.app.shell.ids.status.speed_text = f"{speed:.1f} tok/s"
         if at_bottom:
