@@ -8,7 +8,9 @@ cores) and reach the chat screen by the path chat.send's answer takes: the
 worker pool, `CommandBridge` (batched once per frame), `ChatScreen._on_events`,
 `LiveAnswer`. The baseline, measured in the same run and window through the same
 bridge, is one Label whose text grows by every token. Frame intervals are taken
-on the Kivy thread (a Clock callback every frame).
+on the Kivy thread (a Clock callback every frame), each frame finished by the
+GL before the next starts, as a real window's buffer swap does (the app does
+that offscreen: ui/offscreen.py).
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ def main() -> int:
     from llamadesk.core.commands import CommandSpec
     from llamadesk.core.models.commands import TokenEvent
     from llamadesk.ui.app import LlamadeskApp
+    from llamadesk.ui.offscreen import is_offscreen
 
     class NoParams(BaseModel):
         pass
@@ -151,6 +154,10 @@ def main() -> int:
         )
     )
     app = LlamadeskApp(core.commands)
+    # The app finishes each frame offscreen (ui/offscreen.py), as a real window's buffer swap
+    # does; without it the Kivy thread ran seconds ahead of the frames actually drawn, and
+    # its frame intervals measured nothing the user sees.
+    assert is_offscreen(), "run with SDL_VIDEODRIVER=offscreen"
     results: dict[str, float] = {}
     frames: list[float] = []
     last = [0.0]

@@ -23,6 +23,7 @@ from llamadesk.core.commands import CommandError, CommandTable
 from .bridge import CommandBridge
 from .first_frame import watch_first_frame
 from .idle_gc import IdleCollector
+from .offscreen import finish_frames_when_offscreen
 from .screens.chat import ChatScreen
 from .screens.discover import DiscoverScreen
 from .screens.models import ModelsScreen
@@ -98,6 +99,7 @@ class LlamadeskApp(App):
         Window.clearcolor = self.theme.bg
         self.theme.bind(bg=lambda _theme, color: setattr(Window, "clearcolor", color))
         Window.bind(on_key_down=self._on_key_down)
+        finish_frames_when_offscreen(Window)
         Window.bind(on_motion=self.collector.activity, on_key_down=self.collector.activity)
         Clock.schedule_once(lambda _dt: self.refresh_status(), 0)
         Clock.schedule_interval(lambda _dt: self.refresh_status(), STATUS_EVERY_S)
