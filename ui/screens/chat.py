@@ -22,10 +22,10 @@ from .. import theme
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row, sibling_at
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..viewmodels.records import items
-from ..viewmodels.status import loaded_models, short_model_name
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import body_renders, copy_text
 from .base import AppScreen
+from .chat_models import ChatModels
 from .chat_sessions import ChatSessions
 from .chat_stream import LIVE, LiveAnswer
 
@@ -33,10 +33,9 @@ BLOCK_CACHE_SIZE = 4000
 # Messages fetched and turned into rows at once; older pages come while scrolling up,
 # so opening a 10,000-message chat costs the same as opening a 200-message one.
 PAGE = 200
-STARTER = "starter"  # runtime.load's name for the starter model
 
 
-class ChatScreen(AppScreen):
+class ChatScreen(ChatModels, AppScreen):
     session_id = StringProperty("")
     session_title = StringProperty("New chat")
     model_id = StringProperty("")  # the model answering in this chat (a path, a name, or `starter`)
@@ -255,95 +254,6 @@ class ChatScreen(AppScreen):
         from ..widgets.common import make
 
         make("ChatMenu", screen=self).open(button)  # type: ignore[attr-defined]
-
-    # ---- models ----------------------------------------------------------------------
-    def refresh_models(self) -> None:
-        if self.app.bridge.has("models.list"):
-            self.app.bridge.call("models.list", {"discover": False}, self._show_library, self.error)
-        else:
-            self._update_choices()
-
-    def _show_library(self, result: Any) -> None:
-        models = items(result.model_dump(mode="json"), "models", "items")
-        self._library = [str(m.get("reference") or m.get("name")) for m in models]
-        self._update_choices()
-
-    def _update_choices(self) -> None:
-        choices = [*self._library, *(m for m in self._loaded if m not in self._library)]
-        self.starter_offer = not choices
-        self.model_choices = choices or [STARTER]
-        if not self.model_id and choices:
-            self.model_id = choices[0]
-        self._update_hint()
-
-    def pick_model(self, shown: str) -> None:
-        """The picker shows short names; map the choice back to the model id."""
-        for model in self.model_choices:
-            if short_model_name(model) == shown and model != self.model_id:
-                self.model_id = model
-                self.model_state = self._loaded.get(model, "")
-                self._update_hint()
-
-    def on_runtime_status(self, status: dict[str, Any]) -> None:
-        self._loaded = {str(m["id"]): str(m.get("state", "")) for m in loaded_models(status)}
-        if not self.model_id:
-            ready = [mid for mid, state in self._loaded.items() if state in ("ready", "generating")]
-            if ready:
-                self.model_id = ready[0]
-        if self.model_state != "loading" or self.model_id in self._loaded:
-            self.model_state = self._loaded.get(self.model_id, "")
-        self._update_choices()
-
-    def _update_hint(self) -> None:
-        if self.model_state in ("ready", "generating"):
-            self.hint = ""
-        elif self.model_state == "loading":
-            self.hint = f"Loading {self.model_id}…"
-        elif self.model_state == "error":
-            pass  # the load error stays shown
-        elif self.starter_offer and not self.model_id:
-            self.hint = "No model yet: get the starter model (98 MB) to begin."
-        elif self.model_id:
-            self.hint = f"Load {self.model_id} to start chatting."
-        else:
-            self.hint = "Pick a model, or find one under Discover."
-
-    def load_model(self, model: str | None = None) -> None:
-        model = model or self.model_id
-        if not model:
-            return
-        self.model_id = model
-        self.model_state = "loading"
-        self._update_hint()
-        self.app.bridge.stream("runtime.load", {"model": model}, None, self._loaded_ok, self._load_failed)
-
-    def _loaded_ok(self, result: Any) -> None:
-        status = result.model_dump(mode="json")
-        self._loaded[str(status["id"])] = str(status["state"])
-        if status["id"] == self.model_id:
-            self.model_state = str(status["state"])
-        self._update_choices()
-        self.app.refresh_status()
-
-    def _load_failed(self, error: CommandError) -> None:
-        self.model_state = "error"
-        self.hint = error.message
-        self.error(error)
-
-    def unload_model(self) -> None:
-        if self.model_id:
-            self.app.bridge.call("runtime.unload", {"model": self.model_id}, self._unloaded, self.error)
-
-    def _unloaded(self, _result: Any) -> None:
-        self._loaded.pop(self.model_id, None)
-        self.model_state = ""
-        self._update_choices()
-        self.app.refresh_status()
-
-    def get_starter_model(self) -> None:
-        """First launch with an empty library: fetch (once) and load the starter model."""
-        self.starter_offer = False
-        self.load_model(STARTER)
 
     # ---- sending and streaming -------------------------------------------------------
     def send(self) -> None:
