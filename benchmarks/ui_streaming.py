@@ -2,10 +2,15 @@
 
 Run: .venv/bin/python benchmarks/ui_streaming.py   (offscreen SDL; no model needed)
 
-Tokens are fed into the real chat screen through the same path the chat.send
-stream uses (bridge batching -> LiveAnswer), at a fixed 1,000 tokens/s (five
-times the starter model on 2 cores). The baseline, measured in the same run and
-window, is one Label whose text grows by every token.
+Tokens come from a streaming command registered on the real command table for
+this run (`bench.tokens`, 1,000 tokens/s: five times the starter model on 2
+cores) and reach the chat screen by the path chat.send's answer takes: the
+worker pool, `CommandBridge` (batched once per frame), `ChatScreen._on_events`,
+`LiveAnswer`. The baseline, measured in the same run and window through the same
+bridge, is one Label whose text grows by every token. Frame intervals are taken
+on the Kivy thread (a Clock callback every frame), each frame finished by the
+GL before the next starts, as a real window's buffer swap does (the app does
+that offscreen: ui/offscreen.py).
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -112,15 +116,48 @@ def main() -> int:
     from kivy.clock import Clock
     from kivy.uix.label import Label
     from kivy.uix.scrollview import ScrollView
+    from pydantic import BaseModel
 
     from llamadesk.core.app import App
+    from llamadesk.core.commands import CommandSpec
     from llamadesk.core.models.commands import TokenEvent
     from llamadesk.ui.app import LlamadeskApp
-    from llamadesk.ui.screens.chat_stream import LiveAnswer
+    from llamadesk.ui.offscreen import is_offscreen
+
+    class NoParams(BaseModel):
+        pass
+
+    class Done(BaseModel):
+        tokens: int = 0
+
+    tokens = token_stream(TOKENS)
+
+    def stream_tokens(_params: NoParams, ctx) -> Done:
+        """Emit the tokens at RATE from the worker pool, as a model's generate() would."""
+        start = time.perf_counter()
+        for i, text in enumerate(tokens):
+            delay = start + i / RATE - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            ctx.emit(TokenEvent(text=text))
+        return Done(tokens=len(tokens))
 
     core = App(load_entrypoints=False).start()
+    core.commands.register(
+        CommandSpec(
+            id="bench.tokens",
+            title="Benchmark tokens",
+            params=NoParams,
+            result=Done,
+            handler=stream_tokens,
+            streaming=True,
+        )
+    )
     app = LlamadeskApp(core.commands)
-    tokens = token_stream(TOKENS)
+    # The app finishes each frame offscreen (ui/offscreen.py), as a real window's buffer swap
+    # does; without it the Kivy thread ran seconds ahead of the frames actually drawn, and
+    # its frame intervals measured nothing the user sees.
+    assert is_offscreen(), "run with SDL_VIDEODRIVER=offscreen"
     results: dict[str, float] = {}
     frames: list[float] = []
     last = [0.0]
@@ -131,28 +168,14 @@ def main() -> int:
             frames.append((now - last[0]) * 1000)
         last[0] = now
 
-    def produce(sink) -> threading.Thread:
-        def run() -> None:
-            start = time.perf_counter()
-            for i, text in enumerate(tokens):
-                target = start + i / RATE
-                delay = target - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                sink(TokenEvent(text=text))
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        return thread
-
-    def measure_stream(feed_sink, then) -> None:
+    def measure_frames(finished, then) -> None:
+        """Record frame intervals until `finished()`, then 0.3 s more, and hand them to `then`."""
         frames.clear()
         last[0] = 0.0
         clock_event = Clock.schedule_interval(tick, 0)
-        thread = produce(feed_sink)
 
         def wait(_dt: float) -> None:
-            if thread.is_alive():
+            if not finished():
                 Clock.schedule_once(wait, 0.05)
                 return
             Clock.schedule_once(lambda _dt: (clock_event.cancel(), then(list(frames))), 0.3)
@@ -168,38 +191,22 @@ def main() -> int:
         Clock.schedule_once(step_stream, 1.0)
 
     def step_stream(_dt: float) -> None:
-        live = LiveAnswer(chat.ids.messages.data, chat.metrics(), "bench")
-        for row in chat.ids.messages.data[-2:]:
-            row["controller"] = chat
-        chat.live = live
-        pending: list = []
-        lock = threading.Lock()
+        # What send() does after adding the user's message, minus the model: the chat screen
+        # starts the stream and owns it until its result arrives.
+        chat._stream("bench.tokens", {})
+        started = [False]
 
-        def flush(_dt: float) -> None:
-            with lock:
-                batch = pending[:]
-                pending.clear()
-            if batch:
-                chat._on_events(batch)
-                for row in chat.ids.messages.data[live.meta_index :]:
-                    row.setdefault("controller", chat)
-
-        trigger = Clock.create_trigger(flush, -1)
-
-        def sink(event) -> None:
-            with lock:
-                pending.append(event)
-            trigger()
+        def finished() -> bool:
+            started[0] = started[0] or chat.live is not None
+            return started[0] and chat.live is None
 
         def done(values: list[float]) -> None:
-            flush(0)
-            chat.live = None
             results["stream_p99"] = p99(values)
             results["stream_median"] = statistics.median(values)
             results["stream_max"] = max(values)
             Clock.schedule_once(step_baseline, 0.5)
 
-        measure_stream(sink, done)
+        measure_frames(finished, done)
 
     def step_baseline(_dt: float) -> None:
         label = Label(size_hint_y=None, text_size=(app.root.width - 40, None), markup=False)
@@ -207,21 +214,15 @@ def main() -> int:
         scroll = ScrollView()
         scroll.add_widget(label)
         app.root.add_widget(scroll)
-        pending: list[str] = []
-        lock = threading.Lock()
+        ended = [False]
 
-        def flush(_dt: float) -> None:
-            with lock:
-                text = "".join(pending)
-                pending.clear()
-            label.text += text
+        def on_events(events: list) -> None:
+            label.text += "".join(e.text for e in events)
 
-        trigger = Clock.create_trigger(flush, -1)
+        def on_end(_result) -> None:
+            ended[0] = True
 
-        def sink(event) -> None:
-            with lock:
-                pending.append(event.text)
-            trigger()
+        app.bridge.stream("bench.tokens", {}, on_events, on_end, on_end)
 
         def done(values: list[float]) -> None:
             results["baseline_p99"] = p99(values)
@@ -229,7 +230,7 @@ def main() -> int:
             app.root.remove_widget(scroll)
             Clock.schedule_once(step_open_big, 0.5)
 
-        measure_stream(sink, done)
+        measure_frames(lambda: ended[0], done)
 
     def step_open_big(_dt: float) -> None:
         big = messages(BIG_CHAT)

@@ -22,10 +22,13 @@ from llamadesk.core.commands import CommandError, CommandTable
 
 from .bridge import CommandBridge
 from .first_frame import watch_first_frame
+from .idle_gc import IdleCollector
+from .offscreen import finish_frames_when_offscreen
 from .screens.chat import ChatScreen
 from .screens.discover import DiscoverScreen
 from .screens.models import ModelsScreen
 from .screens.settings import SettingsScreen
+from .text_textures import install as install_fresh_text_textures
 from .theme import Theme
 from .viewmodels.markdown_blocks import MarkupStyle
 from .widgets import common, dialogs, message_list, message_views, status_bar  # noqa: F401  (registers kv classes)
@@ -63,10 +66,12 @@ class LlamadeskApp(App):
     def __init__(self, commands: CommandTable, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.commands = commands
+        install_fresh_text_textures()
         self.bridge = CommandBridge(commands)
         self.theme = Theme(self._configured_theme())
         self.shell: Shell | None = None
         self.screens: dict[str, Any] = {}
+        self.collector = IdleCollector(lambda: bool(self.screens) and self.screens["chat"].streaming)
 
     def _configured_theme(self) -> str:
         try:
@@ -89,7 +94,13 @@ class LlamadeskApp(App):
             self.screens[screen.name] = screen
             manager.add_widget(screen)
         shell.ids.sidebar.controller = self.screens["chat"]
+        # The window's clear colour is the background: a full-window rectangle on top of it
+        # would cost a whole extra layer of pixels every frame.
+        Window.clearcolor = self.theme.bg
+        self.theme.bind(bg=lambda _theme, color: setattr(Window, "clearcolor", color))
         Window.bind(on_key_down=self._on_key_down)
+        finish_frames_when_offscreen(Window)
+        Window.bind(on_motion=self.collector.activity, on_key_down=self.collector.activity)
         Clock.schedule_once(lambda _dt: self.refresh_status(), 0)
         Clock.schedule_interval(lambda _dt: self.refresh_status(), STATUS_EVERY_S)
         return shell
@@ -104,6 +115,7 @@ class LlamadeskApp(App):
         # Everything built so far lives as long as the window: keep the cyclic GC from
         # walking it again and again (long pauses mid-stream otherwise).
         gc.freeze()
+        self.collector.start()
 
     def show_screen(self, name: str) -> None:
         assert self.shell is not None

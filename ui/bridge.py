@@ -1,8 +1,8 @@
 """Runs commands off the Kivy thread and brings their events back once per frame.
 
 Every worker thread only appends to a queue and pulls one `Clock` trigger; the
-trigger runs on the Kivy thread at the next frame and hands each stream all
-events that arrived since the last frame in one list. A streaming answer at any
+trigger runs on the Kivy thread before the next frame and hands each stream all
+events that arrived since the last frame in one list, at most once a frame. A streaming answer at any
 speed therefore costs at most one UI update per frame.
 """
 
@@ -42,7 +42,14 @@ class CommandBridge:
         self._lock = threading.Lock()
         self._pending: list[Callable[[], None]] = []
         self._streams: dict[StreamHandle, EventsCallback] = {}
+        # -1: results are delivered before the next frame is drawn. Kivy repeats -1 callbacks
+        # while they keep being triggered, so stream events are handed out at most once per
+        # frame (`_events_frame`); tokens arriving meanwhile wait for the next frame. Before,
+        # a fast stream was flushed again and again inside one frame (up to
+        # Clock.max_iteration times: one frame ran 20 relayouts and took 1.7 s).
         self._trigger = Clock.create_trigger(self._flush, -1)
+        self._next_frame = Clock.create_trigger(self._flush, 0)
+        self._events_frame = -1
 
     def has(self, command_id: str) -> bool:
         return command_id in self.commands
@@ -113,12 +120,21 @@ class CommandBridge:
 
     def _flush(self, _dt: float = 0) -> None:
         with self._lock:
-            batches = [(h, cb, h._events) for h, cb in self._streams.items() if h._events]
+            pending, self._pending = self._pending, []
+            # A stream's events were all queued before its done callback, so they go out first:
+            # with a result to deliver, events are flushed even twice in a frame.
+            events_due = bool(pending) or Clock.frames != self._events_frame
+            batches = (
+                [(h, cb, h._events) for h, cb in self._streams.items() if h._events] if events_due else []
+            )
             for handle, _cb, _events in batches:
                 handle._events = []
-            pending, self._pending = self._pending, []
-        # A stream's events were all queued before its done callback, so they go out first.
+            waiting = not events_due and any(h._events for h in self._streams)
+        if batches:
+            self._events_frame = Clock.frames
         for _handle, callback, events in batches:
             callback(events)
         for deliver in pending:
             deliver()
+        if waiting:
+            self._next_frame()

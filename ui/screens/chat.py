@@ -7,6 +7,7 @@ there) on the worker pool; tokens arrive batched once per frame and feed a
 
 from __future__ import annotations
 
+import gc
 from collections import OrderedDict
 from typing import Any
 
@@ -21,10 +22,10 @@ from .. import theme
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row, sibling_at
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..viewmodels.records import items
-from ..viewmodels.status import loaded_models, short_model_name
 from ..widgets.dialogs import TextDialog
-from ..widgets.message_views import copy_text
+from ..widgets.message_views import body_renders, copy_text
 from .base import AppScreen
+from .chat_models import ChatModels
 from .chat_sessions import ChatSessions
 from .chat_stream import LIVE, LiveAnswer
 
@@ -32,10 +33,9 @@ BLOCK_CACHE_SIZE = 4000
 # Messages fetched and turned into rows at once; older pages come while scrolling up,
 # so opening a 10,000-message chat costs the same as opening a 200-message one.
 PAGE = 200
-STARTER = "starter"  # runtime.load's name for the starter model
 
 
-class ChatScreen(AppScreen):
+class ChatScreen(ChatModels, AppScreen):
     session_id = StringProperty("")
     session_title = StringProperty("New chat")
     model_id = StringProperty("")  # the model answering in this chat (a path, a name, or `starter`)
@@ -57,6 +57,7 @@ class ChatScreen(AppScreen):
         # Sampling for this chat's answers; None leaves it to the chat's preset and the settings.
         self.sampling: dict[str, Any] | None = None
         self._blocks: OrderedDict[tuple[str, str, str], list[Block]] = OrderedDict()
+        self.body_renders = body_renders()  # drawn bodies by row, reused when a row is shown again
         self._metrics: RowMetrics | None = None
         self._paging = False
         self._loading_older = False
@@ -66,6 +67,7 @@ class ChatScreen(AppScreen):
     # ---- lifecycle -------------------------------------------------------------------
     def on_app_start(self) -> None:
         self.theme_name = self.app.theme.name
+        Clock.schedule_once(lambda _dt: self.body_renders.prefill({"text": 24, "code": 6, "rule": 2}), 1.0)
         self.sessions.refresh()
         self.refresh_models()
         self._update_hint()
@@ -76,6 +78,7 @@ class ChatScreen(AppScreen):
     def rerender(self) -> None:
         self.theme_name = self.app.theme.name
         self._blocks.clear()
+        self.body_renders.clear()
         self.ids.messages.refresh_from_data()
 
     # ---- rendering -------------------------------------------------------------------
@@ -136,6 +139,10 @@ class ChatScreen(AppScreen):
         self.older_available = older
         self._paging = False  # until the list is laid out and scrolled to its end
         self.ids.messages.data = self._stamp(conversation_rows(messages, self.siblings, self.metrics()))
+        # A long chat's rows are tens of thousands of objects that live until another chat is
+        # shown (and are freed by reference counting then): keep the cyclic GC from walking them,
+        # or its next full collection pauses scrolling for 100+ ms.
+        gc.freeze()
         Clock.schedule_once(lambda _dt: self._opened(), 0)
 
     def _opened(self) -> None:
@@ -147,6 +154,7 @@ class ChatScreen(AppScreen):
 
     def on_messages_scroll(self, scroll_y: float) -> None:
         """Near the top: fetch the previous page of this branch."""
+        self.app.collector.activity()
         if (
             scroll_y < 0.97
             or not self._paging
@@ -247,95 +255,6 @@ class ChatScreen(AppScreen):
 
         make("ChatMenu", screen=self).open(button)  # type: ignore[attr-defined]
 
-    # ---- models ----------------------------------------------------------------------
-    def refresh_models(self) -> None:
-        if self.app.bridge.has("models.list"):
-            self.app.bridge.call("models.list", {"discover": False}, self._show_library, self.error)
-        else:
-            self._update_choices()
-
-    def _show_library(self, result: Any) -> None:
-        models = items(result.model_dump(mode="json"), "models", "items")
-        self._library = [str(m.get("reference") or m.get("name")) for m in models]
-        self._update_choices()
-
-    def _update_choices(self) -> None:
-        choices = [*self._library, *(m for m in self._loaded if m not in self._library)]
-        self.starter_offer = not choices
-        self.model_choices = choices or [STARTER]
-        if not self.model_id and choices:
-            self.model_id = choices[0]
-        self._update_hint()
-
-    def pick_model(self, shown: str) -> None:
-        """The picker shows short names; map the choice back to the model id."""
-        for model in self.model_choices:
-            if short_model_name(model) == shown and model != self.model_id:
-                self.model_id = model
-                self.model_state = self._loaded.get(model, "")
-                self._update_hint()
-
-    def on_runtime_status(self, status: dict[str, Any]) -> None:
-        self._loaded = {str(m["id"]): str(m.get("state", "")) for m in loaded_models(status)}
-        if not self.model_id:
-            ready = [mid for mid, state in self._loaded.items() if state in ("ready", "generating")]
-            if ready:
-                self.model_id = ready[0]
-        if self.model_state != "loading" or self.model_id in self._loaded:
-            self.model_state = self._loaded.get(self.model_id, "")
-        self._update_choices()
-
-    def _update_hint(self) -> None:
-        if self.model_state in ("ready", "generating"):
-            self.hint = ""
-        elif self.model_state == "loading":
-            self.hint = f"Loading {self.model_id}…"
-        elif self.model_state == "error":
-            pass  # the load error stays shown
-        elif self.starter_offer and not self.model_id:
-            self.hint = "No model yet: get the starter model (98 MB) to begin."
-        elif self.model_id:
-            self.hint = f"Load {self.model_id} to start chatting."
-        else:
-            self.hint = "Pick a model, or find one under Discover."
-
-    def load_model(self, model: str | None = None) -> None:
-        model = model or self.model_id
-        if not model:
-            return
-        self.model_id = model
-        self.model_state = "loading"
-        self._update_hint()
-        self.app.bridge.stream("runtime.load", {"model": model}, None, self._loaded_ok, self._load_failed)
-
-    def _loaded_ok(self, result: Any) -> None:
-        status = result.model_dump(mode="json")
-        self._loaded[str(status["id"])] = str(status["state"])
-        if status["id"] == self.model_id:
-            self.model_state = str(status["state"])
-        self._update_choices()
-        self.app.refresh_status()
-
-    def _load_failed(self, error: CommandError) -> None:
-        self.model_state = "error"
-        self.hint = error.message
-        self.error(error)
-
-    def unload_model(self) -> None:
-        if self.model_id:
-            self.app.bridge.call("runtime.unload", {"model": self.model_id}, self._unloaded, self.error)
-
-    def _unloaded(self, _result: Any) -> None:
-        self._loaded.pop(self.model_id, None)
-        self.model_state = ""
-        self._update_choices()
-        self.app.refresh_status()
-
-    def get_starter_model(self) -> None:
-        """First launch with an empty library: fetch (once) and load the starter model."""
-        self.starter_offer = False
-        self.load_model(STARTER)
-
     # ---- sending and streaming -------------------------------------------------------
     def send(self) -> None:
         text = self.ids.composer.text.strip()
@@ -373,8 +292,7 @@ class ChatScreen(AppScreen):
                 self.session_title = event.title
                 self.sessions.refresh()
         at_bottom = self.ids.messages.scroll_y <= 0.01
-        self.live.feed(events)
-        speed = self.live.tokens_per_second()
+        speed = self.live.tokens_per_second() if self.live.feed(events) else None
         if speed:
             self.app.shell.ids.status.speed_text = f"{speed:.1f} tok/s"
         if at_bottom:

@@ -12,6 +12,9 @@ from ..viewmodels.chat_rows import RowMetrics, body_row
 from ..viewmodels.streaming import StreamingText
 
 LIVE = "live"
+# The token count and speed are redrawn at most this often: each redraw re-renders the meta
+# row's labels, and a figure changing 60 times a second cannot be read anyway.
+COUNTERS_EVERY_S = 0.25
 
 
 class LiveAnswer:
@@ -27,6 +30,7 @@ class LiveAnswer:
         self.started = time.perf_counter()
         self.first_token_at: float | None = None
         self.chunks = 0
+        self.counters_at = 0.0  # when the footer was last redrawn
         self.model = model
         self.meta_index = len(data)
         data.append(
@@ -49,8 +53,10 @@ class LiveAnswer:
     def _tail_row(self) -> dict[str, Any]:
         return body_row(LIVE, "assistant", self.text.tail, self.metrics, key=f"{LIVE}-tail")
 
-    def feed(self, events: list[Any]) -> None:
-        """Apply one frame's events: append frozen chunk rows, redraw only the tail."""
+    def feed(self, events: list[Any]) -> bool:
+        """Apply one frame's events: append frozen chunk rows, redraw only the tail.
+
+        True when the counters (footer) were redrawn too, at most every COUNTERS_EVERY_S."""
         content: list[str] = []
         reasoning: list[str] = []
         for event in events:
@@ -58,7 +64,7 @@ class LiveAnswer:
                 self.tokens += 1
                 (reasoning if event.channel == "reasoning" else content).append(event.text)
         if not content and not reasoning:
-            return
+            return False
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
         if reasoning:
@@ -71,7 +77,12 @@ class LiveAnswer:
             self.data.extend([*rows, self._tail_row()])
         elif content:
             self.data[-1] = self._tail_row()
+        now = time.perf_counter()
+        if now - self.counters_at < COUNTERS_EVERY_S:
+            return False
+        self.counters_at = now
         self.data[self.meta_index] = {**self.data[self.meta_index], "footer": self.footer()}
+        return True
 
     def _chunk_row(self, source: str) -> dict[str, Any]:
         self.chunks += 1

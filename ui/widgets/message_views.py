@@ -1,9 +1,10 @@
 """The rows of the message list (RecycleView view classes).
 
 `MessageBody` turns Markdown source into block widgets only when it is shown,
-asks the screen's block cache first (so a row scrolled back in is not parsed
-again), and reports its real height back into the row data so the estimate
-made for unseen rows is replaced by the truth once seen.
+keeps them with the row (`body_renders`: a row scrolled back in, or moved to
+another view, is neither parsed nor drawn again), and reports its real height
+back into the row data so the estimate made for unseen rows is replaced by the
+truth once seen.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from llamadesk.ui import theme
 from llamadesk.ui.viewmodels.markdown_blocks import Block
+from llamadesk.ui.widgets.body_renders import BodyRender, BodyRenders
 
 
 def copy_text(text: str) -> None:
@@ -103,10 +105,7 @@ class MessageBody(RowBase, BoxLayout):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._shown: tuple[str, str, float, str] | None = None
-        self._text_pool: list[TextBlock] = []
-        self._code_pool: list[CodeBlock] = []
-        self._rule_pool: list[RuleBlock] = []
+        self.body_render: BodyRender | None = None  # the row's widgets this view shows
 
     def refresh_view_layout(self, rv: Any, index: int, layout: dict[str, Any], viewport: Any) -> None:
         super().refresh_view_layout(rv, index, layout, viewport)
@@ -117,48 +116,31 @@ class MessageBody(RowBase, BoxLayout):
         # (100 px): a tall texture rendered for nothing. Wait for a real width.
         if self.controller is None or self.width < dp(160):
             return
-        theme_name = self.controller.theme_name
-        key = (self.cache_key, self.source, self.width, theme_name)
-        if key == self._shown:
-            return
-        self._shown = key
-        blocks: list[Block] = self.controller.blocks_for(self.cache_key, self.source)
-        self._build(blocks)
+        shown = (self.source, self.width, self.controller.theme_name)
+        render: BodyRender = self.controller.body_renders.get(self.cache_key)
+        if render.shown != shown:
+            blocks: list[Block] = self.controller.blocks_for(self.cache_key, self.source)
+            self.controller.body_renders.draw(render, blocks, self.width, self.padding, self.spacing)
+            render.shown = shown
+        self._adopt(render)
 
-    def _take(self, pool: list[Any], used: dict[int, int], factory: Any) -> Any:
-        n = used[id(pool)]
-        used[id(pool)] = n + 1
-        if n < len(pool):
-            return pool[n]
-        widget = factory()
-        pool.append(widget)
-        return widget
+    def _adopt(self, render: BodyRender) -> None:
+        """Show the row's widgets here, taking them from the view that showed them before."""
+        previous = render.owner
+        if previous is not None and previous is not self and previous.body_render is render:
+            previous.clear_widgets()
+            previous.body_render = None
+        if self.body_render is not render or list(reversed(self.children)) != render.widgets:
+            self.clear_widgets()
+            for widget in render.widgets:
+                self.add_widget(widget)
+        render.owner = self
+        self.body_render = render
+        if abs(self.height - render.height) > 0.5:
+            self.height = render.height
+        self.remember_height(render.height)
 
-    def _build(self, blocks: list[Block]) -> None:
-        self.clear_widgets()
-        used = {id(self._text_pool): 0, id(self._code_pool): 0, id(self._rule_pool): 0}
-        inner = self.width - self.padding[0] - self.padding[2]
-        height = self.padding[1] + self.padding[3]
-        for block in blocks:
-            if block.kind == "code":
-                widget = self._take(self._code_pool, used, CodeBlock)
-                widget.language, widget.source, widget.markup = block.language, block.source, block.markup
-                code = widget.ids.code
-                code.text_size = (inner - dp(theme.LG) * 2, None)
-                code.texture_update()
-                widget.height = code.texture_size[1] + dp(theme.TOUCH) + dp(theme.SM)
-            elif block.kind == "rule":
-                widget = self._take(self._rule_pool, used, RuleBlock)
-            else:
-                widget = self._take(self._text_pool, used, TextBlock)
-                widget.text_size = (inner, None)  # before the text: one render, at the right width
-                widget.text = block.markup
-                widget.texture_update()
-                widget.height = widget.texture_size[1]
-            self.add_widget(widget)
-            height += widget.height
-        height += self.spacing * max(0, len(blocks) - 1)
-        height = max(height, dp(theme.SM))
-        if abs(self.height - height) > 0.5:
-            self.height = height
-        self.remember_height(height)
+
+def body_renders() -> BodyRenders:
+    """The per-row render cache a chat screen keeps for its MessageBody rows."""
+    return BodyRenders({"text": TextBlock, "code": CodeBlock, "rule": RuleBlock})

@@ -11,6 +11,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
+from kivy.uix.screenmanager import ScreenManager
 
 from llamadesk.ui import theme
 from llamadesk.ui.widgets.common import FlatButton
@@ -32,6 +33,16 @@ class Sidebar(BoxLayout):
     current = StringProperty("chat")
     sessions = ListProperty()
     controller = ObjectProperty(None, allownone=True)  # the chat screen
+
+
+class Screens(ScreenManager):
+    """A ScreenManager that does not clip: screens switch without a transition, so nothing
+    is ever drawn outside it, and the stencil (two full-area passes, and a stencil test
+    on every pixel inside) cost ~2 ms a frame on software GL."""
+
+    def on_kv_post(self, base_widget: Any) -> None:  # once StencilView's kv rule has run
+        self.canvas.before.clear()  # its StencilPush, Rectangle, StencilUse
+        self.canvas.after.clear()  # and StencilUnUse, Rectangle, StencilPop
 
 
 class Shell(FloatLayout):

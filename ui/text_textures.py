@@ -1,0 +1,33 @@
+"""Text that changes is drawn into a new texture, never into the one on screen.
+
+Kivy's core label keeps a label's texture when the new text has the same pixel
+size and uploads the new pixels into it. A GL that renders frames
+asynchronously, such as Mesa's llvmpipe (offscreen SDL, machines without a GPU
+driver), must then wait until every queued frame that still reads that texture
+has been rasterized before the upload can happen. Measured on 2 cores: a
+recycled message row re-rendering while the chat scrolled stalled the Kivy
+thread for 0.3 to 6 s at a time. A fresh texture is not in use by any queued
+frame, so its upload never waits; the old one is freed once nothing holds it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_INSTALLED = "_llamadesk_fresh_texture"
+
+
+def install() -> None:
+    """Make every core label (plain and markup) render into a new texture (idempotent)."""
+    from kivy.core.text import LabelBase
+
+    original = LabelBase.refresh
+    if getattr(original, _INSTALLED, False):
+        return
+
+    def refresh(self: Any) -> None:
+        self.texture = None  # refresh() creates a texture when it has none
+        original(self)
+
+    setattr(refresh, _INSTALLED, True)
+    LabelBase.refresh = refresh

@@ -1,0 +1,111 @@
+"""Rendered Markdown bodies kept per row, so a row shown again is not drawn again.
+
+A RecycleView hands its views from row to row: scrolling back, and every
+relayout that gives a row another view, would otherwise lay out and render that
+row's labels again (a long answer's blocks cost tens of milliseconds on 2
+cores). Here the block widgets, with their textures, belong to the row (its
+cache key); the view that shows the row only adopts them. The most recently
+shown rows are kept; the widgets of rows dropped from the cache are reused for
+new ones.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from kivy.metrics import dp
+from kivy.uix.widget import Widget
+
+from llamadesk.ui import theme
+from llamadesk.ui.viewmodels.markdown_blocks import Block
+
+KEPT_ROWS = 40  # two screens of rows or so; each holds its labels' textures (~0.3 MB a row)
+
+
+class BodyRender:
+    """The block widgets of one row's body, laid out for one width."""
+
+    def __init__(self) -> None:
+        self.shown: tuple[str, float, str] | None = None  # (source, width, theme) drawn
+        self.widgets: list[Widget] = []
+        self.height = 0.0
+        self.owner: Any = None  # the view the widgets are attached to, if any
+
+
+class BodyRenders:
+    """An LRU of `BodyRender`s by row cache key, with shared pools of block widgets."""
+
+    def __init__(self, factories: dict[str, Callable[[], Widget]], kept: int = KEPT_ROWS) -> None:
+        self._factories = factories  # block kind ("text", "code", "rule") -> new widget
+        self._kept = kept
+        self._renders: OrderedDict[str, BodyRender] = OrderedDict()
+        self._pools: dict[str, list[Widget]] = {kind: [] for kind in factories}
+
+    def get(self, key: str) -> BodyRender:
+        render = self._renders.get(key)
+        if render is None:
+            render = self._renders[key] = BodyRender()
+            while len(self._renders) > self._kept:
+                _key, old = self._renders.popitem(last=False)
+                if old.owner is None or old.owner.body_render is not old:
+                    self._release(old)  # not on screen: its widgets can serve other rows
+        else:
+            self._renders.move_to_end(key)
+        return render
+
+    def prefill(self, counts: dict[str, int]) -> None:
+        """Make block widgets ahead of need (applying their kv rules costs milliseconds each),
+        so the first answer streamed does not pay for them mid-stream."""
+        for kind, count in counts.items():
+            pool = self._pools[kind]
+            while len(pool) < count:
+                widget = self._factories[kind]()
+                widget.block_kind = kind
+                pool.append(widget)
+
+    def clear(self) -> None:
+        for render in self._renders.values():
+            render.shown = None  # re-rendered (new theme) when next shown
+        self._renders.clear()
+
+    def _release(self, render: BodyRender) -> None:
+        for widget in render.widgets:
+            self._pools[widget.block_kind].append(widget)
+        render.widgets = []
+        render.shown = None
+
+    def _take(self, kind: str) -> Widget:
+        pool = self._pools[kind]
+        widget = pool.pop() if pool else self._factories[kind]()
+        widget.block_kind = kind
+        if widget.parent is not None:
+            widget.parent.remove_widget(widget)
+        return widget
+
+    def draw(
+        self, render: BodyRender, blocks: list[Block], width: float, padding: list[float], spacing: float
+    ) -> None:
+        """Lay out `blocks` into the render's widgets (reusing them), measuring its height."""
+        self._release(render)
+        inner = width - padding[0] - padding[2]
+        height = padding[1] + padding[3]
+        for block in blocks:
+            kind = block.kind if block.kind in ("code", "rule") else "text"
+            widget = self._take(kind)
+            if kind == "code":
+                widget.language, widget.source, widget.markup = block.language, block.source, block.markup
+                code = widget.ids.code
+                code.text_size = (inner - dp(theme.LG) * 2, None)
+                code.texture_update()
+                widget.height = code.texture_size[1] + dp(theme.TOUCH) + dp(theme.SM)
+            elif kind == "text":
+                widget.text_size = (inner, None)  # before the text: one render, at the right width
+                widget.text = block.markup
+                widget.texture_update()
+                widget.height = widget.texture_size[1]
+            render.widgets.append(widget)
+            height += widget.height
+        height += spacing * max(0, len(blocks) - 1)
+        render.height = max(height, dp(theme.SM))
