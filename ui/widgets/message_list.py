@@ -78,6 +78,9 @@ class MessageListLayout(RecycleLayout):
         super().__init__(**kwargs)
         self.fbind("spacing", self._relayout)
         self.fbind("padding_y", self._relayout)
+        # A RecycleLayout is not a BoxLayout: nothing lays it out again when the window is
+        # resized (or a tablet turned), so rows would keep the old width.
+        self.fbind("width", self._relayout)
 
     def _relayout(self, *_: Any) -> None:
         if self.recycleview is not None:
