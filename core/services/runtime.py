@@ -11,12 +11,10 @@ model then shows as `error` with the reason, and `load` brings it back.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +49,7 @@ from ..models.llama import (
 from ..starter_model import ensure_starter_model
 from . import memory_fit
 from .loaded_elsewhere import LoadedElsewhere
+from .runtime_entry import ModelEntry, entry_status
 
 if TYPE_CHECKING:
     from ..app import App
@@ -62,30 +61,12 @@ STARTER = "starter"  # the model reference that means "the starter model"
 IDLE_CHECK_S = 30.0
 
 
-@dataclass
-class _Entry:
-    """What the service knows about one model id."""
-
-    id: str
-    location: str = ""
-    options: LoadOptions | None = None
-    backend: str = ""
-    handle: LoadedModel | None = None
-    state: ModelState = ModelState.STOPPED
-    message: str = ""
-    progress: float | None = None
-    warnings: list[str] = field(default_factory=list)
-    loaded_at: float | None = None
-    last_used: float | None = None
-    generating: int = 0
-
-
 class RuntimeService:
     """Loads models, keeps their state, and runs generations on them."""
 
     def __init__(self, app: App) -> None:
         self._app = app
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, ModelEntry] = {}
         self._lock = threading.RLock()  # guards _entries and entry fields
         self._model_locks: dict[str, threading.Lock] = {}  # serialise load/unload per id
         self._backends: list[Backend] | None = None
@@ -124,7 +105,7 @@ class RuntimeService:
             info = self._read_header(location)
             warnings = self._check_memory(info, options)
             backend = self._backend_for(location, info)
-            entry = _Entry(id=model, location=location, options=options, backend=backend.name)
+            entry = ModelEntry(id=model, location=location, options=options, backend=backend.name)
             entry.state, entry.progress, entry.warnings = ModelState.LOADING, 0.0, warnings
             with self._lock:
                 self._entries[model] = entry
@@ -165,7 +146,7 @@ class RuntimeService:
         with self._lock:
             entry = self._entries.get(model)
             if entry is not None and entry.handle is not None and entry.handle.alive:
-                return self._status(entry)
+                return entry_status(entry)
         return self.load(model, on_event=on_event)
 
     def unload(self, model: str) -> bool:
@@ -220,7 +201,7 @@ class RuntimeService:
     def _in_use(self, model: str) -> Iterator[LoadedModel]:
         """The model's handle, marked generating (so idle-unload leaves it) while it is used."""
         with self._lock:
-            entry = self._entries.get(model) or _Entry(id=model)
+            entry = self._entries.get(model) or ModelEntry(id=model)
             handle = entry.handle
             if handle is None:  # unloaded or crashed between loading and here
                 raise Unavailable(entry.message or f"{model} is not loaded")
@@ -254,7 +235,7 @@ class RuntimeService:
         """Every model the runtime knows: loading, ready, generating, or in error."""
         with self._lock:
             entries = list(self._entries.values())
-        return [self._status(entry) for entry in entries]
+        return [entry_status(entry) for entry in entries]
 
     def status_everywhere(self) -> list[ModelStatus]:
         """This process's models, then those other llamadesk processes on this machine hold."""
@@ -266,7 +247,7 @@ class RuntimeService:
             entry = self._entries.get(model)
         if entry is None:
             return ModelStatus(id=model, state=ModelState.STOPPED)
-        return self._status(entry)
+        return entry_status(entry)
 
     def unload_idle(self, now: float | None = None) -> list[str]:
         """Unload ready models unused for `idle_unload_minutes`; returns their ids."""
@@ -369,7 +350,7 @@ class RuntimeService:
             entry.handle.close()
         return True
 
-    def _set_error(self, entry: _Entry, message: str) -> None:
+    def _set_error(self, entry: ModelEntry, message: str) -> None:
         with self._lock:
             entry.state, entry.message, entry.progress = ModelState.ERROR, message, None
 
@@ -382,26 +363,6 @@ class RuntimeService:
             entry.state, entry.message = ModelState.ERROR, reason
         self.elsewhere.withdraw(model)
         log.warning("model %s: %s", model, reason)
-
-    def _status(self, entry: _Entry) -> ModelStatus:
-        handle = entry.handle
-        return ModelStatus(
-            id=entry.id,
-            path=entry.location,
-            backend=entry.backend,
-            state=entry.state,
-            message=entry.message,
-            progress=entry.progress,
-            options=entry.options,
-            pid=handle.pid if handle else None,
-            memory_bytes=handle.memory_bytes() if handle else None,
-            context_size=handle.context_size if handle else None,
-            chat_template=handle.chat_template if handle else "",
-            warnings=list(entry.warnings),
-            loaded_at=entry.loaded_at,
-            last_used=entry.last_used,
-            owner_pid=os.getpid(),
-        )
 
     def _start_idle_watch(self) -> None:
         with self._lock:

@@ -1,0 +1,48 @@
+"""What the runtime knows about one model id, and the `ModelStatus` it reports for it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..interfaces.backend import LoadedModel
+from ..models.llama import LoadOptions, ModelState, ModelStatus
+
+
+@dataclass
+class ModelEntry:
+    """What the service knows about one model id."""
+
+    id: str
+    location: str = ""
+    options: LoadOptions | None = None
+    backend: str = ""
+    handle: LoadedModel | None = None
+    state: ModelState = ModelState.STOPPED
+    message: str = ""
+    progress: float | None = None
+    warnings: list[str] = field(default_factory=list)
+    loaded_at: float | None = None
+    last_used: float | None = None
+    generating: int = 0
+
+
+def entry_status(entry: ModelEntry) -> ModelStatus:
+    handle = entry.handle
+    return ModelStatus(
+        id=entry.id,
+        path=entry.location,
+        backend=entry.backend,
+        state=entry.state,
+        message=entry.message,
+        progress=entry.progress,
+        options=entry.options,
+        pid=handle.pid if handle else None,
+        memory_bytes=handle.memory_bytes() if handle else None,
+        context_size=handle.context_size if handle else None,
+        chat_template=handle.chat_template if handle else "",
+        warnings=list(entry.warnings),
+        loaded_at=entry.loaded_at,
+        last_used=entry.last_used,
+        owner_pid=os.getpid(),
+    )
