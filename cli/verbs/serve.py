@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import time
+import threading
 from types import FrameType
 
 from llamadesk.core.commands import CommandTable
@@ -21,22 +21,26 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(run=run)
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # a service manager's stop ends the server like Ctrl+C does
-
-
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Ctrl+C and a service manager's SIGTERM only set a flag: an exception raised from a
+    # signal handler could land inside a command call and end the process as "cancelled".
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     params = {"host": args.host, "port": args.port, "api_key": args.api_key}
     status = commands.invoke("server.start", params).model_dump()
     key = " (API key required)" if status["key_required"] else ""
     # Flushed at once: scripts and tests read the URL from this line.
     print(f"Serving the OpenAI-compatible API at {status['url']}{key}. Ctrl+C stops.", flush=True)
     try:
-        while commands.invoke("server.status").model_dump()["running"]:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        print("stopping", file=sys.stderr)
+        while not stop.wait(0.5) and commands.invoke("server.status").model_dump()["running"]:
+            pass
+        if stop.is_set():
+            print("stopping", file=sys.stderr)
     finally:
         commands.invoke("server.stop")
     return 0
