@@ -19,15 +19,16 @@ from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from llamadesk.core.commands import CommandError
 
 from .. import theme
-from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row, sibling_at
+from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..viewmodels.records import items
 from ..widgets.dialogs import TextDialog
-from ..widgets.message_views import body_renders, copy_text
+from ..widgets.message_views import body_renders
 from .base import AppScreen
+from .chat_actions import ChatMessageActions
 from .chat_models import ChatModels
 from .chat_sessions import ChatSessions
-from .chat_stream import LIVE, LiveAnswer
+from .chat_stream import LiveAnswer
 
 BLOCK_CACHE_SIZE = 4000
 # Messages fetched and turned into rows at once; older pages come while scrolling up,
@@ -35,7 +36,7 @@ BLOCK_CACHE_SIZE = 4000
 PAGE = 200
 
 
-class ChatScreen(ChatModels, AppScreen):
+class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
     session_id = StringProperty("")
     session_title = StringProperty("New chat")
     model_id = StringProperty("")  # the model answering in this chat (a path, a name, or `starter`)
@@ -326,72 +327,6 @@ class ChatScreen(ChatModels, AppScreen):
             return False
         self.live.handle.cancel()
         return True
-
-    # ---- per-message actions ---------------------------------------------------------
-    def _message(self, message_id: str) -> dict[str, Any] | None:
-        return next((m for m in self.messages if m["id"] == message_id), None)
-
-    def copy_message(self, message_id: str) -> None:
-        message = self._message(message_id)
-        if message is not None:
-            copy_text(message.get("content", ""))
-        elif message_id == LIVE and self.live is not None:
-            copy_text(self.live.text.text)
-
-    def _show_until(self, message_id: str | None) -> None:
-        """Show the branch up to `message_id`: the new answer grows from there."""
-        cut = next((i for i, m in enumerate(self.messages) if m["id"] == message_id), -1)
-        rows = conversation_rows(self.messages[: cut + 1], self.siblings, self.metrics())
-        self.ids.messages.data = self._stamp(rows)
-
-    def regenerate(self, message_id: str) -> None:
-        message = self._message(message_id)
-        if message is None or self.live is not None or self.model_state not in ("ready", "generating"):
-            return
-        self._show_until(message.get("parent_id"))
-        params = {"session_id": self.session_id, "message_id": message_id, "model": self.model_id}
-        self._stream("chat.regenerate", params)
-
-    def edit_message(self, message_id: str) -> None:
-        message = self._message(message_id)
-        if message is None or self.live is not None:
-            return
-        TextDialog(
-            title="Edit message",
-            text=message.get("content", ""),
-            multiline=True,
-            on_submit=lambda text: self.submit_edit(message_id, text),
-        ).open()
-
-    def submit_edit(self, message_id: str, text: str) -> None:
-        message = self._message(message_id)
-        if message is None or not text.strip() or self.live is not None:
-            return
-        self._show_until(message.get("parent_id"))
-        m = self.metrics()
-        edited = {**message, "content": text}
-        self.ids.messages.data.extend(
-            self._stamp([meta_row(edited, {}, m), body_row("edit", "user", text, m, key="edit")])
-        )
-        params = {
-            "session_id": self.session_id,
-            "message_id": message_id,
-            "content": text,
-            "model": self.model_id,
-        }
-        self._stream("chat.edit", params)
-
-    def switch_branch(self, message_id: str, delta: int) -> None:
-        target = sibling_at(message_id, self.siblings, delta)
-        if target is None or self.live is not None:
-            return
-        params = {"session_id": self.session_id, "message_id": target}
-        self.app.bridge.call("chat.switch_branch", params, self._show_transcript, self.error)
-
-    def toggle_thinking(self, index: int) -> None:
-        rv = self.ids.messages
-        row = rv.data[index]
-        rv.data[index] = {**row, "expanded": not row.get("expanded")}
 
     def error(self, error: CommandError) -> None:
         self._loading_older = False
