@@ -31,7 +31,7 @@ from .screens.settings import SettingsScreen
 from .text_textures import install as install_fresh_text_textures
 from .theme import Theme
 from .viewmodels.markdown_blocks import MarkupStyle
-from .widgets import common, dialogs, message_list, message_views, status_bar  # noqa: F401  (registers kv classes)
+from .widgets import clipped_list, common, dialogs, message_list, message_views, status_bar  # noqa: F401  (registers kv classes)
 from .widgets.shell import Shell
 
 HERE = Path(__file__).parent

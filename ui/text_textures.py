@@ -8,6 +8,10 @@ has been rasterized before the upload can happen. Measured on 2 cores: a
 recycled message row re-rendering while the chat scrolled stalled the Kivy
 thread for 0.3 to 6 s at a time. A fresh texture is not in use by any queued
 frame, so its upload never waits; the old one is freed once nothing holds it.
+
+Text is drawn at its own pixel size, so the new texture samples the nearest
+texel instead of blending four: the same pixels on screen, and less work for
+a software GL, which samples every pixel of every label on every frame.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ def install() -> None:
     def refresh(self: Any) -> None:
         self.texture = None  # refresh() creates a texture when it has none
         original(self)
+        texture = self.texture
+        if texture is not None:
+            texture.min_filter = texture.mag_filter = "nearest"
 
     setattr(refresh, _INSTALLED, True)
     LabelBase.refresh = refresh

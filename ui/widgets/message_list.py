@@ -15,19 +15,10 @@ from itertools import accumulate
 from typing import Any
 
 from kivy.factory import Factory
-from kivy.graphics import (
-    BindTexture,
-    ScissorPop,
-    ScissorPush,
-    StencilPop,
-    StencilPush,
-    StencilUnUse,
-    StencilUse,
-)
 from kivy.properties import NumericProperty
 from kivy.uix.recyclelayout import RecycleLayout
-from kivy.uix.recycleview import RecycleView
-from kivy.uix.screenmanager import Screen
+
+from llamadesk.ui.widgets.clipped_list import ClippedRecycleView
 
 
 class LazyViewOpts:
@@ -166,39 +157,5 @@ class MessageListLayout(RecycleLayout):
         return max(0, bisect_right(self._offsets, top - pos[1]) - 1)
 
 
-class MessageListView(RecycleView):
-    """The message list's RecycleView, clipped by a scissor instead of a stencil.
-
-    A StencilView draws its whole area into the stencil buffer twice a frame and
-    tests every pixel inside against it: ~3 ms of each frame on llvmpipe for the
-    chat's list. A scissor rectangle costs nothing, but takes window coordinates,
-    so it follows the view's place on screen (the view sits in a Screen, which
-    has its own coordinates).
-    """
-
-    def on_kv_post(self, base_widget: Any) -> None:  # once StencilView's kv rule has run
-        for group in (self.canvas.before, self.canvas.after):
-            inside = False  # from StencilPush/StencilUnUse to StencilUse/StencilPop: the stencil's
-            for instruction in list(group.children):  # own Rectangle
-                inside = inside or isinstance(instruction, StencilPush | StencilUnUse)
-                if inside and not isinstance(instruction, BindTexture):  # goes with its Rectangle
-                    group.remove(instruction)
-                inside = inside and not isinstance(instruction, StencilUse | StencilPop)
-        self._scissor = ScissorPush()
-        self.canvas.before.insert(0, self._scissor)
-        self.canvas.after.insert(0, ScissorPop())  # the scroll bars are drawn after, unclipped
-        self.bind(pos=self._clip, size=self._clip, parent=self._follow_screen)
-        self._clip()
-
-    def _follow_screen(self, *_: Any) -> None:
-        widget = self.parent
-        while widget is not None and not isinstance(widget, Screen):
-            widget = widget.parent
-        if widget is not None:
-            widget.bind(pos=self._clip, size=self._clip)
-        self._clip()
-
-    def _clip(self, *_: Any) -> None:
-        x, y = self.to_window(*self.pos)
-        self._scissor.x, self._scissor.y = int(x), int(y)
-        self._scissor.width, self._scissor.height = int(self.width), int(self.height)
+class MessageListView(ClippedRecycleView):
+    """The message list's RecycleView (clipped by a scissor: see clipped_list.py)."""

@@ -9,12 +9,13 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
-from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.screenmanager import ScreenManager
 
 from llamadesk.ui import theme
+from llamadesk.ui.widgets.clipped_list import ClippedRecycleView
 from llamadesk.ui.widgets.common import FlatButton
+from llamadesk.ui.widgets.solid_fill import SolidFill
 
 
 class SessionRow(RecycleDataViewBehavior, FlatButton):
@@ -23,11 +24,11 @@ class SessionRow(RecycleDataViewBehavior, FlatButton):
     controller = ObjectProperty(None, allownone=True)
 
 
-class SessionList(RecycleView):
-    pass
+class SessionList(ClippedRecycleView):
+    """The sidebar's list of chats."""
 
 
-class Sidebar(BoxLayout):
+class Sidebar(SolidFill, BoxLayout):
     """Navigation between screens and, on the chat screen, the list of chats."""
 
     current = StringProperty("chat")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from llamadesk.ui.widgets.solid_fill import SolidFill
 
-class StatusBar(BoxLayout):
+
+class StatusBar(SolidFill, BoxLayout):
     models_text = StringProperty("No model loaded")
     memory_text = StringProperty("")
     speed_text = StringProperty("")
