@@ -70,3 +70,21 @@ def test_a_tool_result_is_answered_with_text(shared_app: App, loaded_model: str)
         shared_app, loaded_model, messages=messages, tool_choice="none", sampling={**GREEDY, "max_tokens": 24}
     )
     assert result.content and result.tool_calls == []
+
+
+def test_a_forced_call_is_found_after_a_prompt_that_opens_reasoning(
+    shared_app: App, model_alias: str
+) -> None:
+    # A template that pre-opens <think> (as reasoning models' do): the grammar leaves no room
+    # for reasoning, so the output is the call, not a reasoning block.
+    thinking = (
+        "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+        "{% endfor %}{{ '<|im_start|>assistant\\n<think>\\n' }}"
+    )
+    options = {"context_size": 1024, "batch_size": 256, "threads": 2, "chat_template": thinking}
+    shared_app.commands.invoke("runtime.load", {"model": model_alias, "options": options})
+    try:
+        result, _events = generate(shared_app, model_alias, tool_choice={"name": "get_weather"})
+        assert [call.name for call in result.tool_calls] == ["get_weather"] and result.reasoning == ""
+    finally:
+        shared_app.commands.invoke("runtime.unload", {"model": model_alias})
