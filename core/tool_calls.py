@@ -7,7 +7,10 @@ Models write their calls as text, in one of a few shapes:
 - Llama 3.x: a bare JSON object `{"name": ..., "parameters": {...}}` (or `"arguments"`) that
   opens the answer (more may follow, separated by whitespace or `;`); this is also the
   shape a grammar forces for `tool_choice` `required` or a named function;
-- Mistral: `[TOOL_CALLS]` followed by a JSON array of such objects.
+- Mistral: `[TOOL_CALLS]` followed by a JSON array of such objects; llama.cpp drops
+  control tokens such as `[TOOL_CALLS]` from the text unless asked, so a bare JSON array
+  of calls opening the answer counts too. (Newer Mistral models' `name[ARGS]{...}` form
+  is not parsed: without its control tokens it is not recognisable.)
 
 Text arrives in arbitrary chunks, so a tag may be cut anywhere (`<tool_` + `call>`). As
 the reasoning splitter (`reasoning.py`) does, `ToolCallSplitter` holds back only the
@@ -41,7 +44,7 @@ def new_call_id() -> str:
 
 
 class _Mode(Enum):
-    START = 0  # only whitespace so far, or since the last call: a bare JSON call may begin
+    START = 0  # only whitespace so far, or since the last call: a bare JSON call (or array) may begin
     TEXT = 1
     TAGGED = 2  # inside <tool_call> ... </tool_call>
     JSON = 3  # a JSON value (a bare call, or the array after [TOOL_CALLS]) until it closes
@@ -99,19 +102,18 @@ class ToolCallSplitter:
         if not stripped:
             self._pending = buf  # whitespace: what follows decides
             return ""
-        if self._bare_json and stripped[0] == "{":
+        if any(len(stripped) < len(m) and m.startswith(stripped) for m in MARKERS):
+            self._pending = buf  # may still become a marker, or turn out to be text
+            return ""
+        starts_marker = stripped.startswith(MARKERS)
+        if self._bare_json and stripped[0] in "{[" and not starts_marker:
             self._start_json(buf[: len(buf) - len(stripped)])
             return stripped
         if self._after_call and stripped[0] == ";":  # Llama 3.1 separates parallel calls so
             return stripped[1:]
-        if any(len(stripped) < len(m) and m.startswith(stripped) for m in MARKERS):
-            self._pending = buf  # may still become a marker, or turn out to be text
-            return ""
         self._mode = _Mode.TEXT
         # Whitespace between calls, or before the first one, is no answer.
-        if self._after_call or stripped.startswith(MARKERS):
-            return stripped
-        return buf
+        return stripped if starts_marker or self._after_call else buf
 
     def _in_text(self, buf: str, out: list[Piece]) -> str:
         found = [(buf.find(marker), marker) for marker in MARKERS]

@@ -50,10 +50,14 @@ def test_llama3_bare_json_with_parameters() -> None:
 
 def test_mistral_tool_calls_array() -> None:
     assert run([MISTRAL]) == ("", [("get_weather", {"city": "Paris"})])
+    # llama.cpp leaves the control token [TOOL_CALLS] out of the text: the array alone.
+    assert run([MISTRAL.removeprefix("[TOOL_CALLS]")]) == ("", [("get_weather", {"city": "Paris"})])
 
 
 @pytest.mark.parametrize(
-    "text", [HERMES, LLAMA3, MISTRAL, PLAIN], ids=["hermes", "llama3", "mistral", "plain"]
+    "text",
+    [HERMES, LLAMA3, MISTRAL, MISTRAL.removeprefix("[TOOL_CALLS]"), PLAIN, "[1] is a footnote"],
+    ids=["hermes", "llama3", "mistral", "mistral-array", "plain", "brackets"],
 )
 def test_a_cut_anywhere_changes_nothing(text: str) -> None:
     whole = run([text])
@@ -89,6 +93,8 @@ def test_a_block_without_a_call_is_content() -> None:
 def test_json_that_is_no_call_is_content() -> None:
     assert run(['{"answer": 42} is the JSON']) == ('{"answer": 42} is the JSON', [])
     assert run(["[TOOL_CALLS] nothing"]) == ("[TOOL_CALLS] nothing", [])
+    assert run(["[1] is a footnote, [2] too"]) == ("[1] is a footnote, [2] too", [])
+    assert run(['[{"name": "f", "arguments": {}}, 3]']) == ('[{"name": "f", "arguments": {}}, 3]', [])
 
 
 def test_bare_json_can_be_left_alone() -> None:
