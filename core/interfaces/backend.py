@@ -21,7 +21,7 @@ from ..models.library import RemoteModelInfo
 from ..models.llama import Embeddings, GenerateRequest, GenerationResult, LoadOptions
 
 ProgressCallback = Callable[[float], None]  # loading progress, 0..1
-EventCallback = Callable[[BaseModel], None]  # TokenEvent..., then GenerationDoneEvent
+EventCallback = Callable[[BaseModel], None]  # TokenEvent... (ToolCallEvent...), then GenerationDoneEvent
 ExitCallback = Callable[[str], None]  # the model died on its own; the argument says why
 
 
@@ -56,6 +56,11 @@ class LoadedModel(Protocol):
         self, request: GenerateRequest, on_event: EventCallback | None, token: CancelToken | None
     ) -> GenerationResult:
         """Generate an answer, streaming `TokenEvent`s and a final `GenerationDoneEvent`.
+
+        When the request offers `tools` (and `tool_choice` is not `none`), each finished
+        tool call is a `ToolCallEvent` (its text is not sent as tokens), the result lists
+        them in `tool_calls`, and an answer that ends in calls stops with `tool_calls`.
+        A backend that cannot do tools ignores them and answers with text.
 
         Blocks the calling thread. Cancelling `token` (or `stop()`) ends it
         within 100 ms and returns the text so far with stop reason `cancelled`.

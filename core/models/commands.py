@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .base import Record
+from .tools import ToolCall
 
 
 class CommandErrorInfo(Record):
@@ -55,3 +56,12 @@ class TokenEvent(Record):
     kind: str = "token"
     text: str
     channel: str = "content"
+
+
+class ToolCallEvent(Record):
+    """The model finished a tool call; `index` counts the calls of one answer from 0.
+    Its text never arrives as TokenEvents."""
+
+    kind: str = "tool_call"
+    index: int
+    call: ToolCall

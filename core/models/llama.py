@@ -8,10 +8,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import Record, UserOptions
 from .chat import ChatTurn
+from .tools import NamedToolChoice, ToolCall, ToolChoice, ToolDefinition
 
 
 class SamplingParams(UserOptions):
@@ -92,6 +93,7 @@ class StopReason(StrEnum):
     LENGTH = "length"  # max_tokens or a full context
     CANCELLED = "cancelled"  # the user stopped it; the text so far is kept
     ERROR = "error"
+    TOOL_CALLS = "tool_calls"  # the answer ended in tool calls (GenerationResult.tool_calls)
 
 
 class GenerateRequest(Record):
@@ -100,6 +102,23 @@ class GenerateRequest(Record):
     model: str = Field(description="Id of a loaded model (see runtime.status).")
     messages: list[ChatTurn]
     sampling: SamplingParams = Field(default_factory=SamplingParams)
+    tools: list[ToolDefinition] = Field(default_factory=list, description="Functions the model may call.")
+    tool_choice: ToolChoice = Field(
+        "auto",
+        description="auto: the model decides; none: no calls; required: at least one call; "
+        "{name}: a call of that function (required and named are enforced with a grammar).",
+    )
+
+    @model_validator(mode="after")
+    def _choice_names_a_tool(self) -> GenerateRequest:
+        names = [tool.name for tool in self.tools]
+        if len(set(names)) != len(names):
+            raise ValueError("two tools have the same name")
+        if self.tool_choice == "required" and not self.tools:
+            raise ValueError("tool_choice 'required' needs at least one tool")
+        if isinstance(self.tool_choice, NamedToolChoice) and self.tool_choice.name not in names:
+            raise ValueError(f"tool_choice names {self.tool_choice.name!r}, which is not among the tools")
+        return self
 
 
 class GenerationResult(Record):
@@ -110,6 +129,7 @@ class GenerationResult(Record):
     reasoning: str = ""
     stop_reason: StopReason
     usage: Usage = Field(default_factory=Usage)
+    tool_calls: list[ToolCall] = Field(default_factory=list, description="Calls the model made, in order.")
 
 
 class EmbedRequest(Record):
@@ -182,6 +202,8 @@ class WorkerGenerate(Record):
     job_id: int
     messages: list[ChatTurn]
     sampling: SamplingParams
+    tools: list[ToolDefinition] = Field(default_factory=list)
+    tool_choice: ToolChoice = "auto"
 
 
 class WorkerEmbed(Record):
@@ -243,6 +265,13 @@ class WorkerToken(Record):
     job_id: int
     text: str
     channel: str = "content"
+
+
+class WorkerToolCall(Record):
+    """Worker -> main: the model finished a tool call (its text was not sent as tokens)."""
+
+    job_id: int
+    call: ToolCall
 
 
 class WorkerDone(Record):

@@ -60,10 +60,48 @@ class ContentPart(WireRequest):
     text: str | None = None
 
 
+class FunctionCallIn(WireRequest):
+    name: str
+    arguments: str | dict[str, Any] = "{}"  # OpenAI sends JSON text; some clients an object
+
+
+class ToolCallIn(WireRequest):
+    """A call an earlier assistant message made, as the client sends the history back."""
+
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCallIn
+
+
 class ChatMessageIn(WireRequest):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[ContentPart] | None = None
     name: str | None = None
+    tool_calls: list[ToolCallIn] | None = None  # assistant messages
+    tool_call_id: str | None = None  # tool messages: the call answered
+
+
+class FunctionDefinitionIn(WireRequest):
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None  # a JSON schema of type object
+    strict: bool | None = None
+
+
+class ToolIn(WireRequest):
+    type: Literal["function"] = "function"
+    function: FunctionDefinitionIn
+
+
+class FunctionNameIn(WireRequest):
+    name: str
+
+
+class NamedToolChoiceIn(WireRequest):
+    """`{"type": "function", "function": {"name": ...}}`: the model must call that function."""
+
+    type: Literal["function"] = "function"
+    function: FunctionNameIn
 
 
 class StreamOptions(WireRequest):
@@ -100,8 +138,9 @@ class ChatCompletionRequest(SamplingFields):
     messages: list[ChatMessageIn] = Field(min_length=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     response_format: ResponseFormat | None = None
-    tools: list[dict[str, Any]] | None = None
-    tool_choice: str | dict[str, Any] | None = None
+    tools: list[ToolIn] | None = None
+    tool_choice: Literal["auto", "none", "required"] | NamedToolChoiceIn | None = None
+    parallel_tool_calls: bool | None = None  # accepted; a model may always make several calls
 
 
 class CompletionRequest(SamplingFields):
@@ -132,10 +171,22 @@ class Timings(WireResponse):
     predicted_per_second: float | None = None
 
 
+class FunctionCallOut(WireResponse):
+    name: str
+    arguments: str  # JSON text
+
+
+class ToolCallOut(WireResponse):
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCallOut
+
+
 class AssistantMessage(WireResponse):
     role: Literal["assistant"] = "assistant"
     content: str | None = None
     reasoning_content: str | None = None
+    tool_calls: list[ToolCallOut] | None = None
 
 
 class ChatChoice(WireResponse):
@@ -155,10 +206,26 @@ class ChatCompletion(WireResponse):
     timings: Timings | None = None
 
 
+class FunctionCallDelta(WireResponse):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ToolCallDelta(WireResponse):
+    """A piece of a streamed call: the first names it (`id`, `function.name`), the rest add
+    to `function.arguments`; `index` says which call of the answer it belongs to."""
+
+    index: int = 0
+    id: str | None = None
+    type: str | None = None
+    function: FunctionCallDelta | None = None
+
+
 class ChunkDelta(WireResponse):
     role: str | None = None
     content: str | None = None
     reasoning_content: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None
 
 
 class ChunkChoice(WireResponse):

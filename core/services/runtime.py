@@ -163,7 +163,8 @@ class RuntimeService:
     ) -> GenerationResult:
         """Generate an answer in the caller's thread, loading the model if needed.
 
-        Events: TokenEvent per piece of text (channel content or reasoning), then
+        Events: TokenEvent per piece of text (channel content or reasoning),
+        ToolCallEvent per tool call when the request offers tools, then
         GenerationDoneEvent. Cancelling `token` (or `stop(model)`) returns the
         text so far with stop_reason `cancelled` within 100 ms.
         """

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from llamadesk.core.commands import CommandError
-from llamadesk.core.models.commands import TokenEvent
+from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult
 from llamadesk.core.models.openai_api import (
     ChatCompletionRequest,
@@ -224,7 +224,7 @@ async def _stream(
     # Hold the status line until the first token: a failure to start generating
     # still gets a real HTTP status instead of an error inside a 200 stream.
     batch: list[BaseModel] = []
-    while not bridge.finished and not any(isinstance(event, TokenEvent) for event in batch):
+    while not bridge.finished and not any(isinstance(event, TokenEvent | ToolCallEvent) for event in batch):
         more = asyncio.ensure_future(bridge.next_batch())
         if not await _until_disconnect(request, more):
             bridge.cancel()
@@ -253,7 +253,7 @@ async def _frames(
         if isinstance(writer, ChatChunkWriter):
             yield writer.role()
         while batch:
-            frames = [writer.token(e.text, e.channel) for e in batch if isinstance(e, TokenEvent) and e.text]
+            frames = _event_frames(writer, batch)
             if frames:
                 yield b"".join(frames)
             batch = await bridge.next_batch()
@@ -269,3 +269,13 @@ async def _frames(
         yield tail + DONE
     finally:
         bridge.cancel()
+
+
+def _event_frames(writer: ChatChunkWriter | TextChunkWriter, batch: list[BaseModel]) -> list[bytes]:
+    frames = []
+    for event in batch:
+        if isinstance(event, TokenEvent) and event.text:
+            frames.append(writer.token(event.text, event.channel))
+        elif isinstance(event, ToolCallEvent) and isinstance(writer, ChatChunkWriter):
+            frames.append(writer.tool_call(event.index, event.call))
+    return frames

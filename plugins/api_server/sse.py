@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from llamadesk.core.models.llama import GenerationResult
+from llamadesk.core.models.tools import ToolCall
 
 from .translate import finish_reason, timings_out, usage_out
 
@@ -40,6 +41,13 @@ class ChatChunkWriter:
     def token(self, text: str, channel: str = "content") -> bytes:
         key = "reasoning_content" if channel == "reasoning" else "content"
         return f'data: {self._prefix}{key}":{json.dumps(text)}{self._suffix}\n\n'.encode()
+
+    def tool_call(self, index: int, call: ToolCall) -> bytes:
+        """A whole call in one chunk: OpenAI's clients join the pieces of a call by index,
+        and one piece is the simplest case of that."""
+        function = {"name": call.name, "arguments": call.arguments}
+        delta = {"tool_calls": [{"index": index, "id": call.id, "type": "function", "function": function}]}
+        return self._choice(delta, None)
 
     def finish(self, result: GenerationResult) -> bytes:
         return self._choice({}, finish_reason(result.stop_reason), timings=result)

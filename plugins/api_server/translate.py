@@ -28,12 +28,14 @@ from llamadesk.core.models.openai_api import (
 )
 
 from .errors import ApiError
+from .tool_translate import calls_in, tool_calls_out, tool_choice_for, tools_for
 
 ROLES = {
     "system": Role.SYSTEM,
     "developer": Role.SYSTEM,  # OpenAI's newer name for the system prompt
     "user": Role.USER,
     "assistant": Role.ASSISTANT,
+    "tool": Role.TOOL,
 }
 
 # Request field -> SamplingParams field, where the names differ only.
@@ -100,15 +102,23 @@ def _json_schema(request: ChatCompletionRequest) -> dict[str, Any] | None:
 
 def turns_for(messages: list[ChatMessageIn]) -> list[ChatTurn]:
     turns = []
+    call_names: dict[str, str] = {}  # call id -> function, so a tool result can name its function
     for index, message in enumerate(messages):
-        role = ROLES.get(message.role)
-        if role is None:
-            raise ApiError(
-                400,
-                f"messages[{index}]: role {message.role!r} (tool results) is not supported by this server",
-                param=f"messages.{index}.role",
-            )
-        turns.append(ChatTurn(role=role, content=_text_of(message, index)))
+        role = ROLES[message.role]
+        text = _text_of(message, index)
+        if role is Role.TOOL:
+            if not message.tool_call_id:
+                raise ApiError(
+                    400,
+                    f"messages[{index}]: a tool message needs the tool_call_id it answers",
+                    param=f"messages.{index}.tool_call_id",
+                )
+            name = message.name or call_names.get(message.tool_call_id)
+            turns.append(ChatTurn(role=role, content=text, tool_call_id=message.tool_call_id, name=name))
+            continue
+        calls = calls_in(message, index) if role is Role.ASSISTANT else []
+        call_names.update((call.id, call.name) for call in calls)
+        turns.append(ChatTurn(role=role, content=text, tool_calls=calls))
     return turns
 
 
@@ -128,15 +138,20 @@ def _text_of(message: ChatMessageIn, index: int) -> str:
 
 
 def generate_request(request: ChatCompletionRequest, defaults: SamplingParams) -> GenerateRequest:
-    if request.tools:
-        raise ApiError(400, "tools are not supported by this server's backends yet", param="tools")
+    tools = tools_for(request)
     return GenerateRequest(
-        model=request.model, messages=turns_for(request.messages), sampling=sampling_for(request, defaults)
+        model=request.model,
+        messages=turns_for(request.messages),
+        sampling=sampling_for(request, defaults),
+        tools=tools,
+        tool_choice=tool_choice_for(request, tools),
     )
 
 
 def finish_reason(stop: StopReason) -> str:
-    return "length" if stop == StopReason.LENGTH else "stop"
+    if stop == StopReason.LENGTH:
+        return "length"
+    return "tool_calls" if stop == StopReason.TOOL_CALLS else "stop"
 
 
 def usage_out(usage: Usage) -> UsageOut:
@@ -158,7 +173,12 @@ def timings_out(usage: Usage) -> Timings:
 
 
 def chat_completion(result: GenerationResult, model: str) -> ChatCompletion:
-    message = AssistantMessage(content=result.content, reasoning_content=result.reasoning or None)
+    message = AssistantMessage(
+        # OpenAI sends null content beside tool calls when the model wrote no text.
+        content=result.content or (None if result.tool_calls else ""),
+        reasoning_content=result.reasoning or None,
+        tool_calls=tool_calls_out(result.tool_calls),
+    )
     return ChatCompletion(
         id=new_id("chatcmpl"),
         created=now(),

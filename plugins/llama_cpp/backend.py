@@ -30,7 +30,7 @@ from llamadesk.core.commands import CancelToken
 from llamadesk.core.errors import Cancelled, GenerationFailed, ModelCrashed, ModelLoadFailed
 from llamadesk.core.gguf import is_gguf
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
-from llamadesk.core.models.commands import TokenEvent
+from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.gguf import GGUFInfo
 from llamadesk.core.models.library import RemoteModelInfo
 from llamadesk.core.models.llama import (
@@ -53,7 +53,9 @@ from llamadesk.core.models.llama import (
     WorkerShutdown,
     WorkerToken,
     WorkerTokenCounts,
+    WorkerToolCall,
 )
+from llamadesk.core.models.tools import ToolCall
 
 from .worker import worker_main
 
@@ -194,9 +196,18 @@ class WorkerModel:
 
     def _run(self, request: GenerateRequest, job: int, on_event: EventCallback | None) -> GenerationResult:
         started = time.perf_counter()
-        self._send(WorkerGenerate(job_id=job, messages=request.messages, sampling=request.sampling))
+        self._send(
+            WorkerGenerate(
+                job_id=job,
+                messages=request.messages,
+                sampling=request.sampling,
+                tools=request.tools,
+                tool_choice=request.tool_choice,
+            )
+        )
         content: list[str] = []
         reasoning: list[str] = []
+        calls: list[ToolCall] = []
         first_at: float | None = None
         count = 0
         flag = self._cancel_flag
@@ -208,7 +219,8 @@ class WorkerModel:
                 left = STOP_GRACE_S - (time.perf_counter() - stop_seen_at)
                 if left <= 0:  # the worker is busy; keep what arrived, drop the rest
                     usage = Usage(completion_tokens=count, time_to_first_token_ms=_ms(started, first_at))
-                    return self._finish(request, content, reasoning, StopReason.CANCELLED, usage, on_event)
+                    reason = StopReason.CANCELLED
+                    return self._finish(request, content, reasoning, calls, reason, usage, on_event)
                 timeout = min(left, POLL_GENERATING_S)
             else:
                 timeout = POLL_GENERATING_S
@@ -222,12 +234,16 @@ class WorkerModel:
                 (reasoning if message.channel == "reasoning" else content).append(message.text)
                 if on_event is not None:
                     on_event(TokenEvent(text=message.text, channel=message.channel))
+            elif isinstance(message, WorkerToolCall):
+                calls.append(message.call)
+                if on_event is not None:
+                    on_event(ToolCallEvent(index=len(calls) - 1, call=message.call))
             elif isinstance(message, WorkerDone):
                 usage = message.usage.model_copy(update={"time_to_first_token_ms": _ms(started, first_at)})
                 reason = message.stop_reason
-                if flag.value == job and reason is not StopReason.STOP:
+                if flag.value == job and reason not in (StopReason.STOP, StopReason.TOOL_CALLS):
                     reason = StopReason.CANCELLED
-                return self._finish(request, content, reasoning, reason, usage, on_event)
+                return self._finish(request, content, reasoning, calls, reason, usage, on_event)
             elif isinstance(message, WorkerJobFailed):
                 raise GenerationFailed(message.message)
 
@@ -236,6 +252,7 @@ class WorkerModel:
         request: GenerateRequest,
         content: list[str],
         reasoning: list[str],
+        calls: list[ToolCall],
         reason: StopReason,
         usage: Usage,
         on_event: EventCallback | None,
@@ -248,6 +265,7 @@ class WorkerModel:
             reasoning="".join(reasoning).strip(),
             stop_reason=reason,
             usage=usage,
+            tool_calls=calls,
         )
 
     def _next_message(self, job: int, timeout: float) -> Any:

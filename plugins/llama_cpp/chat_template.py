@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from llamadesk.core.models.chat import ChatTurn
+from llamadesk.core.models.tools import ToolDefinition
+
+from .tool_prompt import fallback_messages, native_messages, template_reads_tools, tool_specs
 
 FALLBACK_FORMAT = "chatml"
 
@@ -83,7 +86,12 @@ class ChatPrompt:
         self._formatter = Jinja2ChatFormatter(
             template=choice.template, eos_token=eos_token, bos_token=bos_token
         )
+        self.reads_tools = template_reads_tools(choice.template)
 
-    def render(self, messages: list[ChatTurn]) -> str:
-        turns = [{"role": turn.role.value, "content": turn.content} for turn in messages]
-        return self._formatter(messages=turns).prompt  # type: ignore[arg-type]
+    def render(self, messages: list[ChatTurn], tools: list[ToolDefinition] | None = None) -> str:
+        """The prompt for `messages`; `tools` are offered to the model (see tool_prompt.py)."""
+        if not self.reads_tools:
+            turns = fallback_messages(messages, tools or [])
+            return self._formatter(messages=turns).prompt  # type: ignore[arg-type]
+        specs = tool_specs(tools) if tools else None
+        return self._formatter(messages=native_messages(messages), tools=specs).prompt  # type: ignore[arg-type]

@@ -126,7 +126,12 @@ class Generator:
             llama_cpp.llama_decode,
         )
         utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        splitter = ReasoningSplitter(open_tag=prompt_opens_reasoning(prompt), enabled=self.split_reasoning)
+        # Output a grammar shapes (a JSON schema, a forced tool call) has no reasoning block,
+        # even when the template opened one in the prompt: it is all answer.
+        constrained = bool(sampling.grammar) or sampling.json_schema is not None
+        splitter = ReasoningSplitter(
+            open_tag=prompt_opens_reasoning(prompt), enabled=self.split_reasoning and not constrained
+        )
         stops = StopStringFilter(sampling.stop)
         limit = sampling.max_tokens or self.n_ctx
         count, first_at, reason = 0, None, StopReason.LENGTH

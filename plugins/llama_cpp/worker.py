@@ -4,7 +4,7 @@ Started with the multiprocessing spawn context (a fresh interpreter, so it also
 works frozen once `multiprocessing.freeze_support()` ran). It speaks the typed
 messages of `llamadesk.core.models.llama` over one duplex pipe: requests in
 (WorkerGenerate, WorkerEmbed, WorkerCountTokens, WorkerShutdown), events out (WorkerLoadProgress, WorkerReady or
-WorkerLoadFailed, then WorkerToken..., WorkerDone or WorkerJobFailed; WorkerEmbeddings or WorkerTokenCounts for the others). A stop is
+WorkerLoadFailed, then WorkerToken... and WorkerToolCall..., WorkerDone or WorkerJobFailed; WorkerEmbeddings or WorkerTokenCounts for the others). A stop is
 not a message: the parent writes the job id into a shared integer that the loop
 reads between tokens, so it is seen within one token even while the pipe is busy.
 If the parent dies, the pipe closes and the worker exits.
@@ -22,6 +22,7 @@ from typing import Any
 
 from llamadesk.core.models.llama import (
     LoadOptions,
+    StopReason,
     WorkerCountTokens,
     WorkerDone,
     WorkerEmbed,
@@ -34,6 +35,7 @@ from llamadesk.core.models.llama import (
     WorkerShutdown,
     WorkerToken,
     WorkerTokenCounts,
+    WorkerToolCall,
 )
 
 PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor
@@ -61,6 +63,7 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
     from .chat_template import ChatPrompt, choose_template
     from .embedding import Embedder
     from .generation import GenerationError, Generator
+    from .tool_use import ToolCallSink, ToolUse
 
     try:
         choice = choose_template(llm.metadata.get("tokenizer.chat_template"), options.chat_template)
@@ -105,10 +108,19 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
             send(construct(job_id=job, text=text, channel=channel))
 
         try:
-            text = prompt.render(request.messages)
+            tools = ToolUse(request.tools, request.tool_choice)
+            text = prompt.render(request.messages, tools.offered)
+            sink, out = None, emit
+            if tools.offered:  # content goes through the tool-call splitter first
+                sink = ToolCallSink(emit, lambda call, job=job: send(WorkerToolCall(job_id=job, call=call)))
+                out = sink.emit
             reason, usage = generator.run(
-                text, request.sampling, emit, lambda job=job: cancel_flag.value == job
+                text, tools.sampling(request.sampling), out, lambda job=job: cancel_flag.value == job
             )
+            if sink is not None:
+                sink.flush()
+                if sink.calls and reason is StopReason.STOP:
+                    reason = StopReason.TOOL_CALLS
         except (GenerationError, ValueError) as exc:  # jinja errors are ValueErrors too
             send(WorkerJobFailed(job_id=job, message=str(exc)))
             continue

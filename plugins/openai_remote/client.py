@@ -20,10 +20,12 @@ from pydantic import ValidationError
 
 from llamadesk.core.commands import CancelToken
 from llamadesk.core.errors import GenerationFailed, InvalidParams, LlamadeskError, NotFound, Unavailable
-from llamadesk.core.models.commands import TokenEvent
+from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason, Usage
 from llamadesk.core.models.openai_api import ChatCompletionChunk, EmbeddingList, ModelCard, ModelList
 from llamadesk.core.reasoning import ReasoningSplitter
+
+from .tool_wire import ToolCallAccumulator, message_body, tools_body
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 # A remote model may take minutes to load before its first token; only a dead
@@ -94,7 +96,7 @@ class OpenAIClient:
         self,
         request: GenerateRequest,
         remote_model: str,
-        on_event: Callable[[TokenEvent], None],
+        on_event: Callable[[TokenEvent | ToolCallEvent], None],
         token: CancelToken,
         splitter: ReasoningSplitter | None = None,
     ) -> GenerationResult:
@@ -102,12 +104,15 @@ class OpenAIClient:
 
         Reasoning the server sends apart (`reasoning_content`) keeps its channel;
         `splitter` finds reasoning blocks left inline in the content (`<think>`).
+        Tool calls are joined from their pieces and sent as ToolCallEvents once the
+        stream ends (only then is a call's last piece known).
         """
         body = chat_body(request, remote_model)
         started = time.perf_counter()
         connection = self._connection(READ_TIMEOUT_SECONDS)
         stop_on_cancel = token.on_cancel(lambda: _shut(connection))
         texts: dict[str, list[str]] = {"content": [], "reasoning": []}
+        tool_calls = ToolCallAccumulator()
         finish: str | None = None
         usage: dict[str, Any] = {}
         timings: dict[str, Any] = {}
@@ -129,7 +134,7 @@ class OpenAIClient:
                     timings = chunk.timings.model_dump(exclude_none=True)
                 for choice in chunk.choices:
                     delta = choice.delta
-                    if delta.content or delta.reasoning_content:
+                    if delta.content or delta.reasoning_content or delta.tool_calls:
                         pieces += 1
                         if first_token_at is None:
                             first_token_at = time.perf_counter()
@@ -140,6 +145,8 @@ class OpenAIClient:
                             splitter.feed(delta.content) if splitter else [("content", delta.content)]
                         ):
                             deliver(channel, text)
+                    if delta.tool_calls:
+                        tool_calls.feed(delta.tool_calls)
                     finish = choice.finish_reason or finish
         except (OSError, http.client.HTTPException) as exc:
             if not token.cancelled:
@@ -149,14 +156,18 @@ class OpenAIClient:
             connection.close()
         for channel, text in splitter.flush() if splitter else []:
             deliver(channel, text)
+        calls = tool_calls.calls()
+        for index, call in enumerate(calls):
+            on_event(ToolCallEvent(index=index, call=call))
         ended = time.perf_counter()
-        stop = StopReason.CANCELLED if token.cancelled else _stop_reason(finish)
+        stop = StopReason.CANCELLED if token.cancelled else _stop_reason(finish, bool(calls))
         return GenerationResult(
             model=request.model,
             content="".join(texts["content"]),
             reasoning="".join(texts["reasoning"]),
             stop_reason=stop,
             usage=_usage(usage, timings, started, first_token_at, ended, pieces),
+            tool_calls=calls,
         )
 
     # --- plumbing -------------------------------------------------------------------
@@ -221,7 +232,7 @@ def chat_body(request: GenerateRequest, remote_model: str) -> dict[str, Any]:
     sampling: SamplingParams = request.sampling
     body: dict[str, Any] = {
         "model": remote_model,
-        "messages": [{"role": turn.role.value, "content": turn.content} for turn in request.messages],
+        "messages": [message_body(turn) for turn in request.messages],
         "stream": True,
         "stream_options": {"include_usage": True},
         "temperature": sampling.temperature,
@@ -245,6 +256,7 @@ def chat_body(request: GenerateRequest, remote_model: str) -> dict[str, Any]:
         }
     if sampling.grammar is not None:
         body["grammar"] = sampling.grammar
+    body.update(tools_body(request))
     return body
 
 
@@ -272,8 +284,11 @@ def _shut(connection: http.client.HTTPConnection) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def _stop_reason(finish: str | None) -> StopReason:
-    return StopReason.LENGTH if finish == "length" else StopReason.STOP
+def _stop_reason(finish: str | None, called: bool) -> StopReason:
+    if finish == "length":
+        return StopReason.LENGTH
+    # Some servers end an answer of calls with "stop"; OpenAI says "tool_calls".
+    return StopReason.TOOL_CALLS if called else StopReason.STOP
 
 
 def _usage(
