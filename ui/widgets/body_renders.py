@@ -98,14 +98,21 @@ class BodyRenders:
                 widget.language, widget.source, widget.markup = block.language, block.source, block.markup
                 code = widget.ids.code
                 code.text_size = (inner - dp(theme.LG) * 2, None)
-                code.texture_update()
+                _render_now(code)
                 widget.height = code.texture_size[1] + dp(theme.TOUCH) + dp(theme.SM)
             elif kind == "text":
                 widget.text_size = (inner, None)  # before the text: one render, at the right width
                 widget.text = block.markup
-                widget.texture_update()
+                _render_now(widget)
                 widget.height = widget.texture_size[1]
             render.widgets.append(widget)
             height += widget.height
         height += spacing * max(0, len(blocks) - 1)
         render.height = max(height, dp(theme.SM))
+
+
+def _render_now(label: Any) -> None:
+    """Render a label's texture now, and drop the render its property changes scheduled for
+    the next frame: it would draw the same texture again (2 to 7 ms for a streamed paragraph)."""
+    label.texture_update()
+    label._trigger_texture.cancel()
