@@ -31,11 +31,12 @@ from .screens.settings import SettingsScreen
 from .text_textures import install as install_fresh_text_textures
 from .theme import Theme
 from .viewmodels.markdown_blocks import MarkupStyle
-from .widgets import clipped_list, common, dialogs, message_list, message_views, status_bar  # noqa: F401  (registers kv classes)
+from .widgets import clipped_list, common, dialogs, message_list, message_views, status_bar, trimmed_label  # noqa: F401  (registers kv classes)
 from .widgets.shell import Shell
 
 HERE = Path(__file__).parent
 KV_FILES = (
+    "widgets/trimmed_label.kv",  # first: its rule replaces Label's drawing for the rules after it
     "widgets/common.kv",
     "widgets/message_views.kv",
     "widgets/status_bar.kv",
