@@ -7,6 +7,10 @@ benchmark's chat, benchmarks/ui_streaming.py). Over an opaque background an
 opaque colour needs no blending: the body is three rectangles drawn with
 GL_BLEND off (~2.9 ms per 320,000 pixels measured), and only the four corner
 arcs, a few dozen pixels each, are blended as before.
+
+With blending off a widget's opacity is ignored (Kivy applies it as alpha), so
+this is for widgets no ancestor fades: the message list's rows (screens switch
+without a transition), not buttons inside boxes shown and hidden by opacity.
 """
 
 from __future__ import annotations
@@ -46,6 +50,11 @@ class OpaqueRoundedFill(Widget):
         for name in ("pos", "size", "fill_color", "fill_radius", "fill_inset_x"):
             self.fbind(name, self._place_fill)
         self._place_fill()
+
+    @property
+    def filled_area(self) -> float:
+        """Pixels drawn with blending off (the body rectangles), for tests."""
+        return sum(rect.size[0] * rect.size[1] for rect in self._body)
 
     def _place_fill(self, *_: Any) -> None:
         self._fill_color.rgba = self.fill_color

@@ -37,6 +37,11 @@ class TrimmedLabel(Label):
             self.fbind(name, self._draw)
         self._measure()
 
+    @property
+    def drawn_span(self) -> tuple[int, int]:
+        """(left, right) texture columns drawn, of the current texture."""
+        return self._span
+
     def _measure(self, *_: Any) -> None:
         """Find the span when the texture is new: the core label's lines are those it was
         rendered from now (later layouts, for measuring, replace them)."""
