@@ -31,11 +31,13 @@ from .screens.settings import SettingsScreen
 from .text_textures import install as install_fresh_text_textures
 from .theme import Theme
 from .viewmodels.markdown_blocks import MarkupStyle
-from .widgets import clipped_list, common, dialogs, message_list, message_views, status_bar  # noqa: F401  (registers kv classes)
+from .widgets import clipped_list, common, dialogs, message_list, message_views, status_bar, trimmed_label  # noqa: F401  (registers kv classes)
 from .widgets.shell import Shell
+from .window_clear import clear_colour_only_on_software_gl
 
 HERE = Path(__file__).parent
 KV_FILES = (
+    "widgets/trimmed_label.kv",  # first: its rule replaces Label's drawing for the rules after it
     "widgets/common.kv",
     "widgets/message_views.kv",
     "widgets/status_bar.kv",
@@ -100,6 +102,7 @@ class LlamadeskApp(App):
         self.theme.bind(bg=lambda _theme, color: setattr(Window, "clearcolor", color))
         Window.bind(on_key_down=self._on_key_down)
         finish_frames_when_offscreen(Window)
+        clear_colour_only_on_software_gl(Window)
         Window.bind(on_motion=self.collector.activity, on_key_down=self.collector.activity)
         Clock.schedule_once(lambda _dt: self.refresh_status(), 0)
         Clock.schedule_interval(lambda _dt: self.refresh_status(), STATUS_EVERY_S)

@@ -8,6 +8,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.textinput import TextInput
 
+from llamadesk.ui.widgets.trimmed_label import TrimmedLabel
+
 
 class FlatButton(ButtonBehavior, Label):
     """A text button at least 48 dp tall; `style` is primary, plain, danger or ghost."""
@@ -22,7 +24,7 @@ class Badge(Label):
     tone = StringProperty("muted")
 
 
-class MutedLabel(Label):
+class MutedLabel(TrimmedLabel):
     pass
 
 

@@ -15,12 +15,13 @@ from typing import Any
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from llamadesk.ui import theme
 from llamadesk.ui.viewmodels.markdown_blocks import Block
 from llamadesk.ui.widgets.body_renders import BodyRender, BodyRenders
+from llamadesk.ui.widgets.opaque_fill import OpaqueRoundedFill
+from llamadesk.ui.widgets.trimmed_label import TrimmedLabel
 
 
 def copy_text(text: str) -> None:
@@ -32,13 +33,13 @@ def copy_text(text: str) -> None:
         pass
 
 
-class TextBlock(Label):
+class TextBlock(TrimmedLabel):
     def on_ref_press(self, ref: str) -> None:
         if ref.startswith(("http://", "https://")):
             webbrowser.open(ref)
 
 
-class CodeBlock(BoxLayout):
+class CodeBlock(OpaqueRoundedFill, BoxLayout):
     source = StringProperty("")
     language = StringProperty("")
     markup = StringProperty("")
@@ -99,7 +100,7 @@ class ThinkingRow(RowBase, BoxLayout):
             self.remember_height(height)
 
 
-class MessageBody(RowBase, BoxLayout):
+class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
     source = StringProperty("")
     cache_key = StringProperty("")
 
