@@ -9,8 +9,11 @@ from pydantic import BaseModel
 
 from llamadesk.core.commands import CommandTable
 
+from .interrupts import Interrupted
+
 # After Ctrl+C, how long the command gets to wind down and keep what it did.
 CANCEL_GRACE_SECONDS = 10.0
+POLL_SECONDS = 0.1  # how soon a Ctrl+C is seen
 
 
 def invoke_streaming(
@@ -23,13 +26,12 @@ def invoke_streaming(
 
     Raises CommandError like the table does (code `cancelled` after Ctrl+C).
     """
-    running = commands.start(command_id, params, on_event=on_event)
-    try:
-        while True:
+    with Interrupted() as interrupted:
+        running = commands.start(command_id, params, on_event=on_event)
+        while not interrupted.is_set:
             try:
-                return running.result(timeout=0.2)
+                return running.result(timeout=POLL_SECONDS)
             except TimeoutError:
                 continue
-    except KeyboardInterrupt:
         running.cancel()
         return running.result(timeout=CANCEL_GRACE_SECONDS)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
-from types import FrameType
+import time
 
 from llamadesk.core.commands import CommandTable
+
+from ..interrupts import Interrupted
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,25 +23,18 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
-    # Ctrl+C and a service manager's SIGTERM only set a flag: an exception raised from a
-    # signal handler could land inside a command call and end the process as "cancelled".
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    params = {"host": args.host, "port": args.port, "api_key": args.api_key}
-    status = commands.invoke("server.start", params).model_dump()
-    key = " (API key required)" if status["key_required"] else ""
-    # Flushed at once: scripts and tests read the URL from this line.
-    print(f"Serving the OpenAI-compatible API at {status['url']}{key}. Ctrl+C stops.", flush=True)
-    try:
-        while not stop.wait(0.5) and commands.invoke("server.status").model_dump()["running"]:
-            pass
-        if stop.is_set():
-            print("stopping", file=sys.stderr)
-    finally:
-        commands.invoke("server.stop")
+    # Ctrl+C and a service manager's SIGTERM only set a flag (cli/interrupts.py).
+    with Interrupted(signal.SIGINT, signal.SIGTERM) as stop:
+        params = {"host": args.host, "port": args.port, "api_key": args.api_key}
+        status = commands.invoke("server.start", params).model_dump()
+        key = " (API key required)" if status["key_required"] else ""
+        # Flushed at once: scripts and tests read the URL from this line.
+        print(f"Serving the OpenAI-compatible API at {status['url']}{key}. Ctrl+C stops.", flush=True)
+        try:
+            while not stop.is_set and commands.invoke("server.status").model_dump()["running"]:
+                time.sleep(0.5)
+            if stop.is_set:
+                print("stopping", file=sys.stderr)
+        finally:
+            commands.invoke("server.stop")
     return 0
