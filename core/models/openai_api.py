@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .tools import ToolCall
+
 
 class WireRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -177,9 +179,15 @@ class FunctionCallOut(WireResponse):
 
 
 class ToolCallOut(WireResponse):
+    """A call as OpenAI writes it, in answers and in the history sent back to a server."""
+
     id: str
     type: Literal["function"] = "function"
     function: FunctionCallOut
+
+    @classmethod
+    def of(cls, call: ToolCall) -> ToolCallOut:
+        return cls(id=call.id, function=FunctionCallOut(name=call.name, arguments=call.arguments))
 
 
 class AssistantMessage(WireResponse):

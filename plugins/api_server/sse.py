@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from llamadesk.core.models.llama import GenerationResult
+from llamadesk.core.models.openai_api import ToolCallOut
 from llamadesk.core.models.tools import ToolCall
 
 from .translate import finish_reason, timings_out, usage_out
@@ -45,8 +46,7 @@ class ChatChunkWriter:
     def tool_call(self, index: int, call: ToolCall) -> bytes:
         """A whole call in one chunk: OpenAI's clients join the pieces of a call by index,
         and one piece is the simplest case of that."""
-        function = {"name": call.name, "arguments": call.arguments}
-        delta = {"tool_calls": [{"index": index, "id": call.id, "type": "function", "function": function}]}
+        delta = {"tool_calls": [{"index": index, **ToolCallOut.of(call).model_dump()}]}
         return self._choice(delta, None)
 
     def finish(self, result: GenerationResult) -> bytes:

@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from llamadesk.core.models.openai_api import (
     ChatCompletionRequest,
     ChatMessageIn,
-    FunctionCallOut,
     NamedToolChoiceIn,
     ToolCallIn,
     ToolCallOut,
@@ -95,7 +94,4 @@ def _arguments_text(call: ToolCallIn, index: int, number: int) -> str:
 def tool_calls_out(calls: list[ToolCall]) -> list[ToolCallOut] | None:
     if not calls:
         return None
-    return [
-        ToolCallOut(id=call.id, function=FunctionCallOut(name=call.name, arguments=call.arguments))
-        for call in calls
-    ]
+    return [ToolCallOut.of(call) for call in calls]

@@ -14,7 +14,7 @@ from typing import Any
 
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.llama import GenerateRequest
-from llamadesk.core.models.openai_api import ToolCallDelta
+from llamadesk.core.models.openai_api import ToolCallDelta, ToolCallOut
 from llamadesk.core.models.tools import NamedToolChoice, ToolCall
 from llamadesk.core.tool_calls import new_call_id
 
@@ -22,10 +22,7 @@ from llamadesk.core.tool_calls import new_call_id
 def message_body(turn: ChatTurn) -> dict[str, Any]:
     message: dict[str, Any] = {"role": turn.role.value, "content": turn.content}
     if turn.tool_calls:
-        message["tool_calls"] = [
-            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
-            for call in turn.tool_calls
-        ]
+        message["tool_calls"] = [ToolCallOut.of(call).model_dump() for call in turn.tool_calls]
     if turn.role is Role.TOOL:
         message["tool_call_id"] = turn.tool_call_id or ""
         if turn.name:
