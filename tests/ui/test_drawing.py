@@ -68,3 +68,28 @@ def test_software_gl_clears_only_the_colour_buffer(ui_app: Any) -> None:
 
     replaced = "clear" in vars(Window)  # an instance attribute shadows WindowBase.clear
     assert replaced == is_software_gl()
+
+
+def test_code_is_drawn_line_by_line_and_each_line_rendered_once(ui_app: Any) -> None:
+    from llamadesk.ui.widgets.code_lines import CodeLines
+
+    long_line = "result = " + " + ".join(f"value_{i}" for i in range(40))
+    code = f"x = 1\n\n{long_line}"
+    ui_app.show_screen("chat")
+    chat = ui_app.screens["chat"]
+    chat.show_messages([{"id": "a1", "role": "assistant", "content": f"```python\n{code}\n```"}])
+    pump(lambda: shown(chat, "CodeLines"))
+    lines = shown(chat, "CodeLines")[0]
+    textures = lines.line_textures
+    assert len(textures) == 3
+    assert textures[1].height == textures[0].height  # a blank line keeps its height
+    wrap = lines.parent.width - lines.parent.padding[0] - lines.parent.padding[2]
+    assert textures[2].width <= wrap + 1 and textures[2].height > 2 * textures[0].height  # wrapped
+    assert lines.height == sum(t.height for t in textures)
+    tops = [rect.pos[1] + rect.size[1] for rect in lines._rects]
+    assert tops[0] == int(lines.top) and tops[1] == tops[0] - textures[0].height  # stacked
+
+    # The same lines in another block (a frozen chunk, a grown tail) are not rendered again.
+    again = CodeLines(font_name=lines.font_name, font_size=lines.font_size, color=lines.color)
+    again.show(lines.parent.markup + "\nprint(x)", lines._wrap)
+    assert again.line_textures[:3] == textures and len(again.line_textures) == 4

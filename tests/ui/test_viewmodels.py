@@ -140,3 +140,16 @@ def test_a_remote_model_is_a_row_that_cannot_be_deleted() -> None:
     assert row["remote"] is True
     local = model_row({"reference": "smollm2:latest", "size": 1_000}, available_memory=8e9, loaded={})
     assert local["remote"] is False
+
+
+def test_highlighted_code_keeps_every_line_self_contained() -> None:
+    from llamadesk.ui.viewmodels.code_highlight import highlight
+
+    code = 'doc = """first\nsecond [x]\n"""\n\nprint(doc)'
+    markup = highlight(code, "python", "monokai")
+    lines = markup.split("\n")
+    assert len(lines) == len(code.split("\n"))
+    for line in lines:  # a string spanning lines is closed and reopened on each
+        assert line.count("[color=") == line.count("[/color]")
+    assert "second &bl;x&br;" in lines[1]
+    assert lines[3] == ""

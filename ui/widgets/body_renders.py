@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.uix.widget import Widget
 
@@ -22,6 +23,11 @@ from llamadesk.ui import theme
 from llamadesk.ui.viewmodels.markdown_blocks import Block
 
 KEPT_ROWS = 40  # two screens of rows or so; each holds its labels' textures (~0.3 MB a row)
+# A pool that ran dry is restocked with this many widgets of its kind, one per RESTOCK_EVERY_S:
+# making a code block (applying its kv rules) costs ~1.8 ms, too much for the frame that
+# freezes a streamed chunk and must render it too.
+SPARE = 2
+RESTOCK_EVERY_S = 0.1
 
 
 class BodyRender:
@@ -42,6 +48,7 @@ class BodyRenders:
         self._kept = kept
         self._renders: OrderedDict[str, BodyRender] = OrderedDict()
         self._pools: dict[str, list[Widget]] = {kind: [] for kind in factories}
+        self._restock_event: Any = None
 
     def get(self, key: str) -> BodyRender:
         render = self._renders.get(key)
@@ -61,9 +68,25 @@ class BodyRenders:
         for kind, count in counts.items():
             pool = self._pools[kind]
             while len(pool) < count:
-                widget = self._factories[kind]()
-                widget.block_kind = kind
-                pool.append(widget)
+                pool.append(self._new(kind))
+
+    def _new(self, kind: str) -> Widget:
+        widget = self._factories[kind]()
+        widget.block_kind = kind
+        return widget
+
+    def _restock_soon(self) -> None:
+        if self._restock_event is None:
+            self._restock_event = Clock.schedule_once(self._restock, RESTOCK_EVERY_S)
+
+    def _restock(self, _dt: float) -> None:
+        """One widget for the first pool short of SPARE, then again a little later."""
+        self._restock_event = None
+        for kind, pool in self._pools.items():
+            if len(pool) < SPARE:
+                pool.append(self._new(kind))
+                self._restock_soon()
+                return
 
     def clear(self) -> None:
         for render in self._renders.values():
@@ -78,8 +101,9 @@ class BodyRenders:
 
     def _take(self, kind: str) -> Widget:
         pool = self._pools[kind]
-        widget = pool.pop() if pool else self._factories[kind]()
-        widget.block_kind = kind
+        if len(pool) <= 1:
+            self._restock_soon()
+        widget = pool.pop() if pool else self._new(kind)
         if widget.parent is not None:
             widget.parent.remove_widget(widget)
         return widget
@@ -97,9 +121,8 @@ class BodyRenders:
             if kind == "code":
                 widget.language, widget.source, widget.markup = block.language, block.source, block.markup
                 code = widget.ids.code
-                code.text_size = (inner - dp(theme.LG) * 2, None)
-                _render_now(code)
-                widget.height = code.texture_size[1] + dp(theme.TOUCH) + dp(theme.SM)
+                code.show(block.markup, inner - dp(theme.LG) * 2)
+                widget.height = code.height + dp(theme.TOUCH) + dp(theme.SM)
             elif kind == "text":
                 widget.text_size = (inner, None)  # before the text: one render, at the right width
                 widget.text = block.markup

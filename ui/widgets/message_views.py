@@ -20,6 +20,7 @@ from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from llamadesk.ui import theme
 from llamadesk.ui.viewmodels.markdown_blocks import Block
 from llamadesk.ui.widgets.body_renders import BodyRender, BodyRenders
+from llamadesk.ui.widgets.code_lines import CodeLines  # noqa: F401  (used by message_views.kv)
 from llamadesk.ui.widgets.opaque_fill import OpaqueRoundedFill
 from llamadesk.ui.widgets.trimmed_label import TrimmedLabel
 

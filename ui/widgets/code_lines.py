@@ -1,0 +1,166 @@
+"""Code drawn one texture per line, each line's texture kept and shared.
+
+A code block shown as one Label is rendered whole whenever its text changes.
+While an answer streams, the code block at its end grows line by line and is
+rendered again on every frame, and once more when it is frozen into its own
+row (ui/viewmodels/streaming.py): 3 to 5 ms of Python for 12 short lines on 2
+cores, the longest frames of the benchmark's stream. Here each line of
+highlighted markup (code_highlight.py keeps every line self-contained) gets
+its own texture, kept in a cache keyed by what it shows; a block drawn again,
+grown by a line or frozen, renders only its new lines. The new lines of a
+block are rendered as one label, cut into a texture region per line: one
+render of 12 lines costs ~1.2 ms, twelve renders of one line ~2 to 3 ms.
+
+A line is as wide as its text (nothing transparent is drawn beside it); a line
+wider than the block wraps at the block's width, as the Label did.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from kivy.core.text.markup import MarkupLabel
+from kivy.graphics import Color, InstructionGroup, Rectangle
+from kivy.graphics.texture import Texture
+from kivy.properties import ColorProperty, NumericProperty, StringProperty
+from kivy.uix.widget import Widget
+
+KEPT_LINES = 2000  # a line's texture is a few KB: a few MB in all
+
+
+class LineTextures:
+    """An LRU of rendered line textures, keyed by markup, font, colour and wrap width."""
+
+    def __init__(self, kept: int = KEPT_LINES) -> None:
+        self._kept = kept
+        self._textures: OrderedDict[tuple[Any, ...], Texture] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._textures)
+
+    def get(
+        self, lines: list[str], font_name: str, font_size: float, color: tuple[float, ...], wrap: int
+    ) -> list[Texture]:
+        """A texture for each line of markup; the lines not kept are rendered now, together."""
+        style = (font_name, font_size, color, wrap)
+        kept = self._textures
+        missing = list(dict.fromkeys(line for line in lines if (line, *style) not in kept))
+        if missing:
+            rendered = _render_lines(missing, font_name, font_size, color, wrap)
+            for line, texture in zip(missing, rendered, strict=True):
+                kept[(line, *style)] = texture
+        textures = []
+        for line in lines:
+            kept.move_to_end((line, *style))
+            textures.append(kept[(line, *style)])
+        while len(kept) > self._kept:
+            kept.popitem(last=False)
+        return textures
+
+
+def _render_lines(
+    lines: list[str], font_name: str, font_size: float, color: tuple[float, ...], wrap: int
+) -> list[Texture]:
+    """One label for all the lines (one render costs far less than one per line), cut into a
+    region per line; a line wider than `wrap` is rendered again on its own, wrapped."""
+    label = _render("\n".join(lines), font_name, font_size, color, None)
+    laid_out = label._cached_lines
+    if len(laid_out) != len(lines):  # never seen; one label per line is always right
+        return [_render_one(line, font_name, font_size, color, wrap) for line in lines]
+    texture: Texture = label.texture
+    regions: list[Texture] = []
+    top = 0
+    for line, layout in zip(lines, laid_out, strict=True):
+        height = int(layout.h)
+        if layout.w > wrap:
+            regions.append(_render_one(line, font_name, font_size, color, wrap))
+        else:
+            # The label's texture is flipped: region rows count from its bottom.
+            y = texture.height - top - height
+            regions.append(texture.get_region(int(layout.x), y, max(1, int(layout.w)), height))
+        top += height
+    return regions
+
+
+def _render_one(
+    markup: str, font_name: str, font_size: float, color: tuple[float, ...], wrap: int
+) -> Texture:
+    texture: Texture = _render(markup or " ", font_name, font_size, color, None).texture
+    if texture.width > wrap:
+        texture = _render(markup, font_name, font_size, color, wrap).texture
+    return texture
+
+
+def _render(
+    markup: str, font_name: str, font_size: float, color: tuple[float, ...], wrap: int | None
+) -> MarkupLabel:
+    label = MarkupLabel(
+        text=markup,
+        font_name=font_name,
+        font_size=font_size,
+        color=color,
+        halign="left",
+        text_size=(wrap, None),
+    )
+    label.refresh()
+    return label
+
+
+LINE_TEXTURES = LineTextures()  # shared by every code block of the app
+
+
+class CodeLines(Widget):
+    """Lines of code markup stacked top to bottom; `show` lays them out for a width."""
+
+    font_name = StringProperty("Roboto")
+    font_size = NumericProperty(15)
+    color = ColorProperty((1, 1, 1, 1))
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._group = InstructionGroup()
+        self._textures: list[Texture] = []
+        self._markup: str | None = None
+        self._wrap = 0
+        self._rects: list[Rectangle] = []
+        super().__init__(**kwargs)
+        self.canvas.add(self._group)
+        self.fbind("pos", self._place)
+        for name in ("font_name", "font_size", "color"):
+            self.fbind(name, self._restyle)
+
+    @property
+    def line_textures(self) -> list[Texture]:
+        return list(self._textures)
+
+    def show(self, markup: str, wrap_width: float) -> None:
+        """Draw `markup` (one line of code per line) wrapped at `wrap_width`; sets the size."""
+        self._markup, self._wrap = markup, max(1, int(wrap_width))
+        style = (self.font_name, self.font_size, tuple(self.color))
+        self._textures = LINE_TEXTURES.get(markup.split("\n"), *style, self._wrap)
+        self.size = (
+            max((t.width for t in self._textures), default=0),
+            sum(t.height for t in self._textures),
+        )
+        self._draw()
+
+    def _restyle(self, *_: Any) -> None:
+        if self._markup is not None:  # a theme change: the lines in their new colour
+            self.show(self._markup, self._wrap)
+
+    def _draw(self, *_: Any) -> None:
+        """Rectangles for the current lines, placed from the top."""
+        group = self._group
+        group.clear()
+        group.add(Color(1, 1, 1, 1))
+        self._rects = [Rectangle(texture=texture, size=texture.size) for texture in self._textures]
+        for rect in self._rects:
+            group.add(rect)
+        self._place()
+
+    def _place(self, *_: Any) -> None:
+        """Moved (rows above grew, the list scrolled): only the rectangles move."""
+        x, top = int(self.x), int(self.top)
+        for rect in self._rects:
+            top -= int(rect.size[1])
+            rect.pos = (x, top)
