@@ -80,7 +80,7 @@ def test_code_is_drawn_line_by_line_and_each_line_rendered_once(ui_app: Any) -> 
     chat.show_messages([{"id": "a1", "role": "assistant", "content": f"```python\n{code}\n```"}])
     pump(lambda: shown(chat, "CodeLines"))
     lines = shown(chat, "CodeLines")[0]
-    textures = lines.line_textures
+    textures = lines.textures
     assert len(textures) == 3
     assert textures[1].height == textures[0].height  # a blank line keeps its height
     wrap = lines.parent.width - lines.parent.padding[0] - lines.parent.padding[2]
@@ -91,5 +91,79 @@ def test_code_is_drawn_line_by_line_and_each_line_rendered_once(ui_app: Any) -> 
 
     # The same lines in another block (a frozen chunk, a grown tail) are not rendered again.
     again = CodeLines(font_name=lines.font_name, font_size=lines.font_size, color=lines.color)
-    again.show(lines.parent.markup + "\nprint(x)", lines._wrap)
-    assert again.line_textures[:3] == textures and len(again.line_textures) == 4
+    again.show(lines.parent.markup + "\nprint(x)", lines.wrap)
+    assert again.textures[:3] == textures and len(again.textures) == 4
+
+
+def drawn_pixels(pieces: list[tuple[Any, int]], size: tuple[int, int]) -> bytes:
+    """The pixels of textures stacked from the top of an Fbo, as TextureStack places them."""
+    from kivy.graphics import ClearBuffers, ClearColor, Color, Fbo, Rectangle
+
+    fbo = Fbo(size=size)
+    with fbo:
+        ClearColor(0, 0, 0, 1)
+        ClearBuffers()
+        Color(1, 1, 1, 1)
+        top = size[1]
+        for texture, left in pieces:
+            top -= texture.height
+            Rectangle(texture=texture, pos=(left, top), size=texture.size)
+    fbo.draw()
+    return bytes(fbo.pixels)
+
+
+def test_a_streamed_paragraph_looks_as_one_label_while_rendering_only_its_end(ui_app: Any) -> None:
+    from kivy.core.text.markup import MarkupLabel
+
+    from llamadesk.ui.widgets.live_text import LiveText
+
+    sentence = (
+        "streamed [b]bold words run across the line break[/b] &amp; [i]italics[/i] "
+        "[font=RobotoMono-Regular]code()[/font] and plain words that keep the paragraph going "
+    )
+    words = sentence.split() * 3
+    width = 420
+    live = LiveText(font_size=15, line_height=1.15)
+    rendered: list[int] = []
+    for count in range(1, len(words) + 1):
+        markup = " ".join(words[:count])
+        live.show(markup, width)
+        rendered.append(len(live.markup) - len(live._settled_markup))
+    whole = MarkupLabel(
+        text=markup, font_size=15, line_height=1.15, halign="left", valign="top", text_size=(width, None)
+    )
+    whole.refresh()
+    assert len(whole._cached_lines) >= 6
+    assert live.height == whole.texture.height
+    size = (width, int(whole.texture.height) + 10)
+    assert drawn_pixels(live._pieces, size) == drawn_pixels([(whole.texture, 0)], size)
+    # Each show laid out its last few lines (SETTLE_AFTER_LINES), not the paragraph so far.
+    assert max(rendered[len(rendered) // 2 :]) < len(markup) / 2
+
+
+def test_a_frozen_paragraph_keeps_the_widgets_it_streamed_in(ui_app: Any) -> None:
+    from llamadesk.core.models.commands import TokenEvent
+    from llamadesk.ui.screens.chat import _StampedRows
+    from llamadesk.ui.screens.chat_stream import LiveAnswer
+
+    ui_app.show_screen("chat")
+    chat = ui_app.screens["chat"]
+    chat.show_messages([])
+    rv = chat.ids.messages
+
+    def block_of_row(index: int) -> Any:
+        view = next(v for v, i in rv.layout_manager.view_indices.items() if i == index % len(rv.data))
+        return view.children[0]
+
+    live = LiveAnswer(_StampedRows(rv.data, chat), chat.metrics(), "test")
+    for word in ("A paragraph long enough to wrap over more than one line of the list. " * 4).split(" "):
+        live.feed([TokenEvent(text=word + " ")])
+        pump(frames=1)
+    tail = block_of_row(-1)
+    assert type(tail).__name__ == "LiveTextBlock"
+    assert len(tail.textures) >= 2  # settled lines and the live end
+    live.feed([TokenEvent(text="\n\nNext")])
+    pump(frames=2)
+    assert block_of_row(-2) is tail and tail.markup.endswith("list.")
+    assert block_of_row(-1).markup == "Next"
+    live.finish()

@@ -153,3 +153,15 @@ def test_highlighted_code_keeps_every_line_self_contained() -> None:
         assert line.count("[color=") == line.count("[/color]")
     assert "second &bl;x&br;" in lines[1]
     assert lines[3] == ""
+
+
+def test_markup_cut_at_a_shown_character_reopens_the_tags_in_force() -> None:
+    from llamadesk.ui.viewmodels.markup import split_visible, unmarked
+
+    markup = "ab [b]cd &amp; [i]ef[/i] gh[/b] ij"
+    assert unmarked(markup) == "ab cd & ef gh ij"
+    for shown in range(len(unmarked(markup)) + 1):
+        offset, tags = split_visible(markup, shown)
+        assert unmarked(tags + markup[offset:]) == unmarked(markup)[shown:]
+    assert split_visible(markup, 9) == (markup.index("f[/i]"), "[b][i]")
+    assert split_visible(markup, 13) == (markup.index(" ij"), "")

@@ -28,7 +28,7 @@ from .base import AppScreen
 from .chat_actions import ChatMessageActions
 from .chat_models import ChatModels
 from .chat_sessions import ChatSessions
-from .chat_stream import LiveAnswer
+from .chat_stream import LIVE, LiveAnswer
 
 BLOCK_CACHE_SIZE = 4000
 # Messages fetched and turned into rows at once; older pages come while scrolling up,
@@ -68,7 +68,9 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
     # ---- lifecycle -------------------------------------------------------------------
     def on_app_start(self) -> None:
         self.theme_name = self.app.theme.name
-        Clock.schedule_once(lambda _dt: self.body_renders.prefill({"text": 24, "code": 6, "rule": 2}), 1.0)
+        Clock.schedule_once(
+            lambda _dt: self.body_renders.prefill({"text": 24, "live": 2, "code": 6, "rule": 2}), 1.0
+        )
         self.sessions.refresh()
         self.refresh_models()
         self._update_hint()
@@ -94,8 +96,9 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         )
 
     def blocks_for(self, cache_key: str, source: str) -> list[Block]:
-        """Parsed blocks of a body row; frozen rows are parsed once, the live tail every time."""
-        if cache_key.endswith("-tail"):
+        """Parsed blocks of a body row, kept by row; a streaming answer's rows are drawn once
+        per change of their source (body_renders.py) and are parsed then, without keeping."""
+        if cache_key.startswith(f"{LIVE}-"):
             return markdown_to_blocks(source, self.markup_style())
         key = (cache_key, source, self.theme_name)
         blocks = self._blocks.get(key)

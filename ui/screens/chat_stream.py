@@ -51,7 +51,13 @@ class LiveAnswer:
         data.append(self._tail_row())
 
     def _tail_row(self) -> dict[str, Any]:
-        return body_row(LIVE, "assistant", self.text.tail, self.metrics, key=f"{LIVE}-tail")
+        # The tail has the key of the chunk it will become: when it freezes, that row keeps
+        # the tail's drawn widgets and renders only what the last tokens changed.
+        return self._row(self.text.tail, self.chunks + 1)
+
+    def _row(self, source: str, number: int) -> dict[str, Any]:
+        key = f"{LIVE}-{id(self)}-{number}"
+        return body_row(LIVE, "assistant", source, self.metrics, key=key, streaming=True)
 
     def feed(self, events: list[Any]) -> bool:
         """Apply one frame's events: append frozen chunk rows, redraw only the tail.
@@ -76,7 +82,9 @@ class LiveAnswer:
             self.data.pop()
             self.data.extend([*rows, self._tail_row()])
         elif content:
-            self.data[-1] = self._tail_row()
+            # A positive index: Kivy's RecycleView takes `data[-1] = row` for a change to row
+            # -1, which no view shows, and the tail on screen would not change.
+            self.data[len(self.data) - 1] = self._tail_row()
         now = time.perf_counter()
         if now - self.counters_at < COUNTERS_EVERY_S:
             return False
@@ -86,7 +94,7 @@ class LiveAnswer:
 
     def _chunk_row(self, source: str) -> dict[str, Any]:
         self.chunks += 1
-        return body_row(LIVE, "assistant", source, self.metrics, key=f"{LIVE}-{id(self)}-{self.chunks}")
+        return self._row(source, self.chunks)
 
     def _show_reasoning(self) -> None:
         row = {

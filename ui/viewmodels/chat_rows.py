@@ -71,13 +71,16 @@ def meta_row(message: dict[str, Any], siblings: dict[str, list[str]], m: RowMetr
     }
 
 
-def body_row(message_id: str, role: str, source: str, m: RowMetrics, *, key: str) -> dict[str, Any]:
+def body_row(
+    message_id: str, role: str, source: str, m: RowMetrics, *, key: str, streaming: bool = False
+) -> dict[str, Any]:
     return {
         "viewclass": "MessageBody",
         "message_id": message_id,
         "role": role,
         "source": source,
         "cache_key": key,
+        "streaming": streaming,  # drawn to grow cheaply (LiveText) until the answer is stored
         "height": estimate_body_height(source, m),
     }
 

@@ -109,29 +109,57 @@ class BodyRenders:
         return widget
 
     def draw(
-        self, render: BodyRender, blocks: list[Block], width: float, padding: list[float], spacing: float
+        self,
+        render: BodyRender,
+        blocks: list[Block],
+        width: float,
+        padding: list[float],
+        spacing: float,
+        streaming: bool = False,
     ) -> None:
-        """Lay out `blocks` into the render's widgets (reusing them), measuring its height."""
-        self._release(render)
+        """Lay out `blocks` into the render's widgets, measuring its height.
+
+        A widget that showed a block of the same kind at the same place is given the new
+        block: an unchanged block is not rendered again, and the paragraph a streaming
+        answer grows (a `LiveText` while `streaming`) renders only its live end."""
+        kept: list[Widget | None] = list(render.widgets)
+        render.widgets = []
         inner = width - padding[0] - padding[2]
         height = padding[1] + padding[3]
-        for block in blocks:
-            kind = block.kind if block.kind in ("code", "rule") else "text"
-            widget = self._take(kind)
-            if kind == "code":
-                widget.language, widget.source, widget.markup = block.language, block.source, block.markup
-                code = widget.ids.code
-                code.show(block.markup, inner - dp(theme.LG) * 2)
-                widget.height = code.height + dp(theme.TOUCH) + dp(theme.SM)
-            elif kind == "text":
-                widget.text_size = (inner, None)  # before the text: one render, at the right width
-                widget.text = block.markup
-                _render_now(widget)
-                widget.height = widget.texture_size[1]
+        for index, block in enumerate(blocks):
+            kind = block.kind if block.kind in ("code", "rule") else "live" if streaming else "text"
+            widget = kept[index] if index < len(kept) else None
+            if widget is not None and widget.block_kind == kind:
+                kept[index] = None
+            else:
+                widget = self._take(kind)
+            _show(widget, block, inner)
             render.widgets.append(widget)
             height += widget.height
+        for widget in kept:
+            if widget is not None:
+                self._pools[widget.block_kind].append(widget)
         height += spacing * max(0, len(blocks) - 1)
         render.height = max(height, dp(theme.SM))
+
+
+def _show(widget: Any, block: Block, inner: float) -> None:
+    """Give a block widget its block, rendering only what changed; sets its height."""
+    kind = widget.block_kind
+    if kind == "code":
+        widget.language, widget.source, widget.markup = block.language, block.source, block.markup
+        code = widget.ids.code
+        code.show(block.markup, inner - dp(theme.LG) * 2)  # new lines only (code_lines.py)
+        widget.height = code.height + dp(theme.TOUCH) + dp(theme.SM)
+    elif kind == "live":
+        widget.show(block.markup, inner)  # sets its height
+    elif kind == "text":
+        if widget.text == block.markup and tuple(widget.text_size) == (inner, None) and widget.texture:
+            return
+        widget.text_size = (inner, None)  # before the text: one render, at the right width
+        widget.text = block.markup
+        _render_now(widget)
+        widget.height = widget.texture_size[1]
 
 
 def _render_now(label: Any) -> None:

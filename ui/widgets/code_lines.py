@@ -21,10 +21,10 @@ from collections import OrderedDict
 from typing import Any
 
 from kivy.core.text.markup import MarkupLabel
-from kivy.graphics import Color, InstructionGroup, Rectangle
 from kivy.graphics.texture import Texture
 from kivy.properties import ColorProperty, NumericProperty, StringProperty
-from kivy.uix.widget import Widget
+
+from .texture_stack import TextureStack
 
 KEPT_LINES = 2000  # a line's texture is a few KB: a few MB in all
 
@@ -110,7 +110,7 @@ def _render(
 LINE_TEXTURES = LineTextures()  # shared by every code block of the app
 
 
-class CodeLines(Widget):
+class CodeLines(TextureStack):
     """Lines of code markup stacked top to bottom; `show` lays them out for a width."""
 
     font_name = StringProperty("Roboto")
@@ -118,49 +118,18 @@ class CodeLines(Widget):
     color = ColorProperty((1, 1, 1, 1))
 
     def __init__(self, **kwargs: Any) -> None:
-        self._group = InstructionGroup()
-        self._textures: list[Texture] = []
         self._markup: str | None = None
-        self._wrap = 0
-        self._rects: list[Rectangle] = []
+        self.wrap = 0
         super().__init__(**kwargs)
-        self.canvas.add(self._group)
-        self.fbind("pos", self._place)
         for name in ("font_name", "font_size", "color"):
             self.fbind(name, self._restyle)
 
-    @property
-    def line_textures(self) -> list[Texture]:
-        return list(self._textures)
-
     def show(self, markup: str, wrap_width: float) -> None:
         """Draw `markup` (one line of code per line) wrapped at `wrap_width`; sets the size."""
-        self._markup, self._wrap = markup, max(1, int(wrap_width))
+        self._markup, self.wrap = markup, max(1, int(wrap_width))
         style = (self.font_name, self.font_size, tuple(self.color))
-        self._textures = LINE_TEXTURES.get(markup.split("\n"), *style, self._wrap)
-        self.size = (
-            max((t.width for t in self._textures), default=0),
-            sum(t.height for t in self._textures),
-        )
-        self._draw()
+        self.stack([(texture, 0) for texture in LINE_TEXTURES.get(markup.split("\n"), *style, self.wrap)])
 
     def _restyle(self, *_: Any) -> None:
         if self._markup is not None:  # a theme change: the lines in their new colour
-            self.show(self._markup, self._wrap)
-
-    def _draw(self, *_: Any) -> None:
-        """Rectangles for the current lines, placed from the top."""
-        group = self._group
-        group.clear()
-        group.add(Color(1, 1, 1, 1))
-        self._rects = [Rectangle(texture=texture, size=texture.size) for texture in self._textures]
-        for rect in self._rects:
-            group.add(rect)
-        self._place()
-
-    def _place(self, *_: Any) -> None:
-        """Moved (rows above grew, the list scrolled): only the rectangles move."""
-        x, top = int(self.x), int(self.top)
-        for rect in self._rects:
-            top -= int(rect.size[1])
-            rect.pos = (x, top)
+            self.show(self._markup, self.wrap)

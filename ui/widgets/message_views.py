@@ -21,6 +21,7 @@ from llamadesk.ui import theme
 from llamadesk.ui.viewmodels.markdown_blocks import Block
 from llamadesk.ui.widgets.body_renders import BodyRender, BodyRenders
 from llamadesk.ui.widgets.code_lines import CodeLines  # noqa: F401  (used by message_views.kv)
+from llamadesk.ui.widgets.live_text import LiveText
 from llamadesk.ui.widgets.opaque_fill import OpaqueRoundedFill
 from llamadesk.ui.widgets.trimmed_label import TrimmedLabel
 
@@ -38,6 +39,10 @@ class TextBlock(TrimmedLabel):
     def on_ref_press(self, ref: str) -> None:
         if ref.startswith(("http://", "https://")):
             webbrowser.open(ref)
+
+
+class LiveTextBlock(LiveText):
+    """A text block of an answer still streaming (live_text.py)."""
 
 
 class CodeBlock(OpaqueRoundedFill, BoxLayout):
@@ -104,6 +109,7 @@ class ThinkingRow(RowBase, BoxLayout):
 class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
     source = StringProperty("")
     cache_key = StringProperty("")
+    streaming = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -122,7 +128,8 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
         render: BodyRender = self.controller.body_renders.get(self.cache_key)
         if render.shown != shown:
             blocks: list[Block] = self.controller.blocks_for(self.cache_key, self.source)
-            self.controller.body_renders.draw(render, blocks, self.width, self.padding, self.spacing)
+            renders = self.controller.body_renders
+            renders.draw(render, blocks, self.width, self.padding, self.spacing, streaming=self.streaming)
             render.shown = shown
         self._adopt(render)
 
@@ -145,4 +152,4 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
 
 def body_renders() -> BodyRenders:
     """The per-row render cache a chat screen keeps for its MessageBody rows."""
-    return BodyRenders({"text": TextBlock, "code": CodeBlock, "rule": RuleBlock})
+    return BodyRenders({"text": TextBlock, "live": LiveTextBlock, "code": CodeBlock, "rule": RuleBlock})
