@@ -195,10 +195,27 @@ def main() -> int:
         # starts the stream and owns it until its result arrives.
         chat._stream("bench.tokens", {})
         started = [False]
+        rv = chat.ids.messages
+        shown_tails: list[str] = []
+
+        def note_tail(_dt: float) -> None:
+            """What the last row's view shows this frame: the answer must grow on screen, not
+            only in the data (a frame that draws nothing new is cheap, and proves nothing)."""
+            last_row = len(rv.data) - 1
+            view = next((v for v, i in rv.layout_manager.view_indices.items() if i == last_row), None)
+            render = getattr(view, "body_render", None)
+            if render is not None and render.shown and (not shown_tails or shown_tails[-1] != render.shown[0]):
+                shown_tails.append(render.shown[0])
+
+        tail_event = Clock.schedule_interval(note_tail, 0)
 
         def finished() -> bool:
             started[0] = started[0] or chat.live is not None
-            return started[0] and chat.live is None
+            if started[0] and chat.live is None:
+                tail_event.cancel()
+                results["tail_changes"] = len(shown_tails)
+                return True
+            return False
 
         def done(values: list[float]) -> None:
             results["stream_p99"] = p99(values)
@@ -283,6 +300,7 @@ def main() -> int:
         f"  one growing Label frame p99 {results['baseline_p99']:.1f} ms  (median {results['baseline_median']:.1f})"
     )
     print(f"  ratio baseline/chat p99: {results['baseline_p99'] / results['stream_p99']:.2f}x")
+    print(f"  the answer's last row showed new text {results['tail_changes']:.0f} times")
     print(f"open a {BIG_CHAT}-message chat: {results['open_10k_ms']:.0f} ms  target <= 300")
     print(
         f"scroll it: max frame {results['scroll_max']:.1f} ms, p99 {results['scroll_p99']:.1f} ms  target max <= 50"
