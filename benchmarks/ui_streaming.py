@@ -204,7 +204,11 @@ def main() -> int:
             last_row = len(rv.data) - 1
             view = next((v for v, i in rv.layout_manager.view_indices.items() if i == last_row), None)
             render = getattr(view, "body_render", None)
-            if render is not None and render.shown and (not shown_tails or shown_tails[-1] != render.shown[0]):
+            if (
+                render is not None
+                and render.shown
+                and (not shown_tails or shown_tails[-1] != render.shown[0])
+            ):
                 shown_tails.append(render.shown[0])
 
         tail_event = Clock.schedule_interval(note_tail, 0)

@@ -155,15 +155,21 @@ def test_a_frozen_paragraph_keeps_the_widgets_it_streamed_in(ui_app: Any) -> Non
         view = next(v for v, i in rv.layout_manager.view_indices.items() if i == index % len(rv.data))
         return view.children[0]
 
-    live = LiveAnswer(_StampedRows(rv.data, chat), chat.metrics(), "test")
-    for word in ("A paragraph long enough to wrap over more than one line of the list. " * 4).split(" "):
-        live.feed([TokenEvent(text=word + " ")])
-        pump(frames=1)
-    tail = block_of_row(-1)
-    assert type(tail).__name__ == "LiveTextBlock"
-    assert len(tail.textures) >= 2  # settled lines and the live end
-    live.feed([TokenEvent(text="\n\nNext")])
-    pump(frames=2)
-    assert block_of_row(-2) is tail and tail.markup.endswith("list.")
-    assert block_of_row(-1).markup == "Next"
-    live.finish()
+    chat.live = live = LiveAnswer(_StampedRows(rv.data, chat), chat.metrics(), "test")
+    try:
+        for word in ("A paragraph long enough to wrap over more than one line of the list. " * 4).split(" "):
+            chat._on_events([TokenEvent(text=word + " ")])
+            # Drawn as the tokens arrive, so the list is laid out once, with the real height.
+            row = rv.data[-1]
+            assert row["height"] == chat.body_renders.get(row["cache_key"]).height
+            pump(frames=1)
+        tail = block_of_row(-1)
+        assert type(tail).__name__ == "LiveTextBlock"
+        assert len(tail.textures) >= 2  # settled lines and the live end
+        chat._on_events([TokenEvent(text="\n\nNext")])
+        pump(frames=2)
+        assert block_of_row(-2) is tail and tail.markup.endswith("list.")
+        assert block_of_row(-1).markup == "Next"
+    finally:
+        chat.live = None
+        live.finish()

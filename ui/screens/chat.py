@@ -23,7 +23,7 @@ from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..viewmodels.records import items
 from ..widgets.dialogs import TextDialog
-from ..widgets.message_views import body_renders
+from ..widgets.message_views import MessageBody, body_renders, draw_body
 from .base import AppScreen
 from .chat_actions import ChatMessageActions
 from .chat_models import ChatModels
@@ -297,10 +297,27 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
                 self.sessions.refresh()
         at_bottom = self.ids.messages.scroll_y <= 0.01
         speed = self.live.tokens_per_second() if self.live.feed(events) else None
+        self._draw_live_rows(self.live.changed_from)
         if speed:
             self.app.shell.ids.status.speed_text = f"{speed:.1f} tok/s"
         if at_bottom:
             self.scroll_to_end()
+
+    def _draw_live_rows(self, first: int) -> None:
+        """Draw the body rows a stream just changed, before the list lays them out: the layout
+        then has their real heights. Drawn by their views instead, each row whose height
+        differed from its estimate made the list lay everything out again in the same frame
+        (~1 ms a pass with a screen of rows)."""
+        rv = self.ids.messages
+        shown = next((v for v in rv.layout_manager.children if isinstance(v, MessageBody)), None)
+        if shown is None:  # nothing drawn yet to take the rows' padding from
+            return
+        width = rv.layout_manager.width
+        for row in rv.data[first:]:
+            if row.get("viewclass") == "MessageBody":
+                key, source = row["cache_key"], row["source"]
+                args = (width, shown.padding, shown.spacing, row.get("streaming", False))
+                row["height"] = draw_body(self, key, source, *args).height
 
     def _stream_done(self, result: Any) -> None:
         live, self.live = self.live, None

@@ -49,6 +49,7 @@ class LiveAnswer:
         )
         self.thinking_index: int | None = None
         data.append(self._tail_row())
+        self.changed_from = len(data) - 1  # the first body row the last feed changed
 
     def _tail_row(self) -> dict[str, Any]:
         # The tail has the key of the chunk it will become: when it freezes, that row keeps
@@ -78,6 +79,7 @@ class LiveAnswer:
             self._show_reasoning()
         frozen = self.text.append("".join(content)) if content else []
         rows = [self._chunk_row(source) for source in frozen]
+        self.changed_from = len(self.data) - 1 if content else len(self.data)
         if rows:
             self.data.pop()
             self.data.extend([*rows, self._tail_row()])

@@ -124,14 +124,8 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
         # (100 px): a tall texture rendered for nothing. Wait for a real width.
         if self.controller is None or self.width < dp(160):
             return
-        shown = (self.source, self.width, self.controller.theme_name)
-        render: BodyRender = self.controller.body_renders.get(self.cache_key)
-        if render.shown != shown:
-            blocks: list[Block] = self.controller.blocks_for(self.cache_key, self.source)
-            renders = self.controller.body_renders
-            renders.draw(render, blocks, self.width, self.padding, self.spacing, streaming=self.streaming)
-            render.shown = shown
-        self._adopt(render)
+        args = (self.cache_key, self.source, self.width, self.padding, self.spacing, self.streaming)
+        self._adopt(draw_body(self.controller, *args))
 
     def _adopt(self, render: BodyRender) -> None:
         """Show the row's widgets here, taking them from the view that showed them before."""
@@ -148,6 +142,19 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
         if abs(self.height - render.height) > 0.5:
             self.height = render.height
         self.remember_height(render.height)
+
+
+def draw_body(
+    controller: Any, key: str, source: str, width: float, padding: Any, spacing: float, streaming: bool
+) -> BodyRender:
+    """The row's rendered body at `width`, drawn now unless it already shows `source` so."""
+    shown = (source, width, controller.theme_name)
+    render: BodyRender = controller.body_renders.get(key)
+    if render.shown != shown:
+        blocks: list[Block] = controller.blocks_for(key, source)
+        controller.body_renders.draw(render, blocks, width, padding, spacing, streaming=streaming)
+        render.shown = shown
+    return render
 
 
 def body_renders() -> BodyRenders:
