@@ -69,7 +69,7 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
     def on_app_start(self) -> None:
         self.theme_name = self.app.theme.name
         Clock.schedule_once(
-            lambda _dt: self.body_renders.prefill({"text": 24, "live": 2, "code": 6, "rule": 2}), 1.0
+            lambda _dt: self.body_renders.prefill({"text": 24, "live": 24, "code": 10, "rule": 2}), 1.0
         )
         self.sessions.refresh()
         self.refresh_models()

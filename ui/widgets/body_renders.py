@@ -27,7 +27,7 @@ KEPT_ROWS = 40  # two screens of rows or so; each holds its labels' textures (~0
 # making a code block (applying its kv rules) costs ~1.8 ms, too much for the frame that
 # freezes a streamed chunk and must render it too.
 SPARE = 2
-RESTOCK_EVERY_S = 0.1
+RESTOCK_EVERY_S = 0.05
 
 
 class BodyRender:
@@ -80,13 +80,12 @@ class BodyRenders:
             self._restock_event = Clock.schedule_once(self._restock, RESTOCK_EVERY_S)
 
     def _restock(self, _dt: float) -> None:
-        """One widget for the first pool short of SPARE, then again a little later."""
+        """One widget for the emptiest pool short of SPARE, then again a little later."""
         self._restock_event = None
-        for kind, pool in self._pools.items():
-            if len(pool) < SPARE:
-                pool.append(self._new(kind))
-                self._restock_soon()
-                return
+        kind, pool = min(self._pools.items(), key=lambda item: len(item[1]))
+        if len(pool) < SPARE:
+            pool.append(self._new(kind))
+            self._restock_soon()
 
     def clear(self) -> None:
         for render in self._renders.values():

@@ -29,8 +29,10 @@ from .trimmed_label import text_span
 
 # The live end is settled once it runs over this many lines. Each settled piece is one more
 # rectangle to draw on every frame (~20 us each, software GL); each line left live is laid
-# out and rendered again on every change (~0.15 ms).
-SETTLE_AFTER_LINES = 2
+# out and rendered again on every change (~0.3 ms for a line of the benchmark's chat). With
+# 2, the benchmark's layout and rendering took 0.75-0.87 ms a frame, with 1, 0.49-0.56 ms,
+# and drawing took no longer.
+SETTLE_AFTER_LINES = 1
 
 
 class LiveText(TextureStack):
