@@ -188,6 +188,9 @@ def main() -> int:
         nonlocal chat
         chat = app.screens["chat"]
         chat.show_messages(messages(HISTORY))
+        # As with a model loaded, the only way a real answer streams: no "load a model" hint.
+        chat.model_id, chat.model_state = "bench-model", "ready"
+        chat._update_hint()
         Clock.schedule_once(step_stream, 1.0)
 
     def step_stream(_dt: float) -> None:
