@@ -31,11 +31,6 @@ class TextureStack(Widget):
 
     def stack(self, pieces: list[tuple[Texture, int]], width: float | None = None) -> None:
         """Draw `pieces` from the top; the height is theirs, the width `width` or theirs."""
-        self._pieces = pieces
-        self.size = (
-            width if width is not None else max((t.width + left for t, left in pieces), default=0),
-            sum(t.height for t, _left in pieces),
-        )
         # Rectangles already drawn are given their new texture in place: changing what the
         # canvas holds would cost more than changing what an instruction draws.
         rects, group = self._rects, self._group
@@ -49,6 +44,11 @@ class TextureStack(Widget):
         for rect in rects[len(pieces) :]:
             group.remove(rect)
         del rects[len(pieces) :]
+        self._pieces = pieces
+        self.size = (
+            width if width is not None else max((t.width + left for t, left in pieces), default=0),
+            sum(t.height for t, _left in pieces),
+        )
         self._place()
 
     def _place(self, *_: Any) -> None:
