@@ -259,12 +259,14 @@ class WorkerLoadFailed(Record):
     message: str
 
 
-class WorkerToken(Record):
-    """Worker -> main: a piece of generated text."""
+class WorkerTokens(Record):
+    """Worker -> main: generated text, as (channel, text) pieces in order, one per token.
+
+    Several pieces when tokens came faster than the worker sends (plugins/llama_cpp/
+    token_sender.py): each message wakes the app's threads, which costs the model's."""
 
     job_id: int
-    text: str
-    channel: str = "content"
+    pieces: list[tuple[str, str]]
 
 
 class WorkerToolCall(Record):

@@ -1,15 +1,19 @@
 """One command run on the app's worker pool, its events handed to the server's event loop.
 
-The command table calls `on_event` in a worker thread; each event crosses into the loop
-with `call_soon_threadsafe`, in order, followed by an end marker once the command has
-finished (result or error). Consumers take events in batches: whatever arrived since the
-last look, so a slow client gets fewer, larger writes instead of falling behind.
+The command table calls `on_event` in a worker thread; events cross into the loop in
+order, followed by an end marker once the command has finished (result or error).
+Events emitted before the loop took the previous ones travel with them: waking the loop
+(`call_soon_threadsafe`) is the dearest part of a token's way through the server, and a
+model worker sends tokens that come close together as one message. Consumers take events
+in batches: whatever arrived since the last look, so a slow client gets fewer, larger
+writes instead of falling behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +33,9 @@ class CommandBridge:
         self._on_finished = on_finished
         self._running: RunningCommand | None = None
         self.finished = False
+        self._lock = threading.Lock()
+        self._arrived: list[Any] = []  # events not yet handed to the loop
+        self._handing = False  # a hand-over of `_arrived` is posted and has not run yet
 
     def start(self, commands: CommandTable, command_id: str, params: BaseModel) -> None:
         try:
@@ -69,7 +76,18 @@ class CommandBridge:
         return self.result()
 
     def _on_event(self, event: BaseModel) -> None:  # a worker thread
-        self._post(self._queue.put_nowait, event)
+        with self._lock:
+            self._arrived.append(event)
+            if self._handing:
+                return  # goes with the hand-over already posted
+            self._handing = True
+        self._post(self._hand_over)
+
+    def _hand_over(self) -> None:  # the loop
+        with self._lock:
+            events, self._arrived, self._handing = self._arrived, [], False
+        for event in events:
+            self._queue.put_nowait(event)
 
     def _on_done(self, running: RunningCommand) -> None:  # a worker thread (or this one)
         self._post(self._finish)

@@ -52,8 +52,8 @@ from llamadesk.core.models.llama import (
     WorkerLoadProgress,
     WorkerReady,
     WorkerShutdown,
-    WorkerToken,
     WorkerTokenCounts,
+    WorkerTokens,
     WorkerToolCall,
 )
 from llamadesk.core.models.tools import ToolCall
@@ -229,13 +229,14 @@ class WorkerModel:
             message = self._next_message(job, timeout)
             if message is None:
                 continue
-            if type(message) is WorkerToken:
+            if type(message) is WorkerTokens:
                 if first_at is None:
                     first_at = time.perf_counter()
-                count += 1
-                (reasoning if message.channel == "reasoning" else content).append(message.text)
-                if on_event is not None:
-                    on_event(TokenEvent(text=message.text, channel=message.channel))
+                for channel, text in message.pieces:
+                    count += 1
+                    (reasoning if channel == "reasoning" else content).append(text)
+                    if on_event is not None:
+                        on_event(TokenEvent(text=text, channel=channel))
             elif isinstance(message, WorkerToolCall):
                 calls.append(message.call)
                 if on_event is not None:

@@ -4,7 +4,7 @@ Started with the multiprocessing spawn context (a fresh interpreter, so it also
 works frozen once `multiprocessing.freeze_support()` ran). It speaks the typed
 messages of `llamadesk.core.models.llama` over one duplex pipe: requests in
 (WorkerGenerate, WorkerEmbed, WorkerCountTokens, WorkerShutdown), events out (WorkerLoadProgress, WorkerReady or
-WorkerLoadFailed, then WorkerToken... and WorkerToolCall..., WorkerDone or WorkerJobFailed; WorkerEmbeddings or WorkerTokenCounts for the others). A stop is
+WorkerLoadFailed, then WorkerTokens... and WorkerToolCall..., WorkerDone or WorkerJobFailed; WorkerEmbeddings or WorkerTokenCounts for the others). A stop is
 not a message: the parent writes the job id into a shared integer that the loop
 reads between tokens, so it is seen within one token even while the pipe is busy.
 If the parent dies, the pipe closes and the worker exits.
@@ -33,10 +33,11 @@ from llamadesk.core.models.llama import (
     WorkerLoadProgress,
     WorkerReady,
     WorkerShutdown,
-    WorkerToken,
     WorkerTokenCounts,
     WorkerToolCall,
 )
+
+from .token_sender import TokenSender
 
 PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor
 
@@ -102,17 +103,18 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
         if not isinstance(request, WorkerGenerate):
             continue
         job = request.job_id
-        construct = WorkerToken.model_construct  # trusted data: skip validation per token
+        tokens = TokenSender(send, job)
 
-        def emit(channel: str, text: str, job: int = job, construct: Any = construct) -> None:
-            send(construct(job_id=job, text=text, channel=channel))
+        def send_call(call: Any, job: int = job, tokens: TokenSender = tokens) -> None:
+            tokens.flush()  # the text before the call goes first
+            send(WorkerToolCall(job_id=job, call=call))
 
         try:
             tools = ToolUse(request.tools, request.tool_choice)
             text = prompt.render(request.messages, tools.offered)
-            sink, out = None, emit
+            sink, out = None, tokens.emit
             if tools.offered:  # content goes through the tool-call splitter first
-                sink = ToolCallSink(emit, lambda call, job=job: send(WorkerToolCall(job_id=job, call=call)))
+                sink = ToolCallSink(tokens.emit, send_call)
                 out = sink.emit
             reason, usage = generator.run(
                 text, tools.sampling(request.sampling), out, lambda job=job: cancel_flag.value == job
@@ -122,11 +124,14 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
                 if sink.calls and reason is StopReason.STOP:
                     reason = StopReason.TOOL_CALLS
         except (GenerationError, ValueError) as exc:  # jinja errors are ValueErrors too
+            tokens.flush()
             send(WorkerJobFailed(job_id=job, message=str(exc)))
             continue
         except Exception as exc:
+            tokens.flush()
             send(WorkerJobFailed(job_id=job, message=f"{type(exc).__name__}: {exc}"))
             continue
+        tokens.flush()
         send(WorkerDone(job_id=job, stop_reason=reason, usage=usage))
 
 
