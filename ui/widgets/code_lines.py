@@ -20,11 +20,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from kivy.core.text.markup import MarkupLabel
 from kivy.graphics.texture import Texture
 from kivy.properties import ColorProperty, NumericProperty, StringProperty
 
-from .texture_stack import TextureStack
+from .texture_stack import TextureStack, region, render_markup
 
 KEPT_LINES = 2000  # a line's texture is a few KB: a few MB in all
 
@@ -64,7 +63,7 @@ def _render_lines(
 ) -> list[Texture]:
     """One label for all the lines (one render costs far less than one per line), cut into a
     region per line; a line wider than `wrap` is rendered again on its own, wrapped."""
-    label = _render("\n".join(lines), font_name, font_size, color, None)
+    label = render_markup("\n".join(lines), font_name, font_size, color, None)
     laid_out = label._cached_lines
     if len(laid_out) != len(lines):  # never seen; one label per line is always right
         return [_render_one(line, font_name, font_size, color, wrap) for line in lines]
@@ -76,9 +75,7 @@ def _render_lines(
         if layout.w > wrap:
             regions.append(_render_one(line, font_name, font_size, color, wrap))
         else:
-            # The label's texture is flipped: region rows count from its bottom.
-            y = texture.height - top - height
-            regions.append(texture.get_region(int(layout.x), y, max(1, int(layout.w)), height))
+            regions.append(region(texture, int(layout.x), top, max(1, int(layout.w)), height))
         top += height
     return regions
 
@@ -86,25 +83,10 @@ def _render_lines(
 def _render_one(
     markup: str, font_name: str, font_size: float, color: tuple[float, ...], wrap: int
 ) -> Texture:
-    texture: Texture = _render(markup or " ", font_name, font_size, color, None).texture
+    texture: Texture = render_markup(markup or " ", font_name, font_size, color, None).texture
     if texture.width > wrap:
-        texture = _render(markup, font_name, font_size, color, wrap).texture
+        texture = render_markup(markup, font_name, font_size, color, wrap).texture
     return texture
-
-
-def _render(
-    markup: str, font_name: str, font_size: float, color: tuple[float, ...], wrap: int | None
-) -> MarkupLabel:
-    label = MarkupLabel(
-        text=markup,
-        font_name=font_name,
-        font_size=font_size,
-        color=color,
-        halign="left",
-        text_size=(wrap, None),
-    )
-    label.refresh()
-    return label
 
 
 LINE_TEXTURES = LineTextures()  # shared by every code block of the app

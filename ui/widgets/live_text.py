@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.core.text.markup import MarkupLabel
 from kivy.graphics.texture import Texture
 from kivy.properties import ColorProperty, NumericProperty, StringProperty
 
 from llamadesk.ui.viewmodels.markup import split_visible, unmarked
 
-from .texture_stack import TextureStack
+from .texture_stack import TextureStack, region, render_markup
 from .trimmed_label import text_span
 
 # The live end is settled once it runs over this many lines. Each settled piece is one more
@@ -63,7 +62,8 @@ class LiveText(TextureStack):
             return
         self._markup = markup
         live_markup = self._open_tags + markup[len(self._settled_markup) :]
-        label = self._render(live_markup, int(width))
+        font = (self.font_name, self.font_size, tuple(self.color))
+        label = render_markup(live_markup, *font, int(width), self.line_height)
         texture, lines = label.texture, label._cached_lines
         if texture is None:  # nothing visible yet
             self.stack(list(self._settled), width)
@@ -74,34 +74,19 @@ class LiveText(TextureStack):
             shown = _shown_in(live_markup, settled_lines)
             if shown is not None:
                 live_top = sum(int(line.h) for line in settled_lines)
-                self._settled.append(_region(texture, settled_lines, 0, live_top))
+                self._settled.append(_text_rows(texture, settled_lines, 0, live_top))
                 # `live_markup` is the rest of `markup` behind the reopened tags.
                 cut, tags = split_visible(live_markup, shown)
                 end = len(self._settled_markup) + cut - len(self._open_tags)
                 self._settled_markup, self._open_tags = markup[:end], tags
-        live = _region(texture, lines[len(lines) - 1 :] if live_top else lines, live_top, texture.height)
+        live = _text_rows(texture, lines[len(lines) - 1 :] if live_top else lines, live_top, texture.height)
         self.stack([*self._settled, live], width)
 
-    def _render(self, markup: str, width: int) -> MarkupLabel:
-        label = MarkupLabel(
-            text=markup,
-            font_name=self.font_name,
-            font_size=self.font_size,
-            color=tuple(self.color),
-            line_height=self.line_height,
-            halign="left",
-            valign="top",
-            text_size=(width, None),
-        )
-        label.refresh()
-        return label
 
-
-def _region(texture: Texture, lines: list[Any], top: int, bottom: int) -> tuple[Texture, int]:
+def _text_rows(texture: Texture, lines: list[Any], top: int, bottom: int) -> tuple[Texture, int]:
     """Rows `top` to `bottom` (from the texture's top) of `texture`, cut to the text's columns."""
     left, right = text_span(lines, texture.width)
-    # A label's texture is flipped: region rows count from its bottom.
-    return texture.get_region(left, texture.height - bottom, right - left, bottom - top), left
+    return region(texture, left, top, right - left, bottom - top), left
 
 
 def _shown_in(markup: str, lines: list[Any]) -> int | None:

@@ -10,9 +10,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.core.text.markup import MarkupLabel
 from kivy.graphics import Color, InstructionGroup, Rectangle
 from kivy.graphics.texture import Texture
 from kivy.uix.widget import Widget
+
+
+def render_markup(
+    markup: str,
+    font_name: str,
+    font_size: float,
+    color: tuple[float, ...],
+    wrap: int | None,
+    line_height: float = 1.0,
+) -> MarkupLabel:
+    """A core markup label rendered now, left-aligned, wrapped at `wrap` px (None: not)."""
+    label = MarkupLabel(
+        text=markup,
+        font_name=font_name,
+        font_size=font_size,
+        color=color,
+        line_height=line_height,
+        halign="left",
+        valign="top",
+        text_size=(wrap, None),
+    )
+    label.refresh()
+    return label
+
+
+def region(texture: Texture, left: int, top: int, width: int, height: int) -> Texture:
+    """The part of a label's texture `top` px below its top edge (a label's texture is
+    flipped: Kivy's region rows count from its bottom)."""
+    return texture.get_region(left, texture.height - top - height, width, height)
 
 
 class TextureStack(Widget):
