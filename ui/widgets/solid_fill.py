@@ -4,9 +4,9 @@ On software GL (Mesa's llvmpipe) a coloured Rectangle is a blended, textured
 quad: every pixel under it is read, sampled and written. Clearing a scissored
 rectangle to the same colour writes each pixel once, about a third of the
 cost (measured: 1.4 against 3.8 ms of GL time for 320,000 pixels); the
-sidebar's background is 216,000 pixels of every frame. A scissor takes
-window coordinates, so this is for widgets placed in window coordinates (the
-shell's sidebar and status bar), not for rows inside a scrolling list.
+sidebar's background is 216,000 pixels of every frame. The scissor follows
+the widget on screen (window_scissor.py); rows inside a scrolling list would
+move it every frame, so this is for the shell's sidebar and status bar.
 """
 
 from __future__ import annotations
@@ -17,32 +17,27 @@ from kivy.graphics import ClearBuffers, ClearColor, ScissorPop, ScissorPush
 from kivy.properties import ColorProperty
 from kivy.uix.widget import Widget
 
+from .window_scissor import WindowScissor
+
 
 class SolidFill(Widget):
     fill_color = ColorProperty((0, 0, 0, 0))
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._scissor = ScissorPush()
+        scissor = ScissorPush()
         self._clear_color = ClearColor(0, 0, 0, 0)
         fill = (
-            self._scissor,
+            scissor,
             self._clear_color,
             ClearBuffers(clear_color=True, clear_depth=False, clear_stencil=False),
             ScissorPop(),
         )
         for index, instruction in enumerate(fill):  # first: under whatever kv rules draw
             self.canvas.before.insert(index, instruction)
-        self.fbind("pos", self._place)
-        self.fbind("size", self._place)
+        self._fill_area = WindowScissor(self, scissor)
         self.fbind("fill_color", self._paint)
-        self._place()
         self._paint()
-
-    def _place(self, *_: Any) -> None:
-        x, y = self.to_window(*self.pos)
-        self._scissor.x, self._scissor.y = int(x), int(y)
-        self._scissor.width, self._scissor.height = max(0, int(self.width)), max(0, int(self.height))
 
     def _paint(self, *_: Any) -> None:
         self._clear_color.rgba = self.fill_color
