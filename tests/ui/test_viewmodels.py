@@ -165,3 +165,29 @@ def test_markup_cut_at_a_shown_character_reopens_the_tags_in_force() -> None:
         assert unmarked(tags + markup[offset:]) == unmarked(markup)[shown:]
     assert split_visible(markup, 9) == (markup.index("f[/i]"), "[b][i]")
     assert split_visible(markup, 13) == (markup.index(" ij"), "")
+
+
+def test_the_chat_list_shows_only_the_answer_to_the_latest_request() -> None:
+    from types import SimpleNamespace
+
+    from pydantic import BaseModel
+
+    from llamadesk.ui.screens.chat_sessions import ChatSessions
+
+    class Answer(BaseModel):
+        sessions: list[dict] = []
+        hits: list[dict] = []
+
+    pending: list = []
+    bridge = SimpleNamespace(
+        has=lambda _command: True, call=lambda _command, _params, done, _error: pending.append(done)
+    )
+    sidebar = SimpleNamespace(sessions=[])
+    app = SimpleNamespace(bridge=bridge, shell=SimpleNamespace(ids=SimpleNamespace(sidebar=sidebar)))
+    chats = ChatSessions(SimpleNamespace(app=app, session_id="", error=print))
+    chats.refresh()  # chat.list asked, still running
+    chats.search("lighthous")  # then the user types
+    listed, searched = pending
+    searched(Answer(hits=[{"session_id": "s1", "session_title": "Lighthouses"}]))
+    listed(Answer(sessions=[{"id": "s1"}, {"id": "s2"}]))  # the older request answers last
+    assert [s["session_id"] for s in sidebar.sessions] == ["s1"]

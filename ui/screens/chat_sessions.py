@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..viewmodels.records import items
@@ -16,6 +17,10 @@ class ChatSessions:
         self.screen = screen
         self.sessions: list[dict[str, Any]] = []
         self.query = ""
+        # Lists and searches run on the worker pool and may answer out of order: a chat.list
+        # asked before the user typed must not replace the search's hits. Only the answer to
+        # the latest request is shown.
+        self._asked = 0
 
     @property
     def bridge(self) -> Any:
@@ -25,7 +30,18 @@ class ChatSessions:
         if self.query:
             self.search(self.query)
         elif self.bridge.has("chat.list"):
-            self.bridge.call("chat.list", {"limit": 200}, self._show_list, self.screen.error)
+            self.bridge.call("chat.list", {"limit": 200}, self._latest(self._show_list), self.screen.error)
+
+    def _latest(self, show: Callable[[Any], None]) -> Callable[[Any], None]:
+        """`show`, for the request about to be made; dropped once a later one is made."""
+        self._asked += 1
+        asked = self._asked
+
+        def answer(result: Any) -> None:
+            if asked == self._asked:
+                show(result)
+
+        return answer
 
     def _show_list(self, result: Any) -> None:
         sessions = items(result.model_dump(mode="json"), "sessions")
@@ -40,7 +56,7 @@ class ChatSessions:
             self.refresh()
         elif self.bridge.has("chat.search"):
             params = {"text": self.query, "mode": "prefix", "limit": 50}
-            self.bridge.call("chat.search", params, self._show_hits, self.screen.error)
+            self.bridge.call("chat.search", params, self._latest(self._show_hits), self.screen.error)
 
     def _show_hits(self, result: Any) -> None:
         seen: dict[str, dict[str, Any]] = {}
