@@ -173,3 +173,41 @@ def test_a_frozen_paragraph_keeps_the_widgets_it_streamed_in(ui_app: Any) -> Non
     finally:
         chat.live = None
         live.finish()
+
+
+def test_a_streamed_answer_does_not_move_when_it_is_stored(ui_app: Any) -> None:
+    """Streamed, the answer is a row per frozen chunk; stored, one row: the blocks stay put."""
+    from llamadesk.core.models.commands import TokenEvent
+    from llamadesk.ui.screens.chat import _StampedRows
+    from llamadesk.ui.screens.chat_stream import LiveAnswer
+
+    answer = "One short paragraph.\n\nAnother one.\n\n```python\nx = 1\n```\n\n- a list item\n\nThe end."
+    question = {"id": "u1", "role": "user", "content": QUESTION}
+    ui_app.show_screen("chat")
+    chat = ui_app.screens["chat"]
+    rv = chat.ids.messages
+
+    def block_tops() -> list[float]:
+        """Each block's top, measured down from the top of the answer's meta row."""
+        views = {i: v for v, i in rv.layout_manager.view_indices.items()}
+        meta = max(i for i, row in enumerate(rv.data) if row["viewclass"] == "MessageMeta")
+        top = views[meta].top
+        bodies = [views[i] for i in range(meta + 1, len(rv.data))]
+        return [round(top - block.top, 1) for body in bodies for block in reversed(body.children)]
+
+    chat.show_messages([question])
+    pump(frames=2)
+    chat.live = live = LiveAnswer(_StampedRows(rv.data, chat), chat.metrics(), "test")
+    try:
+        for word in answer.split(" "):
+            chat._on_events([TokenEvent(text=word + " ")])
+            pump(frames=1)
+        live.finish()
+        pump(frames=3)
+        assert sum(row["viewclass"] == "MessageBody" for row in rv.data) > 3  # several chunks
+        streamed = block_tops()
+    finally:
+        chat.live = None
+    chat.show_messages([question, {"id": "a1", "role": "assistant", "content": answer + " "}])
+    pump(frames=3)
+    assert len(streamed) == 5 and block_tops() == streamed

@@ -23,7 +23,7 @@ from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..viewmodels.records import items
 from ..widgets.dialogs import TextDialog
-from ..widgets.message_views import MessageBody, body_renders, draw_body
+from ..widgets.message_views import BLOCK_GAP, MIN_BODY_WIDTH, body_padding, body_renders, draw_body
 from .base import AppScreen
 from .chat_actions import ChatMessageActions
 from .chat_models import ChatModels
@@ -309,15 +309,14 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         differed from its estimate made the list lay everything out again in the same frame
         (~1 ms a pass with a screen of rows)."""
         rv = self.ids.messages
-        shown = next((v for v in rv.layout_manager.children if isinstance(v, MessageBody)), None)
-        if shown is None:  # nothing drawn yet to take the rows' padding from
-            return
         width = rv.layout_manager.width
+        if width < dp(MIN_BODY_WIDTH):  # not laid out yet
+            return
         for row in rv.data[first:]:
             if row.get("viewclass") == "MessageBody":
-                key, source = row["cache_key"], row["source"]
-                args = (width, shown.padding, shown.spacing, row.get("streaming", False))
-                row["height"] = draw_body(self, key, source, *args).height
+                padding = body_padding(row["joins_above"], row["joins_below"])
+                args = (width, padding, dp(BLOCK_GAP), row["streaming"])
+                row["height"] = draw_body(self, row["cache_key"], row["source"], *args).height
 
     def _stream_done(self, result: Any) -> None:
         live, self.live = self.live, None

@@ -54,11 +54,20 @@ class LiveAnswer:
     def _tail_row(self) -> dict[str, Any]:
         # The tail has the key of the chunk it will become: when it freezes, that row keeps
         # the tail's drawn widgets and renders only what the last tokens changed.
-        return self._row(self.text.tail, self.chunks + 1)
+        return self._row(self.text.tail, self.chunks + 1, last=True)
 
-    def _row(self, source: str, number: int) -> dict[str, Any]:
+    def _row(self, source: str, number: int, last: bool) -> dict[str, Any]:
         key = f"{LIVE}-{id(self)}-{number}"
-        return body_row(LIVE, "assistant", source, self.metrics, key=key, streaming=True)
+        return body_row(
+            LIVE,
+            "assistant",
+            source,
+            self.metrics,
+            key=key,
+            streaming=True,
+            joins_above=number > 1,
+            joins_below=not last,
+        )
 
     def feed(self, events: list[Any]) -> bool:
         """Apply one frame's events: append frozen chunk rows, redraw only the tail.
@@ -94,9 +103,10 @@ class LiveAnswer:
         self.data[self.meta_index] = {**self.data[self.meta_index], "footer": self.footer()}
         return True
 
-    def _chunk_row(self, source: str) -> dict[str, Any]:
+    def _chunk_row(self, source: str, last: bool = False) -> dict[str, Any]:
+        """A frozen chunk; one is followed by the tail, or by the next chunk, unless `last`."""
         self.chunks += 1
-        return self._row(source, self.chunks)
+        return self._row(source, self.chunks, last)
 
     def _show_reasoning(self) -> None:
         row = {
@@ -126,7 +136,9 @@ class LiveAnswer:
         """The stream ended: freeze the tail so nothing is lost if the reload fails."""
         rest = self.text.finish()
         self.data.pop()
-        self.data.extend(self._chunk_row(source) for source in rest)
+        self.data.extend(self._chunk_row(source, last=n == len(rest) - 1) for n, source in enumerate(rest))
+        if not rest and self.chunks:  # the tail was empty: the last frozen chunk ends the body
+            self.data[len(self.data) - 1] = {**self.data[-1], "joins_below": False}
         self.data[self.meta_index] = {
             **self.data[self.meta_index],
             "streaming": False,

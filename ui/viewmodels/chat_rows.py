@@ -72,8 +72,17 @@ def meta_row(message: dict[str, Any], siblings: dict[str, list[str]], m: RowMetr
 
 
 def body_row(
-    message_id: str, role: str, source: str, m: RowMetrics, *, key: str, streaming: bool = False
+    message_id: str,
+    role: str,
+    source: str,
+    m: RowMetrics,
+    *,
+    key: str,
+    streaming: bool = False,
+    joins_above: bool = False,
+    joins_below: bool = False,
 ) -> dict[str, Any]:
+    """A message body; a streamed answer is several (`joins_*`: the rows are one body)."""
     return {
         "viewclass": "MessageBody",
         "message_id": message_id,
@@ -81,6 +90,9 @@ def body_row(
         "source": source,
         "cache_key": key,
         "streaming": streaming,  # drawn to grow cheaply (LiveText) until the answer is stored
+        # Always set: a recycled view keeps whatever a row leaves out.
+        "joins_above": joins_above,
+        "joins_below": joins_below,
         "height": estimate_body_height(source, m),
     }
 

@@ -25,6 +25,19 @@ from llamadesk.ui.widgets.live_text import LiveText
 from llamadesk.ui.widgets.opaque_fill import OpaqueRoundedFill
 from llamadesk.ui.widgets.trimmed_label import TrimmedLabel
 
+MIN_BODY_WIDTH = 160  # dp: a body is not drawn narrower (a view before the layout sized it)
+BLOCK_GAP = theme.SM  # dp between two blocks of one body (a paragraph, a code block...)
+ROW_GAP = theme.XS  # dp between two rows of the message list (its spacing in chat.kv)
+
+
+def body_padding(joins_above: bool, joins_below: bool) -> list[float]:
+    """A body row's padding. A streamed answer is shown as a row per frozen chunk; where two
+    meet, their padding and the list's spacing add up to the gap between two blocks of one
+    body, so the answer does not move when it is stored and shown as one row."""
+    top = 0 if joins_above else dp(theme.XS)
+    bottom = dp(BLOCK_GAP) - dp(ROW_GAP) if joins_below else dp(theme.SM)
+    return [dp(theme.LG), top, dp(theme.LG), bottom]
+
 
 def copy_text(text: str) -> None:
     try:
@@ -110,6 +123,8 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
     source = StringProperty("")
     cache_key = StringProperty("")
     streaming = BooleanProperty(False)
+    joins_above = BooleanProperty(False)  # the row continues the body of the row above
+    joins_below = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -122,7 +137,7 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
     def render(self) -> None:
         # A view handed out before the layout has sized it would wrap at Kivy's default width
         # (100 px): a tall texture rendered for nothing. Wait for a real width.
-        if self.controller is None or self.width < dp(160):
+        if self.controller is None or self.width < dp(MIN_BODY_WIDTH):
             return
         args = (self.cache_key, self.source, self.width, self.padding, self.spacing, self.streaming)
         self._adopt(draw_body(self.controller, *args))
@@ -148,7 +163,7 @@ def draw_body(
     controller: Any, key: str, source: str, width: float, padding: Any, spacing: float, streaming: bool
 ) -> BodyRender:
     """The row's rendered body at `width`, drawn now unless it already shows `source` so."""
-    shown = (source, width, controller.theme_name)
+    shown = (source, width, tuple(padding), controller.theme_name)
     render: BodyRender = controller.body_renders.get(key)
     if render.shown != shown:
         blocks: list[Block] = controller.blocks_for(key, source)
