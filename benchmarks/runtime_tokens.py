@@ -317,12 +317,21 @@ def main() -> int:
     print(f"llamadesk / llama-server:        {our_rate / server_rate:.3f}x  (target >= 1.0)")
     print(f"llamadesk / llama-bench tg:      {our_rate / bench_rate:.3f}x  (target >= 0.95)")
     print(f"llamadesk / llama-bench @ depth: {our_rate / depth_rate:.3f}x")
+    ours = [r.rate for r in runs[Llamadesk.name]]
+    print(f"  the same, paired within each round (median): "
+          f"{paired(ours, [r.rate for r in runs[Server.name]]):.3f}x llama-server, "
+          f"{paired(ours, bench):.3f}x llama-bench tg, {paired(ours, bench_depth):.3f}x @ depth")  # fmt: skip
     print(f"llamadesk / raw:                 {our_rate / raw_rate:.3f}x")
     print(f"raw / llama-server:              {raw_rate / server_rate:.3f}x")
     print(f"added TTFT over raw:             {our_ttft - raw_ttft:+.1f} ms  (target <= 15)")
     print(f"stop latency:                    median {statistics.median(stops):.1f} ms, "
           f"max {max(stops):.1f} ms (target <= 100)")  # fmt: skip
     return 0
+
+
+def paired(ours: list[float], theirs: list[float]) -> float:
+    """Median of the per-round ratios: a drift in the machine's speed between rounds cancels out."""
+    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
 
 
 def prompt_depth(ours: Llamadesk) -> int:
