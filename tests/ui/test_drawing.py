@@ -211,3 +211,21 @@ def test_a_streamed_answer_does_not_move_when_it_is_stored(ui_app: Any) -> None:
     chat.show_messages([question, {"id": "a1", "role": "assistant", "content": answer + " "}])
     pump(frames=3)
     assert len(streamed) == 5 and block_tops() == streamed
+
+
+def test_widgets_made_ahead_of_need_are_made_a_few_each_frame(ui_app: Any) -> None:
+    import time
+
+    from kivy.uix.widget import Widget
+
+    from llamadesk.ui.widgets.body_renders import BodyRenders
+
+    def slow_widget() -> Widget:
+        time.sleep(0.002)  # applying a block's kv rules costs about this
+        return Widget()
+
+    renders = BodyRenders({"text": slow_widget, "code": slow_widget})
+    renders.prefill({"text": 10, "code": 10})
+    first_frame = len(renders._pools["text"]) + len(renders._pools["code"])
+    assert 1 <= first_frame < 10
+    pump(lambda: len(renders._pools["text"]) + len(renders._pools["code"]) == 20)

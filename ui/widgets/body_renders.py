@@ -11,6 +11,7 @@ new ones.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,9 @@ KEPT_ROWS = 40  # two screens of rows or so; each holds its labels' textures (~0
 # freezes a streamed chunk and must render it too.
 SPARE = 2
 RESTOCK_EVERY_S = 0.05
+# Widgets made ahead of need are made a few a frame, within this much time: the 60 of a chat
+# screen's prefill took one ~30 ms frame.
+PREFILL_BUDGET_S = 0.004
 
 
 class BodyRender:
@@ -64,10 +68,14 @@ class BodyRenders:
 
     def prefill(self, counts: dict[str, int]) -> None:
         """Make block widgets ahead of need (applying their kv rules costs milliseconds each),
-        so the first answer streamed does not pay for them mid-stream."""
+        so the first answer streamed does not pay for them mid-stream; a few each frame."""
+        deadline = time.perf_counter() + PREFILL_BUDGET_S
         for kind, count in counts.items():
             pool = self._pools[kind]
             while len(pool) < count:
+                if time.perf_counter() > deadline:
+                    Clock.schedule_once(lambda _dt: self.prefill(counts), 0)
+                    return
                 pool.append(self._new(kind))
 
     def _new(self, kind: str) -> Widget:
