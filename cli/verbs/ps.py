@@ -26,13 +26,15 @@ def run(args: argparse.Namespace, commands: CommandTable) -> int:
     if not models:
         print("no models loaded")
         return 0
-    print(f"{'MODEL':40} {'STATE':10} {'PID':>8} {'MEMORY':>10} {'CONTEXT':>8} {'LOADED BY':>10}")
+    print(
+        f"{'MODEL':40} {'STATE':10} {'PID':>8} {'MEMORY':>10} {'CONTEXT':>8} {'PROCESSOR':>10} {'LOADED BY':>10}"
+    )
     for model in models:
         memory = f"{model['memory_bytes'] / 2**20:.0f} MiB" if model["memory_bytes"] else "-"
         owner = "this" if model["owner_pid"] in (None, os.getpid()) else str(model["owner_pid"])
         print(
             f"{model['id'][-40:]:40} {model['state']:10} {model['pid'] or '-':>8} {memory:>10} "
-            f"{model['context_size'] or '-':>8} {owner:>10}"
+            f"{model['context_size'] or '-':>8} {model['processor'] or '-':>10} {owner:>10}"
         )
         if model["message"]:
             print(f"  {model['message']}")

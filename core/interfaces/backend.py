@@ -42,6 +42,11 @@ class LoadedModel(Protocol):
         """Things the user should know about this load (e.g. a fallback chat format)."""
 
     @property
+    def offloaded_layers(self) -> tuple[int, int] | None:
+        """(layers on a GPU, layers in all), as llama.cpp counts them (the output layer is one);
+        (0, n) runs on the CPU. None when the backend cannot tell (a remote server)."""
+
+    @property
     def pid(self) -> int | None:
         """The process holding the model, when it has its own."""
 

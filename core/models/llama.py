@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, computed_field, model_validator
 
 from .base import Record, UserOptions
 from .chat import ChatTurn
@@ -183,12 +183,25 @@ class ModelStatus(Record):
     owner_pid: int | None = Field(None, description="The llamadesk process that loaded the model.")
     memory_bytes: int | None = Field(None, description="Resident memory of the worker process.")
     context_size: int | None = None
+    gpu_layers_offloaded: int | None = Field(
+        None, description="Layers running on a GPU (0: all on the CPU); empty when unknown."
+    )
+    layer_count: int | None = Field(None, description="Layers in all, the output layer included.")
     chat_template: str = Field(
         "", description="Where the chat template came from: gguf, override, or a name."
     )
     warnings: list[str] = Field(default_factory=list)
     loaded_at: float | None = Field(None, description="Unix time the model became ready.")
     last_used: float | None = Field(None, description="Unix time of the last generation.")
+
+    @computed_field(description="Where it runs, as `ollama ps` says: CPU, GPU, or GPU 12/31 (layers).")
+    def processor(self) -> str:
+        offloaded, count = self.gpu_layers_offloaded, self.layer_count
+        if offloaded is None or not count:
+            return ""
+        if offloaded == 0:
+            return "CPU"
+        return "GPU" if offloaded >= count else f"GPU {offloaded}/{count}"
 
 
 # --- Messages spoken with a model worker process (see plugins/llama_cpp). ---
@@ -251,6 +264,8 @@ class WorkerReady(Record):
     context_size: int
     chat_template: str = Field(description="gguf, override, or the fallback format's name.")
     warnings: list[str] = Field(default_factory=list)
+    gpu_layers_offloaded: int = 0
+    layer_count: int = 0
 
 
 class WorkerLoadFailed(Record):

@@ -29,6 +29,7 @@ class ModelEntry:
 
 def entry_status(entry: ModelEntry) -> ModelStatus:
     handle = entry.handle
+    offloaded = handle.offloaded_layers if handle else None
     return ModelStatus(
         id=entry.id,
         path=entry.location,
@@ -40,6 +41,8 @@ def entry_status(entry: ModelEntry) -> ModelStatus:
         pid=handle.pid if handle else None,
         memory_bytes=handle.memory_bytes() if handle else None,
         context_size=handle.context_size if handle else None,
+        gpu_layers_offloaded=offloaded[0] if offloaded else None,
+        layer_count=offloaded[1] if offloaded else None,
         chat_template=handle.chat_template if handle else "",
         warnings=list(entry.warnings),
         loaded_at=entry.loaded_at,

@@ -118,6 +118,10 @@ class WorkerModel:
         return self._ready.chat_template
 
     @property
+    def offloaded_layers(self) -> tuple[int, int] | None:
+        return self._ready.gpu_layers_offloaded, self._ready.layer_count
+
+    @property
     def warnings(self) -> list[str]:
         return list(self._ready.warnings)
 

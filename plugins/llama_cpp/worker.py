@@ -79,8 +79,15 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
             WorkerLoadFailed(message=f"{os.path.basename(llm.model_path)}: {type(exc).__name__}: {exc}")
         )
         return
+    offloaded, layer_count = _offloaded_layers(llm, options.gpu_layers)
     conn.send(
-        WorkerReady(context_size=generator.n_ctx, chat_template=choice.source, warnings=choice.warnings)
+        WorkerReady(
+            context_size=generator.n_ctx,
+            chat_template=choice.source,
+            warnings=choice.warnings,
+            gpu_layers_offloaded=offloaded,
+            layer_count=layer_count,
+        )
     )
     send = conn.send
     while True:
@@ -192,6 +199,18 @@ def _load(path: str, options: LoadOptions, on_progress: Callable[[float], None])
         )
     finally:
         llama_module.llama_cpp.llama_model_default_params = default_params
+
+
+def _offloaded_layers(llm: Any, requested: int) -> tuple[int, int]:
+    """(layers on a GPU, layers in all) as llama.cpp places them: the last `requested` of the
+    repeating layers plus the output layer (-1: all). A build without a GPU backend, or a
+    machine without a GPU, places none."""
+    import llama_cpp
+
+    total = int(llama_cpp.llama_model_n_layer(llm._model.model)) + 1  # + the output layer
+    if not llama_cpp.llama_supports_gpu_offload():
+        return 0, total
+    return (total if requested < 0 else min(requested, total)), total
 
 
 def _capture_llama_log() -> deque[str]:

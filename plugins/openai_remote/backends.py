@@ -73,6 +73,10 @@ class ServedModel:
         return []
 
     @property
+    def offloaded_layers(self) -> tuple[int, int] | None:
+        return None  # the server's own business
+
+    @property
     def pid(self) -> int | None:
         return self.process.process.pid if self.process else None
 

@@ -78,6 +78,8 @@ def test_ps_lists_a_model_another_process_has_loaded(home: Path, starter_model: 
         assert model["pid"] and model["memory_bytes"] > 50 * 2**20  # the worker's memory, read now
         table = run_cli("ps", home=home).stdout
         assert str(holder.pid) in table and "SmolLM2" in table
+        assert model["layer_count"] == 31 and model["processor"] in ("CPU", "GPU")
+        assert f" {model['processor']} " in table
         holder.stdin.write(b"/bye\n")
         holder.stdin.close()
         assert holder.wait(HANG_GUARD_S) == 0

@@ -191,3 +191,15 @@ def test_the_chat_list_shows_only_the_answer_to_the_latest_request() -> None:
     searched(Answer(hits=[{"session_id": "s1", "session_title": "Lighthouses"}]))
     listed(Answer(sessions=[{"id": "s1"}, {"id": "s2"}]))  # the older request answers last
     assert [s["session_id"] for s in sidebar.sessions] == ["s1"]
+
+
+def test_status_bar_says_where_each_model_runs() -> None:
+    from llamadesk.ui.viewmodels.status import status_texts
+
+    status = {
+        "models": [
+            {"id": "/m/SmolLM2.gguf", "state": "ready", "processor": "CPU", "memory_bytes": 2**27},
+            {"id": "@box/qwen", "state": "ready", "processor": ""},  # a remote server cannot tell
+        ]
+    }
+    assert status_texts(status) == ("SmolLM2 (ready, CPU)  ·  qwen (ready)", "Models use 134.2 MB")

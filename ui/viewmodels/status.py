@@ -31,12 +31,18 @@ def model_name(entry: dict[str, Any]) -> str:
     return "?"
 
 
+def model_state(entry: dict[str, Any]) -> str:
+    """`ready`, or `ready, GPU` where runtime.status says where the model runs."""
+    state = str(entry.get("state", "?"))
+    return f"{state}, {entry['processor']}" if entry.get("processor") else state
+
+
 def status_texts(status: dict[str, Any]) -> tuple[str, str]:
     models = loaded_models(status)
     if not models:
         models_text = "No model loaded"
     else:
-        models_text = "  ·  ".join(f"{model_name(m)} ({m.get('state', '?')})" for m in models)
+        models_text = "  ·  ".join(f"{model_name(m)} ({model_state(m)})" for m in models)
     memory = 0
     for m in models:
         for key in ("memory_bytes", "rss_bytes", "memory"):

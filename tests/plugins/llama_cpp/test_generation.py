@@ -6,6 +6,7 @@ import json
 import threading
 import time
 
+import llama_cpp
 import pytest
 from pydantic import BaseModel
 
@@ -35,6 +36,9 @@ def test_load_reports_ready_with_worker_and_memory(shared_app: App, loaded_model
     assert model.pid and model.memory_bytes and model.memory_bytes > 50 * 2**20
     assert model.chat_template == "gguf"  # SmolLM2 carries its own ChatML template
     assert model.options is not None and model.options.threads == 2
+    # gpu_layers -1 (the default) offloads all 30 layers and the output layer, where there is a GPU.
+    on_gpu = 31 if llama_cpp.llama_supports_gpu_offload() else 0
+    assert (model.gpu_layers_offloaded, model.layer_count) == (on_gpu, 31)
 
 
 def test_streams_tokens_that_add_up_to_the_result(shared_app: App, loaded_model: str) -> None:
