@@ -38,7 +38,7 @@ class BodyRender:
     """The block widgets of one row's body, laid out for one width."""
 
     def __init__(self) -> None:
-        self.shown: tuple[str, float, str] | None = None  # (source, width, theme) drawn
+        self.shown: tuple[str, float, tuple[float, ...], str] | None = None  # (source, width, padding, theme)
         self.widgets: list[Widget] = []
         self.height = 0.0
         self.owner: Any = None  # the view the widgets are attached to, if any
