@@ -5,7 +5,8 @@ and per-token bookkeeping cost ~16% of llama.cpp's own speed on small models.
 Here the loop is: decode the prompt (reusing the KV cache of the previous turn's
 common prefix), then per token one `llama_sampler_sample` (the whole sampler
 chain runs in C), one `llama_token_to_piece`, an incremental UTF-8 decode, and
-one `llama_decode` of a batch that is built once and reused.
+one `llama_decode` of a batch that is built once and reused. A grammar (or JSON
+schema) checks the token the chain picked (`grammar_sampling.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
 from llamadesk.core.reasoning import ReasoningSplitter, prompt_opens_reasoning
 
 from .chat_template import ChatPrompt
+from .grammar_sampling import GrammarChecked
 
 Emit = Callable[[str, str], None]  # (channel, text)
 IsCancelled = Callable[[], bool]
@@ -107,20 +109,28 @@ class Generator:
         if not self._decode_prompt(tokens, cancelled):
             return StopReason.CANCELLED, Usage(prompt_tokens=len(tokens))
         prompt_done = time.perf_counter()
-        sampler = self._sampler(sampling, tokens)
+        grammar = self._grammar(sampling)
+        chain = self._chain(sampling, tokens)
         try:
-            reason, count, first_at = self._loop(messages_prompt, sampling, sampler, emit, cancelled)
+            next_token = self._token_picker(chain, grammar)
+            reason, count, first_at = self._loop(messages_prompt, sampling, next_token, emit, cancelled)
         finally:
-            llama_cpp.llama_sampler_free(sampler)
+            llama_cpp.llama_sampler_free(chain)
+            if grammar is not None:
+                llama_cpp.llama_sampler_free(grammar)
         ended = time.perf_counter()
         return reason, _usage(len(tokens), count, started, prompt_done, first_at, ended)
 
     def _loop(
-        self, prompt: str, sampling: SamplingParams, sampler: object, emit: Emit, cancelled: IsCancelled
+        self,
+        prompt: str,
+        sampling: SamplingParams,
+        next_token: Callable[[], int],
+        emit: Emit,
+        cancelled: IsCancelled,
     ) -> tuple[StopReason, int, float | None]:
         ctx, vocab, piece, one, batch = self.ctx, self.vocab, self._piece, self._one, self._one_batch
-        sample, to_piece, is_eog, decode = (
-            llama_cpp.llama_sampler_sample,
+        to_piece, is_eog, decode = (
             llama_cpp.llama_token_to_piece,
             llama_cpp.llama_vocab_is_eog,
             llama_cpp.llama_decode,
@@ -141,7 +151,7 @@ class Generator:
                 emit(channel, part)
 
         while True:
-            token = sample(sampler, ctx, -1)
+            token = next_token()
             if is_eog(vocab, token):
                 reason = StopReason.STOP
                 break
@@ -204,18 +214,29 @@ class Generator:
             self._abort_check = lambda: False
         return True
 
-    def _sampler(self, sampling: SamplingParams, prompt_tokens: list[int]) -> object:
-        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-        add = llama_cpp.llama_sampler_chain_add
+    def _token_picker(self, chain: object, grammar: object | None) -> Callable[[], int]:
+        """The next token from the last decode's logits."""
+        if grammar is not None:
+            return GrammarChecked(self.ctx, self.vocab, chain, grammar)
+        ctx, sample = self.ctx, llama_cpp.llama_sampler_sample
+        return lambda: int(sample(chain, ctx, -1))
+
+    def _grammar(self, sampling: SamplingParams) -> object | None:
+        """The request's grammar (a JSON schema becomes one), or None."""
         grammar = sampling.grammar
         if sampling.json_schema is not None:
             grammar = json_schema_to_gbnf(json.dumps(sampling.json_schema))
-        if grammar:
-            rule = llama_cpp.llama_sampler_init_grammar(self.vocab, grammar.encode(), b"root")
-            if not rule:
-                llama_cpp.llama_sampler_free(chain)
-                raise GenerationError("the grammar does not parse (GBNF with a `root` rule expected)")
-            add(chain, rule)
+        if not grammar:
+            return None
+        rule = llama_cpp.llama_sampler_init_grammar(self.vocab, grammar.encode(), b"root")
+        if not rule:
+            raise GenerationError("the grammar does not parse (GBNF with a `root` rule expected)")
+        return rule
+
+    def _chain(self, sampling: SamplingParams, prompt_tokens: list[int]) -> object:
+        """Penalties, then greedy or top-k/top-p/min-p/temperature and a seeded draw."""
+        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+        add = llama_cpp.llama_sampler_chain_add
         penalized = sampling.repeat_penalty != 1.0 or sampling.presence_penalty or sampling.frequency_penalty
         if penalized:
             penalties = llama_cpp.llama_sampler_init_penalties(
