@@ -229,3 +229,45 @@ def test_widgets_made_ahead_of_need_are_made_a_few_each_frame(ui_app: Any) -> No
     first_frame = len(renders._pools["text"]) + len(renders._pools["code"])
     assert 1 <= first_frame < 10
     pump(lambda: len(renders._pools["text"]) + len(renders._pools["code"]) == 20)
+
+
+def test_links_in_a_streamed_paragraph_can_be_clicked(ui_app: Any) -> None:
+    from kivy.core.text.markup import MarkupLabel
+
+    from llamadesk.ui.widgets.live_text import LiveText
+
+    def touch(x: float, y: float) -> Any:
+        return SimpleNamespace(x=x, y=y, pos=(x, y))
+
+    def link(address: str, text: str) -> str:
+        return f"[ref={address}][u]{text}[/u][/ref]"
+
+    words = (
+        f"See {link('https://a.example', 'the first page')} before the rest, which runs on "
+        + "and on with plain words that keep the paragraph going " * 4
+        + f"until {link('https://b.example', 'the last one')} ends it."
+    ).split(" ")
+    width = 420
+    live = LiveText(font_size=15, line_height=1.15, pos=(10, 20))
+    for count in range(1, len(words) + 1):
+        live.show(" ".join(words[:count]), width)
+    assert len(live._pieces) > 2  # the first link's line settled long ago
+    pressed: list[str] = []
+    live.bind(on_ref_press=lambda _widget, ref: pressed.append(ref))
+    whole = MarkupLabel(
+        text=" ".join(words),
+        font_size=15,
+        line_height=1.15,
+        halign="left",
+        valign="top",
+        text_size=(width, None),
+    )
+    whole.refresh()
+    whole.texture.bind()  # renders it, which records where its links are
+    assert len(whole.refs) == 2
+    for address, zones in whole.refs.items():  # where one label would have the links
+        x1, y1, x2, y2 = zones[0]
+        live.on_touch_down(touch(live.x + (x1 + x2) / 2, live.top - (y1 + y2) / 2))
+        assert pressed[-1] == address
+    live.on_touch_down(touch(live.x + width - 2, live.y + 2))  # beside the text
+    assert pressed == ["https://a.example", "https://b.example"]

@@ -11,11 +11,14 @@ however long the paragraph grows. Markup tags still open where a line is cut
 are opened again for the rest (markup.split_visible).
 
 Used for the rows of an answer while it streams; once stored, the answer is
-drawn by ordinary labels again (links clickable, wrapped anew on resize).
+drawn by ordinary labels again (wrapped anew on resize). Links are clickable
+while it streams too: each render's link boxes are kept with the lines they
+fall on, and a touch on one dispatches `on_ref_press` as a Label does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kivy.graphics.texture import Texture
@@ -25,6 +28,8 @@ from llamadesk.ui.viewmodels.markup import split_visible, unmarked
 
 from .texture_stack import TextureStack, region, render_markup
 from .trimmed_label import text_span
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in px from the widget's top left
 
 # The live end is settled once it runs over this many lines. Each settled piece is one more
 # rectangle to draw on every frame (~20 us each, software GL); each line left live is laid
@@ -39,14 +44,29 @@ class LiveText(TextureStack):
     font_size = NumericProperty(15)
     color = ColorProperty((1, 1, 1, 1))
     line_height = NumericProperty(1.0)
+    __events__ = ("on_ref_press",)
 
     def __init__(self, **kwargs: Any) -> None:
         self._style: tuple[Any, ...] = ()
         self._settled: list[tuple[Texture, int]] = []  # pieces of lines that no longer change
         self._settled_markup = ""  # the markup they show, up to where the live end starts
+        self._settled_refs: list[tuple[str, Box]] = []  # the links on the settled lines
+        self._refs: list[tuple[str, Box]] = []  # and on the whole text shown
         self._open_tags = ""  # the tags still open at that point
         self._markup = ""
         super().__init__(**kwargs)
+
+    def on_ref_press(self, ref: str) -> None:
+        """A link was touched (a Label's event, with the `[ref=...]` name)."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if self.collide_point(*touch.pos):
+            x, y = touch.x - self.x, self.top - touch.y
+            for ref, (x1, y1, x2, y2) in self._refs:
+                if x1 <= x <= x2 and y1 <= y <= y2:
+                    self.dispatch("on_ref_press", ref)
+                    return True
+        return bool(super().on_touch_down(touch))
 
     @property
     def markup(self) -> str:
@@ -58,6 +78,7 @@ class LiveText(TextureStack):
         if style != self._style or not markup.startswith(self._settled_markup):
             self._style = style
             self._settled, self._settled_markup, self._open_tags = [], "", ""
+            self._settled_refs = []
         elif markup == self._markup:
             return
         self._markup = markup
@@ -67,7 +88,11 @@ class LiveText(TextureStack):
         texture, lines = label.texture, label._cached_lines
         if texture is None:  # nothing visible yet
             self.stack(list(self._settled), width)
+            self._refs = list(self._settled_refs)
             return
+        above = sum(piece.height for piece, _left in self._settled)  # where this render starts
+        texture.bind()  # renders now (it would at the next draw): the link boxes are known then
+        boxes = [(ref, box) for ref, zones in label.refs.items() for box in zones]
         live_top = 0
         if len(lines) > SETTLE_AFTER_LINES:  # every line but the last is final now
             settled_lines = lines[:-1]
@@ -75,12 +100,21 @@ class LiveText(TextureStack):
             if shown is not None:
                 live_top = sum(int(line.h) for line in settled_lines)
                 self._settled.append(_text_rows(texture, settled_lines, 0, live_top))
+                self._settled_refs += _moved(boxes, above, lambda box: box[1] < live_top)
                 # `live_markup` is the rest of `markup` behind the reopened tags.
                 cut, tags = split_visible(live_markup, shown)
                 end = len(self._settled_markup) + cut - len(self._open_tags)
                 self._settled_markup, self._open_tags = markup[:end], tags
         live = _text_rows(texture, lines[len(lines) - 1 :] if live_top else lines, live_top, texture.height)
         self.stack([*self._settled, live], width)
+        self._refs = self._settled_refs + _moved(boxes, above, lambda box: box[1] >= live_top)
+
+
+def _moved(boxes: list[tuple[str, Box]], down: float, keep: Callable[[Box], bool]) -> list[tuple[str, Box]]:
+    """The `keep` boxes of a render, moved `down` px: from the render's top to the widget's."""
+    return [
+        (ref, (x1, y1 + down, x2, y2 + down)) for ref, (x1, y1, x2, y2) in boxes if keep((x1, y1, x2, y2))
+    ]
 
 
 def _text_rows(texture: Texture, lines: list[Any], top: int, bottom: int) -> tuple[Texture, int]:

@@ -48,14 +48,22 @@ def copy_text(text: str) -> None:
         pass
 
 
+def open_link(ref: str) -> None:
+    """A link in an answer was clicked (`[ref=...]` holds its address)."""
+    if ref.startswith(("http://", "https://")):
+        webbrowser.open(ref)
+
+
 class TextBlock(TrimmedLabel):
     def on_ref_press(self, ref: str) -> None:
-        if ref.startswith(("http://", "https://")):
-            webbrowser.open(ref)
+        open_link(ref)
 
 
 class LiveTextBlock(LiveText):
     """A text block of an answer still streaming (live_text.py)."""
+
+    def on_ref_press(self, ref: str) -> None:
+        open_link(ref)
 
 
 class CodeBlock(OpaqueRoundedFill, BoxLayout):
