@@ -141,6 +141,27 @@ def test_a_streamed_paragraph_looks_as_one_label_while_rendering_only_its_end(ui
     assert max(rendered[len(rendered) // 2 :]) < len(markup) / 2
 
 
+def test_every_streamed_line_sits_where_one_label_draws_it(ui_app: Any) -> None:
+    """Kivy draws a texture's first line a pixel lower than the lines below it; a render that
+    goes on from settled lines must not show its first line that way (a list jumped by 1 px)."""
+    from kivy.core.text.markup import MarkupLabel
+
+    from llamadesk.ui.widgets.live_text import LiveText
+
+    for text in ("• one item\n• two items\n• three items", "plain words that wrap over the line " * 6):
+        words, width = text.split(" "), 300
+        live = LiveText(font_size=15, line_height=1.15)
+        for count in range(1, len(words) + 1):
+            live.show(" ".join(words[:count]), width)
+        whole = MarkupLabel(
+            text=text, font_size=15, line_height=1.15, halign="left", valign="top", text_size=(width, None)
+        )
+        whole.refresh()
+        assert len(live._pieces) >= 3 and live.height == whole.texture.height
+        size = (width, int(whole.texture.height) + 4)
+        assert drawn_pixels(live._pieces, size) == drawn_pixels([(whole.texture, 0)], size)
+
+
 def test_a_frozen_paragraph_keeps_the_widgets_it_streamed_in(ui_app: Any) -> None:
     from llamadesk.core.models.commands import TokenEvent
     from llamadesk.ui.screens.chat import _StampedRows

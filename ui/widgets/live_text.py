@@ -84,28 +84,35 @@ class LiveText(TextureStack):
         self._markup = markup
         live_markup = self._open_tags + markup[len(self._settled_markup) :]
         font = (self.font_name, self.font_size, tuple(self.color))
-        label = render_markup(live_markup, *font, int(width), self.line_height)
+        # Kivy draws a texture's first line a pixel lower, relative to its line box, than the
+        # lines below it (it truncates a negative offset toward zero). A render that goes on
+        # from settled lines starts with a blank line, so its text sits as in one label.
+        lead = "\n" if self._settled else ""
+        label = render_markup(lead + live_markup, *font, int(width), self.line_height)
         texture, lines = label.texture, label._cached_lines
-        if texture is None:  # nothing visible yet
+        base = int(lines[0].h) if lead and lines else 0  # the rows of the blank line
+        lines = lines[1:] if lead else lines
+        if texture is None or not lines:  # nothing visible yet
             self.stack(list(self._settled), width)
             self._refs = list(self._settled_refs)
             return
-        above = sum(piece.height for piece, _left in self._settled)  # where this render starts
+        above = sum(piece.height for piece, _left in self._settled) - base  # where this render starts
         texture.bind()  # renders now (it would at the next draw): the link boxes are known then
         boxes = [(ref, box) for ref, zones in label.refs.items() for box in zones]
-        live_top = 0
+        live_top = base
         if len(lines) > SETTLE_AFTER_LINES:  # every line but the last is final now
             settled_lines = lines[:-1]
             shown = _shown_in(live_markup, settled_lines)
             if shown is not None:
-                live_top = sum(int(line.h) for line in settled_lines)
-                self._settled.append(_text_rows(texture, settled_lines, 0, live_top))
+                live_top = base + sum(int(line.h) for line in settled_lines)
+                self._settled.append(_text_rows(texture, settled_lines, base, live_top))
                 self._settled_refs += _moved(boxes, above, lambda box: box[1] < live_top)
                 # `live_markup` is the rest of `markup` behind the reopened tags.
                 cut, tags = split_visible(live_markup, shown)
                 end = len(self._settled_markup) + cut - len(self._open_tags)
                 self._settled_markup, self._open_tags = markup[:end], tags
-        live = _text_rows(texture, lines[len(lines) - 1 :] if live_top else lines, live_top, texture.height)
+        live_lines = lines[len(lines) - 1 :] if live_top > base else lines
+        live = _text_rows(texture, live_lines, live_top, texture.height)
         self.stack([*self._settled, live], width)
         self._refs = self._settled_refs + _moved(boxes, above, lambda box: box[1] >= live_top)
 
