@@ -83,6 +83,10 @@ class LiveText(TextureStack):
             return
         self._markup = markup
         live_markup = self._open_tags + markup[len(self._settled_markup) :]
+        if not unmarked(live_markup).strip():  # nothing visible to render yet
+            self.stack(list(self._settled), width)
+            self._refs = list(self._settled_refs)
+            return
         font = (self.font_name, self.font_size, tuple(self.color))
         # Kivy draws a texture's first line a pixel lower, relative to its line box, than the
         # lines below it (it truncates a negative offset toward zero). A render that goes on
@@ -90,12 +94,8 @@ class LiveText(TextureStack):
         lead = "\n" if self._settled else ""
         label = render_markup(lead + live_markup, *font, int(width), self.line_height)
         texture, lines = label.texture, label._cached_lines
-        base = int(lines[0].h) if lead and lines else 0  # the rows of the blank line
+        base = int(lines[0].h) if lead else 0  # the rows of the blank line
         lines = lines[1:] if lead else lines
-        if texture is None or not lines:  # nothing visible yet
-            self.stack(list(self._settled), width)
-            self._refs = list(self._settled_refs)
-            return
         above = sum(piece.height for piece, _left in self._settled) - base  # where this render starts
         texture.bind()  # renders now (it would at the next draw): the link boxes are known then
         boxes = [(ref, box) for ref, zones in label.refs.items() for box in zones]
