@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, computed_field, model_validator
+from pydantic import Field, model_validator
 
 from .base import Record, UserOptions
 from .chat import ChatTurn
@@ -187,21 +187,13 @@ class ModelStatus(Record):
         None, description="Layers running on a GPU (0: all on the CPU); empty when unknown."
     )
     layer_count: int | None = Field(None, description="Layers in all, the output layer included.")
+    processor: str = Field("", description="Where it runs, as `ollama ps` says: CPU, GPU, or GPU 12/31.")
     chat_template: str = Field(
         "", description="Where the chat template came from: gguf, override, or a name."
     )
     warnings: list[str] = Field(default_factory=list)
     loaded_at: float | None = Field(None, description="Unix time the model became ready.")
     last_used: float | None = Field(None, description="Unix time of the last generation.")
-
-    @computed_field(description="Where it runs, as `ollama ps` says: CPU, GPU, or GPU 12/31 (layers).")
-    def processor(self) -> str:
-        offloaded, count = self.gpu_layers_offloaded, self.layer_count
-        if offloaded is None or not count:
-            return ""
-        if offloaded == 0:
-            return "CPU"
-        return "GPU" if offloaded >= count else f"GPU {offloaded}/{count}"
 
 
 # --- Messages spoken with a model worker process (see plugins/llama_cpp). ---

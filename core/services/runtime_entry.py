@@ -27,6 +27,16 @@ class ModelEntry:
     generating: int = 0
 
 
+def processor_text(offloaded: tuple[int, int] | None) -> str:
+    """Where a model runs, as `ollama ps` says it: CPU, GPU, or the GPU's share of layers."""
+    if offloaded is None or not offloaded[1]:
+        return ""  # a remote server: its own business
+    on_gpu, count = offloaded
+    if on_gpu == 0:
+        return "CPU"
+    return "GPU" if on_gpu >= count else f"GPU {on_gpu}/{count}"
+
+
 def entry_status(entry: ModelEntry) -> ModelStatus:
     handle = entry.handle
     offloaded = handle.offloaded_layers if handle else None
@@ -43,6 +53,7 @@ def entry_status(entry: ModelEntry) -> ModelStatus:
         context_size=handle.context_size if handle else None,
         gpu_layers_offloaded=offloaded[0] if offloaded else None,
         layer_count=offloaded[1] if offloaded else None,
+        processor=processor_text(offloaded),
         chat_template=handle.chat_template if handle else "",
         warnings=list(entry.warnings),
         loaded_at=entry.loaded_at,
