@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -40,7 +41,7 @@ SCHEMA = {
     },
     "required": ["cities"],
 }
-TEST_CACHE = Path.home() / ".cache" / "llamadesk-tests"
+TEST_CACHE = Path(os.environ.get("LLAMADESK_TEST_CACHE", Path.home() / ".cache" / "llamadesk-tests"))
 
 
 def main() -> int:
