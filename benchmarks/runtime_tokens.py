@@ -5,7 +5,9 @@ In one run, same model, prompt, greedy sampling and thread count:
 1. raw llama-cpp-python: `Llama.create_chat_completion(stream=True)`
 2. `llama-server` (streaming over HTTP), built from the llama.cpp that the installed
    llama-cpp-python vendors
-3. `llama-bench` tg from the same build: the ceiling
+3. `llama-bench` tg from the same build: the ceiling (and, for reference, the same
+   with the weights read onto huge pages, as llamadesk loads them: `-lm none` and
+   glibc's huge page tunable; see core/huge_pages.py)
 4. llamadesk: `runtime.generate` through the command table (worker process, pipe,
    events), exactly as the UI and CLI call it
 
@@ -41,6 +43,10 @@ CACHE = Path(os.environ.get("LLAMADESK_BENCH_CACHE", Path.home() / ".cache" / "l
 TEST_CACHE = Path(os.environ.get("LLAMADESK_TEST_CACHE", Path.home() / ".cache" / "llamadesk-tests"))
 PROMPT = [{"role": "user", "content": "Write a long story about a cat who travels the world."}]
 CONTEXT = 2048
+# The baselines run as they come. Loading a model through llamadesk adds glibc's huge
+# page tunable to this process's environment, so they get a copy taken before that.
+BASELINE_ENV = dict(os.environ)
+HUGE_PAGE_ENV = {**BASELINE_ENV, "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
 
 
 def log(message: str) -> None:
@@ -143,7 +149,9 @@ class Server:
         self.port = free_port()
         args = [str(server), "-m", str(model), "-t", str(threads), "-tb", str(threads), "-c", str(CONTEXT),
                 "--host", "127.0.0.1", "--port", str(self.port), "-np", "1"]  # fmt: skip
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=BASELINE_ENV
+        )
         wait_healthy(self.port)
         self.body = json.dumps(
             {
@@ -205,12 +213,17 @@ class Llamadesk:
         self.tmp.cleanup()
 
 
-def measure_bench(bench: Path, model: Path, tokens: int, threads: int, depth: int = 0) -> float:
+def measure_bench(
+    bench: Path, model: Path, tokens: int, threads: int, depth: int = 0, huge_pages: bool = False
+) -> float:
     args = [str(bench), "-m", str(model), "-t", str(threads), "-p", "0", "-n", str(tokens), "-r", "2",
             "-o", "json"]  # fmt: skip
     if depth:
         args += ["-d", str(depth)]
-    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    if huge_pages:
+        args += ["-lm", "none"]
+    env = HUGE_PAGE_ENV if huge_pages else BASELINE_ENV
+    done = subprocess.run(args, capture_output=True, text=True, check=True, env=env)
     return float(json.loads(done.stdout)[0]["avg_ts"])
 
 
@@ -286,6 +299,7 @@ def main() -> int:
     runs: dict[str, list[Run]] = {c.name: [] for c in contenders}
     bench: list[float] = []
     bench_depth: list[float] = []
+    bench_huge: list[float] = []
     try:
         for contender in contenders:
             contender.run()  # warm up: page in weights, fill the prompt cache
@@ -297,12 +311,16 @@ def main() -> int:
                 runs[contender.name].append(contender.run())
             depth = depth or prompt_depth(contenders[2])
             bench_depth.append(measure_bench(bench_bin, args.model, args.tokens, args.threads, depth))
+            bench_huge.append(
+                measure_bench(bench_bin, args.model, args.tokens, args.threads, huge_pages=True)
+            )
         stops = [stop_latency(contenders[2].app, contenders[2].params) for _ in range(5)]
     finally:
         for contender in contenders:
             contender.close()
 
     bench_rate, depth_rate = statistics.median(bench), statistics.median(bench_depth)
+    huge_rate = statistics.median(bench_huge)
     server_rate, server_ttft, server_n = median_of(runs[Server.name])
     raw_rate, raw_ttft, raw_n = median_of(runs[Raw.name])
     our_rate, our_ttft, our_n = median_of(runs[Llamadesk.name])
@@ -311,16 +329,21 @@ def main() -> int:
     print(f"{'':36} {'tok/s':>8} {'TTFT ms':>8} {'tokens':>7}")
     print(f"{'llama-bench tg (ceiling)':36} {bench_rate:8.1f} {'-':>8} {args.tokens:>7}")
     print(f"{f'llama-bench tg @ depth {depth} (prompt)':36} {depth_rate:8.1f} {'-':>8} {args.tokens:>7}")
+    print(f"{'llama-bench tg, huge pages':36} {huge_rate:8.1f} {'-':>8} {args.tokens:>7}")
     print(f"{Server.name:36} {server_rate:8.1f} {server_ttft:8.1f} {server_n:>7}")
     print(f"{Raw.name:36} {raw_rate:8.1f} {raw_ttft:8.1f} {raw_n:>7}")
     print(f"{Llamadesk.name:36} {our_rate:8.1f} {our_ttft:8.1f} {our_n:>7}")
     print(f"llamadesk / llama-server:        {our_rate / server_rate:.3f}x  (target >= 1.0)")
     print(f"llamadesk / llama-bench tg:      {our_rate / bench_rate:.3f}x  (target >= 0.95)")
     print(f"llamadesk / llama-bench @ depth: {our_rate / depth_rate:.3f}x")
+    print(
+        f"llamadesk / llama-bench, huge:   {our_rate / huge_rate:.3f}x  (the ceiling with llamadesk's loading)"
+    )
     ours = [r.rate for r in runs[Llamadesk.name]]
     print(f"  the same, paired within each round (median): "
           f"{paired(ours, [r.rate for r in runs[Server.name]]):.3f}x llama-server, "
-          f"{paired(ours, bench):.3f}x llama-bench tg, {paired(ours, bench_depth):.3f}x @ depth")  # fmt: skip
+          f"{paired(ours, bench):.3f}x llama-bench tg, {paired(ours, bench_depth):.3f}x @ depth, "
+          f"{paired(ours, bench_huge):.3f}x huge")  # fmt: skip
     print(f"llamadesk / raw:                 {our_rate / raw_rate:.3f}x")
     print(f"raw / llama-server:              {raw_rate / server_rate:.3f}x")
     print(f"added TTFT over raw:             {our_ttft - raw_ttft:+.1f} ms  (target <= 15)")

@@ -54,7 +54,11 @@ class LoadOptions(UserOptions):
         description="Use flash attention (llama.cpp's own default): generation stays fast as the "
         "conversation grows.",
     )
-    use_mmap: bool = Field(True, description="Map the model file instead of reading it into memory.")
+    use_mmap: bool = Field(
+        False,
+        description="Map the model file instead of reading it into memory: loads sooner and shares "
+        "the file's pages between processes, but generates 4-7% slower on a CPU (no huge pages).",
+    )
     use_mlock: bool = Field(False, description="Lock the model in RAM so the OS never swaps it out.")
     seed: int | None = Field(None, description="Seed for the model's random generator.")
     chat_template: str | None = Field(

@@ -30,6 +30,7 @@ import psutil
 from llamadesk.core.commands import CancelToken
 from llamadesk.core.errors import Cancelled, GenerationFailed, ModelCrashed, ModelLoadFailed
 from llamadesk.core.gguf import is_gguf
+from llamadesk.core.huge_pages import allow_huge_pages_in_children
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
 from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.gguf import GGUFInfo
@@ -350,6 +351,7 @@ class LlamaCppBackend:
         token: CancelToken | None,
     ) -> WorkerModel:
         name = Path(location).name
+        allow_huge_pages_in_children()
         context = multiprocessing.get_context("spawn")
         conn, child_conn = context.Pipe(duplex=True)
         cancel_flag = context.RawValue(ctypes.c_longlong, 0)

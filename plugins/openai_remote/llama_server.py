@@ -16,6 +16,7 @@ from pathlib import Path
 
 from llamadesk.core.commands import CancelToken
 from llamadesk.core.errors import Cancelled, ModelLoadFailed
+from llamadesk.core.huge_pages import allow_huge_pages_in_children
 from llamadesk.core.models.app_config import LlamaServerOptions
 from llamadesk.core.models.llama import LoadOptions
 
@@ -73,6 +74,7 @@ class LlamaServerProcess:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log_file = log_path.open("ab")
         log.info("starting %s", " ".join(self.args))
+        allow_huge_pages_in_children()
         self.process = subprocess.Popen(
             self.args, stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=subprocess.STDOUT
         )

@@ -216,3 +216,19 @@ def test_cancelled_load_leaves_nothing_behind(shared_app: App, model_alias: str)
         running.result(timeout=HANG_GUARD_S)
     assert caught.value.code == "cancelled"
     assert shared_app.runtime.status_of(model_alias).state is ModelState.STOPPED
+
+
+def test_weights_are_read_onto_huge_pages(shared_app: App, model_alias: str) -> None:
+    """The default reads the weights into memory, and the worker's glibc puts large
+    allocations on transparent huge pages, unless the kernel has them off."""
+    pid = load(shared_app, model_alias).pid
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1" in environ
+    mode = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    huge_kib = next(int(line.split()[1]) for line in rollup if line.startswith("AnonHugePages:"))
+    if "[never]" in mode:
+        assert huge_kib == 0
+    else:
+        assert huge_kib >= 2048, f"no huge pages in the worker (mode: {mode.strip()})"
+    shared_app.commands.invoke("runtime.unload", {"model": model_alias})
