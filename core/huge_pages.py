@@ -11,8 +11,8 @@ So the setting goes into the environment of the processes that load models: the
 llama.cpp workers and a llama-server.
 
 A file mapped with mmap gets no huge pages this way; that is why LoadOptions reads
-the weights into memory by default (`use_mmap` off). Elsewhere than Linux, and
-with other C libraries, the variable means nothing.
+the weights into memory by default on Linux (`use_mmap` off). Elsewhere, and with
+other C libraries, the variable means nothing.
 """
 
 from __future__ import annotations
