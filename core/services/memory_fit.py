@@ -1,6 +1,6 @@
 """Will a model fit in memory? An estimate from its GGUF header, before loading.
 
-RAM needed = weights (the file: mapped, and read as it is used) + KV cache (keys
+RAM needed = weights (the file, read into memory or mapped) + KV cache (keys
 and values, f16, for every layer and every position of the context) + an
 allowance for compute buffers. It is an estimate meant to catch the mistakes that
 matter (a 70B model on a laptop, a 128k context on a small machine), not to
