@@ -9,8 +9,11 @@ Models write their calls as text, in one of a few shapes:
   shape a grammar forces for `tool_choice` `required` or a named function;
 - Mistral: `[TOOL_CALLS]` followed by a JSON array of such objects; llama.cpp drops
   control tokens such as `[TOOL_CALLS]` from the text unless asked, so a bare JSON array
-  of calls opening the answer counts too. (Newer Mistral models' `name[ARGS]{...}` form
-  is not parsed: without its control tokens it is not recognisable.)
+  of calls opening the answer counts too;
+- newer Mistral models (tokenizer v11: Mistral Small 3.2, Devstral, Magistral):
+  `[TOOL_CALLS]name[ARGS]{...}`, once per call. Without the control tokens that is an
+  offered tool's name followed by a JSON object, so the splitter, given the names,
+  knows it: `get_weather{"city": "Paris"}` opening the answer or following a call.
 
 Text arrives in arbitrary chunks, so a tag may be cut anywhere (`<tool_` + `call>`). As
 the reasoning splitter (`reasoning.py`) does, `ToolCallSplitter` holds back only the
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
@@ -32,6 +35,7 @@ from .models.tools import ToolCall
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
 MISTRAL_TAG = "[TOOL_CALLS]"
+ARGS_TAG = "[ARGS]"  # Mistral v11, between a call's name and its arguments
 MARKERS = (OPEN_TAG, MISTRAL_TAG)
 NOT_JSON = -2  # _JsonEnd.scan: the text does not start a JSON object or array
 OPEN = -1  # _JsonEnd.scan: the value has not closed yet
@@ -54,11 +58,21 @@ class ToolCallSplitter:
     """Feed content chunks in, get content text and finished `ToolCall`s out; `flush()` at the end.
 
     `bare_json=False` leaves JSON at the start of the answer alone (nothing is held back
-    for it); tagged calls are still found.
+    for it); tagged calls are still found. `tool_names` are the offered tools, whose
+    names may open a call (Mistral v11).
     """
 
-    def __init__(self, *, bare_json: bool = True, new_id: Callable[[], str] = new_call_id) -> None:
+    def __init__(
+        self,
+        *,
+        bare_json: bool = True,
+        tool_names: Iterable[str] = (),
+        new_id: Callable[[], str] = new_call_id,
+    ) -> None:
         self._bare_json = bare_json
+        # What opens a named call: the name, then its arguments' object (see the module's doc).
+        self._name_leads = tuple(name + sep for name in tool_names if name for sep in ("", ARGS_TAG))
+        self._call_name = ""  # JSON: the name that opened it, when the value is only the arguments
         self._new_id = new_id
         self._mode = _Mode.START
         self._pending = ""  # START: whitespace; TEXT: what may still become a marker
@@ -105,6 +119,14 @@ class ToolCallSplitter:
         if any(len(stripped) < len(m) and m.startswith(stripped) for m in MARKERS):
             self._pending = buf  # may still become a marker, or turn out to be text
             return ""
+        named = self._named_call_start(stripped)
+        if named is None:
+            self._pending = buf  # may still become a named call
+            return ""
+        if named:
+            self._start_json(buf[: len(buf) - len(stripped) + len(named)])
+            self._call_name = named.removesuffix(ARGS_TAG)
+            return stripped[len(named) :]
         starts_marker = stripped.startswith(MARKERS)
         if self._bare_json and stripped[0] in "{[" and not starts_marker:
             self._start_json(buf[: len(buf) - len(stripped)])
@@ -114,6 +136,16 @@ class ToolCallSplitter:
         self._mode = _Mode.TEXT
         # Whitespace between calls, or before the first one, is no answer.
         return stripped if starts_marker or self._after_call else buf
+
+    def _named_call_start(self, text: str) -> str | None:
+        """The lead (`name` or `name[ARGS]`) when `text` opens a named call, None while
+        it still may, "" when it does not."""
+        for lead in self._name_leads:
+            if text.startswith(lead + "{"):
+                return lead
+        if any(len(text) <= len(lead) and (lead + "{").startswith(text) for lead in self._name_leads):
+            return None
+        return ""
 
     def _in_text(self, buf: str, out: list[Piece]) -> str:
         found = [(buf.find(marker), marker) for marker in MARKERS]
@@ -156,13 +188,17 @@ class ToolCallSplitter:
         return buf[end:]
 
     def _start_json(self, lead: str) -> None:
-        self._mode, self._lead, self._body = _Mode.JSON, lead, ""
+        self._mode, self._lead, self._body, self._call_name = _Mode.JSON, lead, "", ""
         self._scanner = _JsonEnd()
 
     def _block_done(self, value: str, raw: str, out: list[Piece]) -> None:
         """A block ended: its calls, or else its raw text as content."""
-        calls = self._calls_in(value)
-        self._lead = ""
+        if self._call_name:
+            call = self._call_from({"name": self._call_name, "arguments": _json_or_none(value)})
+            calls = [call] if call is not None else []
+        else:
+            calls = self._calls_in(value)
+        self._lead, self._call_name = "", ""
         if calls:
             out.extend(calls)
             self.calls += len(calls)
@@ -172,10 +208,7 @@ class ToolCallSplitter:
             _text(out, raw)
 
     def _calls_in(self, text: str) -> list[ToolCall]:
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return []
+        value = _json_or_none(text)
         items = value if isinstance(value, list) else [value]
         calls = [self._call_from(item) for item in items]
         if not items or any(call is None for call in calls):
@@ -200,9 +233,11 @@ class ToolCallSplitter:
         )
 
 
-def parse_tool_calls(text: str, *, bare_json: bool = True) -> tuple[str, list[ToolCall]]:
+def parse_tool_calls(
+    text: str, *, bare_json: bool = True, tool_names: Iterable[str] = ()
+) -> tuple[str, list[ToolCall]]:
     """A whole answer's content text and tool calls."""
-    splitter = ToolCallSplitter(bare_json=bare_json)
+    splitter = ToolCallSplitter(bare_json=bare_json, tool_names=tool_names)
     pieces = splitter.feed(text) + splitter.flush()
     content = "".join(piece for piece in pieces if isinstance(piece, str))
     return content, [piece for piece in pieces if isinstance(piece, ToolCall)]
@@ -241,6 +276,13 @@ class _JsonEnd:
                 if self.depth == 0:
                     return index + 1
         return OPEN
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def _text(out: list[Piece], text: str) -> None:

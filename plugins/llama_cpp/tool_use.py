@@ -68,10 +68,10 @@ def _one_of(schemas: list[dict[str, Any]]) -> dict[str, Any]:
 class ToolCallSink:
     """Wraps the generator's emit: content goes through the splitter, calls to `on_call`."""
 
-    def __init__(self, emit: Emit, on_call: Callable[[ToolCall], None]) -> None:
+    def __init__(self, emit: Emit, on_call: Callable[[ToolCall], None], tools: list[ToolDefinition]) -> None:
         self._emit = emit
         self._on_call = on_call
-        self._splitter = ToolCallSplitter()
+        self._splitter = ToolCallSplitter(tool_names=[tool.name for tool in tools])
 
     @property
     def calls(self) -> int:

@@ -121,7 +121,7 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
             text = prompt.render(request.messages, tools.offered)
             sink, out = None, tokens.emit
             if tools.offered:  # content goes through the tool-call splitter first
-                sink = ToolCallSink(tokens.emit, send_call)
+                sink = ToolCallSink(tokens.emit, send_call, tools.offered)
                 out = sink.emit
             reason, usage = generator.run(
                 text, tools.sampling(request.sampling), out, lambda job=job: cancel_flag.value == job

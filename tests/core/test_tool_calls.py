@@ -22,10 +22,12 @@ MISTRAL = '[TOOL_CALLS] [{"name": "get_weather", "arguments": {"city": "Paris"}}
 PLAIN = "A <b>bold</b> answer with [brackets] and {braces}, and a <tool_ mention."
 
 
-def run(chunks: list[str], *, bare_json: bool = True) -> tuple[str, list[tuple[str, dict[str, object]]]]:
+def run(
+    chunks: list[str], *, bare_json: bool = True, tool_names: tuple[str, ...] = ()
+) -> tuple[str, list[tuple[str, dict[str, object]]]]:
     """Content text and (name, arguments) of the calls, fed as these chunks."""
     ids = (f"call_{n}" for n in itertools.count())
-    splitter = ToolCallSplitter(bare_json=bare_json, new_id=lambda: next(ids))
+    splitter = ToolCallSplitter(bare_json=bare_json, tool_names=tool_names, new_id=lambda: next(ids))
     pieces = [piece for chunk in chunks for piece in splitter.feed(chunk)] + splitter.flush()
     content = "".join(piece for piece in pieces if isinstance(piece, str))
     calls = [(p.name, json.loads(p.arguments)) for p in pieces if isinstance(p, ToolCall)]
@@ -121,6 +123,33 @@ def test_arguments_given_as_json_text_and_openai_shape() -> None:
 def test_whitespace_between_and_after_calls_is_dropped_but_text_is_kept() -> None:
     text = '\n<tool_call>{"name": "f", "arguments": {}}</tool_call>\n\nDone.'
     assert run([text]) == ("Done.", [("f", {})])
+
+
+# Mistral v11 writes `[TOOL_CALLS]name[ARGS]{...}` per call; llama.cpp drops the control
+# tokens from the text, so the name and the arguments arrive side by side.
+NAMES = ("get_weather", "get_time")
+MISTRAL_V11 = 'get_weather{"city": "Paris {centre}"}get_time{"zone": "CET"}'
+
+
+def test_mistral_v11_named_calls() -> None:
+    both = [("get_weather", {"city": "Paris {centre}"}), ("get_time", {"zone": "CET"})]
+    assert run([MISTRAL_V11], tool_names=NAMES) == ("", both)
+    for chunks in cuts(MISTRAL_V11):
+        assert run(chunks, tool_names=NAMES) == ("", both), chunks
+    # With the control token [ARGS] kept in the text.
+    assert run(['get_weather[ARGS]{"city": "Paris"}'], tool_names=NAMES) == (
+        "",
+        [("get_weather", {"city": "Paris"})],
+    )
+
+
+def test_a_tools_name_in_plain_text_is_content() -> None:
+    for text in ["get_weather is the tool I would use.", "get_weathers{x}", "get", 'get_time{"zone": ']:
+        assert run([text], tool_names=NAMES) == (text, []), text
+        assert run(list(text), tool_names=NAMES) == (text, []), text
+    # A name no tool has is no call, and without names nothing is held back.
+    assert run(['get_date{"day": 1}'], tool_names=NAMES) == ('get_date{"day": 1}', [])
+    assert ToolCallSplitter().feed("get_weather") == ["get_weather"]
 
 
 def test_parse_tool_calls_gives_unique_ids() -> None:
