@@ -88,3 +88,14 @@ def test_a_forced_call_is_found_after_a_prompt_that_opens_reasoning(
         assert [call.name for call in result.tool_calls] == ["get_weather"] and result.reasoning == ""
     finally:
         shared_app.commands.invoke("runtime.unload", {"model": model_alias})
+
+
+def test_a_call_in_mistral_v11_form_is_found(shared_app: App, loaded_model: str) -> None:
+    """What a Mistral v11 model writes once llama.cpp drops its control tokens: the
+    tool's name, then its arguments. A grammar makes the starter model write it."""
+    grammar = r'root ::= "get_weather{\"city\": \"Paris\", \"unit\": \"celsius\"}"'
+    result, events = generate(shared_app, loaded_model, sampling={**GREEDY, "grammar": grammar})
+    (call,) = result.tool_calls
+    assert (call.name, json.loads(call.arguments)) == ("get_weather", {"city": "Paris", "unit": "celsius"})
+    assert result.stop_reason is StopReason.TOOL_CALLS and result.content == ""
+    assert not [e for e in events if isinstance(e, TokenEvent)]
