@@ -110,6 +110,14 @@ class Backend(Protocol):
         listed by `models.list` beside the library's own; [] for a local backend. Quick:
         called on every listing, so cache what a network call returns."""
 
+    def host_memory_share(self, info: GGUFInfo, options: LoadOptions) -> float:
+        """The share (0..1) of the model's weights and KV cache that loading it with
+        `options` keeps in the host's RAM; the rest goes to a GPU's own memory. The
+        runtime checks that share against available RAM before `load`.
+
+        Optional like `LoadedModel.embed`: a backend without it keeps it all in RAM.
+        """
+
     def load(
         self,
         location: str,

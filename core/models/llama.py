@@ -170,10 +170,15 @@ class GenerationDoneEvent(Record):
 class MemoryEstimate(Record):
     """RAM a model needs at a context size, against what the machine has free."""
 
-    weights_bytes: int = Field(description="The GGUF's weights (the file size).")
-    kv_cache_bytes: int = Field(description="Keys and values for every position of the context (f16).")
+    weights_bytes: int = Field(description="The GGUF's weights (the file size) kept in RAM.")
+    kv_cache_bytes: int = Field(
+        description="Keys and values for every position of the context (f16) kept in RAM."
+    )
     overhead_bytes: int = Field(description="Compute buffers and runtime, a rough allowance.")
-    total_bytes: int = Field(description="weights + KV cache + overhead.")
+    total_bytes: int = Field(description="weights + KV cache + overhead: the RAM needed.")
+    gpu_bytes: int = Field(
+        0, description="Weights and KV cache of the layers a GPU holds in its own memory (not RAM)."
+    )
     context_size: int = Field(description="The context size the estimate is for.")
     available_bytes: int | None = Field(None, description="Memory the OS reports available now.")
     fits: bool = Field(True, description="False when total exceeds available.")

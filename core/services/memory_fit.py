@@ -5,6 +5,11 @@ and values, f16, for every layer and every position of the context) + an
 allowance for compute buffers. It is an estimate meant to catch the mistakes that
 matter (a 70B model on a laptop, a 128k context on a small machine), not to
 predict RSS to the megabyte. `models.show` reports it through `estimate_memory`.
+
+When the backend puts layers in a GPU's own memory, their share of the weights and
+the KV cache (`host_share` is what stays) is reported as `gpu_bytes` and not
+checked against RAM: the GPU's memory is the backend's to judge, and llama.cpp
+says so when a load does not fit there.
 """
 
 from __future__ import annotations
@@ -40,10 +45,14 @@ def kv_cache_bytes(info: GGUFInfo, context_size: int) -> int:
     return per_position * context_size
 
 
-def estimate_memory(info: GGUFInfo, context_size: int, available: int | None = None) -> MemoryEstimate:
-    """Estimate RAM for `info` at `context_size`; with `available`, judge the fit."""
-    weights = info.file_size * max(info.split_count, 1)
-    kv = kv_cache_bytes(info, context_size)
+def estimate_memory(
+    info: GGUFInfo, context_size: int, available: int | None = None, host_share: float = 1.0
+) -> MemoryEstimate:
+    """Estimate RAM for `info` at `context_size`, of which `host_share` of the weights
+    and KV cache stays in RAM; with `available`, judge the fit."""
+    model_weights = info.file_size * max(info.split_count, 1)
+    model_kv = kv_cache_bytes(info, context_size)
+    weights, kv = int(model_weights * host_share), int(model_kv * host_share)
     overhead = BASE_OVERHEAD + int(weights * OVERHEAD_SHARE)
     total = weights + kv + overhead
     fits, tight, message = True, False, ""
@@ -51,12 +60,14 @@ def estimate_memory(info: GGUFInfo, context_size: int, available: int | None = N
         fits = total <= available
         tight = fits and total > available * TIGHT_SHARE
         if not fits or tight:
-            message = _advice(info, context_size, weights, kv, total, available, fits)
+            gpu = model_weights + model_kv - weights - kv
+            message = _advice(info, context_size, weights, kv, total, available, fits, gpu)
     return MemoryEstimate(
         weights_bytes=weights,
         kv_cache_bytes=kv,
         overhead_bytes=overhead,
         total_bytes=total,
+        gpu_bytes=model_weights + model_kv - weights - kv,
         context_size=context_size,
         available_bytes=available,
         fits=fits,
@@ -66,24 +77,35 @@ def estimate_memory(info: GGUFInfo, context_size: int, available: int | None = N
 
 
 def check_memory_fit(
-    info: GGUFInfo, context_size: int, available: Callable[[], int] = available_memory
+    info: GGUFInfo,
+    context_size: int,
+    available: Callable[[], int] = available_memory,
+    host_share: float = 1.0,
 ) -> MemoryEstimate:
     """The estimate, or InsufficientMemory naming the numbers and what to change."""
-    estimate = estimate_memory(info, context_size, available())
+    estimate = estimate_memory(info, context_size, available(), host_share)
     if not estimate.fits:
         raise InsufficientMemory(estimate.message, **estimate.model_dump(exclude={"message"}))
     return estimate
 
 
 def _advice(
-    info: GGUFInfo, context_size: int, weights: int, kv: int, total: int, available: int, fits: bool
+    info: GGUFInfo,
+    context_size: int,
+    weights: int,
+    kv: int,
+    total: int,
+    available: int,
+    fits: bool,
+    gpu: int,
 ) -> str:
     name = info.name or info.path
+    on_gpu = f"; {_gib(gpu)} more on the GPU" if gpu else ""
     numbers = (
-        f"{name} at context {context_size} needs about {_gib(total)} "
-        f"(weights {_gib(weights)} + KV cache {_gib(kv)}), and {_gib(available)} is available"
+        f"{name} at context {context_size} needs about {_gib(total)} of RAM "
+        f"(weights {_gib(weights)} + KV cache {_gib(kv)}{on_gpu}), and {_gib(available)} is available"
     )
-    changes = []
+    changes = ["more layers on the GPU (gpu_layers)"] if gpu else []
     if kv > weights / 4 and context_size > 2048:
         smaller = max(2048, context_size // 4)
         changes.append(

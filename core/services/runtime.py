@@ -103,8 +103,8 @@ class RuntimeService:
                 self._close_entry(model)
             location = self._locate(model)
             info = self._read_header(location)
-            warnings = self._check_memory(info, options)
             backend = self._backend_for(location, info)
+            warnings = self._check_memory(info, options, backend)
             entry = ModelEntry(id=model, location=location, options=options, backend=backend.name)
             entry.state, entry.progress, entry.warnings = ModelState.LOADING, 0.0, warnings
             with self._lock:
@@ -303,16 +303,21 @@ class RuntimeService:
         """The GGUF header of a local file (a bad file fails here, before any process starts)."""
         return read_gguf(location) if Path(location).is_file() else None
 
-    def _check_memory(self, info: GGUFInfo | None, options: LoadOptions) -> list[str]:
+    def _check_memory(self, info: GGUFInfo | None, options: LoadOptions, backend: Backend) -> list[str]:
         if info is None:
             return []
-        estimate = memory_fit.check_memory_fit(info, options.context_size, self.available_memory)
+        share = _host_share(backend, info, options)
+        estimate = memory_fit.check_memory_fit(
+            info, options.context_size, self.available_memory, host_share=share
+        )
         return [estimate.message] if estimate.tight else []
 
     def estimate_memory(self, info: GGUFInfo) -> MemoryEstimate:
-        """What loading `info` at the default context size needs, and whether it fits now."""
-        context_size = self._app.config.config.load.context_size
-        return memory_fit.estimate_memory(info, context_size, self.available_memory())
+        """What loading `info` with the default options needs, and whether it fits now."""
+        options = self._app.config.config.load
+        backends = [b for b in self._get_backends() if b.can_load(info.path, info)]
+        share = _host_share(backends[0], info, options) if backends else 1.0
+        return memory_fit.estimate_memory(info, options.context_size, self.available_memory(), share)
 
     def remote_models(self) -> list[RemoteModelInfo]:
         """Models the backends serve without a library file (remote servers). A backend
@@ -378,3 +383,9 @@ class RuntimeService:
                 self.unload_idle()
             except Exception:
                 log.exception("idle unload failed")
+
+
+def _host_share(backend: Backend, info: GGUFInfo, options: LoadOptions) -> float:
+    """What the backend keeps of the model in RAM (Backend.host_memory_share is optional)."""
+    share = getattr(backend, "host_memory_share", None)
+    return 1.0 if share is None else float(share(info, options))

@@ -59,6 +59,7 @@ from llamadesk.core.models.llama import (
 )
 from llamadesk.core.models.tools import ToolCall
 
+from .gpu_build import can_offload, host_share
 from .worker import worker_main
 
 Reply = TypeVar("Reply")
@@ -339,6 +340,9 @@ class LlamaCppBackend:
 
     def can_load(self, location: str, info: GGUFInfo | None) -> bool:
         return info is not None or (os.path.isfile(location) and is_gguf(location))
+
+    def host_memory_share(self, info: GGUFInfo, options: LoadOptions) -> float:
+        return host_share(info.block_count, options.gpu_layers, can_offload())
 
     def remote_models(self) -> list[RemoteModelInfo]:
         return []  # its models are the library's files

@@ -37,6 +37,7 @@ from llamadesk.core.models.llama import (
     WorkerToolCall,
 )
 
+from .gpu_build import layers_on_gpu
 from .token_sender import TokenSender
 
 PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor
@@ -210,7 +211,7 @@ def _offloaded_layers(llm: Any, requested: int) -> tuple[int, int]:
     total = int(llama_cpp.llama_model_n_layer(llm._model.model)) + 1  # + the output layer
     if not llama_cpp.llama_supports_gpu_offload():
         return 0, total
-    return (total if requested < 0 else min(requested, total)), total
+    return layers_on_gpu(total, requested), total
 
 
 def _capture_llama_log() -> deque[str]:

@@ -54,3 +54,22 @@ def test_refusal_names_the_numbers_and_what_to_change(starter_model: Path) -> No
     assert "KV cache 2.81 GiB" in message
     assert "smaller context size (e.g. 32768" in message and "Q4_1" in message
     assert caught.value.code == "insufficient_memory"
+
+
+def test_layers_on_a_gpu_are_not_counted_against_ram(starter_model: Path) -> None:
+    info = read_gguf(starter_model)
+    whole = estimate_memory(info, 131072)
+    quarter = estimate_memory(info, 131072, host_share=0.25)
+    assert quarter.weights_bytes == int(whole.weights_bytes * 0.25)
+    assert quarter.kv_cache_bytes == int(whole.kv_cache_bytes * 0.25)
+    in_ram = quarter.weights_bytes + quarter.kv_cache_bytes
+    assert quarter.gpu_bytes == whole.weights_bytes + whole.kv_cache_bytes - in_ram
+    assert whole.gpu_bytes == 0
+    # What the whole model would not fit, a quarter of it does; the message says where the rest goes.
+    available = (whole.total_bytes + quarter.total_bytes) // 2
+    assert check_memory_fit(info, 131072, lambda: available, host_share=0.25).fits
+    with pytest.raises(InsufficientMemory):
+        check_memory_fit(info, 131072, lambda: available)
+    with pytest.raises(InsufficientMemory) as caught:
+        check_memory_fit(info, 131072, lambda: quarter.total_bytes // 2, host_share=0.25)
+    assert "more on the GPU" in caught.value.message and "more layers on the GPU" in caught.value.message

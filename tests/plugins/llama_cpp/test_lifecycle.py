@@ -18,6 +18,7 @@ from llamadesk.core.models.commands import ProgressEvent, StateEvent, TokenEvent
 from llamadesk.core.models.llama import GenerationResult, ModelState
 from llamadesk.core.paths import AppPaths
 from llamadesk.core.services import memory_fit
+from llamadesk.plugins.llama_cpp import backend as backend_module
 
 from .conftest import SMALL
 
@@ -232,3 +233,19 @@ def test_weights_are_read_onto_huge_pages(shared_app: App, model_alias: str) -> 
     else:
         assert huge_kib >= 2048, f"no huge pages in the worker (mode: {mode.strip()})"
     shared_app.commands.invoke("runtime.unload", {"model": model_alias})
+
+
+def test_the_fit_leaves_out_what_a_gpu_build_offloads(
+    shared_app: App, model_alias: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on a GPU build (this one is for the CPU): 10 of 31 layers on the GPU are not
+    counted against RAM, and the refusal says so."""
+    monkeypatch.setattr(backend_module, "can_offload", lambda: True)
+    monkeypatch.setattr(shared_app.runtime, "available_memory", lambda: 300 * 2**20)
+    with pytest.raises(CommandError) as caught:
+        load(shared_app, model_alias, context_size=65536, gpu_layers=10)
+    details = caught.value.info.details
+    assert details["gpu_bytes"] > 0
+    ram = details["weights_bytes"] + details["kv_cache_bytes"]
+    assert ram / (ram + details["gpu_bytes"]) == pytest.approx(21 / 31, abs=1e-6)
+    assert "more on the GPU" in caught.value.message
