@@ -53,6 +53,7 @@ def estimate_memory(
     model_weights = info.file_size * max(info.split_count, 1)
     model_kv = kv_cache_bytes(info, context_size)
     weights, kv = int(model_weights * host_share), int(model_kv * host_share)
+    gpu = model_weights + model_kv - weights - kv
     overhead = BASE_OVERHEAD + int(weights * OVERHEAD_SHARE)
     total = weights + kv + overhead
     fits, tight, message = True, False, ""
@@ -60,14 +61,13 @@ def estimate_memory(
         fits = total <= available
         tight = fits and total > available * TIGHT_SHARE
         if not fits or tight:
-            gpu = model_weights + model_kv - weights - kv
             message = _advice(info, context_size, weights, kv, total, available, fits, gpu)
     return MemoryEstimate(
         weights_bytes=weights,
         kv_cache_bytes=kv,
         overhead_bytes=overhead,
         total_bytes=total,
-        gpu_bytes=model_weights + model_kv - weights - kv,
+        gpu_bytes=gpu,
         context_size=context_size,
         available_bytes=available,
         fits=fits,

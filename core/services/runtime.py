@@ -315,8 +315,8 @@ class RuntimeService:
     def estimate_memory(self, info: GGUFInfo) -> MemoryEstimate:
         """What loading `info` with the default options needs, and whether it fits now."""
         options = self._app.config.config.load
-        backends = [b for b in self._get_backends() if b.can_load(info.path, info)]
-        share = _host_share(backends[0], info, options) if backends else 1.0
+        backend = self._first_backend(info.path, info)
+        share = 1.0 if backend is None else _host_share(backend, info, options)
         return memory_fit.estimate_memory(info, options.context_size, self.available_memory(), share)
 
     def remote_models(self) -> list[RemoteModelInfo]:
@@ -335,10 +335,13 @@ class RuntimeService:
             self._backends = hooks.collect_backends(self._app.pm, self._app)
         return self._backends
 
+    def _first_backend(self, location: str, info: GGUFInfo | None) -> Backend | None:
+        return next((b for b in self._get_backends() if b.can_load(location, info)), None)
+
     def _backend_for(self, location: str, info: GGUFInfo | None) -> Backend:
-        for backend in self._get_backends():
-            if backend.can_load(location, info):
-                return backend
+        backend = self._first_backend(location, info)
+        if backend is not None:
+            return backend
         names = ", ".join(b.name for b in self._get_backends()) or "none installed"
         raise Unavailable(f"no backend can load {location} (backends: {names})")
 
