@@ -10,7 +10,7 @@ from pathlib import Path
 
 from setuptools import setup
 
-FOLDERS = ("core", "plugins", "ui", "cli")
+FOLDERS = ("core", "lib", "plugins", "ui", "cli")
 HERE = Path(__file__).parent
 
 

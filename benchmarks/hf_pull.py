@@ -62,7 +62,7 @@ def main() -> int:
         from llamadesk.core.app import App
 
         app = App(load_entrypoints=False).start()
-        app.config.update({"hf_endpoint": server.url})
+        app.config.update({"huggingface.endpoint": server.url})
         size = source.stat().st_size
         baseline, ours, reused = [], [], []
         try:

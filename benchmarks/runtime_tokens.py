@@ -7,7 +7,7 @@ In one run, same model, prompt, greedy sampling and thread count:
    llama-cpp-python vendors
 3. `llama-bench` tg from the same build: the ceiling (and, for reference, the same
    with the weights read onto huge pages, as llamadesk loads them: `-lm none` and
-   glibc's huge page tunable; see core/huge_pages.py)
+   glibc's huge page tunable; see lib/huge_pages.py)
 4. llamadesk: `runtime.generate` through the command table (worker process, pipe,
    events), exactly as the UI and CLI call it
 

@@ -20,7 +20,7 @@ from typing import Any
 from llamadesk.core import __version__
 from llamadesk.core.commands import CommandTable
 from llamadesk.core.models.llama import ModelState
-from llamadesk.core.plugins import CORE_PLUGINS, DEFAULT_PLUGINS
+from llamadesk.core.plugins import DEFAULT_PLUGINS
 
 from .worker_probe import run_probe
 
@@ -94,8 +94,7 @@ def check_plugins(commands: CommandTable) -> tuple[str, dict[str, Any]]:
     if listed["failures"]:
         reasons = "; ".join(f"{f['name']} ({f['stage']}): {f['error']}" for f in listed["failures"])
         raise RuntimeError(f"plugins failed: {reasons}")
-    expected = ["core." + path.rsplit(".", 1)[-1] for path in CORE_PLUGINS]
-    expected += [path.rsplit(".", 1)[-1] for path in DEFAULT_PLUGINS]
+    expected = [path.rsplit(".", 1)[-1] for path in DEFAULT_PLUGINS]
     missing = [name for name in expected if name not in names]
     if missing:
         raise RuntimeError(f"not loaded: {', '.join(missing)}")

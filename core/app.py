@@ -1,32 +1,42 @@
-"""The core application object: paths, config, plugins, command table and services.
+"""The core application object: wires paths, settings, plugins, services and the command table.
 
-UI, CLI and API servers build one `App`, call `start()`, and from then on speak
-only to `app.commands`. Plugins receive the `App` in their hooks to reach
-services (config, paths, later library, runtime and chat).
+UI, CLI and API servers build one `App`, call `start()`, and from then on speak only
+to `app.commands`. Plugins never see the `App`: their hooks receive the plugin
+context (`core/interfaces/plugin_context.py`), and services get what they need
+through their constructors.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import platform
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import __version__, hooks
-from .commands import CommandTable
-from .commands.context import EventSink
+from .commands import CommandSpec, CommandTable
+from .commands.chat import chat_commands
+from .commands.config import config_commands
+from .commands.models import model_commands
+from .commands.runtime import runtime_commands
+from .commands.system import system_commands
 from .errors import Unavailable
+from .interfaces.backend import Backend
+from .interfaces.model_source import ModelSource
 from .models.llama import LoadOptions
+from .models.settings import SettingsSchema
+from .models.system import PluginList, SystemInfo
 from .paths import AppPaths
-from .plugins import DEFAULT_PLUGINS, LlamadeskPluginManager, make_plugin_manager
+from .plugin_context import AppPluginContext
+from .plugins import DEFAULT_PLUGINS, LlamadeskPluginManager, list_plugins, make_plugin_manager
 from .services.chat import ChatService
 from .services.config import ConfigService
 from .services.library import ModelLibrary
 from .services.runtime import STARTER, RuntimeService
-
-if TYPE_CHECKING:
-    from .interfaces.model_source import ModelSource
+from .services.settings_schema import settings_schema
+from .streaming import EventSink
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +57,7 @@ class App:
         (The self-test runs in a throwaway home but still looks in the user's folder.)"""
         self.paths = paths or AppPaths.from_env()
         self.config = ConfigService(self.paths.config_file)
+        self._notices: list[str] = []  # what plugins asked to tell the user
         # Commands that wait on I/O or inference run here, never on the UI thread.
         self.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="llamadesk-cmd")
         self.commands = CommandTable(self.executor)
@@ -56,19 +67,38 @@ class App:
             defaults=default_plugins,
             plugin_dirs=[self.paths.plugins_dir] if plugin_dirs is None else plugin_dirs,
         )
-        self.runtime = RuntimeService(self)  # loaded models; backends are found on first load
-        self._disposers: list[object] = []
-        self._started = False
-        self._chat: ChatService | None = None
+        for plugin, section in hooks.collect_settings(self.pm):
+            try:
+                self.config.add_section(section, plugin)
+            except ValueError as exc:
+                self.pm.disable(plugin, "declaring settings", exc)
+        self.runtime = RuntimeService(
+            settings=lambda: self.config.config,
+            data_dir=self.paths.data_dir,
+            cache_dir=self.paths.cache_dir,
+            backends=self._backends,
+        )
+        self.runtime.resolve_model_path = self._resolve_model_path
+        self.context = AppPluginContext(
+            commands=self.commands,
+            paths=self.paths,
+            config=self.config,
+            memory=self.runtime,
+            notices=self._notices,
+        )
         self.library = ModelLibrary(
             models_dir=lambda: self.models_dir,
             sources=self._model_sources,
             proxy=lambda: self.config.config.http_proxy,
             memory_estimate=self.runtime.estimate_memory,
             remote_models=self.runtime.remote_models,
+            discover=lambda: hooks.discover_local_models(self.pm, self.context),
         )
         self._sources: list[ModelSource] | None = None
-        self.runtime.resolve_model_path = self._resolve_model_path
+        self._backend_list: list[Backend] | None = None
+        self._chat: ChatService | None = None
+        self._disposers: list[Callable[[], None]] = []
+        self._started = False
 
     @property
     def models_dir(self) -> Path:
@@ -83,15 +113,20 @@ class App:
     def _model_sources(self) -> list[ModelSource]:
         # Asked once, after plugins registered: a source object may keep tokens between pulls.
         if self._sources is None:
-            self._sources = hooks.collect_model_sources(self.pm, self)
+            self._sources = hooks.collect_model_sources(self.pm, self.context)
         return self._sources
+
+    def _backends(self) -> list[Backend]:
+        if self._backend_list is None:
+            self._backend_list = hooks.collect_backends(self.pm, self.context)
+        return self._backend_list
 
     @property
     def notices(self) -> list[str]:
         """Things the user should be told once: settings moved aside, plugins that failed."""
         plugin_notes = [f"Plugin {f.name} was disabled: {f.error}" for f in self.pm.failures]
         chat_notes = self._chat.notices if self._chat else []
-        return [*self.config.notices, *plugin_notes, *chat_notes]
+        return [*self.config.notices, *plugin_notes, *self._notices, *chat_notes]
 
     @property
     def chat(self) -> ChatService:
@@ -103,7 +138,7 @@ class App:
         return self._chat
 
     def _open_chat(self) -> None:
-        store = hooks.find_chat_store(self.pm, self)
+        store = hooks.find_chat_store(self.pm, self.context)
         if store is None:
             log.warning("no plugin provides a chat store; chat commands are unavailable")
             return
@@ -124,24 +159,57 @@ class App:
             status = self.runtime.ensure_loaded(model, on_event=on_event)
         return status.context_size or self.config.config.load.context_size
 
+    # --- the core's own commands ---------------------------------------------------------
+
+    def _core_commands(self) -> list[CommandSpec]:
+        return [
+            *config_commands(self.config, self._settings_schema),
+            *system_commands(self._system_info, self._plugin_list),
+            *runtime_commands(self.runtime, self.config),
+            *model_commands(self.library),
+            *chat_commands(lambda: self.chat),
+        ]
+
+    def _settings_schema(self) -> SettingsSchema:
+        return settings_schema(self.config.sections())
+
+    def _system_info(self) -> SystemInfo:
+        return SystemInfo(
+            version=self.version,
+            python=sys.version.split()[0],
+            platform=platform.platform(),
+            config_dir=str(self.paths.config_dir),
+            data_dir=str(self.paths.data_dir),
+            cache_dir=str(self.paths.cache_dir),
+            models_dir=str(self.models_dir),
+            notices=self.notices,
+        )
+
+    def _plugin_list(self) -> PluginList:
+        return PluginList(plugins=list_plugins(self.pm), failures=list(self.pm.failures))
+
+    # --- life ----------------------------------------------------------------------------
+
     def start(self) -> App:
-        """Register every plugin's commands, then tell plugins the app is up."""
+        """Register the core's commands, then every plugin's, then tell plugins the app is up."""
         if self._started:
             return self
-        for plugin_name, spec in hooks.collect_commands(self.pm, self):
+        # The core's ids go first, so no plugin can take them.
+        self._disposers += [self.commands.register(spec) for spec in self._core_commands()]
+        for plugin, spec in hooks.collect_commands(self.pm, self.context):
             try:
                 self._disposers.append(self.commands.register(spec))
             except ValueError as exc:
-                self.pm.add_failure(plugin_name, "registering commands", exc)
+                self.pm.add_failure(plugin, "registering commands", exc)
         self._open_chat()
-        hooks.send_app_started(self.pm, self)
+        hooks.send_app_started(self.pm, self.context)
         self._started = True
         return self
 
     def close(self) -> None:
         self.library.cancel_all()
         if self._started:
-            hooks.send_app_stopping(self.pm, self)
+            hooks.send_app_stopping(self.pm, self.context)
             self._started = False
         if self._chat is not None:
             self._chat.close()  # stops answers being written, before the runtime goes

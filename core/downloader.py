@@ -30,45 +30,19 @@ does not know.
 
 from __future__ import annotations
 
-import re
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 from .download_state import MiB, ProcessLock, Segment, plan_segments, read_state, state_path
 from .download_transfer import BlobTransfer
-from .errors import DownloadFailed
 from .http_client import HttpClient
-
-DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
+from .models.download import DIGEST, BlobRequest
 
 ProgressCallback = Callable[[int], None]
-# Returns auth headers for the next request; called with True after a 401 to get fresh ones.
-Authorizer = Callable[[bool], Mapping[str, str]]
 
-
-@dataclass(frozen=True)
-class BlobRequest:
-    """What to fetch. Source-neutral: a registry, a hub or a plain web server."""
-
-    url: str
-    digest: str  # "sha256:<hex>" of the bytes
-    size: int | None = None  # expected bytes; None when the source does not know
-    headers: Mapping[str, str] = field(default_factory=dict)
-    # For tokens that expire during a long download (Docker Hub's last 5 minutes).
-    authorize: Authorizer | None = field(default=None, compare=False)
-    # Files that may already hold these bytes (another app's cache): linked or copied when
-    # their sha256 matches, instead of downloading (see core/services/local_blobs.py).
-    local_files: tuple[Path, ...] = field(default=(), compare=False)
-
-    @property
-    def hex(self) -> str:
-        match = DIGEST.match(self.digest)
-        if not match:
-            raise DownloadFailed(f"unsupported digest {self.digest!r} (only sha256 is supported)")
-        return match.group(1)
+__all__ = ["DIGEST", "BlobDownloader", "BlobRequest", "ProgressCallback"]
 
 
 class BlobDownloader:

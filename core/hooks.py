@@ -1,46 +1,70 @@
-"""Typed facade over the hooks: the only place the core calls them (keyword arguments only)."""
+"""Typed facade over the hooks: the only place the core calls them (keyword arguments only).
+
+pluggy calls the implementations (in its order: the most recently registered and
+`tryfirst` first, `trylast` last); each answer comes back as an `Answer` naming its
+plugin (`core/plugins.py`).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .plugins import LlamadeskPluginManager, call_each
+from .plugins import Answer, LlamadeskPluginManager
 
 if TYPE_CHECKING:
-    from .app import App
     from .commands import CommandSpec
     from .interfaces.backend import Backend
     from .interfaces.chat_store import ChatStore
     from .interfaces.model_source import ModelSource
+    from .interfaces.plugin_context import PluginContext
+    from .models.library import DiscoveredModel
+    from .models.settings import SettingsSection
+
+T = TypeVar("T")
 
 
-def collect_commands(pm: LlamadeskPluginManager, app: App) -> list[tuple[str, CommandSpec]]:
+def _each(answers: Iterable[Answer[Any]]) -> list[tuple[str, Any]]:
+    """(plugin, item) for every item of every plugin's list (or single item)."""
+    found: list[tuple[str, Any]] = []
+    for answer in answers:
+        items = answer.value if isinstance(answer.value, list | tuple) else [answer.value]
+        found += [(answer.plugin, item) for item in items]
+    return found
+
+
+def collect_settings(pm: LlamadeskPluginManager) -> list[tuple[str, SettingsSection]]:
+    """(plugin name, section) for every plugin that declares settings."""
+    return _each(pm.hook.register_settings())
+
+
+def collect_commands(pm: LlamadeskPluginManager, context: PluginContext) -> list[tuple[str, CommandSpec]]:
     """(plugin name, spec) for every command every plugin declares."""
-    return [
-        (name, spec) for name, specs in call_each(pm, "register_commands", app=app) for spec in specs or ()
-    ]
+    return _each(pm.hook.register_commands(context=context))
 
 
-def collect_backends(pm: LlamadeskPluginManager, app: App) -> list[Backend]:
-    return [b for _name, backends in call_each(pm, "register_backends", app=app) for b in backends or ()]
+def collect_backends(pm: LlamadeskPluginManager, context: PluginContext) -> list[Backend]:
+    return [backend for _plugin, backend in _each(pm.hook.register_backends(context=context))]
 
 
-def collect_model_sources(pm: LlamadeskPluginManager, app: App) -> list[ModelSource]:
-    return [s for _name, sources in call_each(pm, "register_model_sources", app=app) for s in sources or ()]
+def collect_model_sources(pm: LlamadeskPluginManager, context: PluginContext) -> list[ModelSource]:
+    return [source for _plugin, source in _each(pm.hook.register_model_sources(context=context))]
 
 
-def find_chat_store(pm: LlamadeskPluginManager, app: App) -> ChatStore | None:
-    """The first store a plugin offers (firstresult semantics, one plugin at a time)."""
-    for _name, store in call_each(pm, "get_chat_store", app=app):
-        if store is not None:
-            return store  # type: ignore[no-any-return]
-    return None
+def discover_local_models(pm: LlamadeskPluginManager, context: PluginContext) -> list[DiscoveredModel]:
+    return [model for _plugin, model in _each(pm.hook.discover_local_models(context=context))]
 
 
-def send_app_started(pm: LlamadeskPluginManager, app: App) -> None:
-    pm.started_app = app
-    call_each(pm, "app_started", app=app)
+def find_chat_store(pm: LlamadeskPluginManager, context: PluginContext) -> ChatStore | None:
+    """The first store a plugin offers; later plugins are not asked (firstresult)."""
+    answer: Answer[ChatStore] | None = pm.hook.get_chat_store(context=context)
+    return answer.value if answer is not None else None
 
 
-def send_app_stopping(pm: LlamadeskPluginManager, app: App) -> None:
-    call_each(pm, "app_stopping", app=app)
+def send_app_started(pm: LlamadeskPluginManager, context: PluginContext) -> None:
+    """Historic: pluggy replays it to every plugin registered from now on."""
+    pm.hook.app_started.call_historic(kwargs={"context": context})
+
+
+def send_app_stopping(pm: LlamadeskPluginManager, context: PluginContext) -> None:
+    pm.hook.app_stopping(context=context)

@@ -1,8 +1,12 @@
 """The hooks a plugin can implement. Each is documented in docs/plugins.md.
 
-Rules: hooks are called with keyword arguments only, from the facade in
-`core/plugins.py`; arguments are only ever added, never renamed or removed.
-Aggregating hooks return lists; single providers are `firstresult`.
+Rules: the core calls hooks only from the typed facade in `core/hooks.py`, with
+keyword arguments; arguments are only ever added, never renamed or removed.
+Aggregating hooks return lists (or one item); single providers are `firstresult`
+(the first answer that is not None wins and later plugins are not asked);
+lifecycle hooks are `historic` (a plugin registered later still gets the call).
+Every hook but `register_settings` receives the plugin context
+(`core/interfaces/plugin_context.py`), never the app itself.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from .app import App
     from .commands import CommandSpec
     from .interfaces.backend import Backend
     from .interfaces.chat_store import ChatStore
     from .interfaces.model_source import ModelSource
+    from .interfaces.plugin_context import PluginContext
+    from .models.library import DiscoveredModel
+    from .models.settings import SettingsSection
 
 PROJECT = "llamadesk"
 
@@ -25,7 +31,18 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def register_commands(app: App) -> list[CommandSpec]:  # type: ignore[empty-body]
+def register_settings() -> SettingsSection | None:
+    """Declare this plugin's settings: a `UserOptions` model under a namespace of its own.
+
+    Called once, before any other hook, so the context already holds the values.
+    `config.get/set` and `llamadesk config` address them as `<namespace>.<field>`, and
+    the Settings screen shows them as a section made from the fields' descriptions.
+    A namespace that is taken is reported as this plugin's failure.
+    """
+
+
+@hookspec
+def register_commands(context: PluginContext) -> list[CommandSpec]:  # type: ignore[empty-body]
     """Return the commands this plugin adds to the command table.
 
     Called once at start for every plugin. Ids must be unique across all
@@ -34,31 +51,44 @@ def register_commands(app: App) -> list[CommandSpec]:  # type: ignore[empty-body
 
 
 @hookspec
-def register_backends(app: App) -> list[Backend]:  # type: ignore[empty-body]
+def register_backends(context: PluginContext) -> list[Backend]:  # type: ignore[empty-body]
     """Return inference backends (things that load a model and generate).
 
-    The runtime picks the first backend whose `can_load()` accepts a model.
+    Called when the runtime first needs them. The runtime picks the first backend
+    whose `can_load()` accepts a model; every backend's `remote_models()` are
+    listed with the library's models.
     """
 
 
 @hookspec
-def register_model_sources(app: App) -> list[ModelSource]:  # type: ignore[empty-body]
+def register_model_sources(context: PluginContext) -> list[ModelSource]:  # type: ignore[empty-body]
     """Return model sources (registries, hubs) that can resolve and pull references.
 
     The library asks each source, in order, whether it handles a reference.
     """
 
 
-@hookspec(firstresult=True)
-def get_chat_store(app: App) -> ChatStore | None:
-    """Return the store chats are kept in; the first non-None answer wins.
+@hookspec
+def discover_local_models(context: PluginContext) -> list[DiscoveredModel]:  # type: ignore[empty-body]
+    """Return GGUF files other apps keep on this machine (a cache, another app's folder),
+    found read-only, that the user can import or use in place.
 
-    The default SQLite store is `trylast`, so an installed plugin replaces it.
+    Called for every `models.list` that asks for them: be quick, open nothing but names.
+    The library fills in each file's suggested name and whether it is imported already.
+    """
+
+
+@hookspec(firstresult=True)
+def get_chat_store(context: PluginContext) -> ChatStore | None:
+    """Return the store chats are kept in; the first answer that is not None wins.
+
+    The default SQLite store is `trylast`, so an installed plugin replaces it and
+    the SQLite file is never opened.
     """
 
 
 @hookspec(historic=True)
-def app_started(app: App) -> None:
+def app_started(context: PluginContext) -> None:
     """Called once the app is built and every command is registered.
 
     Historic: a plugin registered later still receives it at registration.
@@ -66,5 +96,5 @@ def app_started(app: App) -> None:
 
 
 @hookspec
-def app_stopping(app: App) -> None:
+def app_stopping(context: PluginContext) -> None:
     """Called before the app closes: stop threads, close files, unload models."""

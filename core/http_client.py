@@ -32,6 +32,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from . import __version__
+from .interfaces.http import HttpError
+
+__all__ = ["HttpClient", "HttpError", "HttpResponse", "KeptConnections"]
 
 USER_AGENT = f"llamadesk/{__version__}"
 MAX_REDIRECTS = 10
@@ -83,10 +86,6 @@ class KeptConnections:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class HttpError(OSError):
-    """A connection could not be made or broke; transient, worth a retry."""
 
 
 @dataclass(eq=False)  # compared and hashed by identity: the downloader keeps a set of open ones

@@ -1,23 +1,32 @@
 """Building the plugin manager, and calling hooks so one bad plugin cannot sink the app.
 
-Nothing here runs at import time. `make_plugin_manager()` registers the core's own
-command plugins, the default plugins, then third-party entry points (group
-`llamadesk`), each in isolation: a plugin that fails to import, does not validate,
-or raises inside a hook is recorded in `pm.failures`, unregistered, and the app
-goes on without it.
+Nothing here runs at import time. `make_plugin_manager()` registers the default
+plugins, then third-party entry points (group `llamadesk`), each in isolation: a
+plugin that fails to import or does not validate is recorded in `pm.failures` and
+left out; the app goes on without it.
+
+Hooks are called by pluggy itself, so `firstresult` stops at the first answer and
+`historic` replays a lifecycle call to a plugin registered later. What pluggy does
+not do is keep one plugin's exception from aborting the call for all the others, so
+what is registered for a plugin is a `GuardedPlugin` holding its implementations,
+each wrapped (`_guard`): a plugin that raises inside a hook is disabled and reported
+while the call goes on without it. The wrapper also names the plugin behind each answer (`Answer`), so a failure found in
+an answer (a duplicate command id) is reported against the right plugin.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pluggy
 
@@ -26,60 +35,122 @@ from .models.plugins import PluginFailure, PluginInfo
 
 log = logging.getLogger(__name__)
 
-# Always loaded: the core registers its own commands exactly as a plugin would.
-CORE_PLUGINS: tuple[str, ...] = (
-    "llamadesk.core.commands.config",
-    "llamadesk.core.commands.system",
-    "llamadesk.core.commands.runtime",
-    "llamadesk.core.commands.models",
-    "llamadesk.core.commands.chat",
-)
-
 # Shipped with the app, registered like third-party plugins, and blockable by name.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "llamadesk.plugins.llama_cpp",
     "llamadesk.plugins.oci",
     "llamadesk.plugins.huggingface",
+    "llamadesk.plugins.lmstudio",
     "llamadesk.plugins.sqlite",
     "llamadesk.plugins.api_server",
     "llamadesk.plugins.openai_remote",
 )
 
 ENTRYPOINT_GROUP = "llamadesk"
-ENV_ONLY = "LLAMADESK_PLUGINS"  # comma-separated names: load only these (core always loads)
-ENV_TRACE = "LLAMADESK_TRACE_HOOKS"  # set to 1 to log every hook call
+ENV_ONLY = "LLAMADESK_PLUGINS"  # comma-separated names: load only these
+ENV_TRACE = "LLAMADESK_TRACE_HOOKS"  # set to 1 to log every hook call (pluggy's tracing)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Answer(Generic[T]):
+    """One plugin's answer to a hook call."""
+
+    plugin: str
+    value: T
 
 
 class LlamadeskPluginManager(pluggy.PluginManager):
-    """A pluggy manager that also remembers where each plugin came from and what failed."""
+    """A pluggy manager that isolates plugins, remembers where each came from and what failed."""
 
     def __init__(self) -> None:
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
         self.failures: list[PluginFailure] = []
         self.origins: dict[str, str] = {}
-        self.trace_calls = os.environ.get(ENV_TRACE, "") not in ("", "0")
-        self.started_app: Any = None  # set once app_started was sent; replayed to late plugins
+        self._registering: str | None = None  # the plugin pluggy is registering now
+        self._failed_registering = False
+        if os.environ.get(ENV_TRACE, "") not in ("", "0"):
+            self.trace.root.setwriter(lambda message: log.info("%s", message.rstrip()))
+            self.enable_tracing()
 
     def add_failure(self, name: str, stage: str, exc: BaseException) -> None:
         text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         log.warning("plugin %s failed while %s: %s", name, stage, text)
         self.failures.append(PluginFailure(name=name, stage=stage, error=text))
 
+    def disable(self, name: str, stage: str, exc: BaseException) -> None:
+        """Record why `name` failed and unregister it: no hook reaches it again."""
+        self.add_failure(name, stage, exc)
+        if name == self._registering:
+            self._failed_registering = True  # pluggy is still adding it: left out once it is done
+        elif self.has_plugin(name):
+            self.unregister(name=name)
+
     def register_isolated(self, plugin: object, name: str, origin: str) -> bool:
-        """Register one plugin; on any validation error, unregister it and record why."""
+        """Register one plugin, its hook implementations guarded; on any validation error
+        leave it out and record why.
+
+        A historic hook that has been called already (`app_started`) is replayed to the
+        plugin here, by pluggy, through the guard: if it raises, the plugin is left out."""
+        self._registering, self._failed_registering = name, False
         try:
-            self.register(plugin, name=name)
+            self.register(self._guarded(plugin, name), name=name)
             self.check_pending()
         except Exception as exc:
-            if self.is_registered(plugin):
-                self.unregister(plugin)
+            if self.has_plugin(name):
+                self.unregister(name=name)
             self.add_failure(name, "registering", exc)
             return False
+        finally:
+            self._registering = None
+        if self._failed_registering:
+            self.unregister(name=name)
+            return False
         self.origins[name] = origin
-        if self.started_app is not None:
-            call_each(self, "app_started", app=self.started_app, only=plugin)
         return True
+
+    def _guarded(self, plugin: object, name: str) -> GuardedPlugin:
+        """What is registered for `plugin`: each of its hook implementations, guarded."""
+        guarded = GuardedPlugin(plugin)
+        for attr in dir(plugin):
+            opts = self.parse_hookimpl_opts(plugin, attr)
+            if opts is None:
+                continue
+            if opts.get("hookwrapper") or opts.get("wrapper"):
+                # A wrapper runs around every other plugin's implementation: its failure
+                # could not be kept to itself.
+                raise ValueError(f"{attr}: hook wrappers are not supported; implement the hook itself")
+            hook = opts.get("specname") or attr
+            setattr(guarded, attr, self._guard(name, hook, getattr(plugin, attr), opts))
+        return guarded
+
+    def _guard(
+        self, name: str, hook: str, function: Callable[..., Any], opts: Mapping[str, Any]
+    ) -> Callable[..., Any]:
+        # functools.wraps keeps the signature pluggy reads the hook's arguments from.
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Answer[Any] | None:
+            try:
+                value = function(*args, **kwargs)
+            except Exception as exc:
+                self.disable(name, f"in hook {hook}", exc)
+                return None  # pluggy then asks the next plugin, as for a plugin with no answer
+            return None if value is None else Answer(name, value)
+
+        setattr(guarded, f"{hookspecs.PROJECT}_impl", dict(opts))
+        return guarded
+
+
+class GuardedPlugin:
+    """Stands in the plugin manager for a plugin: holds its guarded hook implementations."""
+
+    def __init__(self, plugin: object) -> None:
+        self.plugin = plugin
+
+    def __repr__(self) -> str:
+        return f"<guarded {self.plugin!r}>"
 
 
 def make_plugin_manager(
@@ -89,7 +160,7 @@ def make_plugin_manager(
     defaults: Sequence[str] = DEFAULT_PLUGINS,
     plugin_dirs: Iterable[Path] = (),
 ) -> LlamadeskPluginManager:
-    """Build the manager: core plugins, then `defaults`, then entry points.
+    """Build the manager: `defaults`, then entry points.
 
     `blocked` names plugins not to load (default plugins by their module's last
     part, entry points by their entry-point name). `plugin_dirs` are folders of
@@ -101,9 +172,6 @@ def make_plugin_manager(
     blocked_names = set(blocked)
     for name in blocked_names:
         pm.set_blocked(name)
-
-    for module_path in CORE_PLUGINS:
-        _register_module(pm, module_path, name="core." + module_path.rsplit(".", 1)[-1], origin="core")
 
     for module_path in defaults:
         name = module_path.rsplit(".", 1)[-1]
@@ -145,34 +213,6 @@ def _register_module(pm: LlamadeskPluginManager, module_path: str, name: str, or
         pm.add_failure(name, "importing", exc)
         return
     pm.register_isolated(module, name, origin=origin)
-
-
-def call_each(
-    pm: LlamadeskPluginManager, hook_name: str, *, only: object | None = None, **kwargs: Any
-) -> list[tuple[str, Any]]:
-    """Call every implementation of a hook in pluggy's order, one plugin at a time.
-
-    A plugin that raises is recorded, unregistered and skipped; the others still run.
-    Returns (plugin name, result) pairs, None results included.
-    """
-    results: list[tuple[str, Any]] = []
-    caller = getattr(pm.hook, hook_name)
-    # pluggy calls the last-registered (and tryfirst) implementations first.
-    for impl in reversed(caller.get_hookimpls()):
-        if only is not None and impl.plugin is not only:
-            continue
-        name = impl.plugin_name
-        if pm.trace_calls:
-            log.info("hook %s -> %s", hook_name, name)
-        try:
-            result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-        except Exception as exc:
-            pm.add_failure(name, f"in hook {hook_name}", exc)
-            if pm.is_registered(impl.plugin):
-                pm.unregister(impl.plugin)
-            continue
-        results.append((name, result))
-    return results
 
 
 def list_plugins(pm: LlamadeskPluginManager) -> list[PluginInfo]:

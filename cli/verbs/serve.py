@@ -14,11 +14,11 @@ from ..interrupts import Interrupted
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("serve", help="serve models over an OpenAI-compatible API until Ctrl+C")
-    parser.add_argument("--host", help="address to listen on (default: the server_host setting)")
+    parser.add_argument("--host", help="address to listen on (default: the server.host setting)")
     parser.add_argument(
-        "--port", type=int, help="port (default: the server_port setting; 0 picks a free one)"
+        "--port", type=int, help="port (default: the server.port setting; 0 picks a free one)"
     )
-    parser.add_argument("--api-key", help="key clients must send as a Bearer token (default: server_api_key)")
+    parser.add_argument("--api-key", help="key clients must send as a Bearer token (default: the server.api_key setting)")
     parser.set_defaults(run=run)
 
 

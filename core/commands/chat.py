@@ -5,11 +5,11 @@ Thin: each translates params and calls `app.chat` (core/services/chat.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidParams, NotFound, StorageError
-from ..hookspecs import hookimpl
 from ..models.chat_history import (
     ChatEditResult,
     ChatPreset,
@@ -45,39 +45,40 @@ from .context import CommandContext
 from .spec import CommandSpec
 
 if TYPE_CHECKING:
-    from ..app import App
+    from ..services.chat import ChatService
 
 
-@hookimpl(tryfirst=True)  # the core's ids are registered before any plugin can take them
-def register_commands(app: App) -> list[CommandSpec]:
+def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
+    """`chat` gives the service once the app has opened the store (at start)."""
+
     def new(params: NewChatParams, ctx: CommandContext) -> ChatSession:
-        return app.chat.new_session(**params.model_dump())
+        return chat().new_session(**params.model_dump())
 
     def list_(params: ListChatsParams, ctx: CommandContext) -> SessionPage:
-        return app.chat.list_sessions(**params.model_dump())
+        return chat().list_sessions(**params.model_dump())
 
     def get(params: GetChatParams, ctx: CommandContext) -> ChatTranscript:
-        return app.chat.transcript(params.session_id, limit=params.limit, before_id=params.before_id)
+        return chat().transcript(params.session_id, limit=params.limit, before_id=params.before_id)
 
     def rename(params: RenameParams, ctx: CommandContext) -> ChatSession:
-        return app.chat.update_session(params.session_id, title=params.title)
+        return chat().update_session(params.session_id, title=params.title)
 
     def update(params: UpdateChatParams, ctx: CommandContext) -> ChatSession:
         changes = params.model_dump(exclude={"session_id"})
-        return app.chat.update_session(params.session_id, **changes)
+        return chat().update_session(params.session_id, **changes)
 
     def delete(params: SessionParams, ctx: CommandContext) -> Empty:
-        app.chat.delete_session(params.session_id)
+        chat().delete_session(params.session_id)
         return Empty()
 
     def search(params: SearchQuery, ctx: CommandContext) -> SearchPage:
-        return app.chat.search(params)
+        return chat().search(params)
 
     def send(params: SendParams, ctx: CommandContext) -> ChatReply:
         if params.session_id is None and params.model is None:
             raise InvalidParams("give a session_id, or a model to start a new chat with")
-        session_id = params.session_id or app.chat.new_session(model=params.model).id
-        return app.chat.send(
+        session_id = params.session_id or chat().new_session(model=params.model).id
+        return chat().send(
             session_id,
             params.content,
             model=params.model,
@@ -87,10 +88,10 @@ def register_commands(app: App) -> list[CommandSpec]:
         )
 
     def stop(params: SessionParams, ctx: CommandContext) -> StopResult:
-        return StopResult(stopped=app.chat.stop(params.session_id))
+        return StopResult(stopped=chat().stop(params.session_id))
 
     def regenerate(params: RegenerateParams, ctx: CommandContext) -> ChatReply:
-        return app.chat.regenerate(
+        return chat().regenerate(
             params.session_id,
             params.message_id,
             model=params.model,
@@ -100,7 +101,7 @@ def register_commands(app: App) -> list[CommandSpec]:
         )
 
     def edit(params: EditParams, ctx: CommandContext) -> ChatEditResult:
-        return app.chat.edit(
+        return chat().edit(
             params.session_id,
             params.message_id,
             params.content,
@@ -112,10 +113,10 @@ def register_commands(app: App) -> list[CommandSpec]:
         )
 
     def switch_branch(params: SwitchBranchParams, ctx: CommandContext) -> ChatTranscript:
-        return app.chat.switch_branch(params.session_id, params.message_id)
+        return chat().switch_branch(params.session_id, params.message_id)
 
     def export(params: ExportParams, ctx: CommandContext) -> ExportResult:
-        content = app.chat.export(params.session_id, params.format.value)
+        content = chat().export(params.session_id, params.format.value)
         if params.path:
             target = Path(params.path).expanduser()
             try:
@@ -137,21 +138,21 @@ def register_commands(app: App) -> list[CommandSpec]:
             except (OSError, UnicodeDecodeError) as exc:
                 raise InvalidParams(f"could not read {source}: {exc}") from None
         assert text is not None
-        return app.chat.import_json(text)
+        return chat().import_json(text)
 
     def title(params: TitleParams, ctx: CommandContext) -> ChatSession:
         if params.title is not None:
-            return app.chat.update_session(params.session_id, title=params.title)
-        return app.chat.generate_title(params.session_id, token=ctx.token)
+            return chat().update_session(params.session_id, title=params.title)
+        return chat().generate_title(params.session_id, token=ctx.token)
 
     def presets(params: Empty, ctx: CommandContext) -> PresetList:
-        return PresetList(presets=app.chat.presets.list())
+        return PresetList(presets=chat().presets.list())
 
     def preset_save(params: PresetSpec, ctx: CommandContext) -> ChatPreset:
-        return app.chat.presets.save(params)
+        return chat().presets.save(params)
 
     def preset_delete(params: PresetNameParams, ctx: CommandContext) -> Empty:
-        app.chat.presets.delete(params.name)
+        chat().presets.delete(params.name)
         return Empty()
 
     def spec(

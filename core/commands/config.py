@@ -1,50 +1,30 @@
-"""config.* commands: read and change the user's settings."""
+"""config.* commands: read and change the user's settings, the core's and every plugin's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
-
 from ..errors import NotFound
-from ..hookspecs import hookimpl
-from ..models.app_config import AppConfig
 from ..models.commands import Empty
+from ..models.settings import (
+    ConfigGetParams,
+    ConfigPath,
+    ConfigResult,
+    ConfigSetParams,
+    ConfigValue,
+    SettingsSchema,
+)
 from .context import CommandContext
 from .spec import CommandSpec
 
 if TYPE_CHECKING:
-    from ..app import App
+    from ..services.config import ConfigService
 
 
-class ConfigGetParams(BaseModel):
-    key: str | None = Field(None, description="Dotted key like sampling.temperature; empty returns all.")
-
-
-class ConfigValue(BaseModel):
-    key: str | None = None
-    value: Any = Field(description="The setting's value, or the whole config when no key was given.")
-
-
-class ConfigSetParams(BaseModel):
-    values: dict[str, Any] = Field(description="Settings to change; nested objects or dotted keys.")
-
-
-class ConfigResult(BaseModel):
-    config: AppConfig
-
-
-class ConfigPath(BaseModel):
-    path: str = Field(description="The settings file.")
-    exists: bool
-
-
-@hookimpl(tryfirst=True)  # the core's ids are registered before any plugin can take them
-def register_commands(app: App) -> list[CommandSpec]:
-    service = app.config
-
+def config_commands(config: ConfigService, schema: Callable[[], SettingsSchema]) -> list[CommandSpec]:
     def get(params: ConfigGetParams, ctx: CommandContext) -> ConfigValue:
-        data: Any = service.config.model_dump(mode="json")
+        data: Any = config.snapshot().flat()
         if params.key:
             for part in params.key.split("."):
                 if not isinstance(data, dict) or part not in data:
@@ -53,19 +33,22 @@ def register_commands(app: App) -> list[CommandSpec]:
         return ConfigValue(key=params.key, value=data)
 
     def set_(params: ConfigSetParams, ctx: CommandContext) -> ConfigResult:
-        return ConfigResult(config=service.update(params.values))
+        return config.update(params.values)
 
     def reset(params: Empty, ctx: CommandContext) -> ConfigResult:
-        return ConfigResult(config=service.reset())
+        return config.reset()
 
     def path(params: Empty, ctx: CommandContext) -> ConfigPath:
-        return ConfigPath(path=str(service.path), exists=service.path.exists())
+        return ConfigPath(path=str(config.path), exists=config.path.exists())
+
+    def describe(params: Empty, ctx: CommandContext) -> SettingsSchema:
+        return schema()
 
     return [
         CommandSpec(
             id="config.get",
             title="Get settings",
-            description="Return all settings, or one by dotted key.",
+            description="Return all settings, or one by dotted key (plugins' as <namespace>.<field>).",
             params=ConfigGetParams,
             result=ConfigValue,
             handler=get,
@@ -93,5 +76,14 @@ def register_commands(app: App) -> list[CommandSpec]:
             params=Empty,
             result=ConfigPath,
             handler=path,
+        ),
+        CommandSpec(
+            id="config.schema",
+            title="Settings form",
+            description="Every setting grouped as the Settings screen shows it: the core's, then a "
+            "section per plugin, with labels, descriptions and how each is typed.",
+            params=Empty,
+            result=SettingsSchema,
+            handler=describe,
         ),
     ]

@@ -5,61 +5,32 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from ..hookspecs import hookimpl
-from ..models.base import UserOptions
 from ..models.commands import Empty
 from ..models.library import (
+    CancelResult,
+    CopyParams,
     DiskUsage,
+    ImportModelParams,
     ImportResult,
+    ListParams,
     ModelDetails,
     ModelList,
     ModelSummary,
     PullResult,
     PushResult,
+    ReferenceParams,
     RemoveResult,
 )
 from .context import CommandContext
 from .spec import CommandSpec, Handler
 
 if TYPE_CHECKING:
-    from ..app import App
-
-REFERENCE_HELP = "A model reference: smollm2, smollm2:135m, ai/smollm2, localhost:5000/team/model:tag, hf.co/user/repo:Q4_K_M."
+    from ..services.library import ModelLibrary
 
 
-class ReferenceParams(UserOptions):
-    reference: str = Field(description=REFERENCE_HELP)
-
-
-class ListParams(UserOptions):
-    discover: bool = Field(
-        True, description="Also list GGUFs found in the Hugging Face cache and LM Studio's folder."
-    )
-
-
-class ImportParams(UserOptions):
-    path: str = Field(description="A GGUF file (for a split model, its first shard).")
-    name: str | None = Field(None, description="Reference to import it under; default from the file name.")
-    in_place: bool = Field(
-        False, description="Use the file where it is instead of copying it into the store."
-    )
-
-
-class CopyParams(UserOptions):
-    source: str = Field(description="The model to copy. " + REFERENCE_HELP)
-    target: str = Field(description="The new reference, e.g. localhost:5000/team/model:tag before a push.")
-
-
-class CancelResult(BaseModel):
-    cancelled: bool = Field(description="False when no pull of that reference was running.")
-
-
-@hookimpl(tryfirst=True)
-def register_commands(app: App) -> list[CommandSpec]:
-    library = app.library
-
+def model_commands(library: ModelLibrary) -> list[CommandSpec]:
     def list_models(params: ListParams, ctx: CommandContext) -> ModelList:
         return library.list_models(discover=params.discover)
 
@@ -78,7 +49,7 @@ def register_commands(app: App) -> list[CommandSpec]:
     def copy(params: CopyParams, ctx: CommandContext) -> ModelSummary:
         return library.copy(params.source, params.target)
 
-    def import_model(params: ImportParams, ctx: CommandContext) -> ImportResult:
+    def import_model(params: ImportModelParams, ctx: CommandContext) -> ImportResult:
         return library.import_file(
             params.path,
             name=params.name,
@@ -119,7 +90,7 @@ def register_commands(app: App) -> list[CommandSpec]:
         spec("models.cancel", "Cancel a pull", "Stop a running pull of this reference; its partial download is kept.", ReferenceParams, CancelResult, cancel),
         spec("models.rm", "Remove a model", "Delete a model; blobs another model shares are kept.", ReferenceParams, RemoveResult, remove),
         spec("models.copy", "Copy a model", "Store a model under another reference too; blobs are shared, not copied.", CopyParams, ModelSummary, copy),
-        spec("models.import", "Import a GGUF", "Add a local GGUF, copied into the store or used in place.", ImportParams, ImportResult, import_model, streaming=True),
+        spec("models.import", "Import a GGUF", "Add a local GGUF, copied into the store or used in place.", ImportModelParams, ImportResult, import_model, streaming=True),
         spec("models.push", "Push a model", "Upload a stored model to the registry its reference names.", ReferenceParams, PushResult, push, streaming=True),
         spec("models.disk_usage", "Disk usage", "Bytes used by models, shared and unreferenced blobs, partial downloads.", Empty, DiskUsage, disk_usage),
     ]  # fmt: skip

@@ -4,57 +4,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
-
-from ..hookspecs import hookimpl
 from ..models.llama import (
     Embeddings,
     EmbedRequest,
     GenerateRequest,
     GenerationResult,
-    LoadOptions,
+    LoadParams,
+    ModelParams,
     ModelStatus,
+    RuntimeStatus,
+    StatusParams,
+    StopResult,
+    UnloadResult,
 )
 from .context import CommandContext
 from .spec import CommandSpec
 
 if TYPE_CHECKING:
-    from ..app import App
+    from ..services.config import ConfigService
+    from ..services.runtime import RuntimeService
 
 
-class LoadParams(BaseModel):
-    model: str = Field(description="A GGUF file path, or `starter` for the starter model.")
-    options: LoadOptions | None = Field(None, description="How to load it; empty uses the settings' load.")
-
-
-class ModelParams(BaseModel):
-    model: str = Field(description="Id of a loaded model (the reference it was loaded by).")
-
-
-class UnloadResult(BaseModel):
-    model: str
-    unloaded: bool = Field(description="False when the model was not loaded.")
-
-
-class StopResult(BaseModel):
-    model: str
-    stopped: bool = Field(description="False when nothing was generating.")
-
-
-class StatusParams(BaseModel):
-    all_processes: bool = Field(
-        False, description="Also list models other llamadesk processes on this machine have loaded."
-    )
-
-
-class RuntimeStatus(BaseModel):
-    models: list[ModelStatus] = Field(description="Loaded models, and models that failed, with state.")
-
-
-@hookimpl(tryfirst=True)  # the core's ids are registered before any plugin can take them
-def register_commands(app: App) -> list[CommandSpec]:
-    runtime = app.runtime
-
+def runtime_commands(runtime: RuntimeService, config: ConfigService) -> list[CommandSpec]:
     def load(params: LoadParams, ctx: CommandContext) -> ModelStatus:
         return runtime.load(params.model, params.options, on_event=ctx.emit, token=ctx.token)
 
@@ -66,7 +37,7 @@ def register_commands(app: App) -> list[CommandSpec]:
 
     def generate(params: GenerateRequest, ctx: CommandContext) -> GenerationResult:
         if "sampling" not in params.model_fields_set:  # the user's defaults, not the model's
-            params = params.model_copy(update={"sampling": app.config.config.sampling})
+            params = params.model_copy(update={"sampling": config.config.sampling})
         return runtime.generate(params, ctx.emit, ctx.token)
 
     def embed(params: EmbedRequest, ctx: CommandContext) -> Embeddings:

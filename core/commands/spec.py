@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..models.base import CommandParams
 from .context import CommandContext
 
 # `chat.send`, `models.pull`, `hello.greet`: lower-case words joined by dots.
@@ -28,7 +29,9 @@ class CommandSpec(BaseModel):
     id: str = Field(description="Dotted id, e.g. chat.send.")
     title: str = Field(description="Short human name, e.g. 'Send message'.")
     description: str = Field("", description="One paragraph on what it does.")
-    params: type[BaseModel] = Field(description="Pydantic model the params are validated with.")
+    params: type[CommandParams] = Field(
+        description="The params model, derived from CommandParams: unknown keys are refused."
+    )
     result: type[BaseModel] = Field(description="Pydantic model the handler returns.")
     handler: Handler
     streaming: bool = Field(False, description="Emits events while it runs and can be cancelled.")

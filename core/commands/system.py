@@ -2,66 +2,15 @@
 
 from __future__ import annotations
 
-import platform
-import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from pydantic import BaseModel, Field
-
-from ..hookspecs import hookimpl
 from ..models.commands import Empty, ProgressEvent
-from ..models.plugins import PluginFailure, PluginInfo
-from ..plugins import list_plugins
+from ..models.system import PluginList, SystemInfo, TickerParams, TickerResult
 from .context import CommandContext
 from .spec import CommandSpec
 
-if TYPE_CHECKING:
-    from ..app import App
 
-
-class SystemInfo(BaseModel):
-    version: str
-    python: str
-    platform: str
-    config_dir: str
-    data_dir: str
-    cache_dir: str
-    models_dir: str
-    notices: list[str] = Field(description="Messages the user should see once.")
-
-
-class PluginList(BaseModel):
-    plugins: list[PluginInfo]
-    failures: list[PluginFailure]
-
-
-class TickerParams(BaseModel):
-    count: int = Field(10, ge=0, le=100_000, description="How many ticks to emit.")
-    interval: float = Field(0.05, ge=0, le=10, description="Seconds between ticks.")
-
-
-class TickerResult(BaseModel):
-    ticks: int = Field(description="Ticks emitted before the end or the cancel.")
-    cancelled: bool
-
-
-@hookimpl(tryfirst=True)  # the core's ids are registered before any plugin can take them
-def register_commands(app: App) -> list[CommandSpec]:
-    def info(params: Empty, ctx: CommandContext) -> SystemInfo:
-        return SystemInfo(
-            version=app.version,
-            python=sys.version.split()[0],
-            platform=platform.platform(),
-            config_dir=str(app.paths.config_dir),
-            data_dir=str(app.paths.data_dir),
-            cache_dir=str(app.paths.cache_dir),
-            models_dir=str(app.models_dir),
-            notices=app.notices,
-        )
-
-    def plugins(params: Empty, ctx: CommandContext) -> PluginList:
-        return PluginList(plugins=list_plugins(app.pm), failures=list(app.pm.failures))
-
+def system_commands(info: Callable[[], SystemInfo], plugins: Callable[[], PluginList]) -> list[CommandSpec]:
     def ticker(params: TickerParams, ctx: CommandContext) -> TickerResult:
         ticks = 0
         for ticks in range(1, params.count + 1):
@@ -77,7 +26,7 @@ def register_commands(app: App) -> list[CommandSpec]:
             description="Version, folders in use, and notices for the user.",
             params=Empty,
             result=SystemInfo,
-            handler=info,
+            handler=lambda params, ctx: info(),
         ),
         CommandSpec(
             id="plugins.list",
@@ -85,7 +34,7 @@ def register_commands(app: App) -> list[CommandSpec]:
             description="Loaded plugins with their hooks, and plugins that failed and were disabled.",
             params=Empty,
             result=PluginList,
-            handler=plugins,
+            handler=lambda params, ctx: plugins(),
         ),
         CommandSpec(
             id="system.ticker",

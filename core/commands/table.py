@@ -59,6 +59,8 @@ def _validation_message(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "value"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    if first["type"] == "extra_forbidden":
+        return f"unknown parameter {where!r}{more}"
     return f"{where}: {first['msg']}{more}"
 
 

@@ -15,10 +15,10 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-from ..commands.context import CancelToken
 from ..models.gguf import GGUFInfo
 from ..models.library import RemoteModelInfo
 from ..models.llama import Embeddings, GenerateRequest, GenerationResult, LoadOptions
+from ..streaming import CancelToken
 
 ProgressCallback = Callable[[float], None]  # loading progress, 0..1
 EventCallback = Callable[[BaseModel], None]  # TokenEvent... (ToolCallEvent...), then GenerationDoneEvent

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ..downloader import BlobRequest
-from ..http_client import HttpClient
+from ..models.download import BlobRequest
 from ..models.manifest import Manifest
 from ..models.reference import ModelRef
+from .http import HttpClient
 
 
 @dataclass(frozen=True)

@@ -26,36 +26,9 @@ class ChatHistoryOptions(UserOptions):
     generate_titles: bool = Field(True, description="Let the model title a chat after its first exchange.")
 
 
-class RemoteServer(UserOptions):
-    """An OpenAI-compatible server whose models this app can use (llama-server, vLLM, Ollama...)."""
-
-    name: str = Field(
-        pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
-        description="Short name; its models appear as @NAME/MODEL.",
-    )
-    base_url: str = Field(
-        pattern=r"^https?://",
-        description="Base URL of its OpenAI API, like http://gpubox:8080/v1 (/v1 is added when missing).",
-    )
-    api_key: str | None = Field(None, description="Bearer key the server expects; empty sends none.")
-
-
-class LlamaServerOptions(UserOptions):
-    """An external llama.cpp `llama-server` the app starts for local models (your own GPU build)."""
-
-    binary: Path | None = Field(
-        None, description="The llama-server executable; empty leaves models to the built-in backend."
-    )
-    extra_args: list[str] = Field(
-        default_factory=list, description="More arguments for llama-server, like --flash-attn on."
-    )
-    startup_timeout_seconds: int = Field(
-        120, ge=1, le=3600, description="How long a model may take to load before the start fails."
-    )
-
-
 class AppConfig(UserOptions):
-    """Everything a user can set. Saved as JSON in the config folder."""
+    """The core's settings. Saved as JSON in the config folder, beside each plugin's own
+    section (models/settings.py: `SettingsSection`)."""
 
     models_dir: Path | None = Field(
         None,
@@ -71,22 +44,8 @@ class AppConfig(UserOptions):
     idle_unload_minutes: int | None = Field(
         None, ge=1, description="Unload a model nobody used for this long; empty keeps it loaded."
     )
-    server_host: str = Field("127.0.0.1", description="Address the local API server listens on.")
-    server_port: int = Field(8765, ge=1, le=65535, description="Port of the local API server.")
-    server_api_key: str | None = Field(
-        None, description="Key clients must send to the API server; empty allows any."
-    )
-    remotes: list[RemoteServer] = Field(
-        default_factory=list, description="OpenAI-compatible servers whose models you can use."
-    )
-    llama_server: LlamaServerOptions = Field(
-        default_factory=LlamaServerOptions, description="An external llama-server to run models with."
-    )
     http_proxy: str | None = Field(
         None, description="Proxy for downloads, like http://host:3128; empty uses HTTP(S)_PROXY."
-    )
-    hf_endpoint: str | None = Field(
-        None, description="Hugging Face endpoint or mirror; empty uses huggingface.co."
     )
     chat: ChatHistoryOptions = Field(default_factory=ChatHistoryOptions, description="Chat history options.")
     disabled_plugins: list[str] = Field(default_factory=list, description="Plugins not to load, by name.")

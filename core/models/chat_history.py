@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Record, UserOptions
+from .base import CommandParams, Record
 from .chat import MessageState, Role
 from .llama import LoadOptions, SamplingParams, StopReason, Usage
 
@@ -98,7 +98,7 @@ class SearchMode(StrEnum):
     PREFIX = "prefix"  # as typed: like words, the last one may be unfinished
 
 
-class SearchQuery(UserOptions):
+class SearchQuery(CommandParams):
     text: str = Field(min_length=1, max_length=500, description="What to look for.")
     mode: SearchMode = Field(SearchMode.WORDS, description="words, phrase, or prefix (search as you type).")
     offset: int = Field(0, ge=0, description="Hits to skip (paging).")
@@ -118,7 +118,7 @@ class ChatPreset(Record):
     builtin: bool = Field(False, description="Shipped with the app; cannot be changed or deleted.")
 
 
-class PresetSpec(UserOptions):
+class PresetSpec(CommandParams):
     """A preset as a user types it (see `chat.preset_save`)."""
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[\w][\w .-]*$", description="Unique name.")

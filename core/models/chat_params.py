@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from .base import CommandParams, Record
 from .chat_history import ChatPreset
 from .llama import SamplingParams
 
 SESSION_ID = Field(description="The chat's id (see chat.list).")
 
 
-class NewChatParams(BaseModel):
+class NewChatParams(CommandParams):
     title: str | None = Field(
         None, max_length=200, description="Empty: 'New chat', titled after the first answer."
     )
@@ -21,28 +22,28 @@ class NewChatParams(BaseModel):
     preset: str | None = Field(None, description="Preset name (see chat.presets).")
 
 
-class ListChatsParams(BaseModel):
+class ListChatsParams(CommandParams):
     offset: int = Field(0, ge=0, description="Sessions to skip (paging).")
     limit: int = Field(50, ge=1, le=500, description="Sessions per page.")
     include_archived: bool = Field(False, description="List archived sessions too.")
 
 
-class SessionParams(BaseModel):
+class SessionParams(CommandParams):
     session_id: str = SESSION_ID
 
 
-class GetChatParams(BaseModel):
+class GetChatParams(CommandParams):
     session_id: str = SESSION_ID
     limit: int | None = Field(None, ge=1, description="Only the newest messages of the branch; empty: all.")
     before_id: str | None = Field(None, description="Page back: the messages before this one.")
 
 
-class RenameParams(BaseModel):
+class RenameParams(CommandParams):
     session_id: str = SESSION_ID
     title: str = Field(min_length=1, max_length=200, description="The new title.")
 
 
-class UpdateChatParams(BaseModel):
+class UpdateChatParams(CommandParams):
     session_id: str = SESSION_ID
     title: str | None = Field(None, min_length=1, max_length=200, description="New title.")
     model: str | None = Field(None, description="Model that answers from now on.")
@@ -52,21 +53,21 @@ class UpdateChatParams(BaseModel):
     archived: bool | None = Field(None, description="Hide it from the list.")
 
 
-class SendParams(BaseModel):
+class SendParams(CommandParams):
     session_id: str | None = Field(None, description="The chat; empty starts a new one.")
     content: str = Field(min_length=1, description="What the user wrote.")
     model: str | None = Field(None, description="Answer with this model (and keep it for the chat).")
     sampling: SamplingParams | None = Field(None, description="Override the preset's or app's sampling.")
 
 
-class RegenerateParams(BaseModel):
+class RegenerateParams(CommandParams):
     session_id: str = SESSION_ID
     message_id: str | None = Field(None, description="Answer to replace; empty: the last one shown.")
     model: str | None = Field(None, description="Answer with this model.")
     sampling: SamplingParams | None = Field(None, description="Override sampling for this answer.")
 
 
-class EditParams(BaseModel):
+class EditParams(CommandParams):
     session_id: str = SESSION_ID
     message_id: str = Field(description="The message edited; the edit becomes its sibling.")
     content: str = Field(min_length=1, description="The new text.")
@@ -75,12 +76,12 @@ class EditParams(BaseModel):
     sampling: SamplingParams | None = Field(None, description="Override sampling for this answer.")
 
 
-class SwitchBranchParams(BaseModel):
+class SwitchBranchParams(CommandParams):
     session_id: str = SESSION_ID
     message_id: str = Field(description="A message of the branch to show (e.g. a sibling id).")
 
 
-class StopResult(BaseModel):
+class StopResult(Record):
     stopped: bool = Field(description="An answer was being written and was stopped.")
 
 
@@ -89,33 +90,33 @@ class ExportFormat(StrEnum):
     JSON = "json"
 
 
-class ExportParams(BaseModel):
+class ExportParams(CommandParams):
     session_id: str = SESSION_ID
     format: ExportFormat = Field(ExportFormat.MARKDOWN, description="markdown (active branch) or json (all).")
     path: str | None = Field(None, description="Also write it to this file.")
 
 
-class ExportResult(BaseModel):
+class ExportResult(Record):
     format: ExportFormat
     content: str
     path: str | None = None
 
 
-class ImportParams(BaseModel):
+class ImportParams(CommandParams):
     content: str | None = Field(None, description="JSON written by chat.export.")
     path: str | None = Field(None, description="Or a file holding it.")
 
 
-class TitleParams(BaseModel):
+class TitleParams(CommandParams):
     session_id: str = SESSION_ID
     title: str | None = Field(
         None, min_length=1, max_length=200, description="Set this; empty: ask the model."
     )
 
 
-class PresetList(BaseModel):
+class PresetList(Record):
     presets: list[ChatPreset]
 
 
-class PresetNameParams(BaseModel):
+class PresetNameParams(CommandParams):
     name: str = Field(description="A user preset's name.")

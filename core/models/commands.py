@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from .base import Record
+from .base import CommandParams, Record
 from .tools import ToolCall
 
 
@@ -29,7 +29,7 @@ class CommandInfo(Record):
     result_schema: dict[str, Any]
 
 
-class Empty(BaseModel):
+class Empty(CommandParams):
     """Params or result of a command that takes or returns nothing."""
 
 

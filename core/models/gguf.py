@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field
 
 from .base import Record
 
 Scalar = str | int | float | bool
+
+# A shard of a split GGUF, as llama.cpp's gguf-split names them: `name-00001-of-00003.gguf`.
+SPLIT_FILE_NAME = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 
 
 class GGUFInfo(Record):

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from .base import Record, UserOptions
+from .base import CommandParams, Record
 
 
 class HubSort(StrEnum):
@@ -29,7 +29,7 @@ class Fit(StrEnum):
     UNKNOWN = "unknown"  # the hub did not say how big the file is
 
 
-class HubSearchParams(UserOptions):
+class HubSearchParams(CommandParams):
     query: str = Field("", description="Text contained in the repo id, e.g. 'qwen 7b'; empty lists all.")
     author: str | None = Field(None, description="Only repos of this user or organisation.")
     sort: HubSort = Field(HubSort.DOWNLOADS, description="Most downloaded, most liked, or newest first.")
@@ -52,7 +52,7 @@ class HubSearchResult(Record):
     models: list[HubModel]
 
 
-class HubFilesParams(UserOptions):
+class HubFilesParams(CommandParams):
     repo: str = Field(description="user/repo or hf.co/user/repo.")
     revision: str | None = Field(None, description="Branch, tag or commit; empty uses main.")
     context_size: int | None = Field(

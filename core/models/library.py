@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .base import Record
+from .base import CommandParams, Record
 from .commands import ProgressEvent
 from .gguf import GGUFInfo
 from .llama import MemoryEstimate
@@ -73,9 +73,9 @@ class DiscoveredModel(Record):
     """A GGUF already on this machine that can be imported (in place or by copy)."""
 
     path: str
-    source: str = Field(description="huggingface or lmstudio.")
+    source: str = Field(description="Who keeps it: huggingface, lmstudio, or another plugin's name.")
     size: int
-    suggested_name: str = Field(description="A reference to import it under.")
+    suggested_name: str = Field("", description="A reference to import it under (the library fills it in).")
     repository: str | None = Field(
         None, description="The repo it came from, e.g. bartowski/Llama-3.2-1B-GGUF."
     )
@@ -150,3 +150,38 @@ class DiskUsage(Record):
     partial_bytes: int = Field(description="Unfinished downloads kept for resuming.")
     in_place_bytes: int = Field(description="GGUFs used in place, outside the store.")
     free_bytes: int = Field(description="Free space on the store's disk.")
+
+
+# --- models.* commands ----------------------------------------------------------------
+
+REFERENCE_HELP = (
+    "A model reference: smollm2, smollm2:135m, ai/smollm2, localhost:5000/team/model:tag, "
+    "hf.co/user/repo:Q4_K_M."
+)
+
+
+class ReferenceParams(CommandParams):
+    reference: str = Field(description=REFERENCE_HELP)
+
+
+class ListParams(CommandParams):
+    discover: bool = Field(
+        True, description="Also list GGUFs found in the Hugging Face cache and LM Studio's folder."
+    )
+
+
+class ImportModelParams(CommandParams):
+    path: str = Field(description="A GGUF file (for a split model, its first shard).")
+    name: str | None = Field(None, description="Reference to import it under; default from the file name.")
+    in_place: bool = Field(
+        False, description="Use the file where it is instead of copying it into the store."
+    )
+
+
+class CopyParams(CommandParams):
+    source: str = Field(description="The model to copy. " + REFERENCE_HELP)
+    target: str = Field(description="The new reference, e.g. localhost:5000/team/model:tag before a push.")
+
+
+class CancelResult(Record):
+    cancelled: bool = Field(description="False when no pull of that reference was running.")

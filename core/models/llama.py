@@ -9,9 +9,9 @@ import sys
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from .base import Record, UserOptions
+from .base import CommandParams, Record, UserOptions
 from .chat import ChatTurn
 from .tools import NamedToolChoice, ToolCall, ToolChoice, ToolDefinition
 
@@ -42,7 +42,7 @@ class SamplingParams(UserOptions):
 
 
 # Read into memory, a model's weights can sit on huge pages, which makes a CPU generate
-# faster; that is glibc's doing (core/huge_pages.py), so only Linux reads by default.
+# faster; that is glibc's doing (lib/huge_pages.py), so only Linux reads by default.
 # Elsewhere a mapped file loads sooner, and Apple's GPUs use it in place.
 MAP_BY_DEFAULT = not sys.platform.startswith("linux")
 
@@ -108,8 +108,10 @@ class StopReason(StrEnum):
     TOOL_CALLS = "tool_calls"  # the answer ended in tool calls (GenerationResult.tool_calls)
 
 
-class GenerateRequest(Record):
+class GenerateRequest(CommandParams):
     """One chat generation: the turns to answer and how to sample."""
+
+    model_config = ConfigDict(frozen=True)
 
     model: str = Field(description="Id of a loaded model (see runtime.status).")
     messages: list[ChatTurn]
@@ -144,8 +146,10 @@ class GenerationResult(Record):
     tool_calls: list[ToolCall] = Field(default_factory=list, description="Calls the model made, in order.")
 
 
-class EmbedRequest(Record):
+class EmbedRequest(CommandParams):
     """Texts to turn into vectors with a model."""
+
+    model_config = ConfigDict(frozen=True)
 
     model: str = Field(description="Id of a loaded model, or a library model (loaded on demand).")
     input: list[str] = Field(min_length=1, description="The texts, each embedded on its own.")
@@ -165,6 +169,11 @@ class GenerationDoneEvent(Record):
     kind: str = "done"
     stop_reason: StopReason
     usage: Usage
+
+
+# Using more than this share of the memory that is free leaves the machine sluggish: such a
+# fit is `tight`.
+TIGHT_SHARE = 0.8
 
 
 class MemoryEstimate(Record):
@@ -213,103 +222,33 @@ class ModelStatus(Record):
     last_used: float | None = Field(None, description="Unix time of the last generation.")
 
 
-# --- Messages spoken with a model worker process (see plugins/llama_cpp). ---
-# They cross a multiprocessing pipe pickled; the per-token ones are built with
-# model_construct() on the worker side, since they are made by trusted code.
+# --- runtime.* commands ---------------------------------------------------------------
 
 
-class WorkerGenerate(Record):
-    """Main -> worker: generate an answer to these turns."""
-
-    job_id: int
-    messages: list[ChatTurn]
-    sampling: SamplingParams
-    tools: list[ToolDefinition] = Field(default_factory=list)
-    tool_choice: ToolChoice = "auto"
+class LoadParams(CommandParams):
+    model: str = Field(description="A GGUF file path, or `starter` for the starter model.")
+    options: LoadOptions | None = Field(None, description="How to load it; empty uses the settings' load.")
 
 
-class WorkerEmbed(Record):
-    """Main -> worker: embed these texts (answered by WorkerEmbeddings or WorkerJobFailed)."""
-
-    job_id: int
-    texts: list[str]
+class ModelParams(CommandParams):
+    model: str = Field(description="Id of a loaded model (the reference it was loaded by).")
 
 
-class WorkerEmbeddings(Record):
-    """Worker -> main: the vectors of a WorkerEmbed, in order."""
-
-    job_id: int
-    vectors: list[list[float]]
-    prompt_tokens: int
+class UnloadResult(Record):
+    model: str
+    unloaded: bool = Field(description="False when the model was not loaded.")
 
 
-class WorkerCountTokens(Record):
-    """Main -> worker: how many tokens each text is (answered by WorkerTokenCounts)."""
-
-    job_id: int
-    texts: list[str]
+class StopResult(Record):
+    model: str
+    stopped: bool = Field(description="False when nothing was generating.")
 
 
-class WorkerTokenCounts(Record):
-    """Worker -> main: the counts of a WorkerCountTokens, in order."""
-
-    job_id: int
-    counts: list[int]
-
-
-class WorkerShutdown(Record):
-    """Main -> worker: free the model and exit."""
+class StatusParams(CommandParams):
+    all_processes: bool = Field(
+        False, description="Also list models other llamadesk processes on this machine have loaded."
+    )
 
 
-class WorkerLoadProgress(Record):
-    """Worker -> main: model loading advanced (0..1)."""
-
-    progress: float
-
-
-class WorkerReady(Record):
-    """Worker -> main: the model is loaded and waits for requests."""
-
-    context_size: int
-    chat_template: str = Field(description="gguf, override, or the fallback format's name.")
-    warnings: list[str] = Field(default_factory=list)
-    gpu_layers_offloaded: int = 0
-    layer_count: int = 0
-
-
-class WorkerLoadFailed(Record):
-    """Worker -> main: the model could not be loaded; the worker exits."""
-
-    message: str
-
-
-class WorkerTokens(Record):
-    """Worker -> main: generated text, as (channel, text) pieces in order, one per token.
-
-    Several pieces when tokens came faster than the worker sends (plugins/llama_cpp/
-    token_sender.py): each message wakes the app's threads, which costs the model's."""
-
-    job_id: int
-    pieces: list[tuple[str, str]]
-
-
-class WorkerToolCall(Record):
-    """Worker -> main: the model finished a tool call (its text was not sent as tokens)."""
-
-    job_id: int
-    call: ToolCall
-
-
-class WorkerDone(Record):
-    """Worker -> main: a generation ended (also after a cancel)."""
-
-    job_id: int
-    stop_reason: StopReason
-    usage: Usage
-
-
-class WorkerJobFailed(Record):
-    """Worker -> main: a generation failed; the worker stays usable."""
-
-    job_id: int
-    message: str
+class RuntimeStatus(Record):
+    models: list[ModelStatus] = Field(description="Loaded models, and models that failed, with state.")

@@ -13,7 +13,6 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
-from ..commands.context import CancelToken, EventSink
 from ..errors import InvalidParams, NotFound
 from ..interfaces.chat_store import ChatStore
 from ..models.chat import MessageState, Role
@@ -30,6 +29,7 @@ from ..models.chat_history import (
     SessionPage,
 )
 from ..models.llama import SamplingParams, StopReason
+from ..streaming import CancelToken, EventSink
 from .chat_answers import PERSIST_MAX_TOKENS, AnswerStreamer, GenerateFn, ModelTokenCounter, PrepareModelFn
 from .chat_export import parse_export, to_json, to_markdown, with_new_ids
 from .chat_presets import PresetBook

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from ..commands.context import CancelToken, EventSink
 from ..errors import InvalidParams, Unavailable
 from ..interfaces.chat_store import ChatStore
 from ..models.chat import ChatTurn, MessageState, Role
 from ..models.chat_history import ChatMessage, ChatSession, ChatStartedEvent
 from ..models.commands import TokenEvent
 from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, SamplingParams, StopReason
+from ..streaming import CancelToken, EventSink
 from .chat_prompt import TokenCounter, answer_reserve, fit_context
 from .chat_writer import StreamingWriter
 from .config import ConfigService

@@ -9,6 +9,7 @@ subclasses with messages meant for the user.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -37,7 +38,7 @@ from ..models.library import (
 )
 from ..models.llama import MemoryEstimate
 from ..models.reference import ModelRef, parse_reference
-from . import model_discovery, model_import
+from . import model_import
 from .model_layers import (
     describe_layers,
     ordered_weights,
@@ -65,13 +66,17 @@ class ModelLibrary:
         proxy: Callable[[], str | None] = lambda: None,
         memory_estimate: Callable[[GGUFInfo], MemoryEstimate | None] = lambda _info: None,
         remote_models: Callable[[], list[RemoteModelInfo]] = list,
+        discover: Callable[[], list[DiscoveredModel]] = list,
     ) -> None:
+        """`remote_models` lists every backend's models that have no file here (a remote
+        server's); `discover` the GGUFs other apps keep on this machine (plugins find them)."""
         self._models_dir = models_dir
         self._sources = sources
         self._proxy = proxy
         # Both come from the runtime, which knows the load options, free memory and backends.
         self._memory_estimate = memory_estimate
         self._remote_models = remote_models
+        self._discover = discover
         self._lock = threading.Lock()
         self._active: dict[str, threading.Event] = {}  # full reference -> cancel of a running pull
         self._pinned: Counter[str] = Counter()  # digests a running pull relies on: rm must keep them
@@ -111,8 +116,8 @@ class ModelLibrary:
             for ref, _ in store.iter_in_place():
                 record = store.read_in_place(ref)
                 in_place |= {str(f) for f in record.files} if record else set()
-            importable = model_discovery.discover(in_place)
-        ollama = model_discovery.ollama_store_dir()
+            importable = self._importable(in_place)
+        ollama = ollama_store_dir()
         in_use = ollama is not None and ollama.resolve() == store.root.resolve()
         return ModelList(
             models=models,
@@ -120,6 +125,20 @@ class ModelLibrary:
             importable=importable,
             ollama_store=str(ollama) if ollama and not in_use else None,
         )
+
+    def _importable(self, in_place: set[str]) -> list[DiscoveredModel]:
+        """What plugins found, named for import and marked when used in place already (a
+        cache's snapshot files are links to its blobs: paths are compared resolved)."""
+        return [
+            found.model_copy(
+                update={
+                    "suggested_name": found.suggested_name
+                    or model_import.suggested_name(Path(found.path).name),
+                    "imported": str(Path(found.path).resolve()) in in_place,
+                }
+            )
+            for found in self._discover()
+        ]
 
     def show(self, reference: str | ModelRef) -> ModelDetails:
         ref = self.parse(reference)
@@ -306,7 +325,7 @@ class ModelLibrary:
         """Add a local GGUF (or the first shard of a split one), copied or in place."""
         source = Path(path).expanduser()
         files, info = model_import.gguf_files(source)
-        ref = self.parse(name or model_discovery.suggested_name(source.name))
+        ref = self.parse(name or model_import.suggested_name(source.name))
         store = self.store
         if not model_import.name_is_free(store, ref):
             raise AlreadyExists(
@@ -383,6 +402,13 @@ class ModelLibrary:
             return read_gguf(path)
         except GGUFError:
             return None
+
+
+def ollama_store_dir() -> Path | None:
+    """An Ollama store on this machine (`OLLAMA_MODELS` or `~/.ollama/models`), if there is one."""
+    env = os.environ.get("OLLAMA_MODELS")
+    candidate = Path(env).expanduser() if env else Path.home() / ".ollama" / "models"
+    return candidate if (candidate / "manifests").is_dir() else None
 
 
 def _refuse_pin(ref: ModelRef, action: str) -> None:

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..downloader import BlobRequest
 from ..errors import Cancelled
+from ..models.download import BlobRequest
 from .model_store import ModelStore
 
 log = logging.getLogger(__name__)

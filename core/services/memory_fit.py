@@ -20,14 +20,13 @@ import psutil
 
 from ..errors import InsufficientMemory
 from ..models.gguf import GGUFInfo
-from ..models.llama import MemoryEstimate
+from ..models.llama import TIGHT_SHARE, MemoryEstimate
 
 GIB = 1024**3
 MIB = 1024**2
 KV_BYTES_PER_VALUE = 2  # llama.cpp's default KV cache type is f16
 BASE_OVERHEAD = 96 * MIB  # runtime, compute graph, logits
 OVERHEAD_SHARE = 0.05  # compute buffers grow with the model
-TIGHT_SHARE = 0.8  # using more than this much of what is free leaves the machine sluggish
 
 
 def available_memory() -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -21,7 +22,7 @@ from pathlib import Path
 from ..errors import Cancelled, InvalidParams, NotFound
 from ..fileio import atomic_write_bytes
 from ..gguf import read_gguf
-from ..models.gguf import GGUFInfo
+from ..models.gguf import SPLIT_FILE_NAME, GGUFInfo
 from ..models.manifest import (
     DOCKER_IMAGE_CONFIG,
     DOCKER_MANIFEST,
@@ -31,10 +32,21 @@ from ..models.manifest import (
     Manifest,
 )
 from ..models.reference import ModelRef
-from .model_discovery import SPLIT_NAME
 from .model_store import InPlaceRecord, ModelStore
 
 COPY_PIECE = 8 * 1024 * 1024
+_NAME_CHARS = re.compile(r"[^a-z0-9._-]+")
+
+
+def suggested_name(file_name: str) -> str:
+    """`SmolLM2-135M-Instruct.Q4_1.gguf` -> `smollm2-135m-instruct:q4_1` (quantization as the tag)."""
+    stem = SPLIT_FILE_NAME.sub("", file_name)
+    stem = re.sub(r"\.gguf$", "", stem, flags=re.IGNORECASE).lower()
+    match = re.match(r"^(.+?)[.-]((?:i?q\d|f16|f32|bf16)[a-z0-9_]*)$", stem)
+    name, tag = (match.group(1), match.group(2)) if match else (stem, "latest")
+    name = _NAME_CHARS.sub("-", name).strip("-._")[:100] or "model"
+    tag = _NAME_CHARS.sub("-", tag).strip("-._")[:100] or "latest"
+    return f"{name}:{tag}"
 
 
 def gguf_files(path: Path) -> tuple[list[Path], GGUFInfo]:
@@ -44,7 +56,7 @@ def gguf_files(path: Path) -> tuple[list[Path], GGUFInfo]:
     info = read_gguf(path)  # raises a clear error for a non-GGUF or a truncated file
     if info.split_count <= 1:
         return [path], info
-    match = SPLIT_NAME.search(path.name)
+    match = SPLIT_FILE_NAME.search(path.name)
     if info.split_index != 0 or match is None:
         raise InvalidParams(
             f"{path.name} is shard {info.split_index + 1} of a split model; import the first shard"

@@ -16,12 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-
-from .. import hooks
-from ..commands.context import CancelToken
 from ..errors import (
     Cancelled,
     GenerationFailed,
@@ -33,6 +28,7 @@ from ..errors import (
 )
 from ..gguf import read_gguf
 from ..interfaces.backend import Backend, LoadedModel
+from ..models.app_config import AppConfig
 from ..models.commands import ProgressEvent, StateEvent
 from ..models.gguf import GGUFInfo
 from ..models.library import RemoteModelInfo
@@ -47,16 +43,13 @@ from ..models.llama import (
     ModelStatus,
 )
 from ..starter_model import ensure_starter_model
+from ..streaming import CancelToken, EventSink
 from . import memory_fit
 from .loaded_elsewhere import LoadedElsewhere
 from .runtime_entry import ModelEntry, entry_status
 
-if TYPE_CHECKING:
-    from ..app import App
-
 log = logging.getLogger(__name__)
 
-EventSink = Callable[[BaseModel], None]
 STARTER = "starter"  # the model reference that means "the starter model"
 IDLE_CHECK_S = 30.0
 
@@ -64,18 +57,29 @@ IDLE_CHECK_S = 30.0
 class RuntimeService:
     """Loads models, keeps their state, and runs generations on them."""
 
-    def __init__(self, app: App) -> None:
-        self._app = app
+    def __init__(
+        self,
+        *,
+        settings: Callable[[], AppConfig],
+        data_dir: Path,
+        cache_dir: Path,
+        backends: Callable[[], list[Backend]],
+    ) -> None:
+        """`settings` gives the current settings (load defaults, idle unload); `backends` the
+        installed backends, asked on first use; `data_dir` holds the status files other
+        processes read, `cache_dir` the starter model."""
+        self._settings = settings
+        self._cache_dir = cache_dir
+        self._backend_list = backends
         self._entries: dict[str, ModelEntry] = {}
         self._lock = threading.RLock()  # guards _entries and entry fields
         self._model_locks: dict[str, threading.Lock] = {}  # serialise load/unload per id
-        self._backends: list[Backend] | None = None
         self._closed = threading.Event()
         self._idle_thread: threading.Thread | None = None
         # Seams: the model library replaces resolve_model_path; tests may shrink available_memory.
         self.resolve_model_path: Callable[[str], str] = self.resolve_local
         self.available_memory: Callable[[], int] = memory_fit.available_memory
-        self.elsewhere = LoadedElsewhere(app.paths.data_dir / "run")
+        self.elsewhere = LoadedElsewhere(data_dir / "run")
 
     # --- loading ---
     def load(
@@ -93,7 +97,7 @@ class RuntimeService:
         Raises NotFound, GGUFError (invalid_model_file), InsufficientMemory,
         ModelLoadFailed, Cancelled.
         """
-        options = options or self._app.config.config.load
+        options = options or self._settings().load
         emit = on_event or (lambda _event: None)
         with self._model_lock(model):
             current = self._entries.get(model)
@@ -252,7 +256,7 @@ class RuntimeService:
 
     def unload_idle(self, now: float | None = None) -> list[str]:
         """Unload ready models unused for `idle_unload_minutes`; returns their ids."""
-        minutes = self._app.config.config.idle_unload_minutes
+        minutes = self._settings().idle_unload_minutes
         if not minutes:
             return []
         cutoff = (now if now is not None else time.time()) - minutes * 60
@@ -282,7 +286,7 @@ class RuntimeService:
     def resolve_local(self, model: str) -> str:
         """`starter`, or the path of an existing GGUF file; NotFound otherwise."""
         if model == STARTER:
-            return str(ensure_starter_model(self._app.paths.cache_dir))
+            return str(ensure_starter_model(self._cache_dir))
         path = Path(model).expanduser()
         if not path.is_file():
             raise NotFound(f"no model file {model!r}; give the path to a GGUF file, or `starter`")
@@ -312,9 +316,13 @@ class RuntimeService:
         )
         return [estimate.message] if estimate.tight else []
 
-    def estimate_memory(self, info: GGUFInfo) -> MemoryEstimate:
-        """What loading `info` with the default options needs, and whether it fits now."""
-        options = self._app.config.config.load
+    def estimate_memory(self, info: GGUFInfo, context_size: int | None = None) -> MemoryEstimate:
+        """What loading `info` with the default load options (at `context_size` when given)
+        needs, counting only what the backend that would load it keeps in RAM, and whether
+        that fits now."""
+        options = self._settings().load
+        if context_size is not None:
+            options = options.model_copy(update={"context_size": context_size})
         backend = self._first_backend(info.path, info)
         share = 1.0 if backend is None else _host_share(backend, info, options)
         return memory_fit.estimate_memory(info, options.context_size, self.available_memory(), share)
@@ -331,9 +339,7 @@ class RuntimeService:
         return found
 
     def _get_backends(self) -> list[Backend]:
-        if self._backends is None:
-            self._backends = hooks.collect_backends(self._app.pm, self._app)
-        return self._backends
+        return self._backend_list()
 
     def _first_backend(self, location: str, info: GGUFInfo | None) -> Backend | None:
         return next((b for b in self._get_backends() if b.can_load(location, info)), None)

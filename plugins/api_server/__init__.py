@@ -11,42 +11,48 @@ from typing import TYPE_CHECKING
 
 from llamadesk.core.commands import CommandContext, CommandSpec
 from llamadesk.core.hookspecs import hookimpl
+from llamadesk.core.interfaces.plugin_context import PluginContext
 from llamadesk.core.models.commands import Empty
+from llamadesk.core.models.server import ServerStartParams, ServerStatus
+from llamadesk.core.models.settings import SettingsSection
 
-from .status import ServerStartParams, ServerStatus
+from .settings import SECTION, ServerSettings
 
 if TYPE_CHECKING:
-    from llamadesk.core.app import App
-
     from .server import ApiServer
 
-# One server per App (tests build several apps in one process), made on first use:
+# One server per app (tests build several apps in one process), made on first use:
 # FastAPI and uvicorn take most of a second to import, which no other command should pay.
-_servers: weakref.WeakKeyDictionary[App, ApiServer] = weakref.WeakKeyDictionary()
+_servers: weakref.WeakKeyDictionary[PluginContext, ApiServer] = weakref.WeakKeyDictionary()
 
 
-def _server_for(app: App) -> ApiServer:
+def _server_for(context: PluginContext) -> ApiServer:
     from .server import ApiServer
 
-    return _servers.setdefault(app, ApiServer(app.commands, app.config))
+    return _servers.setdefault(context, ApiServer(context.commands, lambda: context.app_settings.sampling))
 
 
 @hookimpl(trylast=True)
-def register_commands(app: App) -> list[CommandSpec]:
+def register_settings() -> SettingsSection:
+    return SECTION
+
+
+@hookimpl(trylast=True)
+def register_commands(context: PluginContext) -> list[CommandSpec]:
     def start(params: ServerStartParams, ctx: CommandContext) -> ServerStatus:
-        settings = app.config.config
-        return _server_for(app).start(
-            host=params.host or settings.server_host,
-            port=settings.server_port if params.port is None else params.port,
-            api_key=params.api_key or settings.server_api_key,
+        settings = context.settings(ServerSettings)
+        return _server_for(context).start(
+            host=params.host or settings.host,
+            port=settings.port if params.port is None else params.port,
+            api_key=params.api_key or settings.api_key,
         )
 
     def stop(params: Empty, ctx: CommandContext) -> ServerStatus:
-        server = _servers.get(app)
+        server = _servers.get(context)
         return server.stop() if server else ServerStatus(running=False)
 
     def status(params: Empty, ctx: CommandContext) -> ServerStatus:
-        server = _servers.get(app)
+        server = _servers.get(context)
         return server.status() if server else ServerStatus(running=False)
 
     return [
@@ -79,7 +85,7 @@ def register_commands(app: App) -> list[CommandSpec]:
 
 
 @hookimpl(trylast=True)
-def app_stopping(app: App) -> None:
-    server = _servers.pop(app, None)
+def app_stopping(context: PluginContext) -> None:
+    server = _servers.pop(context, None)
     if server is not None:
         server.stop()

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from llamadesk.core.commands import CommandError
-from llamadesk.core.models.openai_api import ErrorBody, ErrorDetail
+from llamadesk.lib.openai_api import ErrorBody, ErrorDetail
 
 log = logging.getLogger(__name__)
 

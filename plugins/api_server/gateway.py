@@ -2,7 +2,8 @@
 
 Model ids a client sends are what `llamadesk` shows everywhere: a loaded model's id, a
 library reference (loaded just in time, within the runtime's memory-fit rules), or a
-remote model (`remote.models`). Listing and resolving are blocking calls; the routes
+model a backend serves without a file (`models.list`'s `remote`: a remote server's, or
+any installed backend plugin's). Listing and resolving are blocking calls; the routes
 run them in a thread.
 """
 
@@ -11,12 +12,26 @@ from __future__ import annotations
 import base64
 import struct
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from llamadesk.core.commands import CommandError, CommandTable
 from llamadesk.core.models.chat import ChatTurn, Role
-from llamadesk.core.models.llama import GenerateRequest, SamplingParams
-from llamadesk.core.models.openai_api import (
+from llamadesk.core.models.library import ListParams
+from llamadesk.core.models.library import ModelList as LibraryList
+from llamadesk.core.models.llama import (
+    Embeddings,
+    EmbedRequest,
+    GenerateRequest,
+    LoadParams,
+    ModelState,
+    RuntimeStatus,
+    SamplingParams,
+    StatusParams,
+)
+from llamadesk.lib.openai_api import (
     CompletionRequest,
     EmbeddingItem,
     EmbeddingList,
@@ -25,21 +40,25 @@ from llamadesk.core.models.openai_api import (
     ModelList,
     UsageOut,
 )
-from llamadesk.core.services.config import ConfigService
 
 from .bridge import CommandBridge
 from .errors import ApiError
 from .fair_queue import FairModelQueue
 from .translate import sampling_for
 
+R = TypeVar("R", bound=BaseModel)
+RUNNING = (ModelState.LOADING, ModelState.READY, ModelState.GENERATING)
+
 
 class InferenceGateway:
     generate_command = "runtime.generate"
 
-    def __init__(self, commands: CommandTable, config: ConfigService, queue: FairModelQueue) -> None:
+    def __init__(
+        self, commands: CommandTable, queue: FairModelQueue, default_sampling: Callable[[], SamplingParams]
+    ) -> None:
         self.commands = commands
-        self.config = config
         self.queue = queue
+        self._default_sampling = default_sampling
         self._load_lock = threading.Lock()
         # Read by server.status from another thread; only the event loop writes them.
         self.finished = 0
@@ -59,7 +78,7 @@ class InferenceGateway:
             bridge.cancel()
 
     def default_sampling(self) -> SamplingParams:
-        return self.config.config.sampling
+        return self._default_sampling()
 
     def generation_ended(self, bridge: CommandBridge, model: str, cancelled: bool) -> None:
         """In the event loop, once a generation has really stopped: the next request's turn."""
@@ -74,7 +93,7 @@ class InferenceGateway:
     def list_models(self) -> ModelList:
         """Loaded models first, then library models, then remote ones; each id once."""
         seen: dict[str, ModelCard] = {}
-        for model_id, owner in self._loaded() + self._library() + self._remote():
+        for model_id, owner in self._loaded() + self._library():
             seen.setdefault(model_id, ModelCard(id=model_id, owned_by=owner))
         return ModelList(data=list(seen.values()))
 
@@ -82,7 +101,7 @@ class InferenceGateway:
         """The id to generate with; loads a library model that is not loaded yet."""
         if model in {model_id for model_id, _ in self._loaded()}:
             return model
-        known = {model_id for model_id, _ in self._library() + self._remote()}
+        known = {model_id for model_id, _ in self._library()}
         if model not in known and f"{model}:latest" in known:
             model = f"{model}:latest"  # as in Ollama, a library model's tag may be left out
         if model not in known:
@@ -94,25 +113,18 @@ class InferenceGateway:
             )
         with self._load_lock:  # two first requests for one model load it once
             if model not in {model_id for model_id, _ in self._loaded()}:
-                self._invoke("runtime.load", {"model": model})
+                self._invoke("runtime.load", LoadParams(model=model), BaseModel)
         return model
 
     def _loaded(self) -> list[tuple[str, str]]:
         """Models loaded (or loading) now; a model in error is listed by its source instead."""
-        status = self._invoke_if_present("runtime.status")
-        return [
-            (_model_id(entry), "llamadesk")
-            for entry in _entries(status, "models")
-            if entry.get("state") in ("loading", "ready", "generating")
-        ]
+        status = self._invoke("runtime.status", StatusParams(), RuntimeStatus)
+        return [(model.id, "llamadesk") for model in status.models if model.state in RUNNING]
 
     def _library(self) -> list[tuple[str, str]]:
-        listing = self._invoke_if_present("models.list", {"discover": False})
-        return [(_model_id(entry), "library") for entry in _entries(listing, "models")]
-
-    def _remote(self) -> list[tuple[str, str]]:
-        listing = self._invoke_if_present("remote.models")
-        return [(_model_id(entry), "remote") for entry in _entries(listing, "models")]
+        """The library's models, then the models backends serve without a file (remote)."""
+        listing = self._invoke("models.list", ListParams(discover=False), LibraryList)
+        return [(m.reference, "library") for m in listing.models] + [(m.id, "remote") for m in listing.remote]
 
     # --- completions and embeddings -------------------------------------------------
 
@@ -127,12 +139,12 @@ class InferenceGateway:
     def embed(self, request: EmbeddingRequest) -> EmbeddingList:
         model = self.resolve_model(request.model)
         texts = [request.input] if isinstance(request.input, str) else request.input
-        result = self._invoke("runtime.embed", {"model": model, "input": texts})
-        tokens = result["prompt_tokens"]
+        result = self._invoke("runtime.embed", EmbedRequest(model=model, input=texts), Embeddings)
+        tokens = result.prompt_tokens
         return EmbeddingList(
             data=[
                 EmbeddingItem(index=i, embedding=_encode(vector, request.encoding_format))
-                for i, vector in enumerate(result["vectors"])
+                for i, vector in enumerate(result.vectors)
             ],
             model=request.model,
             usage=UsageOut(prompt_tokens=tokens, total_tokens=tokens),
@@ -140,32 +152,16 @@ class InferenceGateway:
 
     # --- plumbing -------------------------------------------------------------------
 
-    def _invoke(self, command_id: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _invoke(self, command_id: str, params: BaseModel, result: type[R]) -> R:
         try:
-            result = self.commands.invoke(command_id, params)
+            answer = self.commands.invoke(command_id, params)
         except CommandError as error:
             raise ApiError.from_command_error(error) from None
-        return result.model_dump(mode="json")
-
-    def _invoke_if_present(self, command_id: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self._invoke(command_id, params) if command_id in self.commands else {}
+        assert isinstance(answer, result)
+        return answer
 
 
 def _encode(vector: list[float], encoding: str) -> list[float] | str:
     if encoding == "base64":
         return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
     return vector
-
-
-def _entries(result: dict[str, Any], key: str) -> list[Any]:
-    value = result.get(key, [])
-    return value if isinstance(value, list) else []
-
-
-def _model_id(entry: Any) -> str:
-    if isinstance(entry, str):
-        return entry
-    for key in ("id", "model", "reference", "name"):
-        if isinstance(entry, dict) and isinstance(entry.get(key), str):
-            return str(entry[key])
-    raise ValueError(f"no model id in {entry!r}")

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from llamadesk.core.commands import CommandError
 from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult
-from llamadesk.core.models.openai_api import (
+from llamadesk.lib.openai_api import (
     ChatCompletionRequest,
     Completion,
     CompletionChoice,

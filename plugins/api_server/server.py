@@ -12,17 +12,18 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 import uvicorn
 
 from llamadesk.core.commands import CommandTable
 from llamadesk.core.errors import InvalidParams, Unavailable
-from llamadesk.core.services.config import ConfigService
+from llamadesk.core.models.llama import SamplingParams
+from llamadesk.core.models.server import ServerStatus
 
 from .fair_queue import FairModelQueue
 from .gateway import InferenceGateway
 from .routes import build_api
-from .status import ServerStatus
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,9 @@ def is_loopback(host: str) -> bool:
 class ApiServer:
     """At most one running server per app; start/stop are safe from any thread."""
 
-    def __init__(self, commands: CommandTable, config: ConfigService) -> None:
+    def __init__(self, commands: CommandTable, default_sampling: Callable[[], SamplingParams]) -> None:
         self._commands = commands
-        self._config = config
+        self._default_sampling = default_sampling
         self._lock = threading.Lock()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -63,10 +64,10 @@ class ApiServer:
             if not is_loopback(host) and not api_key:
                 raise InvalidParams(
                     f"Listening on {host} lets other machines use your models, so it needs an API key: "
-                    "`llamadesk config set server_api_key SECRET` or `llamadesk serve --api-key SECRET`."
+                    "`llamadesk config set server.api_key SECRET` or `llamadesk serve --api-key SECRET`."
                 )
             sock = _bind(host, port)
-            gateway = InferenceGateway(self._commands, self._config, FairModelQueue())
+            gateway = InferenceGateway(self._commands, FairModelQueue(), self._default_sampling)
             config = uvicorn.Config(
                 build_api(gateway, api_key),
                 log_level="warning",

@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from llamadesk.core.models.llama import GenerationResult
-from llamadesk.core.models.openai_api import ToolCallOut
 from llamadesk.core.models.tools import ToolCall
+from llamadesk.lib.openai_api import ToolCallOut
 
 from .translate import finish_reason, timings_out, usage_out
 

@@ -11,14 +11,14 @@ import json
 
 from pydantic import ValidationError
 
-from llamadesk.core.models.openai_api import (
+from llamadesk.core.models.tools import NamedToolChoice, ToolCall, ToolChoice, ToolDefinition
+from llamadesk.lib.openai_api import (
     ChatCompletionRequest,
     ChatMessageIn,
     NamedToolChoiceIn,
     ToolCallIn,
     ToolCallOut,
 )
-from llamadesk.core.models.tools import NamedToolChoice, ToolCall, ToolChoice, ToolDefinition
 
 from .errors import ApiError
 

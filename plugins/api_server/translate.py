@@ -16,7 +16,7 @@ from llamadesk.core.models.llama import (
     StopReason,
     Usage,
 )
-from llamadesk.core.models.openai_api import (
+from llamadesk.lib.openai_api import (
     AssistantMessage,
     ChatChoice,
     ChatCompletion,

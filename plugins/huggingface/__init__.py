@@ -15,45 +15,62 @@ from typing import TYPE_CHECKING
 
 from llamadesk.core.commands import CommandSpec
 from llamadesk.core.hookspecs import hookimpl
+from llamadesk.core.interfaces.plugin_context import PluginContext
+from llamadesk.core.models.library import DiscoveredModel
+from llamadesk.core.models.settings import SettingsSection
 
+from .cache import cached_models
 from .commands import hub_commands
+from .settings import SECTION, HubSettings
 from .source import HuggingFaceSource
 
 if TYPE_CHECKING:
-    from llamadesk.core.app import App
-
     from .browser import HubBrowser
 
-_browsers: weakref.WeakKeyDictionary[App, HubBrowser] = weakref.WeakKeyDictionary()
+_browsers: weakref.WeakKeyDictionary[PluginContext, HubBrowser] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def browser_getter(app: App) -> Callable[[], HubBrowser]:
+def browser_getter(context: PluginContext) -> Callable[[], HubBrowser]:
     """A getter of the app's one browser (its header cache is shared by commands and pulls)."""
 
     def get() -> HubBrowser:
         with _lock:
-            browser = _browsers.get(app)
+            browser = _browsers.get(context)
             if browser is None:
                 from .access import HubAccess
                 from .browser import HubBrowser
 
                 def access() -> HubAccess:
-                    settings = app.config.config
-                    return HubAccess.resolve(settings.hf_endpoint, settings.http_proxy)
+                    endpoint = context.settings(HubSettings).endpoint
+                    return HubAccess.resolve(endpoint, context.app_settings.http_proxy)
 
-                browser = HubBrowser(access, default_context=lambda: app.config.config.load.context_size)
-                _browsers[app] = browser
+                browser = HubBrowser(
+                    access,
+                    default_context=lambda: context.app_settings.load.context_size,
+                    memory=context.memory,
+                )
+                _browsers[context] = browser
             return browser
 
     return get
 
 
 @hookimpl(trylast=True)
-def register_commands(app: App) -> list[CommandSpec]:
-    return hub_commands(browser_getter(app))
+def register_settings() -> SettingsSection:
+    return SECTION
 
 
 @hookimpl(trylast=True)
-def register_model_sources(app: App) -> list[HuggingFaceSource]:
-    return [HuggingFaceSource(browser_getter(app))]
+def register_commands(context: PluginContext) -> list[CommandSpec]:
+    return hub_commands(browser_getter(context))
+
+
+@hookimpl(trylast=True)
+def register_model_sources(context: PluginContext) -> list[HuggingFaceSource]:
+    return [HuggingFaceSource(browser_getter(context))]
+
+
+@hookimpl(trylast=True)
+def discover_local_models(context: PluginContext) -> list[DiscoveredModel]:
+    return cached_models()

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from llamadesk.core.interfaces.memory import MemoryPlanner
 from llamadesk.core.models.gguf import GGUFInfo
 from llamadesk.core.models.hub import (
     HubFilesParams,
@@ -17,16 +18,19 @@ from llamadesk.core.models.hub import (
 from .access import HubAccess
 from .choices import RepoFile, group_choices, mmproj_files
 from .hub_client import HubClient, RepoListing, repo_id_of
-from .memory import available_memory, required_bytes
+from .memory import required_bytes
 from .recommend import judge, recommend
 
 
 class HubBrowser:
     """Stateless but for a small cache of GGUF headers (one per repo commit)."""
 
-    def __init__(self, access: Callable[[], HubAccess], default_context: Callable[[], int]) -> None:
+    def __init__(
+        self, access: Callable[[], HubAccess], default_context: Callable[[], int], memory: MemoryPlanner
+    ) -> None:
         self._access = access
         self._default_context = default_context
+        self._memory = memory
         self._shapes: dict[tuple[str, str], GGUFInfo | None] = {}
         self._lock = threading.Lock()
 
@@ -40,10 +44,10 @@ class HubBrowser:
         client = self.client()
         listing = client.listing(repo_id_of(params.repo), params.revision)
         context = params.context_size or self._default_context()
-        memory = params.memory_bytes if params.memory_bytes is not None else available_memory()
+        memory = params.memory_bytes if params.memory_bytes is not None else self._memory.available_memory()
         shape = self._shape(client, listing)
         choices = group_choices(listing.files)
-        judged = judge(choices, memory, lambda size: required_bytes(size, context, shape))
+        judged = judge(choices, memory, lambda size: required_bytes(self._memory, size, context, shape))
         name, reason = recommend(judged)
         meta = listing.gguf
         return HubRepoFiles(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from llamadesk.core.models.hub import Fit, HubFileChoice
+from llamadesk.core.models.llama import TIGHT_SHARE  # the runtime's: past this share, the machine suffers
 
-from .memory import TIGHT_SHARE  # the runtime's: past this share of memory, the machine suffers
 from .quants import BEST_RECOMMENDED, DEFAULT_QUANT, quality_rank
 
 Estimate = Callable[[int], int]  # file size -> bytes needed at the chosen context

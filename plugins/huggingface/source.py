@@ -22,10 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llamadesk.core.downloader import BlobRequest
 from llamadesk.core.errors import NotFound, RegistryError
-from llamadesk.core.http_client import HttpClient
+from llamadesk.core.interfaces.http import HttpClient
 from llamadesk.core.interfaces.model_source import ResolvedModel
+from llamadesk.core.models.download import BlobRequest
 from llamadesk.core.models.hub import HubFileChoice, HubFilesParams
 from llamadesk.core.models.manifest import (
     DOCKER_IMAGE_CONFIG,
@@ -37,8 +37,8 @@ from llamadesk.core.models.manifest import (
     Manifest,
 )
 from llamadesk.core.models.reference import DEFAULT_TAG, HUGGING_FACE, ModelRef
-from llamadesk.core.services.model_discovery import huggingface_cache_dir
 
+from .cache import huggingface_cache_dir
 from .choices import find_choice, group_choices, mmproj_files
 from .quants import DEFAULT_QUANT, quant_label
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from llamadesk.core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from llamadesk.core.app import App
     from llamadesk.core.interfaces.backend import Backend
+    from llamadesk.core.interfaces.plugin_context import PluginContext
 
 
 @hookimpl(trylast=True)
-def register_backends(app: App) -> list[Backend]:
+def register_backends(context: PluginContext) -> list[Backend]:
     from .backend import LlamaCppBackend  # imported on use: llama_cpp loads numpy and a large library
 
     return [LlamaCppBackend()]

@@ -27,10 +27,8 @@ from typing import Any, TypeVar
 
 import psutil
 
-from llamadesk.core.commands import CancelToken
 from llamadesk.core.errors import Cancelled, GenerationFailed, ModelCrashed, ModelLoadFailed
 from llamadesk.core.gguf import is_gguf
-from llamadesk.core.huge_pages import allow_huge_pages_in_children
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
 from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.gguf import GGUFInfo
@@ -43,6 +41,13 @@ from llamadesk.core.models.llama import (
     LoadOptions,
     StopReason,
     Usage,
+)
+from llamadesk.core.models.tools import ToolCall
+from llamadesk.core.streaming import CancelToken
+from llamadesk.lib.huge_pages import allow_huge_pages_in_children
+
+from .gpu_build import can_offload, host_share
+from .messages import (
     WorkerCountTokens,
     WorkerDone,
     WorkerEmbed,
@@ -57,9 +62,6 @@ from llamadesk.core.models.llama import (
     WorkerTokens,
     WorkerToolCall,
 )
-from llamadesk.core.models.tools import ToolCall
-
-from .gpu_build import can_offload, host_share
 from .worker import worker_main
 
 Reply = TypeVar("Reply")

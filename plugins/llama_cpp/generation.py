@@ -22,7 +22,7 @@ from llama_cpp import Llama
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 
 from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
-from llamadesk.core.reasoning import ReasoningSplitter, prompt_opens_reasoning
+from llamadesk.lib.reasoning import ReasoningSplitter, prompt_opens_reasoning
 
 from .chat_template import ChatPrompt
 from .grammar_sampling import GrammarChecked

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from llamadesk.core.models.llama import WorkerTokens
+from .messages import WorkerTokens
 
 SEND_EVERY_S = 0.015
 

@@ -20,7 +20,7 @@ from llama_cpp.llama_grammar import json_schema_to_gbnf
 
 from llamadesk.core.models.llama import SamplingParams
 from llamadesk.core.models.tools import NamedToolChoice, ToolCall, ToolChoice, ToolDefinition
-from llamadesk.core.tool_calls import ToolCallSplitter
+from llamadesk.lib.tool_calls import ToolCallSplitter
 
 Emit = Callable[[str, str], None]  # (channel, text)
 

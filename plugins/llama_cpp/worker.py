@@ -20,9 +20,10 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from llamadesk.core.models.llama import (
-    LoadOptions,
-    StopReason,
+from llamadesk.core.models.llama import LoadOptions, StopReason
+
+from .gpu_build import layers_on_gpu
+from .messages import (
     WorkerCountTokens,
     WorkerDone,
     WorkerEmbed,
@@ -36,8 +37,6 @@ from llamadesk.core.models.llama import (
     WorkerTokenCounts,
     WorkerToolCall,
 )
-
-from .gpu_build import layers_on_gpu
 from .token_sender import TokenSender
 
 PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor

@@ -13,9 +13,9 @@ from llamadesk.core.hookspecs import hookimpl
 from .source import OciSource
 
 if TYPE_CHECKING:
-    from llamadesk.core.app import App
+    from llamadesk.core.interfaces.plugin_context import PluginContext
 
 
 @hookimpl(trylast=True)
-def register_model_sources(app: App) -> list[OciSource]:
+def register_model_sources(context: PluginContext) -> list[OciSource]:
     return [OciSource()]

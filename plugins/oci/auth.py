@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from llamadesk.core.errors import RegistryError
-from llamadesk.core.http_client import HttpClient, HttpError
+from llamadesk.core.interfaces.http import HttpClient, HttpError
 
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 _CHALLENGE_PARAM = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]*))')

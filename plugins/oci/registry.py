@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from llamadesk.core.errors import DigestMismatch, NotFound, RegistryError
-from llamadesk.core.http_client import HttpClient, HttpError, HttpResponse
+from llamadesk.core.interfaces.http import HttpClient, HttpError, HttpResponse
 from llamadesk.core.models.manifest import INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES
 
 from .auth import Challenge, TokenCache, credentials_for, parse_challenge

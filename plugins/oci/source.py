@@ -15,10 +15,10 @@ import json
 import platform
 import sys
 
-from llamadesk.core.downloader import BlobRequest
 from llamadesk.core.errors import RegistryError
-from llamadesk.core.http_client import HttpClient
+from llamadesk.core.interfaces.http import HttpClient
 from llamadesk.core.interfaces.model_source import PushRequest, ResolvedModel
+from llamadesk.core.models.download import BlobRequest
 from llamadesk.core.models.manifest import (
     INDEX_MEDIA_TYPES,
     OCI_MANIFEST,

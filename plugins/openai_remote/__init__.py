@@ -5,34 +5,41 @@ an external llama-server binary the user chose, started per model.
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING
 
 from llamadesk.core.commands import CommandSpec
 from llamadesk.core.hookspecs import hookimpl
 from llamadesk.core.interfaces.backend import Backend
+from llamadesk.core.interfaces.plugin_context import PluginContext
+from llamadesk.core.models.settings import SettingsSection
 
 from .backends import LlamaServerBackend, RemoteBackend
 from .commands import remote_commands
 from .directory import RemoteDirectory
+from .settings import SECTION, RemoteSettings
 
-if TYPE_CHECKING:
-    from llamadesk.core.app import App
-
-_directories: weakref.WeakKeyDictionary[App, RemoteDirectory] = weakref.WeakKeyDictionary()
+_directories: weakref.WeakKeyDictionary[PluginContext, RemoteDirectory] = weakref.WeakKeyDictionary()
 
 
-def directory_for(app: App) -> RemoteDirectory:
-    return _directories.setdefault(app, RemoteDirectory(app.config))
+def directory_for(context: PluginContext) -> RemoteDirectory:
+    return _directories.setdefault(context, RemoteDirectory(context))
 
 
 @hookimpl(trylast=True)
-def register_commands(app: App) -> list[CommandSpec]:
-    return remote_commands(directory_for(app))
+def register_settings() -> SettingsSection:
+    return SECTION
+
+
+@hookimpl(trylast=True)
+def register_commands(context: PluginContext) -> list[CommandSpec]:
+    return remote_commands(directory_for(context))
 
 
 # Not trylast: these backends take only what the user pointed them at (an @REMOTE id,
 # or every GGUF once a llama-server binary is set), so they are asked before the
 # built-in llama.cpp backend. Installed plugins still come first.
 @hookimpl
-def register_backends(app: App) -> list[Backend]:
-    return [RemoteBackend(directory_for(app)), LlamaServerBackend(app.config, app.paths.logs_dir)]
+def register_backends(context: PluginContext) -> list[Backend]:
+    llama_server = LlamaServerBackend(
+        lambda: context.settings(RemoteSettings).llama_server, context.paths.logs_dir
+    )
+    return [RemoteBackend(directory_for(context)), llama_server]

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 
-from llamadesk.core.commands import CancelToken
 from llamadesk.core.errors import LlamadeskError, ModelLoadFailed
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
 from llamadesk.core.models.gguf import GGUFInfo
@@ -29,12 +29,13 @@ from llamadesk.core.models.llama import (
     GenerationResult,
     LoadOptions,
 )
-from llamadesk.core.reasoning import ReasoningSplitter
-from llamadesk.core.services.config import ConfigService
+from llamadesk.core.streaming import CancelToken
+from llamadesk.lib.reasoning import ReasoningSplitter
 
 from .client import OpenAIClient
 from .directory import RemoteDirectory
 from .llama_server import LlamaServerProcess
+from .settings import LlamaServerOptions
 
 
 class ServedModel:
@@ -186,12 +187,12 @@ class RemoteBackend:
 class LlamaServerBackend:
     name = "llama_server"
 
-    def __init__(self, config: ConfigService, logs_dir: Path) -> None:
-        self.config = config
+    def __init__(self, options: Callable[[], LlamaServerOptions], logs_dir: Path) -> None:
+        self.options = options  # the current settings: a binary set takes every local GGUF
         self.logs_dir = logs_dir
 
     def can_load(self, location: str, info: GGUFInfo | None) -> bool:
-        return info is not None and self.config.config.llama_server.binary is not None
+        return info is not None and self.options().binary is not None
 
     def remote_models(self) -> list[RemoteModelInfo]:
         return []  # it runs the library's files
@@ -205,7 +206,7 @@ class LlamaServerBackend:
     ) -> ServedModel:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(location).stem) or "model"
         process = LlamaServerProcess(
-            self.config.config.llama_server,
+            self.options(),
             Path(location),
             options,
             self.logs_dir / f"llama-server-{name}.log",

@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from llamadesk.core.commands import CancelToken
 from llamadesk.core.errors import GenerationFailed, InvalidParams, LlamadeskError, NotFound, Unavailable
 from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason, Usage
-from llamadesk.core.models.openai_api import ChatCompletionChunk, EmbeddingList, ModelCard, ModelList
-from llamadesk.core.reasoning import ReasoningSplitter
+from llamadesk.core.streaming import CancelToken
+from llamadesk.lib.openai_api import ChatCompletionChunk, EmbeddingList, ModelCard, ModelList
+from llamadesk.lib.reasoning import ReasoningSplitter
 
 from .tool_wire import ToolCallAccumulator, message_body, tools_body
 

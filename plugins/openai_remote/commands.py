@@ -5,21 +5,22 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from llamadesk.core.commands import CommandContext, CommandSpec
-from llamadesk.core.models.app_config import RemoteServer
+from llamadesk.core.models.base import CommandParams
 from llamadesk.core.models.commands import Empty
 
 from .client import OpenAIClient
 from .directory import RemoteDirectory, RemoteFailure, RemoteModel
+from .settings import RemoteServer
 
 
-class RemoteAddParams(BaseModel):
+class RemoteAddParams(CommandParams):
     name: str = Field(description="Short name (lower-case letters, digits, - and _).")
     url: str = Field(description="Base URL of the server's OpenAI API, like http://gpubox:8080/v1.")
     api_key: str | None = Field(None, description="Bearer key the server expects.")
     check: bool = Field(True, description="Ask the server for its models first; fail if it does not answer.")
 
 
-class RemoteNameParams(BaseModel):
+class RemoteNameParams(CommandParams):
     name: str
 
 

@@ -13,10 +13,10 @@ import time
 from pydantic import BaseModel, Field
 
 from llamadesk.core.errors import AlreadyExists, LlamadeskError, NotFound
-from llamadesk.core.models.app_config import RemoteServer
-from llamadesk.core.services.config import ConfigService
+from llamadesk.core.interfaces.plugin_context import PluginContext
 
 from .client import OpenAIClient, normalize_base_url
+from .settings import RemoteServer, RemoteSettings
 
 PREFIX = "@"
 CACHE_SECONDS = 10.0
@@ -42,13 +42,13 @@ def split_id(model_id: str) -> tuple[str, str] | None:
 
 
 class RemoteDirectory:
-    def __init__(self, config: ConfigService) -> None:
-        self._config = config
+    def __init__(self, context: PluginContext) -> None:
+        self._context = context
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, list[RemoteModel] | LlamadeskError]] = {}
 
     def remotes(self) -> list[RemoteServer]:
-        return list(self._config.config.remotes)
+        return list(self._context.settings(RemoteSettings).servers)
 
     def get(self, name: str) -> RemoteServer:
         for remote in self.remotes():
@@ -68,13 +68,13 @@ class RemoteDirectory:
         self.ensure_new(name)
         entry = {"name": name, "base_url": normalize_base_url(url), "api_key": api_key}
         remotes = [remote.model_dump(mode="json") for remote in self.remotes()]
-        self._config.update({"remotes": [*remotes, entry]})
+        self._context.update_settings(RemoteSettings, {"servers": [*remotes, entry]})
         return self.get(name)
 
     def remove(self, name: str) -> RemoteServer:
         removed = self.get(name)
         remaining = [r.model_dump(mode="json") for r in self.remotes() if r.name != name]
-        self._config.update({"remotes": remaining})
+        self._context.update_settings(RemoteSettings, {"servers": remaining})
         with self._lock:
             self._cache.pop(name, None)
         return removed

@@ -14,13 +14,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from llamadesk.core.commands import CancelToken
 from llamadesk.core.errors import Cancelled, ModelLoadFailed
-from llamadesk.core.huge_pages import allow_huge_pages_in_children
-from llamadesk.core.models.app_config import LlamaServerOptions
 from llamadesk.core.models.llama import LoadOptions
+from llamadesk.core.streaming import CancelToken
+from llamadesk.lib.huge_pages import allow_huge_pages_in_children
 
 from .client import OpenAIClient
+from .settings import LlamaServerOptions
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.llama import GenerateRequest
-from llamadesk.core.models.openai_api import ToolCallDelta, ToolCallOut
 from llamadesk.core.models.tools import NamedToolChoice, ToolCall
-from llamadesk.core.tool_calls import new_call_id
+from llamadesk.lib.openai_api import ToolCallDelta, ToolCallOut
+from llamadesk.lib.tool_calls import new_call_id
 
 
 def message_body(turn: ChatTurn) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from llamadesk.core.hookspecs import hookimpl
 from .store import SQLiteChatStore
 
 if TYPE_CHECKING:
-    from llamadesk.core.app import App
+    from llamadesk.core.interfaces.plugin_context import PluginContext
 
 DB_NAME = "chats.db"
 
@@ -20,5 +20,5 @@ __all__ = ["DB_NAME", "SQLiteChatStore", "get_chat_store"]
 
 
 @hookimpl(trylast=True)
-def get_chat_store(app: App) -> SQLiteChatStore:
-    return SQLiteChatStore(app.paths.data_dir / DB_NAME)
+def get_chat_store(context: PluginContext) -> SQLiteChatStore:
+    return SQLiteChatStore(context.paths.data_dir / DB_NAME)

@@ -68,7 +68,9 @@ def test_user_errors_are_one_line_without_traceback(home: Path) -> None:
         ("call", "nope.cmd"),
         ("call", "config.set", "--json", '{"values": {"theme": "purple"}}'),
         ("call", "config.get", "--json", "{broken"),
-        ("config", "set", "server_port", "70000"),
+        ("config", "set", "server.port", "70000"),
+        ("config", "set", "server_port", "8000"),  # a key of the old layout
+        ("call", "runtime.status", "--json", '{"all_process": true}'),  # misspelt
     ]
     for args in cases:
         done = run_cli(*args, home=home)
@@ -85,8 +87,17 @@ def test_config_verbs_round_trip(home: Path) -> None:
     path = run_cli("config", "path", home=home).stdout.strip()
     assert path == str(home / "config" / "config.json")
     assert json.loads(Path(path).read_text())["theme"] == "light"
+    assert run_cli("config", "set", "server.port", "9000", home=home).stdout.strip() == "server.port = 9000"
+    assert json.loads(run_cli("config", "get", "server", home=home).stdout)["port"] == 9000
     run_cli("config", "reset", home=home)
     assert json.loads(run_cli("config", "get", "theme", home=home).stdout) == "dark"
+    assert json.loads(run_cli("config", "get", "server.port", home=home).stdout) == 8765
+
+
+def test_a_misspelt_param_is_named(home: Path) -> None:
+    done = run_cli("call", "runtime.status", "--json", '{"all_process": true}', home=home)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: unknown parameter 'all_process'"
 
 
 def test_corrupt_config_is_reported_not_fatal(home: Path) -> None:
@@ -98,8 +109,8 @@ def test_corrupt_config_is_reported_not_fatal(home: Path) -> None:
     assert list((home / "config").glob("config.json.corrupt-*"))
 
 
-def test_plugins_lists_core_plugins_and_hooks(home: Path) -> None:
+def test_plugins_lists_default_plugins_and_hooks(home: Path) -> None:
     done = run_cli("plugins", home=home)
     assert done.returncode == 0
-    assert "core.config  [core]" in done.stdout
-    assert "hooks: register_commands" in done.stdout
+    assert "api_server  [default]" in done.stdout
+    assert "hooks: app_stopping, register_commands, register_settings" in done.stdout

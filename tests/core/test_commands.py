@@ -9,12 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
+from llamadesk.core.models.base import CommandParams
+
 from llamadesk.core.commands import CommandContext, CommandError, CommandSpec, CommandTable
 from llamadesk.core.errors import NotFound
 from llamadesk.core.models.commands import Empty, ProgressEvent
 
 
-class AddParams(BaseModel):
+class AddParams(CommandParams):
     a: int
     b: int = Field(0, ge=0)
 

@@ -104,8 +104,9 @@ def test_config_commands(app: App) -> None:
     assert app.commands.invoke("config.get", {"key": "theme"}).model_dump()["value"] == "light"
     assert json.loads(app.paths.config_file.read_text())["theme"] == "light"
     with pytest.raises(CommandError) as caught:
-        app.commands.invoke("config.set", {"values": {"server_port": 0}})
+        app.commands.invoke("config.set", {"values": {"server.port": 0}})
     assert caught.value.code == "invalid_params"
+    assert caught.value.message.startswith("server.port:")
     with pytest.raises(CommandError) as missing:
         app.commands.invoke("config.get", {"key": "no.such"})
     assert missing.value.code == "not_found"

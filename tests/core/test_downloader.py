@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from llamadesk.core.downloader import BlobDownloader, BlobRequest
+from llamadesk.core.downloader import BlobDownloader
 from llamadesk.core.errors import Cancelled, DigestMismatch, DownloadFailed
 from llamadesk.core.http_client import HttpClient
+from llamadesk.core.models.download import BlobRequest
 from tests.http_servers import FileServer, ForwardProxy
 
 KiB = 1024
@@ -64,7 +65,7 @@ def test_parallel_ranged_download_verifies_and_lands_atomically(tmp_path, server
     downloader = small_downloader(tmp_path)
     dest = tmp_path / "blobs" / "x"
     seen = []
-    req = request(server, data) if known_size else BlobRequest(server.url + "/blob", digest_of(data))
+    req = request(server, data) if known_size else BlobRequest(url=server.url + "/blob", digest=digest_of(data))
     downloader.fetch(req, dest, on_bytes=seen.append)
     assert dest.read_bytes() == data
     assert sum(seen) == len(data)
@@ -174,7 +175,7 @@ def test_a_refusal_is_not_retried(tmp_path, server, data) -> None:
 
 
 def test_digest_mismatch_discards_the_bytes(tmp_path, server, data) -> None:
-    wrong = BlobRequest(server.url + "/blob", digest_of(b"something else"), len(data))
+    wrong = BlobRequest(url=server.url + "/blob", digest=digest_of(b"something else"), size=len(data))
     downloader = small_downloader(tmp_path)
     with pytest.raises(DigestMismatch, match="discarded"):
         downloader.fetch(wrong, tmp_path / "dest")
@@ -248,7 +249,10 @@ def test_cross_origin_redirect_drops_credentials(tmp_path, data) -> None:
 
         with Server(Redirect) as redirecting:
             req = BlobRequest(
-                redirecting.url + "/blob", digest_of(data), len(data), {"Authorization": "Bearer secret"}
+                url=redirecting.url + "/blob",
+                digest=digest_of(data),
+                size=len(data),
+                headers={"Authorization": "Bearer secret"},
             )
             BlobDownloader(HttpClient(), tmp_path / "partial").fetch(req, tmp_path / "dest")
         assert (tmp_path / "dest").read_bytes() == data

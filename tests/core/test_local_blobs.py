@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llamadesk.core.downloader import BlobRequest
+from llamadesk.core.models.download import BlobRequest
 from llamadesk.core.services.local_blobs import adopt_local_blob
 from llamadesk.core.services.model_store import ModelStore
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from llamadesk.core.downloader import BlobRequest
 from llamadesk.core.errors import DigestMismatch, InvalidParams, RegistryError, Unavailable
 from llamadesk.core.hookspecs import hookimpl
 from llamadesk.core.interfaces.model_source import ModelSource, ResolvedModel
+from llamadesk.core.models.download import BlobRequest
 from llamadesk.core.models.manifest import Manifest
 from tests.http_servers import FileServer
 
@@ -42,7 +42,10 @@ class StaticFileSource:
         }  # fmt: skip
         data = json.dumps(manifest).encode()
         blob = BlobRequest(
-            f"{self.server.url}/files/{ref.name}.gguf", sha(self.gguf), len(self.gguf), {"X-Token": "t"}
+            url=f"{self.server.url}/files/{ref.name}.gguf",
+            digest=sha(self.gguf),
+            size=len(self.gguf),
+            headers={"X-Token": "t"},
         )
         inline = {config_digest: b"tampered" if self.break_config else self.config}
         return ResolvedModel(ref, Manifest.model_validate_json(data), data, [blob], self.name, inline)
@@ -57,7 +60,7 @@ def static_source(app, starter_model):
 
         class Plugin:
             @hookimpl
-            def register_model_sources(self, app):
+            def register_model_sources(self, context):
                 return [source]
 
         assert app.pm.register_isolated(Plugin(), "static", origin="test")

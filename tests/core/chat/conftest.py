@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from llamadesk.core.commands import CancelToken
 from llamadesk.core.models.commands import TokenEvent
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult, StopReason, Usage
 from llamadesk.core.services.chat import ChatService
 from llamadesk.core.services.config import ConfigService
+from llamadesk.core.streaming import CancelToken
 from llamadesk.plugins.sqlite import SQLiteChatStore
 
 

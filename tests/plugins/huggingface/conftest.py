@@ -122,8 +122,8 @@ def hf_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def hub_app(paths: AppPaths, hub: HubServer, hf_env: Path) -> Iterator[App]:
-    """A started app whose hf_endpoint is the test hub."""
+    """A started app whose huggingface.endpoint is the test hub."""
     application = App(paths, load_entrypoints=False).start()
-    application.config.update({"hf_endpoint": hub.url})
+    application.config.update({"huggingface.endpoint": hub.url})
     yield application
     application.close()

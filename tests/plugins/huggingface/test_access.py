@@ -105,14 +105,14 @@ def test_mirror_from_hf_endpoint_env(
 def test_proxy_setting_routes_hub_requests(hub_app: App, hub: HubServer) -> None:
     # The endpoint's host does not exist; only the proxy (our hub, which serves absolute
     # URLs as a proxy receives them) can answer.
-    hub_app.config.update({"hf_endpoint": "http://hub.invalid", "http_proxy": hub.url})
+    hub_app.config.update({"huggingface.endpoint": "http://hub.invalid", "http_proxy": hub.url})
     models = hub_app.commands.invoke("hub.search", {"query": "tiny"}).model_dump()["models"]
     assert [m["repo_id"] for m in models] == [TINY_REPO]
     assert [r.proxied for r in hub.requests] == [True]
 
 
 def test_unreachable_hub_is_a_clear_error(hub_app: App) -> None:
-    hub_app.config.update({"hf_endpoint": "http://127.0.0.1:9"})
+    hub_app.config.update({"huggingface.endpoint": "http://127.0.0.1:9"})
     with pytest.raises(CommandError) as caught:
         # hub.files: huggingface_hub retries a search for ~20 s before giving up.
         hub_app.commands.invoke("hub.files", {"repo": TINY_REPO})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from llamadesk.core.models.llama import WorkerTokens
+from llamadesk.plugins.llama_cpp.messages import WorkerTokens
 from llamadesk.plugins.llama_cpp.token_sender import SEND_EVERY_S, TokenSender
 
 

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from llamadesk.core.commands import CancelToken
 from llamadesk.core.errors import InvalidParams, Unavailable
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.commands import TokenEvent
 from llamadesk.core.models.llama import GenerateRequest, SamplingParams, StopReason
+from llamadesk.core.streaming import CancelToken
 from llamadesk.plugins.openai_remote.client import OpenAIClient, normalize_base_url
 
 from .conftest import SERVER_KEY, RunningServer, free_port

@@ -9,12 +9,12 @@ import json
 from openai import OpenAI
 
 from llamadesk.core.app import App
-from llamadesk.core.commands import CancelToken
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.llama import GenerateRequest, SamplingParams, StopReason
-from llamadesk.core.models.openai_api import ToolCallDelta
 from llamadesk.core.models.tools import NamedToolChoice, ToolCall, ToolDefinition
+from llamadesk.core.streaming import CancelToken
+from llamadesk.lib.openai_api import ToolCallDelta
 from llamadesk.plugins.openai_remote.client import OpenAIClient, chat_body
 from llamadesk.plugins.openai_remote.tool_wire import ToolCallAccumulator
 

@@ -1,4 +1,4 @@
-"""Finding tool calls in streamed output (core/tool_calls.py), and the tool data's rules."""
+"""Finding tool calls in streamed output (lib/tool_calls.py), and the tool data's rules."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.llama import GenerateRequest
 from llamadesk.core.models.tools import NamedToolChoice, ToolCall, ToolDefinition
-from llamadesk.core.tool_calls import ToolCallSplitter, parse_tool_calls
+from llamadesk.lib.tool_calls import ToolCallSplitter, parse_tool_calls
 
 HERMES = (
     'Let me look.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n'

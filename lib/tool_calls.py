@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
-from .models.tools import ToolCall
+from llamadesk.core.models.tools import ToolCall
 
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llamadesk.core.reasoning import ReasoningSplitter, prompt_opens_reasoning
+from llamadesk.lib.reasoning import ReasoningSplitter, prompt_opens_reasoning
 
 
 def split(chunks: list[str], **kwargs) -> tuple[str, str]:

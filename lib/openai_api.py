@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .tools import ToolCall
+from llamadesk.core.models.tools import ToolCall
 
 
 class WireRequest(BaseModel):

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from llamadesk.core.huge_pages import allow_huge_pages_in_children
+from llamadesk.lib.huge_pages import allow_huge_pages_in_children
 
 
 def test_the_tunable_is_added(monkeypatch: pytest.MonkeyPatch) -> None:

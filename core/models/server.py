@@ -1,21 +1,24 @@
-"""Params and results of the server.* commands."""
+"""Params and results of the `server.*` commands (the API server plugin's), which the
+Settings screen's server switch shows."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from .base import CommandParams, Record
 
 
-class ServerStartParams(BaseModel):
-    host: str | None = Field(None, description="Address to listen on; empty uses the server_host setting.")
+class ServerStartParams(CommandParams):
+    host: str | None = Field(None, description="Address to listen on; empty uses the server.host setting.")
     port: int | None = Field(
-        None, ge=0, le=65535, description="Port; empty uses the server_port setting, 0 picks a free one."
+        None, ge=0, le=65535, description="Port; empty uses the server.port setting, 0 picks a free one."
     )
     api_key: str | None = Field(
-        None, description="Key clients must send as a Bearer token; empty uses the server_api_key setting."
+        None, description="Key clients must send as a Bearer token; empty uses the server.api_key setting."
     )
 
 
-class ServerStatus(BaseModel):
+class ServerStatus(Record):
     running: bool
     url: str | None = Field(None, description="Base URL for OpenAI clients, e.g. http://127.0.0.1:8765/v1.")
     host: str | None = None

@@ -1,0 +1,111 @@
+"""The typed messages spoken between the main process and a model worker process.
+
+They cross a multiprocessing pipe pickled; the per-token ones are built with
+model_construct() on the worker side, since they are made by trusted code.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from llamadesk.core.models.base import Record
+from llamadesk.core.models.chat import ChatTurn
+from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
+from llamadesk.core.models.tools import ToolCall, ToolChoice, ToolDefinition
+
+
+class WorkerGenerate(Record):
+    """Main -> worker: generate an answer to these turns."""
+
+    job_id: int
+    messages: list[ChatTurn]
+    sampling: SamplingParams
+    tools: list[ToolDefinition] = Field(default_factory=list)
+    tool_choice: ToolChoice = "auto"
+
+
+class WorkerEmbed(Record):
+    """Main -> worker: embed these texts (answered by WorkerEmbeddings or WorkerJobFailed)."""
+
+    job_id: int
+    texts: list[str]
+
+
+class WorkerEmbeddings(Record):
+    """Worker -> main: the vectors of a WorkerEmbed, in order."""
+
+    job_id: int
+    vectors: list[list[float]]
+    prompt_tokens: int
+
+
+class WorkerCountTokens(Record):
+    """Main -> worker: how many tokens each text is (answered by WorkerTokenCounts)."""
+
+    job_id: int
+    texts: list[str]
+
+
+class WorkerTokenCounts(Record):
+    """Worker -> main: the counts of a WorkerCountTokens, in order."""
+
+    job_id: int
+    counts: list[int]
+
+
+class WorkerShutdown(Record):
+    """Main -> worker: free the model and exit."""
+
+
+class WorkerLoadProgress(Record):
+    """Worker -> main: model loading advanced (0..1)."""
+
+    progress: float
+
+
+class WorkerReady(Record):
+    """Worker -> main: the model is loaded and waits for requests."""
+
+    context_size: int
+    chat_template: str = Field(description="gguf, override, or the fallback format's name.")
+    warnings: list[str] = Field(default_factory=list)
+    gpu_layers_offloaded: int = 0
+    layer_count: int = 0
+
+
+class WorkerLoadFailed(Record):
+    """Worker -> main: the model could not be loaded; the worker exits."""
+
+    message: str
+
+
+class WorkerTokens(Record):
+    """Worker -> main: generated text, as (channel, text) pieces in order, one per token.
+
+    Several pieces when tokens came faster than the worker sends (plugins/llama_cpp/
+    token_sender.py): each message wakes the app's threads, which costs the model's."""
+
+    job_id: int
+    pieces: list[tuple[str, str]]
+
+
+class WorkerToolCall(Record):
+    """Worker -> main: the model finished a tool call (its text was not sent as tokens)."""
+
+    job_id: int
+    call: ToolCall
+
+
+class WorkerDone(Record):
+    """Worker -> main: a generation ended (also after a cancel)."""
+
+    job_id: int
+    stop_reason: StopReason
+    usage: Usage
+
+
+class WorkerJobFailed(Record):
+    """Worker -> main: a generation failed; the worker stays usable."""
+
+    job_id: int
+    message: str
