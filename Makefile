@@ -37,10 +37,18 @@ test: setup system-deps
 	@$(BIN)/python -m pytest $(PYTEST_ARGS) || { rc=$$?; \
 		[ $$rc -ne 5 ] || echo "pytest collected no tests: the suite is broken" >&2; exit $$rc; }
 
+# mypy reads packages from folders named as they are imported; setup.py maps core/ to
+# llamadesk.core and so on, so build/typecheck/llamadesk links each folder under its name.
+TYPECHECK := build/typecheck
+PACKAGES := core lib plugins ui cli
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(BIN)/lint-imports
+	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/llamadesk && touch $(TYPECHECK)/llamadesk/__init__.py
+	@for pkg in $(PACKAGES); do ln -s ../../../$$pkg $(TYPECHECK)/llamadesk/$$pkg; done
+	cd $(TYPECHECK) && ../../$(BIN)/mypy --config-file ../../pyproject.toml llamadesk
 
 # Each prints ratios against a baseline measured in the same run; see benchmarks/README.md.
 BENCHMARKS := runtime_tokens api_streaming pull_throughput hf_pull chat_search ui_streaming bundle

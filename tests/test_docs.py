@@ -10,6 +10,8 @@ import pluggy
 
 from llamadesk.core import hookspecs
 from llamadesk.core.app import App
+from llamadesk.core.models.settings import SettingsSchema
+from scripts.settings_doc import render
 
 DOCS = Path(__file__).parents[1] / "docs"
 
@@ -52,3 +54,12 @@ def test_every_command_is_documented(paths) -> None:
         documented |= set(re.findall(r"^### `([a-z0-9_.]+)`", page.read_text(), flags=re.MULTILINE))
     missing = sorted(set(ids) - documented)
     assert not missing, f"commands without a section in docs/commands/: {missing}"
+
+
+def test_every_setting_is_documented(app: App) -> None:
+    schema = app.commands.invoke("config.schema")
+    assert isinstance(schema, SettingsSchema)
+    text = (DOCS / "settings.md").read_text()
+    missing = [f.key for g in schema.groups for f in g.fields if f"| `{f.key}` |" not in text]
+    assert not missing, f"settings missing from docs/settings.md: {missing}"
+    assert text == render(), "docs/settings.md is out of date: run `.venv/bin/python scripts/settings_doc.py`"

@@ -30,6 +30,15 @@ def test_installed_example_plugin_adds_its_command(home: Path, tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"text": "Hello, Ada!", "theme": "dark"}
 
+    # Its setting, as a user changes it.
+    changed = run_cli("config", "set", "hello.greeting", "Howdy", home=home, env=env)
+    assert changed.returncode == 0 and changed.stdout.strip() == 'hello.greeting = "Howdy"', changed.stderr
+    assert json.loads(run_cli("config", "get", "hello", home=home, env=env).stdout) == {"greeting": "Howdy"}
+    done = run_cli("call", "hello.greet", home=home, env=env)
+    assert json.loads(done.stdout)["text"] == "Howdy, world!"
+    refused = run_cli("config", "set", "hello.greeting", '""', home=home, env=env)
+    assert refused.returncode == 1 and refused.stderr.startswith("error: hello.greeting:")
+
     blocked = run_cli("call", "hello.greet", home=home, env={**env, "LLAMADESK_PLUGINS": "other"})
     assert blocked.returncode == 1 and "no command 'hello.greet'" in blocked.stderr
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 
 from llamadesk.core.commands import CommandTable
+from llamadesk.core.models.library import ListParams, ModelList
 
 from ..output import print_json, size_label
 
@@ -20,36 +22,40 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
-    result = commands.invoke("models.list", {"discover": args.importable or args.json}).model_dump()
+    result = commands.invoke("models.list", ListParams(discover=args.importable or args.json))
+    assert isinstance(result, ModelList)
     if args.json:
         print_json(result)
         return 0
     rows = [
         (
-            m["reference"],
-            (m["digest"].split(":")[-1][:12] if m["digest"] else "in place"),
-            size_label(m["size"]),
-            _ago(m["modified"]),
+            m.reference,
+            (m.digest.split(":")[-1][:12] if m.digest else "in place"),
+            size_label(m.size),
+            _ago(m.modified),
         )
-        for m in result["models"]
+        for m in result.models
     ]
+    # Models a backend serves without a file here: a remote server's, or a backend plugin's.
+    rows += [(m.id, f"({m.backend})", "-", m.where) for m in result.remote]
     _table(("NAME", "ID", "SIZE", "MODIFIED"), rows)
-    for model in result["models"]:
-        if model["problem"]:
-            print(f"warning: {model['reference']}: {model['problem']}")
-    if args.importable and result["importable"]:
+    for model in result.models:
+        if model.problem:
+            print(f"warning: {model.reference}: {model.problem}")
+    if args.importable and result.importable:
         print("\nImportable (llamadesk import PATH [--in-place]):")
-        for found in result["importable"]:
-            mark = " (imported)" if found["imported"] else ""
-            print(f"  {found['path']}  {size_label(found['size'])}  [{found['source']}]{mark}")
-    if result["ollama_store"]:
+        for found in result.importable:
+            mark = " (imported)" if found.imported else ""
+            print(f"  {found.path}  {size_label(found.size)}  [{found.source}]{mark}")
+    if result.ollama_store:
         print(
-            f"\nAn Ollama store is at {result['ollama_store']}; use it with: llamadesk config set models_dir {result['ollama_store']}"
+            f"\nAn Ollama store is at {result.ollama_store}; use it with: "
+            f"llamadesk config set models_dir {result.ollama_store}"
         )
     return 0
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

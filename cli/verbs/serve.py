@@ -18,7 +18,9 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--port", type=int, help="port (default: the server.port setting; 0 picks a free one)"
     )
-    parser.add_argument("--api-key", help="key clients must send as a Bearer token (default: the server.api_key setting)")
+    parser.add_argument(
+        "--api-key", help="key clients must send as a Bearer token (default: the server.api_key setting)"
+    )
     parser.set_defaults(run=run)
 
 

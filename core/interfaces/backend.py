@@ -80,11 +80,10 @@ class LoadedModel(Protocol):
         treated by the runtime as one that cannot.)
         """
 
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        """How many tokens each text is for this model, so a chat fills the context exactly.
-
-        Optional like `embed`: without it the chat estimates (3 characters a token).
-        """
+    def count_tokens(self, texts: list[str]) -> list[int] | None:
+        """How many tokens each text is for this model, so a chat fills the context exactly;
+        None when it cannot tell (a remote server): the chat then estimates (3 characters a
+        token). A backend written before this method existed is treated the same."""
 
     def stop(self) -> None:
         """Stop the generation in progress, if any (keeps its text)."""
@@ -115,7 +114,7 @@ class Backend(Protocol):
         `options` keeps in the host's RAM; the rest goes to a GPU's own memory. The
         runtime checks that share against available RAM before `load`.
 
-        Optional like `LoadedModel.embed`: a backend without it keeps it all in RAM.
+        A backend written before this method existed is taken to keep it all in RAM.
         """
 
     def load(

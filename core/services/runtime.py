@@ -196,7 +196,7 @@ class RuntimeService:
         if count is None:
             return None
         try:
-            counts: list[int] = count(texts)
+            counts: list[int] | None = count(texts)
         except LlamadeskError as exc:
             log.warning("could not count tokens with %s: %s", model, exc.message)
             return None

@@ -28,7 +28,7 @@ _LABEL = re.compile(
     r")(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
-_ALIASES = {"FP16": "F16", "FP32": "F32"}
+_ALIASES: dict[str, str] = {"FP16": "F16", "FP32": "F32"}
 
 
 def quant_label(file_name: str) -> str:
@@ -41,7 +41,7 @@ def quant_label(file_name: str) -> str:
     labels = _LABEL.findall(stem)
     if not labels:
         return ""
-    label = labels[-1].upper()
+    label = str(labels[-1]).upper()
     return _ALIASES.get(label, label)
 
 

@@ -113,9 +113,9 @@ class HuggingFaceSource:
             add(path, sha, OLLAMA_MODEL)
         projector = _projector_for(choice, mmproj_files(listing.files))
         if projector is not None:
-            sha = next(f.sha256 for f in listing.files if f.path == projector)
-            if sha:
-                add(projector, sha, OLLAMA_PROJECTOR)
+            projector_sha = next(f.sha256 for f in listing.files if f.path == projector)
+            if projector_sha:
+                add(projector, projector_sha, OLLAMA_PROJECTOR)
 
         config = _config_bytes(choice, listing, layers)
         config_digest = "sha256:" + _sha256(config)

@@ -228,7 +228,7 @@ class Generator:
             grammar = json_schema_to_gbnf(json.dumps(sampling.json_schema))
         if not grammar:
             return None
-        rule = llama_cpp.llama_sampler_init_grammar(self.vocab, grammar.encode(), b"root")
+        rule: object = llama_cpp.llama_sampler_init_grammar(self.vocab, grammar.encode(), b"root")
         if not rule:
             raise GenerationError("the grammar does not parse (GBNF with a `root` rule expected)")
         return rule

@@ -56,7 +56,8 @@ class GrammarChecked:
         return int(self._all[candidates.selected].id)
 
     def _allowed(self, token: int) -> bool:
-        self._one[0].id, self._one[0].logit, self._one[0].p = token, 0.0, 0.0
+        # ctypes converts the plain numbers on assignment (the stubs type the fields as c_int32...).
+        self._one[0].id, self._one[0].logit, self._one[0].p = token, 0.0, 0.0  # type: ignore[assignment]
         self._one_list.selected, self._one_list.sorted = -1, False
         llama_cpp.llama_sampler_apply(self.grammar, ctypes.byref(self._one_list))
         return not math.isinf(self._one[0].logit)  # a refused token's logit is set to -inf

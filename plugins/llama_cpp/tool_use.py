@@ -47,9 +47,11 @@ def tool_call_grammar(tools: list[ToolDefinition], choice: ToolChoice) -> str | 
     if not chosen:
         return None
     try:
-        return json_schema_to_gbnf(json.dumps(_one_of([_call_schema(t, t.parameters) for t in chosen])))
+        return str(json_schema_to_gbnf(json.dumps(_one_of([_call_schema(t, t.parameters) for t in chosen]))))
     except Exception:  # a schema feature the converter lacks: any JSON object as arguments
-        return json_schema_to_gbnf(json.dumps(_one_of([_call_schema(t, {"type": "object"}) for t in chosen])))
+        return str(
+            json_schema_to_gbnf(json.dumps(_one_of([_call_schema(t, {"type": "object"}) for t in chosen])))
+        )
 
 
 def _call_schema(tool: ToolDefinition, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -58,6 +59,11 @@ def worker_main(conn: Connection, cancel_flag: Any, path: str, options_json: str
         _serve(conn, cancel_flag, llm, options)
     finally:
         llm.close()
+
+
+def _is_cancelled(cancel_flag: Any, job: int) -> bool:
+    """The parent wrote this job's id into the shared flag: stop it."""
+    return bool(cancel_flag.value == job)
 
 
 def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -> None:
@@ -124,7 +130,7 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
                 sink = ToolCallSink(tokens.emit, send_call, tools.offered)
                 out = sink.emit
             reason, usage = generator.run(
-                text, tools.sampling(request.sampling), out, lambda job=job: cancel_flag.value == job
+                text, tools.sampling(request.sampling), out, partial(_is_cancelled, cancel_flag, job)
             )
             if sink is not None:
                 sink.flush()
@@ -158,22 +164,23 @@ def _embed(embedder: Any, generator: Any, request: WorkerEmbed) -> WorkerEmbeddi
 
 def _load(path: str, options: LoadOptions, on_progress: Callable[[float], None]) -> Any:
     import llama_cpp
-    import llama_cpp.llama as llama_module
+    import llama_cpp.llama_cpp as low_level  # what llama_cpp.Llama builds its params with
     import psutil
 
     last = [-1.0]
 
-    @llama_cpp.llama_progress_callback
-    def progress(value: float, _data: Any) -> bool:
+    def report(value: float, _data: Any) -> bool:
         if value - last[0] >= PROGRESS_STEP or value >= 1.0:
             last[0] = value
             on_progress(float(value))
         return True
 
+    progress = llama_cpp.llama_progress_callback(report)
+
     # Llama() builds its model params internally and offers no progress hook; this
     # process exists only to hold this one model, so wrapping the default-params
     # function for the duration of the constructor affects nothing else.
-    default_params = llama_module.llama_cpp.llama_model_default_params
+    default_params = getattr(low_level, "llama_model_default_params")  # noqa: B009 (made by a decorator)
 
     def params_with_progress() -> Any:
         params = default_params()
@@ -181,7 +188,7 @@ def _load(path: str, options: LoadOptions, on_progress: Callable[[float], None])
         return params
 
     threads = options.threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1
-    llama_module.llama_cpp.llama_model_default_params = params_with_progress
+    setattr(low_level, "llama_model_default_params", params_with_progress)  # noqa: B010
     try:
         return llama_cpp.Llama(
             model_path=path,
@@ -198,7 +205,7 @@ def _load(path: str, options: LoadOptions, on_progress: Callable[[float], None])
             verbose=False,
         )
     finally:
-        llama_module.llama_cpp.llama_model_default_params = default_params
+        setattr(low_level, "llama_model_default_params", default_params)  # noqa: B010
 
 
 def _offloaded_layers(llm: Any, requested: int) -> tuple[int, int]:
@@ -219,12 +226,13 @@ def _capture_llama_log() -> deque[str]:
 
     errors: deque[str] = deque(maxlen=5)
 
-    @llama_cpp.llama_log_callback
-    def on_log(level: int, text: bytes, _data: Any) -> None:
+    def log(level: int, text: bytes, _data: Any) -> None:
         if level == 3:  # GGML_LOG_LEVEL_ERROR
             line = text.decode("utf-8", errors="replace").strip()
             if line:
                 errors.append(line)
+
+    on_log = llama_cpp.llama_log_callback(log)
 
     _capture_llama_log.callback = on_log  # type: ignore[attr-defined]  # keep it alive
     llama_cpp.llama_log_set(on_log, ctypes.c_void_p(0))

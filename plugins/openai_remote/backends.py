@@ -115,6 +115,9 @@ class ServedModel:
         vectors, tokens = self.client.embed(self.remote_model, texts)
         return Embeddings(model=model, vectors=vectors, prompt_tokens=tokens)
 
+    def count_tokens(self, texts: list[str]) -> list[int] | None:
+        return None  # the server's tokenizer is not reachable through OpenAI's API
+
     def stop(self) -> None:
         with self._lock:
             active = list(self._active)
@@ -150,6 +153,9 @@ class RemoteBackend:
 
     def can_load(self, location: str, info: GGUFInfo | None) -> bool:
         return self.directory.find(location) is not None
+
+    def host_memory_share(self, info: GGUFInfo, options: LoadOptions) -> float:
+        return 0.0  # the server holds the model
 
     def remote_models(self) -> list[RemoteModelInfo]:
         models, _unreachable = self.directory.all_models()  # cached; remote.models reports failures
@@ -196,6 +202,9 @@ class LlamaServerBackend:
 
     def remote_models(self) -> list[RemoteModelInfo]:
         return []  # it runs the library's files
+
+    def host_memory_share(self, info: GGUFInfo, options: LoadOptions) -> float:
+        return 1.0  # its GPU layers are the user's build's business: counted as RAM, to be safe
 
     def load(
         self,

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from .helpers import run_cli
+
+pytestmark = pytest.mark.slow  # loads the real starter model
 
 ARGS = ("--context-size", "512", "--threads", "2", "--temperature", "0")
 HANG_GUARD_S = 300  # a model run on a busy 2-core box; normally a few seconds

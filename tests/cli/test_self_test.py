@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import run_cli
+
+pytestmark = pytest.mark.slow  # loads the real starter model
 
 
 def test_self_test_passes_with_the_starter_model(home: Path, starter_model: Path) -> None:

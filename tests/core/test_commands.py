@@ -9,10 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from llamadesk.core.models.base import CommandParams
-
 from llamadesk.core.commands import CommandContext, CommandError, CommandSpec, CommandTable
 from llamadesk.core.errors import NotFound
+from llamadesk.core.models.base import CommandParams
 from llamadesk.core.models.commands import Empty, ProgressEvent
 
 

@@ -65,7 +65,9 @@ def test_parallel_ranged_download_verifies_and_lands_atomically(tmp_path, server
     downloader = small_downloader(tmp_path)
     dest = tmp_path / "blobs" / "x"
     seen = []
-    req = request(server, data) if known_size else BlobRequest(url=server.url + "/blob", digest=digest_of(data))
+    req = (
+        request(server, data) if known_size else BlobRequest(url=server.url + "/blob", digest=digest_of(data))
+    )
     downloader.fetch(req, dest, on_bytes=seen.append)
     assert dest.read_bytes() == data
     assert sum(seen) == len(data)

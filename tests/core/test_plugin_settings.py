@@ -46,7 +46,9 @@ class Notes(UserOptions):
 class NotesPlugin:
     @hookimpl
     def register_settings(self):
-        return SettingsSection(namespace="notes", model=Notes, title="Notes", moved_keys={"notes_limit": "limit"})
+        return SettingsSection(
+            namespace="notes", model=Notes, title="Notes", moved_keys={"notes_limit": "limit"}
+        )
 
 
 def write_config(paths: AppPaths, data: dict) -> None:
@@ -80,7 +82,10 @@ def test_config_from_the_previous_release_is_migrated_nothing_lost(paths: AppPat
         saved = json.loads(paths.config_file.read_text())
         for old in ("server_host", "server_port", "server_api_key", "remotes", "llama_server", "hf_endpoint"):
             assert old not in saved
-        assert saved["server"]["port"] == 9001 and saved["huggingface"]["endpoint"] == "https://hf-mirror.example"
+        assert (
+            saved["server"]["port"] == 9001
+            and saved["huggingface"]["endpoint"] == "https://hf-mirror.example"
+        )
     finally:
         app.close()
     again = App(paths, load_entrypoints=False).start()  # the migrated file reads back the same
@@ -98,7 +103,7 @@ def test_keys_of_a_plugin_not_loaded_are_kept(paths: AppPaths) -> None:
         saved = json.loads(paths.config_file.read_text())
         assert saved["server_port"] == 9001  # no plugin claims it now: kept as it was
         assert saved["elsewhere"] == {"x": 1}
-        with pytest.raises(CommandError, match="no setting 'server.port'"):
+        with pytest.raises(CommandError, match=r"no setting 'server\.port'"):
             app.commands.invoke("config.set", {"values": {"server.port": 1}})
     finally:
         app.close()
@@ -121,7 +126,7 @@ def test_plugin_section_is_get_set_and_validated(paths: AppPaths) -> None:
         with pytest.raises(CommandError) as bad:
             app.commands.invoke("config.set", {"values": {"notes.limit": 0}})
         assert bad.value.code == "invalid_params" and bad.value.message.startswith("notes.limit:")
-        with pytest.raises(CommandError, match="notes.lmit"):
+        with pytest.raises(CommandError, match=r"notes\.lmit"):
             app.commands.invoke("config.set", {"values": {"notes.lmit": 4}})
         assert json.loads(paths.config_file.read_text())["notes"] == {"folder": "notes", "limit": 3}
         assert app.context.update_settings(Notes, {"folder": "n2"}).folder == "n2"

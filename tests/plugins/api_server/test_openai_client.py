@@ -14,6 +14,8 @@ import pytest
 
 from .conftest import API_KEY, Served, import_starter
 
+pytestmark = pytest.mark.slow  # loads the real starter model
+
 HANG_GUARD_SECONDS = 120
 LONG = 4000  # more tokens than any test waits for: only a cancel ends such a generation early
 

@@ -11,6 +11,8 @@ import pytest
 from .conftest import Served
 from .test_openai_client import post
 
+pytestmark = pytest.mark.slow  # loads the real starter model
+
 WEATHER_PARAMETERS = {
     "type": "object",
     "properties": {

@@ -25,7 +25,9 @@ with App(load_entrypoints=False) as app:
 def start_pull(reference: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", PULL, reference],
-        env=dict(os.environ),  # LLAMADESK_HOME and HF_HOME of this test; huggingface.endpoint is in its config
+        env=dict(
+            os.environ
+        ),  # LLAMADESK_HOME and HF_HOME of this test; huggingface.endpoint is in its config
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -12,6 +12,8 @@ from llamadesk.core.models.llama import Embeddings, GenerationResult
 
 from .test_generation import generate
 
+pytestmark = pytest.mark.slow  # loads the real starter model
+
 
 def embed(app: App, model: str, texts: list[str]) -> Embeddings:
     result = app.commands.invoke("runtime.embed", {"model": model, "input": texts})

@@ -15,6 +15,8 @@ from llamadesk.core.commands import CommandError
 from llamadesk.core.models.commands import TokenEvent
 from llamadesk.core.models.llama import GenerationDoneEvent, GenerationResult, ModelState, StopReason
 
+pytestmark = pytest.mark.slow  # loads the real starter model
+
 GREEDY = {"temperature": 0, "repeat_penalty": 1.0}
 STORY = [{"role": "user", "content": "Write a long story about a cat who travels the world."}]
 HANG_GUARD_S = 300  # generous: a busy 2-core box is slow, a hang is forever

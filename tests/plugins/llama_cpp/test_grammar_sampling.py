@@ -13,6 +13,8 @@ from llama_cpp.llama_grammar import json_schema_to_gbnf
 from llamadesk.core.models.llama import SamplingParams
 from llamadesk.plugins.llama_cpp.generation import Generator
 
+pytestmark = pytest.mark.slow  # loads the real starter model
+
 PROMPT = "<|im_start|>user\nDescribe a city as JSON.<|im_end|>\n<|im_start|>assistant\n"
 SCHEMA = {
     "type": "object",

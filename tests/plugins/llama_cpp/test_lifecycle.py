@@ -22,6 +22,8 @@ from llamadesk.plugins.llama_cpp import backend as backend_module
 
 from .conftest import SMALL
 
+pytestmark = pytest.mark.slow  # loads the real starter model
+
 HANG_GUARD_S = 300  # generous: a busy 2-core box is slow, a hang is forever
 SAY_HI = [{"role": "user", "content": "Say hi."}]
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import llama_cpp
+import pytest
 
 from llamadesk.core.app import App
+
+pytestmark = pytest.mark.slow  # loads the real starter model
 
 
 def test_counts_match_the_models_tokenizer(shared_app: App, loaded_model: str, starter_model: Path) -> None:

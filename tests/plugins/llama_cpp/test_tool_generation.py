@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pydantic import BaseModel
 
 from llamadesk.core.app import App
 from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.llama import GenerationResult, StopReason
+
+pytestmark = pytest.mark.slow  # loads the real starter model
 
 WEATHER = {
     "name": "get_weather",

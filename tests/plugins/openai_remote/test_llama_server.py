@@ -14,10 +14,10 @@ import pytest
 from llamadesk.core.app import App
 from llamadesk.core.commands import CancelToken, CommandError
 from llamadesk.core.errors import ModelLoadFailed
-from llamadesk.plugins.openai_remote.settings import LlamaServerOptions
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.llama import GenerateRequest, LoadOptions, SamplingParams, StopReason
 from llamadesk.plugins.openai_remote.llama_server import LlamaServerProcess, server_args
+from llamadesk.plugins.openai_remote.settings import LlamaServerOptions
 
 HANG_GUARD_SECONDS = 60
 
@@ -82,7 +82,13 @@ def test_missing_binary_is_a_clear_error(starter_model: Path, tmp_path: Path) ->
 def use_llama_server(app: App, binary: Path) -> None:
     app.commands.invoke(
         "config.set",
-        {"values": {"remote.llama_server": {"binary": str(binary)}, "load.threads": 2, "load.context_size": 1024}},
+        {
+            "values": {
+                "remote.llama_server": {"binary": str(binary)},
+                "load.threads": 2,
+                "load.context_size": 1024,
+            }
+        },
     )
 
 
