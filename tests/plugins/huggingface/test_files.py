@@ -163,6 +163,23 @@ def test_memory_numbers_are_the_runtimes_estimate(hub_app: App, starter_model) -
     assert result["choices"][0]["required_bytes"] == expected
 
 
+def test_a_gpu_build_counts_only_the_layers_left_in_ram(hub_app: App, starter_model, monkeypatch) -> None:
+    """Discover judges a file by what the backend that would load it keeps in RAM."""
+    from llamadesk.core.gguf import read_gguf
+    from llamadesk.core.services.memory_fit import estimate_memory
+    from llamadesk.plugins.llama_cpp import backend as llama_backend
+    from llamadesk.plugins.llama_cpp.gpu_build import host_share
+
+    monkeypatch.setattr(llama_backend, "can_offload", lambda: True)  # as a CUDA or Vulkan build says
+    hub_app.config.update({"load.gpu_layers": 10})
+    result = files(hub_app, repo=STARTER_REPO, memory_bytes=64 * GIB, context_size=2048)
+    info = read_gguf(starter_model)
+    share = host_share(info.block_count, 10, True)
+    assert 0 < share < 1
+    expected = estimate_memory(info, 2048, host_share=share).total_bytes
+    assert result["choices"][0]["required_bytes"] == expected < estimate_memory(info, 2048).total_bytes
+
+
 def test_header_read_stops_early_on_a_server_that_ignores_range(hub_app: App, hub: HubServer) -> None:
     hub.ignore_range = True
     result = files(hub_app, repo=STARTER_REPO, memory_bytes=64 * GIB)
