@@ -4,7 +4,9 @@ Run: .venv/bin/python scripts/screenshots.py   (offscreen SDL; ~1 minute)
 
 It loads the real starter model; when the chat commands are present it asks
 the model a question and shots the streamed answer, otherwise the chat shows a
-transcript in the shape chat.get returns.
+transcript in the shape chat.get returns. Discover searches the tests' hub server
+(tests/plugins/huggingface/hub_server.py) serving a few repositories of small GGUF
+files that advertise real models' sizes, and opens one to show its choices.
 """
 
 from __future__ import annotations
@@ -21,20 +23,79 @@ os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("LLAMADESK_HOME", tempfile.mkdtemp(prefix="llamadesk-shots-"))
 
-OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="hf-shots-"))
+os.environ["NO_PROXY"] = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
+for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_ENDPOINT"):
+    os.environ.pop(name, None)
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the tests' hub server and GGUF maker
+OUT = ROOT / "docs" / "screenshots"
 STARTER = Path.home() / ".cache" / "llamadesk-tests" / "starter" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 QUESTION = "Give me a Python function that reverses a string, with a short explanation."
-TRANSCRIPT = [
-    {"id": "u1", "role": "user", "content": QUESTION},
-    {
-        "id": "a1",
-        "role": "assistant",
-        "model": str(STARTER),
-        "content": "Here is a **simple** way, using slicing:\n\n```python\ndef reverse(text: str) -> str:\n"
-        "    return text[::-1]\n```\n\n- `[::-1]` walks the string backwards\n- it works for any sequence",
-        "usage": {"completion_tokens": 48, "tokens_per_second": 182.4},
-    },
+ANSWER = (
+    "Here is a **simple** way, using slicing:\n\n```python\ndef reverse(text: str) -> str:\n"
+    "    return text[::-1]\n```\n\n- `[::-1]` walks the string backwards\n- it works for any sequence"
+)
+GB = 1_000_000_000
+# Repositories of the Discover shot: (repo, downloads, likes, {quant: advertised size}).
+HUB_REPOS = [
+    (
+        "example/Qwen2.5-32B-Instruct-GGUF",
+        182_400,
+        512,
+        {"Q2_K": 12.3, "Q3_K_M": 15.9, "Q4_K_M": 19.9, "Q5_K_M": 23.3, "Q6_K": 26.9, "Q8_0": 34.8},
+    ),
+    ("example/Llama-3.1-8B-Instruct-GGUF", 96_100, 301, {"Q4_K_M": 4.9, "Q8_0": 8.5}),
+    ("example/Mistral-7B-Instruct-v0.3-GGUF", 54_870, 188, {"Q4_K_M": 4.4, "Q8_0": 7.7}),
+    ("example/Phi-3.5-mini-instruct-GGUF", 23_050, 97, {"Q4_K_M": 2.4}),
+    ("example/SmolLM2-1.7B-Instruct-GGUF", 8_420, 41, {"Q4_K_M": 1.1}),
 ]
+HEAD_READ = 1 << 20  # plugins/huggingface/hub_client.py's HEADER_FIRST_READ
+FILE_TYPES = {"Q2_K": 10, "Q3_K_M": 12, "Q4_K_M": 15, "Q5_K_M": 17, "Q6_K": 18, "Q8_0": 7}
+
+
+def transcript() -> list:
+    from datetime import UTC, datetime
+
+    from llamadesk.core.models.chat import Role
+    from llamadesk.core.models.chat_history import ChatMessage
+    from llamadesk.core.models.llama import Usage
+
+    now = datetime.now(UTC)
+    return [
+        ChatMessage(id="u1", session_id="s", role=Role.USER, content=QUESTION, created_at=now),
+        ChatMessage(
+            id="a1",
+            session_id="s",
+            role=Role.ASSISTANT,
+            model=str(STARTER),
+            content=ANSWER,
+            created_at=now,
+            usage=Usage(completion_tokens=48, tokens_per_second=182.4),
+        ),
+    ]
+
+
+def start_hub():
+    """The tests' hub server with HUB_REPOS: each file a real GGUF header (what the memory
+    estimate reads) padded to the hub client's first ranged read, advertised at its model's
+    size. (A file shorter than that read would leave the client waiting for the rest.)"""
+    from tests.plugins.huggingface.gguf_maker import llama_shape, make_gguf
+    from tests.plugins.huggingface.hub_server import HubFile, HubRepo, HubServer
+
+    hub = HubServer()
+    for repo_id, downloads, likes, quants in HUB_REPOS:
+        model = repo_id.split("/")[1].removesuffix("-GGUF")
+        files = []
+        for quant, size in quants.items():
+            made = HubFile(
+                f"{model}-{quant}.gguf", make_gguf(llama_shape(model, FILE_TYPES[quant]), HEAD_READ)
+            )
+            made.size = int(size * GB)
+            files.append(made)
+        hub.add(HubRepo(repo_id, files, downloads=downloads, likes=likes))
+    return hub.start()
 
 
 def main() -> int:
@@ -47,6 +108,9 @@ def main() -> int:
     from kivy.core.window import Window
 
     from llamadesk.core.app import App
+    from llamadesk.core.models.library import ImportModelParams, ImportResult
+    from llamadesk.core.models.llama import SamplingParams
+    from llamadesk.core.models.settings import ConfigSetParams
     from llamadesk.ui.app import LlamadeskApp
 
     def pump(until=lambda: False, frames: int = 0, limit: int = 20000) -> None:
@@ -64,7 +128,9 @@ def main() -> int:
         print("saved", OUT / f"{name}.png")
 
     OUT.mkdir(parents=True, exist_ok=True)
+    hub = start_hub()
     core = App(load_entrypoints=False).start()
+    core.commands.invoke("config.set", ConfigSetParams(values={"huggingface.endpoint": hub.url}))
     app = LlamadeskApp(core.commands)
     app._run_prepare()
     EventLoop.start()
@@ -72,27 +138,51 @@ def main() -> int:
     chat = app.screens["chat"]
     model = str(STARTER)
     if "models.import" in core.commands:  # the library lists it, and answers load it by reference
-        done = core.commands.invoke(
-            "models.import", {"path": model, "in_place": True, "name": "smollm2:135m"}
-        )
-        model = done.model_dump()["reference"]
-        app.screens["models"].refresh()
+        params = ImportModelParams(path=model, in_place=True, name="smollm2:135m")
+        model = app.bridge.invoke("models.import", params, ImportResult).reference
+        app.library_changed()
     chat.load_model(model)
     pump(lambda: chat.model_state in ("ready", "error"))
     app.refresh_status()
     if "chat.send" in core.commands:
-        chat.sampling = {"max_tokens": 160, "temperature": 0}
+        chat.sampling = SamplingParams(max_tokens=160, temperature=0)
         chat.ids.composer.text = QUESTION
         chat.send()
         pump(lambda: not chat.streaming)
         pump(frames=60)
+        # After the answer the model writes the chat's title: shoot once it is idle again.
+        pump(lambda: chat.model_state == "ready")
     else:
         chat.session_title = "Reversing a string"
-        chat.show_messages(TRANSCRIPT)
+        chat.show_messages(transcript())
     shot("chat")
-    for name in ("models", "discover", "settings"):
-        app.show_screen(name)
-        shot(name)
+    models = app.screens["models"]
+    app.show_screen("models")
+    # The chat's title is being written after the answer: shoot the library once it is idle.
+    pump(lambda: models.rows and all(r["state"] != "generating" for r in models.rows))
+    shot("models")
+
+    discover = app.screens["discover"]
+    app.show_screen("discover")
+    discover.ids.query.text = "instruct"
+    discover.search("instruct")
+    pump(lambda: not discover.searching)
+    if discover.results:
+        discover.open_repo(discover.results[0]["repo_id"])
+        pump(lambda: discover.files or "GGUF" in discover.repo_note)
+    shot("discover")
+    core.commands.invoke("config.set", ConfigSetParams(values={"huggingface.endpoint": None}))
+
+    settings = app.screens["settings"]
+    app.show_screen("settings")
+    pump(frames=5)
+    first_plugin = next((g.id for g in settings.groups if g.plugin), None)
+    if first_plugin is not None:  # the plugins' sections at the top, the API server's switch among them
+        scroll = settings.ids.scroll
+        content, section = scroll.children[0], settings.sections[first_plugin]
+        below_top = content.top - section.top + 8
+        scroll.scroll_y = max(0.0, min(1.0, 1 - below_top / max(1, content.height - scroll.height)))
+    shot("settings")
     app.show_screen("chat")
     Window.size = (700, 760)
     pump(lambda: app.shell.narrow)
@@ -106,6 +196,7 @@ def main() -> int:
     shot("chat-light")
     app.dispatch("on_stop")
     core.close()
+    hub.stop()
     return 0
 
 

@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """The Kivy application: a thin App around the command table.
 
 It builds the shell, loads every kv file by path (which also survives
@@ -19,11 +21,14 @@ from kivy.lang import Builder
 from kivy.properties import ObjectProperty
 
 from llamadesk.core.commands import CommandError, CommandTable
+from llamadesk.core.models.llama import RuntimeStatus, StatusParams
+from llamadesk.core.models.settings import ConfigGetParams, ConfigValue
 
 from .bridge import CommandBridge
 from .first_frame import watch_first_frame
 from .idle_gc import IdleCollector
 from .offscreen import finish_frames_when_offscreen
+from .screens.base import AppScreen
 from .screens.chat import ChatScreen
 from .screens.discover import DiscoverScreen
 from .screens.models import ModelsScreen
@@ -31,6 +36,7 @@ from .screens.settings import SettingsScreen
 from .text_textures import install as install_fresh_text_textures
 from .theme import Theme
 from .viewmodels.markdown_blocks import MarkupStyle
+from .viewmodels.status import status_texts
 from .widgets import clipped_list, common, dialogs, message_list, message_views, status_bar, trimmed_label  # noqa: F401  (registers kv classes)
 from .widgets.shell import Shell
 from .window_clear import clear_colour_only_on_software_gl
@@ -71,31 +77,44 @@ class LlamadeskApp(App):
         install_fresh_text_textures()
         self.bridge = CommandBridge(commands)
         self.theme = Theme(self._configured_theme())
-        self.shell: Shell | None = None
-        self.screens: dict[str, Any] = {}
-        self.collector = IdleCollector(lambda: bool(self.screens) and self.screens["chat"].streaming)
+        self._shell: Shell | None = None
+        self._chat: ChatScreen | None = None
+        self.screens: dict[str, AppScreen] = {}
+        self.collector = IdleCollector(lambda: self._chat is not None and self._chat.streaming)
 
     def _configured_theme(self) -> str:
         try:
-            return str(self.commands.invoke("config.get", {"key": "theme"}).model_dump()["value"])
+            return str(self.bridge.invoke("config.get", ConfigGetParams(key="theme"), ConfigValue).value)
         except CommandError:
             return "dark"
+
+    @property
+    def shell(self) -> Shell | None:
+        """The window's frame, once `build()` made it."""
+        return self._shell
+
+    @property
+    def chat(self) -> ChatScreen:
+        assert self._chat is not None, "the app is not built yet"
+        return self._chat
 
     def build(self) -> Shell:
         for name in KV_FILES:
             Builder.load_file(str(HERE / name))
         shell = Shell()
-        self.shell = shell
+        self._shell = shell
         manager = shell.ids.screens
-        for screen in (
-            ChatScreen(name="chat"),
+        self._chat = ChatScreen(name="chat")
+        screens: list[AppScreen] = [
+            self._chat,
             ModelsScreen(name="models"),
             DiscoverScreen(name="discover"),
             SettingsScreen(name="settings"),
-        ):
+        ]
+        for screen in screens:
             self.screens[screen.name] = screen
             manager.add_widget(screen)
-        shell.ids.sidebar.controller = self.screens["chat"]
+        shell.ids.sidebar.controller = self._chat
         # The window's clear colour is the background: a full-window rectangle on top of it
         # would cost a whole extra layer of pixels every frame.
         Window.clearcolor = self.theme.bg
@@ -121,34 +140,38 @@ class LlamadeskApp(App):
         self.collector.start()
 
     def show_screen(self, name: str) -> None:
-        assert self.shell is not None
-        self.shell.ids.screens.current = name
-        self.shell.ids.sidebar.current = name
-        self.shell.title = SCREEN_TITLES[name]
-        self.shell.close_drawer()
+        assert self._shell is not None
+        self._shell.ids.screens.current = name
+        self._shell.ids.sidebar.current = name
+        self._shell.title = SCREEN_TITLES[name]
+        self._shell.close_drawer()
         self.screens[name].on_shown()
 
     def set_theme(self, name: str) -> None:
         self.theme.apply(name)
-        self.screens["chat"].rerender()
+        self.chat.rerender()
 
     def new_chat(self) -> None:
         self.show_screen("chat")
-        self.screens["chat"].new_chat()
+        self.chat.new_chat()
 
     def focus_search(self) -> None:
-        assert self.shell is not None
-        if self.shell.narrow:
-            self.shell.open_drawer()
-        self.show_screen("chat") if self.shell.ids.screens.current != "chat" else None
-        if self.shell.narrow:
-            self.shell.open_drawer()
-        self.shell.ids.sidebar.ids.search.focus = True
+        assert self._shell is not None
+        if self._shell.ids.screens.current != "chat":
+            self.show_screen("chat")
+        if self._shell.narrow:
+            self._shell.open_drawer()
+        self._shell.ids.sidebar.ids.search.focus = True
+
+    def library_changed(self) -> None:
+        """A model was pulled, imported or removed: every list of models asks again."""
+        for screen in self.screens.values():
+            screen.on_library_changed()
 
     def notify(self, text: str) -> None:
         """A short message in the status bar (errors of background work, notices)."""
-        if self.shell is not None:
-            self.shell.ids.status.message = text
+        if self._shell is not None:
+            self._shell.ids.status.message = text
 
     def _on_key_down(
         self, _window: Any, key: int, _scancode: int, _codepoint: str, modifiers: list[str]
@@ -161,27 +184,28 @@ class LlamadeskApp(App):
             self.focus_search()
             return True
         if key == 27:  # Esc: stop a stream, else close the drawer; never quit the app
-            if self.screens["chat"].stop():
+            if self.chat.stop():
                 return True
-            if self.shell is not None and self.shell.drawer_open:
-                self.shell.close_drawer()
+            if self._shell is not None and self._shell.drawer_open:
+                self._shell.close_drawer()
             return True
         return False
 
     def refresh_status(self) -> None:
         if self.bridge.has("runtime.status"):
-            self.bridge.call("runtime.status", {}, self._show_status, lambda _e: None)
+            self.bridge.call(
+                "runtime.status", StatusParams(), RuntimeStatus, self._show_status, lambda _e: None
+            )
 
-    def _show_status(self, result: Any) -> None:
-        from .viewmodels.status import status_texts
-
-        if self.shell is None:
+    def _show_status(self, status: RuntimeStatus) -> None:
+        if self._shell is None:
             return
-        models_text, memory_text = status_texts(result.model_dump(mode="json"))
-        status = self.shell.ids.status
-        status.models_text, status.memory_text = models_text, memory_text
+        models_text, memory_text = status_texts(status)
+        bar = self._shell.ids.status
+        bar.models_text, bar.memory_text = models_text, memory_text
         for screen in self.screens.values():
-            screen.on_runtime_status(result.model_dump(mode="json"))
+            screen.on_runtime_status(status)
 
     def on_stop(self) -> None:
-        self.screens["chat"].stop()
+        if self._chat is not None:
+            self._chat.stop()

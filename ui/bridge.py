@@ -4,22 +4,38 @@ Every worker thread only appends to a queue and pulls one `Clock` trigger; the
 trigger runs on the Kivy thread before the next frame and hands each stream all
 events that arrived since the last frame in one list, at most once a frame. A streaming answer at any
 speed therefore costs at most one UI update per frame.
+
+Params are the command's params model (`HubFilesParams(repo=...)`), and every call names
+the result model it expects: `on_result` gets that type, so a screen reads attributes,
+never keys. A result of another type (a plugin serving the id with another model) reaches
+`on_error` as a CommandError instead of breaking the screen.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 from kivy.clock import Clock
 from pydantic import BaseModel
 
 from llamadesk.core.commands import CommandError, CommandTable, RunningCommand
+from llamadesk.core.models.base import CommandParams
+from llamadesk.core.models.commands import CommandErrorInfo
 
-ResultCallback = Callable[[BaseModel], None]
+R = TypeVar("R", bound=BaseModel)
 ErrorCallback = Callable[[CommandError], None]
 EventsCallback = Callable[[list[BaseModel]], None]
+
+
+def unexpected_result(command_id: str, result: BaseModel, expected: type[BaseModel]) -> CommandError:
+    return CommandError(
+        CommandErrorInfo(
+            code="internal_error",
+            message=f"{command_id} answered with {type(result).__name__}, not {expected.__name__}",
+        )
+    )
 
 
 class StreamHandle:
@@ -54,26 +70,31 @@ class CommandBridge:
     def has(self, command_id: str) -> bool:
         return command_id in self.commands
 
-    def invoke(self, command_id: str, params: dict[str, Any] | None = None) -> BaseModel:
+    def invoke(self, command_id: str, params: CommandParams | None, result: type[R]) -> R:
         """Run a quick command in this thread (reading settings, not I/O-bound work)."""
-        return self.commands.invoke(command_id, params)
+        answer = self.commands.invoke(command_id, params)
+        if not isinstance(answer, result):
+            raise unexpected_result(command_id, answer, result)
+        return answer
 
     def call(
         self,
         command_id: str,
-        params: dict[str, Any] | None = None,
-        on_result: ResultCallback | None = None,
+        params: CommandParams | None,
+        result: type[R],
+        on_result: Callable[[R], None] | None = None,
         on_error: ErrorCallback | None = None,
     ) -> StreamHandle:
         """Run a command on the worker pool; callbacks run on the Kivy thread."""
-        return self.stream(command_id, params, None, on_result, on_error)
+        return self.stream(command_id, params, result, None, on_result, on_error)
 
     def stream(
         self,
         command_id: str,
-        params: dict[str, Any] | None,
+        params: CommandParams | None,
+        result: type[R],
         on_events: EventsCallback | None,
-        on_result: ResultCallback | None = None,
+        on_result: Callable[[R], None] | None = None,
         on_error: ErrorCallback | None = None,
     ) -> StreamHandle:
         handle = StreamHandle(command_id)
@@ -92,13 +113,15 @@ class CommandBridge:
                 with self._lock:
                     self._streams.pop(handle, None)
                 try:
-                    result = running.result()
+                    answer = running.result()
+                    if not isinstance(answer, result):
+                        raise unexpected_result(command_id, answer, result)
                 except CommandError as error:
                     if on_error is not None:
                         on_error(error)
                     return
                 if on_result is not None:
-                    on_result(result)
+                    on_result(answer)
 
             with self._lock:
                 self._pending.append(deliver)

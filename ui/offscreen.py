@@ -35,12 +35,13 @@ def _gl_finish() -> Callable[[], Any]:
         path = ctypes.util.find_library(name)
         if path:
             try:
-                return ctypes.CDLL(path).glFinish  # type: ignore[no-any-return]
+                return ctypes.CDLL(path).glFinish
             except (OSError, AttributeError):
                 continue
     from kivy.graphics.opengl import glFinish
 
-    return glFinish  # type: ignore[no-any-return]
+    finish: Callable[[], Any] = glFinish
+    return finish
 
 
 def finish_frames_when_offscreen(window: Any) -> None:

@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """One palette per theme and one spacing scale; every widget reads its colours from here.
 
 Kivy-free on purpose except for the `Theme` dispatcher at the bottom, so the

@@ -3,11 +3,16 @@
 Kivy's window is a process singleton, so the window tests share one `LlamadeskApp`
 (module `ui_app` fixture, session scope) and pump frames with `EventLoop.idle()`.
 Kivy reads its environment at import: it is set here, before anything imports kivy.
+
+Besides the default plugins the app has two more, as a user would install them: the
+tutorial plugin (`examples/hello-plugin`: a `hello` settings section) and the tests'
+backend plugin (`tests/fake_backend`: `scripted/echo`, a model served without a file).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +26,9 @@ os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
 HANG_GUARD_S = 60
+ROOT = Path(__file__).parents[2]
+PLUGIN_FOLDERS = (ROOT / "examples" / "hello-plugin", ROOT / "tests" / "fake_backend")
+EXTRA_PLUGINS = ("llamadesk_hello", "llamadesk_scripted")
 
 
 def pump(until: Callable[[], object] = lambda: False, frames: int = 0, timeout: float = HANG_GUARD_S) -> None:
@@ -56,10 +64,15 @@ def ui_app(ui_home: Path) -> Iterator[object]:
 
     from llamadesk.core.app import App
     from llamadesk.core.paths import AppPaths
+    from llamadesk.core.plugins import DEFAULT_PLUGINS
 
     previous = os.environ.get("LLAMADESK_HOME")
     os.environ["LLAMADESK_HOME"] = str(ui_home)
-    core = App(AppPaths.from_env(), load_entrypoints=False).start()
+    added = [str(folder) for folder in PLUGIN_FOLDERS if str(folder) not in sys.path]
+    sys.path[:0] = added
+    core = App(
+        AppPaths.from_env(), load_entrypoints=False, default_plugins=(*DEFAULT_PLUGINS, *EXTRA_PLUGINS)
+    ).start()
     from llamadesk.ui.app import LlamadeskApp
 
     app = LlamadeskApp(core.commands)
@@ -71,11 +84,15 @@ def ui_app(ui_home: Path) -> Iterator[object]:
     app.dispatch("on_stop")
     EventLoop.close()
     core.close()
+    for folder in added:
+        sys.path.remove(folder)
     if previous is None:
         os.environ.pop("LLAMADESK_HOME", None)
     else:
         os.environ["LLAMADESK_HOME"] = previous
 
 
-# The library's real docker-registry fixture (session scope), reused for pulls from the window.
+# The library's real docker-registry fixture (session scope), reused for pulls from the window,
+# and the real test hub (with its environment) for Discover.
+from tests.plugins.huggingface.conftest import hf_env, hub, starter_hub_file, tiny_files  # noqa: E402, F401
 from tests.plugins.oci.conftest import registry  # noqa: E402, F401

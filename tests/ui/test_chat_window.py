@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 
+from llamadesk.core.models.chat import Role
+from llamadesk.core.models.llama import ModelParams, SamplingParams, StopReason
+
 from .conftest import pump
 
 pytestmark = pytest.mark.slow
 
 GUARD_S = 180
-SHORT = {"max_tokens": 24, "temperature": 0}
+SHORT = SamplingParams(max_tokens=24, temperature=0)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +32,7 @@ def chat(ui_app: Any, starter_model: Path) -> Iterator[Any]:
     yield screen
     screen.sampling = None
     screen.stop()
-    ui_app.commands.invoke("runtime.unload", {"model": str(starter_model)})
+    ui_app.commands.invoke("runtime.unload", ModelParams(model=str(starter_model)))
 
 
 def rows(screen: Any, viewclass: str) -> list[dict[str, Any]]:
@@ -52,10 +55,10 @@ def test_send_streams_the_answer(chat: Any, ui_app: Any) -> None:
     )
     assert max(seen_tokens) > 0  # the answer arrived in pieces while streaming
     pump(lambda: len(rows(chat, "MessageMeta")) == 2 and rows(chat, "MessageMeta")[1]["message_id"] != "live")
-    user, answer = (m for m in chat.messages)
-    assert user["content"] == "What is the capital of France?"
-    assert answer["role"] == "assistant" and answer["content"].strip()
-    assert rows(chat, "MessageBody")[-1]["source"] == answer["content"]
+    user, answer = chat.messages
+    assert user.content == "What is the capital of France?"
+    assert answer.role is Role.ASSISTANT and answer.content.strip()
+    assert rows(chat, "MessageBody")[-1]["source"] == answer.content
     assert "tok/s" in rows(chat, "MessageMeta")[1]["footer"]
     pump(lambda: any(s["session_id"] == chat.session_id for s in ui_app.shell.ids.sidebar.sessions))
 
@@ -64,7 +67,7 @@ def test_escape_stops_mid_stream(chat: Any, ui_app: Any) -> None:
     from kivy.core.window import Window
 
     prompt = "Write a very long story about a lighthouse keeper."
-    chat.sampling = {"max_tokens": 2000, "temperature": 0}
+    chat.sampling = SamplingParams(max_tokens=2000, temperature=0)
     try:
         send(chat, prompt)
         pump(lambda: chat.live is not None and chat.live.tokens >= 5, timeout=GUARD_S)
@@ -73,33 +76,33 @@ def test_escape_stops_mid_stream(chat: Any, ui_app: Any) -> None:
     finally:
         chat.sampling = SHORT
     # The transcript reloads after the stop; until then it still ends with the previous answer.
-    pump(lambda: len(chat.messages) >= 2 and chat.messages[-2]["content"] == prompt)
+    pump(lambda: len(chat.messages) >= 2 and chat.messages[-2].content == prompt)
     answer = chat.messages[-1]
-    assert answer["role"] == "assistant"
-    assert answer["content"].strip()  # what was written before the stop is kept
-    assert answer.get("stop_reason") == "cancelled"
+    assert answer.role is Role.ASSISTANT
+    assert answer.content.strip()  # what was written before the stop is kept
+    assert answer.stop_reason is StopReason.CANCELLED
 
 
 def test_regenerate_and_switch_branches(chat: Any) -> None:
     answer = chat.messages[-1]
-    chat.regenerate(answer["id"])
+    chat.regenerate(answer.id)
     pump(lambda: not chat.streaming, timeout=GUARD_S)
     pump(lambda: rows(chat, "MessageMeta")[-1]["branch_text"] == "2/2")
     meta = rows(chat, "MessageMeta")[-1]
     assert meta["can_prev"] and not meta["can_next"]
     chat.switch_branch(meta["message_id"], -1)
     pump(lambda: rows(chat, "MessageMeta")[-1]["branch_text"] == "1/2")
-    assert chat.messages[-1]["id"] == answer["id"]
+    assert chat.messages[-1].id == answer.id
 
 
 def test_edit_makes_a_sibling_and_answers_it(chat: Any) -> None:
     user = chat.messages[-2]
-    chat.submit_edit(user["id"], "Write one short sentence about the sea.")
+    chat.submit_edit(user.id, "Write one short sentence about the sea.")
     pump(lambda: not chat.streaming, timeout=GUARD_S)
-    pump(lambda: chat.messages[-2]["content"] == "Write one short sentence about the sea.")
+    pump(lambda: chat.messages[-2].content == "Write one short sentence about the sea.")
     user_meta = rows(chat, "MessageMeta")[-2]
     assert user_meta["branch_text"] == "2/2"
-    assert chat.messages[-1]["role"] == "assistant" and chat.messages[-1]["content"].strip()
+    assert chat.messages[-1].role is Role.ASSISTANT and chat.messages[-1].content.strip()
 
 
 def test_search_finds_the_chat(chat: Any, ui_app: Any) -> None:

@@ -10,16 +10,17 @@ from types import SimpleNamespace
 from typing import Any
 
 from .conftest import pump
+from .messages import message
 
 QUESTION = "Short question?"
 TRANSCRIPT = [
-    {"id": "u1", "role": "user", "content": QUESTION},
-    {
-        "id": "a1",
-        "role": "assistant",
-        "content": "A long paragraph that wraps over the whole width of the message list. " * 6
+    message("u1", "user", QUESTION),
+    message(
+        "a1",
+        "assistant",
+        "A long paragraph that wraps over the whole width of the message list. " * 6
         + "\n\n```python\nprint('hi')\n```",
-    },
+    ),
 ]
 
 
@@ -77,7 +78,7 @@ def test_code_is_drawn_line_by_line_and_each_line_rendered_once(ui_app: Any) -> 
     code = f"x = 1\n\n{long_line}"
     ui_app.show_screen("chat")
     chat = ui_app.screens["chat"]
-    chat.show_messages([{"id": "a1", "role": "assistant", "content": f"```python\n{code}\n```"}])
+    chat.show_messages([message("a1", "assistant", f"```python\n{code}\n```")])
     pump(lambda: shown(chat, "CodeLines"))
     lines = shown(chat, "CodeLines")[0]
     textures = lines.textures
@@ -164,8 +165,7 @@ def test_every_streamed_line_sits_where_one_label_draws_it(ui_app: Any) -> None:
 
 def test_a_frozen_paragraph_keeps_the_widgets_it_streamed_in(ui_app: Any) -> None:
     from llamadesk.core.models.commands import TokenEvent
-    from llamadesk.ui.screens.chat import _StampedRows
-    from llamadesk.ui.screens.chat_stream import LiveAnswer
+    from llamadesk.ui.screens.chat_stream import LiveAnswer, StampedRows
 
     ui_app.show_screen("chat")
     chat = ui_app.screens["chat"]
@@ -176,7 +176,7 @@ def test_a_frozen_paragraph_keeps_the_widgets_it_streamed_in(ui_app: Any) -> Non
         view = next(v for v, i in rv.layout_manager.view_indices.items() if i == index % len(rv.data))
         return view.children[0]
 
-    chat.live = live = LiveAnswer(_StampedRows(rv.data, chat), chat.metrics(), "test")
+    chat.live = live = LiveAnswer(StampedRows(rv.data, chat), chat.metrics(), "test")
     try:
         for word in ("A paragraph long enough to wrap over more than one line of the list. " * 4).split(" "):
             chat._on_events([TokenEvent(text=word + " ")])
@@ -199,11 +199,10 @@ def test_a_frozen_paragraph_keeps_the_widgets_it_streamed_in(ui_app: Any) -> Non
 def test_a_streamed_answer_does_not_move_when_it_is_stored(ui_app: Any) -> None:
     """Streamed, the answer is a row per frozen chunk; stored, one row: the blocks stay put."""
     from llamadesk.core.models.commands import TokenEvent
-    from llamadesk.ui.screens.chat import _StampedRows
-    from llamadesk.ui.screens.chat_stream import LiveAnswer
+    from llamadesk.ui.screens.chat_stream import LiveAnswer, StampedRows
 
     answer = "One short paragraph.\n\nAnother one.\n\n```python\nx = 1\n```\n\n- a list item\n\nThe end."
-    question = {"id": "u1", "role": "user", "content": QUESTION}
+    question = message("u1", "user", QUESTION)
     ui_app.show_screen("chat")
     chat = ui_app.screens["chat"]
     rv = chat.ids.messages
@@ -218,7 +217,7 @@ def test_a_streamed_answer_does_not_move_when_it_is_stored(ui_app: Any) -> None:
 
     chat.show_messages([question])
     pump(frames=2)
-    chat.live = live = LiveAnswer(_StampedRows(rv.data, chat), chat.metrics(), "test")
+    chat.live = live = LiveAnswer(StampedRows(rv.data, chat), chat.metrics(), "test")
     try:
         for word in answer.split(" "):
             chat._on_events([TokenEvent(text=word + " ")])
@@ -229,7 +228,7 @@ def test_a_streamed_answer_does_not_move_when_it_is_stored(ui_app: Any) -> None:
         streamed = block_tops()
     finally:
         chat.live = None
-    chat.show_messages([question, {"id": "a1", "role": "assistant", "content": answer + " "}])
+    chat.show_messages([question, message("a1", "assistant", answer + " ")])
     pump(frames=3)
     assert len(streamed) == 5 and block_tops() == streamed
 

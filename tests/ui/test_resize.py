@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from .conftest import pump
+from .messages import message
 
 TRANSCRIPT = [
-    {"id": "u1", "role": "user", "content": "How do I reverse a string in Python?"},
-    {
-        "id": "a1",
-        "role": "assistant",
-        "content": "Use slicing: `text[::-1]` walks the string backwards. " * 4,
-    },
+    message("u1", "user", "How do I reverse a string in Python?"),
+    message("a1", "assistant", "Use slicing: `text[::-1]` walks the string backwards. " * 4),
 ]
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from llamadesk.core.models.app_config import AppConfig
+from typing import Any
+
+from llamadesk.core.app import App
+from llamadesk.core.models.chat import MessageState
+from llamadesk.core.models.commands import Empty
+from llamadesk.core.models.hub import Fit, HubFileChoice, HubRepoFiles
+from llamadesk.core.models.library import ModelSummary, RemoteModelInfo
+from llamadesk.core.models.llama import ModelState, ModelStatus, RuntimeStatus, Usage
+from llamadesk.core.models.settings import SettingField, SettingKind, SettingsGroup, SettingsSchema
 from llamadesk.ui.viewmodels.chat_rows import (
     RowMetrics,
     branch_position,
@@ -12,10 +20,19 @@ from llamadesk.ui.viewmodels.chat_rows import (
 )
 from llamadesk.ui.viewmodels.downloads import Download
 from llamadesk.ui.viewmodels.formatting import fit_badge, human_bytes, human_eta
-from llamadesk.ui.viewmodels.library import file_rows, model_row, quant_of, remote_entry
+from llamadesk.ui.viewmodels.library import choice_rows, model_row, quant_of, remote_row
 from llamadesk.ui.viewmodels.markdown_blocks import markdown_to_blocks
-from llamadesk.ui.viewmodels.settings_form import field_errors, parse_text, setting_fields
+from llamadesk.ui.viewmodels.settings_form import (
+    field_error,
+    form_groups,
+    group_description,
+    parse_text,
+    to_text,
+    value_at,
+)
 from llamadesk.ui.viewmodels.streaming import CODE_CHUNK_LINES, StreamingText
+
+from .messages import message
 
 
 def test_markdown_blocks_cover_the_common_cases() -> None:
@@ -57,20 +74,16 @@ def test_branch_arrows_from_siblings() -> None:
     assert sibling_at("a2", siblings, -1) == "a1"
     assert sibling_at("a2", siblings, 2) is None
     m = RowMetrics()
-    meta = meta_row({"id": "a2", "role": "assistant", "model": "/m/SmolLM2.Q4_1.gguf"}, siblings, m)
+    usage = Usage(completion_tokens=12, tokens_per_second=30.0)
+    answer = message("a2", "assistant", "x", model="/m/SmolLM2.Q4_1.gguf", usage=usage)
+    meta = meta_row(answer, siblings, m)
     assert (meta["branch_text"], meta["can_prev"], meta["can_next"]) == ("2/3", True, True)
     assert meta["model_name"] == "SmolLM2.Q4_1"
+    assert meta["footer"] == "12 tokens · 30.0 tok/s"
     rows = conversation_rows(
         [
-            {"id": "u1", "role": "user", "content": "hi"},
-            {
-                "id": "a2",
-                "role": "assistant",
-                "content": "",
-                "reasoning": "hmm",
-                "state": "error",
-                "error": "boom",
-            },
+            message("u1", "user", "hi"),
+            message("a2", "assistant", "", reasoning="hmm", state=MessageState.ERROR, error="boom"),
         ],
         siblings,
         m,
@@ -95,16 +108,39 @@ def test_formatting_and_fit() -> None:
     assert quant_of("model-q4_k_m.gguf") == "Q4_K_M"
 
 
-def test_recommended_file_is_the_largest_that_fits() -> None:
-    files = [
-        {"filename": "m.Q2_K.gguf", "size": 1e9},
-        {"filename": "m.Q4_K_M.gguf", "size": 2e9},
-        {"filename": "m.F16.gguf", "size": 14e9},
-        {"filename": "README.md", "size": 10},
-    ]
-    rows = file_rows(files, available_memory=8e9)
-    assert [r["filename"] for r in rows if r["recommended"]] == ["m.Q4_K_M.gguf"]
-    assert len(rows) == 3
+def hub_choice(name: str, size: int | None, fit: Fit, **fields: Any) -> HubFileChoice:
+    return HubFileChoice(name=name, quant=name, files=[f"m-{name}.gguf"], size=size, fit=fit, **fields)
+
+
+def test_a_repos_choices_show_their_fit_and_the_recommended_one() -> None:
+    repo = HubRepoFiles(
+        repo_id="user/M-GGUF",
+        commit="c" * 40,
+        choices=[
+            hub_choice("Q2_K", 1_000_000_000, Fit.FITS),
+            hub_choice("Q4_K_M", 2_000_000_000, Fit.FITS),
+            hub_choice("Q8_0", 7_000_000_000, Fit.TIGHT),
+            hub_choice("F16", None, Fit.UNKNOWN),
+            HubFileChoice(
+                name="Q6_K",
+                quant="Q6_K",
+                files=["Q6_K/m-00001-of-00002.gguf"],
+                split_count=2,
+                complete=False,
+                fit=Fit.TOO_BIG,
+            ),
+        ],
+        recommended="Q4_K_M",
+        context_size=4096,
+        memory_bytes=8_000_000_000,
+    )
+    rows = choice_rows(repo)
+    assert [r["name"] for r in rows if r["recommended"]] == ["Q4_K_M"]
+    assert [r["fit"] for r in rows] == ["fits", "fits", "tight", "size unknown", "too big"]
+    assert rows[1]["reference"] == "hf.co/user/M-GGUF:Q4_K_M"
+    assert (rows[1]["size_text"], rows[1]["detail"]) == ("2.0 GB", "m-Q4_K_M.gguf")
+    assert rows[3]["size_text"] == ""
+    assert rows[4]["detail"] == "2 parts, some missing" and not rows[4]["can_pull"]
 
 
 def test_download_progress_text() -> None:
@@ -119,27 +155,90 @@ def test_download_progress_text() -> None:
     assert download.row()["percent"] == 100.0
 
 
-def test_settings_form_covers_every_config_field() -> None:
-    fields = {f.key: f for f in setting_fields()}
-    assert fields["theme"].kind == "choice" and fields["theme"].choices == ("dark", "light")
-    assert fields["sampling.temperature"].kind == "float"
-    assert fields["load.threads"].optional
-    for name in AppConfig.model_fields:
-        assert name in fields
-    assert parse_text(fields["load.threads"], "") is None
-    assert parse_text(fields["sampling.stop"], "a, b") == ["a", "b"]
+def setting(key: str, kind: SettingKind, **fields: Any) -> SettingField:
+    return SettingField(key=key, label=key, description="", kind=kind, **fields)
+
+
+def test_the_form_has_a_section_per_group_and_leaves_out_the_plugin_switches() -> None:
+    schema = SettingsSchema(
+        groups=[
+            SettingsGroup(
+                id="general",
+                title="General",
+                fields=[setting("theme", SettingKind.CHOICE), setting("disabled_plugins", SettingKind.LIST)],
+            ),
+            SettingsGroup(
+                id="empty", title="Nothing", fields=[setting("disabled_plugins", SettingKind.LIST)]
+            ),
+            SettingsGroup(
+                id="hello",
+                title="Hello",
+                description="The greeting.",
+                plugin="llamadesk_hello",
+                fields=[setting("hello.greeting", SettingKind.TEXT)],
+            ),
+        ]
+    )
+    groups = form_groups(schema)
+    assert [(g.id, [f.key for f in g.fields]) for g in groups] == [
+        ("general", ["theme"]),
+        ("hello", ["hello.greeting"]),
+    ]
+    assert group_description(groups[0]) == ""
+    assert group_description(groups[1]) == "The greeting. From the plugin llamadesk_hello."
+
+
+def test_setting_values_are_read_by_dotted_key_and_typed_back() -> None:
+    config = {"theme": "dark", "server": {"port": 8765}, "remote": {"llama_server": {"binary": None}}}
+    assert value_at(config, "server.port") == 8765
+    assert value_at(config, "remote.llama_server.binary") is None
+    assert value_at(config, "nothing.here") is None
+    threads = setting("load.threads", SettingKind.INT, optional=True)
+    assert parse_text(threads, "") is None and parse_text(threads, " 4 ") == 4
+    assert parse_text(threads, "four") == "four"  # config.set says what is wrong with it
+    stop = setting("sampling.stop", SettingKind.LIST)
+    assert parse_text(stop, "a, b,") == ["a", "b"] and to_text(stop, ["a", "b"]) == "a, b"
+    servers = setting("remote.servers", SettingKind.JSON)
+    assert parse_text(servers, '[{"name": "box"}]') == [{"name": "box"}]
+    assert to_text(servers, [{"name": "box"}]) == '[{"name": "box"}]'
+
+
+def test_a_validation_error_is_found_for_its_field() -> None:
+    assert field_error({"fields": {"hello.greeting": "too short"}}, "hello.greeting") == "too short"
     details = {"errors": [{"loc": ["sampling", "temperature"], "msg": "too big"}]}
-    assert field_errors(details, "sampling.temperature") == "too big"
+    assert field_error(details, "sampling.temperature") == "too big"
+    assert field_error(details, "sampling.top_p") == ""
+
+
+def test_every_setting_of_the_real_schema_has_a_row(app: App) -> None:
+    schema = app.commands.invoke("config.schema", Empty())
+    assert isinstance(schema, SettingsSchema)
+    shown = {f.key: f for g in form_groups(schema) for f in g.fields}
+    every = {f.key for g in schema.groups for f in g.fields}
+    assert set(shown) == every - {"disabled_plugins"}
+    assert shown["theme"].kind is SettingKind.CHOICE and shown["theme"].choices == ["dark", "light"]
+    assert shown["server.api_key"].secret
+    plugin_groups = {g.id: g.plugin for g in form_groups(schema) if g.plugin}
+    assert {"server", "huggingface", "remote"} <= set(plugin_groups)
 
 
 def test_a_remote_model_is_a_row_that_cannot_be_deleted() -> None:
-    served = {"id": "@box/qwen", "backend": "openai_remote", "where": "http://gpubox:8080/v1"}
-    row = model_row(remote_entry(served), available_memory=8e9, loaded={"@box/qwen": "ready"})
+    served = RemoteModelInfo(id="@box/qwen", backend="openai_remote", where="http://gpubox:8080/v1")
+    row = remote_row(served, loaded={"@box/qwen": "ready"})
     assert row["name"] == "@box/qwen" and row["state"] == "ready"
     assert row["where"] == "runs at http://gpubox:8080/v1" and row["fit"] == "remote"
     assert row["remote"] is True
-    local = model_row({"reference": "smollm2:latest", "size": 1_000}, available_memory=8e9, loaded={})
-    assert local["remote"] is False
+    summary = ModelSummary(
+        reference="smollm2:135m-q4_1",
+        full_reference="registry.ollama.ai/library/smollm2:135m-q4_1",
+        size=1_000,
+        modified=0,
+        digest="sha256:x",
+        format="ollama",
+    )
+    local = model_row(summary, available_memory=8e9, loaded={})
+    assert local["remote"] is False and local["quant"] == "Q4_1" and local["fit"] == "fits"
+    assert local["where"] == "registry.ollama.ai/library/smollm2:135m-q4_1"
 
 
 def test_highlighted_code_keeps_every_line_self_contained() -> None:
@@ -168,19 +267,17 @@ def test_markup_cut_at_a_shown_character_reopens_the_tags_in_force() -> None:
 
 
 def test_the_chat_list_shows_only_the_answer_to_the_latest_request() -> None:
+    from datetime import UTC, datetime
     from types import SimpleNamespace
 
-    from pydantic import BaseModel
-
+    from llamadesk.core.models.chat import Role
+    from llamadesk.core.models.chat_history import ChatSession, SearchHit, SearchPage, SessionPage
     from llamadesk.ui.screens.chat_sessions import ChatSessions
-
-    class Answer(BaseModel):
-        sessions: list[dict] = []
-        hits: list[dict] = []
 
     pending: list = []
     bridge = SimpleNamespace(
-        has=lambda _command: True, call=lambda _command, _params, done, _error: pending.append(done)
+        has=lambda _command: True,
+        call=lambda _command, _params, _result, done, _error: pending.append(done),
     )
     sidebar = SimpleNamespace(sessions=[])
     app = SimpleNamespace(bridge=bridge, shell=SimpleNamespace(ids=SimpleNamespace(sidebar=sidebar)))
@@ -188,18 +285,34 @@ def test_the_chat_list_shows_only_the_answer_to_the_latest_request() -> None:
     chats.refresh()  # chat.list asked, still running
     chats.search("lighthous")  # then the user types
     listed, searched = pending
-    searched(Answer(hits=[{"session_id": "s1", "session_title": "Lighthouses"}]))
-    listed(Answer(sessions=[{"id": "s1"}, {"id": "s2"}]))  # the older request answers last
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    hit = SearchHit(
+        message_id="m1",
+        session_id="s1",
+        session_title="Lighthouses",
+        role=Role.USER,
+        snippet="<mark>lighthous</mark>es",
+        created_at=when,
+        score=1.0,
+    )
+    searched(SearchPage(query="lighthous", hits=[hit], offset=0, limit=50, has_more=False))
+    sessions = [ChatSession(id=sid, created_at=when, updated_at=when) for sid in ("s1", "s2")]
+    listed(SessionPage(sessions=sessions, total=2, offset=0, limit=200))  # the older request answers last
     assert [s["session_id"] for s in sidebar.sessions] == ["s1"]
 
 
 def test_status_bar_says_where_each_model_runs() -> None:
-    from llamadesk.ui.viewmodels.status import status_texts
+    from llamadesk.ui.viewmodels.status import short_model_name, status_texts
 
-    status = {
-        "models": [
-            {"id": "/m/SmolLM2.gguf", "state": "ready", "processor": "CPU", "memory_bytes": 2**27},
-            {"id": "@box/qwen", "state": "ready", "processor": ""},  # a remote server cannot tell
+    status = RuntimeStatus(
+        models=[
+            ModelStatus(id="/m/SmolLM2.gguf", state=ModelState.READY, processor="CPU", memory_bytes=2**27),
+            ModelStatus(id="@box/qwen", state=ModelState.READY),  # a remote server cannot tell
         ]
-    }
-    assert status_texts(status) == ("SmolLM2 (ready, CPU)  ·  qwen (ready)", "Models use 134.2 MB")
+    )
+    assert status_texts(status) == ("SmolLM2 (ready, CPU)  ·  @box/qwen (ready)", "Models use 134.2 MB")
+    assert status_texts(RuntimeStatus(models=[])) == ("No model loaded", "")
+    # Only a file's path is shortened: a reference or a served model keeps its prefix.
+    assert short_model_name("C:\\models\\Qwen.Q4_K_M.gguf") == "Qwen.Q4_K_M"
+    assert short_model_name("scripted/echo") == "scripted/echo"
+    assert short_model_name("hf.co/user/repo:Q4_K_M") == "hf.co/user/repo:Q4_K_M"

@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from llamadesk.core.models.commands import TokenEvent
+from llamadesk.core.models.commands import Empty, TokenEvent
+from llamadesk.core.models.server import ServerStatus
+from llamadesk.core.models.settings import ConfigSetParams
+from llamadesk.core.models.system import TickerParams, TickerResult
 
 from .conftest import pump
 
@@ -22,7 +25,7 @@ def test_all_screens_show(ui_app: Any) -> None:
 def test_a_changed_setting_is_saved_and_shown(ui_app: Any, ui_home: Path) -> None:
     ui_app.show_screen("settings")
     settings = ui_app.screens["settings"]
-    pump(frames=2)
+    pump(lambda: "sampling.temperature" in settings.inputs)
     field = settings.inputs["sampling.temperature"]
     field.text = "0.3"
     field.dispatch("on_text_validate")
@@ -91,7 +94,8 @@ def test_stream_events_arrive_batched_per_frame(ui_app: Any) -> None:
     results: list[Any] = []
     ui_app.bridge.stream(
         "system.ticker",
-        {"count": 200, "interval": 0},
+        TickerParams(count=200, interval=0),
+        TickerResult,
         lambda events: batches.append(len(events)),
         results.append,
     )
@@ -105,7 +109,12 @@ def test_cancel_stops_a_stream(ui_app: Any) -> None:
     errors: list[Any] = []
     results: list[Any] = []
     handle = ui_app.bridge.stream(
-        "system.ticker", {"count": 1000, "interval": 0.05}, None, results.append, errors.append
+        "system.ticker",
+        TickerParams(count=1000, interval=0.05),
+        TickerResult,
+        None,
+        results.append,
+        errors.append,
     )
     pump(frames=3)
     handle.cancel()
@@ -150,7 +159,7 @@ def test_api_server_toggle_serves_and_stops(ui_app: Any) -> None:
     with socket.socket() as probe:  # a free port, so a running 8765 elsewhere cannot clash
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    ui_app.commands.invoke("config.set", {"values": {"server_port": port}})
+    ui_app.commands.invoke("config.set", ConfigSetParams(values={"server.port": port}))
     settings = ui_app.screens["settings"]
     ui_app.show_screen("settings")
     pump(lambda: settings.server_note.startswith("Off"))
@@ -163,4 +172,5 @@ def test_api_server_toggle_serves_and_stops(ui_app: Any) -> None:
 
     settings.ids.server_switch.active = False
     pump(lambda: settings.server_note.startswith("Off"), timeout=60)
-    assert ui_app.commands.invoke("server.status").model_dump()["running"] is False
+    status = ui_app.bridge.invoke("server.status", Empty(), ServerStatus)
+    assert status.running is False

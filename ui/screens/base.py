@@ -1,17 +1,24 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """What every screen can be told by the app."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from kivy.app import App
 from kivy.uix.screenmanager import Screen
 
+from llamadesk.core.models.llama import RuntimeStatus
+
+if TYPE_CHECKING:
+    from ..app import LlamadeskApp
+
 
 class AppScreen(Screen):
     @property
-    def app(self) -> Any:
-        return App.get_running_app()
+    def app(self) -> LlamadeskApp:
+        return cast("LlamadeskApp", App.get_running_app())
 
     def on_app_start(self) -> None:
         """The window is up: fetch what the screen shows."""
@@ -19,8 +26,11 @@ class AppScreen(Screen):
     def on_shown(self) -> None:
         """The user switched to this screen."""
 
-    def on_runtime_status(self, status: dict[str, Any]) -> None:
+    def on_runtime_status(self, status: RuntimeStatus) -> None:
         """A fresh runtime.status result (every few seconds)."""
+
+    def on_library_changed(self) -> None:
+        """A model was pulled, imported or removed: lists of models are stale."""
 
     def rerender(self) -> None:
         """The theme changed: redraw anything drawn with baked-in colours."""

@@ -9,26 +9,40 @@ from __future__ import annotations
 
 import gc
 from collections import OrderedDict
+from datetime import UTC, datetime
 from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from pydantic import BaseModel
 
 from llamadesk.core.commands import CommandError
+from llamadesk.core.models.base import CommandParams
+from llamadesk.core.models.chat import Role
+from llamadesk.core.models.chat_history import (
+    ChatEditResult,
+    ChatMessage,
+    ChatReply,
+    ChatSession,
+    ChatStartedEvent,
+    ChatTitleEvent,
+    ChatTranscript,
+)
+from llamadesk.core.models.chat_params import GetChatParams, SendParams, UpdateChatParams
+from llamadesk.core.models.llama import SamplingParams
 
 from .. import theme
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
-from ..viewmodels.records import items
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import BLOCK_GAP, MIN_BODY_WIDTH, body_padding, body_renders, draw_body
 from .base import AppScreen
 from .chat_actions import ChatMessageActions
 from .chat_models import ChatModels
 from .chat_sessions import ChatSessions
-from .chat_stream import LIVE, LiveAnswer
+from .chat_stream import LIVE, LiveAnswer, StampedRows
 
 BLOCK_CACHE_SIZE = 4000
 # Messages fetched and turned into rows at once; older pages come while scrolling up,
@@ -50,13 +64,13 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sessions = ChatSessions(self)
-        self.messages: list[dict[str, Any]] = []  # the shown branch, oldest first
+        self.messages: list[ChatMessage] = []  # the shown branch, oldest first
         self.siblings: dict[str, list[str]] = {}
         self.older_available = False
         self.live: LiveAnswer | None = None
         self.system_prompt = ""
         # Sampling for this chat's answers; None leaves it to the chat's preset and the settings.
-        self.sampling: dict[str, Any] | None = None
+        self.sampling: SamplingParams | None = None
         self._blocks: OrderedDict[tuple[str, str, str], list[Block]] = OrderedDict()
         self.body_renders = body_renders()  # drawn bodies by row, reused when a row is shown again
         self._metrics: RowMetrics | None = None
@@ -76,6 +90,9 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         self._update_hint()
 
     def on_shown(self) -> None:
+        self.refresh_models()
+
+    def on_library_changed(self) -> None:
         self.refresh_models()
 
     def rerender(self) -> None:
@@ -133,11 +150,11 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
 
     def show_messages(
         self,
-        messages: list[dict[str, Any]],
+        messages: list[ChatMessage],
         siblings: dict[str, list[str]] | None = None,
         older: bool = False,
     ) -> None:
-        """Show a branch (dicts as chat.get returns them), scrolled to its end."""
+        """Show a branch (as chat.get returns it), scrolled to its end."""
         self.messages = messages
         self.siblings = siblings or {}
         self.older_available = older
@@ -170,19 +187,18 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         if not self.session_id or not self.messages:
             return
         self._loading_older = True
-        params = {"session_id": self.session_id, "limit": PAGE, "before_id": self.messages[0]["id"]}
-        self.app.bridge.call("chat.get", params, self._prepend_older, self.error)
+        params = GetChatParams(session_id=self.session_id, limit=PAGE, before_id=self.messages[0].id)
+        self.app.bridge.call("chat.get", params, ChatTranscript, self._prepend_older, self.error)
 
-    def _prepend_older(self, result: Any) -> None:
+    def _prepend_older(self, page: ChatTranscript) -> None:
         self._loading_older = False
-        data = result.model_dump(mode="json")
-        older = items(data, "messages")
+        older = page.messages
         if not older:
             self.older_available = False
             return
-        self.siblings.update(data.get("siblings") or {})
+        self.siblings.update(page.siblings)
         self.messages = older + self.messages
-        self.older_available = len(self.messages) < int(data.get("total") or 0)
+        self.older_available = len(self.messages) < page.total
         rv = self.ids.messages
         content = rv.children[0]
         from_bottom = rv.scroll_y * max(0.0, content.height - rv.height)
@@ -209,28 +225,26 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
     def open_session(self, session_id: str) -> None:
         if self.live is not None or not session_id:
             return
-        self.app.shell.close_drawer()
+        if self.app.shell is not None:
+            self.app.shell.close_drawer()
         self.session_id = session_id
         self.reload_session()
 
     def reload_session(self) -> None:
         if self.session_id and self.app.bridge.has("chat.get"):
-            params = {"session_id": self.session_id, "limit": PAGE}
-            self.app.bridge.call("chat.get", params, self._show_transcript, self.error)
+            params = GetChatParams(session_id=self.session_id, limit=PAGE)
+            self.app.bridge.call("chat.get", params, ChatTranscript, self._show_transcript, self.error)
 
-    def _show_transcript(self, result: Any) -> None:
-        data = result.model_dump(mode="json")
-        session = data["session"]
-        if session["id"] != self.session_id or self.live is not None:
+    def _show_transcript(self, transcript: ChatTranscript) -> None:
+        session = transcript.session
+        if session.id != self.session_id or self.live is not None:
             return  # the user moved on meanwhile
-        self.session_title = session.get("title") or "New chat"
-        self.system_prompt = session.get("system_prompt") or ""
-        if session.get("model"):
-            self.model_id = session["model"]
-        messages = items(data, "messages")
-        self.show_messages(
-            messages, data.get("siblings") or {}, older=len(messages) < int(data.get("total") or 0)
-        )
+        self.session_title = session.title or "New chat"
+        self.system_prompt = session.system_prompt
+        if session.model:
+            self.model_id = session.model
+        messages = transcript.messages
+        self.show_messages(messages, dict(transcript.siblings), older=len(messages) < transcript.total)
         self.sessions.show(self.sessions.sessions)
         self._update_hint()
 
@@ -251,13 +265,13 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
     def _set_system_prompt(self, text: str) -> None:
         self.system_prompt = text
         if self.session_id:
-            params = {"session_id": self.session_id, "system_prompt": text}
-            self.app.bridge.call("chat.update", params, None, self.error)
+            params = UpdateChatParams(session_id=self.session_id, system_prompt=text)
+            self.app.bridge.call("chat.update", params, ChatSession, None, self.error)
 
     def open_menu(self, button: Any) -> None:
         from ..widgets.common import make
 
-        make("ChatMenu", screen=self).open(button)  # type: ignore[attr-defined]
+        make("ChatMenu", screen=self).open(button)
 
     # ---- sending and streaming -------------------------------------------------------
     def send(self) -> None:
@@ -266,39 +280,48 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
             return
         self.ids.composer.text = ""
         m = self.metrics()
-        pending = {"id": "pending-user", "role": "user", "content": text}
+        pending = self.pending_message("pending-user", text)
         rows = [meta_row(pending, {}, m), body_row("pending-user", "user", text, m, key=f"pending-{text}")]
         self.ids.messages.data.extend(self._stamp(rows))
-        self._stream(
-            "chat.send", {"session_id": self.session_id or None, "content": text, "model": self.model_id}
+        params = SendParams(
+            session_id=self.session_id or None, content=text, model=self.model_id, sampling=self.sampling
+        )
+        self._stream("chat.send", params)
+
+    def pending_message(self, message_id: str, text: str) -> ChatMessage:
+        """The user's message as shown until the chat's stored transcript comes back."""
+        return ChatMessage(
+            id=message_id,
+            session_id=self.session_id,
+            role=Role.USER,
+            content=text,
+            created_at=datetime.now(UTC),
         )
 
-    def _stream(self, command_id: str, params: dict[str, Any]) -> None:
-        if self.sampling is not None:
-            params = {**params, "sampling": self.sampling}
+    def _stream(self, command_id: str, params: CommandParams) -> None:
+        """Stream an answer (chat.send, chat.regenerate: a ChatReply; chat.edit: a ChatEditResult)."""
         rv = self.ids.messages
-        self.live = LiveAnswer(_StampedRows(rv.data, self), self.metrics(), self.model_id)
+        self.live = LiveAnswer(StampedRows(rv.data, self), self.metrics(), self.model_id)
         self.streaming = True
         self.live.handle = self.app.bridge.stream(
-            command_id, params, self._on_events, self._stream_done, self._stream_failed
+            command_id, params, BaseModel, self._on_events, self._stream_done, self._stream_failed
         )
         self.scroll_to_end()
 
-    def _on_events(self, events: list[Any]) -> None:
+    def _on_events(self, events: list[BaseModel]) -> None:
         if self.live is None:
             return
         for event in events:
-            kind = getattr(event, "kind", "")
-            if kind == "chat.started" and not self.session_id:
+            if isinstance(event, ChatStartedEvent) and not self.session_id:
                 self.session_id = event.session_id
                 self.sessions.refresh()
-            elif kind == "chat.title":
+            elif isinstance(event, ChatTitleEvent):
                 self.session_title = event.title
                 self.sessions.refresh()
         at_bottom = self.ids.messages.scroll_y <= 0.01
         speed = self.live.tokens_per_second() if self.live.feed(events) else None
         self._draw_live_rows(self.live.changed_from)
-        if speed:
+        if speed and self.app.shell is not None:
             self.app.shell.ids.status.speed_text = f"{speed:.1f} tok/s"
         if at_bottom:
             self.scroll_to_end()
@@ -318,15 +341,14 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
                 args = (width, padding, dp(BLOCK_GAP), row["streaming"])
                 row["height"] = draw_body(self, row["cache_key"], row["source"], *args).height
 
-    def _stream_done(self, result: Any) -> None:
+    def _stream_done(self, result: BaseModel) -> None:
         live, self.live = self.live, None
         self.streaming = False
         if live is not None:
             live.finish()
-        data = result.model_dump(mode="json")
-        reply = data.get("reply", data) or {}  # chat.edit wraps the reply
-        if reply.get("session_id"):
-            self.session_id = reply["session_id"]
+        reply = result.reply if isinstance(result, ChatEditResult) else result
+        if isinstance(reply, ChatReply):
+            self.session_id = reply.session_id
         self.reload_session()
         self.sessions.refresh()
 
@@ -350,36 +372,3 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
     def error(self, error: CommandError) -> None:
         self._loading_older = False
         self.app.notify(error.message)
-
-
-class _StampedRows:
-    """The RecycleView's data list, stamping the controller on every row a LiveAnswer adds."""
-
-    def __init__(self, data: Any, controller: ChatScreen) -> None:
-        self._data = data
-        self._controller = controller
-
-    def _stamp(self, row: dict[str, Any]) -> dict[str, Any]:
-        row["controller"] = self._controller
-        return row
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __getitem__(self, index: int) -> Any:
-        return self._data[index]
-
-    def __setitem__(self, index: int, row: dict[str, Any]) -> None:
-        self._data[index] = self._stamp(row)
-
-    def append(self, row: dict[str, Any]) -> None:
-        self._data.append(self._stamp(row))
-
-    def extend(self, rows: Any) -> None:
-        self._data.extend([self._stamp(r) for r in rows])
-
-    def insert(self, index: int, row: dict[str, Any]) -> None:
-        self._data.insert(index, self._stamp(row))
-
-    def pop(self) -> Any:
-        return self._data.pop()

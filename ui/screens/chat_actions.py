@@ -6,44 +6,57 @@ A mixin of `ChatScreen`, which owns the state these read (`messages`, `siblings`
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from ..viewmodels.chat_rows import body_row, conversation_rows, meta_row, sibling_at
+from llamadesk.core.commands import CommandError
+from llamadesk.core.models.base import CommandParams
+from llamadesk.core.models.chat_history import ChatMessage, ChatTranscript
+from llamadesk.core.models.chat_params import EditParams, RegenerateParams, SwitchBranchParams
+from llamadesk.core.models.llama import SamplingParams
+
+from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row, sibling_at
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import copy_text
-from .chat_stream import LIVE
+from .chat_stream import LIVE, LiveAnswer
+
+if TYPE_CHECKING:
+    from .base import AppScreen as _Screen
+else:
+    _Screen = object
 
 
-class ChatMessageActions:
+class ChatMessageActions(_Screen):
     """What the buttons on a message do; answers stream through ChatScreen._stream."""
 
-    app: Any
-    ids: Any
-    messages: list[dict[str, Any]]
+    messages: list[ChatMessage]
     siblings: dict[str, list[str]]
-    live: Any
+    live: LiveAnswer | None
     session_id: str
     model_id: str
     model_state: str
-    metrics: Any  # ChatScreen.metrics
-    _stamp: Any  # ChatScreen._stamp
-    _stream: Any  # ChatScreen._stream
-    _show_transcript: Any  # ChatScreen._show_transcript
-    error: Any  # ChatScreen.error
+    sampling: SamplingParams | None
+    # ChatScreen's methods these call.
+    metrics: Callable[[], RowMetrics]
+    _stamp: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+    _stream: Callable[[str, CommandParams], None]
+    _show_transcript: Callable[[ChatTranscript], None]
+    pending_message: Callable[[str, str], ChatMessage]
+    error: Callable[[CommandError], None]
 
-    def _message(self, message_id: str) -> dict[str, Any] | None:
-        return next((m for m in self.messages if m["id"] == message_id), None)
+    def _message(self, message_id: str) -> ChatMessage | None:
+        return next((m for m in self.messages if m.id == message_id), None)
 
     def copy_message(self, message_id: str) -> None:
         message = self._message(message_id)
         if message is not None:
-            copy_text(message.get("content", ""))
+            copy_text(message.content)
         elif message_id == LIVE and self.live is not None:
             copy_text(self.live.text.text)
 
     def _show_until(self, message_id: str | None) -> None:
         """Show the branch up to `message_id`: the new answer grows from there."""
-        cut = next((i for i, m in enumerate(self.messages) if m["id"] == message_id), -1)
+        cut = next((i for i, m in enumerate(self.messages) if m.id == message_id), -1)
         rows = conversation_rows(self.messages[: cut + 1], self.siblings, self.metrics())
         self.ids.messages.data = self._stamp(rows)
 
@@ -51,8 +64,10 @@ class ChatMessageActions:
         message = self._message(message_id)
         if message is None or self.live is not None or self.model_state not in ("ready", "generating"):
             return
-        self._show_until(message.get("parent_id"))
-        params = {"session_id": self.session_id, "message_id": message_id, "model": self.model_id}
+        self._show_until(message.parent_id)
+        params = RegenerateParams(
+            session_id=self.session_id, message_id=message_id, model=self.model_id, sampling=self.sampling
+        )
         self._stream("chat.regenerate", params)
 
     def edit_message(self, message_id: str) -> None:
@@ -61,7 +76,7 @@ class ChatMessageActions:
             return
         TextDialog(
             title="Edit message",
-            text=message.get("content", ""),
+            text=message.content,
             multiline=True,
             on_submit=lambda text: self.submit_edit(message_id, text),
         ).open()
@@ -70,26 +85,27 @@ class ChatMessageActions:
         message = self._message(message_id)
         if message is None or not text.strip() or self.live is not None:
             return
-        self._show_until(message.get("parent_id"))
+        self._show_until(message.parent_id)
         m = self.metrics()
-        edited = {**message, "content": text}
+        edited = self.pending_message("edit", text)
         self.ids.messages.data.extend(
             self._stamp([meta_row(edited, {}, m), body_row("edit", "user", text, m, key="edit")])
         )
-        params = {
-            "session_id": self.session_id,
-            "message_id": message_id,
-            "content": text,
-            "model": self.model_id,
-        }
+        params = EditParams(
+            session_id=self.session_id,
+            message_id=message_id,
+            content=text,
+            model=self.model_id,
+            sampling=self.sampling,
+        )
         self._stream("chat.edit", params)
 
     def switch_branch(self, message_id: str, delta: int) -> None:
         target = sibling_at(message_id, self.siblings, delta)
         if target is None or self.live is not None:
             return
-        params = {"session_id": self.session_id, "message_id": target}
-        self.app.bridge.call("chat.switch_branch", params, self._show_transcript, self.error)
+        params = SwitchBranchParams(session_id=self.session_id, message_id=target)
+        self.app.bridge.call("chat.switch_branch", params, ChatTranscript, self._show_transcript, self.error)
 
     def toggle_thinking(self, index: int) -> None:
         rv = self.ids.messages

@@ -1,4 +1,5 @@
-"""The chat screen's model picker: the library's models, load state, load and unload.
+"""The chat screen's model picker: the library's models and the models backends serve
+(a remote server's `@gpubox/qwen`, a backend plugin's), load state, load and unload.
 
 A mixin of `ChatScreen`, which owns the properties it sets (`model_id`,
 `model_choices`, `model_state`, `starter_offer`, `hint`).
@@ -6,20 +7,27 @@ A mixin of `ChatScreen`, which owns the properties it sets (`model_id`,
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from llamadesk.core.commands import CommandError
+from llamadesk.core.models.library import ListParams, ModelList
+from llamadesk.core.models.llama import LoadParams, ModelParams, ModelStatus, RuntimeStatus, UnloadResult
 
-from ..viewmodels.records import items
-from ..viewmodels.status import loaded_models, short_model_name
+from ..viewmodels.status import loaded_states, short_model_name
+
+if TYPE_CHECKING:
+    from .base import AppScreen as _Screen
+else:
+    _Screen = object
 
 STARTER = "starter"  # runtime.load's name for the starter model
+ANSWERING = ("ready", "generating")
 
 
-class ChatModels:
+class ChatModels(_Screen):
     """Model picking for the chat screen, through models.list and runtime.*."""
 
-    app: Any
     model_id: str
     model_choices: list[str]
     model_state: str
@@ -27,17 +35,18 @@ class ChatModels:
     hint: str
     _library: list[str]
     _loaded: dict[str, str]
-    error: Any  # ChatScreen.error: shows a command's error
+    error: Callable[[CommandError], None]  # ChatScreen's: shows a command's error
 
     def refresh_models(self) -> None:
         if self.app.bridge.has("models.list"):
-            self.app.bridge.call("models.list", {"discover": False}, self._show_library, self.error)
+            self.app.bridge.call(
+                "models.list", ListParams(discover=False), ModelList, self._show_library, self.error
+            )
         else:
             self._update_choices()
 
-    def _show_library(self, result: Any) -> None:
-        models = items(result.model_dump(mode="json"), "models", "items")
-        self._library = [str(m.get("reference") or m.get("name")) for m in models]
+    def _show_library(self, listing: ModelList) -> None:
+        self._library = [m.reference for m in listing.models] + [m.id for m in listing.remote]
         self._update_choices()
 
     def _update_choices(self) -> None:
@@ -55,11 +64,12 @@ class ChatModels:
                 self.model_id = model
                 self.model_state = self._loaded.get(model, "")
                 self._update_hint()
+                return
 
-    def on_runtime_status(self, status: dict[str, Any]) -> None:
-        self._loaded = {str(m["id"]): str(m.get("state", "")) for m in loaded_models(status)}
+    def on_runtime_status(self, status: RuntimeStatus) -> None:
+        self._loaded = loaded_states(status)
         if not self.model_id:
-            ready = [mid for mid, state in self._loaded.items() if state in ("ready", "generating")]
+            ready = [mid for mid, state in self._loaded.items() if state in ANSWERING]
             if ready:
                 self.model_id = ready[0]
         if self.model_state != "loading" or self.model_id in self._loaded:
@@ -67,7 +77,7 @@ class ChatModels:
         self._update_choices()
 
     def _update_hint(self) -> None:
-        if self.model_state in ("ready", "generating"):
+        if self.model_state in ANSWERING:
             self.hint = ""
         elif self.model_state == "loading":
             self.hint = f"Loading {self.model_id}…"
@@ -87,13 +97,14 @@ class ChatModels:
         self.model_id = model
         self.model_state = "loading"
         self._update_hint()
-        self.app.bridge.stream("runtime.load", {"model": model}, None, self._loaded_ok, self._load_failed)
+        self.app.bridge.stream(
+            "runtime.load", LoadParams(model=model), ModelStatus, None, self._loaded_ok, self._load_failed
+        )
 
-    def _loaded_ok(self, result: Any) -> None:
-        status = result.model_dump(mode="json")
-        self._loaded[str(status["id"])] = str(status["state"])
-        if status["id"] == self.model_id:
-            self.model_state = str(status["state"])
+    def _loaded_ok(self, status: ModelStatus) -> None:
+        self._loaded[status.id] = status.state.value
+        if status.id == self.model_id:
+            self.model_state = status.state.value
         self._update_choices()
         self.app.refresh_status()
 
@@ -104,9 +115,11 @@ class ChatModels:
 
     def unload_model(self) -> None:
         if self.model_id:
-            self.app.bridge.call("runtime.unload", {"model": self.model_id}, self._unloaded, self.error)
+            self.app.bridge.call(
+                "runtime.unload", ModelParams(model=self.model_id), UnloadResult, self._unloaded, self.error
+            )
 
-    def _unloaded(self, _result: Any) -> None:
+    def _unloaded(self, _result: UnloadResult) -> None:
         self._loaded.pop(self.model_id, None)
         self.model_state = ""
         self._update_choices()

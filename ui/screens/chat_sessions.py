@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
-from ..viewmodels.records import items
+from pydantic import BaseModel
+
+from llamadesk.core.models.chat_history import ChatSession, SearchMode, SearchPage, SearchQuery, SessionPage
+from llamadesk.core.models.chat_params import ListChatsParams, RenameParams, SessionParams, UpdateChatParams
+from llamadesk.core.models.commands import Empty
+
 from ..widgets.dialogs import ConfirmDialog, TextDialog
 
 if TYPE_CHECKING:
+    from ..bridge import CommandBridge
     from .chat import ChatScreen
+
+R = TypeVar("R", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class SidebarChat:
+    """A chat as the sidebar lists it: from chat.list, or from a search hit."""
+
+    id: str
+    title: str
+    pinned: bool = False
+
+    @classmethod
+    def of(cls, session: ChatSession) -> SidebarChat:
+        return cls(session.id, session.title, session.pinned)
 
 
 class ChatSessions:
     def __init__(self, screen: ChatScreen) -> None:
         self.screen = screen
-        self.sessions: list[dict[str, Any]] = []
+        self.sessions: list[SidebarChat] = []
         self.query = ""
         # Lists and searches run on the worker pool and may answer out of order: a chat.list
         # asked before the user typed must not replace the search's hits. Only the answer to
@@ -23,65 +45,73 @@ class ChatSessions:
         self._asked = 0
 
     @property
-    def bridge(self) -> Any:
+    def bridge(self) -> CommandBridge:
         return self.screen.app.bridge
 
     def refresh(self) -> None:
         if self.query:
             self.search(self.query)
         elif self.bridge.has("chat.list"):
-            self.bridge.call("chat.list", {"limit": 200}, self._latest(self._show_list), self.screen.error)
+            self.bridge.call(
+                "chat.list",
+                ListChatsParams(limit=200),
+                SessionPage,
+                self._latest(self._show_list),
+                self.screen.error,
+            )
 
-    def _latest(self, show: Callable[[Any], None]) -> Callable[[Any], None]:
+    def _latest(self, show: Callable[[R], None]) -> Callable[[R], None]:
         """`show`, for the request about to be made; dropped once a later one is made."""
         self._asked += 1
         asked = self._asked
 
-        def answer(result: Any) -> None:
+        def answer(result: R) -> None:
             if asked == self._asked:
                 show(result)
 
         return answer
 
-    def _show_list(self, result: Any) -> None:
-        sessions = items(result.model_dump(mode="json"), "sessions")
-        pinned = [s for s in sessions if s.get("pinned")]
-        rest = [s for s in sessions if not s.get("pinned")]
-        rest.sort(key=lambda s: str(s.get("updated_at", "")), reverse=True)
-        self.show([*pinned, *rest])
+    def _show_list(self, page: SessionPage) -> None:
+        pinned = [s for s in page.sessions if s.pinned]
+        rest = sorted((s for s in page.sessions if not s.pinned), key=lambda s: s.updated_at, reverse=True)
+        self.show([SidebarChat.of(s) for s in (*pinned, *rest)])
 
     def search(self, query: str) -> None:
         self.query = query.strip()
         if not self.query:
             self.refresh()
         elif self.bridge.has("chat.search"):
-            params = {"text": self.query, "mode": "prefix", "limit": 50}
-            self.bridge.call("chat.search", params, self._latest(self._show_hits), self.screen.error)
+            params = SearchQuery(text=self.query, mode=SearchMode.PREFIX, limit=50)
+            self.bridge.call(
+                "chat.search", params, SearchPage, self._latest(self._show_hits), self.screen.error
+            )
 
-    def _show_hits(self, result: Any) -> None:
-        seen: dict[str, dict[str, Any]] = {}
-        for hit in items(result.model_dump(mode="json"), "hits"):
-            sid = str(hit.get("session_id", ""))
-            if sid and sid not in seen:
-                seen[sid] = {"id": sid, "title": hit.get("session_title") or "Chat"}
+    def _show_hits(self, page: SearchPage) -> None:
+        seen: dict[str, SidebarChat] = {}
+        for hit in page.hits:
+            if hit.session_id not in seen:
+                seen[hit.session_id] = SidebarChat(hit.session_id, hit.session_title or "Chat")
         self.show(list(seen.values()))
 
-    def show(self, sessions: list[dict[str, Any]]) -> None:
+    def show(self, sessions: list[SidebarChat]) -> None:
         self.sessions = sessions
         current = self.screen.session_id
-        self.screen.app.shell.ids.sidebar.sessions = [
+        shell = self.screen.app.shell
+        if shell is None:
+            return
+        shell.ids.sidebar.sessions = [
             {
-                "text": ("* " if s.get("pinned") else "") + str(s.get("title") or "New chat"),
-                "session_id": str(s["id"]),
-                "pinned": bool(s.get("pinned")),
-                "selected": str(s["id"]) == current,
+                "text": ("* " if s.pinned else "") + (s.title or "New chat"),
+                "session_id": s.id,
+                "pinned": s.pinned,
+                "selected": s.id == current,
                 "controller": self.screen,
             }
             for s in sessions
         ]
 
-    def current(self) -> dict[str, Any]:
-        return next((s for s in self.sessions if s.get("id") == self.screen.session_id), {})
+    def current(self) -> SidebarChat | None:
+        return next((s for s in self.sessions if s.id == self.screen.session_id), None)
 
     def rename(self) -> None:
         screen = self.screen
@@ -91,22 +121,21 @@ class ChatSessions:
 
         def submit(title: str) -> None:
             if title.strip():
-                self.bridge.call(
-                    "chat.rename", {"session_id": sid, "title": title.strip()}, self._renamed, screen.error
-                )
+                params = RenameParams(session_id=sid, title=title.strip())
+                self.bridge.call("chat.rename", params, ChatSession, self._renamed, screen.error)
 
         TextDialog(title="Rename chat", text=screen.session_title, on_submit=submit).open()
 
-    def _renamed(self, result: Any) -> None:
-        self.screen.session_title = result.model_dump()["title"]
+    def _renamed(self, session: ChatSession) -> None:
+        self.screen.session_title = session.title
         self.refresh()
 
     def toggle_pin(self) -> None:
         sid = self.screen.session_id
         if sid:
-            pinned = not self.current().get("pinned", False)
-            params = {"session_id": sid, "pinned": pinned}
-            self.bridge.call("chat.update", params, lambda _r: self.refresh(), self.screen.error)
+            shown = self.current()
+            params = UpdateChatParams(session_id=sid, pinned=not (shown is not None and shown.pinned))
+            self.bridge.call("chat.update", params, ChatSession, lambda _r: self.refresh(), self.screen.error)
 
     def delete(self) -> None:
         screen = self.screen
@@ -115,7 +144,7 @@ class ChatSessions:
         sid = screen.session_id
 
         def confirmed() -> None:
-            self.bridge.call("chat.delete", {"session_id": sid}, self._deleted, screen.error)
+            self.bridge.call("chat.delete", SessionParams(session_id=sid), Empty, self._deleted, screen.error)
 
         ConfirmDialog(
             title="Delete chat",
@@ -124,6 +153,6 @@ class ChatSessions:
             on_confirm=confirmed,
         ).open()
 
-    def _deleted(self, _result: Any) -> None:
+    def _deleted(self, _result: Empty) -> None:
         self.screen.new_chat()
         self.refresh()

@@ -9,6 +9,7 @@ from llamadesk.core.models.commands import TokenEvent
 
 from ..bridge import StreamHandle
 from ..viewmodels.chat_rows import RowMetrics, body_row
+from ..viewmodels.status import short_model_name
 from ..viewmodels.streaming import StreamingText
 
 LIVE = "live"
@@ -38,7 +39,7 @@ class LiveAnswer:
                 "viewclass": "MessageMeta",
                 "message_id": LIVE,
                 "role": "assistant",
-                "model_name": model,
+                "model_name": short_model_name(model),
                 "branch_text": "",
                 "can_prev": False,
                 "can_next": False,
@@ -144,3 +145,36 @@ class LiveAnswer:
             "streaming": False,
             "footer": self.footer(),
         }
+
+
+class StampedRows:
+    """The RecycleView's data list, stamping the controller on every row a LiveAnswer adds."""
+
+    def __init__(self, data: Any, controller: object) -> None:
+        self._data = data
+        self._controller = controller
+
+    def _stamp(self, row: dict[str, Any]) -> dict[str, Any]:
+        row["controller"] = self._controller
+        return row
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __getitem__(self, index: int) -> Any:
+        return self._data[index]
+
+    def __setitem__(self, index: int, row: dict[str, Any]) -> None:
+        self._data[index] = self._stamp(row)
+
+    def append(self, row: dict[str, Any]) -> None:
+        self._data.append(self._stamp(row))
+
+    def extend(self, rows: Any) -> None:
+        self._data.extend([self._stamp(r) for r in rows])
+
+    def insert(self, index: int, row: dict[str, Any]) -> None:
+        self._data.insert(index, self._stamp(row))
+
+    def pop(self) -> Any:
+        return self._data.pop()

@@ -1,4 +1,5 @@
-"""Discover: search Hugging Face, pick a GGUF file, pull by reference; the downloads panel.
+"""Discover: search Hugging Face, open a repository's GGUF choices, pull by reference; the
+downloads panel.
 
 A pull that was cancelled or interrupted resumes where it stopped when pulled
 again (the downloader keeps partial blobs), which is what Retry does.
@@ -6,19 +7,28 @@ again (the downloader keeps partial blobs), which is what Retry does.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-import psutil
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from pydantic import BaseModel
 
 from llamadesk.core.commands import CommandError
 from llamadesk.core.models.commands import ProgressEvent
+from llamadesk.core.models.hub import HubFilesParams, HubModel, HubRepoFiles, HubSearchParams, HubSearchResult
+from llamadesk.core.models.library import PullProgress, PullResult, ReferenceParams
 
 from ..bridge import StreamHandle
 from ..viewmodels.downloads import Download
-from ..viewmodels.library import file_rows
-from ..viewmodels.records import items, pick
+from ..viewmodels.library import choice_rows
 from .base import AppScreen
+
+
+def repo_detail(model: HubModel) -> str:
+    parts = [f"{model.downloads:,} downloads", f"{model.likes:,} likes"]
+    if model.gated:
+        parts.append("gated: needs a token")
+    return " · ".join(parts)
 
 
 class DiscoverScreen(AppScreen):
@@ -26,6 +36,7 @@ class DiscoverScreen(AppScreen):
     files = ListProperty()
     downloads = ListProperty()
     repo = StringProperty("")
+    repo_note = StringProperty("")
     note = StringProperty("")
     searching = BooleanProperty(False)
 
@@ -43,43 +54,43 @@ class DiscoverScreen(AppScreen):
             return
         self.searching = True
         self.note = f"Searching for “{query}”…"
-        self.app.bridge.call("hub.search", {"query": query}, self._show_results, self._error)
+        self.app.bridge.call(
+            "hub.search", HubSearchParams(query=query), HubSearchResult, self._show_results, self._error
+        )
 
-    def _show_results(self, result: Any) -> None:
+    def _show_results(self, result: HubSearchResult) -> None:
         self.searching = False
-        repos = items(result.model_dump(mode="json"), "results", "repos", "models", "items")
         self.results = [
             {
-                "repo_id": str(pick(r, "id", "repo_id", "name", default="")),
-                "detail": " · ".join(
-                    str(x)
-                    for x in (
-                        f"{pick(r, 'downloads')} downloads" if pick(r, "downloads") is not None else "",
-                        f"{pick(r, 'likes')} likes" if pick(r, "likes") is not None else "",
-                    )
-                    if x
-                ),
+                "repo_id": model.repo_id,
+                "detail": repo_detail(model),
+                "selected": model.repo_id == self.repo,
                 "screen": self,
             }
-            for r in repos
+            for model in result.models
         ]
-        self.note = "" if repos else "Nothing found."
+        self.note = "" if result.models else "Nothing found."
 
     def open_repo(self, repo_id: str) -> None:
         self.repo = repo_id
+        self.repo_note = "Reading the repository…"
         self.files = []
-        self.app.bridge.call("hub.files", {"repo_id": repo_id}, self._show_files, self._error)
+        self.results = [{**row, "selected": row["repo_id"] == repo_id} for row in self.results]
+        self.app.bridge.call(
+            "hub.files", HubFilesParams(repo=repo_id), HubRepoFiles, self._show_files, self._files_failed
+        )
 
-    def _show_files(self, result: Any) -> None:
-        files = items(result.model_dump(mode="json"), "files", "items")
-        rows = file_rows(files, psutil.virtual_memory().available)
-        self.files = [{**row, "screen": self, "repo_id": self.repo} for row in rows]
-        if not rows:
-            self.note = "This repository has no GGUF files."
+    def _show_files(self, repo: HubRepoFiles) -> None:
+        if repo.repo_id != self.repo:
+            return  # another repository was opened meanwhile
+        self.files = [{**row, "screen": self} for row in choice_rows(repo)]
+        if not repo.choices:
+            self.repo_note = "This repository has no GGUF files."
+        else:
+            self.repo_note = repo.recommended_reason or f"{len(repo.choices)} files to choose from"
 
-    def pull_file(self, repo_id: str, filename: str, quant: str) -> None:
-        tag = quant or filename.rsplit(".", 1)[0]
-        self.pull(f"hf.co/{repo_id}:{tag}")
+    def _files_failed(self, error: CommandError) -> None:
+        self.repo_note = error.message
 
     def pull(self, reference: str) -> None:
         reference = reference.strip()
@@ -92,10 +103,11 @@ class DiscoverScreen(AppScreen):
         self._render()
         self._handles[reference] = self.app.bridge.stream(
             "models.pull",
-            {"reference": reference},
-            lambda events, ref=reference: self._progress(ref, events),
-            lambda _r, ref=reference: self._done(ref),
-            lambda error, ref=reference: self._failed(ref, error),
+            ReferenceParams(reference=reference),
+            PullResult,
+            partial(self._progress, reference),
+            partial(self._done, reference),
+            partial(self._failed, reference),
         )
 
     def cancel(self, reference: str) -> None:
@@ -103,21 +115,19 @@ class DiscoverScreen(AppScreen):
         if handle is not None:
             handle.cancel()
 
-    def _progress(self, reference: str, events: list[Any]) -> None:
+    def _progress(self, reference: str, events: list[BaseModel]) -> None:
         download = self._downloads[reference]
         for event in events:
             if isinstance(event, ProgressEvent):
                 download.progress(event.done, event.total)
-                speed = getattr(event, "bytes_per_second", 0)
-                if speed:
-                    download.rate = speed  # the downloader's own measure, when it gives one
+            if isinstance(event, PullProgress) and event.bytes_per_second:
+                download.rate = event.bytes_per_second  # the downloader's own measure
         self._render()
 
-    def _done(self, reference: str) -> None:
+    def _done(self, reference: str, _result: PullResult) -> None:
         self._downloads[reference].state = "done"
         self._render()
-        self.app.screens["models"].refresh()
-        self.app.screens["chat"].refresh_models()
+        self.app.library_changed()
 
     def _failed(self, reference: str, error: CommandError) -> None:
         download = self._downloads[reference]

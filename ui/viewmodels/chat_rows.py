@@ -1,4 +1,4 @@
-"""Messages (as chat.get returns them, JSON dicts) to RecycleView rows, heights estimated.
+"""Messages (`ChatMessage`, as chat.get returns them) to RecycleView rows, heights estimated.
 
 A message is a `MessageMeta` row (role, branch arrows, actions, speed) and a
 `MessageBody` row holding Markdown source. Bodies are parsed only when a row
@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any
+
+from llamadesk.core.models.chat import MessageState, Role
+from llamadesk.core.models.chat_history import ChatMessage
 
 from .formatting import token_footer
 from .status import short_model_name
@@ -54,18 +57,18 @@ def sibling_at(message_id: str, siblings: dict[str, list[str]], delta: int) -> s
     return group[index] if 0 <= index < len(group) else None
 
 
-def meta_row(message: dict[str, Any], siblings: dict[str, list[str]], m: RowMetrics) -> dict[str, Any]:
-    position, count = branch_position(message["id"], siblings)
-    usage = message.get("usage") or {}
+def meta_row(message: ChatMessage, siblings: dict[str, list[str]], m: RowMetrics) -> dict[str, Any]:
+    position, count = branch_position(message.id, siblings)
+    usage = message.usage
     return {
         "viewclass": "MessageMeta",
-        "message_id": message["id"],
-        "role": message["role"],
-        "model_name": short_model_name(message.get("model")),
+        "message_id": message.id,
+        "role": message.role.value,
+        "model_name": short_model_name(message.model),
         "branch_text": f"{position}/{count}" if count > 1 else "",
         "can_prev": position > 1,
         "can_next": position < count,
-        "footer": token_footer(usage.get("completion_tokens"), usage.get("tokens_per_second")),
+        "footer": token_footer(usage.completion_tokens, usage.tokens_per_second) if usage else "",
         "streaming": False,
         "height": m.meta_height,
     }
@@ -97,30 +100,26 @@ def body_row(
     }
 
 
-def message_rows(
-    message: dict[str, Any], siblings: dict[str, list[str]], m: RowMetrics
-) -> list[dict[str, Any]]:
+def message_rows(message: ChatMessage, siblings: dict[str, list[str]], m: RowMetrics) -> list[dict[str, Any]]:
     rows = [meta_row(message, siblings, m)]
-    if message.get("reasoning"):
+    if message.reasoning:
         rows.append(
             {
                 "viewclass": "ThinkingRow",
-                "message_id": message["id"],
-                "source": message["reasoning"],
+                "message_id": message.id,
+                "source": message.reasoning,
                 "expanded": False,
                 "height": m.meta_height,
             }
         )
-    if message.get("content") or message["role"] != "assistant":
-        rows.append(
-            body_row(message["id"], message["role"], message.get("content", ""), m, key=message["id"])
-        )
-    if message.get("state") == "error":
+    if message.content or message.role is not Role.ASSISTANT:
+        rows.append(body_row(message.id, message.role.value, message.content, m, key=message.id))
+    if message.state is MessageState.ERROR:
         rows.append(
             {
                 "viewclass": "ErrorRow",
-                "message_id": message["id"],
-                "text": message.get("error") or "This answer failed.",
+                "message_id": message.id,
+                "text": message.error or "This answer failed.",
                 "height": m.meta_height,
             }
         )
@@ -128,10 +127,10 @@ def message_rows(
 
 
 def conversation_rows(
-    messages: list[dict[str, Any]], siblings: dict[str, list[str]], m: RowMetrics
+    messages: list[ChatMessage], siblings: dict[str, list[str]], m: RowMetrics
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for message in messages:
-        if message["role"] != "system":
+        if message.role is not Role.SYSTEM:
             rows.extend(message_rows(message, siblings, m))
     return rows

@@ -1,14 +1,18 @@
-"""Rows of the models and discover screens, from models.* and hub.* results (JSON dicts)."""
+"""Rows of the models and discover screens, from `models.list` and `hub.files` results."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from llamadesk.core.models.hub import Fit, HubFileChoice, HubRepoFiles
+from llamadesk.core.models.library import ModelSummary, RemoteModelInfo
+
 from .formatting import fit_badge, human_bytes
-from .records import pick
 
 QUANT = re.compile(r"(?i)\b(I?Q\d(?:_[A-Z0-9]+)*|F16|BF16|F32)\b")
+# How a hub choice's fit reads on its badge; the badge's tone is the same text.
+FIT_TEXT = {Fit.FITS: "fits", Fit.TIGHT: "tight", Fit.TOO_BIG: "too big", Fit.UNKNOWN: "size unknown"}
 
 
 def quant_of(filename: str) -> str:
@@ -16,72 +20,58 @@ def quant_of(filename: str) -> str:
     return match.group(1).upper() if match else ""
 
 
-def model_row(
-    model: dict[str, Any], available_memory: float | None, loaded: dict[str, str]
-) -> dict[str, Any]:
-    name = str(pick(model, "reference", "name", "id", default="?"))
-    size = pick(model, "size", "size_bytes")
-    details = pick(model, "details", "gguf", default={}) or {}
-    arch = pick(model, "architecture", "arch", default=pick(details, "architecture", default="")) or ""
-    context = pick(model, "context_length", default=pick(details, "context_length", default="")) or ""
-    quant = pick(
-        model, "quantization", "quant", default=pick(details, "quantization", default="")
-    ) or quant_of(name)
-    fit = pick(model, "fit", default=None) or fit_badge(size, available_memory)
+def model_row(model: ModelSummary, available_memory: float | None, loaded: dict[str, str]) -> dict[str, Any]:
+    """A library model: its quant (from the name), size, whether it fits, where it lives."""
+    if model.problem:
+        where = model.problem
+    elif model.in_place:
+        where = "used in place"
+    else:
+        where = model.full_reference
     return {
-        "name": name,
-        "quant": str(quant),
-        "size_text": human_bytes(size) if size else "",
-        "arch": str(arch),
-        "context": f"{context} ctx" if context else "",
-        "where": str(
-            pick(model, "problem", default="")
-            or (
-                "used in place"
-                if model.get("in_place")
-                else pick(model, "full_reference", "path", default="")
-            )
-        ),
-        "fit": str(fit),
-        "state": loaded.get(name, ""),
-        "remote": bool(model.get("remote")),
+        "name": model.reference,
+        "quant": quant_of(model.reference),
+        "size_text": human_bytes(model.size) if model.size else "",
+        "where": where,
+        "fit": fit_badge(model.size, available_memory),
+        "state": loaded.get(model.reference, ""),
+        "remote": False,
     }
 
 
-def remote_entry(model: dict[str, Any]) -> dict[str, Any]:
-    """A model another server runs, shaped like a library entry for `model_row`."""
+def remote_row(model: RemoteModelInfo, loaded: dict[str, str]) -> dict[str, Any]:
+    """A model a backend serves from elsewhere: loaded by id, nothing on disk to size or delete."""
     return {
-        "reference": model["id"],
-        "path": f"runs at {model.get('where') or model['backend']}",
+        "name": model.id,
+        "quant": "",
+        "size_text": "",
+        "where": f"runs at {model.where or model.backend}",
         "fit": "remote",
+        "state": loaded.get(model.id, ""),
         "remote": True,
     }
 
 
-def file_rows(files: list[dict[str, Any]], available_memory: float | None) -> list[dict[str, Any]]:
-    """GGUF files of a repo, with the recommended one marked (the largest that fits, else smallest)."""
-    rows = []
-    for f in files:
-        name = str(pick(f, "filename", "path", "name", default=""))
-        if not name.lower().endswith(".gguf"):
-            continue
-        size = pick(f, "size", "size_bytes")
-        rows.append(
-            {
-                "filename": name,
-                "quant": str(pick(f, "quant", "quantization", default="") or quant_of(name)),
-                "size_bytes": size or 0,
-                "size_text": human_bytes(size) if size else "",
-                "fit": str(pick(f, "fit", default="") or fit_badge(size, available_memory)),
-                "recommended": bool(pick(f, "recommended", default=False)),
-            }
-        )
-    if rows and not any(r["recommended"] for r in rows):
-        fitting = [r for r in rows if r["fit"] == "fits"]
-        best = (
-            max(fitting, key=lambda r: r["size_bytes"])
-            if fitting
-            else min(rows, key=lambda r: r["size_bytes"])
-        )
-        best["recommended"] = True
-    return rows
+def choice_detail(choice: HubFileChoice) -> str:
+    """The file a choice pulls, or how many parts a split one has."""
+    if choice.split_count > 1:
+        parts = f"{choice.split_count} parts"
+        return parts if choice.complete else f"{parts}, some missing"
+    return choice.files[0].rsplit("/", 1)[-1] if choice.files else ""
+
+
+def choice_rows(repo: HubRepoFiles) -> list[dict[str, Any]]:
+    """A repo's choices as the file list shows them, the recommended one marked."""
+    return [
+        {
+            "name": choice.name,
+            "quant": choice.quant or choice.name,
+            "detail": choice_detail(choice),
+            "size_text": human_bytes(choice.size) if choice.size else "",
+            "fit": FIT_TEXT[choice.fit],
+            "recommended": choice.name == repo.recommended,
+            "can_pull": choice.complete,
+            "reference": f"hf.co/{repo.repo_id}:{choice.name}",
+        }
+        for choice in repo.choices
+    ]

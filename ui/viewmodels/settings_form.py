@@ -1,76 +1,37 @@
-"""The settings screen's fields, generated from AppConfig's pydantic fields and descriptions."""
+"""The settings screen's form, from `config.schema`: sections, typed text, errors by field."""
 
 from __future__ import annotations
 
 import json
-import types
-import typing
-from dataclasses import dataclass
-from enum import Enum
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from llamadesk.core.models.settings import SettingField, SettingKind, SettingsGroup, SettingsSchema
 
-from llamadesk.core.models.app_config import AppConfig
-
-
-@dataclass(frozen=True)
-class SettingField:
-    key: str  # dotted, as config.set takes it
-    label: str
-    description: str
-    kind: str  # "bool", "choice", "text", "int", "float", "list", "json", "section"
-    choices: tuple[str, ...] = ()
-    optional: bool = False
+# Settings the screen edits with a control of its own rather than a form row.
+OWN_CONTROLS = frozenset({"disabled_plugins"})
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+def form_groups(schema: SettingsSchema) -> list[SettingsGroup]:
+    """The schema's groups as the form shows them: fields with their own control left out,
+    and a group left with no field dropped."""
+    groups = []
+    for group in schema.groups:
+        fields = [f for f in group.fields if f.key not in OWN_CONTROLS]
+        if fields:
+            groups.append(group.model_copy(update={"fields": fields}))
+    return groups
 
 
-def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0], True
-    return annotation, False
-
-
-def _kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
-    origin = typing.get_origin(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return "choice", tuple(str(m.value) for m in annotation)
-    if annotation is bool:
-        return "bool", ()
-    if annotation is int:
-        return "int", ()
-    if annotation is float:
-        return "float", ()
-    if annotation in (str, Path):
-        return "text", ()
-    if origin is list:
-        return "list", ()
-    return "json", ()
-
-
-def setting_fields(model: type[BaseModel] = AppConfig, prefix: str = "") -> list[SettingField]:
-    fields: list[SettingField] = []
-    for name, info in model.model_fields.items():
-        key = f"{prefix}{name}"
-        annotation, optional = _unwrap_optional(info.annotation)
-        description = info.description or ""
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            fields.append(SettingField(key, _label(name), description, "section"))
-            fields.extend(setting_fields(annotation, prefix=f"{key}."))
-            continue
-        kind, choices = _kind(annotation)
-        fields.append(SettingField(key, _label(name), description, kind, choices, optional))
-    return fields
+def group_description(group: SettingsGroup) -> str:
+    """The line under a section's title; a plugin's section says which plugin it is from."""
+    if group.plugin is None:
+        return group.description
+    source = f"From the plugin {group.plugin}."
+    return f"{group.description} {source}" if group.description else source
 
 
 def value_at(config: dict[str, Any], key: str) -> Any:
+    """A dotted key's value in `config.get`'s dict (None where the path does not exist)."""
     value: Any = config
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
@@ -81,28 +42,29 @@ def to_text(field: SettingField, value: Any) -> str:
     """How a value shows in a text field."""
     if value is None:
         return ""
-    if field.kind == "list":
+    if field.kind is SettingKind.LIST:
         return ", ".join(str(v) for v in value)
-    if field.kind == "json":
+    if field.kind is SettingKind.JSON:
         return json.dumps(value)
     return str(value)
 
 
 def parse_text(field: SettingField, text: str) -> Any:
-    """A typed text back to a value; the command validates it properly, this only splits and types."""
+    """Typed text back to a value; the command validates it properly, this only splits and
+    types. Raises ValueError for JSON that does not parse."""
     text = text.strip()
     if not text and field.optional:
         return None
-    if field.kind == "list":
+    if field.kind is SettingKind.LIST:
         return [part.strip() for part in text.split(",") if part.strip()]
-    if field.kind == "json":
+    if field.kind is SettingKind.JSON:
         return json.loads(text) if text else None
-    if field.kind == "int":
+    if field.kind is SettingKind.INT:
         try:
             return int(text)
         except ValueError:
             return text  # let validation say what is wrong
-    if field.kind == "float":
+    if field.kind is SettingKind.FLOAT:
         try:
             return float(text)
         except ValueError:
@@ -110,8 +72,12 @@ def parse_text(field: SettingField, text: str) -> Any:
     return text
 
 
-def field_errors(details: dict[str, Any], key: str) -> str:
-    """The validation message for `key` from a CommandError's details, if any."""
+def field_error(details: dict[str, Any], key: str) -> str:
+    """The validation message for `key` in a CommandError's details: config.set names each
+    field it refused (`fields`, by dotted key); a pydantic error list (`errors`) has `loc`s."""
+    fields = details.get("fields")
+    if isinstance(fields, dict) and key in fields:
+        return str(fields[key])
     parts = key.split(".")
     for error in details.get("errors", []):
         loc = [str(p) for p in error.get("loc", [])]

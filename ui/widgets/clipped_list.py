@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """A RecycleView clipped by a scissor instead of a stencil.
 
 A StencilView (every ScrollView, so every RecycleView) draws its whole area

@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """Small building blocks themed from `app.theme`: buttons, text fields, badges, panels."""
 
 from __future__ import annotations
@@ -7,6 +9,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.textinput import TextInput
+from kivy.uix.widget import Widget
 
 from llamadesk.ui.widgets.trimmed_label import TrimmedLabel
 
@@ -85,7 +88,7 @@ class ComposerInput(TextInput):
         pass
 
 
-def make(class_name: str, **props: object) -> object:
+def make(class_name: str, **props: object) -> Widget:
     """Build a kv-declared (dynamic) class: its kv properties exist only after construction."""
     from kivy.factory import Factory
 

@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """Modal dialogs: a text prompt, a confirmation, load options, a GGUF file chooser."""
 
 from __future__ import annotations
@@ -8,6 +10,9 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
+from pydantic import ValidationError
+
+from llamadesk.core.models.llama import LoadOptions
 
 
 class TextDialog(ModalView):
@@ -36,24 +41,26 @@ class ConfirmDialog(ModalView):
 
 
 class LoadDialog(ModalView):
-    """Context size, GPU layers and threads for runtime.load; defaults from settings."""
+    """Context size, GPU layers and threads for runtime.load, over the load settings."""
 
     model = StringProperty("")
-    context_size = StringProperty("4096")
-    gpu_layers = StringProperty("-1")
-    threads = StringProperty("")
-    on_load: Callable[[dict[str, Any]], None] | None = None
+    defaults = ObjectProperty(LoadOptions())
+    on_load: Callable[[LoadOptions], None] | None = None
+
+    FIELDS = ("context_size", "gpu_layers", "threads")
 
     def submit(self) -> None:
-        options: dict[str, Any] = {}
-        for key in ("context_size", "gpu_layers", "threads"):
-            value = self.ids[key].text.strip()
-            if value:
-                try:
-                    options[key] = int(value)
-                except ValueError:
-                    self.ids[key].error = "a whole number"
-                    return
+        typed: dict[str, Any] = {key: self.ids[key].text.strip() or None for key in self.FIELDS}
+        for key in self.FIELDS:
+            self.ids[key].error = ""
+        try:
+            options = LoadOptions.model_validate({**self.defaults.model_dump(), **typed})
+        except ValidationError as exc:
+            for error in exc.errors():
+                key = str(error["loc"][0]) if error["loc"] else ""
+                if key in self.ids:
+                    self.ids[key].error = error["msg"]
+            return
         self.dismiss()
         if self.on_load is not None:
             self.on_load(options)

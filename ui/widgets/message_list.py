@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """A vertical RecycleView layout for very long lists of rows of known (or estimated) height.
 
 Kivy's RecycleBoxLayout runs its full box-layout algorithm over every row on
@@ -62,6 +64,7 @@ class MessageListLayout(RecycleLayout):
     spacing = NumericProperty(0)
     padding_y = NumericProperty(0)
     minimum_height = NumericProperty(0)
+    view_indices: dict[Any, int]  # RecycleLayout's: each shown view's row
 
     def __init__(self, **kwargs: Any) -> None:
         self._offsets: list[float] = []  # distance of each row's top from the layout's top

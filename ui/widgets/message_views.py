@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """The rows of the message list (RecycleView view classes).
 
 `MessageBody` turns Markdown source into block widgets only when it is shown,
@@ -82,13 +84,14 @@ class RuleBlock(BoxLayout):
 class RowBase(RecycleDataViewBehavior):
     index: int | None = None
     rv: Any = None
+    height: float  # the widget's (Kivy's NumericProperty), set below as rows are measured
     controller = ObjectProperty(None, allownone=True)
     message_id = StringProperty("")
     role = StringProperty("")
 
     def refresh_view_attrs(self, rv: Any, index: int, data: dict[str, Any]) -> None:
         self.rv, self.index = rv, index
-        super().refresh_view_attrs(rv, index, data)  # type: ignore[misc]
+        super().refresh_view_attrs(rv, index, data)
 
     def remember_height(self, height: float) -> None:
         """Store the measured height in the row data (in place: no refresh loop)."""

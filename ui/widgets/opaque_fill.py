@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """A rounded background of one opaque colour, drawn mostly with blending off.
 
 A RoundedRectangle is a triangle fan that a software GL (Mesa's llvmpipe)
@@ -54,7 +56,7 @@ class OpaqueRoundedFill(Widget):
     @property
     def filled_area(self) -> float:
         """Pixels drawn with blending off (the body rectangles), for tests."""
-        return sum(rect.size[0] * rect.size[1] for rect in self._body)
+        return float(sum(rect.size[0] * rect.size[1] for rect in self._body))
 
     def _place_fill(self, *_: Any) -> None:
         self._fill_color.rgba = self.fill_color

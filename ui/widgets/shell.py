@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """The window's frame: sidebar (or drawer when narrow), top bar, screens, status bar."""
 
 from __future__ import annotations

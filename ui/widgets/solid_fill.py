@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """A widget whose background is one opaque colour, filled by a scissored clear.
 
 On software GL (Mesa's llvmpipe) a coloured Rectangle is a blended, textured

@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """One line at the bottom: loaded models, memory in use, last generation speed."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """A widget that draws textures stacked top to bottom, each at its own left offset.
 
 The pieces of text drawn by `CodeLines` (a texture per line of code) and

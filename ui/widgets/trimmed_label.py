@@ -1,3 +1,5 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
 """A Label that draws only the columns of its texture that hold text.
 
 A Label wrapped at a width (`text_size` set) renders a texture that wide,
