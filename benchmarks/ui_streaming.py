@@ -22,7 +22,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+
+from llamadesk.core.models.chat import Role
+from llamadesk.core.models.chat_history import ChatMessage
 
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
@@ -73,18 +77,24 @@ def token_stream(n: int) -> list[str]:
     return out[:n]
 
 
-def messages(n: int) -> list[dict]:
-    """A branch as chat.get returns it (JSON), alternating questions and Markdown answers."""
-    out, parent = [], None
+def messages(n: int) -> list[ChatMessage]:
+    """A branch as chat.get returns it, alternating questions and Markdown answers."""
+    out: list[ChatMessage] = []
+    parent = None
+    now = datetime.now(UTC)
     for i in range(n):
-        role = "user" if i % 2 == 0 else "assistant"
+        role = Role.USER if i % 2 == 0 else Role.ASSISTANT
         text = (
             f"Question {i}: how do I keep the UI smooth?"
-            if role == "user"
+            if role is Role.USER
             else f"Answer {i}. Keep **work** off the main thread, batch `events` per frame.\n\n"
             "- use a RecycleView\n- freeze finished blocks\n\n```python\nprint('hello')\n```"
         )
-        out.append({"id": f"m{i}", "parent_id": parent, "role": role, "content": text, "state": "complete"})
+        out.append(
+            ChatMessage(
+                id=f"m{i}", session_id="bench", parent_id=parent, role=role, content=text, created_at=now
+            )
+        )
         parent = f"m{i}"
     return out
 
@@ -120,11 +130,12 @@ def main() -> int:
 
     from llamadesk.core.app import App
     from llamadesk.core.commands import CommandSpec
+    from llamadesk.core.models.base import CommandParams
     from llamadesk.core.models.commands import TokenEvent
     from llamadesk.ui.app import LlamadeskApp
     from llamadesk.ui.offscreen import is_offscreen
 
-    class NoParams(BaseModel):
+    class NoParams(CommandParams):
         pass
 
     class Done(BaseModel):
@@ -196,7 +207,7 @@ def main() -> int:
     def step_stream(_dt: float) -> None:
         # What send() does after adding the user's message, minus the model: the chat screen
         # starts the stream and owns it until its result arrives.
-        chat._stream("bench.tokens", {})
+        chat._stream("bench.tokens", NoParams())
         started = [False]
         rv = chat.ids.messages
         shown_tails: list[str] = []
@@ -246,7 +257,7 @@ def main() -> int:
         def on_end(_result) -> None:
             ended[0] = True
 
-        app.bridge.stream("bench.tokens", {}, on_events, on_end, on_end)
+        app.bridge.stream("bench.tokens", NoParams(), Done, on_events, on_end, on_end)
 
         def done(values: list[float]) -> None:
             results["baseline_p99"] = p99(values)

@@ -203,11 +203,17 @@ def repo_id_of(text: str) -> str:
     return value
 
 
+HEADER_READ_TIMEOUT = httpx2.Timeout(15.0)
+
+
 def _read_head(url: str, headers: dict[str, str], limit: int) -> bytes:
-    """At most `limit` bytes from the start of `url`, even from a server that ignores Range."""
+    """At most `limit` bytes from the start of `url`, even from a server that ignores Range.
+
+    A header is a few MB at most: a server that stalls mid-body (sending fewer bytes than it
+    announced) is given up on after HEADER_READ_TIMEOUT, not the session's long timeout."""
     chunks: list[bytes] = []
     got = 0
-    with get_session().stream("GET", url, headers=headers) as response:
+    with get_session().stream("GET", url, headers=headers, timeout=HEADER_READ_TIMEOUT) as response:
         response.raise_for_status()
         for chunk in response.iter_bytes():
             chunks.append(chunk)

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="import-untyped"
-# (pygments ships no type hints, and the dev dependencies have no stubs for it.)
 """Fenced code to Kivy markup with pygments colours (no HTML, no images)."""
 
 from __future__ import annotations
