@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from .base import Record
+from .base import CommandParams, Record
 
 TOOL_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"  # OpenAI's rule for function names
 
@@ -138,3 +138,37 @@ class ToolRunEvent(Record):
     state: Literal["running", "done"]
     result: ToolResult | None = None
     text: str = Field("", description="The result as the model reads it (done only).")
+
+
+class ToolInfo(Record):
+    """A tool as `tools.list` shows it."""
+
+    name: str = Field(
+        description="What a model calls it and what a chat's `tools` may name: <provider>_<tool>."
+    )
+    tool: str = Field(description="Its own name within its provider.")
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    read_only: bool = False
+    always_allowed: bool = Field(False, description="Runs without asking (tools.always_allowed).")
+
+
+class ToolProviderInfo(Record):
+    name: str = Field(description="An MCP server's name or a plugin's; `@name` in a message enables it.")
+    trusted: bool = Field(description="Its read-only tools run without asking.")
+    tools: list[ToolInfo]
+
+
+class ToolCatalog(Record):
+    providers: list[ToolProviderInfo]
+
+
+class ApproveParams(CommandParams):
+    request_id: str = Field(description="From the ToolApprovalEvent of the waiting call.")
+    decision: ApprovalDecision = Field(description="once, always (for this tool from now on), or deny.")
+
+
+class ApproveResult(Record):
+    accepted: bool = Field(
+        description="False when no call waits under that id (decided already, or stopped)."
+    )
