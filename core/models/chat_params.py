@@ -21,6 +21,9 @@ class NewChatParams(CommandParams):
     model: str | None = Field(None, description="Model id (GGUF path or `starter`) that answers.")
     system_prompt: str | None = Field(None, description="Empty: the preset's, or none.")
     preset: str | None = Field(None, description="Preset name (see chat.presets).")
+    tools: list[str] = Field(
+        default_factory=list, description="Tool providers or tools its answers may call (see tools.list)."
+    )
 
 
 class ListChatsParams(CommandParams):

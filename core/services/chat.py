@@ -115,6 +115,7 @@ class ChatService:
         model: str | None = None,
         system_prompt: str | None = None,
         preset: str | None = None,
+        tools: list[str] | None = None,
     ) -> ChatSession:
         """A new, empty session. A preset supplies the system prompt unless one is given."""
         chosen = self.presets.get(preset) if preset else None
@@ -129,6 +130,7 @@ class ChatService:
             if system_prompt is not None
             else (chosen.system_prompt if chosen else ""),
             preset=preset,
+            tools=tools or [],
         )
         self.store.save_session(session)
         return session
