@@ -420,8 +420,7 @@ class ChatService:
             return None
         offered = self._tools.offered(wanted)
         if request.tools:  # named in this request: a typo is an error (a chat's own may be gone since)
-            known = self._tools.names()
-            unknown = [name for name in request.tools if name not in known]
+            unknown = self._tools.unknown(request.tools)
             if unknown:
                 raise InvalidParams(f"no tool or tool provider named {unknown[0]!r}; see `llamadesk tools`")
         if isinstance(request.choice, NamedToolChoice) and request.choice.name not in {

@@ -69,13 +69,18 @@ class ToolService:
         return catalog(self._providers())
 
     def offered(self, wanted: Iterable[str]) -> list[OfferedTool]:
-        """The tools `wanted` (provider names or tool names) stand for."""
+        """The tools `wanted` (provider names or tool names) stand for. Only the providers
+        they name are asked for their tools: an MCP server starts when first asked."""
         names = list(wanted)
-        return select(self.catalog(), names) if names else []
+        if not names:
+            return []
+        providers = [p for p in self._providers() if any(_names_provider(name, p.name) for name in names)]
+        return select(catalog(providers), names)
 
-    def names(self) -> set[str]:
-        """Every provider's name and every tool's: what a chat's `tools` may name."""
-        return {p.name for p in self._providers()} | {t.name for t in self.catalog()}
+    def unknown(self, names: Iterable[str]) -> list[str]:
+        """Those of `names` that no provider has: not a provider's name, nor `<provider>_...`."""
+        providers = [p.name for p in self._providers()]
+        return [name for name in names if not any(_names_provider(name, p) for p in providers)]
 
     def describe(self) -> ToolCatalog:
         allowed = set(self._settings().always_allowed)
@@ -213,11 +218,10 @@ class ToolService:
             finished = done.wait(timeout + TIMEOUT_GRACE_S)
         finally:
             unsubscribe()
-        if not future.done():
-            if token.cancelled:
-                return ToolOutcome.CANCELLED, "The answer was stopped while the tool ran."
-            if not finished:
-                return ToolOutcome.TIMEOUT, f"The tool did not answer within {timeout:g} seconds."
+        if token.cancelled:
+            return ToolOutcome.CANCELLED, "The answer was stopped while the tool ran."
+        if not finished:
+            return ToolOutcome.TIMEOUT, f"The tool did not answer within {timeout:g} seconds."
         try:
             reply = future.result(timeout=0)
         except ToolTimeout:
@@ -226,9 +230,11 @@ class ToolService:
             return ToolOutcome.ERROR, f"The tool could not run: {exc.message}"
         except Exception as exc:
             return ToolOutcome.ERROR, f"The tool failed: {type(exc).__name__}: {exc}"
-        if token.cancelled:
-            return ToolOutcome.CANCELLED, reply.text
         return (ToolOutcome.ERROR if reply.is_error else ToolOutcome.OK), reply.text
+
+
+def _names_provider(name: str, provider: str) -> bool:
+    return name == provider or name.startswith(f"{provider}_")
 
 
 def cut_for_model(text: str, truncated_before: bool, limit: int) -> str:
