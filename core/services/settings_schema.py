@@ -106,8 +106,22 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
 
 
+# Words a label writes in capitals: "GPU layers", not "Gpu layers".
+ACRONYMS = {
+    "api": "API",
+    "gpu": "GPU",
+    "json": "JSON",
+    "url": "URL",
+    "http": "HTTP",
+    "mcp": "MCP",
+    "id": "ID",
+}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    words = name.split("_")
+    words[0] = words[0].capitalize()
+    return " ".join(ACRONYMS.get(word.lower(), word) for word in words)
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
