@@ -26,6 +26,7 @@ from .verbs import (
     cp,
     import_model,
     list_models,
+    mcp,
     plugins,
     ps,
     pull,
@@ -37,6 +38,7 @@ from .verbs import (
     self_test,
     serve,
     show,
+    tools,
 )
 
 # Each verb module has add(subparsers) and run(args, commands) -> exit code.
@@ -54,6 +56,7 @@ VERBS: tuple[ModuleType, ...] = (
     push,
     serve,
     remote,
+    mcp,
     commands,
     call,
     config,
@@ -61,6 +64,7 @@ VERBS: tuple[ModuleType, ...] = (
     self_test,
     search,
     chats,
+    tools,
 )
 
 # Spelled as a flag too, because that is how packagers and installers probe an executable.

@@ -22,9 +22,11 @@ from .commands.config import config_commands
 from .commands.models import model_commands
 from .commands.runtime import runtime_commands
 from .commands.system import system_commands
+from .commands.tools import tool_commands
 from .errors import Unavailable
 from .interfaces.backend import Backend
 from .interfaces.model_source import ModelSource
+from .interfaces.tool_provider import ToolProvider
 from .models.llama import LoadOptions
 from .models.settings import SettingsSchema
 from .models.system import PluginList, SystemInfo
@@ -33,9 +35,11 @@ from .plugin_context import AppPluginContext
 from .plugins import DEFAULT_PLUGINS, LlamadeskPluginManager, list_plugins, make_plugin_manager
 from .services.chat import ChatService
 from .services.config import ConfigService
+from .services.function_tools import FunctionToolProvider
 from .services.library import ModelLibrary
 from .services.runtime import STARTER, RuntimeService
 from .services.settings_schema import settings_schema
+from .services.tools import ToolService
 from .streaming import EventSink
 
 log = logging.getLogger(__name__)
@@ -94,6 +98,12 @@ class App:
             remote_models=self.runtime.remote_models,
             discover=lambda: hooks.discover_local_models(self.pm, self.context),
         )
+        self.tools = ToolService(
+            providers=self._tool_providers,
+            settings=lambda: self.config.config.tools,
+            allow_always=self._allow_tool_always,
+        )
+        self._function_tools: list[ToolProvider] = []  # plugins' plain-Python tools, made at start
         self._sources: list[ModelSource] | None = None
         self._backend_list: list[Backend] | None = None
         self._chat: ChatService | None = None
@@ -120,6 +130,14 @@ class App:
         if self._backend_list is None:
             self._backend_list = hooks.collect_backends(self.pm, self.context)
         return self._backend_list
+
+    def _tool_providers(self) -> list[ToolProvider]:
+        return [*self._function_tools, *hooks.collect_tool_providers(self.pm, self.context)]
+
+    def _allow_tool_always(self, name: str) -> None:
+        allowed = self.config.config.tools.always_allowed
+        if name not in allowed:
+            self.config.update({"tools.always_allowed": [*allowed, name]})
 
     @property
     def notices(self) -> list[str]:
@@ -148,6 +166,7 @@ class App:
             self.runtime.generate,
             prepare_model=self._prepare_model,
             count_model_tokens=self.runtime.count_tokens,
+            tools=self.tools,
         )
 
     def _prepare_model(self, model: str, load: LoadOptions | None, on_event: EventSink | None) -> int:
@@ -168,6 +187,7 @@ class App:
             *runtime_commands(self.runtime, self.config),
             *model_commands(self.library),
             *chat_commands(lambda: self.chat),
+            *tool_commands(self.tools),
         ]
 
     def _settings_schema(self) -> SettingsSchema:
@@ -201,6 +221,10 @@ class App:
                 self._disposers.append(self.commands.register(spec))
             except ValueError as exc:
                 self.pm.add_failure(plugin, "registering commands", exc)
+        self._function_tools = [
+            FunctionToolProvider(plugin, tools)
+            for plugin, tools in hooks.collect_plugin_tools(self.pm, self.context)
+        ]
         self._open_chat()
         hooks.send_app_started(self.pm, self.context)
         self._started = True
@@ -214,6 +238,7 @@ class App:
         if self._chat is not None:
             self._chat.close()  # stops answers being written, before the runtime goes
             self._chat = None
+        self.tools.close()
         self.runtime.close()  # unload every model, end every worker process
         self.executor.shutdown(wait=False, cancel_futures=True)
 

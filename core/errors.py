@@ -99,6 +99,19 @@ class GenerationFailed(LlamadeskError):
     code = "generation_failed"
 
 
+class ToolFailed(LlamadeskError):
+    """A tool could not run: its server crashed or cannot be reached, it does not exist, or
+    its arguments do not fit its schema."""
+
+    code = "tool_failed"
+
+
+class ToolTimeout(ToolFailed):
+    """A tool did not answer in the time allowed."""
+
+    code = "tool_timeout"
+
+
 class InternalError(LlamadeskError):
     """A bug: something raised that nobody expected."""
 

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from .interfaces.chat_store import ChatStore
     from .interfaces.model_source import ModelSource
     from .interfaces.plugin_context import PluginContext
+    from .interfaces.tool_provider import ToolProvider
     from .models.library import DiscoveredModel
     from .models.settings import SettingsSection
+    from .models.tools import PluginTool
 
 T = TypeVar("T")
 
@@ -53,6 +55,20 @@ def collect_model_sources(pm: LlamadeskPluginManager, context: PluginContext) ->
 
 def discover_local_models(pm: LlamadeskPluginManager, context: PluginContext) -> list[DiscoveredModel]:
     return [model for _plugin, model in _each(pm.hook.discover_local_models(context=context))]
+
+
+def collect_plugin_tools(
+    pm: LlamadeskPluginManager, context: PluginContext
+) -> list[tuple[str, list[PluginTool]]]:
+    """(plugin name, its tools) for every plugin that offers plain-Python tools."""
+    found: dict[str, list[PluginTool]] = {}
+    for plugin, tool in _each(pm.hook.register_tools(context=context)):
+        found.setdefault(plugin, []).append(tool)
+    return list(found.items())
+
+
+def collect_tool_providers(pm: LlamadeskPluginManager, context: PluginContext) -> list[ToolProvider]:
+    return [provider for _plugin, provider in _each(pm.hook.register_tool_providers(context=context))]
 
 
 def find_chat_store(pm: LlamadeskPluginManager, context: PluginContext) -> ChatStore | None:

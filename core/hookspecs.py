@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from .interfaces.chat_store import ChatStore
     from .interfaces.model_source import ModelSource
     from .interfaces.plugin_context import PluginContext
+    from .interfaces.tool_provider import ToolProvider
     from .models.library import DiscoveredModel
     from .models.settings import SettingsSection
+    from .models.tools import PluginTool
 
 PROJECT = "llamadesk"
 
@@ -75,6 +77,27 @@ def discover_local_models(context: PluginContext) -> list[DiscoveredModel]:  # t
 
     Called for every `models.list` that asks for them: be quick, open nothing but names.
     The library fills in each file's suggested name and whether it is imported already.
+    """
+
+
+@hookspec
+def register_tools(context: PluginContext) -> list[PluginTool]:  # type: ignore[empty-body]
+    """Return tools written as plain Python that a model may call in a chat.
+
+    Each `PluginTool` has a name, a description, a JSON schema of its arguments and a
+    `handler(arguments) -> str`. The plugin is their provider: the model sees them as
+    `<plugin>_<name>`, and the user approves each call unless the tool is `read_only`
+    and the user trusts the plugin. Called once, at start.
+    """
+
+
+@hookspec
+def register_tool_providers(context: PluginContext) -> list[ToolProvider]:  # type: ignore[empty-body]
+    """Return the tool providers this plugin has now (an MCP plugin: one per enabled server).
+
+    `core/interfaces/tool_provider.py` says what a provider offers. Called each time the
+    app lists tools (for every answer that offers them), so a server added or removed
+    shows at once: answer from what the plugin holds, without I/O.
     """
 
 

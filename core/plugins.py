@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "llamadesk.plugins.sqlite",
     "llamadesk.plugins.api_server",
     "llamadesk.plugins.openai_remote",
+    "llamadesk.plugins.mcp",
 )
 
 ENTRYPOINT_GROUP = "llamadesk"

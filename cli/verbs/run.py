@@ -17,7 +17,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from llamadesk.core.commands import CommandTable
+from llamadesk.core.models.chat_history import ChatReply, ChatSession, ChatTranscript
+from llamadesk.core.models.chat_params import GetChatParams, NewChatParams, SendParams
+from llamadesk.core.models.llama import SamplingParams, StopReason
+from llamadesk.core.models.tools import ToolRunEvent
 
+from ..approvals import invoke_asking
 from ..invoke import invoke_streaming
 
 EXIT_WORDS = {"/bye", "/exit", "/quit"}
@@ -34,12 +39,19 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--max-tokens", type=int, help="stop the answer after this many tokens")
     parser.add_argument("--stats", action="store_true", help="print tokens/s and timings after each answer")
     parser.add_argument("--chat", metavar="ID", help="continue the saved chat ID (see `llamadesk chats`)")
+    parser.add_argument(
+        "--tools",
+        metavar="NAMES",
+        help="let the model call these tools: MCP servers or tool providers, comma-separated (see "
+        "`llamadesk tools`); the conversation is kept as a chat",
+    )
+    parser.add_argument("--yes", action="store_true", help="run every tool call without asking")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
     _load(args, commands)
-    if args.chat:
+    if args.chat or args.tools:
         return _continue_chat(args, commands)
     history: list[dict[str, str]] = [{"role": "system", "content": args.system}] if args.system else []
     if args.prompt is not None:
@@ -67,25 +79,40 @@ def _prompts() -> Iterator[str]:
 
 
 def _continue_chat(args: argparse.Namespace, commands: CommandTable) -> int:
-    """Each turn is a chat.send on the saved chat, so it is stored like a turn in the app."""
-    recent = commands.invoke("chat.get", {"session_id": args.chat, "limit": 6}).model_dump()
-    sys.stderr.write(f"# {recent['session']['title']}\n")
-    for message in recent["messages"]:
-        sys.stderr.write(f"{message['role']}: {message['content']}\n")
+    """Each turn is a chat.send on a saved chat (the one given, or a new one when tools are
+    asked for: calls and results are kept with it), so it is stored like a turn in the app."""
+    tools = [name.strip() for name in args.tools.split(",") if name.strip()] if args.tools else None
+    if args.chat:
+        recent = commands.invoke("chat.get", GetChatParams(session_id=args.chat, limit=6))
+        assert isinstance(recent, ChatTranscript)
+        sys.stderr.write(f"# {recent.session.title}\n")
+        for message in recent.messages:
+            sys.stderr.write(f"{message.role.value}: {message.content}\n")
+        session_id = args.chat
+    else:
+        created = commands.invoke(
+            "chat.new", NewChatParams(model=args.model, system_prompt=args.system, tools=tools or [])
+        )
+        assert isinstance(created, ChatSession)
+        session_id = created.id
+        sys.stderr.write(f"# chat {session_id} (llamadesk run {args.model} --chat {session_id} goes on)\n")
     turns = [args.prompt] if args.prompt is not None else _prompts()
-    stop_reason = "stop"
+    stop_reason = StopReason.STOP
     for content in turns:
-        params = {
-            "session_id": args.chat,
-            "content": content,
-            "model": args.model,
-            "sampling": _sampling(args, commands),
-        }
-        reply = invoke_streaming(commands, "chat.send", params, on_event=_token_printer()).model_dump()
+        params = SendParams(
+            session_id=session_id,
+            content=content,
+            model=args.model,
+            sampling=SamplingParams.model_validate(_sampling(args, commands)),
+            tools=tools,
+            approve_all=args.yes,
+        )
+        reply = invoke_asking(commands, "chat.send", params, on_event=_token_printer())
+        assert isinstance(reply, ChatReply)
         sys.stdout.write("\n")
-        stop_reason = reply["stop_reason"]
-        _report(args, stop_reason, reply["message"].get("usage") or {})
-    return 130 if args.prompt is not None and stop_reason == "cancelled" else 0
+        stop_reason = reply.stop_reason
+        _report(args, stop_reason.value, reply.message.usage.model_dump() if reply.message.usage else {})
+    return 130 if args.prompt is not None and stop_reason is StopReason.CANCELLED else 0
 
 
 def _load(args: argparse.Namespace, commands: CommandTable) -> None:
@@ -124,6 +151,12 @@ def _token_printer() -> Callable[[BaseModel], None]:
 
     def on_event(event: BaseModel) -> None:
         nonlocal in_reasoning
+        if isinstance(event, ToolRunEvent) and event.result is not None:
+            result = event.result
+            took = f", {result.duration_ms:.0f} ms" if result.duration_ms is not None else ""
+            sys.stderr.write(f"[{result.name}: {result.outcome.value}{took}]\n")
+            sys.stderr.flush()
+            return
         data = event.model_dump()
         if data.get("kind") != "token":
             return

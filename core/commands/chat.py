@@ -22,6 +22,7 @@ from ..models.chat_history import (
     SessionPage,
 )
 from ..models.chat_params import (
+    AnswerParams,
     EditParams,
     ExportParams,
     ExportResult,
@@ -41,6 +42,7 @@ from ..models.chat_params import (
     UpdateChatParams,
 )
 from ..models.commands import Empty
+from ..services.chat import ToolRequest
 from .context import CommandContext
 from .spec import CommandSpec
 
@@ -83,6 +85,7 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
             params.content,
             model=params.model,
             sampling=params.sampling,
+            tools=_tool_request(params),
             on_event=ctx.emit,
             token=ctx.token,
         )
@@ -96,6 +99,7 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
             params.message_id,
             model=params.model,
             sampling=params.sampling,
+            tools=_tool_request(params),
             on_event=ctx.emit,
             token=ctx.token,
         )
@@ -108,6 +112,7 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
             generate=params.generate,
             model=params.model,
             sampling=params.sampling,
+            tools=_tool_request(params),
             on_event=ctx.emit,
             token=ctx.token,
         )
@@ -293,3 +298,7 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
             preset_delete,
         ),
     ]
+
+
+def _tool_request(params: AnswerParams) -> ToolRequest:
+    return ToolRequest(tools=params.tools, choice=params.tool_choice, approve_all=params.approve_all)

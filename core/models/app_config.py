@@ -26,6 +26,30 @@ class ChatHistoryOptions(UserOptions):
     generate_titles: bool = Field(True, description="Let the model title a chat after its first exchange.")
 
 
+class ToolOptions(UserOptions):
+    """How answers call tools (MCP servers' and plugins')."""
+
+    max_rounds: int = Field(
+        8, ge=1, le=100, description="Rounds of tool calls one answer may make before it must answer."
+    )
+    call_timeout_seconds: float = Field(
+        60.0, gt=0, le=3600, description="How long a tool may run before its call fails as timed out."
+    )
+    approval_timeout_seconds: float = Field(
+        600.0, gt=0, description="How long a call waits for you to allow it before it is denied."
+    )
+    result_chars_for_model: int = Field(
+        16_000, ge=256, description="Longer tool results are cut to this many characters for the model."
+    )
+    result_chars_kept: int = Field(
+        1_000_000, ge=1_000, description="Longer tool results are cut to this many characters in the chat."
+    )
+    always_allowed: list[str] = Field(
+        default_factory=list,
+        description="Tools (<provider>_<tool>) that run without asking: 'Always' when a call is asked.",
+    )
+
+
 class AppConfig(UserOptions):
     """The core's settings. Saved as JSON in the config folder, beside each plugin's own
     section (models/settings.py: `SettingsSection`)."""
@@ -48,4 +72,5 @@ class AppConfig(UserOptions):
         None, description="Proxy for downloads, like http://host:3128; empty uses HTTP(S)_PROXY."
     )
     chat: ChatHistoryOptions = Field(default_factory=ChatHistoryOptions, description="Chat history options.")
+    tools: ToolOptions = Field(default_factory=ToolOptions, description="Tools answers may call.")
     disabled_plugins: list[str] = Field(default_factory=list, description="Plugins not to load, by name.")

@@ -11,6 +11,7 @@ from pydantic import Field
 from .base import CommandParams, Record
 from .chat import MessageState, Role
 from .llama import LoadOptions, SamplingParams, StopReason, Usage
+from .tools import ToolCall, ToolResult
 
 DEFAULT_TITLE = "New chat"
 
@@ -28,6 +29,11 @@ class ChatSession(Record):
     pinned: bool = Field(False, description="Listed before the others.")
     archived: bool = Field(False, description="Hidden from the list unless asked for.")
     active_leaf_id: str | None = Field(None, description="Last message of the branch being shown.")
+    tools: list[str] = Field(
+        default_factory=list,
+        description="Tools its answers may call: tool providers (an MCP server's name, a plugin's) "
+        "or single tools (<provider>_<tool>).",
+    )
 
 
 class ChatMessage(Record):
@@ -46,6 +52,10 @@ class ChatMessage(Record):
     usage: Usage | None = Field(None, description="Token counts and timings of an answer.")
     stop_reason: StopReason | None = None
     error: str | None = Field(None, description="Why generation failed, for state `error`.")
+    tool_calls: list[ToolCall] = Field(
+        default_factory=list, description="Tools an answer called; their results follow as `tool` messages."
+    )
+    tool_result: ToolResult | None = Field(None, description="For a `tool` message: the call it answers.")
 
 
 class ChatTranscript(Record):
@@ -150,6 +160,7 @@ class ChatStartedEvent(Record):
     dropped_turns: int = Field(
         0, description="Oldest messages left out of the prompt because the context is full."
     )
+    step: int = Field(0, description="0 for the answer; 1, 2... for the answers after tool results.")
 
 
 class ChatTitleEvent(Record):
@@ -165,7 +176,11 @@ class ChatReply(Record):
 
     session_id: str
     user_message: ChatMessage | None = Field(description="The user message answered.")
-    message: ChatMessage = Field(description="The answer, as saved.")
+    message: ChatMessage = Field(description="The answer, as saved (the last one, after any tool calls).")
+    steps: list[ChatMessage] = Field(
+        default_factory=list,
+        description="Before the answer, in order: the answers that called tools and the tools' results.",
+    )
     dropped_turns: int = Field(0, description="Oldest messages left out of the prompt.")
     stop_reason: StopReason
     title: str | None = Field(None, description="The session's title when it was generated just now.")

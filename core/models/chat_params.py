@@ -9,6 +9,7 @@ from pydantic import Field
 from .base import CommandParams, Record
 from .chat_history import ChatPreset
 from .llama import SamplingParams
+from .tools import ToolChoice
 
 SESSION_ID = Field(description="The chat's id (see chat.list).")
 
@@ -20,6 +21,9 @@ class NewChatParams(CommandParams):
     model: str | None = Field(None, description="Model id (GGUF path or `starter`) that answers.")
     system_prompt: str | None = Field(None, description="Empty: the preset's, or none.")
     preset: str | None = Field(None, description="Preset name (see chat.presets).")
+    tools: list[str] = Field(
+        default_factory=list, description="Tool providers or tools its answers may call (see tools.list)."
+    )
 
 
 class ListChatsParams(CommandParams):
@@ -51,23 +55,40 @@ class UpdateChatParams(CommandParams):
     preset: str | None = Field(None, description="Preset whose sampling is used.")
     pinned: bool | None = Field(None, description="List it first.")
     archived: bool | None = Field(None, description="Hide it from the list.")
+    tools: list[str] | None = Field(
+        None, description="Tool providers or tools its answers may call (see tools.list); [] for none."
+    )
 
 
-class SendParams(CommandParams):
+class AnswerParams(CommandParams):
+    """What every command that writes an answer takes about tools."""
+
+    tools: list[str] | None = Field(
+        None,
+        description="Tool providers or tools this answer may call; empty uses the chat's. `@name` in "
+        "the message adds a provider too.",
+    )
+    tool_choice: ToolChoice = Field("auto", description="auto, none, required, or {name} to force a call.")
+    approve_all: bool = Field(
+        False, description="Run every tool call without asking (scripts); otherwise each call is asked."
+    )
+
+
+class SendParams(AnswerParams):
     session_id: str | None = Field(None, description="The chat; empty starts a new one.")
     content: str = Field(min_length=1, description="What the user wrote.")
     model: str | None = Field(None, description="Answer with this model (and keep it for the chat).")
     sampling: SamplingParams | None = Field(None, description="Override the preset's or app's sampling.")
 
 
-class RegenerateParams(CommandParams):
+class RegenerateParams(AnswerParams):
     session_id: str = SESSION_ID
     message_id: str | None = Field(None, description="Answer to replace; empty: the last one shown.")
     model: str | None = Field(None, description="Answer with this model.")
     sampling: SamplingParams | None = Field(None, description="Override sampling for this answer.")
 
 
-class EditParams(CommandParams):
+class EditParams(AnswerParams):
     session_id: str = SESSION_ID
     message_id: str = Field(description="The message edited; the edit becomes its sibling.")
     content: str = Field(min_length=1, description="The new text.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..errors import InvalidParams, NotFound
@@ -29,13 +30,23 @@ from ..models.chat_history import (
     SessionPage,
 )
 from ..models.llama import SamplingParams, StopReason
+from ..models.tools import NamedToolChoice, ToolChoice
 from ..streaming import CancelToken, EventSink
-from .chat_answers import PERSIST_MAX_TOKENS, AnswerStreamer, GenerateFn, ModelTokenCounter, PrepareModelFn
+from .chat_answers import (
+    PERSIST_MAX_TOKENS,
+    AnswerStreamer,
+    GenerateFn,
+    ModelTokenCounter,
+    PrepareModelFn,
+    ToolUse,
+)
 from .chat_export import parse_export, to_json, to_markdown, with_new_ids
 from .chat_presets import PresetBook
 from .chat_prompt import TokenCounter, estimate_tokens
 from .chat_title import clean_title, title_request
 from .config import ConfigService
+from .tool_catalog import mentioned
+from .tools import ToolService
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +54,15 @@ log = logging.getLogger(__name__)
 STOP_WAIT_S = 5.0
 
 __all__ = ["PERSIST_MAX_TOKENS", "ChatService", "GenerateFn", "PrepareModelFn"]
+
+
+@dataclass(frozen=True)
+class ToolRequest:
+    """What a send, regenerate or edit asks about tools (chat.* params)."""
+
+    tools: list[str] | None = None  # None: the chat's own
+    choice: ToolChoice = "auto"
+    approve_all: bool = False
 
 
 def _now() -> datetime:
@@ -63,8 +83,10 @@ class ChatService:
         prepare_model: PrepareModelFn | None = None,
         count_tokens: TokenCounter = estimate_tokens,
         count_model_tokens: ModelTokenCounter | None = None,
+        tools: ToolService | None = None,
     ) -> None:
         self.store = store
+        self._tools = tools
         self.presets = PresetBook(store)
         self._config = config
         self._answers = AnswerStreamer(
@@ -93,6 +115,7 @@ class ChatService:
         model: str | None = None,
         system_prompt: str | None = None,
         preset: str | None = None,
+        tools: list[str] | None = None,
     ) -> ChatSession:
         """A new, empty session. A preset supplies the system prompt unless one is given."""
         chosen = self.presets.get(preset) if preset else None
@@ -107,6 +130,7 @@ class ChatService:
             if system_prompt is not None
             else (chosen.system_prompt if chosen else ""),
             preset=preset,
+            tools=tools or [],
         )
         self.store.save_session(session)
         return session
@@ -123,8 +147,9 @@ class ChatService:
         return self.store.list_sessions(offset=offset, limit=limit, include_archived=include_archived)
 
     def update_session(self, session_id: str, **changes: object) -> ChatSession:
-        """Change title, model, system_prompt, preset, pinned or archived (None leaves a field as is)."""
-        allowed = {"title", "model", "system_prompt", "preset", "pinned", "archived"}
+        """Change title, model, system_prompt, preset, pinned, archived or tools (None leaves a
+        field as is)."""
+        allowed = {"title", "model", "system_prompt", "preset", "pinned", "archived", "tools"}
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidParams(f"cannot change {', '.join(sorted(unknown))} of a chat")
@@ -178,6 +203,7 @@ class ChatService:
         *,
         model: str | None = None,
         sampling: SamplingParams | None = None,
+        tools: ToolRequest | None = None,
         on_event: EventSink | None = None,
         token: CancelToken | None = None,
     ) -> ChatReply:
@@ -193,7 +219,9 @@ class ChatService:
             content=content,
             created_at=_now(),
         )
-        return self._reply(session, user, model=model, sampling=sampling, on_event=on_event, token=token)
+        return self._reply(
+            session, user, model=model, sampling=sampling, tools=tools, on_event=on_event, token=token
+        )
 
     def regenerate(
         self,
@@ -202,6 +230,7 @@ class ChatService:
         *,
         model: str | None = None,
         sampling: SamplingParams | None = None,
+        tools: ToolRequest | None = None,
         on_event: EventSink | None = None,
         token: CancelToken | None = None,
     ) -> ChatReply:
@@ -218,11 +247,13 @@ class ChatService:
             if target.parent_id is None:
                 raise InvalidParams("this answer has no question to answer again")
             question = self._message_in(session_id, target.parent_id)
-        elif target.role is Role.USER:
-            question = target
+        elif target.role in (Role.USER, Role.TOOL):
+            question = target  # a tool result is answered again too
         else:
             raise InvalidParams("a system message cannot be regenerated")
-        return self._answer(session, question, model=model, sampling=sampling, on_event=on_event, token=token)
+        return self._answer(
+            session, question, model=model, sampling=sampling, tools=tools, on_event=on_event, token=token
+        )
 
     def edit(
         self,
@@ -233,6 +264,7 @@ class ChatService:
         generate: bool = True,
         model: str | None = None,
         sampling: SamplingParams | None = None,
+        tools: ToolRequest | None = None,
         on_event: EventSink | None = None,
         token: CancelToken | None = None,
     ) -> ChatEditResult:
@@ -252,7 +284,7 @@ class ChatService:
         )
         if original.role is Role.USER and generate:
             reply = self._reply(
-                session, edited, model=model, sampling=sampling, on_event=on_event, token=token
+                session, edited, model=model, sampling=sampling, tools=tools, on_event=on_event, token=token
             )
             return ChatEditResult(edited=edited, reply=reply)
         self.store.save_message(edited, make_active=True)
@@ -321,13 +353,17 @@ class ChatService:
         *,
         model: str | None,
         sampling: SamplingParams | None,
+        tools: ToolRequest | None,
         on_event: EventSink | None,
         token: CancelToken | None,
     ) -> ChatReply:
         self._answers.generator()  # fail before saving anything when no answer can come
         self._answers.model_for(session, model)
+        self._tool_use(session, user, tools)  # a bad tool request fails before anything is saved
         self.store.save_message(user, make_active=True)
-        return self._answer(session, user, model=model, sampling=sampling, on_event=on_event, token=token)
+        return self._answer(
+            session, user, model=model, sampling=sampling, tools=tools, on_event=on_event, token=token
+        )
 
     def _answer(
         self,
@@ -336,22 +372,23 @@ class ChatService:
         *,
         model: str | None,
         sampling: SamplingParams | None,
+        tools: ToolRequest | None,
         on_event: EventSink | None,
         token: CancelToken | None,
     ) -> ChatReply:
         model_id = self._answers.model_for(session, model)
+        tool_use = self._tool_use(session, question, tools)
         params = self._sampling_for(session, sampling)
         preset = self.presets.of(session)
         load = preset.load if preset is not None else None
         token = token or CancelToken()
         if model and model != session.model:
             session = self.update_session(session.id, model=model)
-        result, final, dropped, first_exchange = self._answers.write(
-            session, question, model_id, params, load, on_event, token
-        )
+        written = self._answers.write(session, question, model_id, params, load, on_event, token, tool_use)
+        result, final = written.result, written.final
         title = None
         if (
-            first_exchange
+            written.first_exchange
             and final.state is MessageState.COMPLETE
             and result.stop_reason is not StopReason.CANCELLED
             and self._config.config.chat.generate_titles
@@ -364,9 +401,40 @@ class ChatService:
             session_id=session.id,
             user_message=question,
             message=final,
-            dropped_turns=dropped,
+            steps=written.steps,
+            dropped_turns=written.dropped,
             stop_reason=result.stop_reason,
             title=title,
+        )
+
+    def _tool_use(
+        self, session: ChatSession, question: ChatMessage, request: ToolRequest | None
+    ) -> ToolUse | None:
+        """The tools this answer may call: the request's (else the chat's) and the providers
+        `@named` in the question; None when there are none."""
+        request = request or ToolRequest()
+        wanted = [*(session.tools if request.tools is None else request.tools), *mentioned(question.content)]
+        if not wanted or self._tools is None:
+            if request.choice != "auto" and request.choice != "none":
+                raise InvalidParams("tool_choice asks for a tool call, but this answer offers no tools")
+            return None
+        offered = self._tools.offered(wanted)
+        if request.tools:  # named in this request: a typo is an error (a chat's own may be gone since)
+            unknown = self._tools.unknown(request.tools)
+            if unknown:
+                raise InvalidParams(f"no tool or tool provider named {unknown[0]!r}; see `llamadesk tools`")
+        if isinstance(request.choice, NamedToolChoice) and request.choice.name not in {
+            t.name for t in offered
+        }:
+            raise InvalidParams(
+                f"tool_choice names {request.choice.name!r}, which this answer does not offer"
+            )
+        return ToolUse(
+            service=self._tools,
+            offered=offered,
+            choice=request.choice,
+            approve_all=request.approve_all,
+            max_rounds=self._config.config.tools.max_rounds,
         )
 
     def _auto_title(self, session_id: str, token: CancelToken) -> str | None:

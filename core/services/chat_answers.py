@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -15,10 +17,13 @@ from ..models.chat import ChatTurn, MessageState, Role
 from ..models.chat_history import ChatMessage, ChatSession, ChatStartedEvent
 from ..models.commands import TokenEvent
 from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, SamplingParams, StopReason
+from ..models.tools import ToolCall, ToolChoice
 from ..streaming import CancelToken, EventSink
 from .chat_prompt import TokenCounter, answer_reserve, fit_context
 from .chat_writer import StreamingWriter
 from .config import ConfigService
+from .tool_catalog import OfferedTool
+from .tools import ToolService, cut_for_model
 
 GenerateFn = Callable[[GenerateRequest, EventSink | None, CancelToken | None], GenerationResult]
 # Make a model ready to answer (loading it if needed, with these options when given; events to
@@ -29,6 +34,35 @@ ModelTokenCounter = Callable[[str, list[str]], list[int] | None]
 
 # Save a streaming answer after this many tokens even if the interval has not passed.
 PERSIST_MAX_TOKENS = 64
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    """The tools one answer may call, and how."""
+
+    service: ToolService
+    offered: list[OfferedTool]
+    choice: ToolChoice = "auto"  # the first step's; the model then decides
+    approve_all: bool = False
+    max_rounds: int = 8
+
+
+@dataclass(frozen=True)
+class Written:
+    result: GenerationResult  # of the last generation
+    final: ChatMessage  # the last answer, as saved
+    dropped: int  # the most turns any step left out of its prompt
+    first_exchange: bool
+    steps: list[ChatMessage] = field(default_factory=list)  # answers that called tools, and results
+
+
+def prompt_turn(message: ChatMessage, tool_result_limit: int) -> ChatTurn:
+    """A stored message as the model sees it; a long tool result is cut for the model."""
+    result = message.tool_result
+    if result is not None:
+        content = cut_for_model(message.content, result.truncated, tool_result_limit)
+        return ChatTurn(role=Role.TOOL, content=content, tool_call_id=result.call_id, name=result.name)
+    return ChatTurn(role=message.role, content=message.content, tool_calls=message.tool_calls)
 
 
 class AnswerStreamer:
@@ -98,47 +132,123 @@ class AnswerStreamer:
         load: LoadOptions | None,
         on_event: EventSink | None,
         token: CancelToken,
-    ) -> tuple[GenerationResult, ChatMessage, int, bool]:
-        """Answer `question`; returns (result, saved answer, dropped turns, first exchange?)."""
+        tools: ToolUse | None = None,
+    ) -> Written:
+        """Answer `question`. With `tools`, an answer that calls tools gets their results
+        (each a `tool` message after it) and the model answers again, up to the rounds
+        allowed; every step is saved as it happens."""
         generate = self.generator()
         with self._lock:
             if session.id in self._running:
                 raise Unavailable("an answer is already being written in this chat; stop it first")
             self._running[session.id] = token
         try:
-            branch = self._store.get_branch(question.id)
             context = self._prepare_model(model, load, on_event)
-            budget = context - answer_reserve(context, sampling.max_tokens)
-            turns = [ChatTurn(role=m.role, content=m.content) for m in branch]
-            counter = self._counter_for(model, session.system_prompt, turns, budget)
-            prompt, dropped = fit_context(session.system_prompt, turns, budget, counter)
-            answer = ChatMessage(
-                id=uuid.uuid4().hex,
-                session_id=session.id,
-                parent_id=question.id,
-                role=Role.ASSISTANT,
-                model=model,
-                state=MessageState.PARTIAL,
-                created_at=datetime.now(UTC),
-                sampling=sampling,
-            )
-            self._store.save_message(answer, make_active=True)
-            if on_event is not None:
-                on_event(
-                    ChatStartedEvent(
-                        session_id=session.id,
-                        user_message_id=question.id,
-                        message_id=answer.id,
-                        dropped_turns=dropped,
-                    )
-                )
-            request = GenerateRequest(model=model, messages=prompt, sampling=sampling)
-            result, final = self._stream(generate, request, answer, on_event, token)
+            first_exchange = len(self._store.get_branch(question.id)) == 1
+            parent, steps, dropped = question, [], 0
+            for step in itertools.count():
+                offered = tools.offered if tools is not None and step < tools.max_rounds else []
+                result, final, cut = self._answer_step(
+                    generate, session, question, parent, step, model, sampling, context, offered,
+                    tools.choice if tools is not None and step == 0 else "auto", on_event, token,
+                )  # fmt: skip
+                dropped = max(dropped, cut)
+                if tools is None or not offered or result.stop_reason is not StopReason.TOOL_CALLS:
+                    break
+                steps.append(final)
+                parent = final
+                for call in result.tool_calls:
+                    parent = self._tool_result(tools, call, parent, on_event, token)
+                    steps.append(parent)
+                    if token.cancelled:
+                        break
+                if token.cancelled:
+                    break
         finally:
             with self._ended:
                 self._running.pop(session.id, None)
                 self._ended.notify_all()
-        return result, final, dropped, len(branch) == 1
+        return Written(
+            result=result, final=final, dropped=dropped, first_exchange=first_exchange, steps=steps
+        )
+
+    def _answer_step(
+        self,
+        generate: GenerateFn,
+        session: ChatSession,
+        question: ChatMessage,
+        parent: ChatMessage,
+        step: int,
+        model: str,
+        sampling: SamplingParams,
+        context: int,
+        offered: list[OfferedTool],
+        choice: ToolChoice,
+        on_event: EventSink | None,
+        token: CancelToken,
+    ) -> tuple[GenerationResult, ChatMessage, int]:
+        """One generation answering the branch down to `parent`: (result, saved answer, dropped)."""
+        branch = self._store.get_branch(parent.id)
+        budget = context - answer_reserve(context, sampling.max_tokens)
+        limit = self._config.config.tools.result_chars_for_model
+        turns = [prompt_turn(m, limit) for m in branch]
+        counter = self._counter_for(model, session.system_prompt, turns, budget)
+        prompt, dropped = fit_context(session.system_prompt, turns, budget, counter)
+        answer = ChatMessage(
+            id=uuid.uuid4().hex,
+            session_id=session.id,
+            parent_id=parent.id,
+            role=Role.ASSISTANT,
+            model=model,
+            state=MessageState.PARTIAL,
+            created_at=datetime.now(UTC),
+            sampling=sampling,
+        )
+        self._store.save_message(answer, make_active=True)
+        if on_event is not None:
+            on_event(
+                ChatStartedEvent(
+                    session_id=session.id,
+                    user_message_id=question.id if step == 0 else parent.id,
+                    message_id=answer.id,
+                    dropped_turns=dropped,
+                    step=step,
+                )
+            )
+        request = GenerateRequest(
+            model=model,
+            messages=prompt,
+            sampling=sampling,
+            tools=[tool.definition() for tool in offered],
+            tool_choice=choice if offered else "auto",
+        )
+        result, final = self._stream(generate, request, answer, on_event, token)
+        return result, final, dropped
+
+    def _tool_result(
+        self,
+        tools: ToolUse,
+        call: ToolCall,
+        parent: ChatMessage,
+        on_event: EventSink | None,
+        token: CancelToken,
+    ) -> ChatMessage:
+        """Run one call (asking first, unless allowed) and save its result as a `tool` message."""
+        run = tools.service.run(
+            call, tools.offered, approve_all=tools.approve_all, token=token, on_event=on_event,
+            session_id=parent.session_id,
+        )  # fmt: skip
+        message = ChatMessage(
+            id=uuid.uuid4().hex,
+            session_id=parent.session_id,
+            parent_id=parent.id,
+            role=Role.TOOL,
+            content=run.text,
+            created_at=datetime.now(UTC),
+            tool_result=run.result,
+        )
+        self._store.save_message(message, make_active=True)
+        return message
 
     def _counter_for(
         self, model: str, system_prompt: str, turns: list[ChatTurn], budget: int
@@ -204,6 +314,7 @@ class AnswerStreamer:
                 "state": MessageState.ERROR if failed else MessageState.COMPLETE,
                 "usage": result.usage,
                 "stop_reason": result.stop_reason,
+                "tool_calls": result.tool_calls,
             }
         )
         writer.finish(final)

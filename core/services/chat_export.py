@@ -11,7 +11,7 @@ from ..errors import InvalidParams
 from ..models.chat import Role
 from ..models.chat_history import ChatExport, ChatMessage, ChatSession
 
-ROLE_HEADINGS = {Role.SYSTEM: "System", Role.USER: "User", Role.ASSISTANT: "Assistant"}
+ROLE_HEADINGS = {Role.SYSTEM: "System", Role.USER: "User", Role.ASSISTANT: "Assistant", Role.TOOL: "Tool"}
 
 
 def to_markdown(session: ChatSession, branch: Sequence[ChatMessage]) -> str:
@@ -39,8 +39,31 @@ def to_markdown(session: ChatSession, branch: Sequence[ChatMessage]) -> str:
                 "</details>",
                 "",
             ]
-        lines += [message.content.strip(), ""]
+        if message.tool_result is not None:
+            lines += _tool_result_markdown(message)
+            continue
+        if message.content.strip():
+            lines += [message.content.strip(), ""]
+        for call in message.tool_calls:
+            lines += [f"Called `{call.name}` with `{call.arguments}`", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _tool_result_markdown(message: ChatMessage) -> list[str]:
+    result = message.tool_result
+    assert result is not None
+    fence = "````" if "```" in message.content else "```"
+    status = "" if result.outcome.value == "ok" else f" ({result.outcome.value})"
+    return [
+        f"<details><summary>{result.name}{status}</summary>",
+        "",
+        fence,
+        message.content.strip(),
+        fence,
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def to_json(session: ChatSession, tree: Sequence[ChatMessage]) -> str:

@@ -27,6 +27,13 @@ def answer_reserve(context_size: int, max_tokens: int | None) -> int:
     return min(1024, context_size // 4)
 
 
+def turn_text(turn: ChatTurn) -> str:
+    """What a turn costs in the prompt: its text, and the calls an assistant turn made."""
+    if not turn.tool_calls:
+        return turn.content
+    return turn.content + "".join(f"{call.name}{call.arguments}" for call in turn.tool_calls)
+
+
 def fit_context(
     system_prompt: str,
     turns: Sequence[ChatTurn],
@@ -43,15 +50,16 @@ def fit_context(
     used = sum(count_tokens(t.content) + TURN_OVERHEAD_TOKENS for t in prompt_head)
     kept: list[ChatTurn] = []
     for turn in reversed(turns):
-        cost = count_tokens(turn.content) + TURN_OVERHEAD_TOKENS
+        cost = count_tokens(turn_text(turn)) + TURN_OVERHEAD_TOKENS
         if kept and used + cost > budget:
             break
         kept.append(turn)
         used += cost
     kept.reverse()
     cut = len(turns) - len(kept)
-    # After a cut, start at a user turn: templates expect one after the system prompt.
-    while cut and len(kept) > 1 and kept[0].role is Role.ASSISTANT:
+    # After a cut, start at a user turn: templates expect one after the system prompt (and a
+    # tool result whose call was cut would answer nothing).
+    while cut and len(kept) > 1 and kept[0].role in (Role.ASSISTANT, Role.TOOL):
         kept.pop(0)
         cut += 1
     return prompt_head + kept, cut

@@ -18,8 +18,10 @@ from pydantic import BaseModel
 from ..models.app_config import AppConfig
 from ..models.settings import SettingField, SettingKind, SettingsGroup, SettingsSchema, SettingsSection
 
-# Fields whose value is a key or token: the form masks them.
-SECRET_WORDS = ("api_key", "token", "password", "secret")
+# Fields whose value is a key or token: the form masks them. A field holding models with
+# such fields (a list of servers with keys, headers or an environment) is masked whole.
+SECRET_ENDINGS = ("key", "token", "password", "secret")
+SECRET_HOLDERS = ("env", "headers")
 
 
 def settings_schema(sections: list[tuple[str, SettingsSection]]) -> SettingsSchema:
@@ -76,8 +78,27 @@ def _field(key: str, name: str, annotation: Any, description: str) -> SettingFie
         kind=kind,
         choices=list(choices),
         optional=optional,
-        secret=any(word in name for word in SECRET_WORDS),
+        secret=_is_secret(name) or (kind is SettingKind.JSON and _holds_secrets(inner)),
     )
+
+
+def _is_secret(name: str) -> bool:
+    """api_key, hf_token, password... (a word of the name's end; max_tokens is no secret)."""
+    return name.rsplit("_", 1)[-1] in SECRET_ENDINGS
+
+
+def _holds_secrets(annotation: Any) -> bool:
+    """A model somewhere in `annotation` (list[Server], dict[str, Server]) with a secret field."""
+    for arg in typing.get_args(annotation) or (annotation,):
+        model = _nested_model(arg)
+        if model is not None and any(
+            _is_secret(field) or field in SECRET_HOLDERS or _holds_secrets(info.annotation)
+            for field, info in model.model_fields.items()
+        ):
+            return True
+        if typing.get_args(arg) and _holds_secrets(arg):
+            return True
+    return False
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:
@@ -85,8 +106,22 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
 
 
+# Words a label writes in capitals: "GPU layers", not "Gpu layers".
+ACRONYMS = {
+    "api": "API",
+    "gpu": "GPU",
+    "json": "JSON",
+    "url": "URL",
+    "http": "HTTP",
+    "mcp": "MCP",
+    "id": "ID",
+}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    words = name.split("_")
+    words[0] = words[0].capitalize()
+    return " ".join(ACRONYMS.get(word.lower(), word) for word in words)
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:

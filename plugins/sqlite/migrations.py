@@ -100,10 +100,18 @@ def m003_presets(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE presets (name TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at REAL NOT NULL)")
 
 
+def m004_tool_calls(db: sqlite3.Connection) -> None:
+    """Answers that call tools, the tools' results, and the tools a chat may use (JSON)."""
+    db.execute("ALTER TABLE messages ADD COLUMN tool_calls TEXT")
+    db.execute("ALTER TABLE messages ADD COLUMN tool_result TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN tools TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_sessions_and_messages,
     m002_full_text_search,
     m003_presets,
+    m004_tool_calls,
 )
 
 

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from llamadesk.core.models.chat import MessageState, Role
 from llamadesk.core.models.chat_history import ChatMessage, ChatPreset, ChatSession
 from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
+from llamadesk.core.models.tools import ToolCall, ToolResult
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -56,12 +57,13 @@ def usage_from_json(data: str) -> Usage:
 
 
 SESSION_COLUMNS = (
-    "id, title, created_at, updated_at, model, system_prompt, preset, pinned, archived, active_leaf_id"
+    "id, title, created_at, updated_at, model, system_prompt, preset, pinned, archived, active_leaf_id, tools"
 )
 MESSAGE_COLUMNS = (
     "id, session_id, parent_id, role, content, reasoning, model, state, created_at, "
-    "sampling, usage, stop_reason, error"
+    "sampling, usage, stop_reason, error, tool_calls, tool_result"
 )
+_TOOL_CALLS = TypeAdapter(list[ToolCall])
 
 
 def to_epoch(moment: datetime) -> float:
@@ -84,6 +86,7 @@ def session_row(session: ChatSession) -> tuple[object, ...]:
         int(session.pinned),
         int(session.archived),
         session.active_leaf_id,
+        json.dumps(session.tools) if session.tools else None,
     )
 
 
@@ -101,6 +104,7 @@ def session_from_row(row: sqlite3.Row | tuple[Any, ...]) -> ChatSession:
             "pinned": bool(row[7]),
             "archived": bool(row[8]),
             "active_leaf_id": row[9],
+            "tools": json.loads(row[10]) if row[10] else [],
         },
     )
 
@@ -120,6 +124,8 @@ def message_row(message: ChatMessage) -> tuple[object, ...]:
         message.usage.model_dump_json() if message.usage else None,
         message.stop_reason.value if message.stop_reason else None,
         message.error,
+        _TOOL_CALLS.dump_json(message.tool_calls).decode() if message.tool_calls else None,
+        message.tool_result.model_dump_json() if message.tool_result else None,
     )
 
 
@@ -140,6 +146,9 @@ def message_from_row(row: sqlite3.Row | tuple[Any, ...]) -> ChatMessage:
         values["usage"] = usage_from_json(row[10])
     if row[11]:
         values["stop_reason"] = STOP_REASONS[row[11]]
+    values["tool_calls"] = _TOOL_CALLS.validate_json(row[13]) if row[13] else []
+    if row[14]:
+        values["tool_result"] = ToolResult.model_validate_json(row[14])
     return trusted(ChatMessage, values, ALL_MESSAGE_FIELDS)
 
 

@@ -37,12 +37,13 @@ from .search import run_search
 T = TypeVar("T")
 
 _UPSERT_MESSAGE = (
-    f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET content = excluded.content, reasoning = excluded.reasoning, "
     "model = excluded.model, state = excluded.state, sampling = excluded.sampling, "
-    "usage = excluded.usage, stop_reason = excluded.stop_reason, error = excluded.error"
+    "usage = excluded.usage, stop_reason = excluded.stop_reason, error = excluded.error, "
+    "tool_calls = excluded.tool_calls, tool_result = excluded.tool_result"
 )
-_INSERT_SESSION = f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_SESSION = f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 class SQLiteChatStore:
@@ -91,7 +92,8 @@ class SQLiteChatStore:
             if exists:  # an UPDATE, because INSERT OR REPLACE would cascade-delete its messages
                 db.execute(
                     "UPDATE sessions SET title = ?, created_at = ?, updated_at = ?, model = ?, "
-                    "system_prompt = ?, preset = ?, pinned = ?, archived = ?, active_leaf_id = ? WHERE id = ?",
+                    "system_prompt = ?, preset = ?, pinned = ?, archived = ?, active_leaf_id = ?, tools = ? "
+                    "WHERE id = ?",
                     (*session_row(session)[1:], session.id),
                 )
             else:

@@ -242,5 +242,14 @@ def test_trace_env_logs_hook_calls_with_pluggy_tracing(monkeypatch, caplog, app:
 def test_plugins_list_names_every_default_plugin(app: App) -> None:
     listed = app.commands.invoke("plugins.list").model_dump()
     names = [p["name"] for p in listed["plugins"]]
-    assert names == ["llama_cpp", "oci", "huggingface", "lmstudio", "sqlite", "api_server", "openai_remote"]
+    assert names == [
+        "llama_cpp",
+        "oci",
+        "huggingface",
+        "lmstudio",
+        "sqlite",
+        "api_server",
+        "openai_remote",
+        "mcp",
+    ]
     assert listed["failures"] == []

@@ -1,4 +1,5 @@
-"""A complete llamadesk plugin: one command, `hello.greet`, and one setting, `hello.greeting`."""
+"""A complete llamadesk plugin: a command (`hello.greet`), a setting (`hello.greeting`) and a tool
+models may call in a chat (`hello_greet`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from llamadesk.core.hookspecs import hookimpl
 from llamadesk.core.interfaces.plugin_context import PluginContext
 from llamadesk.core.models.base import CommandParams, UserOptions
 from llamadesk.core.models.settings import SettingsSection
+from llamadesk.core.models.tools import PluginTool
 
 
 class HelloSettings(UserOptions):
@@ -45,5 +47,25 @@ def register_commands(context: PluginContext) -> list[CommandSpec]:
             params=GreetParams,
             result=Greeting,
             handler=greet,
+        )
+    ]
+
+
+@hookimpl
+def register_tools(context: PluginContext) -> list[PluginTool]:
+    def greet(arguments: dict[str, object]) -> str:
+        return f"{context.settings(HelloSettings).greeting}, {arguments['name']}!"
+
+    return [
+        PluginTool(
+            name="greet",
+            description="Greet a person by name, the way the user likes to be greeted.",
+            parameters={
+                "type": "object",
+                "properties": {"name": {"type": "string", "description": "Who to greet."}},
+                "required": ["name"],
+            },
+            handler=greet,
+            read_only=True,
         )
     ]

@@ -40,6 +40,9 @@ def test_database_made_by_the_first_schema_is_upgraded(db_path) -> None:
         assert [h.message_id for h in hits] == ["m1"]  # the FTS migration indexed old messages
         assert store.list_presets() == []  # the presets table exists
         assert store.get_session("s1").title == "Old chat"
+        assert store.get_session("s1").tools == []  # added by m004: old chats offer no tools
+        old = store.get_message("m1")
+        assert old is not None and old.tool_calls == [] and old.tool_result is None
     finally:
         store.close()
     names = [r[0] for r in sqlite3.connect(db_path).execute("SELECT name FROM _migrations ORDER BY rowid")]
