@@ -95,7 +95,8 @@ def loop_times(app: App, model: str, calls: int) -> list[float]:
             {
                 "session_id": session.id,
                 "content": f"What time is it in Tokyo? ({n})",
-                "sampling": {"temperature": 0, "max_tokens": 4},
+                # Room for the forced call's JSON (~30 tokens); the answer after it is cut short.
+                "sampling": {"temperature": 0, "max_tokens": 48},
                 "tool_choice": {"name": "time_get_current_time"},
                 "approve_all": True,
             },
@@ -174,6 +175,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="llamadesk-tools-bench-") as tmp:
         sdk, loop, without, with_tools, offered = measure(Path(tmp), args.calls, args.rounds)
+        if not loop:
+            raise SystemExit("the model made no tool call: nothing to measure")
         server_ms, loop_ms = statistics.median(sdk), statistics.median(loop)
         overhead = loop_ms - server_ms
         verdict = "ok" if overhead < TARGET_OVERHEAD_MS else "MISSED"
