@@ -93,6 +93,7 @@ class App:
             memory_estimate=self.runtime.estimate_memory,
             remote_models=self.runtime.remote_models,
             discover=lambda: hooks.discover_local_models(self.pm, self.context),
+            options=lambda: self.config.config.downloads,
         )
         self._sources: list[ModelSource] | None = None
         self._backend_list: list[Backend] | None = None

@@ -10,10 +10,22 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .download_state import STATE_HEADER, STATE_MAGIC, U64, MiB, Segment, pread_into, pwrite, state_path
+from .disk_space import disk_usage, is_out_of_space, out_of_space
+from .download_state import (
+    STATE_HEADER,
+    STATE_MAGIC,
+    U64,
+    MiB,
+    Segment,
+    info_path,
+    pread_into,
+    pwrite,
+    state_path,
+)
 from .download_writeback import EarlyWriteback
-from .errors import Cancelled, DigestMismatch, DownloadFailed
+from .errors import Cancelled, DigestMismatch, DownloadFailed, LlamadeskError, StorageError
 from .http_client import HttpError, HttpResponse, KeptConnections
+from .models.units import size_label
 
 if TYPE_CHECKING:
     from .downloader import BlobDownloader, BlobRequest, ProgressCallback
@@ -33,8 +45,10 @@ class BlobTransfer:
         partial: Path,
         on_bytes: ProgressCallback | None,
         cancel: threading.Event,
+        label: str = "",
     ) -> None:
         self.owner = owner
+        self.label = label  # the model being pulled, for messages
         self.request = request
         self.partial = partial
         self.state = state_path(partial)
@@ -47,17 +61,22 @@ class BlobTransfer:
         self.pending = [i for i, s in enumerate(self.segments) if not s.complete]
         self.workers_left = 0
 
+    @property
+    def doing(self) -> str:
+        return f"pulling {self.label}" if self.label else f"downloading {self.request.digest[:19]}"
+
     # -- the caller's thread ---------------------------------------------------------------
 
     def execute(self, dest: Path) -> None:
         resumed = sum(s.done for s in self.segments)
         if resumed:
             log.info("resuming %s at %d bytes", self.request.digest, resumed)
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
-        self.fd = os.open(self.partial, flags, 0o644)
-        self.state_fd = os.open(self.state, flags, 0o644) if self.request.size is not None else -1
+        self.fd = self.state_fd = -1
         try:
-            self._prepare_files()
+            try:
+                self._open_files()
+            except OSError as exc:
+                raise _DiskWriteFailed(exc) from exc
             self.writeback = EarlyWriteback(self.fd)
             try:
                 threads = self._start_workers()
@@ -70,10 +89,48 @@ class BlobTransfer:
             if self.error is not None:
                 raise self.error
             self._verify_and_commit(hasher, dest)
+        except _DiskWriteFailed as failed:
+            raise self._disk_error(failed.error) from failed.error
         finally:
             for fd in (self.fd, self.state_fd):
                 if fd >= 0:
                     os.close(fd)
+
+    def _open_files(self) -> None:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+        self.fd = os.open(self.partial, flags, 0o644)
+        self.state_fd = os.open(self.state, flags, 0o644) if self.request.size is not None else -1
+        self._prepare_files()
+
+    def _disk_error(self, error: OSError) -> LlamadeskError:
+        """A write to the partial failed: never retried (the disk will not heal by itself).
+
+        Out of space, the partial is kept when the blob could fit on this disk once the user
+        frees space (the pull then resumes); one larger than the whole disk is removed.
+        """
+        folder = self.owner.store_dir
+        doing = self.doing
+        if not is_out_of_space(error):
+            return StorageError(
+                f"could not write the download to {folder} while {doing}: {error.strerror or error}",
+                path=str(folder),
+            )
+        size = self.request.size
+        done = sum(s.done for s in self.segments)
+        if size is not None and size > disk_usage(self.partial.parent).total:
+            self.owner.discard_partial(self.request.hex)
+            kept = (
+                f"; the partial download was removed (at {size_label(size)} it is larger than the whole disk)"
+            )
+        elif done:
+            target = f" {self.label}" if self.label else ""
+            kept = (
+                f"; the {size_label(done)} downloaded so far are kept and the pull resumes where it stopped "
+                f"(`llamadesk pull --discard{target}` removes them)"
+            )
+        else:
+            kept = ""
+        return out_of_space(folder, None if size is None else size - done, doing=doing, kept=kept)
 
     def _prepare_files(self) -> None:
         size = self.request.size
@@ -160,13 +217,17 @@ class BlobTransfer:
                 actual=f"sha256:{got}",
                 url=self.request.url,
             )
-        os.fsync(self.fd)
+        try:
+            os.fsync(self.fd)
+        except OSError as exc:  # a disk that reports a full disk only on sync (delayed allocation, NFS)
+            raise _DiskWriteFailed(exc) from exc
         for fd in (self.fd, self.state_fd):  # Windows cannot rename or delete open files
             if fd >= 0:
                 os.close(fd)
         self.fd = self.state_fd = -1
         os.replace(self.partial, dest)
         self.state.unlink(missing_ok=True)
+        info_path(self.partial).unlink(missing_ok=True)
 
     # -- worker threads --------------------------------------------------------------------
 
@@ -213,6 +274,12 @@ class BlobTransfer:
             except (HttpError, OSError, http.client.HTTPException, _Retry) as exc:
                 if self.cancel.is_set() or self.error is not None:
                     return
+                if _timed_out(exc) and segment.done == before:
+                    raise DownloadFailed(
+                        f"the server sent nothing for {self.owner.http.timeout:g} s while {self.doing}; "
+                        "pull again to resume (the downloads.timeout_s setting says how long to wait)",
+                        url=self.request.url,
+                    ) from exc
                 failures = 0 if segment.done > before else failures + 1
                 if failures > self.owner.retries:
                     raise DownloadFailed(
@@ -262,13 +329,16 @@ class BlobTransfer:
                     view = view[dropped:]
                 if not view:
                     continue
-                pwrite(self.fd, view, segment.start + segment.done)
-                self.writeback.wrote(len(view))
-                with self.cond:
-                    segment.done += len(view)
-                    if self.state_fd >= 0:
-                        pwrite(self.state_fd, U64.pack(segment.done), STATE_HEADER.size + 8 * index)
-                    self.cond.notify_all()
+                try:
+                    pwrite(self.fd, view, segment.start + segment.done)
+                    self.writeback.wrote(len(view))
+                    with self.cond:
+                        segment.done += len(view)
+                        if self.state_fd >= 0:
+                            pwrite(self.state_fd, U64.pack(segment.done), STATE_HEADER.size + 8 * index)
+                        self.cond.notify_all()
+                except OSError as exc:
+                    raise _DiskWriteFailed(exc) from exc
                 if remaining is not None:
                     remaining -= len(view)
                 if self.on_bytes is not None:
@@ -300,6 +370,23 @@ class BlobTransfer:
             status=status,
             url=self.request.url,
         )
+
+
+class _DiskWriteFailed(Exception):
+    """Writing to the partial failed: ends the transfer at once, no retry."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A read or connect that waited the client's whole timeout (possibly wrapped in HttpError)."""
+    while exc is not None:
+        if isinstance(exc, TimeoutError):
+            return True
+        exc = exc.__cause__  # type: ignore[assignment]
+    return False
 
 
 class _Retry(Exception):

@@ -35,7 +35,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-from .download_state import MiB, ProcessLock, Segment, plan_segments, read_state, state_path
+from .download_state import (
+    MiB,
+    ProcessLock,
+    Segment,
+    info_path,
+    note_partial_owner,
+    plan_segments,
+    read_state,
+    state_path,
+)
 from .download_transfer import BlobTransfer
 from .http_client import HttpClient
 from .models.download import DIGEST, BlobRequest
@@ -63,9 +72,11 @@ class BlobDownloader:
         chunk_size: int = 1 * MiB,
         retries: int = 6,
         backoff: float = 0.5,
+        store_dir: Path | None = None,
     ) -> None:
         self.http = http
         self.partial_dir = partial_dir
+        self.store_dir = store_dir or partial_dir  # the folder messages about disk space name
         self.connections = max(1, connections)
         self.segment_size = segment_size
         self.parallel_min_size = parallel_min_size
@@ -88,8 +99,13 @@ class BlobDownloader:
         *,
         on_bytes: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        label: str = "",
     ) -> Path:
-        """Download `request` to `dest` (renamed into place only once its sha256 matches)."""
+        """Download `request` to `dest` (renamed into place only once its sha256 matches).
+
+        `label` names the model it is for: in messages, and beside the partial so that
+        `llamadesk list --partials` can say what a partial belongs to.
+        """
         digest_hex = request.hex
         with self._lock_for(digest_hex):
             if dest.exists():
@@ -101,13 +117,20 @@ class BlobDownloader:
             with ProcessLock(partial.with_name(partial.name + ".lock"), cancel, dest):
                 if dest.exists():  # another process finished it while we waited
                     return dest
-                BlobTransfer(self, request, partial, on_bytes, cancel).execute(dest)
+                if label:
+                    note_partial_owner(partial, label, request.size)
+                try:
+                    BlobTransfer(self, request, partial, on_bytes, cancel, label).execute(dest)
+                finally:
+                    if not partial.exists():  # done, discarded, or never started: no note to leave
+                        info_path(partial).unlink(missing_ok=True)
             return dest
 
     def discard_partial(self, digest_hex: str) -> None:
         path = self.partial_path(digest_hex)
         path.unlink(missing_ok=True)
         state_path(path).unlink(missing_ok=True)
+        info_path(path).unlink(missing_ok=True)
 
     def _lock_for(self, digest_hex: str) -> threading.Lock:
         with self._locks_guard:
