@@ -125,6 +125,13 @@ def _token_printer() -> Callable[[BaseModel], None]:
     def on_event(event: BaseModel) -> None:
         nonlocal in_reasoning
         data = event.model_dump()
+        if data.get("kind") == "chat.unsaved":
+            sys.stderr.write(
+                f"\nwarning: {data['reason']}. This answer is kept in memory and saved once the chat "
+                "history can be written again (if you quit first, it goes to a file named on exit).\n"
+            )
+            sys.stderr.flush()
+            return
         if data.get("kind") != "token":
             return
         if data["channel"] == "reasoning":

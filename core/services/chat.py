@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
+from ..disk_space import translated_disk_errors
 from ..errors import InvalidParams, NotFound
 from ..interfaces.chat_store import ChatStore
 from ..models.chat import MessageState, Role
@@ -27,6 +29,7 @@ from ..models.chat_history import (
     SearchPage,
     SearchQuery,
     SessionPage,
+    UnsavedMessages,
 )
 from ..models.llama import SamplingParams, StopReason
 from ..streaming import CancelToken, EventSink
@@ -35,6 +38,7 @@ from .chat_export import parse_export, to_json, to_markdown, with_new_ids
 from .chat_presets import PresetBook
 from .chat_prompt import TokenCounter, estimate_tokens
 from .chat_title import clean_title, title_request
+from .chat_unsaved import UnsavedQueue
 from .config import ConfigService
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,7 @@ class ChatService:
         self.store = store
         self.presets = PresetBook(store)
         self._config = config
+        self.unsaved = UnsavedQueue(lambda message, active: store.save_message(message, make_active=active))
         self._answers = AnswerStreamer(
             store,
             config,
@@ -74,6 +79,7 @@ class ChatService:
             prepare_model=prepare_model or (lambda _model, _load, _on_event: config.config.load.context_size),
             count_tokens=count_tokens,
             count_model_tokens=count_model_tokens,
+            unsaved=self.unsaved,
         )
 
     @property
@@ -82,7 +88,19 @@ class ChatService:
 
     def close(self) -> None:
         self._answers.stop_all()
+        self.unsaved.close()  # a last try; what the store still refuses goes to a temporary file
         self.store.close()
+
+    def unsaved_messages(self, *, save: bool = True, export_to: Path | None = None) -> UnsavedMessages:
+        """Messages kept in memory because the store refused them: saved now if it can, and
+        written to `export_to` when asked (JSON)."""
+        if save:
+            self.unsaved.flush()
+        if export_to is None:
+            return self.unsaved.snapshot()
+        with translated_disk_errors(export_to.parent, f"writing {export_to}"):
+            self.unsaved.export(export_to)
+        return self.unsaved.snapshot().model_copy(update={"exported_to": str(export_to)})
 
     # -- sessions
 
@@ -346,12 +364,13 @@ class ChatService:
         token = token or CancelToken()
         if model and model != session.model:
             session = self.update_session(session.id, model=model)
-        result, final, dropped, first_exchange = self._answers.write(
+        result, final, dropped, first_exchange, unsaved = self._answers.write(
             session, question, model_id, params, load, on_event, token
         )
         title = None
         if (
             first_exchange
+            and unsaved is None
             and final.state is MessageState.COMPLETE
             and result.stop_reason is not StopReason.CANCELLED
             and self._config.config.chat.generate_titles
@@ -367,6 +386,8 @@ class ChatService:
             dropped_turns=dropped,
             stop_reason=result.stop_reason,
             title=title,
+            saved=unsaved is None,
+            unsaved_reason=unsaved,
         )
 
     def _auto_title(self, session_id: str, token: CancelToken) -> str | None:

@@ -12,11 +12,12 @@ from pydantic import BaseModel
 from ..errors import InvalidParams, Unavailable
 from ..interfaces.chat_store import ChatStore
 from ..models.chat import ChatTurn, MessageState, Role
-from ..models.chat_history import ChatMessage, ChatSession, ChatStartedEvent
+from ..models.chat_history import ChatMessage, ChatSession, ChatStartedEvent, ChatUnsavedEvent
 from ..models.commands import TokenEvent
 from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, SamplingParams, StopReason
 from ..streaming import CancelToken, EventSink
 from .chat_prompt import TokenCounter, answer_reserve, fit_context
+from .chat_unsaved import UnsavedQueue
 from .chat_writer import StreamingWriter
 from .config import ConfigService
 
@@ -43,8 +44,11 @@ class AnswerStreamer:
         prepare_model: PrepareModelFn,
         count_tokens: TokenCounter,
         count_model_tokens: ModelTokenCounter | None = None,
+        unsaved: UnsavedQueue | None = None,
     ) -> None:
         self._store = store
+        # Answers go through it: one the store refuses (a full disk) is kept in memory.
+        self._unsaved = unsaved or UnsavedQueue(lambda m, active: store.save_message(m, make_active=active))
         self._config = config
         self._generate = generate
         self._prepare_model = prepare_model
@@ -98,8 +102,9 @@ class AnswerStreamer:
         load: LoadOptions | None,
         on_event: EventSink | None,
         token: CancelToken,
-    ) -> tuple[GenerationResult, ChatMessage, int, bool]:
-        """Answer `question`; returns (result, saved answer, dropped turns, first exchange?)."""
+    ) -> tuple[GenerationResult, ChatMessage, int, bool, str | None]:
+        """Answer `question`; returns (result, answer, dropped turns, first exchange?, and why the
+        answer is only in memory when the store refused it)."""
         generate = self.generator()
         with self._lock:
             if session.id in self._running:
@@ -122,7 +127,6 @@ class AnswerStreamer:
                 created_at=datetime.now(UTC),
                 sampling=sampling,
             )
-            self._store.save_message(answer, make_active=True)
             if on_event is not None:
                 on_event(
                     ChatStartedEvent(
@@ -132,13 +136,31 @@ class AnswerStreamer:
                         dropped_turns=dropped,
                     )
                 )
+            save = self._saver(answer, on_event)
+            save(answer, True)
             request = GenerateRequest(model=model, messages=prompt, sampling=sampling)
-            result, final = self._stream(generate, request, answer, on_event, token)
+            result, final = self._stream(generate, request, answer, save, on_event, token)
         finally:
             with self._ended:
                 self._running.pop(session.id, None)
                 self._ended.notify_all()
-        return result, final, dropped, len(branch) == 1
+        unsaved = self._unsaved.snapshot().reason if self._unsaved.is_waiting(answer.id) else None
+        return result, final, dropped, len(branch) == 1, unsaved
+
+    def _saver(self, answer: ChatMessage, on_event: EventSink | None) -> Callable[[ChatMessage, bool], None]:
+        """Saves the answer as it grows; the first time the store refuses it, the caller is told
+        (once) that it is kept in memory."""
+        told = threading.Event()
+
+        def save(message: ChatMessage, make_active: bool = False) -> None:
+            if self._unsaved.save(message, make_active=make_active) or told.is_set():
+                return
+            told.set()
+            if on_event is not None:
+                reason = self._unsaved.snapshot().reason or "the chat store refused it"
+                on_event(ChatUnsavedEvent(session_id=answer.session_id, message_id=answer.id, reason=reason))
+
+        return save
 
     def _counter_for(
         self, model: str, system_prompt: str, turns: list[ChatTurn], budget: int
@@ -165,11 +187,12 @@ class AnswerStreamer:
         generate: GenerateFn,
         request: GenerateRequest,
         answer: ChatMessage,
+        save: Callable[[ChatMessage, bool], None],
         on_event: EventSink | None,
         token: CancelToken,
     ) -> tuple[GenerationResult, ChatMessage]:
         writer = StreamingWriter(
-            self._store.save_message,
+            lambda message: save(message, False),
             answer,
             interval_s=self._config.config.chat.persist_interval_ms / 1000,
             max_tokens=PERSIST_MAX_TOKENS,
