@@ -16,7 +16,7 @@ from ..models.chat_history import ChatMessage, ChatSession, ChatStartedEvent, Ch
 from ..models.commands import TokenEvent
 from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, SamplingParams, StopReason
 from ..streaming import CancelToken, EventSink
-from .chat_prompt import TokenCounter, answer_reserve, fit_context
+from .chat_prompt import TokenCounter, answer_reserve, fit_context, template_reserve
 from .chat_unsaved import UnsavedQueue
 from .chat_writer import StreamingWriter
 from .config import ConfigService
@@ -113,7 +113,7 @@ class AnswerStreamer:
         try:
             branch = self._store.get_branch(question.id)
             context = self._prepare_model(model, load, on_event)
-            budget = context - answer_reserve(context, sampling.max_tokens)
+            budget = context - answer_reserve(context, sampling.max_tokens) - template_reserve(context)
             turns = [ChatTurn(role=m.role, content=m.content) for m in branch]
             counter = self._counter_for(model, session.system_prompt, turns, budget)
             prompt, dropped = fit_context(session.system_prompt, turns, budget, counter)
