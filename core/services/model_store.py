@@ -3,7 +3,7 @@
 ```
 <root>/manifests/<host>/<namespace>/<name>/<tag>      manifest JSON, as the registry sent it
 <root>/blobs/sha256-<hex>                             content-addressed blobs, shared by tags
-<root>/.llamadesk/partial/sha256-<hex>[.state]        unfinished downloads (resumable)
+<root>/.llamadesk/partial/sha256-<hex>[.state|.lock|.json]   unfinished downloads (resumable)
 <root>/.llamadesk/in-place/<host>/<ns>/<name>/<tag>.json   GGUFs used where they are
 <root>/.llamadesk/shards/<manifest-hex>/model-0000i-of-0000n.gguf   links llama.cpp loads splits by
 ```
