@@ -90,11 +90,16 @@ class BlobTransfer:
                 raise self.error
             self._verify_and_commit(hasher, dest)
         except _DiskWriteFailed as failed:
+            self._close_files()  # before a partial may be removed (Windows cannot delete open files)
             raise self._disk_error(failed.error) from failed.error
         finally:
-            for fd in (self.fd, self.state_fd):
-                if fd >= 0:
-                    os.close(fd)
+            self._close_files()
+
+    def _close_files(self) -> None:
+        for fd in (self.fd, self.state_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.state_fd = -1
 
     def _open_files(self) -> None:
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
@@ -128,7 +133,8 @@ class BlobTransfer:
                 f"; the {size_label(done)} downloaded so far are kept and the pull resumes where it stopped "
                 f"(`llamadesk pull --discard{target}` removes them)"
             )
-        else:
+        else:  # nothing worth keeping: leave no empty partial behind
+            self.owner.discard_partial(self.request.hex)
             kept = ""
         return out_of_space(folder, None if size is None else size - done, doing=doing, kept=kept)
 
@@ -221,10 +227,7 @@ class BlobTransfer:
             os.fsync(self.fd)
         except OSError as exc:  # a disk that reports a full disk only on sync (delayed allocation, NFS)
             raise _DiskWriteFailed(exc) from exc
-        for fd in (self.fd, self.state_fd):  # Windows cannot rename or delete open files
-            if fd >= 0:
-                os.close(fd)
-        self.fd = self.state_fd = -1
+        self._close_files()  # Windows cannot rename or delete open files
         os.replace(self.partial, dest)
         self.state.unlink(missing_ok=True)
         info_path(self.partial).unlink(missing_ok=True)
