@@ -32,8 +32,11 @@ def test_a_hub_model_that_cannot_fit_is_refused_before_a_byte_moves(
 
 
 @pytest.mark.parametrize(("size", "words"), [(-1, "must be greater than or equal to 0"), (1 << 50, "1.1 PB")])
-def test_a_hub_listing_with_an_impossible_size_is_one_line(hub_app: App, hub: HubServer, size, words) -> None:
-    hub.repos[TINY_REPO].file("tinyllama-Q2_K.gguf").size = size  # type: ignore[union-attr]
+def test_a_hub_listing_with_an_impossible_size_is_one_line(
+    hub_app: App, hub: HubServer, size, words, monkeypatch
+) -> None:
+    # The hub's files are made once a session: the size is put back after the test.
+    monkeypatch.setattr(hub.repos[TINY_REPO].file("tinyllama-Q2_K.gguf"), "size", size)
     with pytest.raises(CommandError) as refused:
         hub_app.commands.invoke("models.pull", {"reference": f"hf.co/{TINY_REPO}:Q2_K"})
     assert refused.value.code == "registry_error", refused.value.message
