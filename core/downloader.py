@@ -20,7 +20,10 @@ How a blob is fetched:
   A side thread syncs the partial as it grows (download_writeback.py), so that
   final fsync only waits for the last few MiB.
 - Transient failures (connection errors, 5xx, 408, 429, a cut stream) are
-  retried with exponential backoff from where the segment stopped.
+  retried with exponential backoff from where the segment stopped. A request
+  that waits the client's whole timeout without a byte is not: the server has
+  stalled. Nor is a write that fails: a full disk (ENOSPC, EDQUOT) ends the
+  download at once, keeping the partial only when the blob could ever fit.
 - Cancel (a `threading.Event`) stops the workers, shuts their sockets, keeps
   the partial, and raises Cancelled.
 
