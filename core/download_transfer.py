@@ -7,6 +7,7 @@ import http.client
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+WAKE_HASHER_EVERY = 4 * MiB
 
 
 class BlobTransfer:
@@ -59,7 +61,12 @@ class BlobTransfer:
         self.active: set[HttpResponse] = set()
         self.segments = owner._load_segments(request, partial)
         self.pending = [i for i, s in enumerate(self.segments) if not s.complete]
+        self.threads: list[threading.Thread] = []
         self.workers_left = 0
+        self.received = 0  # bytes this transfer wrote (for the ramp-up's rate)
+        # The first unfinished segment (the hash follows it) and how far the hasher was told it got.
+        self.head = next((i for i, s in enumerate(self.segments) if not s.complete), len(self.segments))
+        self.head_told = 0
 
     @property
     def doing(self) -> str:
@@ -79,11 +86,11 @@ class BlobTransfer:
                 raise _DiskWriteFailed(exc) from exc
             self.writeback = EarlyWriteback(self.fd)
             try:
-                threads = self._start_workers()
+                self._start_workers()
                 try:
                     hasher = self._hash_behind_workers()
                 finally:
-                    self._stop(threads)
+                    self._stop()
             finally:
                 self.writeback.close()
             if self.error is not None:
@@ -149,15 +156,50 @@ class BlobTransfer:
             body = b"".join(U64.pack(s.done) for s in self.segments)
             pwrite(self.state_fd, header + body, 0)
 
-    def _start_workers(self) -> list[threading.Thread]:
-        count = min(self.owner.connections, len(self.pending))
-        self.workers_left = count
-        threads = [
-            threading.Thread(target=self._worker, name=f"llamadesk-dl-{i}", daemon=True) for i in range(count)
-        ]
-        for thread in threads:
-            thread.start()
-        return threads
+    def _start_workers(self) -> None:
+        """One connection, or all of them at once when the downloader does not ramp up."""
+        ramp = self.owner.ramp_every_s > 0
+        count = min(1 if ramp else self.owner.connections, len(self.pending))
+        self.ramp_at, self.ramp_received = time.monotonic(), 0
+        for _ in range(count):
+            self._add_worker()
+
+    def _add_worker(self) -> None:
+        thread = threading.Thread(target=self._worker, name=f"llamadesk-dl-{len(self.threads)}", daemon=True)
+        self.threads.append(thread)
+        self.workers_left += 1
+        thread.start()
+
+    def _ramp_up(self) -> None:
+        """Called with `cond` held, from the hashing thread. Another connection each
+        `ramp_every_s` while the transfer runs slower than one connection's `fast_link`
+        rate: a slow or far server gets parallel ranges; a fast one (a LAN, this machine),
+        where the work is CPU, keeps one stream, which the hash follows closely instead of
+        competing with four threads for two cores and waiting for segments to join up."""
+        if len(self.threads) >= self.owner.connections or not self.pending or self.owner.ramp_every_s <= 0:
+            return
+        now = time.monotonic()
+        if now - self.ramp_at < self.owner.ramp_every_s:
+            return
+        rate = (self.received - self.ramp_received) / (now - self.ramp_at)
+        self.ramp_at, self.ramp_received = now, self.received
+        if rate < self.owner.fast_link:
+            log.debug("%.0f MB/s on %d connections: adding one", rate / 1e6, len(self.threads))
+            self._add_worker()
+
+    def _wake_hasher_if_it_can_go_on(self, index: int) -> None:
+        """Called with `cond` held after segment `index` grew. The hasher only follows the
+        first unfinished segment: bytes elsewhere, or a few KiB more of it, are no reason to
+        wake it (each wake costs a thread switch, and the GIL, on a busy CPU)."""
+        segment = self.segments[index]
+        if segment.complete:
+            while self.head < len(self.segments) and self.segments[self.head].complete:
+                self.head += 1
+            self.head_told = 0
+            self.cond.notify_all()
+        elif index == self.head and segment.done - self.head_told >= WAKE_HASHER_EVERY:
+            self.head_told = segment.done
+            self.cond.notify_all()
 
     def _prefix(self) -> int:
         """Bytes from the start that are all on disk."""
@@ -182,6 +224,7 @@ class BlobTransfer:
                     if self.error is not None:
                         self._abort_all()
                         return hasher
+                    self._ramp_up()
                     prefix = self._prefix()
                     if prefix > hashed or self.workers_left == 0:
                         break
@@ -196,10 +239,12 @@ class BlobTransfer:
             if finished and hashed >= self._prefix():
                 return hasher
 
-    def _stop(self, threads: list[threading.Thread]) -> None:
+    def _stop(self) -> None:
         if self.error is not None:
             with self.cond:
                 self._abort_all()
+        with self.cond:
+            threads = list(self.threads)
         for thread in threads:
             thread.join()
 
@@ -337,9 +382,11 @@ class BlobTransfer:
                     self.writeback.wrote(len(view))
                     with self.cond:
                         segment.done += len(view)
-                        if self.state_fd >= 0:
-                            pwrite(self.state_fd, U64.pack(segment.done), STATE_HEADER.size + 8 * index)
-                        self.cond.notify_all()
+                        self.received += len(view)
+                        done = segment.done
+                        self._wake_hasher_if_it_can_go_on(index)
+                    if self.state_fd >= 0:  # this segment's own slot: only this thread writes it
+                        pwrite(self.state_fd, U64.pack(done), STATE_HEADER.size + 8 * index)
                 except OSError as exc:
                     raise _DiskWriteFailed(exc) from exc
                 if remaining is not None:

@@ -76,10 +76,16 @@ class BlobDownloader:
         retries: int = 6,
         backoff: float = 0.5,
         store_dir: Path | None = None,
+        ramp_every_s: float = 0.25,
+        fast_link: float = 256e6,
     ) -> None:
+        """`connections` is the most a blob gets: a transfer starts with one and adds one every
+        `ramp_every_s` while it runs slower than `fast_link` bytes/s (0: all at once)."""
         self.http = http
         self.partial_dir = partial_dir
         self.store_dir = store_dir or partial_dir  # the folder messages about disk space name
+        self.ramp_every_s = ramp_every_s
+        self.fast_link = fast_link
         self.connections = max(1, connections)
         self.segment_size = segment_size
         self.parallel_min_size = parallel_min_size
