@@ -7,11 +7,11 @@ import http.client
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .disk_space import disk_usage, is_out_of_space, out_of_space
+from .download_ramp import ConnectionRamp
 from .download_state import (
     STATE_HEADER,
     STATE_MAGIC,
@@ -64,6 +64,7 @@ class BlobTransfer:
         self.threads: list[threading.Thread] = []
         self.workers_left = 0
         self.received = 0  # bytes this transfer wrote (for the ramp-up's rate)
+        self.worker_ids: set[int] = set()  # native thread ids, for the ramp-up's CPU check
         # The first unfinished segment (the hash follows it) and how far the hasher was told it got.
         self.head = next((i for i, s in enumerate(self.segments) if not s.complete), len(self.segments))
         self.head_told = 0
@@ -158,9 +159,8 @@ class BlobTransfer:
 
     def _start_workers(self) -> None:
         """One connection, or all of them at once when the downloader does not ramp up."""
-        ramp = self.owner.ramp_every_s > 0
-        count = min(1 if ramp else self.owner.connections, len(self.pending))
-        self.ramp_at, self.ramp_received = time.monotonic(), 0
+        self.ramp = ConnectionRamp(self.owner.ramp_every_s, self.owner.fast_link)
+        count = min(1 if self.ramp.enabled else self.owner.connections, len(self.pending))
         for _ in range(count):
             self._add_worker()
 
@@ -171,20 +171,13 @@ class BlobTransfer:
         thread.start()
 
     def _ramp_up(self) -> None:
-        """Called with `cond` held, from the hashing thread. Another connection each
-        `ramp_every_s` while the transfer runs slower than one connection's `fast_link`
-        rate: a slow or far server gets parallel ranges; a fast one (a LAN, this machine),
-        where the work is CPU, keeps one stream, which the hash follows closely instead of
-        competing with four threads for two cores and waiting for segments to join up."""
-        if len(self.threads) >= self.owner.connections or not self.pending or self.owner.ramp_every_s <= 0:
+        """Called with `cond` held, from the hashing thread: another connection while more
+        could make the transfer faster (download_ramp.py). On a fast link one stream stays,
+        which the hash follows a few MiB behind."""
+        if len(self.threads) >= self.owner.connections or not self.pending:
             return
-        now = time.monotonic()
-        if now - self.ramp_at < self.owner.ramp_every_s:
-            return
-        rate = (self.received - self.ramp_received) / (now - self.ramp_at)
-        self.ramp_at, self.ramp_received = now, self.received
-        if rate < self.owner.fast_link:
-            log.debug("%.0f MB/s on %d connections: adding one", rate / 1e6, len(self.threads))
+        if self.ramp.worth_another(self.received, list(self.worker_ids)):
+            log.debug("adding a connection to the %d of %s", len(self.threads), self.request.digest[:19])
             self._add_worker()
 
     def _wake_hasher_if_it_can_go_on(self, index: int) -> None:
@@ -280,6 +273,8 @@ class BlobTransfer:
     # -- worker threads --------------------------------------------------------------------
 
     def _worker(self) -> None:
+        with self.cond:
+            self.worker_ids.add(threading.get_native_id())
         buffer = memoryview(bytearray(self.owner.chunk_size))
         kept = KeptConnections()  # this worker's segments follow one another on the same connections
         try:
@@ -297,6 +292,7 @@ class BlobTransfer:
             kept.close()
             with self.cond:
                 self.workers_left -= 1
+                self.worker_ids.discard(threading.get_native_id())
                 self.cond.notify_all()
 
     def _fetch_segment(self, index: int, buffer: memoryview, kept: KeptConnections) -> None:

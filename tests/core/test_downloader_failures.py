@@ -72,3 +72,33 @@ def test_a_stalled_download_can_be_cancelled_at_any_moment(tmp_path: Path) -> No
         with pytest.raises(Cancelled):
             downloader(tmp_path / "partial", timeout=60).fetch(request, tmp_path / "blob", cancel=cancel)
         assert time.monotonic() - started < 3
+
+
+def test_another_connection_only_for_a_worker_that_waits_on_the_network() -> None:
+    """A worker that runs (or waits for a core) all the time is CPU-bound: a second connection
+    would only take CPU from the hash. One that sleeps in recv gets company."""
+    from llamadesk.core.download_ramp import ConnectionRamp
+
+    def judged(work) -> list[bool]:
+        ready, stop, ids = threading.Event(), threading.Event(), []
+
+        def run() -> None:
+            ids.append(threading.get_native_id())
+            ready.set()
+            while not stop.is_set():
+                work()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        ready.wait()
+        ramp = ConnectionRamp(every_s=0.05, fast_link=1e15)
+        answers = []
+        for _ in range(3):
+            time.sleep(0.08)
+            answers.append(ramp.worth_another(0, ids))
+        stop.set()
+        thread.join()
+        return answers
+
+    assert judged(lambda: sum(range(10_000))) == [False, False, False]  # first: no baseline yet
+    assert judged(lambda: time.sleep(0.01)) == [False, True, True]
