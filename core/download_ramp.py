@@ -1,11 +1,14 @@
 """When a download opens another connection: only while one more can make it faster.
 
 Parallel ranges pay when the network is the limit (a far server, a CDN that paces
-each connection); when the CPU is (loopback, a LAN, a busy machine), more threads
+each connection); when our own CPU work is (loopback, a LAN), more threads
 only take the cores from the hash, which follows the download and must end with
 it. So a transfer starts with one connection and adds one every `every_s` while it
-runs below `fast_link` bytes/s and its workers are mostly waiting on the network,
-not running or waiting for a core (Linux's per-thread schedstat says which).
+runs below `fast_link` bytes/s and its workers are not running most of the time
+(Linux's per-thread schedstat says): they wait on the network, where parallel
+ranges help, or for a core other programs hold, where more threads get the pull a
+bigger share of the machine. Workers that run most of the time are the limit
+themselves, and another one would only take the second core from the hash.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-# Workers that ran, or waited for a core, more than this share of the time are CPU-bound.
+# Workers that ran more than this share of the time are CPU-bound.
 CPU_BOUND = 0.5
 
 
@@ -43,12 +46,12 @@ class ConnectionRamp:
         return rate < self.fast_link and (busy is None or busy < CPU_BOUND)
 
     def _busy_share(self, worker_ids: list[int], interval: float) -> tuple[bool, float | None]:
-        """(every worker measured before?, their mean share of the interval spent running or
-        runnable; None where the system does not say, and the rate alone decides)."""
+        """(every worker measured before?, their mean share of the interval spent running;
+        None where the system does not say, and the rate alone decides)."""
         shares = []
         known = True
         for tid in worker_ids:
-            busy = _running_or_waiting_ns(tid)
+            busy = _running_ns(tid)
             if busy is None:
                 return True, None
             before = self._busy_ns.get(tid)
@@ -60,10 +63,10 @@ class ConnectionRamp:
         return known, (sum(shares) / len(shares) if shares else None)
 
 
-def _running_or_waiting_ns(tid: int) -> int | None:
-    """Nanoseconds a thread of this process has run plus waited on a run queue (Linux)."""
+def _running_ns(tid: int) -> int | None:
+    """Nanoseconds a thread of this process has run (Linux; schedstat's first field, the
+    second being the time it waited on a run queue)."""
     try:
-        fields = Path(f"/proc/self/task/{tid}/schedstat").read_text().split()
-        return int(fields[0]) + int(fields[1])
+        return int(Path(f"/proc/self/task/{tid}/schedstat").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
