@@ -90,12 +90,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] in FLAG_ALIASES:
         argv[0] = FLAG_ALIASES[argv[0]]
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    _log_to_stderr(verbose=args.verbose)
     with ExitStack() as stack:
         app = _make_app(args, stack)
         return _run(args, app)
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Log records without their traceback: those are for `-v`, never shown to a user by default."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.stack_info:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+            record.stack_info = None
+        return super().format(record)
+
+
+def _log_to_stderr(*, verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    line = "%(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(logging.Formatter(line) if verbose else _OneLineFormatter(line))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
 def _make_app(args: argparse.Namespace, stack: ExitStack) -> App:

@@ -9,6 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from llamadesk.core.commands import CommandError
+from llamadesk.core.models.units import size_label
+
+__all__ = ["exit_code", "print_error", "print_event_line", "print_json", "size_label"]
 
 
 def print_json(value: BaseModel | Any) -> None:
@@ -31,11 +34,3 @@ def print_error(error: CommandError) -> None:
 def exit_code(error: CommandError) -> int:
     """Distinct codes so scripts can tell a cancel (130) from a failure (1)."""
     return 130 if error.code == "cancelled" else 1
-
-
-def size_label(count: float) -> str:
-    """Bytes for people: 98 MB, 4.1 GB (decimal units, as Ollama shows them)."""
-    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if count >= size:
-            return f"{count / size:.1f} {unit}".replace(".0 ", " ")
-    return f"{int(count)} B"

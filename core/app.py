@@ -97,6 +97,7 @@ class App:
             memory_estimate=self.runtime.estimate_memory,
             remote_models=self.runtime.remote_models,
             discover=lambda: hooks.discover_local_models(self.pm, self.context),
+            options=lambda: self.config.config.downloads,
         )
         self.tools = ToolService(
             providers=self._tool_providers,

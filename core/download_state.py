@@ -8,6 +8,8 @@ A lock file beside the partial keeps two processes off one blob.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import struct
 import threading
@@ -42,8 +44,48 @@ def state_path(partial: Path) -> Path:
     return partial.with_name(partial.name + ".state")
 
 
+def info_path(partial: Path) -> Path:
+    """Which models a partial belongs to (JSON), for listing and discarding partials by name."""
+    return partial.with_name(partial.name + ".json")
+
+
+def note_partial_owner(partial: Path, reference: str, size: int | None) -> None:
+    """Record that `reference` is pulling this partial (a blob may be shared by several models).
+
+    Only a label: a partial whose note is missing or unreadable still resumes.
+    """
+    path = info_path(partial)
+    references = read_partial_owners(path)
+    if reference in references:
+        return
+    data = json.dumps({"references": [*references, reference], "size": size})
+    with contextlib.suppress(OSError):  # a full disk is reported by the download itself
+        path.write_text(data, encoding="utf-8")
+
+
+def read_partial_owners(path: Path) -> list[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [str(r) for r in data.get("references", [])][:100]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []
+
+
 def plan_segments(size: int, segment_size: int) -> list[Segment]:
     return [Segment(start, min(segment_size, size - start)) for start in range(0, size, segment_size)]
+
+
+def state_size(path: Path) -> int | None:
+    """The blob size a state file was written for; None without a usable state."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(STATE_HEADER.size)
+    except OSError:
+        return None
+    if len(header) < STATE_HEADER.size:
+        return None
+    magic, total, _, _ = STATE_HEADER.unpack(header)
+    return int(total) if magic == STATE_MAGIC else None
 
 
 def read_state(path: Path, size: int) -> list[Segment] | None:

@@ -10,10 +10,23 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .download_state import STATE_HEADER, STATE_MAGIC, U64, MiB, Segment, pread_into, pwrite, state_path
+from .disk_space import disk_usage, is_out_of_space, out_of_space
+from .download_ramp import ConnectionRamp
+from .download_state import (
+    STATE_HEADER,
+    STATE_MAGIC,
+    U64,
+    MiB,
+    Segment,
+    info_path,
+    pread_into,
+    pwrite,
+    state_path,
+)
 from .download_writeback import EarlyWriteback
-from .errors import Cancelled, DigestMismatch, DownloadFailed
+from .errors import Cancelled, DigestMismatch, DownloadFailed, LlamadeskError, StorageError
 from .http_client import HttpError, HttpResponse, KeptConnections
+from .models.units import size_label
 
 if TYPE_CHECKING:
     from .downloader import BlobDownloader, BlobRequest, ProgressCallback
@@ -21,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+WAKE_HASHER_EVERY = 4 * MiB
 
 
 class BlobTransfer:
@@ -33,8 +47,10 @@ class BlobTransfer:
         partial: Path,
         on_bytes: ProgressCallback | None,
         cancel: threading.Event,
+        label: str = "",
     ) -> None:
         self.owner = owner
+        self.label = label  # the model being pulled, for messages
         self.request = request
         self.partial = partial
         self.state = state_path(partial)
@@ -45,7 +61,17 @@ class BlobTransfer:
         self.active: set[HttpResponse] = set()
         self.segments = owner._load_segments(request, partial)
         self.pending = [i for i, s in enumerate(self.segments) if not s.complete]
+        self.threads: list[threading.Thread] = []
         self.workers_left = 0
+        self.received = 0  # bytes this transfer wrote (for the ramp-up's rate)
+        self.worker_ids: set[int] = set()  # native thread ids, for the ramp-up's CPU check
+        # The first unfinished segment (the hash follows it) and how far the hasher was told it got.
+        self.head = next((i for i, s in enumerate(self.segments) if not s.complete), len(self.segments))
+        self.head_told = 0
+
+    @property
+    def doing(self) -> str:
+        return f"pulling {self.label}" if self.label else f"downloading {self.request.digest[:19]}"
 
     # -- the caller's thread ---------------------------------------------------------------
 
@@ -53,27 +79,72 @@ class BlobTransfer:
         resumed = sum(s.done for s in self.segments)
         if resumed:
             log.info("resuming %s at %d bytes", self.request.digest, resumed)
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
-        self.fd = os.open(self.partial, flags, 0o644)
-        self.state_fd = os.open(self.state, flags, 0o644) if self.request.size is not None else -1
+        self.fd = self.state_fd = -1
         try:
-            self._prepare_files()
+            try:
+                self._open_files()
+            except OSError as exc:
+                raise _DiskWriteFailed(exc) from exc
             self.writeback = EarlyWriteback(self.fd)
             try:
-                threads = self._start_workers()
+                self._start_workers()
                 try:
                     hasher = self._hash_behind_workers()
                 finally:
-                    self._stop(threads)
+                    self._stop()
             finally:
                 self.writeback.close()
             if self.error is not None:
                 raise self.error
             self._verify_and_commit(hasher, dest)
+        except _DiskWriteFailed as failed:
+            self._close_files()  # before a partial may be removed (Windows cannot delete open files)
+            raise self._disk_error(failed.error) from failed.error
         finally:
-            for fd in (self.fd, self.state_fd):
-                if fd >= 0:
-                    os.close(fd)
+            self._close_files()
+
+    def _close_files(self) -> None:
+        for fd in (self.fd, self.state_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.state_fd = -1
+
+    def _open_files(self) -> None:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+        self.fd = os.open(self.partial, flags, 0o644)
+        self.state_fd = os.open(self.state, flags, 0o644) if self.request.size is not None else -1
+        self._prepare_files()
+
+    def _disk_error(self, error: OSError) -> LlamadeskError:
+        """A write to the partial failed: never retried (the disk will not heal by itself).
+
+        Out of space, the partial is kept when the blob could fit on this disk once the user
+        frees space (the pull then resumes); one larger than the whole disk is removed.
+        """
+        folder = self.owner.store_dir
+        doing = self.doing
+        if not is_out_of_space(error):
+            return StorageError(
+                f"could not write the download to {folder} while {doing}: {error.strerror or error}",
+                path=str(folder),
+            )
+        size = self.request.size
+        done = sum(s.done for s in self.segments)
+        if size is not None and size > disk_usage(self.partial.parent).total:
+            self.owner.discard_partial(self.request.hex)
+            kept = (
+                f"; the partial download was removed (at {size_label(size)} it is larger than the whole disk)"
+            )
+        elif done:
+            target = f" {self.label}" if self.label else ""
+            kept = (
+                f"; the {size_label(done)} downloaded so far are kept and the pull resumes where it stopped "
+                f"(`llamadesk pull --discard{target}` removes them)"
+            )
+        else:  # nothing worth keeping: leave no empty partial behind
+            self.owner.discard_partial(self.request.hex)
+            kept = ""
+        return out_of_space(folder, None if size is None else size - done, doing=doing, kept=kept)
 
     def _prepare_files(self) -> None:
         size = self.request.size
@@ -86,15 +157,42 @@ class BlobTransfer:
             body = b"".join(U64.pack(s.done) for s in self.segments)
             pwrite(self.state_fd, header + body, 0)
 
-    def _start_workers(self) -> list[threading.Thread]:
-        count = min(self.owner.connections, len(self.pending))
-        self.workers_left = count
-        threads = [
-            threading.Thread(target=self._worker, name=f"llamadesk-dl-{i}", daemon=True) for i in range(count)
-        ]
-        for thread in threads:
-            thread.start()
-        return threads
+    def _start_workers(self) -> None:
+        """One connection, or all of them at once when the downloader does not ramp up."""
+        self.ramp = ConnectionRamp(self.owner.ramp_every_s, self.owner.fast_link)
+        count = min(1 if self.ramp.enabled else self.owner.connections, len(self.pending))
+        for _ in range(count):
+            self._add_worker()
+
+    def _add_worker(self) -> None:
+        thread = threading.Thread(target=self._worker, name=f"llamadesk-dl-{len(self.threads)}", daemon=True)
+        self.threads.append(thread)
+        self.workers_left += 1
+        thread.start()
+
+    def _ramp_up(self) -> None:
+        """Called with `cond` held, from the hashing thread: another connection while more
+        could make the transfer faster (download_ramp.py). On a fast link one stream stays,
+        which the hash follows a few MiB behind."""
+        if len(self.threads) >= self.owner.connections or not self.pending:
+            return
+        if self.ramp.worth_another(self.received, list(self.worker_ids)):
+            log.debug("adding a connection to the %d of %s", len(self.threads), self.request.digest[:19])
+            self._add_worker()
+
+    def _wake_hasher_if_it_can_go_on(self, index: int) -> None:
+        """Called with `cond` held after segment `index` grew. The hasher only follows the
+        first unfinished segment: bytes elsewhere, or a few KiB more of it, are no reason to
+        wake it (each wake costs a thread switch, and the GIL, on a busy CPU)."""
+        segment = self.segments[index]
+        if segment.complete:
+            while self.head < len(self.segments) and self.segments[self.head].complete:
+                self.head += 1
+            self.head_told = 0
+            self.cond.notify_all()
+        elif index == self.head and segment.done - self.head_told >= WAKE_HASHER_EVERY:
+            self.head_told = segment.done
+            self.cond.notify_all()
 
     def _prefix(self) -> int:
         """Bytes from the start that are all on disk."""
@@ -119,6 +217,7 @@ class BlobTransfer:
                     if self.error is not None:
                         self._abort_all()
                         return hasher
+                    self._ramp_up()
                     prefix = self._prefix()
                     if prefix > hashed or self.workers_left == 0:
                         break
@@ -133,10 +232,12 @@ class BlobTransfer:
             if finished and hashed >= self._prefix():
                 return hasher
 
-    def _stop(self, threads: list[threading.Thread]) -> None:
+    def _stop(self) -> None:
         if self.error is not None:
             with self.cond:
                 self._abort_all()
+        with self.cond:
+            threads = list(self.threads)
         for thread in threads:
             thread.join()
 
@@ -160,17 +261,20 @@ class BlobTransfer:
                 actual=f"sha256:{got}",
                 url=self.request.url,
             )
-        os.fsync(self.fd)
-        for fd in (self.fd, self.state_fd):  # Windows cannot rename or delete open files
-            if fd >= 0:
-                os.close(fd)
-        self.fd = self.state_fd = -1
+        try:
+            os.fsync(self.fd)
+        except OSError as exc:  # a disk that reports a full disk only on sync (delayed allocation, NFS)
+            raise _DiskWriteFailed(exc) from exc
+        self._close_files()  # Windows cannot rename or delete open files
         os.replace(self.partial, dest)
         self.state.unlink(missing_ok=True)
+        info_path(self.partial).unlink(missing_ok=True)
 
     # -- worker threads --------------------------------------------------------------------
 
     def _worker(self) -> None:
+        with self.cond:
+            self.worker_ids.add(threading.get_native_id())
         buffer = memoryview(bytearray(self.owner.chunk_size))
         kept = KeptConnections()  # this worker's segments follow one another on the same connections
         try:
@@ -188,6 +292,7 @@ class BlobTransfer:
             kept.close()
             with self.cond:
                 self.workers_left -= 1
+                self.worker_ids.discard(threading.get_native_id())
                 self.cond.notify_all()
 
     def _fetch_segment(self, index: int, buffer: memoryview, kept: KeptConnections) -> None:
@@ -213,6 +318,12 @@ class BlobTransfer:
             except (HttpError, OSError, http.client.HTTPException, _Retry) as exc:
                 if self.cancel.is_set() or self.error is not None:
                     return
+                if _timed_out(exc) and segment.done == before:
+                    raise DownloadFailed(
+                        f"the server sent nothing for {self.owner.http.timeout:g} s while {self.doing}; "
+                        "pull again to resume (the downloads.timeout_s setting says how long to wait)",
+                        url=self.request.url,
+                    ) from exc
                 failures = 0 if segment.done > before else failures + 1
                 if failures > self.owner.retries:
                     raise DownloadFailed(
@@ -262,13 +373,18 @@ class BlobTransfer:
                     view = view[dropped:]
                 if not view:
                     continue
-                pwrite(self.fd, view, segment.start + segment.done)
-                self.writeback.wrote(len(view))
-                with self.cond:
-                    segment.done += len(view)
-                    if self.state_fd >= 0:
-                        pwrite(self.state_fd, U64.pack(segment.done), STATE_HEADER.size + 8 * index)
-                    self.cond.notify_all()
+                try:
+                    pwrite(self.fd, view, segment.start + segment.done)
+                    self.writeback.wrote(len(view))
+                    with self.cond:
+                        segment.done += len(view)
+                        self.received += len(view)
+                        done = segment.done
+                        self._wake_hasher_if_it_can_go_on(index)
+                    if self.state_fd >= 0:  # this segment's own slot: only this thread writes it
+                        pwrite(self.state_fd, U64.pack(done), STATE_HEADER.size + 8 * index)
+                except OSError as exc:
+                    raise _DiskWriteFailed(exc) from exc
                 if remaining is not None:
                     remaining -= len(view)
                 if self.on_bytes is not None:
@@ -300,6 +416,23 @@ class BlobTransfer:
             status=status,
             url=self.request.url,
         )
+
+
+class _DiskWriteFailed(Exception):
+    """Writing to the partial failed: ends the transfer at once, no retry."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A read or connect that waited the client's whole timeout (possibly wrapped in HttpError)."""
+    while exc is not None:
+        if isinstance(exc, TimeoutError):
+            return True
+        exc = exc.__cause__  # type: ignore[assignment]
+    return False
 
 
 class _Retry(Exception):

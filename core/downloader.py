@@ -20,7 +20,10 @@ How a blob is fetched:
   A side thread syncs the partial as it grows (download_writeback.py), so that
   final fsync only waits for the last few MiB.
 - Transient failures (connection errors, 5xx, 408, 429, a cut stream) are
-  retried with exponential backoff from where the segment stopped.
+  retried with exponential backoff from where the segment stopped. A request
+  that waits the client's whole timeout without a byte is not: the server has
+  stalled. Nor is a write that fails: a full disk (ENOSPC, EDQUOT) ends the
+  download at once, keeping the partial only when the blob could ever fit.
 - Cancel (a `threading.Event`) stops the workers, shuts their sockets, keeps
   the partial, and raises Cancelled.
 
@@ -35,7 +38,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-from .download_state import MiB, ProcessLock, Segment, plan_segments, read_state, state_path
+from .download_state import (
+    MiB,
+    ProcessLock,
+    Segment,
+    info_path,
+    note_partial_owner,
+    plan_segments,
+    read_state,
+    state_path,
+)
 from .download_transfer import BlobTransfer
 from .http_client import HttpClient
 from .models.download import DIGEST, BlobRequest
@@ -63,9 +75,17 @@ class BlobDownloader:
         chunk_size: int = 1 * MiB,
         retries: int = 6,
         backoff: float = 0.5,
+        store_dir: Path | None = None,
+        ramp_every_s: float = 0.25,
+        fast_link: float = 256e6,
     ) -> None:
+        """`connections` is the most a blob gets: a transfer starts with one and adds one every
+        `ramp_every_s` while it runs slower than `fast_link` bytes/s (0: all at once)."""
         self.http = http
         self.partial_dir = partial_dir
+        self.store_dir = store_dir or partial_dir  # the folder messages about disk space name
+        self.ramp_every_s = ramp_every_s
+        self.fast_link = fast_link
         self.connections = max(1, connections)
         self.segment_size = segment_size
         self.parallel_min_size = parallel_min_size
@@ -88,8 +108,13 @@ class BlobDownloader:
         *,
         on_bytes: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        label: str = "",
     ) -> Path:
-        """Download `request` to `dest` (renamed into place only once its sha256 matches)."""
+        """Download `request` to `dest` (renamed into place only once its sha256 matches).
+
+        `label` names the model it is for: in messages, and beside the partial so that
+        `llamadesk list --partials` can say what a partial belongs to.
+        """
         digest_hex = request.hex
         with self._lock_for(digest_hex):
             if dest.exists():
@@ -101,13 +126,20 @@ class BlobDownloader:
             with ProcessLock(partial.with_name(partial.name + ".lock"), cancel, dest):
                 if dest.exists():  # another process finished it while we waited
                     return dest
-                BlobTransfer(self, request, partial, on_bytes, cancel).execute(dest)
+                if label:
+                    note_partial_owner(partial, label, request.size)
+                try:
+                    BlobTransfer(self, request, partial, on_bytes, cancel, label).execute(dest)
+                finally:
+                    if not partial.exists():  # done, discarded, or never started: no note to leave
+                        info_path(partial).unlink(missing_ok=True)
             return dest
 
     def discard_partial(self, digest_hex: str) -> None:
         path = self.partial_path(digest_hex)
         path.unlink(missing_ok=True)
         state_path(path).unlink(missing_ok=True)
+        info_path(path).unlink(missing_ok=True)
 
     def _lock_for(self, digest_hex: str) -> threading.Lock:
         with self._locks_guard:

@@ -7,7 +7,11 @@ message written for the person using the app. Commands turn these into a
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class LlamadeskError(Exception):
@@ -67,6 +71,12 @@ class StorageError(LlamadeskError):
     """A database or file the app keeps its data in could not be read or written."""
 
     code = "storage_error"
+
+
+class InsufficientSpace(StorageError):
+    """Not enough free disk space for a pull, an import or a save (checked first, or hit midway)."""
+
+    code = "insufficient_space"
 
 
 class AuthRequired(LlamadeskError):
@@ -140,3 +150,33 @@ class RegistryError(LlamadeskError):
     """A registry or hub answered something we cannot use (bad manifest, refused auth, ...)."""
 
     code = "registry_error"
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """A pydantic error in one line for people: where the first problem is, what it is, how many more.
+
+    `{"layers": [{"size": -1}]}` -> `layers.0.size: must be greater than or equal to 0 (got -1)`;
+    bytes that are not JSON -> `not JSON (expected value at line 1 column 1)`. The full error
+    belongs in the log (`-v`), never in a message.
+    """
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"])
+    if first["type"] == "json_invalid":
+        detail = str((first.get("ctx") or {}).get("error", "")) or message
+        text = f"not JSON ({detail})"
+    else:
+        message = re.sub(r"^(Input should be|Value should be)\b", "must be", message)
+        message = message[:1].lower() + message[1:]
+        value = first.get("input")
+        shown = repr(value) if isinstance(value, int | float | str | bool) else ""
+        got = (
+            f" (got {shown[:40]}{'...' if len(shown) > 40 else ''})"
+            if shown and first["type"] != "missing"
+            else ""
+        )
+        text = f"{where}: {message}{got}" if where else f"{message}{got}"
+    more = len(errors) - 1
+    text = " ".join(text.split())  # messages of nested models may hold newlines
+    return f"{text} (and {more} more)" if more else text

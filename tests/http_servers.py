@@ -124,6 +124,14 @@ class FileServer(Server):
         # False: drop each connection after its response without saying so (as a server whose
         # keep-alive timeout passed does), so a client reusing it finds it dead.
         self.keep_alive = True
+        # Paths answered with headers and then no body, until `release` is set (a stalled server).
+        self.stall_paths: set[str] = set()
+        self.release = threading.Event()
+        self.content_types: dict[str, str] = {}  # path -> Content-Type of its answer
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()  # stalled handlers end, so the server can shut down
+        super().__exit__(*exc)
 
 
 class _FileHandler(_Quiet):
@@ -139,6 +147,21 @@ class _FileHandler(_Quiet):
             self.send_response(status or 404)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if path in owner.stall_paths:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.flush()
+            owner.release.wait(120)
+            self.close_connection = True
+            return
+        if path in owner.content_types:
+            self.send_response(200)
+            self.send_header("Content-Type", owner.content_types[path])
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
             return
         sent = send_file_range(
             self,

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 
 from llamadesk.core.commands import CommandTable
-from llamadesk.core.models.library import ListParams, ModelList
+from llamadesk.core.models.library import ListParams, ModelList, PartialList
 
 from ..output import print_json, size_label
 
@@ -18,10 +18,17 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--importable", action="store_true", help="also list GGUFs in the Hugging Face cache and LM Studio"
     )
+    parser.add_argument(
+        "--partials",
+        action="store_true",
+        help="list unfinished downloads instead, with the disk space each holds",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
+    if args.partials:
+        return _partials(args, commands)
     result = commands.invoke("models.list", ListParams(discover=args.importable or args.json))
     assert isinstance(result, ModelList)
     if args.json:
@@ -52,6 +59,33 @@ def run(args: argparse.Namespace, commands: CommandTable) -> int:
             f"\nAn Ollama store is at {result.ollama_store}; use it with: "
             f"llamadesk config set models_dir {result.ollama_store}"
         )
+    return 0
+
+
+def _partials(args: argparse.Namespace, commands: CommandTable) -> int:
+    result = commands.invoke("models.partials")
+    assert isinstance(result, PartialList)
+    if args.json:
+        print_json(result)
+        return 0
+    if not result.partials:
+        print(f"no partial downloads in {result.models_dir}")
+        return 0
+    rows = [
+        (
+            ", ".join(p.references) or (f"({p.kind})" if p.kind != "download" else "(unknown)"),
+            p.digest.split(":")[-1][:12] if p.digest else p.name,
+            size_label(p.on_disk),
+            f"{size_label(p.done)} of {size_label(p.size)}" if p.size is not None else size_label(p.done),
+            "pulling now" if p.in_use else _ago(p.modified),
+        )
+        for p in result.partials
+    ]
+    _table(("MODEL", "ID", "ON DISK", "DOWNLOADED", "MODIFIED"), rows)
+    print(
+        f"\n{size_label(result.total_bytes)} in partial downloads, {size_label(result.free_bytes)} free in "
+        f"{result.models_dir}. `llamadesk pull REF` resumes one; `llamadesk pull --discard [REF]` removes them."
+    )
     return 0
 
 

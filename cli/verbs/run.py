@@ -158,6 +158,13 @@ def _token_printer() -> Callable[[BaseModel], None]:
             sys.stderr.flush()
             return
         data = event.model_dump()
+        if data.get("kind") == "chat.unsaved":
+            sys.stderr.write(
+                f"\nwarning: {data['reason']}. This answer is kept in memory and saved once the chat "
+                "history can be written again (if you quit first, it goes to a file named on exit).\n"
+            )
+            sys.stderr.flush()
+            return
         if data.get("kind") != "token":
             return
         if data["channel"] == "reasoning":

@@ -20,6 +20,7 @@ from ..models.chat_history import (
     SearchPage,
     SearchQuery,
     SessionPage,
+    UnsavedMessages,
 )
 from ..models.chat_params import (
     AnswerParams,
@@ -39,6 +40,7 @@ from ..models.chat_params import (
     StopResult,
     SwitchBranchParams,
     TitleParams,
+    UnsavedParams,
     UpdateChatParams,
 )
 from ..models.commands import Empty
@@ -119,6 +121,10 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
 
     def switch_branch(params: SwitchBranchParams, ctx: CommandContext) -> ChatTranscript:
         return chat().switch_branch(params.session_id, params.message_id)
+
+    def unsaved(params: UnsavedParams, ctx: CommandContext) -> UnsavedMessages:
+        target = Path(params.export_to).expanduser() if params.export_to else None
+        return chat().unsaved_messages(save=params.save, export_to=target)
 
     def export(params: ExportParams, ctx: CommandContext) -> ExportResult:
         content = chat().export(params.session_id, params.format.value)
@@ -254,6 +260,15 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
             SwitchBranchParams,
             ChatTranscript,
             switch_branch,
+        ),
+        spec(
+            "chat.unsaved",
+            "Unsaved messages",
+            "Answers kept in memory because the chat store refused them (a full disk): saved now when "
+            "it can, or written to a file.",
+            UnsavedParams,
+            UnsavedMessages,
+            unsaved,
         ),
         spec(
             "chat.export",

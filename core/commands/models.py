@@ -11,6 +11,8 @@ from ..models.commands import Empty
 from ..models.library import (
     CancelResult,
     CopyParams,
+    DiscardParams,
+    DiscardResult,
     DiskUsage,
     ImportModelParams,
     ImportResult,
@@ -18,6 +20,7 @@ from ..models.library import (
     ModelDetails,
     ModelList,
     ModelSummary,
+    PartialList,
     PullResult,
     PushResult,
     ReferenceParams,
@@ -64,6 +67,12 @@ def model_commands(library: ModelLibrary) -> list[CommandSpec]:
     def disk_usage(params: Empty, ctx: CommandContext) -> DiskUsage:
         return library.disk_usage()
 
+    def partials(params: Empty, ctx: CommandContext) -> PartialList:
+        return library.partials()
+
+    def discard(params: DiscardParams, ctx: CommandContext) -> DiscardResult:
+        return library.discard_partials(params.reference)
+
     def spec(
         id: str,
         title: str,
@@ -93,6 +102,8 @@ def model_commands(library: ModelLibrary) -> list[CommandSpec]:
         spec("models.import", "Import a GGUF", "Add a local GGUF, copied into the store or used in place.", ImportModelParams, ImportResult, import_model, streaming=True),
         spec("models.push", "Push a model", "Upload a stored model to the registry its reference names.", ReferenceParams, PushResult, push, streaming=True),
         spec("models.disk_usage", "Disk usage", "Bytes used by models, shared and unreferenced blobs, partial downloads.", Empty, DiskUsage, disk_usage),
+        spec("models.partials", "Partial downloads", "Unfinished downloads kept for resuming, with the disk space each holds.", Empty, PartialList, partials),
+        spec("models.discard", "Discard partial downloads", "Remove a model's partial downloads (or all of them) to give the space back.", DiscardParams, DiscardResult, discard),
     ]  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import InternalError, InvalidParams, LlamadeskError, NotFound
+from ..errors import InternalError, InvalidParams, LlamadeskError, NotFound, validation_summary
 from ..models.commands import CommandErrorInfo, CommandInfo
 from .context import CancelToken, CommandContext, EventSink
 from .spec import CommandSpec
@@ -57,11 +57,11 @@ def to_command_error(exc: BaseException, command_id: str) -> CommandError:
 
 def _validation_message(exc: ValidationError) -> str:
     first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "value"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     if first["type"] == "extra_forbidden":
+        where = ".".join(str(part) for part in first["loc"]) or "value"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         return f"unknown parameter {where!r}{more}"
-    return f"{where}: {first['msg']}{more}"
+    return validation_summary(exc)
 
 
 def _jsonable(value: Any) -> Any:

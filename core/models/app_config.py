@@ -50,6 +50,23 @@ class ToolOptions(UserOptions):
     )
 
 
+class DownloadOptions(UserOptions):
+    """How pulls and imports treat the disk and the network."""
+
+    free_space_margin_mb: int = Field(
+        256,
+        ge=0,
+        description="Disk space (MB) a pull or import leaves free on the models folder's disk; "
+        "one that would leave less is refused before it starts.",
+    )
+    timeout_s: float = Field(
+        30.0,
+        ge=1,
+        le=3600,
+        description="A download gives up when the server sends nothing for this many seconds.",
+    )
+
+
 class AppConfig(UserOptions):
     """The core's settings. Saved as JSON in the config folder, beside each plugin's own
     section (models/settings.py: `SettingsSection`)."""
@@ -73,4 +90,7 @@ class AppConfig(UserOptions):
     )
     chat: ChatHistoryOptions = Field(default_factory=ChatHistoryOptions, description="Chat history options.")
     tools: ToolOptions = Field(default_factory=ToolOptions, description="Tools answers may call.")
+    downloads: DownloadOptions = Field(
+        default_factory=DownloadOptions, description="Disk space and network limits of pulls and imports."
+    )
     disabled_plugins: list[str] = Field(default_factory=list, description="Plugins not to load, by name.")

@@ -171,12 +171,24 @@ class ChatTitleEvent(Record):
     title: str
 
 
+class ChatUnsavedEvent(Record):
+    """The answer being written could not be saved (the disk is full): it is kept in memory."""
+
+    kind: Literal["chat.unsaved"] = "chat.unsaved"
+    session_id: str
+    message_id: str
+    reason: str = Field(description="Why the store refused it, in one line.")
+
+
 class ChatReply(Record):
     """What chat.send / regenerate / edit return once the answer is complete or stopped."""
 
     session_id: str
     user_message: ChatMessage | None = Field(description="The user message answered.")
-    message: ChatMessage = Field(description="The answer, as saved (the last one, after any tool calls).")
+    message: ChatMessage = Field(
+        description="The answer, as saved (or as kept in memory, see `saved`); the last one, after any "
+        "tool calls."
+    )
     steps: list[ChatMessage] = Field(
         default_factory=list,
         description="Before the answer, in order: the answers that called tools and the tools' results.",
@@ -184,6 +196,20 @@ class ChatReply(Record):
     dropped_turns: int = Field(0, description="Oldest messages left out of the prompt.")
     stop_reason: StopReason
     title: str | None = Field(None, description="The session's title when it was generated just now.")
+    saved: bool = Field(
+        True,
+        description="False when the chat store refused the answer (a full disk): it is kept in memory, "
+        "saved as soon as the store takes it, and listed by chat.unsaved.",
+    )
+    unsaved_reason: str | None = Field(None, description="Why it could not be saved, when it was not.")
+
+
+class UnsavedMessages(Record):
+    """Messages kept in memory because the chat store refused them (chat.unsaved)."""
+
+    messages: list[ChatMessage] = Field(description="In the order they will be saved.")
+    reason: str | None = Field(None, description="The store's last refusal, in one line.")
+    exported_to: str | None = Field(None, description="The file they were written to, when asked.")
 
 
 class ChatEditResult(Record):

@@ -141,3 +141,10 @@ class PresetList(Record):
 
 class PresetNameParams(CommandParams):
     name: str = Field(description="A user preset's name.")
+
+
+class UnsavedParams(CommandParams):
+    save: bool = Field(True, description="Try to save them into the chat store first.")
+    export_to: str | None = Field(
+        None, description="Also write them to this file as JSON (on another disk, say), whatever is saved."
+    )

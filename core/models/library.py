@@ -152,6 +152,41 @@ class DiskUsage(Record):
     free_bytes: int = Field(description="Free space on the store's disk.")
 
 
+class PartialDownload(Record):
+    """An unfinished download kept for resuming (or an import's temporary copy): disk it holds."""
+
+    name: str = Field(description="File name under <models_dir>/.llamadesk/partial/.")
+    kind: str = Field(description="download (a blob being pulled), import or adopt (temporary copies).")
+    digest: str | None = Field(None, description="sha256 of the blob being downloaded; none for a copy.")
+    references: list[str] = Field(
+        default_factory=list, description="Models whose pulls wanted this blob; empty when unknown."
+    )
+    on_disk: int = Field(description="Bytes it takes on the disk now.")
+    done: int = Field(description="Bytes of the blob downloaded so far.")
+    size: int | None = Field(None, description="Bytes of the whole blob, when known.")
+    modified: float = Field(description="Last written (Unix time).")
+    in_use: bool = Field(False, description="A running pull or import holds it: it cannot be removed now.")
+    path: str
+
+
+class PartialList(Record):
+    """What `llamadesk list --partials` and the Models screen show of unfinished downloads."""
+
+    models_dir: str
+    partials: list[PartialDownload] = Field(description="Oldest first.")
+    total_bytes: int = Field(description="Bytes all of them take on the disk.")
+    free_bytes: int = Field(description="Free space on the models folder's disk.")
+
+
+class DiscardResult(Record):
+    reference: str | None = Field(description="Whose partials were removed; none for all of them.")
+    removed: list[PartialDownload]
+    in_use: list[PartialDownload] = Field(
+        default_factory=list, description="Partials a running pull or import holds: kept."
+    )
+    freed: int = Field(description="Bytes given back to the disk.")
+
+
 # --- models.* commands ----------------------------------------------------------------
 
 REFERENCE_HELP = (
@@ -181,6 +216,12 @@ class ImportModelParams(CommandParams):
 class CopyParams(CommandParams):
     source: str = Field(description="The model to copy. " + REFERENCE_HELP)
     target: str = Field(description="The new reference, e.g. localhost:5000/team/model:tag before a push.")
+
+
+class DiscardParams(CommandParams):
+    reference: str | None = Field(
+        None, description="Remove this model's partial downloads; empty removes every one not in use."
+    )
 
 
 class CancelResult(Record):

@@ -13,7 +13,9 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
+from ..disk_space import translated_disk_errors
 from ..errors import InvalidParams, NotFound
 from ..interfaces.chat_store import ChatStore
 from ..models.chat import MessageState, Role
@@ -28,6 +30,7 @@ from ..models.chat_history import (
     SearchPage,
     SearchQuery,
     SessionPage,
+    UnsavedMessages,
 )
 from ..models.llama import SamplingParams, StopReason
 from ..models.tools import NamedToolChoice, ToolChoice
@@ -44,6 +47,7 @@ from .chat_export import parse_export, to_json, to_markdown, with_new_ids
 from .chat_presets import PresetBook
 from .chat_prompt import TokenCounter, estimate_tokens
 from .chat_title import clean_title, title_request
+from .chat_unsaved import UnsavedQueue
 from .config import ConfigService
 from .tool_catalog import mentioned
 from .tools import ToolService
@@ -89,6 +93,7 @@ class ChatService:
         self._tools = tools
         self.presets = PresetBook(store)
         self._config = config
+        self.unsaved = UnsavedQueue(lambda message, active: store.save_message(message, make_active=active))
         self._answers = AnswerStreamer(
             store,
             config,
@@ -96,6 +101,7 @@ class ChatService:
             prepare_model=prepare_model or (lambda _model, _load, _on_event: config.config.load.context_size),
             count_tokens=count_tokens,
             count_model_tokens=count_model_tokens,
+            unsaved=self.unsaved,
         )
 
     @property
@@ -104,7 +110,19 @@ class ChatService:
 
     def close(self) -> None:
         self._answers.stop_all()
+        self.unsaved.close()  # a last try; what the store still refuses goes to a temporary file
         self.store.close()
+
+    def unsaved_messages(self, *, save: bool = True, export_to: Path | None = None) -> UnsavedMessages:
+        """Messages kept in memory because the store refused them: saved now if it can, and
+        written to `export_to` when asked (JSON)."""
+        if save:
+            self.unsaved.flush()
+        if export_to is None:
+            return self.unsaved.snapshot()
+        with translated_disk_errors(export_to.parent, f"writing {export_to}"):
+            self.unsaved.export(export_to)
+        return self.unsaved.snapshot().model_copy(update={"exported_to": str(export_to)})
 
     # -- sessions
 
@@ -389,6 +407,7 @@ class ChatService:
         title = None
         if (
             written.first_exchange
+            and written.unsaved is None
             and final.state is MessageState.COMPLETE
             and result.stop_reason is not StopReason.CANCELLED
             and self._config.config.chat.generate_titles
@@ -405,6 +424,8 @@ class ChatService:
             dropped_turns=written.dropped,
             stop_reason=result.stop_reason,
             title=title,
+            saved=written.unsaved is None,
+            unsaved_reason=written.unsaved,
         )
 
     def _tool_use(

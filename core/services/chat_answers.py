@@ -14,12 +14,13 @@ from pydantic import BaseModel
 from ..errors import InvalidParams, Unavailable
 from ..interfaces.chat_store import ChatStore
 from ..models.chat import ChatTurn, MessageState, Role
-from ..models.chat_history import ChatMessage, ChatSession, ChatStartedEvent
+from ..models.chat_history import ChatMessage, ChatSession, ChatStartedEvent, ChatUnsavedEvent
 from ..models.commands import TokenEvent
 from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, SamplingParams, StopReason
 from ..models.tools import ToolCall, ToolChoice
 from ..streaming import CancelToken, EventSink
-from .chat_prompt import TokenCounter, answer_reserve, fit_context
+from .chat_prompt import TokenCounter, answer_reserve, fit_context, template_reserve
+from .chat_unsaved import UnsavedQueue
 from .chat_writer import StreamingWriter
 from .config import ConfigService
 from .tool_catalog import OfferedTool
@@ -54,6 +55,7 @@ class Written:
     dropped: int  # the most turns any step left out of its prompt
     first_exchange: bool
     steps: list[ChatMessage] = field(default_factory=list)  # answers that called tools, and results
+    unsaved: str | None = None  # why some of it is only in memory (the store refused it), if so
 
 
 def prompt_turn(message: ChatMessage, tool_result_limit: int) -> ChatTurn:
@@ -77,8 +79,11 @@ class AnswerStreamer:
         prepare_model: PrepareModelFn,
         count_tokens: TokenCounter,
         count_model_tokens: ModelTokenCounter | None = None,
+        unsaved: UnsavedQueue | None = None,
     ) -> None:
         self._store = store
+        # Answers go through it: one the store refuses (a full disk) is kept in memory.
+        self._unsaved = unsaved or UnsavedQueue(lambda m, active: store.save_message(m, make_active=active))
         self._config = config
         self._generate = generate
         self._prepare_model = prepare_model
@@ -136,7 +141,8 @@ class AnswerStreamer:
     ) -> Written:
         """Answer `question`. With `tools`, an answer that calls tools gets their results
         (each a `tool` message after it) and the model answers again, up to the rounds
-        allowed; every step is saved as it happens."""
+        allowed; every step is saved as it happens (kept in memory when the store refuses it:
+        `Written.unsaved` says why)."""
         generate = self.generator()
         with self._lock:
             if session.id in self._running:
@@ -168,8 +174,15 @@ class AnswerStreamer:
             with self._ended:
                 self._running.pop(session.id, None)
                 self._ended.notify_all()
+        kept = [message for message in [*steps, final] if self._unsaved.is_waiting(message.id)]
+        unsaved = (self._unsaved.snapshot().reason or "the chat store refused it") if kept else None
         return Written(
-            result=result, final=final, dropped=dropped, first_exchange=first_exchange, steps=steps
+            result=result,
+            final=final,
+            dropped=dropped,
+            first_exchange=first_exchange,
+            steps=steps,
+            unsaved=unsaved,
         )
 
     def _answer_step(
@@ -189,7 +202,7 @@ class AnswerStreamer:
     ) -> tuple[GenerationResult, ChatMessage, int]:
         """One generation answering the branch down to `parent`: (result, saved answer, dropped)."""
         branch = self._store.get_branch(parent.id)
-        budget = context - answer_reserve(context, sampling.max_tokens)
+        budget = context - answer_reserve(context, sampling.max_tokens) - template_reserve(context)
         limit = self._config.config.tools.result_chars_for_model
         turns = [prompt_turn(m, limit) for m in branch]
         counter = self._counter_for(model, session.system_prompt, turns, budget)
@@ -204,7 +217,6 @@ class AnswerStreamer:
             created_at=datetime.now(UTC),
             sampling=sampling,
         )
-        self._store.save_message(answer, make_active=True)
         if on_event is not None:
             on_event(
                 ChatStartedEvent(
@@ -215,6 +227,8 @@ class AnswerStreamer:
                     step=step,
                 )
             )
+        save = self._saver(answer, on_event)
+        save(answer, True)
         request = GenerateRequest(
             model=model,
             messages=prompt,
@@ -222,7 +236,7 @@ class AnswerStreamer:
             tools=[tool.definition() for tool in offered],
             tool_choice=choice if offered else "auto",
         )
-        result, final = self._stream(generate, request, answer, on_event, token)
+        result, final = self._stream(generate, request, answer, save, on_event, token)
         return result, final, dropped
 
     def _tool_result(
@@ -247,8 +261,23 @@ class AnswerStreamer:
             created_at=datetime.now(UTC),
             tool_result=run.result,
         )
-        self._store.save_message(message, make_active=True)
+        self._saver(message, on_event)(message, True)
         return message
+
+    def _saver(self, answer: ChatMessage, on_event: EventSink | None) -> Callable[[ChatMessage, bool], None]:
+        """Saves the answer as it grows; the first time the store refuses it, the caller is told
+        (once) that it is kept in memory."""
+        told = threading.Event()
+
+        def save(message: ChatMessage, make_active: bool = False) -> None:
+            if self._unsaved.save(message, make_active=make_active) or told.is_set():
+                return
+            told.set()
+            if on_event is not None:
+                reason = self._unsaved.snapshot().reason or "the chat store refused it"
+                on_event(ChatUnsavedEvent(session_id=answer.session_id, message_id=answer.id, reason=reason))
+
+        return save
 
     def _counter_for(
         self, model: str, system_prompt: str, turns: list[ChatTurn], budget: int
@@ -275,11 +304,12 @@ class AnswerStreamer:
         generate: GenerateFn,
         request: GenerateRequest,
         answer: ChatMessage,
+        save: Callable[[ChatMessage, bool], None],
         on_event: EventSink | None,
         token: CancelToken,
     ) -> tuple[GenerationResult, ChatMessage]:
         writer = StreamingWriter(
-            self._store.save_message,
+            lambda message: save(message, False),
             answer,
             interval_s=self._config.config.chat.persist_interval_ms / 1000,
             max_tokens=PERSIST_MAX_TOKENS,

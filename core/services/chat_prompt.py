@@ -8,8 +8,12 @@ from ..models.chat import ChatTurn, Role
 
 TokenCounter = Callable[[str], int]
 
-# Per-message overhead of chat templates (role markers, separators).
-TURN_OVERHEAD_TOKENS = 4
+# Per-message overhead of chat templates (role markers, separators): ChatML, Llama 3 and
+# Gemma spend 5 tokens a turn; counted with one to spare.
+TURN_OVERHEAD_TOKENS = 6
+# What a template adds once: BOS, the generation prompt, and the default system prompt many
+# templates write when a chat has none (SmolLM2's ~20 tokens, Llama 3's dated one ~30).
+TEMPLATE_OVERHEAD_TOKENS = 64
 
 
 def estimate_tokens(text: str) -> int:
@@ -32,6 +36,11 @@ def turn_text(turn: ChatTurn) -> str:
     if not turn.tool_calls:
         return turn.content
     return turn.content + "".join(f"{call.name}{call.arguments}" for call in turn.tool_calls)
+
+
+def template_reserve(context_size: int) -> int:
+    """Tokens kept for what the chat template adds once (a small context keeps a sixteenth)."""
+    return min(TEMPLATE_OVERHEAD_TOKENS, context_size // 16)
 
 
 def fit_context(

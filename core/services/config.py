@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from ..disk_space import is_out_of_space
 from ..errors import ConfigError, InvalidParams
 from ..fileio import atomic_write_text
 from ..models.app_config import AppConfig
@@ -217,8 +218,9 @@ class ConfigService:
         data.update(self._unclaimed)
         try:
             atomic_write_text(self.path, json.dumps(data, indent=2) + "\n")
-        except OSError as exc:
-            raise ConfigError(f"could not save settings to {self.path}: {exc.strerror or exc}") from exc
+        except OSError as exc:  # the old file is intact: the new one was a temp file until the rename
+            reason = "the disk is full; free some space" if is_out_of_space(exc) else exc.strerror or exc
+            raise ConfigError(f"could not save settings to {self.path}: {reason}") from exc
 
 
 def _validated(model: type[T] | type[AppConfig], data: dict[str, Any], prefix: str) -> Any:

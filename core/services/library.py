@@ -17,19 +17,23 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from ..disk_space import MB, require_space, translated_disk_errors
 from ..downloader import BlobDownloader
 from ..errors import AlreadyExists, Cancelled, InvalidParams, NotFound, Unavailable
 from ..gguf import GGUFError, read_gguf
 from ..http_client import HttpClient
 from ..interfaces.model_source import ModelSource, PushableSource, PushRequest
+from ..models.app_config import DownloadOptions
 from ..models.gguf import GGUFInfo
 from ..models.library import (
+    DiscardResult,
     DiscoveredModel,
     DiskUsage,
     ImportResult,
     ModelDetails,
     ModelList,
     ModelSummary,
+    PartialList,
     PullProgress,
     PullResult,
     PushResult,
@@ -38,14 +42,14 @@ from ..models.library import (
 )
 from ..models.llama import MemoryEstimate
 from ..models.reference import ModelRef, parse_reference
-from . import model_import
+from . import model_import, model_partials
 from .model_layers import (
     describe_layers,
     ordered_weights,
     read_text_layers,
     shard_links,
 )
-from .model_pull import fetch_resolved
+from .model_pull import fetch_resolved, resolve_cancellable
 from .model_store import DIGEST, ModelStore
 from .model_summaries import manifest_digest, summarize, summarize_in_place
 from .transfer_progress import TransferMeter
@@ -67,12 +71,15 @@ class ModelLibrary:
         memory_estimate: Callable[[GGUFInfo], MemoryEstimate | None] = lambda _info: None,
         remote_models: Callable[[], list[RemoteModelInfo]] = list,
         discover: Callable[[], list[DiscoveredModel]] = list,
+        options: Callable[[], DownloadOptions] = DownloadOptions,
     ) -> None:
         """`remote_models` lists every backend's models that have no file here (a remote
-        server's); `discover` the GGUFs other apps keep on this machine (plugins find them)."""
+        server's); `discover` the GGUFs other apps keep on this machine (plugins find them);
+        `options` the free space margin and network timeout of pulls."""
         self._models_dir = models_dir
         self._sources = sources
         self._proxy = proxy
+        self._options = options
         # Both come from the runtime, which knows the load options, free memory and backends.
         self._memory_estimate = memory_estimate
         self._remote_models = remote_models
@@ -88,10 +95,16 @@ class ModelLibrary:
         return ModelStore(self._models_dir())
 
     def http(self) -> HttpClient:
-        return HttpClient(proxy=self._proxy())
+        return HttpClient(proxy=self._proxy(), timeout=self._options().timeout_s)
 
     def downloader(self, store: ModelStore | None = None) -> BlobDownloader:
-        return BlobDownloader(self.http(), (store or self.store).partial_dir)
+        store = store or self.store
+        return BlobDownloader(self.http(), store.partial_dir, store_dir=store.root)
+
+    @property
+    def space_margin(self) -> int:
+        """Bytes a pull or import must leave free on the models folder's disk."""
+        return self._options().free_space_margin_mb * MB
 
     @staticmethod
     def parse(reference: str | ModelRef) -> ModelRef:
@@ -228,13 +241,12 @@ class ModelLibrary:
         with self._running(ref, cancel):
             meter = TransferMeter(0, on_progress, phase="resolving")
             meter.set_phase("resolving", message=f"resolving {ref.pinned}")
-            source = self.source_for(ref)
-            resolved = source.resolve(ref, self.http())
-            if cancel.is_set():
-                raise Cancelled(f"the pull of {ref.short} was cancelled")
+            resolved = resolve_cancellable(self.source_for(ref), ref, self.http(), cancel)
             store = self.store
             with self._pinning({blob.digest for blob in resolved.blobs} | set(resolved.inline_blobs)):
-                return fetch_resolved(store, self.downloader(store), resolved, meter, cancel)
+                return fetch_resolved(
+                    store, self.downloader(store), resolved, meter, cancel, margin=self.space_margin
+                )
 
     def cancel(self, reference: str | ModelRef) -> bool:
         """Cancel a running pull of `reference`; False if none is running."""
@@ -337,9 +349,11 @@ class ModelLibrary:
             return ImportResult(
                 reference=ref.short, in_place=True, files=[str(f) for f in record.files], size=size
             )
-        meter = TransferMeter(size, on_progress)
-        meter.set_phase("copying", message=f"copying {source.name}")
-        model_import.copy_into_store(store, ref, files, info, on_bytes=meter.add, cancel=cancel)
+        with translated_disk_errors(store.root, f"importing {source.name}"):
+            require_space(store.root, size, margin=self.space_margin, doing=f"import {source.name}")
+            meter = TransferMeter(size, on_progress)
+            meter.set_phase("copying", message=f"copying {source.name}")
+            model_import.copy_into_store(store, ref, files, info, on_bytes=meter.add, cancel=cancel)
         meter.set_phase("done", message=f"imported {ref.short}")
         return ImportResult(
             reference=ref.short, in_place=False, files=[str(f) for f in self.model_files(ref)], size=size
@@ -393,6 +407,22 @@ class ModelLibrary:
 
     def disk_usage(self) -> DiskUsage:
         return self.store.disk_usage()
+
+    def partials(self) -> PartialList:
+        """Unfinished downloads (and an import's temporary copies): what they hold of the disk."""
+        return model_partials.partial_list(self.store)
+
+    def discard_partials(self, reference: str | ModelRef | None = None) -> DiscardResult:
+        """Remove the partial downloads of `reference` (every one when None); those a running
+        pull or import holds are kept and listed as `in_use`."""
+        ref = self.parse(reference) if reference is not None else None
+        if ref is not None:
+            with self._lock:
+                if ref.full in self._active:
+                    raise AlreadyExists(
+                        f"{ref.short} is being pulled; cancel it first (`models.cancel`, Ctrl+C)"
+                    )
+        return model_partials.discard(self.store, ref)
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from ..disk_space import is_out_of_space
 from ..errors import Cancelled
 from ..models.download import BlobRequest
 from .model_store import ModelStore
@@ -41,6 +42,8 @@ def adopt_local_blob(
                 log.info("reused %s for %s instead of downloading it", candidate, blob.digest)
                 return True
         except OSError as exc:  # an unreadable cache file: download instead
+            if is_out_of_space(exc):
+                raise  # downloading would fill the disk just the same
             log.info("could not reuse %s: %s", candidate, exc)
     return False
 

@@ -19,6 +19,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
 from ..errors import Cancelled, InvalidParams, NotFound
 from ..fileio import atomic_write_bytes
 from ..gguf import read_gguf
@@ -140,6 +145,8 @@ def ingest_file(
     size = 0
     fd, tmp_name = tempfile.mkstemp(prefix="import-", dir=store.partial_dir)
     try:
+        if fcntl is not None:  # `llamadesk pull --discard` leaves a copy someone holds alone
+            fcntl.flock(fd, fcntl.LOCK_EX)
         with os.fdopen(fd, "wb") as out, source.open("rb") as src:
             while piece := src.read(COPY_PIECE):
                 if cancel is not None and cancel.is_set():

@@ -3,19 +3,67 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import threading
 
+from pydantic import ValidationError
+
+from ..disk_space import existing_folder, require_space, translated_disk_errors
 from ..downloader import BlobDownloader
-from ..errors import DigestMismatch, InvalidParams
+from ..errors import Cancelled, DigestMismatch, InvalidParams, RegistryError, validation_summary
 from ..fileio import atomic_write_bytes
 from ..gguf import is_gguf
-from ..interfaces.model_source import ResolvedModel
+from ..interfaces.http import HttpClient
+from ..interfaces.model_source import ModelSource, ResolvedModel
+from ..models.download import BlobRequest
 from ..models.library import PullResult
 from ..models.manifest import MODELPACK_WEIGHT_RAW, Manifest
+from ..models.reference import ModelRef
+from ..models.units import size_label
 from .local_blobs import adopt_local_blob
 from .model_layers import ordered_weights
 from .model_store import ModelStore
 from .transfer_progress import TransferMeter
+
+log = logging.getLogger(__name__)
+
+# No model file is this big (the largest GGUFs are a few TB; ext4 files end at 16 TiB): a
+# size beyond it is a hostile or broken manifest, refused before anything is written.
+MAX_BLOB_BYTES = 1 << 44
+
+
+def resolve_cancellable(
+    source: ModelSource, ref: ModelRef, http: HttpClient, cancel: threading.Event
+) -> ResolvedModel:
+    """The source's answer, waited for on a side thread so that a cancel ends the wait at
+    once (a registry that stalls then holds only that thread, until the network timeout)."""
+    outcome: list[ResolvedModel | BaseException] = []
+    finished = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(source.resolve(ref, http))
+        except BaseException as exc:
+            outcome.append(exc)
+        finally:
+            finished.set()
+
+    threading.Thread(target=run, name=f"llamadesk-resolve-{ref.name}", daemon=True).start()
+    while not finished.wait(0.05):
+        if cancel.is_set():
+            break
+    if cancel.is_set():
+        raise Cancelled(f"the pull of {ref.short} was cancelled")
+    result = outcome[0]
+    if isinstance(result, ValidationError):  # the source built a model from an answer that does not fit
+        log.info("the %s source's answer for %s does not validate: %s", source.name, ref.short, result)
+        raise RegistryError(
+            f"the {source.name} source got an answer for {ref.short} it cannot use: {validation_summary(result)}"
+        ) from result
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def fetch_resolved(
@@ -24,11 +72,14 @@ def fetch_resolved(
     resolved: ResolvedModel,
     meter: TransferMeter,
     cancel: threading.Event,
+    *,
+    margin: int = 0,
 ) -> PullResult:
     """Download the blobs the store lacks (resuming partials), then write the manifest.
 
     Nothing is listed until the manifest is written, and it is written only after
     every blob verified. The caller pins the digests so `rm` cannot take them meanwhile.
+    Before any byte moves, what is still needed must fit on the disk with `margin` to spare.
     """
     ref = resolved.ref
     if not ordered_weights(resolved.manifest):
@@ -36,10 +87,27 @@ def fetch_resolved(
     sizes = {blob.digest: blob.size or 0 for blob in resolved.blobs}
     for digest in [*sizes, *resolved.inline_blobs]:
         store.blob_path(digest)  # a hostile digest is refused before anything is written
+    _check_sizes(resolved)
     _check_inline(resolved)
     missing = _missing_blobs(resolved)
     if missing:
         raise InvalidParams(f"the source gave no way to fetch blob {missing[0]} of {ref.short}")
+    with translated_disk_errors(store.root, f"pulling {ref.short}"):
+        require_space(
+            store.root, bytes_to_fetch(store, downloader, resolved), margin=margin, doing=f"pull {ref.short}"
+        )
+        return _fetch(store, downloader, resolved, meter, cancel, sizes)
+
+
+def _fetch(
+    store: ModelStore,
+    downloader: BlobDownloader,
+    resolved: ResolvedModel,
+    meter: TransferMeter,
+    cancel: threading.Event,
+    sizes: dict[str, int],
+) -> PullResult:
+    ref = resolved.ref
     meter.total = sum(sizes.values()) + sum(len(data) for data in resolved.inline_blobs.values())
     fetched: list[str] = []
     downloaded = reused = 0
@@ -60,7 +128,7 @@ def fetch_resolved(
             already = downloader.partial_bytes(blob)
             meter.skip(already)
             meter.set_phase("downloading", blob.digest)
-            downloader.fetch(blob, target, on_bytes=meter.add, cancel=cancel)
+            downloader.fetch(blob, target, on_bytes=meter.add, cancel=cancel, label=ref.short)
             fetched.append(blob.digest)
             downloaded += sizes[blob.digest] - already
         meter.set_phase("verifying")
@@ -83,6 +151,46 @@ def fetch_resolved(
         downloaded=downloaded,
         reused=reused,
     )
+
+
+def bytes_to_fetch(store: ModelStore, downloader: BlobDownloader, resolved: ResolvedModel) -> int:
+    """Bytes this pull will still write: blobs not in the store, less what their partials hold
+    and what can be hard linked from a local copy (another app's cache on this disk)."""
+    need = sum(len(data) for digest, data in resolved.inline_blobs.items() if not store.has_blob(digest))
+    device = os.stat(existing_folder(store.root)).st_dev
+    for blob in resolved.blobs:
+        if blob.size is None or store.has_blob(blob.digest) or _linkable(blob, device):
+            continue
+        need += max(0, blob.size - downloader.partial_bytes(blob))
+    return need
+
+
+def _linkable(blob: BlobRequest, device: int) -> bool:
+    """A local copy of the right size on the store's disk: adopting it takes no space."""
+    for candidate in blob.local_files:
+        try:
+            stat = candidate.stat()
+        except OSError:
+            continue
+        if stat.st_dev == device and stat.st_size == blob.size:
+            return True
+    return False
+
+
+def _check_sizes(resolved: ResolvedModel) -> None:
+    """Sizes no file can have are refused at once (they would fail only after a long wait)."""
+    for blob in resolved.blobs:
+        if blob.size is not None and not 0 <= blob.size <= MAX_BLOB_BYTES:
+            raise RegistryError(
+                f"the {resolved.source or 'model'} source says blob {blob.digest[:19]} of {resolved.ref.short} "
+                f"is {_size_text(blob.size)}, which no model file is; it was not pulled",
+                digest=blob.digest,
+                size=blob.size,
+            )
+
+
+def _size_text(size: int) -> str:
+    return f"{size} bytes" if size < 0 else size_label(size)
 
 
 def _check_inline(resolved: ResolvedModel) -> None:

@@ -3,7 +3,7 @@
 ```
 <root>/manifests/<host>/<namespace>/<name>/<tag>      manifest JSON, as the registry sent it
 <root>/blobs/sha256-<hex>                             content-addressed blobs, shared by tags
-<root>/.llamadesk/partial/sha256-<hex>[.state]        unfinished downloads (resumable)
+<root>/.llamadesk/partial/sha256-<hex>[.state|.lock|.json]   unfinished downloads (resumable)
 <root>/.llamadesk/in-place/<host>/<ns>/<name>/<tag>.json   GGUFs used where they are
 <root>/.llamadesk/shards/<manifest-hex>/model-0000i-of-0000n.gguf   links llama.cpp loads splits by
 ```
@@ -29,7 +29,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InvalidReference, NotFound, RegistryError
+from pydantic import ValidationError
+
+from ..errors import InvalidReference, NotFound, RegistryError, validation_summary
 from ..fileio import atomic_write_bytes, atomic_write_text
 from ..models.library import DiskUsage
 from ..models.manifest import Manifest
@@ -114,8 +116,10 @@ class ModelStore:
             raise NotFound(f"model {ref.short} is not in the library", reference=ref.full) from None
         try:
             return Manifest.model_validate_json(data), data
-        except ValueError as exc:
-            raise RegistryError(f"the manifest of {ref.short} ({path}) is not valid: {exc}") from exc
+        except ValidationError as exc:
+            raise RegistryError(
+                f"the manifest of {ref.short} ({path}) is not valid: {validation_summary(exc)}"
+            ) from exc
 
     def write_manifest(self, ref: ModelRef, data: bytes) -> None:
         atomic_write_bytes(self.manifest_path(ref), data)

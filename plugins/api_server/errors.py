@@ -24,6 +24,7 @@ STATUS_BY_CODE = {
     "unavailable": 503,
     "model_crashed": 503,  # its worker died; the next request loads it again
     "insufficient_memory": 507,
+    "insufficient_space": 507,  # the disk is full (HTTP 507: Insufficient Storage)
     # load_failed, internal and anything unknown: 500
 }
 

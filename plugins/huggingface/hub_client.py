@@ -18,8 +18,17 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from pydantic import ValidationError
 
-from llamadesk.core.errors import AuthRequired, InvalidParams, LlamadeskError, NotFound, Unavailable
+from llamadesk.core.errors import (
+    AuthRequired,
+    InvalidParams,
+    LlamadeskError,
+    NotFound,
+    RegistryError,
+    Unavailable,
+    validation_summary,
+)
 from llamadesk.core.gguf import GGUFError, read_gguf_header
 from llamadesk.core.models.gguf import GGUFInfo
 from llamadesk.core.models.hub import HubModel, HubSearchParams, HubSort
@@ -160,6 +169,15 @@ class HubClient:
             raise Unavailable(
                 f"cannot reach the Hugging Face hub at {self.access.endpoint} ({reason}); "
                 "check your connection, or the hf_endpoint and http_proxy settings"
+            ) from exc
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # an answer of the wrong shape
+            log.info("%s: the hub's answer could not be read", doing, exc_info=exc)
+            reason = validation_summary(exc) if isinstance(exc, ValidationError) else type(exc).__name__
+            raise RegistryError(
+                self.access.redact(
+                    f"{doing} failed: {self.access.web_host} sent an answer that is not what the hub sends "
+                    f"({reason}); check the hf_endpoint setting"
+                )
             ) from exc
 
     def _gated(self, repo_id: str) -> AuthRequired:

@@ -139,7 +139,13 @@ class RegistryClient:
             claimed = response.header("Docker-Content-Digest")
         if len(data) > MAX_MANIFEST_BYTES:
             raise RegistryError(
-                f"the manifest of {repository}:{reference} is too large to be a model manifest"
+                f"the manifest of {repository}:{reference} is too large to be a model manifest "
+                f"(over {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB)"
+            )
+        if media_type.startswith("text/html") or data.lstrip()[:1] == b"<":
+            raise RegistryError(
+                f"{self.host} answered with a web page instead of the manifest of {repository}:{reference}; "
+                "is it a registry (or does it need a login in a browser)?"
             )
         actual = "sha256:" + hashlib.sha256(data).hexdigest()
         if reference.startswith("sha256:") and actual != reference:

@@ -12,10 +12,13 @@ token, refreshed if it expires mid-download.
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import sys
 
-from llamadesk.core.errors import RegistryError
+from pydantic import ValidationError
+
+from llamadesk.core.errors import RegistryError, validation_summary
 from llamadesk.core.interfaces.http import HttpClient
 from llamadesk.core.interfaces.model_source import PushRequest, ResolvedModel
 from llamadesk.core.models.download import BlobRequest
@@ -31,6 +34,8 @@ from llamadesk.core.models.reference import HUGGING_FACE, ModelRef
 
 from .auth import TokenCache
 from .registry import RegistryClient
+
+log = logging.getLogger(__name__)
 
 MACHINE_TO_OCI = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm"}
 
@@ -134,17 +139,24 @@ class OciSource:
 def _parse_index(data: bytes, ref: ModelRef) -> Index:
     try:
         return Index.model_validate_json(data)
-    except ValueError as exc:
-        raise RegistryError(f"the registry sent an index for {ref.short} that does not parse: {exc}") from exc
+    except ValidationError as exc:
+        raise _invalid("an index", ref, exc) from exc
 
 
 def _parse_manifest(data: bytes, ref: ModelRef) -> Manifest:
     try:
         return Manifest.model_validate_json(data)
-    except ValueError as exc:
-        raise RegistryError(
-            f"the registry sent a manifest for {ref.short} that does not parse: {exc}"
-        ) from exc
+    except ValidationError as exc:
+        raise _invalid("a manifest", ref, exc) from exc
+
+
+def _invalid(what: str, ref: ModelRef, exc: ValidationError) -> RegistryError:
+    """One line naming the field and the problem; the whole pydantic report goes to the log (-v)."""
+    log.info("the %s of %s does not validate:\n%s", what.split()[-1], ref.short, exc)
+    return RegistryError(
+        f"the registry sent {what} for {ref.short} that does not parse: {validation_summary(exc)}",
+        errors=exc.errors(include_url=False, include_context=False, include_input=False),
+    )
 
 
 def _looks_like_index(data: bytes) -> bool:

@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from llamadesk.core.errors import GenerationFailed, InvalidParams, LlamadeskError, NotFound, Unavailable
+from llamadesk.core.errors import (
+    GenerationFailed,
+    InvalidParams,
+    LlamadeskError,
+    NotFound,
+    Unavailable,
+    validation_summary,
+)
 from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason, Usage
 from llamadesk.core.streaming import CancelToken
@@ -59,7 +66,7 @@ class OpenAIClient:
             return ModelList.model_validate_json(body).data
         except ValidationError as exc:
             raise Unavailable(
-                f"{self.label} answered /models with something else: {exc.errors()[0]['msg']}"
+                f"{self.label} answered /models with something else: {validation_summary(exc)}"
             ) from None
 
     def is_healthy(self) -> bool:
@@ -86,7 +93,9 @@ class OpenAIClient:
         try:
             answer = EmbeddingList.model_validate_json(body)
         except ValidationError as exc:
-            raise Unavailable(f"{self.label} answered /embeddings with something else: {exc}") from None
+            raise Unavailable(
+                f"{self.label} answered /embeddings with something else: {validation_summary(exc)}"
+            ) from None
         vectors = [item.embedding for item in sorted(answer.data, key=lambda item: item.index)]
         if any(isinstance(vector, str) for vector in vectors):
             raise Unavailable(f"{self.label} sent base64 embeddings though floats were asked for")

@@ -13,6 +13,20 @@ log = logging.getLogger(__name__)
 
 # Another process (the UI while the CLI writes) may hold the write lock for a moment.
 BUSY_TIMEOUT_MS = 15_000
+# Errors that say nothing about the file's content (a full or read-only disk, a lock, no
+# memory): the database is kept where it is and the error is reported, never "repaired".
+NOT_DAMAGE = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+    }
+)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -43,7 +57,8 @@ def open_or_replace(path: Path) -> tuple[sqlite3.Connection, list[str]]:
     try:
         return connect(path), []
     except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if (code is not None and code & 0xFF in NOT_DAMAGE) or "locked" in str(exc):
             raise
         aside = move_aside(path)
         log.error("chat database %s is unusable (%s); moved to %s", path, exc, aside)

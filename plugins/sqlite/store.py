@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from llamadesk.core.errors import StorageError
+from llamadesk.core.errors import InsufficientSpace, StorageError
 from llamadesk.core.models.chat_history import (
     ChatMessage,
     ChatPreset,
@@ -51,7 +51,10 @@ class SQLiteChatStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db, self._notices = open_or_replace(path)
+        try:
+            self._db, self._notices = open_or_replace(path)
+        except sqlite3.DatabaseError as exc:  # a full or read-only disk: the file is left as it is
+            raise _storage_error(path, exc) from exc
         self._lock = threading.RLock()
 
     @property
@@ -79,7 +82,9 @@ class SQLiteChatStore:
                 yield self._db
                 self._db.execute("COMMIT")
             except BaseException as exc:
-                self._db.execute("ROLLBACK")
+                # A full disk (SQLITE_FULL) at COMMIT has rolled the transaction back already.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.DatabaseError):
                     raise _storage_error(self.path, exc) from exc
                 raise
@@ -283,4 +288,10 @@ def _rows_by_id(db: sqlite3.Connection, ids: list[str]) -> list[Any]:
 
 
 def _storage_error(path: Path, exc: sqlite3.DatabaseError) -> StorageError:
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return InsufficientSpace(
+            f"the disk holding the chat history ({path.parent}) is full, so it cannot be saved; "
+            "free some space",
+            path=str(path),
+        )
     return StorageError(f"the chat history database {path} failed: {exc}", path=str(path))

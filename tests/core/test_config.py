@@ -77,7 +77,7 @@ def test_failed_write_keeps_old_file(paths: AppPaths, monkeypatch) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(Exception, match="No space left"):
+    with pytest.raises(Exception, match="the disk is full"):
         service.update({"theme": "dark"})
     assert paths.config_file.read_bytes() == before
     assert [p.name for p in paths.config_dir.iterdir()] == ["config.json"]
@@ -124,3 +124,23 @@ def test_listeners_hear_changes(paths: AppPaths) -> None:
     unsubscribe()
     service.update({"theme": "dark"})
     assert [c.theme for c in heard] == [Theme.LIGHT]
+
+
+def test_a_change_on_a_full_disk_fails_in_one_line_and_keeps_the_old_file(tmp_path: Path) -> None:
+    from llamadesk.core.errors import ConfigError
+    from tests.small_disk import MB, small_disk
+
+    with small_disk(tmp_path / "disk", 1 * MB) as disk:
+        path = disk.root / "config" / "config.json"
+        service = ConfigService(path)
+        service.update({"theme": "light", "sampling.temperature": 0.3})
+        before = path.read_bytes()
+        disk.fill()
+        with pytest.raises(ConfigError) as refused:
+            service.update({"theme": "dark", "chat.generate_titles": False})
+        assert "the disk is full" in refused.value.message and "\n" not in refused.value.message
+        assert path.read_bytes() == before  # the old file, whole
+        assert [p.name for p in path.parent.iterdir()] == ["config.json"]  # no temp file left
+        assert service.config.theme is Theme.LIGHT  # nor a change that was not saved
+        disk.release()
+        assert ConfigService(path).config.sampling.temperature == 0.3

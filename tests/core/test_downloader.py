@@ -35,9 +35,15 @@ def server(data: bytes):
 
 
 def small_downloader(tmp_path: Path, **kw) -> BlobDownloader:
-    """Segments of 128 KiB over 4 connections, so a 1 MB blob exercises the parallel path."""
+    """Segments of 128 KiB over 4 connections from the start (no ramp-up), so a 1 MB blob
+    exercises the parallel path."""
     options = dict(
-        connections=4, segment_size=128 * KiB, parallel_min_size=256 * KiB, chunk_size=16 * KiB, backoff=0.01
+        connections=4,
+        segment_size=128 * KiB,
+        parallel_min_size=256 * KiB,
+        chunk_size=16 * KiB,
+        backoff=0.01,
+        ramp_every_s=0,
     )
     options.update(kw)
     return BlobDownloader(HttpClient(timeout=10), tmp_path / "partial", **options)
@@ -143,6 +149,27 @@ def test_segments_share_kept_connections(tmp_path, server, data) -> None:
     assert (tmp_path / "dest").read_bytes() == data
     assert len(server.requests) == 8
     assert len({r["client"] for r in server.requests}) <= 4
+
+
+def test_a_fast_server_keeps_one_connection_a_slow_one_gets_more(tmp_path, server, data, monkeypatch) -> None:
+    """Connections are added while the transfer runs below `fast_link`: a server that gives
+    one connection all it can take keeps one stream (which the hash follows closely)."""
+    fast = small_downloader(tmp_path / "fast", ramp_every_s=0.01, fast_link=1)  # anything is fast enough
+    fast.fetch(request(server, data), tmp_path / "fast-dest")
+    assert len({r["client"] for r in server.requests}) == 1
+    assert [r["headers"]["Range"] for r in server.requests] == sorted(
+        (r["headers"]["Range"] for r in server.requests), key=lambda h: int(h.split("=")[1].split("-")[0])
+    )  # one stream: the segments in order
+
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with ForwardProxy(bytes_per_second=2_000_000) as slow:
+        downloader = small_downloader(tmp_path / "slow", ramp_every_s=0.05, fast_link=100e6)
+        downloader.http = HttpClient(proxy=slow.url, timeout=10)
+        downloader.fetch(request(server, data), tmp_path / "slow-dest")
+        clients = {r["client"] for r in slow.requests}
+    assert (tmp_path / "slow-dest").read_bytes() == data
+    assert 1 < len(clients) <= 4
 
 
 def test_a_kept_connection_the_server_dropped_is_replaced(tmp_path, server, data) -> None:

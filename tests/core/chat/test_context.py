@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.services.chat import ChatService
-from llamadesk.core.services.chat_prompt import answer_reserve, estimate_tokens, fit_context
+from llamadesk.core.services.chat_prompt import answer_reserve, estimate_tokens, fit_context, template_reserve
 
 
 def words(text: str) -> int:
@@ -24,8 +24,8 @@ def test_everything_fits() -> None:
 
 def test_oldest_turns_dropped_system_prompt_kept() -> None:
     history = turns("one " * 10, "two " * 10, "three " * 10, "four " * 10, "five")
-    # each turn costs its words + 4; system 1 + 4 = 5; budget leaves room for the last three turns
-    prompt, dropped = fit_context("system", history, budget=5 + 14 + 14 + 5, count_tokens=words)
+    # each turn costs its words + 6; system 1 + 6 = 7; budget leaves room for the last three turns
+    prompt, dropped = fit_context("system", history, budget=7 + 16 + 16 + 7, count_tokens=words)
     assert prompt[0] == ChatTurn(role=Role.SYSTEM, content="system")
     assert [t.content.split()[0] for t in prompt[1:]] == ["three", "four", "five"]
     assert dropped == 2
@@ -51,10 +51,12 @@ def test_estimate_and_reserve() -> None:
     assert answer_reserve(2048, None) == 512
     assert answer_reserve(4096, 100) == 100
     assert answer_reserve(1000, 5000) == 500
+    # what a template adds once (BOS, generation prompt, a default system prompt)
+    assert template_reserve(2048) == 64 and template_reserve(200) == 12
 
 
 def test_service_reports_dropped_turns(store, config, generator) -> None:
-    # 200-token context, answer reserve 50: about 150 tokens of prompt (counted as words here)
+    # 200-token context, answer reserve 50, template 12: 138 tokens of prompt (counted as words here)
     service = ChatService(
         store, config, generator, prepare_model=lambda model, load, on_event: 200, count_tokens=words
     )
@@ -71,7 +73,7 @@ def test_service_reports_dropped_turns(store, config, generator) -> None:
     assert reply.dropped_turns > 0
     assert events[0].dropped_turns == reply.dropped_turns
     assert len(request.messages) == 1 + 9 - reply.dropped_turns
-    assert sum(words(t.content) + 4 for t in request.messages) <= 150
+    assert sum(words(t.content) + 6 for t in request.messages) <= 138
 
 
 def counted_chat(store, config, generator, model_counts):

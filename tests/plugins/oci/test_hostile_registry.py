@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
+from llamadesk.core.commands import CommandError
 from llamadesk.core.errors import RegistryError
 from llamadesk.plugins.oci.registry import base_url
 from tests.http_servers import FileServer
+
+from .hostile import CASES, serve_hostile_cases
 
 
 @pytest.mark.parametrize(
@@ -36,11 +40,67 @@ def test_hostile_blob_digests_are_refused_before_anything_is_written(app, tmp_pa
     assert not (tmp_path / "owned").exists()
 
 
-def test_a_manifest_that_is_not_json_is_a_clear_error(app) -> None:
+def test_a_web_page_instead_of_a_manifest_is_a_clear_error(app) -> None:
     with FileServer() as server:
         server.files["/v2/evil/model/manifests/latest"] = b"<html>not a manifest</html>"
-        with pytest.raises(RegistryError, match="does not parse"):
+        with pytest.raises(RegistryError, match="answered with a web page"):
             app.library.pull(f"127.0.0.1:{server.port}/evil/model")
+
+
+@pytest.fixture
+def hostile():
+    with FileServer() as server:
+        serve_hostile_cases(server)
+        yield server
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_hostile_answer_is_refused_in_one_line(app, hostile, case) -> None:
+    """Through the command table, as the UI and the API see it: a code that is not `internal`,
+    and a message of one line naming the problem."""
+    app.config.update({"downloads.timeout_s": 1})
+    started = time.monotonic()
+    with pytest.raises(CommandError) as refused:
+        app.commands.invoke("models.pull", {"reference": f"127.0.0.1:{hostile.port}/evil/{case}"})
+    assert time.monotonic() - started < 15
+    error = refused.value
+    assert error.code != "internal", error.message
+    assert "\n" not in error.message and "pydantic" not in error.message
+    assert CASES[case] in error.message, error.message
+    assert not (app.models_dir / "manifests").exists()  # nothing is listed
+
+
+def test_a_petabyte_layer_is_refused_before_any_file_or_request(app, hostile) -> None:
+    started = time.monotonic()
+    with pytest.raises(RegistryError, match=r"is 1\.1 PB, which no model file is"):
+        app.library.pull(f"127.0.0.1:{hostile.port}/evil/petabyte")
+    assert time.monotonic() - started < 2
+    assert not any("/blobs/" in str(r["path"]) for r in hostile.requests)
+    assert not app.models_dir.exists()
+
+
+def test_a_stalled_blob_can_be_cancelled_at_any_moment(app, hostile) -> None:
+    app.config.update({"downloads.timeout_s": 120})
+    ref = f"127.0.0.1:{hostile.port}/evil/stalled"
+    running = app.commands.start("models.pull", {"reference": ref})
+    time.sleep(0.5)
+    assert app.commands.invoke("models.cancel", {"reference": ref}).cancelled  # type: ignore[attr-defined]
+    started = time.monotonic()
+    with pytest.raises(CommandError) as stopped:
+        running.result(timeout=10)
+    assert stopped.value.code == "cancelled" and time.monotonic() - started < 3
+
+
+def test_a_stalled_manifest_can_be_cancelled_too(app, hostile) -> None:
+    hostile.stall_paths.add("/v2/evil/negative/manifests/latest")
+    app.config.update({"downloads.timeout_s": 120})
+    running = app.commands.start("models.pull", {"reference": f"127.0.0.1:{hostile.port}/evil/negative"})
+    time.sleep(0.5)
+    running.cancel()
+    started = time.monotonic()
+    with pytest.raises(CommandError) as stopped:
+        running.result(timeout=10)
+    assert stopped.value.code == "cancelled" and time.monotonic() - started < 3
 
 
 def test_registry_base_urls(monkeypatch) -> None:

@@ -1,0 +1,110 @@
+"""Free space on the disk a folder is on, and the one-line refusal when a transfer does not fit.
+
+Pulls and imports add up what they still need and call `require_space()` before
+any byte moves; the downloader calls `out_of_space()` when a write fails with
+ENOSPC or EDQUOT anyway (another program filled the disk meanwhile). Both say the
+same things: how much is needed, how much is free, where, and what to do.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import InsufficientSpace, StorageError
+from .interfaces.http import HttpError
+from .models.units import size_label
+
+log = logging.getLogger(__name__)
+
+MB = 1_000_000
+# Errors that mean "the disk (or the user's quota) is full": retrying cannot help.
+OUT_OF_SPACE_ERRNOS = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code)
+WHAT_TO_DO = (
+    "free some space, or move the models folder to a bigger disk with `llamadesk config set models_dir PATH`"
+)
+
+
+def existing_folder(folder: Path) -> Path:
+    """`folder`, or its nearest ancestor that exists (a models folder not made yet)."""
+    folder = folder.expanduser()
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def disk_usage(folder: Path) -> shutil._ntuple_diskusage:
+    """Total, used and free bytes of the file system holding `folder` (free: what this user may use)."""
+    return shutil.disk_usage(existing_folder(folder))
+
+
+def is_out_of_space(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in OUT_OF_SPACE_ERRNOS
+
+
+def require_space(folder: Path, need: int, *, margin: int, doing: str) -> None:
+    """Raise InsufficientSpace unless `need` bytes fit in `folder` with `margin` left over.
+
+    `doing` completes "not enough disk space to ...": `pull smollm2:latest`.
+    """
+    if need <= 0:
+        return
+    free = disk_usage(folder).free
+    if need + margin <= free:
+        return
+    kept = f" (plus {size_label(margin)} kept free)" if margin else ""
+    raise InsufficientSpace(
+        f"not enough disk space to {doing}: it needs {size_label(need)}{kept} and {folder} has "
+        f"{size_label(free)} free; {WHAT_TO_DO}",
+        needed=need,
+        free=free,
+        margin=margin,
+        path=str(folder),
+    )
+
+
+def out_of_space(folder: Path, need: int | None, *, doing: str, kept: str = "") -> InsufficientSpace:
+    """The error for a write that hit a full disk midway; `kept` says what happens to the partial."""
+    free = disk_usage(folder).free
+    needs = f"{size_label(need)} more is needed and " if need else ""
+    return InsufficientSpace(
+        f"the disk filled up while {doing}: {needs}{folder} has {size_label(free)} free; {WHAT_TO_DO}{kept}",
+        needed=need,
+        free=free,
+        path=str(folder),
+    )
+
+
+def allocated_bytes(path: Path) -> int:
+    """Bytes a file really takes on disk (a sparse partial takes only what was written)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return 0
+    blocks = getattr(stat, "st_blocks", None)
+    return stat.st_size if blocks is None or os.name != "posix" else min(stat.st_size, blocks * 512)
+
+
+@contextmanager
+def translated_disk_errors(folder: Path, doing: str) -> Iterator[None]:
+    """File system errors inside become one-line errors: a full disk says what to do about it.
+
+    `doing` completes "the disk filled up while ...": `pulling smollm2:latest`.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, HttpError):  # the network's, not the disk's
+            raise
+        log.info("%s failed on the disk", doing, exc_info=exc)
+        if is_out_of_space(exc):
+            raise out_of_space(folder, None, doing=doing) from exc
+        where = exc.filename or folder
+        raise StorageError(
+            f"{doing} failed on the disk: {exc.strerror or exc} ({where})", path=str(where)
+        ) from exc
