@@ -161,11 +161,23 @@ class GgmlRpc:
     # --- the RPC worker: offer this machine's devices ---
     def serving_devices(self) -> list[int]:
         """What llama.cpp's rpc-server offers by default: every accelerator (GPU), or else the CPU."""
-        devices = [self._ggml.ggml_backend_dev_get(i) for i in range(self._ggml.ggml_backend_dev_count())]
+        cpus = [
+            d for d in self._devices() if self._base.ggml_backend_dev_type(d) == GGML_BACKEND_DEVICE_TYPE_CPU
+        ]
+        return self.local_gpus() or cpus[:1]
+
+    def local_gpus(self) -> list[int]:
+        """This machine's GPUs (not RPC workers' devices, which ggml also calls GPUs)."""
         cpu_like = (GGML_BACKEND_DEVICE_TYPE_CPU, GGML_BACKEND_DEVICE_TYPE_ACCEL)
-        gpus = [d for d in devices if self._base.ggml_backend_dev_type(d) not in cpu_like]
-        cpus = [d for d in devices if self._base.ggml_backend_dev_type(d) == GGML_BACKEND_DEVICE_TYPE_CPU]
-        return gpus or cpus[:1]
+        return [
+            d
+            for d in self._devices()
+            if self._base.ggml_backend_dev_type(d) not in cpu_like
+            and not self.device_name(d).startswith("RPC")
+        ]
+
+    def _devices(self) -> list[int]:
+        return [self._ggml.ggml_backend_dev_get(i) for i in range(self._ggml.ggml_backend_dev_count())]
 
     def device_name(self, device: int) -> str:
         return bytes(self._base.ggml_backend_dev_name(device) or b"").decode()
