@@ -140,6 +140,7 @@ class WorkerModel:
         self._exit_callback: ExitCallback | None = None
         self._exited = threading.Event()  # set by the watcher, the only thread that reaps
         self._exitcode: int | None = None
+        self._exit_reason = ""  # set by the watcher, with the exit code
         self._ps = psutil.Process(process.pid)
         threading.Thread(target=self._watch, name=f"watch-{name}", daemon=True).start()
 
@@ -354,8 +355,6 @@ class WorkerModel:
         self._exited.set()
         if not self._closing and self._exit_callback is not None:
             self._exit_callback(self._exit_reason)
-
-    _exit_reason = ""
 
     def _describe_exit(self) -> str:
         if self._plan is not None and not self._closing:

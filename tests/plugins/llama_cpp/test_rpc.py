@@ -291,3 +291,16 @@ def test_rpc_verbs_add_list_and_remove_workers(workers: list[RpcWorkerProcess], 
     assert gone.returncode == 1 and "is not listed" in gone.stderr
     shown = run_cli("config", "get", "llama_cpp.rpc_workers", home=home)
     assert workers[0].endpoint in shown.stdout and missing not in shown.stdout
+
+
+@pytest.mark.slow
+def test_llamadesk_run_splits_a_model_across_the_workers(
+    app: App, starter_model: Path, rpc_home: Path, workers: list[RpcWorkerProcess]
+) -> None:
+    args = ("run", str(starter_model), "Say hi.", "--temperature", "0", "--max-tokens", "8", "--threads", "2")
+    here = run_cli(*args, home=rpc_home, timeout=GUARD_S)
+    across = run_cli(*args, "--rpc", "--layer-split", "1,1,2", home=rpc_home, timeout=GUARD_S)
+    assert here.returncode == across.returncode == 0, across.stderr
+    assert across.stdout == here.stdout and across.stdout.strip()
+    bad = run_cli(*args, "--layer-split", "1,two", home=rpc_home)
+    assert bad.returncode == 2 and "'1,two' is not numbers separated by commas" in bad.stderr
