@@ -299,8 +299,9 @@ def main() -> int:
         f"(paired per round {statistics.median(paired):.3f}x; target >= 0.95x)"
     )
     print(
-        f"split / local: {rate[ours_split] / rate[passive]:.3f}x tokens/s against the same wait policy, "
-        f"{rate[ours_split] / rate[local]:.3f}x against local as shipped; load time {load[ours_split] / load[local]:.2f}x"
+        f"split / local: {rate[ours_split] / rate[passive]:.3f}x tokens/s and {load[ours_split] / load[passive]:.2f}x "
+        f"load time against the same wait policy; {rate[ours_split] / rate[local]:.3f}x and "
+        f"{load[ours_split] / load[local]:.2f}x against local as shipped"
     )
     print(f"llama-bench --rpc / llama-bench local: {rate[bench_rpc] / rate['llama-bench, local']:.3f}x")
     print(
