@@ -8,10 +8,19 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
+# llama.cpp is compiled with its RPC backend (a model split across machines, docs/distributed.md),
+# which a default build leaves out. pip caches a wheel it built by its source, not by CMAKE_ARGS,
+# so a cached build without RPC would be reused silently: this one package is always compiled
+# here, without the cache. CMAKE_ARGS given to make (a GPU backend, README) are added.
+LLAMA_CMAKE_ARGS := -DGGML_RPC=on $(CMAKE_ARGS)
+
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	# llama-cpp-python compiles llama.cpp here (a few minutes the first time; pip caches the wheel).
+	# llama-cpp-python compiles llama.cpp here: about 4 minutes on 2 cores.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir \
+		--no-binary llama-cpp-python 'llama-cpp-python>=0.3'
+	$(BIN)/python -c 'import llama_cpp, sys; sys.exit(None if llama_cpp.llama_supports_rpc() else "llama.cpp was built without RPC")'
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -51,7 +60,7 @@ lint: setup
 	cd $(TYPECHECK) && ../../$(BIN)/mypy --config-file ../../pyproject.toml llamadesk
 
 # Each prints ratios against a baseline measured in the same run; see benchmarks/README.md.
-BENCHMARKS := runtime_tokens api_streaming pull_throughput hf_pull chat_search ui_streaming bundle soak
+BENCHMARKS := runtime_tokens api_streaming pull_throughput hf_pull chat_search ui_streaming bundle soak rpc_split tools_loop
 bench: setup
 	@for name in $(BENCHMARKS); do echo "== $$name"; $(BIN)/python benchmarks/$$name.py || exit 1; done
 

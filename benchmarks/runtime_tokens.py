@@ -57,14 +57,41 @@ def log(message: str) -> None:
 
 
 def llama_tools() -> tuple[Path, Path]:
+    server, bench = build_llama_tools("build", ["llama-server", "llama-bench"])
+    return server, bench
+
+
+def build_llama_tools(build: str, targets: list[str], cmake_args: tuple[str, ...] = ()) -> list[Path]:
+    """llama.cpp's programs `targets`, built once (into `build` under the vendored source)."""
+    source = llama_source()
+    programs = [source / build / "bin" / target for target in targets]
+    if all(program.exists() for program in programs):
+        return programs
+    log(f"building {' and '.join(targets)} (about 8 minutes on 2 cores) ...")
+    nice = ["nice", "-n", "19"] if shutil.which("nice") else []
+    subprocess.run(
+        [*nice, "cmake", "-B", build, "-DLLAMA_CURL=OFF", "-DCMAKE_BUILD_TYPE=Release", *cmake_args],
+        cwd=source,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    jobs = str(os.cpu_count() or 2)
+    subprocess.run(
+        [*nice, "cmake", "--build", build, "-j", jobs, "--target", *targets],
+        cwd=source,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return programs
+
+
+def llama_source() -> Path:
+    """The llama.cpp that the installed llama-cpp-python vendors, from its source package
+    (downloaded once into the cache)."""
     import llama_cpp
 
     version = llama_cpp.__version__
     source = CACHE / f"llama_cpp_python-{version}" / "vendor" / "llama.cpp"
-    bin_dir = source / "build" / "bin"
-    server, bench = bin_dir / "llama-server", bin_dir / "llama-bench"
-    if server.exists() and bench.exists():
-        return server, bench
     CACHE.mkdir(parents=True, exist_ok=True)
     if not source.exists():
         log(f"downloading the llama-cpp-python {version} source package ...")
@@ -77,22 +104,7 @@ def llama_tools() -> tuple[Path, Path]:
             (archive,) = Path(tmp).glob("*.tar.gz")
             with tarfile.open(archive) as tar:
                 tar.extractall(CACHE, filter="data")
-    log("building llama-server and llama-bench (about 8 minutes on 2 cores) ...")
-    nice = ["nice", "-n", "19"] if shutil.which("nice") else []
-    subprocess.run(
-        [*nice, "cmake", "-B", "build", "-DLLAMA_CURL=OFF", "-DCMAKE_BUILD_TYPE=Release"],
-        cwd=source,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    jobs = str(os.cpu_count() or 2)
-    subprocess.run(
-        [*nice, "cmake", "--build", "build", "-j", jobs, "--target", "llama-bench", "llama-server"],
-        cwd=source,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return server, bench
+    return source
 
 
 # --- measurements ---

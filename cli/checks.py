@@ -133,7 +133,11 @@ def check_certificates() -> str:
 
 def check_worker() -> tuple[str, dict[str, Any]]:
     report = run_probe()
-    return f"llama_cpp {report['llama_cpp']} loads in a spawned process (pid {report['pid']})", report
+    rpc = "with" if report.get("rpc") else "without"
+    return (
+        f"llama_cpp {report['llama_cpp']} ({rpc} RPC) loads in a spawned process (pid {report['pid']})",
+        report,
+    )
 
 
 def check_generation(commands: CommandTable, model: Path) -> tuple[str, dict[str, Any]]:

@@ -70,5 +70,6 @@ def _probe() -> dict[str, Any]:
         "pid": os.getpid(),
         "frozen": bool(getattr(sys, "frozen", False)),
         "llama_cpp": llama_cpp.__version__,
+        "rpc": bool(llama_cpp.llama_supports_rpc()),  # a model can be split across machines
         "system_info": llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
     }

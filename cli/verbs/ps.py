@@ -7,6 +7,7 @@ import argparse
 import os
 
 from llamadesk.core.commands import CommandTable
+from llamadesk.core.models.llama import RuntimeStatus
 
 from ..output import print_json
 
@@ -19,23 +20,30 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
     status = commands.invoke("runtime.status", {"all_processes": True})
+    assert isinstance(status, RuntimeStatus)
     if args.json:
         print_json(status)
         return 0
-    models = status.model_dump()["models"]
-    if not models:
+    if not status.models:
         print("no models loaded")
         return 0
     print(
         f"{'MODEL':40} {'STATE':10} {'PID':>8} {'MEMORY':>10} {'CONTEXT':>8} {'PROCESSOR':>10} {'LOADED BY':>10}"
     )
-    for model in models:
-        memory = f"{model['memory_bytes'] / 2**20:.0f} MiB" if model["memory_bytes"] else "-"
-        owner = "this" if model["owner_pid"] in (None, os.getpid()) else str(model["owner_pid"])
+    for model in status.models:
+        memory = mib(model.memory_bytes) or "-"
+        owner = "this" if model.owner_pid in (None, os.getpid()) else str(model.owner_pid)
         print(
-            f"{model['id'][-40:]:40} {model['state']:10} {model['pid'] or '-':>8} {memory:>10} "
-            f"{model['context_size'] or '-':>8} {model['processor'] or '-':>10} {owner:>10}"
+            f"{model.id[-40:]:40} {model.state.value:10} {model.pid or '-':>8} {memory:>10} "
+            f"{model.context_size or '-':>8} {model.processor or '-':>10} {owner:>10}"
         )
-        if model["message"]:
-            print(f"  {model['message']}")
+        if model.message:
+            print(f"  {model.message}")
+        if any(part.remote for part in model.parts):  # split across machines: say where each part runs
+            for part in model.parts:
+                print(f"  {part.label()}" + (f", {mib(part.memory_bytes)}" if part.memory_bytes else ""))
     return 0
+
+
+def mib(size: int | None) -> str:
+    return f"{size / 2**20:.0f} MiB" if size else ""

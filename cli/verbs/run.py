@@ -35,6 +35,15 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--system", help="system prompt")
     parser.add_argument("--context-size", type=int, help="tokens the model can see (load option)")
     parser.add_argument("--threads", type=int, help="CPU threads (load option)")
+    parser.add_argument(
+        "--rpc", action="store_true", help="split the model across the RPC workers (`llamadesk rpc add`)"
+    )
+    parser.add_argument(
+        "--layer-split",
+        type=shares,
+        metavar="SHARES",
+        help="with --rpc: shares of the layers, this machine's first, like 1,2,2 (default: by free memory)",
+    )
     parser.add_argument("--temperature", type=float, help="0 is greedy")
     parser.add_argument("--max-tokens", type=int, help="stop the answer after this many tokens")
     parser.add_argument("--stats", action="store_true", help="print tokens/s and timings after each answer")
@@ -47,6 +56,14 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--yes", action="store_true", help="run every tool call without asking")
     parser.set_defaults(run=run)
+
+
+def shares(text: str) -> list[float]:
+    """`1,2,2` -> [1.0, 2.0, 2.0], for --layer-split."""
+    try:
+        return [float(share) for share in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not numbers separated by commas, like 1,2,2") from None
 
 
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
@@ -121,6 +138,10 @@ def _load(args: argparse.Namespace, commands: CommandTable) -> None:
         options["context_size"] = args.context_size
     if args.threads:
         options["threads"] = args.threads
+    if args.rpc or args.layer_split:
+        options["rpc"] = True
+    if args.layer_split:
+        options["layer_split"] = args.layer_split
     interactive = sys.stderr.isatty()
 
     def on_event(event: BaseModel) -> None:

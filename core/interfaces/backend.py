@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from ..models.gguf import GGUFInfo
 from ..models.library import RemoteModelInfo
-from ..models.llama import Embeddings, GenerateRequest, GenerationResult, LoadOptions
+from ..models.llama import Embeddings, GenerateRequest, GenerationResult, LoadOptions, ModelPart, WorkerShare
 from ..streaming import CancelToken
 
 ProgressCallback = Callable[[float], None]  # loading progress, 0..1
@@ -45,6 +45,12 @@ class LoadedModel(Protocol):
     def offloaded_layers(self) -> tuple[int, int] | None:
         """(layers on a GPU, layers in all), as llama.cpp counts them (the output layer is one);
         (0, n) runs on the CPU. None when the backend cannot tell (a remote server)."""
+
+    @property
+    def parts(self) -> list[ModelPart]:
+        """Where each part of the model runs: this machine's part first, then each other machine's
+        (an RPC worker's), with their layers; [] when the backend cannot tell (a remote server).
+        A backend written before this property existed is treated the same."""
 
     @property
     def pid(self) -> int | None:
@@ -115,6 +121,15 @@ class Backend(Protocol):
         runtime checks that share against available RAM before `load`.
 
         A backend written before this method existed is taken to keep it all in RAM.
+        """
+
+    def worker_shares(self, info: GGUFInfo, options: LoadOptions) -> list[WorkerShare]:
+        """The parts of the model that loading it with `options` puts on other machines
+        (llama.cpp's RPC workers): each one's share of the weights and KV cache and the memory
+        it offers, which the runtime checks with `host_memory_share`'s part before `load`.
+        [] when it all stays on this machine (and for a backend written before this method).
+
+        Raises ModelLoadFailed naming a worker that cannot be reached.
         """
 
     def load(

@@ -77,6 +77,24 @@ class LoadOptions(UserOptions):
     reasoning_format: Literal["auto", "none"] = Field(
         "auto", description="auto splits <think>-style blocks into the reasoning channel; none keeps them."
     )
+    rpc: bool = Field(
+        False,
+        description="Split the model across other machines: the RPC workers of the llama_cpp.rpc_workers "
+        "setting (`llamadesk rpc add`), each running `llamadesk rpc-worker`, hold part of its layers.",
+    )
+    layer_split: list[float] = Field(
+        default_factory=list,
+        description="With rpc: shares of the model's layers for this machine and then each RPC worker in "
+        "the order listed, like [1, 2, 2] (0 leaves a machine out); empty splits them by free memory.",
+    )
+
+    @model_validator(mode="after")
+    def _split_has_shares(self) -> LoadOptions:
+        if any(share < 0 for share in self.layer_split):
+            raise ValueError("layer_split shares cannot be negative")
+        if self.layer_split and not sum(self.layer_split) > 0:
+            raise ValueError("layer_split needs at least one share above 0")
+        return self
 
 
 class ModelState(StrEnum):
@@ -176,6 +194,23 @@ class GenerationDoneEvent(Record):
 TIGHT_SHARE = 0.8
 
 
+class WorkerShare(Record):
+    """What a load puts on another machine (an RPC worker), as its backend plans it."""
+
+    host: str = Field(description="The worker's HOST:PORT.")
+    share: float = Field(ge=0.0, le=1.0, description="Its share of the model's weights and KV cache.")
+    offered_bytes: int = Field(ge=0, description="Memory the worker offers (free, as it reports it).")
+
+
+class WorkerFit(Record):
+    """Whether a worker's part of the model fits the memory it offers."""
+
+    host: str = Field(description="The worker's HOST:PORT.")
+    needed_bytes: int = Field(description="Its share of weights and KV cache, plus compute buffers.")
+    offered_bytes: int = Field(description="Memory the worker offers.")
+    fits: bool
+
+
 class MemoryEstimate(Record):
     """RAM a model needs at a context size, against what the machine has free."""
 
@@ -190,9 +225,37 @@ class MemoryEstimate(Record):
     )
     context_size: int = Field(description="The context size the estimate is for.")
     available_bytes: int | None = Field(None, description="Memory the OS reports available now.")
-    fits: bool = Field(True, description="False when total exceeds available.")
+    workers: list[WorkerFit] = Field(
+        default_factory=list,
+        description="The parts other machines (RPC workers) hold, each against what it offers; the "
+        "fields above are this machine's part.",
+    )
+    fits: bool = Field(True, description="False when total exceeds available, or a worker's part its offer.")
     tight: bool = Field(False, description="Fits, but uses most of what is available.")
     message: str = Field("", description="What to change when it does not fit or is tight.")
+
+
+class ModelPart(Record):
+    """Where one part of a loaded model runs: on this machine, or on another machine's RPC worker."""
+
+    host: str = Field("", description="The RPC worker's HOST:PORT; empty for this machine.")
+    device: str = Field(
+        description="What runs it: CPU or GPU on this machine; on a worker, the device it offers "
+        "(CPU, or its GPU's name)."
+    )
+    layers: int = Field(description="Layers of the model in this part (the output layer counts as one).")
+    memory_bytes: int | None = Field(
+        None, description="Weights and KV cache llama.cpp placed there, when it said."
+    )
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.host)
+
+    def label(self) -> str:
+        """`this machine (CPU): 11 layers` or `192.168.1.20:50052 (CPU): 10 layers`, for people."""
+        where = self.host or "this machine"
+        return f"{where} ({self.device}): {self.layers} layers"
 
 
 class ModelStatus(Record):
@@ -213,7 +276,16 @@ class ModelStatus(Record):
         None, description="Layers running on a GPU (0: all on the CPU); empty when unknown."
     )
     layer_count: int | None = Field(None, description="Layers in all, the output layer included.")
-    processor: str = Field("", description="Where it runs, as `ollama ps` says: CPU, GPU, or GPU 12/31.")
+    processor: str = Field(
+        "",
+        description="Where it runs, as `ollama ps` says: CPU, GPU, GPU 12/31, or RPC 20/31 (layers on "
+        "other machines, of all).",
+    )
+    parts: list[ModelPart] = Field(
+        default_factory=list,
+        description="Where each part of the model runs, this machine first; empty when the backend "
+        "cannot tell (a remote server).",
+    )
     chat_template: str = Field(
         "", description="Where the chat template came from: gguf, override, or a name."
     )

@@ -10,17 +10,21 @@ When the backend puts layers in a GPU's own memory, their share of the weights a
 the KV cache (`host_share` is what stays) is reported as `gpu_bytes` and not
 checked against RAM: the GPU's memory is the backend's to judge, and llama.cpp
 says so when a load does not fit there.
+
+When it puts parts on other machines (llama.cpp's RPC workers), `host_share` is
+this machine's part, and each worker's share plus its compute buffers is checked
+against the memory that worker offers: the model fits when every part does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import psutil
 
 from ..errors import InsufficientMemory
 from ..models.gguf import GGUFInfo
-from ..models.llama import TIGHT_SHARE, MemoryEstimate
+from ..models.llama import TIGHT_SHARE, MemoryEstimate, WorkerFit, WorkerShare
 
 GIB = 1024**3
 MIB = 1024**2
@@ -45,21 +49,30 @@ def kv_cache_bytes(info: GGUFInfo, context_size: int) -> int:
 
 
 def estimate_memory(
-    info: GGUFInfo, context_size: int, available: int | None = None, host_share: float = 1.0
+    info: GGUFInfo,
+    context_size: int,
+    available: int | None = None,
+    host_share: float = 1.0,
+    workers: Sequence[WorkerShare] = (),
 ) -> MemoryEstimate:
     """Estimate RAM for `info` at `context_size`, of which `host_share` of the weights
-    and KV cache stays in RAM; with `available`, judge the fit."""
+    and KV cache stays in RAM, and each of `workers` holds its share on another machine;
+    with `available`, judge the fit."""
     model_weights = info.file_size * max(info.split_count, 1)
     model_kv = kv_cache_bytes(info, context_size)
     weights, kv = int(model_weights * host_share), int(model_kv * host_share)
-    gpu = model_weights + model_kv - weights - kv
+    remote = [_worker_fit(worker, model_weights, model_kv) for worker in workers]
+    # With workers, what is not here is on them (llama.cpp keeps this machine's part on its CPU).
+    gpu = 0 if workers else model_weights + model_kv - weights - kv
     overhead = BASE_OVERHEAD + int(weights * OVERHEAD_SHARE)
     total = weights + kv + overhead
-    fits, tight, message = True, False, ""
+    fits, tight, message = all(w.fits for w in remote), False, ""
     if available is not None:
-        fits = total <= available
+        fits = fits and total <= available
         tight = fits and total > available * TIGHT_SHARE
-        if not fits or tight:
+        if remote and not fits:
+            message = _cluster_advice(info, context_size, total, available, remote)
+        elif not fits or tight:
             message = _advice(info, context_size, weights, kv, total, available, fits, gpu)
     return MemoryEstimate(
         weights_bytes=weights,
@@ -69,6 +82,7 @@ def estimate_memory(
         gpu_bytes=gpu,
         context_size=context_size,
         available_bytes=available,
+        workers=remote,
         fits=fits,
         tight=tight,
         message=message,
@@ -80,12 +94,47 @@ def check_memory_fit(
     context_size: int,
     available: Callable[[], int] = available_memory,
     host_share: float = 1.0,
+    workers: Sequence[WorkerShare] = (),
 ) -> MemoryEstimate:
     """The estimate, or InsufficientMemory naming the numbers and what to change."""
-    estimate = estimate_memory(info, context_size, available(), host_share)
+    estimate = estimate_memory(info, context_size, available(), host_share, workers)
     if not estimate.fits:
         raise InsufficientMemory(estimate.message, **estimate.model_dump(exclude={"message"}))
     return estimate
+
+
+def _worker_fit(worker: WorkerShare, model_weights: int, model_kv: int) -> WorkerFit:
+    """A worker's part: its share of weights and KV cache, plus compute buffers as here."""
+    part = int(model_weights * worker.share) + int(model_kv * worker.share)
+    needed = part + (BASE_OVERHEAD + int(model_weights * worker.share * OVERHEAD_SHARE) if part else 0)
+    return WorkerFit(
+        host=worker.host,
+        needed_bytes=needed,
+        offered_bytes=worker.offered_bytes,
+        fits=needed <= worker.offered_bytes,
+    )
+
+
+def _cluster_advice(
+    info: GGUFInfo, context_size: int, total: int, available: int, workers: list[WorkerFit]
+) -> str:
+    """Every part against what its machine has, when one of them does not fit."""
+    name = info.name or info.path
+    needed = total + sum(w.needed_bytes for w in workers)
+    offered = available + sum(w.offered_bytes for w in workers)
+    parts = [f"this machine {_gib(total)} of {_gib(available)} available"]
+    parts += [f"{w.host} {_gib(w.needed_bytes)} of {_gib(w.offered_bytes)} offered" for w in workers]
+    short = ["this machine"] if total > available else []
+    over = ", ".join(short + [w.host for w in workers if not w.fits])
+    if needed > offered:
+        change = "add an RPC worker, or choose a smaller quantization, model or context size"
+    else:
+        change = "move layers to the machines with room (layer_split), or free memory on " + over
+    return (
+        f"not enough memory in the cluster: {name} at context {context_size} needs about "
+        f"{_gib(needed)} of the {_gib(offered)} its machines have ({'; '.join(parts)}); too little on "
+        f"{over}. To fix it: {change}"
+    )
 
 
 def _advice(

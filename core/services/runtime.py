@@ -41,6 +41,7 @@ from ..models.llama import (
     MemoryEstimate,
     ModelState,
     ModelStatus,
+    WorkerShare,
 )
 from ..starter_model import ensure_starter_model
 from ..streaming import CancelToken, EventSink
@@ -310,9 +311,10 @@ class RuntimeService:
     def _check_memory(self, info: GGUFInfo | None, options: LoadOptions, backend: Backend) -> list[str]:
         if info is None:
             return []
+        workers = _worker_shares(backend, info, options)  # first: it names a worker that is down
         share = _host_share(backend, info, options)
         estimate = memory_fit.check_memory_fit(
-            info, options.context_size, self.available_memory, host_share=share
+            info, options.context_size, self.available_memory, host_share=share, workers=workers
         )
         return [estimate.message] if estimate.tight else []
 
@@ -324,8 +326,14 @@ class RuntimeService:
         if context_size is not None:
             options = options.model_copy(update={"context_size": context_size})
         backend = self._first_backend(info.path, info)
-        share = 1.0 if backend is None else _host_share(backend, info, options)
-        return memory_fit.estimate_memory(info, options.context_size, self.available_memory(), share)
+        share, workers = 1.0, []
+        if backend is not None:
+            try:
+                workers = _worker_shares(backend, info, options)
+            except LlamadeskError as exc:  # a worker that is down fails the load, not an estimate
+                log.info("estimating %s without its RPC workers: %s", info.path, exc.message)
+            share = _host_share(backend, info, options)
+        return memory_fit.estimate_memory(info, options.context_size, self.available_memory(), share, workers)
 
     def remote_models(self) -> list[RemoteModelInfo]:
         """Models the backends serve without a library file (remote servers). A backend
@@ -398,3 +406,9 @@ def _host_share(backend: Backend, info: GGUFInfo, options: LoadOptions) -> float
     """What the backend keeps of the model in RAM (Backend.host_memory_share is optional)."""
     share = getattr(backend, "host_memory_share", None)
     return 1.0 if share is None else float(share(info, options))
+
+
+def _worker_shares(backend: Backend, info: GGUFInfo, options: LoadOptions) -> list[WorkerShare]:
+    """What the backend puts on other machines (Backend.worker_shares is optional)."""
+    shares = getattr(backend, "worker_shares", None)
+    return [] if shares is None else list(shares(info, options))

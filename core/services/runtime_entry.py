@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from ..interfaces.backend import LoadedModel
-from ..models.llama import LoadOptions, ModelState, ModelStatus
+from ..models.llama import LoadOptions, ModelPart, ModelState, ModelStatus
 
 
 @dataclass
@@ -27,8 +27,13 @@ class ModelEntry:
     generating: int = 0
 
 
-def processor_text(offloaded: tuple[int, int] | None) -> str:
-    """Where a model runs, as `ollama ps` says it: CPU, GPU, or the GPU's share of layers."""
+def processor_text(offloaded: tuple[int, int] | None, parts: list[ModelPart] | None = None) -> str:
+    """Where a model runs, as `ollama ps` says it: CPU, GPU, or the GPU's share of layers; for a
+    model split across machines, the share of layers on other machines (RPC 20/31)."""
+    remote = sum(part.layers for part in parts or [] if part.remote)
+    if parts and remote:
+        count = sum(part.layers for part in parts)
+        return "RPC" if remote >= count else f"RPC {remote}/{count}"
     if offloaded is None or not offloaded[1]:
         return ""  # a remote server: its own business
     on_gpu, count = offloaded
@@ -40,6 +45,7 @@ def processor_text(offloaded: tuple[int, int] | None) -> str:
 def entry_status(entry: ModelEntry) -> ModelStatus:
     handle = entry.handle
     offloaded = handle.offloaded_layers if handle else None
+    parts: list[ModelPart] = list(getattr(handle, "parts", None) or [])  # optional in a backend
     return ModelStatus(
         id=entry.id,
         path=entry.location,
@@ -53,7 +59,8 @@ def entry_status(entry: ModelEntry) -> ModelStatus:
         context_size=handle.context_size if handle else None,
         gpu_layers_offloaded=offloaded[0] if offloaded else None,
         layer_count=offloaded[1] if offloaded else None,
-        processor=processor_text(offloaded),
+        processor=processor_text(offloaded, parts),
+        parts=parts,
         chat_template=handle.chat_template if handle else "",
         warnings=list(entry.warnings),
         loaded_at=entry.loaded_at,

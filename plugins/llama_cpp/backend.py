@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import psutil
 
 from llamadesk.core.errors import Cancelled, GenerationFailed, ModelCrashed, ModelLoadFailed
-from llamadesk.core.gguf import is_gguf
+from llamadesk.core.gguf import is_gguf, read_gguf
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
 from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.gguf import GGUFInfo
@@ -39,8 +39,10 @@ from llamadesk.core.models.llama import (
     GenerationDoneEvent,
     GenerationResult,
     LoadOptions,
+    ModelPart,
     StopReason,
     Usage,
+    WorkerShare,
 )
 from llamadesk.core.models.tools import ToolCall
 from llamadesk.core.streaming import CancelToken
@@ -57,11 +59,14 @@ from .messages import (
     WorkerLoadFailed,
     WorkerLoadProgress,
     WorkerReady,
+    WorkerRpcLaunch,
     WorkerShutdown,
     WorkerTokenCounts,
     WorkerTokens,
     WorkerToolCall,
 )
+from .rpc_cluster import RpcCluster, RpcPlan
+from .rpc_probe import PROBE_TIMEOUT_S, accepts_connections
 from .worker import worker_main
 
 Reply = TypeVar("Reply")
@@ -71,6 +76,7 @@ POLL_S = 0.1  # how often a loading caller checks that the worker still lives
 # (a long prompt, a slow model): bounds stop latency at POLL_GENERATING_S + STOP_GRACE_S.
 POLL_GENERATING_S = 0.01
 SHUTDOWN_S = 3.0  # a worker that does not exit after this is killed
+ABORT_MESSAGE_BYTES = 1024  # what a model worker keeps of ggml's last words (an RPC worker gone)
 
 
 def describe_exit(name: str, exitcode: int | None) -> str:
@@ -90,13 +96,38 @@ def describe_exit(name: str, exitcode: int | None) -> str:
     return f"the worker for {name} exited unexpectedly (code {exitcode}); load it again"
 
 
+def describe_rpc_exit(name: str, endpoints: list[str], abort_message: bytes) -> str | None:
+    """Why a model split across RPC workers stopped, naming the worker that went away; None
+    when every worker still answers and ggml said nothing (then it was not the network)."""
+    for endpoint in endpoints:
+        problem = accepts_connections(endpoint)
+        if problem is not None:
+            return (
+                f"RPC worker {endpoint} went away ({problem}), so {name} stopped; load it again once "
+                "the worker is back, or without rpc if it fits on this machine"
+            )
+    if abort_message:
+        reason = abort_message.decode("utf-8", errors="replace").split(": ", 1)[-1].strip()
+        return f"{name} stopped: llama.cpp's RPC failed ({reason}); load it again"
+    return None
+
+
 class WorkerModel:
     """A model loaded in its own worker process (implements `LoadedModel`)."""
 
     def __init__(
-        self, name: str, process: Any, conn: Connection, cancel_flag: Any, ready: WorkerReady
+        self,
+        name: str,
+        process: Any,
+        conn: Connection,
+        cancel_flag: Any,
+        ready: WorkerReady,
+        plan: RpcPlan | None = None,
+        abort_message: Any = None,
     ) -> None:
         self.name = name
+        self._plan = plan
+        self._abort_message = abort_message
         self._process = process
         self._conn = conn
         self._readable = readable_check(conn)
@@ -109,6 +140,7 @@ class WorkerModel:
         self._exit_callback: ExitCallback | None = None
         self._exited = threading.Event()  # set by the watcher, the only thread that reaps
         self._exitcode: int | None = None
+        self._exit_reason = ""  # set by the watcher, with the exit code
         self._ps = psutil.Process(process.pid)
         threading.Thread(target=self._watch, name=f"watch-{name}", daemon=True).start()
 
@@ -124,6 +156,12 @@ class WorkerModel:
     @property
     def offloaded_layers(self) -> tuple[int, int] | None:
         return self._ready.gpu_layers_offloaded, self._ready.layer_count
+
+    @property
+    def parts(self) -> list[ModelPart]:
+        if self._ready.parts or self._plan is None:
+            return list(self._ready.parts)
+        return self._plan.parts()
 
     @property
     def warnings(self) -> list[str]:
@@ -302,17 +340,30 @@ class WorkerModel:
             raise self._crashed() from exc
 
     def _crashed(self) -> ModelCrashed:
-        self._exited.wait(SHUTDOWN_S)  # the pipe closes a moment before the exit code is known
-        return ModelCrashed(describe_exit(self.name, self._exitcode))
+        # The pipe closes a moment before the exit code is known (and, with RPC workers, before
+        # each has been asked whether it is still there).
+        workers = len(self._plan.workers) if self._plan is not None else 0
+        self._exited.wait(SHUTDOWN_S + workers * PROBE_TIMEOUT_S)
+        return ModelCrashed(self._exit_reason or describe_exit(self.name, self._exitcode))
 
     def _watch(self) -> None:
         """Wait for the process to end; if nobody asked it to, report why."""
         wait([self._process.sentinel])
         self._process.join()
         self._exitcode = self._process.exitcode
+        self._exit_reason = self._describe_exit()
         self._exited.set()
         if not self._closing and self._exit_callback is not None:
-            self._exit_callback(describe_exit(self.name, self._exitcode))
+            self._exit_callback(self._exit_reason)
+
+    def _describe_exit(self) -> str:
+        if self._plan is not None and not self._closing:
+            message = bytes(self._abort_message.value) if self._abort_message is not None else b""
+            endpoints = [worker.endpoint for worker in self._plan.workers]
+            reason = describe_rpc_exit(self.name, endpoints, message)
+            if reason is not None:
+                return reason
+        return describe_exit(self.name, self._exitcode)
 
 
 def readable_check(conn: Connection) -> Callable[[float], bool]:
@@ -336,15 +387,27 @@ def _ms(started: float, at: float | None) -> float | None:
 
 
 class LlamaCppBackend:
-    """Loads GGUF files with llama.cpp, each in its own worker process."""
+    """Loads GGUF files with llama.cpp, each in its own worker process; with `rpc` on, across
+    the RPC workers that `rpc_workers()` lists."""
 
     name = "llama_cpp"
+
+    def __init__(self, rpc_workers: Callable[[], list[str]] = list) -> None:
+        self.cluster = RpcCluster(rpc_workers)
 
     def can_load(self, location: str, info: GGUFInfo | None) -> bool:
         return info is not None or (os.path.isfile(location) and is_gguf(location))
 
     def host_memory_share(self, info: GGUFInfo, options: LoadOptions) -> float:
+        if options.rpc:
+            try:
+                return self.cluster.plan(info, options).host_share
+            except ModelLoadFailed:  # a worker down: estimate as if it all stayed here
+                return 1.0
         return host_share(info.block_count, options.gpu_layers, can_offload())
+
+    def worker_shares(self, info: GGUFInfo, options: LoadOptions) -> list[WorkerShare]:
+        return self.cluster.plan(info, options).worker_shares() if options.rpc else []
 
     def remote_models(self) -> list[RemoteModelInfo]:
         return []  # its models are the library's files
@@ -357,13 +420,24 @@ class LlamaCppBackend:
         token: CancelToken | None,
     ) -> WorkerModel:
         name = Path(location).name
+        plan = self.cluster.plan(read_gguf(location), options) if options.rpc else None
+        self.cluster.forget()  # the next load asks the workers again
+        launch: WorkerRpcLaunch | None = plan.launch if plan is not None else None
         allow_huge_pages_in_children()
         context = multiprocessing.get_context("spawn")
         conn, child_conn = context.Pipe(duplex=True)
         cancel_flag = context.RawValue(ctypes.c_longlong, 0)
+        abort_message = context.RawArray(ctypes.c_char, ABORT_MESSAGE_BYTES) if plan is not None else None
         process = context.Process(
             target=worker_main,
-            args=(child_conn, cancel_flag, location, options.model_dump_json()),
+            args=(
+                child_conn,
+                cancel_flag,
+                location,
+                options.model_dump_json(),
+                launch.model_dump_json() if launch is not None else None,
+                abort_message,
+            ),
             name=f"llamadesk-model:{name}",
             daemon=True,
         )
@@ -371,12 +445,22 @@ class LlamaCppBackend:
         child_conn.close()  # so that the worker's death closes the pipe for us
         try:
             ready = self._wait_ready(name, process, conn, on_progress, token)
+        except ModelLoadFailed as exc:
+            process.kill()
+            process.join(SHUTDOWN_S)
+            conn.close()
+            if plan is None:
+                raise
+            # An RPC worker that went away mid-load ends this process inside ggml.
+            endpoints = [worker.endpoint for worker in plan.workers]
+            reason = describe_rpc_exit(name, endpoints, bytes(abort_message.value) if abort_message else b"")
+            raise ModelLoadFailed(reason or exc.message) from None
         except BaseException:
             process.kill()
             process.join(SHUTDOWN_S)
             conn.close()
             raise
-        return WorkerModel(name, process, conn, cancel_flag, ready)
+        return WorkerModel(name, process, conn, cancel_flag, ready, plan, abort_message)
 
     @staticmethod
     def _wait_ready(

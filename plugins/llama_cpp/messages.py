@@ -10,7 +10,7 @@ from pydantic import Field
 
 from llamadesk.core.models.base import Record
 from llamadesk.core.models.chat import ChatTurn
-from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
+from llamadesk.core.models.llama import ModelPart, SamplingParams, StopReason, Usage
 from llamadesk.core.models.tools import ToolCall, ToolChoice, ToolDefinition
 
 
@@ -53,6 +53,15 @@ class WorkerTokenCounts(Record):
     counts: list[int]
 
 
+class WorkerRpcLaunch(Record):
+    """Main -> worker, at start (not over the pipe): load the model across these RPC workers,
+    split as planned in the main process (rpc_cluster.py)."""
+
+    endpoints: list[str]
+    n_gpu_layers: int = Field(description="Layers offloaded to the workers' devices (the rest stay here).")
+    tensor_split: list[float] = Field(description="One share per device of the workers, in order.")
+
+
 class WorkerShutdown(Record):
     """Main -> worker: free the model and exit."""
 
@@ -71,6 +80,7 @@ class WorkerReady(Record):
     warnings: list[str] = Field(default_factory=list)
     gpu_layers_offloaded: int = 0
     layer_count: int = 0
+    parts: list[ModelPart] = Field(default_factory=list, description="Where llama.cpp put the layers.")
 
 
 class WorkerLoadFailed(Record):

@@ -21,9 +21,9 @@ from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
-from llamadesk.core.models.llama import LoadOptions, StopReason
+from llamadesk.core.models.llama import LoadOptions, ModelPart, StopReason
 
-from .gpu_build import layers_on_gpu
+from .gpu_build import can_offload, layers_on_gpu
 from .messages import (
     WorkerCountTokens,
     WorkerDone,
@@ -34,31 +34,71 @@ from .messages import (
     WorkerLoadFailed,
     WorkerLoadProgress,
     WorkerReady,
+    WorkerRpcLaunch,
     WorkerShutdown,
     WorkerTokenCounts,
     WorkerToolCall,
 )
+from .placement import PlacementLog
 from .token_sender import TokenSender
 
 PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor
+GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR = 3, 4
 
 
-def worker_main(conn: Connection, cancel_flag: Any, path: str, options_json: str) -> None:
-    """Entry point of the child process."""
+def worker_main(
+    conn: Connection,
+    cancel_flag: Any,
+    path: str,
+    options_json: str,
+    rpc_json: str | None = None,
+    abort_message: Any = None,
+) -> None:
+    """Entry point of the child process. With `rpc_json` (a WorkerRpcLaunch) the model is split
+    across RPC workers; a ggml abort (an RPC worker gone) leaves its message in `abort_message`
+    (a shared char array) for the parent, which sees this process end."""
     # Ctrl+C in a terminal reaches the whole process group; stopping is the parent's call.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     options = LoadOptions.model_validate_json(options_json)
-    errors = _capture_llama_log()
+    rpc = WorkerRpcLaunch.model_validate_json(rpc_json) if rpc_json else None
+    if rpc is not None:  # this process mostly waits for the workers: let its threads sleep meanwhile
+        from .ggml_rpc import wait_passively
+
+        wait_passively()
+    errors, placement = _capture_llama_log()  # loads llama.cpp
     try:
-        llm = _load(path, options, lambda p: conn.send(WorkerLoadProgress(progress=p)))
+        worker_devices = _use_rpc_workers(rpc, abort_message) if rpc is not None else {}
+        llm = _load(path, options, lambda p: conn.send(WorkerLoadProgress(progress=p)), rpc)
+        if rpc is not None:
+            from .rpc_sockets import watch_connections
+
+            watch_connections(rpc.endpoints)  # the model's connections exist once it is loaded
     except Exception as exc:
         detail = errors[-1] if errors else str(exc)
         conn.send(WorkerLoadFailed(message=f"llama.cpp could not load {os.path.basename(path)}: {detail}"))
         return
     try:
-        _serve(conn, cancel_flag, llm, options)
+        _serve(conn, cancel_flag, llm, options, placement.parts(worker_devices))
     finally:
         llm.close()
+
+
+def _use_rpc_workers(rpc: WorkerRpcLaunch, abort_message: Any) -> dict[str, str]:
+    """Add the RPC workers' devices to ggml's; returns device name (RPC0...) -> HOST:PORT."""
+    from .ggml_rpc import GgmlRpc
+
+    ggml = GgmlRpc()
+    if abort_message is not None:
+
+        def keep_message(message: bytes | None) -> None:
+            # Called on ggml's failing thread just before it aborts the process.
+            abort_message.value = (message or b"")[: len(abort_message) - 1]
+
+        ggml.on_abort(keep_message)
+    names = ggml.add_servers(rpc.endpoints)
+    return {
+        device: endpoint for endpoint, devices in zip(rpc.endpoints, names, strict=True) for device in devices
+    }
 
 
 def _is_cancelled(cancel_flag: Any, job: int) -> bool:
@@ -66,7 +106,9 @@ def _is_cancelled(cancel_flag: Any, job: int) -> bool:
     return bool(cancel_flag.value == job)
 
 
-def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -> None:
+def _serve(
+    conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions, parts: list[ModelPart]
+) -> None:
     from .chat_template import ChatPrompt, choose_template
     from .embedding import Embedder
     from .generation import GenerationError, Generator
@@ -85,7 +127,7 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
             WorkerLoadFailed(message=f"{os.path.basename(llm.model_path)}: {type(exc).__name__}: {exc}")
         )
         return
-    offloaded, layer_count = _offloaded_layers(llm, options.gpu_layers)
+    offloaded, layer_count = _offloaded_layers(llm, options.gpu_layers, parts)
     conn.send(
         WorkerReady(
             context_size=generator.n_ctx,
@@ -93,6 +135,7 @@ def _serve(conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions) -
             warnings=choice.warnings,
             gpu_layers_offloaded=offloaded,
             layer_count=layer_count,
+            parts=parts,
         )
     )
     send = conn.send
@@ -162,7 +205,9 @@ def _embed(embedder: Any, generator: Any, request: WorkerEmbed) -> WorkerEmbeddi
     return WorkerEmbeddings(job_id=request.job_id, vectors=vectors, prompt_tokens=tokens)
 
 
-def _load(path: str, options: LoadOptions, on_progress: Callable[[float], None]) -> Any:
+def _load(
+    path: str, options: LoadOptions, on_progress: Callable[[float], None], rpc: WorkerRpcLaunch | None
+) -> Any:
     import llama_cpp
     import llama_cpp.llama_cpp as low_level  # what llama_cpp.Llama builds its params with
     import psutil
@@ -193,7 +238,8 @@ def _load(path: str, options: LoadOptions, on_progress: Callable[[float], None])
         return llama_cpp.Llama(
             model_path=path,
             n_ctx=options.context_size,
-            n_gpu_layers=options.gpu_layers,
+            n_gpu_layers=options.gpu_layers if rpc is None else rpc.n_gpu_layers,
+            tensor_split=rpc.tensor_split if rpc is not None and rpc.tensor_split else None,
             n_threads=threads,
             n_threads_batch=threads,
             n_batch=options.batch_size,
@@ -208,35 +254,43 @@ def _load(path: str, options: LoadOptions, on_progress: Callable[[float], None])
         setattr(low_level, "llama_model_default_params", default_params)  # noqa: B010
 
 
-def _offloaded_layers(llm: Any, requested: int) -> tuple[int, int]:
-    """(layers on a GPU, layers in all) as llama.cpp places them: the last `requested` of the
-    repeating layers plus the output layer (-1: all). A build without a GPU backend, or a
-    machine without a GPU, places none."""
+def _offloaded_layers(llm: Any, requested: int, parts: list[ModelPart]) -> tuple[int, int]:
+    """(layers on this machine's GPU, layers in all). Where llama.cpp logged the placement, its
+    own count; else as it places them: the last `requested` of the repeating layers plus the
+    output layer (-1: all), or none with a build that has no GPU backend. (Not llama.cpp's
+    `llama_supports_gpu_offload()`: an RPC build says yes to that with no GPU at all.)"""
     import llama_cpp
 
     total = int(llama_cpp.llama_model_n_layer(llm._model.model)) + 1  # + the output layer
-    if not llama_cpp.llama_supports_gpu_offload():
+    if parts:
+        return sum(p.layers for p in parts if not p.remote and p.device != "CPU"), total
+    if not can_offload():
         return 0, total
     return layers_on_gpu(total, requested), total
 
 
-def _capture_llama_log() -> deque[str]:
-    """Keep llama.cpp's last error lines (they say why a load failed) instead of printing them."""
+def _capture_llama_log() -> tuple[deque[str], PlacementLog]:
+    """Keep llama.cpp's last warning and error lines (they say why a load failed) instead of
+    printing them, and what it says about where it puts the model."""
     import llama_cpp
 
     errors: deque[str] = deque(maxlen=5)
+    placement = PlacementLog()
 
     def log(level: int, text: bytes, _data: Any) -> None:
-        if level == 3:  # GGML_LOG_LEVEL_ERROR
-            line = text.decode("utf-8", errors="replace").strip()
-            if line:
-                errors.append(line)
+        line = text.decode("utf-8", errors="replace").strip()
+        if not line:
+            return
+        if level in (GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR):
+            errors.append(line)
+        elif "load_tensors" in line or "buffer size" in line:
+            placement.feed(line)
 
     on_log = llama_cpp.llama_log_callback(log)
 
     _capture_llama_log.callback = on_log  # type: ignore[attr-defined]  # keep it alive
     llama_cpp.llama_log_set(on_log, ctypes.c_void_p(0))
-    return errors
+    return errors, placement
 
 
 def _token_text(llm: Any, token: int) -> str:

@@ -28,6 +28,8 @@ from llamadesk.core.models.llama import (
     GenerationDoneEvent,
     GenerationResult,
     LoadOptions,
+    ModelPart,
+    WorkerShare,
 )
 from llamadesk.core.streaming import CancelToken
 from llamadesk.lib.reasoning import ReasoningSplitter
@@ -76,6 +78,10 @@ class ServedModel:
     @property
     def offloaded_layers(self) -> tuple[int, int] | None:
         return None  # the server's own business
+
+    @property
+    def parts(self) -> list[ModelPart]:
+        return []  # likewise
 
     @property
     def pid(self) -> int | None:
@@ -157,6 +163,9 @@ class RemoteBackend:
     def host_memory_share(self, info: GGUFInfo, options: LoadOptions) -> float:
         return 0.0  # the server holds the model
 
+    def worker_shares(self, info: GGUFInfo, options: LoadOptions) -> list[WorkerShare]:
+        return []
+
     def remote_models(self) -> list[RemoteModelInfo]:
         models, _unreachable = self.directory.all_models()  # cached; remote.models reports failures
         return [
@@ -205,6 +214,9 @@ class LlamaServerBackend:
 
     def host_memory_share(self, info: GGUFInfo, options: LoadOptions) -> float:
         return 1.0  # its GPU layers are the user's build's business: counted as RAM, to be safe
+
+    def worker_shares(self, info: GGUFInfo, options: LoadOptions) -> list[WorkerShare]:
+        return []  # llama-server's own --rpc can go in llama_server.extra_args
 
     def load(
         self,

@@ -8,6 +8,8 @@ import pytest
 
 from llamadesk.core.errors import InsufficientMemory
 from llamadesk.core.gguf import read_gguf
+from llamadesk.core.models.gguf import GGUFInfo
+from llamadesk.core.models.llama import WorkerShare
 from llamadesk.core.services.memory_fit import (
     GIB,
     MIB,
@@ -73,3 +75,67 @@ def test_layers_on_a_gpu_are_not_counted_against_ram(starter_model: Path) -> Non
     with pytest.raises(InsufficientMemory) as caught:
         check_memory_fit(info, 131072, lambda: quarter.total_bytes // 2, host_share=0.25)
     assert "more on the GPU" in caught.value.message and "more layers on the GPU" in caught.value.message
+
+
+# --- a model split across machines (llama.cpp's RPC workers) ---
+
+LLAMA_70B_Q4 = GGUFInfo(
+    path="/models/llama-3.3-70b-instruct-q4_k_m.gguf",
+    file_size=42_520_000_000,
+    version=3,
+    tensor_count=724,
+    name="Llama 3.3 70B Instruct",
+    quantization="Q4_K_M",
+    block_count=80,
+    embedding_length=8192,
+    head_count=64,
+    head_count_kv=8,
+)
+
+
+def test_each_worker_is_checked_against_what_it_offers(starter_model: Path) -> None:
+    info = read_gguf(starter_model)
+    workers = [
+        WorkerShare(host="10.0.0.2:50052", share=0.4, offered_bytes=8 * GIB),
+        WorkerShare(host="10.0.0.3:50052", share=0.3, offered_bytes=8 * GIB),
+    ]
+    estimate = estimate_memory(info, 2048, available=8 * GIB, host_share=0.3, workers=workers)
+    assert estimate.fits and not estimate.message
+    whole = estimate_memory(info, 2048)
+    assert estimate.weights_bytes == int(whole.weights_bytes * 0.3)
+    assert estimate.gpu_bytes == 0  # what is not here is on the workers, not on a GPU
+    first, second = estimate.workers
+    assert first.host == "10.0.0.2:50052" and first.fits and first.offered_bytes == 8 * GIB
+    part = int(whole.weights_bytes * 0.4) + int(whole.kv_cache_bytes * 0.4)
+    assert first.needed_bytes > part  # plus its own compute buffers
+    assert second.needed_bytes < first.needed_bytes
+
+
+def test_a_cluster_that_cannot_hold_the_model_is_refused_with_every_part() -> None:
+    workers = [
+        WorkerShare(host="10.0.0.2:50052", share=0.4, offered_bytes=16 * GIB),
+        WorkerShare(host="10.0.0.3:50052", share=0.3, offered_bytes=8 * GIB),
+    ]
+    with pytest.raises(InsufficientMemory) as caught:
+        check_memory_fit(LLAMA_70B_Q4, 4096, available=lambda: 14 * GIB, host_share=0.3, workers=workers)
+    message = caught.value.message
+    assert message.startswith("not enough memory in the cluster: Llama 3.3 70B Instruct at context 4096")
+    assert "this machine 12.94 GiB of 14.00 GiB available" in message
+    assert "10.0.0.2:50052 17.23 GiB of 16.00 GiB offered" in message
+    assert "10.0.0.3:50052 12.94 GiB of 8.00 GiB offered" in message
+    assert "too little on 10.0.0.2:50052, 10.0.0.3:50052" in message
+    assert "add an RPC worker" in message  # 43.1 GiB needed, 38 GiB in all
+    details = caught.value.details
+    assert [w["fits"] for w in details["workers"]] == [False, False]
+
+
+def test_a_cluster_with_room_elsewhere_says_to_move_layers() -> None:
+    workers = [
+        WorkerShare(host="10.0.0.2:50052", share=0.5, offered_bytes=64 * GIB),
+        WorkerShare(host="10.0.0.3:50052", share=0.3, offered_bytes=8 * GIB),
+    ]
+    with pytest.raises(InsufficientMemory) as caught:
+        check_memory_fit(LLAMA_70B_Q4, 4096, available=lambda: 32 * GIB, host_share=0.2, workers=workers)
+    message = caught.value.message
+    assert "too little on 10.0.0.3:50052." in message
+    assert "move layers to the machines with room (layer_split)" in message

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from llamadesk.core.app import App
+from llamadesk.core.paths import AppPaths
 from llamadesk.core.plugins import DEFAULT_PLUGINS
 
+from ..plugins.llama_cpp.rpc_workers import RpcWorkerProcess
 from .conftest import EXAMPLE_PLUGIN, bundle_env, run_bundle
 
 pytestmark = pytest.mark.slow  # loads the real starter model
@@ -58,6 +61,7 @@ def test_self_test_generates_with_the_starter_model(
     # process loaded the model and generated through the command table.
     worker = checks["worker process"]["data"]
     assert worker["frozen"] is True and worker["llama_cpp"]
+    assert worker["rpc"] is True, "the bundle's llama.cpp can split a model across machines"
     generation = checks["generation"]
     assert generation["outcome"] == "ok", generation
     assert generation["data"]["tokens"] >= 1 and generation["data"]["content"].strip()
@@ -102,6 +106,37 @@ def test_plugin_installed_in_the_data_dir_is_found(bundle_exe: Path, home: Path)
 
     _, report = self_test(bundle_exe, home)
     assert report["passed"] and by_name(report)["plugins"]["data"]["third_party"] == ["hello"]
+
+
+def test_rpc_worker_serves_a_split_model(
+    bundle_exe: Path, home: Path, starter_model: Path, tmp_path: Path
+) -> None:
+    # The bundle's rpc-worker (its server runs in a spawned child of the frozen executable,
+    # with the bundle's own libggml-rpc) holds part of a model loaded by an app elsewhere.
+    worker = RpcWorkerProcess(home, executable=bundle_exe, env=bundle_env(home))
+    app = App(AppPaths.under(tmp_path / "client"), load_entrypoints=False).start()
+    try:
+        app.commands.invoke("config.set", {"values": {"llama_cpp.rpc_workers": [worker.endpoint]}})
+        options = {"context_size": 512, "threads": 2}
+        params = {
+            "messages": [{"role": "user", "content": "Say hello."}],
+            "sampling": {"temperature": 0, "max_tokens": 12},
+        }
+        model = str(starter_model)
+        app.commands.invoke("runtime.load", {"model": model, "options": options})
+        here = app.commands.invoke("runtime.generate", {"model": model, **params})
+        app.commands.invoke("runtime.unload", {"model": model})
+
+        status = app.commands.invoke("runtime.load", {"model": model, "options": {**options, "rpc": True}})
+        across = app.commands.invoke("runtime.generate", {"model": model, **params})
+        assert across.content == here.content
+        this_machine, remote = status.parts
+        assert remote.host == worker.endpoint and remote.layers > 0 and this_machine.layers > 0
+        app.commands.invoke("runtime.unload", {"model": model})
+    finally:
+        app.close()
+        assert worker.stop() == 0
+    assert "a model connected" in "".join(worker.output)
 
 
 def test_window_draws_a_frame_offscreen(bundle_exe: Path, home: Path, tmp_path: Path) -> None:

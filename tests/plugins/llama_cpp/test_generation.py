@@ -6,7 +6,6 @@ import json
 import threading
 import time
 
-import llama_cpp
 import pytest
 from pydantic import BaseModel
 
@@ -14,6 +13,7 @@ from llamadesk.core.app import App
 from llamadesk.core.commands import CommandError
 from llamadesk.core.models.commands import TokenEvent
 from llamadesk.core.models.llama import GenerationDoneEvent, GenerationResult, ModelState, StopReason
+from llamadesk.plugins.llama_cpp.ggml_rpc import GgmlRpc
 
 pytestmark = pytest.mark.slow  # loads the real starter model
 
@@ -39,7 +39,7 @@ def test_load_reports_ready_with_worker_and_memory(shared_app: App, loaded_model
     assert model.chat_template == "gguf"  # SmolLM2 carries its own ChatML template
     assert model.options is not None and model.options.threads == 2
     # gpu_layers -1 (the default) offloads all 30 layers and the output layer, where there is a GPU.
-    on_gpu = 31 if llama_cpp.llama_supports_gpu_offload() else 0
+    on_gpu = 31 if GgmlRpc().local_gpus() else 0  # (llama_supports_gpu_offload() counts RPC too)
     assert (model.gpu_layers_offloaded, model.layer_count) == (on_gpu, 31)
 
 
