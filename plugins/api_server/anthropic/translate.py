@@ -39,6 +39,8 @@ def generate_request(body: MessagesRequest, defaults: SamplingParams) -> Generat
             values[name] = value
     if body.stop_sequences:
         values["stop"] = list(body.stop_sequences)
+    if body.output_config is not None and body.output_config.format is not None:
+        values["json_schema"] = body.output_config.format.schema_
     return prompt_request(body, defaults.model_copy(update=values))
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class WireIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class ContentBlockIn(WireIn):
@@ -52,6 +52,16 @@ class ThinkingIn(WireIn):
     budget_tokens: int | None = None  # accepted; the model's reasoning is not cut
 
 
+class OutputFormatIn(WireIn):
+    type: Literal["json_schema"]
+    schema_: dict[str, Any] = Field(alias="schema")
+
+
+class OutputConfigIn(WireIn):
+    format: OutputFormatIn | None = None  # structured output: the answer follows the schema
+    effort: str | None = None  # accepted: how long a model reasons is its own business
+
+
 class PromptFields(WireIn):
     """What a prompt is made of: what count_tokens and messages share."""
 
@@ -70,6 +80,7 @@ class MessagesRequest(PromptFields):
     top_p: float | None = Field(None, gt=0.0, le=1.0)
     top_k: int | None = Field(None, ge=0)
     stream: bool = False
+    output_config: OutputConfigIn | None = None
     metadata: Any = None  # accepted: nothing is logged per user
     service_tier: Any = None  # accepted: there is one tier
     # Known, and refused when set.
