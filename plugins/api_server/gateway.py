@@ -205,11 +205,13 @@ class InferenceGateway:
         )
 
     def embed_texts(self, model: str, texts: list[str], keep_alive: float | None = None) -> Embeddings:
-        """Vectors of `texts` (the model loaded just in time)."""
+        """Vectors of `texts` (the model loaded just in time); `keep_alive` is set once they
+        are made, so that 0 unloads the model after this request rather than before it."""
         model = self.resolve_model(model)
+        vectors = self._invoke("runtime.embed", EmbedRequest(model=model, input=texts), Embeddings)
         if keep_alive is not None:
             self.keep_alive(model, keep_alive)
-        return self._invoke("runtime.embed", EmbedRequest(model=model, input=texts), Embeddings)
+        return vectors
 
     def embed(self, request: EmbeddingRequest) -> EmbeddingList:
         texts = [request.input] if isinstance(request.input, str) else request.input

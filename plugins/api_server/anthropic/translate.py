@@ -12,13 +12,12 @@ import json
 import uuid
 from typing import Any
 
-from pydantic import ValidationError
-
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason
 from llamadesk.core.models.tools import NamedToolChoice, ToolCall, ToolChoice, ToolDefinition
 
 from ..errors import ApiError
+from ..tool_translate import distinct, tool_definition
 from .wire import ContentBlockIn, MessageOut, MessagesRequest, PromptFields, UsageOut
 
 SKIPPED_BLOCKS = {"thinking", "redacted_thinking"}
@@ -135,22 +134,8 @@ def tools_for(body: PromptFields) -> list[ToolDefinition]:
                 f"{param}: only custom tools with an input_schema are supported (not {tool.type or tool.name!r})",
                 param=param,
             )
-        try:
-            tools.append(
-                ToolDefinition(
-                    name=tool.name, description=tool.description or "", parameters=tool.input_schema
-                )
-            )
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = {"parameters": "input_schema"}.get(str(first["loc"][0]), str(first["loc"][0]))
-            message = first["msg"].removeprefix("Value error, ")
-            raise ApiError(400, f"{param}.{field}: {message}", param=f"{param}.{field}") from None
-    names = [tool.name for tool in tools]
-    for index, name in enumerate(names):
-        if name in names[:index]:
-            raise ApiError(400, f"tools.{index}.name: {name!r} is defined twice", param=f"tools.{index}")
-    return tools
+        tools.append(tool_definition(tool.name, tool.description, tool.input_schema, param, "input_schema"))
+    return distinct(tools, "tools.{}.name")
 
 
 def tool_choice_for(body: PromptFields, tools: list[ToolDefinition]) -> ToolChoice:

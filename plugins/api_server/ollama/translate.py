@@ -12,14 +12,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason, Usage
 from llamadesk.core.models.tools import ToolCall, ToolDefinition
 from llamadesk.lib.tool_calls import new_call_id
 
 from ..errors import ApiError
+from ..tool_translate import distinct, tool_definition
 from . import wire
 from .options import sampling_with
 
@@ -109,22 +108,13 @@ def _call(call: wire.ToolCallIn, index: int, number: int) -> ToolCall:
 
 
 def _tools(tools: list[wire.ToolIn] | None) -> list[ToolDefinition]:
-    definitions = []
-    for index, tool in enumerate(tools or []):
-        function = tool.function
-        try:
-            definitions.append(
-                ToolDefinition(
-                    name=function.name,
-                    description=function.description or "",
-                    parameters=function.parameters or {"type": "object"},
-                )
-            )
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            param = f"tools.{index}.function.{first['loc'][0] if first['loc'] else 'parameters'}"
-            raise ApiError(400, f"{param}: {first['msg']}", param=param) from None
-    return definitions
+    definitions = [
+        tool_definition(
+            t.function.name, t.function.description, t.function.parameters, f"tools.{index}.function"
+        )
+        for index, t in enumerate(tools or [])
+    ]
+    return distinct(definitions, "tools.{}.function.name")
 
 
 # --- answers -------------------------------------------------------------------------

@@ -12,13 +12,12 @@ import time
 import uuid
 from typing import Any
 
-from pydantic import ValidationError
-
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.llama import GenerateRequest, GenerationResult, SamplingParams, StopReason
 from llamadesk.core.models.tools import NamedToolChoice, ToolCall, ToolChoice, ToolDefinition
 
 from ..errors import ApiError
+from ..tool_translate import distinct, required_needs_tools, tool_definition
 from .wire import ContentPartIn, InputItem, ResponsesRequest
 
 ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT, "system": Role.SYSTEM, "developer": Role.SYSTEM}
@@ -139,21 +138,8 @@ def tools_for(body: ResponsesRequest) -> list[ToolDefinition]:
             raise ApiError(
                 400, f"{param}.type: only function tools are supported, not {tool.type!r}", param=param
             )
-        if not tool.name:
-            raise ApiError(400, f"{param}.name: a function tool needs a name", param=f"{param}.name")
-        try:
-            tools.append(
-                ToolDefinition(
-                    name=tool.name,
-                    description=tool.description or "",
-                    parameters=tool.parameters or {"type": "object"},
-                )
-            )
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = str(first["loc"][0]) if first["loc"] else "parameters"
-            raise ApiError(400, f"{param}.{field}: {first['msg']}", param=f"{param}.{field}") from None
-    return tools
+        tools.append(tool_definition(tool.name or "", tool.description, tool.parameters, param))
+    return distinct(tools, "tools.{}.name")
 
 
 def tool_choice_for(body: ResponsesRequest, tools: list[ToolDefinition]) -> ToolChoice:
@@ -161,8 +147,7 @@ def tool_choice_for(body: ResponsesRequest, tools: list[ToolDefinition]) -> Tool
     if choice is None:
         return "auto"
     if isinstance(choice, str):
-        if choice == "required" and not tools:
-            raise ApiError(400, "tool_choice: 'required' needs tools", param="tool_choice")
+        required_needs_tools(choice, tools)
         return choice
     if choice.type != "function" or choice.name not in {tool.name for tool in tools}:
         raise ApiError(400, "tool_choice: name one of the function tools", param="tool_choice")
