@@ -60,12 +60,12 @@ def tool_definition(
 
 
 def distinct(tools: list[ToolDefinition], where: str) -> list[ToolDefinition]:
-    """`tools`, refused (400) when two share a name; `where` formats the field by index."""
+    """`tools`, refused (400, param `tools.N`) when two share a name; `where` formats the
+    name's field by index for the message."""
     names = [tool.name for tool in tools]
     for index, name in enumerate(names):
         if name in names[:index]:
-            param = where.format(index)
-            raise ApiError(400, f"{param}: {name!r} is defined twice", param=param)
+            raise ApiError(400, f"{where.format(index)}: {name!r} is defined twice", param=f"tools.{index}")
     return tools
 
 
