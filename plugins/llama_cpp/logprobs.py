@@ -2,9 +2,9 @@
 
 Read from the logits the token was picked from (the sampler chain and the grammar work
 on copies): a log-softmax over the vocabulary at temperature 1, as OpenAI and
-llama-server report them, and the `top` most likely tokens. ~50 us a token for the
-chosen one on the starter model's 49k vocabulary, more with alternatives; a request that
-does not ask never builds a scorer, so the generation loop is unchanged for it.
+llama-server report them, and the `top` most likely tokens. That is a pass over the
+whole vocabulary per token (49k logits on the starter model), so a request that does not
+ask never builds a scorer: the generation loop is then exactly what it was.
 """
 
 from __future__ import annotations
