@@ -10,7 +10,8 @@ One server (the starter model, 2 threads), the same greedy answer asked for thro
 Every dialect is read by the same small HTTP client (`http.client`, one line at a time),
 so what differs is the server's path only, not how heavy an SDK's parsing is. Tokens/s
 counts the text events from the first to the last; first-token latency is from sending
-the request. Interleaved rounds (one of each per round), the median of each kept, and
+the request. Interleaved rounds (one of each per round, each round starting with the next
+dialect), the median of each kept, and
 the per-round ratio to the OpenAI route (median), which a drift of the machine's speed
 between rounds cannot bias. Target: every dialect >= 0.97x the OpenAI route.
 
@@ -190,7 +191,9 @@ def main() -> int:
             for dialect in DIALECTS:
                 stream_once(base, dialect, 8)  # warm-up: loads the model, fills caches
             for number in range(1, args.rounds + 1):
-                for dialect in DIALECTS:
+                # Each round starts with another dialect: no route always runs first (or last).
+                shift = number % len(DIALECTS)
+                for dialect in DIALECTS[shift:] + DIALECTS[:shift]:
                     runs[dialect.name].append(stream_once(base, dialect, args.tokens))
                 print(f"round {number}/{args.rounds}", file=sys.stderr, flush=True)
         finally:
