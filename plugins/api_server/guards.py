@@ -30,7 +30,7 @@ class ApiKeyMiddleware:
                 "Incorrect or missing API key. Send it as 'Authorization: Bearer <key>' or "
                 "'x-api-key: <key>' (the server's key is the server.api_key setting)."
             )
-            error = ApiError(401, message, type="authentication_error", code="invalid_api_key")
+            error = ApiError(401, message, code="invalid_api_key")
             await error_response(error, scope["path"])(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -80,6 +80,5 @@ def too_large(limit: int) -> ApiError:
     return ApiError(
         413,
         f"The request body is over the server's limit of {limit} bytes (the server.max_body_mb setting).",
-        type="request_too_large",
         code="request_too_large",
     )
