@@ -60,7 +60,7 @@ lint: setup
 	cd $(TYPECHECK) && ../../$(BIN)/mypy --config-file ../../pyproject.toml llamadesk
 
 # Each prints ratios against a baseline measured in the same run; see benchmarks/README.md.
-BENCHMARKS := runtime_tokens api_streaming pull_throughput hf_pull chat_search ui_streaming bundle soak rpc_split tools_loop
+BENCHMARKS := runtime_tokens api_streaming api_dialects pull_throughput hf_pull chat_search ui_streaming bundle soak rpc_split tools_loop
 bench: setup
 	@for name in $(BENCHMARKS); do echo "== $$name"; $(BIN)/python benchmarks/$$name.py || exit 1; done
 

@@ -128,7 +128,7 @@ class SamplingFields(WireRequest):
     seed: int | None = None
     presence_penalty: float | None = Field(None, ge=-2.0, le=2.0)
     frequency_penalty: float | None = Field(None, ge=-2.0, le=2.0)
-    n: int = Field(1, ge=1, le=1, description="Only one choice per request is supported.")
+    n: int = Field(1, ge=1, le=16, description="Answers to generate, one after the other.")
     # llama.cpp's extensions, as llama-server and llama_cpp.server accept them.
     top_k: int | None = Field(None, ge=0)
     min_p: float | None = Field(None, ge=0.0, le=1.0)
@@ -143,11 +143,27 @@ class ChatCompletionRequest(SamplingFields):
     tools: list[ToolIn] | None = None
     tool_choice: Literal["auto", "none", "required"] | NamedToolChoiceIn | None = None
     parallel_tool_calls: bool | None = None  # accepted; a model may always make several calls
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(None, ge=0, le=20)
+    # Known, and refused by the server when set (it answers 400 naming them, never ignores them).
+    logit_bias: dict[str, float] | None = None
+    functions: list[Any] | None = None
+    function_call: Any = None
+    audio: Any = None
+    modalities: list[str] | None = None
+    prediction: Any = None
+    web_search_options: Any = None
 
 
 class CompletionRequest(SamplingFields):
     prompt: str | list[str]
     max_tokens: int | None = Field(16, ge=1)  # OpenAI's default for text completions
+    logprobs: int | None = Field(None, ge=0, le=5)
+    # Known, and refused by the server when set.
+    echo: bool | None = None
+    suffix: str | None = None
+    best_of: int | None = None
+    logit_bias: dict[str, float] | None = None
 
 
 class EmbeddingRequest(WireRequest):
@@ -201,7 +217,7 @@ class ChatChoice(WireResponse):
     index: int = 0
     message: AssistantMessage
     finish_reason: str | None = None
-    logprobs: None = None
+    logprobs: dict[str, Any] | None = None  # {"content": [{token, logprob, bytes, top_logprobs}]}
 
 
 class ChatCompletion(WireResponse):
@@ -256,7 +272,7 @@ class CompletionChoice(WireResponse):
     index: int = 0
     text: str
     finish_reason: str | None = None
-    logprobs: None = None
+    logprobs: dict[str, Any] | None = None  # {tokens, token_logprobs, top_logprobs, text_offset}
 
 
 class Completion(WireResponse):

@@ -9,9 +9,11 @@ from ..models.llama import (
     EmbedRequest,
     GenerateRequest,
     GenerationResult,
+    KeepAliveParams,
     LoadParams,
     ModelParams,
     ModelStatus,
+    PromptTokens,
     RuntimeStatus,
     StatusParams,
     StopResult,
@@ -45,6 +47,12 @@ def runtime_commands(runtime: RuntimeService, config: ConfigService) -> list[Com
 
     def stop(params: ModelParams, ctx: CommandContext) -> StopResult:
         return StopResult(model=params.model, stopped=runtime.stop(params.model))
+
+    def keep_alive(params: KeepAliveParams, ctx: CommandContext) -> ModelStatus:
+        return runtime.keep_alive(params.model, params.seconds)
+
+    def count_prompt(params: GenerateRequest, ctx: CommandContext) -> PromptTokens:
+        return PromptTokens(model=params.model, prompt_tokens=runtime.count_prompt(params))
 
     return [
         CommandSpec(
@@ -90,6 +98,24 @@ def runtime_commands(runtime: RuntimeService, config: ConfigService) -> list[Com
             params=EmbedRequest,
             result=Embeddings,
             handler=embed,
+        ),
+        CommandSpec(
+            id="runtime.keep_alive",
+            title="Keep a model loaded",
+            description="How long a loaded model stays loaded after its last use, for this model "
+            "(negative: always, 0: unload when idle), instead of the idle_unload_minutes setting.",
+            params=KeepAliveParams,
+            result=ModelStatus,
+            handler=keep_alive,
+        ),
+        CommandSpec(
+            id="runtime.count_prompt",
+            title="Count prompt tokens",
+            description="Tokens the prompt of a generation request would take (chat template and tools "
+            "included), by the model's own tokenizer; the model is loaded on demand.",
+            params=GenerateRequest,
+            result=PromptTokens,
+            handler=count_prompt,
         ),
         CommandSpec(
             id="runtime.stop",

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from .base import CommandParams, Record
+from .logprobs import TokenLogprob
 from .tools import ToolCall
 
 
@@ -56,6 +57,9 @@ class TokenEvent(Record):
     kind: str = "token"
     text: str
     channel: str = "content"
+    logprobs: list[TokenLogprob] | None = Field(
+        None, description="The tokens this text completes, when the request asked for logprobs."
+    )
 
 
 class ToolCallEvent(Record):

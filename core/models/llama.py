@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from .base import CommandParams, Record, UserOptions
 from .chat import ChatTurn
+from .logprobs import TokenLogprob
 from .tools import NamedToolChoice, ToolCall, ToolChoice, ToolDefinition
 
 
@@ -133,7 +134,29 @@ class GenerateRequest(CommandParams):
 
     model: str = Field(description="Id of a loaded model (see runtime.status).")
     messages: list[ChatTurn]
+    prompt: str | None = Field(
+        None,
+        description="Raw prompt text given to the model as it is, without its chat template "
+        "(messages then empty); the model's BOS token is added when it wants one.",
+    )
     sampling: SamplingParams = Field(default_factory=SamplingParams)
+    logprobs: int | None = Field(
+        None,
+        ge=0,
+        le=20,
+        description="Return each generated token's log probability, with this many most likely "
+        "alternatives; empty computes none (and costs nothing).",
+    )
+    reasoning: bool | None = Field(
+        None,
+        description="Ask the model to reason first (true) or not (false), for chat templates that "
+        "read `enable_thinking`; empty leaves it to the template.",
+    )
+    keep_alive_s: float | None = Field(
+        None,
+        description="After this generation, keep the model loaded this long (see runtime.keep_alive); "
+        "empty leaves its keep-alive as it is.",
+    )
     tools: list[ToolDefinition] = Field(default_factory=list, description="Functions the model may call.")
     tool_choice: ToolChoice = Field(
         "auto",
@@ -150,6 +173,8 @@ class GenerateRequest(CommandParams):
             raise ValueError("tool_choice 'required' needs at least one tool")
         if isinstance(self.tool_choice, NamedToolChoice) and self.tool_choice.name not in names:
             raise ValueError(f"tool_choice names {self.tool_choice.name!r}, which is not among the tools")
+        if self.prompt is not None and (self.messages or self.tools):
+            raise ValueError("a raw prompt goes without messages and tools")
         return self
 
 
@@ -162,6 +187,10 @@ class GenerationResult(Record):
     stop_reason: StopReason
     usage: Usage = Field(default_factory=Usage)
     tool_calls: list[ToolCall] = Field(default_factory=list, description="Calls the model made, in order.")
+    stop_sequence: str | None = Field(None, description="The stop string that ended it, if one did.")
+    logprobs: list[TokenLogprob] | None = Field(
+        None, description="Each token of the answer (content channel) with its log probability, when asked."
+    )
 
 
 class EmbedRequest(CommandParams):
@@ -187,6 +216,7 @@ class GenerationDoneEvent(Record):
     kind: str = "done"
     stop_reason: StopReason
     usage: Usage
+    stop_sequence: str | None = None
 
 
 # Using more than this share of the memory that is free leaves the machine sluggish: such a
@@ -292,6 +322,14 @@ class ModelStatus(Record):
     warnings: list[str] = Field(default_factory=list)
     loaded_at: float | None = Field(None, description="Unix time the model became ready.")
     last_used: float | None = Field(None, description="Unix time of the last generation.")
+    keep_alive_s: float | None = Field(
+        None,
+        description="Seconds it stays loaded after its last use, set for this model "
+        "(runtime.keep_alive; negative: always); empty follows idle_unload_minutes.",
+    )
+    expires_at: float | None = Field(
+        None, description="Unix time it will be unloaded if unused until then; empty: never."
+    )
 
 
 # --- runtime.* commands ---------------------------------------------------------------
@@ -314,6 +352,19 @@ class UnloadResult(Record):
 class StopResult(Record):
     model: str
     stopped: bool = Field(description="False when nothing was generating.")
+
+
+class KeepAliveParams(CommandParams):
+    model: str = Field(description="Id of a loaded model.")
+    seconds: float | None = Field(
+        description="Keep it loaded this long after its last use: negative keeps it loaded, 0 "
+        "unloads it as soon as it is idle, empty goes back to the idle_unload_minutes setting."
+    )
+
+
+class PromptTokens(Record):
+    model: str
+    prompt_tokens: int = Field(description="Tokens of the prompt, chat template and tools included.")
 
 
 class StatusParams(CommandParams):

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 STARTER = "starter"  # the model reference that means "the starter model"
 IDLE_CHECK_S = 30.0
+IDLE_MIN_WAIT_S = 0.05  # a model that failed to unload is not retried in a busy loop
 
 
 class RuntimeService:
@@ -77,6 +78,7 @@ class RuntimeService:
         self._model_locks: dict[str, threading.Lock] = {}  # serialise load/unload per id
         self._closed = threading.Event()
         self._idle_thread: threading.Thread | None = None
+        self._idle_wake = threading.Event()  # a keep-alive changed, or a model with one went idle
         # Seams: the model library replaces resolve_model_path; tests may shrink available_memory.
         self.resolve_model_path: Callable[[str], str] = self.resolve_local
         self.available_memory: Callable[[], int] = memory_fit.available_memory
@@ -151,7 +153,7 @@ class RuntimeService:
         with self._lock:
             entry = self._entries.get(model)
             if entry is not None and entry.handle is not None and entry.handle.alive:
-                return entry_status(entry)
+                return entry_status(entry, self._idle_seconds())
         return self.load(model, on_event=on_event)
 
     def unload(self, model: str) -> bool:
@@ -174,7 +176,7 @@ class RuntimeService:
         text so far with stop_reason `cancelled` within 100 ms.
         """
         self.ensure_loaded(request.model, on_event=on_event)
-        with self._in_use(request.model) as handle:
+        with self._in_use(request.model, keep_alive=request.keep_alive_s) as handle:
             return handle.generate(request, on_event, token)
 
     def embed(self, request: EmbedRequest) -> Embeddings:
@@ -203,9 +205,32 @@ class RuntimeService:
             return None
         return counts
 
+    def count_prompt(self, request: GenerateRequest) -> int:
+        """Tokens of the prompt `request` would give its model (chat template and tools
+        included), loading the model if needed."""
+        self.ensure_loaded(request.model)
+        with self._in_use(request.model) as handle:
+            count = getattr(handle, "count_prompt", None)
+            if count is None:
+                raise GenerationFailed(f"{request.model} cannot count prompt tokens with its backend")
+            tokens: int = count(request)
+            return tokens
+
+    def keep_alive(self, model: str, seconds: float | None) -> ModelStatus:
+        """Keep a loaded model this long after its last use (negative: always; 0: unload it as
+        soon as it is idle; None: back to the idle_unload_minutes setting)."""
+        with self._lock:
+            entry = self._entries.get(model)
+            if entry is None or entry.handle is None:
+                raise NotFound(f"{model} is not loaded")
+            entry.keep_alive_s = seconds
+        self._idle_wake.set()
+        return self.status_of(model)
+
     @contextmanager
-    def _in_use(self, model: str) -> Iterator[LoadedModel]:
-        """The model's handle, marked generating (so idle-unload leaves it) while it is used."""
+    def _in_use(self, model: str, keep_alive: float | None = None) -> Iterator[LoadedModel]:
+        """The model's handle, marked generating (so idle-unload leaves it) while it is used;
+        `keep_alive` becomes its keep-alive once done (see keep_alive)."""
         with self._lock:
             entry = self._entries.get(model) or ModelEntry(id=model)
             handle = entry.handle
@@ -225,6 +250,10 @@ class RuntimeService:
                 entry.last_used = time.time()
                 if entry.state is ModelState.GENERATING and entry.generating == 0:
                     entry.state = ModelState.READY
+                if keep_alive is not None:
+                    entry.keep_alive_s = keep_alive
+            if entry.keep_alive_s is not None:
+                self._idle_wake.set()  # its own keep-alive may end sooner than the next check
 
     def stop(self, model_id: str) -> bool:
         """Stop the model's generation in progress; True if one was running."""
@@ -241,7 +270,8 @@ class RuntimeService:
         """Every model the runtime knows: loading, ready, generating, or in error."""
         with self._lock:
             entries = list(self._entries.values())
-        return [entry_status(entry) for entry in entries]
+        idle = self._idle_seconds()
+        return [entry_status(entry, idle) for entry in entries]
 
     def status_everywhere(self) -> list[ModelStatus]:
         """This process's models, then those other llamadesk processes on this machine hold."""
@@ -253,28 +283,42 @@ class RuntimeService:
             entry = self._entries.get(model)
         if entry is None:
             return ModelStatus(id=model, state=ModelState.STOPPED)
-        return entry_status(entry)
+        return entry_status(entry, self._idle_seconds())
 
     def unload_idle(self, now: float | None = None) -> list[str]:
-        """Unload ready models unused for `idle_unload_minutes`; returns their ids."""
-        minutes = self._settings().idle_unload_minutes
-        if not minutes:
-            return []
-        cutoff = (now if now is not None else time.time()) - minutes * 60
+        """Unload ready models unused for their keep-alive (runtime.keep_alive), else for
+        `idle_unload_minutes`; returns their ids."""
+        now = now if now is not None else time.time()
+        idle_s = self._idle_seconds()
         with self._lock:
             idle = [
                 e.id
                 for e in self._entries.values()
-                if e.state is ModelState.READY and (e.last_used or 0) < cutoff
+                if e.state is ModelState.READY
+                and (expires := e.expires_at(idle_s)) is not None
+                and expires <= now
             ]
         for model in idle:
-            log.info("unloading %s: idle for %s minutes", model, minutes)
+            log.info("unloading %s: idle for its keep-alive", model)
             self.unload(model)
         return idle
+
+    def _idle_seconds(self) -> float | None:
+        minutes = self._settings().idle_unload_minutes
+        return minutes * 60.0 if minutes else None
+
+    def _next_idle_check(self) -> float:
+        """Seconds until the earliest keep-alive ends (at most IDLE_CHECK_S)."""
+        idle_s, now = self._idle_seconds(), time.time()
+        with self._lock:
+            ends = [e.expires_at(idle_s) for e in self._entries.values() if e.state is ModelState.READY]
+        soonest = min((end for end in ends if end is not None), default=now + IDLE_CHECK_S)
+        return min(IDLE_CHECK_S, max(IDLE_MIN_WAIT_S, soonest - now))
 
     def close(self) -> None:
         """Unload everything and stop the worker processes (called by App.close)."""
         self._closed.set()
+        self._idle_wake.set()
         with self._lock:
             models = list(self._entries)
         for model in models:
@@ -395,7 +439,11 @@ class RuntimeService:
             self._idle_thread.start()
 
     def _idle_watch(self) -> None:
-        while not self._closed.wait(IDLE_CHECK_S):
+        while not self._closed.is_set():
+            self._idle_wake.wait(self._next_idle_check())
+            self._idle_wake.clear()
+            if self._closed.is_set():
+                return
             try:
                 self.unload_idle()
             except Exception:

@@ -25,6 +25,14 @@ class ModelEntry:
     loaded_at: float | None = None
     last_used: float | None = None
     generating: int = 0
+    keep_alive_s: float | None = None  # this model's own keep-alive; None: the settings' idle time
+
+    def expires_at(self, idle_s: float | None) -> float | None:
+        """When it is unloaded if unused until then (None: never), given the settings' idle time."""
+        keep = self.keep_alive_s if self.keep_alive_s is not None else idle_s
+        if keep is None or keep < 0:
+            return None
+        return (self.last_used or self.loaded_at or 0.0) + keep
 
 
 def processor_text(offloaded: tuple[int, int] | None, parts: list[ModelPart] | None = None) -> str:
@@ -42,7 +50,7 @@ def processor_text(offloaded: tuple[int, int] | None, parts: list[ModelPart] | N
     return "GPU" if on_gpu >= count else f"GPU {on_gpu}/{count}"
 
 
-def entry_status(entry: ModelEntry) -> ModelStatus:
+def entry_status(entry: ModelEntry, idle_s: float | None = None) -> ModelStatus:
     handle = entry.handle
     offloaded = handle.offloaded_layers if handle else None
     parts: list[ModelPart] = list(getattr(handle, "parts", None) or [])  # optional in a backend
@@ -65,5 +73,7 @@ def entry_status(entry: ModelEntry) -> ModelStatus:
         warnings=list(entry.warnings),
         loaded_at=entry.loaded_at,
         last_used=entry.last_used,
+        keep_alive_s=entry.keep_alive_s,
+        expires_at=entry.expires_at(idle_s) if entry.handle is not None else None,
         owner_pid=os.getpid(),
     )

@@ -1,4 +1,5 @@
-"""The local OpenAI-compatible API server: `server.start`, `server.stop`, `server.status`.
+"""The local API server (OpenAI, Ollama and Anthropic dialects): `server.start`, `server.stop`,
+`server.status`.
 
 `llamadesk serve` and the Settings toggle call these commands. The server reaches the
 rest of the app only through the command table, like the UI.
@@ -29,7 +30,13 @@ _servers: weakref.WeakKeyDictionary[PluginContext, ApiServer] = weakref.WeakKeyD
 def _server_for(context: PluginContext) -> ApiServer:
     from .server import ApiServer
 
-    return _servers.setdefault(context, ApiServer(context.commands, lambda: context.app_settings.sampling))
+    server = _servers.get(context)
+    if server is None:
+        server = ApiServer(
+            context.commands, lambda: context.app_settings, lambda: context.settings(ServerSettings)
+        )
+        _servers[context] = server
+    return server
 
 
 @hookimpl(trylast=True)

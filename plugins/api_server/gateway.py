@@ -13,11 +13,13 @@ import base64
 import struct
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
 from llamadesk.core.commands import CommandError, CommandTable
+from llamadesk.core.errors import InvalidReference
+from llamadesk.core.models.app_config import AppConfig
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.library import ListParams
 from llamadesk.core.models.library import ModelList as LibraryList
@@ -25,12 +27,18 @@ from llamadesk.core.models.llama import (
     Embeddings,
     EmbedRequest,
     GenerateRequest,
+    KeepAliveParams,
+    LoadOptions,
     LoadParams,
+    ModelParams,
     ModelState,
+    ModelStatus,
+    PromptTokens,
     RuntimeStatus,
     SamplingParams,
     StatusParams,
 )
+from llamadesk.core.models.reference import parse_reference
 from llamadesk.lib.openai_api import (
     CompletionRequest,
     EmbeddingItem,
@@ -46,6 +54,9 @@ from .errors import ApiError
 from .fair_queue import FairModelQueue
 from .translate import sampling_for
 
+if TYPE_CHECKING:
+    from .flow import Plan
+
 R = TypeVar("R", bound=BaseModel)
 RUNNING = (ModelState.LOADING, ModelState.READY, ModelState.GENERATING)
 
@@ -54,11 +65,11 @@ class InferenceGateway:
     generate_command = "runtime.generate"
 
     def __init__(
-        self, commands: CommandTable, queue: FairModelQueue, default_sampling: Callable[[], SamplingParams]
+        self, commands: CommandTable, queue: FairModelQueue, app_settings: Callable[[], AppConfig]
     ) -> None:
         self.commands = commands
         self.queue = queue
-        self._default_sampling = default_sampling
+        self._app_settings = app_settings
         self._load_lock = threading.Lock()
         # Read by server.status from another thread; only the event loop writes them.
         self.finished = 0
@@ -78,7 +89,10 @@ class InferenceGateway:
             bridge.cancel()
 
     def default_sampling(self) -> SamplingParams:
-        return self._default_sampling()
+        return self._app_settings().sampling
+
+    def default_load(self) -> LoadOptions:
+        return self._app_settings().load
 
     def generation_ended(self, bridge: CommandBridge, model: str, cancelled: bool) -> None:
         """In the event loop, once a generation has really stopped: the next request's turn."""
@@ -97,24 +111,71 @@ class InferenceGateway:
             seen.setdefault(model_id, ModelCard(id=model_id, owned_by=owner))
         return ModelList(data=list(seen.values()))
 
-    def resolve_model(self, model: str) -> str:
-        """The id to generate with; loads a library model that is not loaded yet."""
+    def resolve_model(self, model: str, load: LoadOptions | None = None) -> str:
+        """The id to generate with; loads a library model that is not loaded yet (with `load`,
+        else the settings' load options).
+
+        A library model answers to its reference as listed (`smollm2:latest`), its full
+        reference (`registry.ollama.ai/library/smollm2:latest`), and, as in Ollama, any
+        spelling that parses to the same (`smollm2`)."""
         if model in {model_id for model_id, _ in self._loaded()}:
             return model
         known = {model_id for model_id, _ in self._library()}
-        if model not in known and f"{model}:latest" in known:
-            model = f"{model}:latest"  # as in Ollama, a library model's tag may be left out
+        if model not in known:
+            model = self.library_reference(model) or model
         if model not in known:
             raise ApiError(
                 404,
-                f"The model {model!r} does not exist; GET /v1/models lists the models you can use.",
+                f"model {model!r} not found; GET /v1/models (or /api/tags) lists the models you can use",
                 param="model",
                 code="model_not_found",
             )
         with self._load_lock:  # two first requests for one model load it once
             if model not in {model_id for model_id, _ in self._loaded()}:
-                self._invoke("runtime.load", LoadParams(model=model), BaseModel)
+                self._invoke("runtime.load", LoadParams(model=model, options=load), BaseModel)
         return model
+
+    def unload(self, model: str) -> None:
+        """Unload a model by any name a client gives it (nothing when it is not loaded)."""
+        loaded = {model_id for model_id, _ in self._loaded()}
+        target = model if model in loaded else self.library_reference(model)
+        if target is not None and target in loaded:
+            self._invoke("runtime.unload", ModelParams(model=target), BaseModel)
+
+    def library_reference(self, model: str) -> str | None:
+        """The library's reference for a name as a client spells it, or None."""
+        listing = self._invoke("models.list", ListParams(discover=False), LibraryList)
+        if model in {m.reference for m in listing.models}:
+            return model
+        try:
+            wanted = parse_reference(model).full
+        except InvalidReference:
+            return None
+        return next((m.reference for m in listing.models if m.full_reference == wanted), None)
+
+    def keep_alive(self, model: str, seconds: float) -> None:
+        """Keep `model` loaded this long after its last use (negative: always; 0: unload it)."""
+        self._invoke("runtime.keep_alive", KeepAliveParams(model=model, seconds=seconds), ModelStatus)
+
+    def status_of(self, model: str) -> ModelStatus | None:
+        status = self._invoke("runtime.status", StatusParams(), RuntimeStatus)
+        return next((m for m in status.models if m.id == model), None)
+
+    def prepare(self, model: str, plan: Plan) -> GenerateRequest:
+        """Inside the model's turn: reload it with the plan's load options when it has others,
+        and bound max_tokens by its context. Returns what to generate (with the plan's
+        keep-alive, which the runtime applies once the generation ends)."""
+        status = self.status_of(model)
+        if plan.load is not None and (status is None or status.options != plan.load):
+            with self._load_lock:
+                status = self._invoke("runtime.load", LoadParams(model=model, options=plan.load), ModelStatus)
+        generate = plan.generate.model_copy(update={"model": model, "keep_alive_s": plan.keep_alive})
+        context = status.context_size if status is not None else None
+        wanted = generate.sampling.max_tokens
+        if context and wanted is not None and wanted > context:
+            sampling = generate.sampling.model_copy(update={"max_tokens": context})
+            generate = generate.model_copy(update={"sampling": sampling})
+        return generate
 
     def _loaded(self) -> list[tuple[str, str]]:
         """Models loaded (or loading) now; a model in error is listed by its source instead."""
@@ -126,6 +187,12 @@ class InferenceGateway:
         listing = self._invoke("models.list", ListParams(discover=False), LibraryList)
         return [(m.reference, "library") for m in listing.models] + [(m.id, "remote") for m in listing.remote]
 
+    def count_prompt(self, generate: GenerateRequest) -> int:
+        """Tokens of the prompt `generate` would give the model (template and tools included)."""
+        model = self.resolve_model(generate.model)
+        request = generate.model_copy(update={"model": model})
+        return self._invoke("runtime.count_prompt", request, PromptTokens).prompt_tokens
+
     # --- completions and embeddings -------------------------------------------------
 
     def completion_request(self, request: CompletionRequest, prompt: str) -> GenerateRequest:
@@ -134,12 +201,21 @@ class InferenceGateway:
             model=request.model,
             messages=[ChatTurn(role=Role.USER, content=prompt)],
             sampling=sampling_for(request, self.default_sampling()),
+            logprobs=request.logprobs,
         )
 
+    def embed_texts(self, model: str, texts: list[str], keep_alive: float | None = None) -> Embeddings:
+        """Vectors of `texts` (the model loaded just in time); `keep_alive` is set once they
+        are made, so that 0 unloads the model after this request rather than before it."""
+        model = self.resolve_model(model)
+        vectors = self._invoke("runtime.embed", EmbedRequest(model=model, input=texts), Embeddings)
+        if keep_alive is not None:
+            self.keep_alive(model, keep_alive)
+        return vectors
+
     def embed(self, request: EmbeddingRequest) -> EmbeddingList:
-        model = self.resolve_model(request.model)
         texts = [request.input] if isinstance(request.input, str) else request.input
-        result = self._invoke("runtime.embed", EmbedRequest(model=model, input=texts), Embeddings)
+        result = self.embed_texts(request.model, texts)
         tokens = result.prompt_tokens
         return EmbeddingList(
             data=[
@@ -151,6 +227,10 @@ class InferenceGateway:
         )
 
     # --- plumbing -------------------------------------------------------------------
+
+    def invoke(self, command_id: str, params: BaseModel, result: type[R]) -> R:
+        """Run a command; its failure becomes an ApiError."""
+        return self._invoke(command_id, params, result)
 
     def _invoke(self, command_id: str, params: BaseModel, result: type[R]) -> R:
         try:

@@ -18,12 +18,13 @@ import uvicorn
 
 from llamadesk.core.commands import CommandTable
 from llamadesk.core.errors import InvalidParams, Unavailable
-from llamadesk.core.models.llama import SamplingParams
+from llamadesk.core.models.app_config import AppConfig
 from llamadesk.core.models.server import ServerStatus
 
 from .fair_queue import FairModelQueue
 from .gateway import InferenceGateway
 from .routes import build_api
+from .settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,15 @@ def is_loopback(host: str) -> bool:
 class ApiServer:
     """At most one running server per app; start/stop are safe from any thread."""
 
-    def __init__(self, commands: CommandTable, default_sampling: Callable[[], SamplingParams]) -> None:
+    def __init__(
+        self,
+        commands: CommandTable,
+        app_settings: Callable[[], AppConfig],
+        settings: Callable[[], ServerSettings],
+    ) -> None:
         self._commands = commands
-        self._default_sampling = default_sampling
+        self._app_settings = app_settings
+        self._settings = settings
         self._lock = threading.Lock()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -67,9 +74,9 @@ class ApiServer:
                     "`llamadesk config set server.api_key SECRET` or `llamadesk serve --api-key SECRET`."
                 )
             sock = _bind(host, port)
-            gateway = InferenceGateway(self._commands, FairModelQueue(), self._default_sampling)
+            gateway = InferenceGateway(self._commands, FairModelQueue(), self._app_settings)
             config = uvicorn.Config(
-                build_api(gateway, api_key),
+                build_api(gateway, api_key, lambda: self._settings().max_body_mb * 1024 * 1024),
                 log_level="warning",
                 access_log=False,
                 lifespan="off",

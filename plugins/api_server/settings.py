@@ -14,12 +14,20 @@ class ServerSettings(UserOptions):
     api_key: str | None = Field(
         None, description="Key clients must send to the API server; empty allows any."
     )
+    max_body_mb: int = Field(
+        4,
+        ge=1,
+        le=1024,
+        description="Largest request body the API server reads, in MiB; a larger one is refused "
+        "(413) before it is parsed.",
+    )
 
 
 SECTION = SettingsSection(
     namespace="server",
     model=ServerSettings,
     title="API server",
-    description="The local server OpenAI clients, editors and scripts use your models through.",
+    description="The local server OpenAI, Ollama and Anthropic clients, editors and scripts use "
+    "your models through.",
     moved_keys={"server_host": "host", "server_port": "port", "server_api_key": "api_key"},
 )

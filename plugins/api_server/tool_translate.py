@@ -8,6 +8,7 @@ are not an object) is named the same way by the route's reader.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -24,33 +25,53 @@ from .errors import ApiError
 
 
 def tools_for(request: ChatCompletionRequest) -> list[ToolDefinition]:
-    tools = []
-    for index, tool in enumerate(request.tools or []):
-        function = tool.function
-        param = f"tools.{index}.function"
-        parameters = function.parameters if function.parameters is not None else {"type": "object"}
-        try:
-            tools.append(
-                ToolDefinition(
-                    name=function.name, description=function.description or "", parameters=parameters
-                )
-            )
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = str(first["loc"][0]) if first["loc"] else "parameters"
-            message = first["msg"].removeprefix("Value error, ")
-            if field == "name":
-                message = (
-                    f"{function.name!r} is not a valid function name: use 1 to 64 letters, digits, _ . -"
-                )
-            raise ApiError(400, f"{param}.{field}: {message}", param=f"{param}.{field}") from None
+    tools = [
+        tool_definition(
+            tool.function.name, tool.function.description, tool.function.parameters, f"tools.{index}.function"
+        )
+        for index, tool in enumerate(request.tools or [])
+    ]
+    return distinct(tools, "tools.{}.function.name")
+
+
+def tool_definition(
+    name: str,
+    description: str | None,
+    parameters: dict[str, Any] | None,
+    param: str,
+    schema: str = "parameters",
+) -> ToolDefinition:
+    """A tool as every dialect declares one (`parameters` named `schema` in its wire); a bad
+    one is a 400 naming the field (`tools.0.function.name`)."""
+    try:
+        return ToolDefinition(
+            name=name,
+            description=description or "",
+            parameters=parameters if parameters is not None else {"type": "object"},
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "parameters"
+        message = first["msg"].removeprefix("Value error, ")
+        if field == "name":
+            message = f"{name!r} is not a valid function name: use 1 to 64 letters, digits, _ . -"
+        field = schema if field == "parameters" else field
+        raise ApiError(400, f"{param}.{field}: {message}", param=f"{param}.{field}") from None
+
+
+def distinct(tools: list[ToolDefinition], where: str) -> list[ToolDefinition]:
+    """`tools`, refused (400, param `tools.N`) when two share a name; `where` formats the
+    name's field by index for the message."""
     names = [tool.name for tool in tools]
     for index, name in enumerate(names):
         if name in names[:index]:
-            raise ApiError(
-                400, f"tools.{index}.function.name: {name!r} is defined twice", param=f"tools.{index}"
-            )
+            raise ApiError(400, f"{where.format(index)}: {name!r} is defined twice", param=f"tools.{index}")
     return tools
+
+
+def required_needs_tools(choice: str, tools: list[ToolDefinition]) -> None:
+    if choice == "required" and not tools:
+        raise ApiError(400, "tool_choice: 'required' needs tools", param="tool_choice")
 
 
 def tool_choice_for(request: ChatCompletionRequest, tools: list[ToolDefinition]) -> ToolChoice:
@@ -65,8 +86,7 @@ def tool_choice_for(request: ChatCompletionRequest, tools: list[ToolDefinition])
                 param="tool_choice",
             )
         return NamedToolChoice(name=choice.function.name)
-    if choice == "required" and not tools:
-        raise ApiError(400, "tool_choice 'required' needs tools", param="tool_choice")
+    required_needs_tools(choice, tools)
     return choice
 
 

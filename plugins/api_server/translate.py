@@ -16,12 +16,14 @@ from llamadesk.core.models.llama import (
     StopReason,
     Usage,
 )
+from llamadesk.core.models.logprobs import TokenLogprob
 from llamadesk.lib.openai_api import (
     AssistantMessage,
     ChatChoice,
     ChatCompletion,
     ChatCompletionRequest,
     ChatMessageIn,
+    CompletionRequest,
     SamplingFields,
     Timings,
     UsageOut,
@@ -138,14 +140,90 @@ def _text_of(message: ChatMessageIn, index: int) -> str:
 
 
 def generate_request(request: ChatCompletionRequest, defaults: SamplingParams) -> GenerateRequest:
+    refuse_unsupported(request)
     tools = tools_for(request)
+    logprobs = None
+    if request.logprobs:
+        logprobs = request.top_logprobs or 0
     return GenerateRequest(
         model=request.model,
         messages=turns_for(request.messages),
         sampling=sampling_for(request, defaults),
         tools=tools,
         tool_choice=tool_choice_for(request, tools),
+        logprobs=logprobs,
     )
+
+
+def refuse_unsupported(request: ChatCompletionRequest | CompletionRequest) -> None:
+    """A 400 naming each field this server knows but cannot honour, rather than an answer
+    that silently differs from what was asked."""
+    refused: dict[str, bool] = {"logit_bias": bool(request.logit_bias)}
+    if isinstance(request, ChatCompletionRequest):
+        refused |= {
+            "functions": bool(request.functions),
+            "function_call": request.function_call is not None,
+            "audio": request.audio is not None,
+            "modalities": bool(request.modalities) and request.modalities != ["text"],
+            "prediction": request.prediction is not None,
+            "web_search_options": request.web_search_options is not None,
+        }
+        if request.top_logprobs is not None and not request.logprobs:
+            raise ApiError(400, "top_logprobs: needs logprobs set to true", param="top_logprobs")
+    else:
+        refused |= {
+            "echo": bool(request.echo),
+            "suffix": bool(request.suffix),
+            "best_of": request.best_of is not None and request.best_of > 1,
+        }
+    for name, is_set in refused.items():
+        if is_set:
+            hint = " (send tools)" if name in {"functions", "function_call"} else ""
+            raise ApiError(400, f"{name}: not supported by this server{hint}", param=name)
+
+
+def choices(generate: GenerateRequest, n: int) -> list[GenerateRequest]:
+    """The generations of `n` answers; a seeded request gets seed, seed+1, ... so that the
+    answers differ as OpenAI's do."""
+    seed = generate.sampling.seed
+    if n == 1 or seed is None:
+        return [generate] * n
+    return [
+        generate.model_copy(update={"sampling": generate.sampling.model_copy(update={"seed": seed + i})})
+        for i in range(n)
+    ]
+
+
+def chat_logprobs(entries: list[TokenLogprob] | None) -> dict[str, Any] | None:
+    """OpenAI's `logprobs` of a chat choice (or of one streamed chunk's tokens)."""
+    if entries is None:
+        return None
+    return {"content": [_chat_entry(entry) for entry in entries], "refusal": None}
+
+
+def _chat_entry(entry: TokenLogprob) -> dict[str, Any]:
+    return {
+        "token": entry.token,
+        "logprob": entry.logprob,
+        "bytes": entry.bytes,
+        "top_logprobs": [{"token": t.token, "logprob": t.logprob, "bytes": t.bytes} for t in entry.top],
+    }
+
+
+def completion_logprobs(entries: list[TokenLogprob] | None, offset: int = 0) -> dict[str, Any] | None:
+    """The legacy completions' `logprobs`: parallel lists, top alternatives as maps."""
+    if entries is None:
+        return None
+    offsets = []
+    for entry in entries:
+        offsets.append(offset)
+        offset += len(entry.token)
+    return {
+        "tokens": [entry.token for entry in entries],
+        "token_logprobs": [entry.logprob for entry in entries],
+        "top_logprobs": [{t.token: t.logprob for t in entry.top} for entry in entries],
+        "text_offset": offsets,
+    }
 
 
 def finish_reason(stop: StopReason) -> str:
@@ -172,18 +250,34 @@ def timings_out(usage: Usage) -> Timings:
     )
 
 
-def chat_completion(result: GenerationResult, model: str) -> ChatCompletion:
-    message = AssistantMessage(
-        # OpenAI sends null content beside tool calls when the model wrote no text.
-        content=result.content or (None if result.tool_calls else ""),
-        reasoning_content=result.reasoning or None,
-        tool_calls=tool_calls_out(result.tool_calls),
-    )
+def chat_completion(results: list[GenerationResult], model: str) -> ChatCompletion:
+    answers = []
+    for index, result in enumerate(results):
+        message = AssistantMessage(
+            # OpenAI sends null content beside tool calls when the model wrote no text.
+            content=result.content or (None if result.tool_calls else ""),
+            reasoning_content=result.reasoning or None,
+            tool_calls=tool_calls_out(result.tool_calls),
+        )
+        choice = ChatChoice(
+            index=index,
+            message=message,
+            finish_reason=finish_reason(result.stop_reason),
+            logprobs=chat_logprobs(result.logprobs),
+        )
+        answers.append(choice)
     return ChatCompletion(
         id=new_id("chatcmpl"),
         created=now(),
         model=model,
-        choices=[ChatChoice(message=message, finish_reason=finish_reason(result.stop_reason))],
-        usage=usage_out(result.usage),
-        timings=timings_out(result.usage),
+        choices=answers,
+        usage=usage_of(results),
+        timings=timings_out(results[-1].usage),
     )
+
+
+def usage_of(results: list[GenerationResult]) -> UsageOut:
+    """Usage of `n` answers to one prompt: the prompt once, every answer's tokens."""
+    prompt = results[0].usage.prompt_tokens
+    completion = sum(result.usage.completion_tokens for result in results)
+    return UsageOut(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)

@@ -44,12 +44,15 @@ from llamadesk.core.models.llama import (
     Usage,
     WorkerShare,
 )
+from llamadesk.core.models.logprobs import TokenChoice, TokenLogprob
 from llamadesk.core.models.tools import ToolCall
 from llamadesk.core.streaming import CancelToken
 from llamadesk.lib.huge_pages import allow_huge_pages_in_children
 
 from .gpu_build import can_offload, host_share
 from .messages import (
+    ScoredToken,
+    WorkerCountPrompt,
     WorkerCountTokens,
     WorkerDone,
     WorkerEmbed,
@@ -228,6 +231,19 @@ class WorkerModel:
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self._ask(lambda job: WorkerCountTokens(job_id=job, texts=texts), WorkerTokenCounts).counts
 
+    def count_prompt(self, request: GenerateRequest) -> int:
+        def make(job: int) -> WorkerCountPrompt:
+            return WorkerCountPrompt(
+                job_id=job,
+                messages=request.messages,
+                tools=request.tools,
+                tool_choice=request.tool_choice,
+                prompt=request.prompt,
+                reasoning=request.reasoning,
+            )
+
+        return self._ask(make, WorkerTokenCounts).counts[0]
+
     def _ask(self, make: Callable[[int], Any], reply_type: type[Reply]) -> Reply:
         """Send one request (not a generation) and wait for its reply, between generations."""
         with self._lock:
@@ -251,9 +267,13 @@ class WorkerModel:
                 sampling=request.sampling,
                 tools=request.tools,
                 tool_choice=request.tool_choice,
+                prompt=request.prompt,
+                logprobs=request.logprobs,
+                reasoning=request.reasoning,
             )
         )
         content: list[str] = []
+        scored: list[TokenLogprob] | None = [] if request.logprobs is not None else None
         reasoning: list[str] = []
         calls: list[ToolCall] = []
         first_at: float | None = None
@@ -268,7 +288,7 @@ class WorkerModel:
                 if left <= 0:  # the worker is busy; keep what arrived, drop the rest
                     usage = Usage(completion_tokens=count, time_to_first_token_ms=_ms(started, first_at))
                     reason = StopReason.CANCELLED
-                    return self._finish(request, content, reasoning, calls, reason, usage, on_event)
+                    return self._finish(request, content, reasoning, calls, reason, usage, on_event, scored)
                 timeout = min(left, POLL_GENERATING_S)
             else:
                 timeout = POLL_GENERATING_S
@@ -278,6 +298,9 @@ class WorkerModel:
             if type(message) is WorkerTokens:
                 if first_at is None:
                     first_at = time.perf_counter()
+                if message.logprobs is not None:  # only a request that asked for them
+                    count += self._scored_pieces(message, content, reasoning, scored, on_event)
+                    continue
                 for channel, text in message.pieces:
                     count += 1
                     (reasoning if channel == "reasoning" else content).append(text)
@@ -292,9 +315,33 @@ class WorkerModel:
                 reason = message.stop_reason
                 if flag.value == job and reason not in (StopReason.STOP, StopReason.TOOL_CALLS):
                     reason = StopReason.CANCELLED
-                return self._finish(request, content, reasoning, calls, reason, usage, on_event)
+                return self._finish(
+                    request, content, reasoning, calls, reason, usage, on_event, scored, message.stop_sequence
+                )
             elif isinstance(message, WorkerJobFailed):
                 raise GenerationFailed(message.message)
+
+    @staticmethod
+    def _scored_pieces(
+        message: WorkerTokens,
+        content: list[str],
+        reasoning: list[str],
+        scored: list[TokenLogprob] | None,
+        on_event: EventCallback | None,
+    ) -> int:
+        """Pieces that carry their tokens' logprobs; returns how many pieces."""
+        assert message.logprobs is not None
+        for (channel, text), tokens in zip(message.pieces, message.logprobs, strict=True):
+            entries = [_logprob(token) for token in tokens]
+            if channel == "reasoning":
+                reasoning.append(text)
+            else:
+                content.append(text)
+                if scored is not None:
+                    scored += entries
+            if on_event is not None:
+                on_event(TokenEvent(text=text, channel=channel, logprobs=entries))
+        return len(message.pieces)
 
     def _finish(
         self,
@@ -305,9 +352,11 @@ class WorkerModel:
         reason: StopReason,
         usage: Usage,
         on_event: EventCallback | None,
+        scored: list[TokenLogprob] | None = None,
+        stop_sequence: str | None = None,
     ) -> GenerationResult:
         if on_event is not None:
-            on_event(GenerationDoneEvent(stop_reason=reason, usage=usage))
+            on_event(GenerationDoneEvent(stop_reason=reason, usage=usage, stop_sequence=stop_sequence))
         return GenerationResult(
             model=request.model,
             content="".join(content),
@@ -315,6 +364,8 @@ class WorkerModel:
             stop_reason=reason,
             usage=usage,
             tool_calls=calls,
+            stop_sequence=stop_sequence,
+            logprobs=scored,
         )
 
     def _next_message(self, job: int, timeout: float) -> Any:
@@ -380,6 +431,13 @@ def readable_check(conn: Connection) -> Callable[[float], bool]:
         return bool(poller.poll(max(0.0, timeout) * 1000))
 
     return readable
+
+
+def _logprob(token: ScoredToken) -> TokenLogprob:
+    """A worker's scored token as the core's record (trusted data: built without validation)."""
+    text, data, logprob, top = token
+    alternatives = [TokenChoice.model_construct(token=t, bytes=b, logprob=p) for t, b, p in top]
+    return TokenLogprob.model_construct(token=text, bytes=data, logprob=logprob, top=alternatives)
 
 
 def _ms(started: float, at: float | None) -> float | None:

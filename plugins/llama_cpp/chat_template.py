@@ -88,10 +88,17 @@ class ChatPrompt:
         )
         self.reads_tools = template_reads_tools(choice.template)
 
-    def render(self, messages: list[ChatTurn], tools: list[ToolDefinition] | None = None) -> str:
-        """The prompt for `messages`; `tools` are offered to the model (see tool_prompt.py)."""
+    def render(
+        self,
+        messages: list[ChatTurn],
+        tools: list[ToolDefinition] | None = None,
+        reasoning: bool | None = None,
+    ) -> str:
+        """The prompt for `messages`; `tools` are offered to the model (see tool_prompt.py);
+        `reasoning` is given to templates as `enable_thinking` (Qwen 3 and others read it)."""
+        extra = {} if reasoning is None else {"enable_thinking": reasoning}
         if not self.reads_tools:
             turns = fallback_messages(messages, tools or [])
-            return self._formatter(messages=turns).prompt  # type: ignore[arg-type]
+            return self._formatter(messages=turns, **extra).prompt  # type: ignore[arg-type]
         specs = tool_specs(tools) if tools else None
-        return self._formatter(messages=native_messages(messages), tools=specs).prompt  # type: ignore[arg-type]
+        return self._formatter(messages=native_messages(messages), tools=specs, **extra).prompt  # type: ignore[arg-type]

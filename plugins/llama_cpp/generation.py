@@ -26,10 +26,13 @@ from llamadesk.lib.reasoning import ReasoningSplitter, prompt_opens_reasoning
 
 from .chat_template import ChatPrompt
 from .grammar_sampling import GrammarChecked
+from .logprobs import TokenScorer
 
 Emit = Callable[[str, str], None]  # (channel, text)
 IsCancelled = Callable[[], bool]
 DECODE_ABORTED = 2  # llama_decode's return code when the abort callback said stop
+# Prompts longer than this are tokenized in pieces first, to refuse one over the context early.
+TOKENIZE_CHUNK_CHARS = 65_536
 
 
 class GenerationError(Exception):
@@ -37,19 +40,22 @@ class GenerationError(Exception):
 
 
 class StopStringFilter:
-    """Holds back text that may be the start of a stop string; cuts at the first match."""
+    """Holds back text that may be the start of a stop string; cuts at the first match
+    (`matched` then says which)."""
 
     def __init__(self, stops: list[str]) -> None:
         self.stops = [s for s in stops if s]
         self.held = ""
+        self.matched: str | None = None
 
     def feed(self, text: str) -> tuple[str, bool]:
         """(text safe to emit, whether a stop string was reached)."""
         if not self.stops:
             return text, False
         held = self.held + text
-        cut = min((i for i in (held.find(s) for s in self.stops) if i >= 0), default=-1)
-        if cut >= 0:
+        found = [(i, stop) for stop in self.stops if (i := held.find(stop)) >= 0]
+        if found:
+            cut, self.matched = min(found)
             self.held = ""
             return held[:cut], True
         keep = max((_overlap(held, s) for s in self.stops), default=0)
@@ -90,6 +96,31 @@ class Generator:
         # Kept referenced: C holds the pointer while it is installed.
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._abort_check()))
         self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: no per-node callback
+        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab))
+        self.stop_sequence: str | None = None  # the stop string that ended the last run, if any
+
+    def scorer(self, top: int) -> TokenScorer:
+        """Scores picked tokens for a request that asks for logprobs (see logprobs.py)."""
+        return TokenScorer(self.ctx, self.vocab, top)
+
+    def tokenize(self, text: str, *, raw: bool = False) -> list[int]:
+        """The prompt's tokens (a raw prompt gets the model's BOS when it wants one). A prompt
+        is refused as soon as it certainly exceeds the context, without tokenizing the rest:
+        a huge request costs about a context's worth of tokenizing, not its own size."""
+        add_bos = raw and self.add_bos
+        if len(text) > TOKENIZE_CHUNK_CHARS:
+            count = 0
+            for chunks, start in enumerate(range(0, len(text), TOKENIZE_CHUNK_CHARS)):
+                piece = text[start : start + TOKENIZE_CHUNK_CHARS].encode("utf-8", errors="replace")
+                count += len(self.llm.tokenize(piece, add_bos=False, special=True))
+                # A cut between chunks may split a token in two: allow one extra per cut.
+                if count - chunks >= self.n_ctx:
+                    raise GenerationError(
+                        f"the prompt is over {self.n_ctx} tokens, more than the context holds; "
+                        "load the model with a larger context_size or send less"
+                    )
+        tokens: list[int] = self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+        return tokens
 
     def forget_cache(self) -> None:
         """The KV cache was cleared by someone else (an embedding request): decode afresh."""
@@ -97,10 +128,20 @@ class Generator:
         self.cached.clear()
 
     def run(
-        self, messages_prompt: str, sampling: SamplingParams, emit: Emit, cancelled: IsCancelled
+        self,
+        messages_prompt: str,
+        sampling: SamplingParams,
+        emit: Emit,
+        cancelled: IsCancelled,
+        *,
+        scorer: TokenScorer | None = None,
+        raw: bool = False,
     ) -> tuple[StopReason, Usage]:
+        """Generate after `messages_prompt` (a rendered chat, or with `raw` a prompt as it is);
+        `scorer` scores each picked token (only for requests that ask for logprobs)."""
         started = time.perf_counter()
-        tokens = self.llm.tokenize(messages_prompt.encode("utf-8"), add_bos=False, special=True)
+        self.stop_sequence = None
+        tokens = self.tokenize(messages_prompt, raw=raw)
         if len(tokens) >= self.n_ctx:
             raise GenerationError(
                 f"the conversation is {len(tokens)} tokens but the context holds {self.n_ctx}; "
@@ -113,6 +154,8 @@ class Generator:
         chain = self._chain(sampling, tokens)
         try:
             next_token = self._token_picker(chain, grammar)
+            if scorer is not None:
+                next_token = scorer.wrap(next_token)
             reason, count, first_at = self._loop(messages_prompt, sampling, next_token, emit, cancelled)
         finally:
             llama_cpp.llama_sampler_free(chain)
@@ -179,6 +222,7 @@ class Generator:
             send(tail)
         for channel, part in splitter.flush():
             emit(channel, part)
+        self.stop_sequence = stops.matched
         return reason, count, first_at
 
     def _decode_prompt(self, tokens: list[int], cancelled: IsCancelled) -> bool:

@@ -13,6 +13,9 @@ from llamadesk.core.models.chat import ChatTurn
 from llamadesk.core.models.llama import ModelPart, SamplingParams, StopReason, Usage
 from llamadesk.core.models.tools import ToolCall, ToolChoice, ToolDefinition
 
+Alternative = tuple[str, list[int], float]  # text, bytes, logprob
+ScoredToken = tuple[str, list[int], float, list[Alternative]]
+
 
 class WorkerGenerate(Record):
     """Main -> worker: generate an answer to these turns."""
@@ -22,6 +25,20 @@ class WorkerGenerate(Record):
     sampling: SamplingParams
     tools: list[ToolDefinition] = Field(default_factory=list)
     tool_choice: ToolChoice = "auto"
+    prompt: str | None = None  # raw prompt text instead of messages
+    logprobs: int | None = None  # alternatives per token; None: compute no logprobs
+    reasoning: bool | None = None  # the template's enable_thinking, when set
+
+
+class WorkerCountPrompt(Record):
+    """Main -> worker: how many tokens the prompt of this generation would be (WorkerTokenCounts)."""
+
+    job_id: int
+    messages: list[ChatTurn]
+    tools: list[ToolDefinition] = Field(default_factory=list)
+    tool_choice: ToolChoice = "auto"
+    prompt: str | None = None
+    reasoning: bool | None = None
 
 
 class WorkerEmbed(Record):
@@ -97,6 +114,9 @@ class WorkerTokens(Record):
 
     job_id: int
     pieces: list[tuple[str, str]]
+    # Only when the request asked: per piece, its tokens as (text, bytes, logprob,
+    # [(text, bytes, logprob) of the top alternatives]).
+    logprobs: list[list[ScoredToken]] | None = None
 
 
 class WorkerToolCall(Record):
@@ -112,6 +132,7 @@ class WorkerDone(Record):
     job_id: int
     stop_reason: StopReason
     usage: Usage
+    stop_sequence: str | None = None
 
 
 class WorkerJobFailed(Record):

@@ -42,3 +42,26 @@ class TokenSender:
             self._send(WorkerTokens.model_construct(job_id=self._job_id, pieces=self._pending))
             self._pending = []
             self._sent_at = time.perf_counter() if now is None else now
+
+
+class ScoredTokenSender(TokenSender):
+    """A TokenSender for a request that asked for logprobs: each piece of text goes with the
+    tokens scored since the last piece (`take()`), in `WorkerTokens.logprobs`."""
+
+    def __init__(self, send: Callable[[Any], None], job_id: int, take: Callable[[], list[Any]]) -> None:
+        super().__init__(send, job_id)
+        self._take = take
+        self._scores: list[list[Any]] = []
+
+    def emit(self, channel: str, text: str) -> None:
+        self._scores.append(self._take())
+        super().emit(channel, text)
+
+    def flush(self, now: float | None = None) -> None:
+        if self._pending:
+            message = WorkerTokens.model_construct(
+                job_id=self._job_id, pieces=self._pending, logprobs=self._scores
+            )
+            self._send(message)
+            self._pending, self._scores = [], []
+            self._sent_at = time.perf_counter() if now is None else now

@@ -3,7 +3,7 @@
 Started with the multiprocessing spawn context (a fresh interpreter, so it also
 works frozen once `multiprocessing.freeze_support()` ran). It speaks the typed
 messages of `llamadesk.core.models.llama` over one duplex pipe: requests in
-(WorkerGenerate, WorkerEmbed, WorkerCountTokens, WorkerShutdown), events out (WorkerLoadProgress, WorkerReady or
+(WorkerGenerate, WorkerEmbed, WorkerCountTokens, WorkerCountPrompt, WorkerShutdown), events out (WorkerLoadProgress, WorkerReady or
 WorkerLoadFailed, then WorkerTokens... and WorkerToolCall..., WorkerDone or WorkerJobFailed; WorkerEmbeddings or WorkerTokenCounts for the others). A stop is
 not a message: the parent writes the job id into a shared integer that the loop
 reads between tokens, so it is seen within one token even while the pipe is busy.
@@ -25,6 +25,7 @@ from llamadesk.core.models.llama import LoadOptions, ModelPart, StopReason
 
 from .gpu_build import can_offload, layers_on_gpu
 from .messages import (
+    WorkerCountPrompt,
     WorkerCountTokens,
     WorkerDone,
     WorkerEmbed,
@@ -40,7 +41,7 @@ from .messages import (
     WorkerToolCall,
 )
 from .placement import PlacementLog
-from .token_sender import TokenSender
+from .token_sender import ScoredTokenSender, TokenSender
 
 PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor
 GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR = 3, 4
@@ -156,24 +157,38 @@ def _serve(
             ]
             send(WorkerTokenCounts(job_id=request.job_id, counts=counts))
             continue
+        if isinstance(request, WorkerCountPrompt):
+            send(_count_prompt(prompt, generator, request))
+            continue
         if not isinstance(request, WorkerGenerate):
             continue
         job = request.job_id
-        tokens = TokenSender(send, job)
+        scorer = generator.scorer(request.logprobs) if request.logprobs is not None else None
+        tokens = TokenSender(send, job) if scorer is None else ScoredTokenSender(send, job, scorer.take)
 
-        def send_call(call: Any, job: int = job, tokens: TokenSender = tokens) -> None:
+        def send_call(call: Any, job: int = job, tokens: TokenSender = tokens, scorer: Any = scorer) -> None:
             tokens.flush()  # the text before the call goes first
+            if scorer is not None:
+                scorer.take()  # the call's own tokens are not text of the answer
             send(WorkerToolCall(job_id=job, call=call))
 
         try:
             tools = ToolUse(request.tools, request.tool_choice)
-            text = prompt.render(request.messages, tools.offered)
+            raw = request.prompt is not None
+            text = (
+                request.prompt if raw else prompt.render(request.messages, tools.offered, request.reasoning)
+            )
             sink, out = None, tokens.emit
             if tools.offered:  # content goes through the tool-call splitter first
                 sink = ToolCallSink(tokens.emit, send_call, tools.offered)
                 out = sink.emit
             reason, usage = generator.run(
-                text, tools.sampling(request.sampling), out, partial(_is_cancelled, cancel_flag, job)
+                text or "",
+                tools.sampling(request.sampling),
+                out,
+                partial(_is_cancelled, cancel_flag, job),
+                scorer=scorer,
+                raw=raw,
             )
             if sink is not None:
                 sink.flush()
@@ -188,7 +203,24 @@ def _serve(
             send(WorkerJobFailed(job_id=job, message=f"{type(exc).__name__}: {exc}"))
             continue
         tokens.flush()
-        send(WorkerDone(job_id=job, stop_reason=reason, usage=usage))
+        send(WorkerDone(job_id=job, stop_reason=reason, usage=usage, stop_sequence=generator.stop_sequence))
+
+
+def _count_prompt(
+    prompt: Any, generator: Any, request: WorkerCountPrompt
+) -> WorkerTokenCounts | WorkerJobFailed:
+    from .generation import GenerationError
+    from .tool_use import ToolUse
+
+    try:
+        if request.prompt is not None:
+            tokens = generator.tokenize(request.prompt, raw=True)
+        else:
+            offered = ToolUse(request.tools, request.tool_choice).offered
+            tokens = generator.tokenize(prompt.render(request.messages, offered, request.reasoning))
+    except (GenerationError, ValueError) as exc:
+        return WorkerJobFailed(job_id=request.job_id, message=str(exc))
+    return WorkerTokenCounts(job_id=request.job_id, counts=[len(tokens)])
 
 
 def _embed(embedder: Any, generator: Any, request: WorkerEmbed) -> WorkerEmbeddings | WorkerJobFailed:

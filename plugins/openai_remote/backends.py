@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from llamadesk.core.errors import LlamadeskError, ModelLoadFailed
+from llamadesk.core.errors import GenerationFailed, LlamadeskError, ModelLoadFailed
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
 from llamadesk.core.models.gguf import GGUFInfo
 from llamadesk.core.models.library import RemoteModelInfo
@@ -102,6 +102,10 @@ class ServedModel:
     def generate(
         self, request: GenerateRequest, on_event: EventCallback | None, token: CancelToken | None
     ) -> GenerationResult:
+        if request.prompt is not None or request.logprobs is not None:
+            # Refused rather than answered without: chat completions have no raw prompt, and
+            # the server's logprobs are not passed through (yet).
+            raise GenerationFailed("a remote model takes chat turns only, without logprobs")
         own = CancelToken()  # cancelled by the caller's token or by stop()
         unlink = token.on_cancel(own.cancel) if token else (lambda: None)
         with self._lock:

@@ -71,7 +71,7 @@ def test_config_from_the_previous_release_is_migrated_nothing_lost(paths: AppPat
     app = App(paths, load_entrypoints=False).start()
     try:
         get = lambda key: app.commands.invoke("config.get", {"key": key}).model_dump()["value"]  # noqa: E731
-        assert get("server") == {"host": "0.0.0.0", "port": 9001, "api_key": "s3cret"}
+        assert get("server") == {"host": "0.0.0.0", "port": 9001, "api_key": "s3cret", "max_body_mb": 4}
         assert get("remote.servers") == OLD_RELEASE_CONFIG["remotes"]
         assert get("remote.llama_server.binary") == "/opt/llama-server"
         assert get("remote.llama_server.extra_args") == ["--flash-attn", "on"]

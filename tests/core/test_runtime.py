@@ -204,6 +204,33 @@ def test_idle_models_are_unloaded_busy_ones_kept(runtime: RuntimeService, settin
     assert [s.id for s in runtime.status()] == ["scripted/busy"]
 
 
+def test_a_models_own_keep_alive_replaces_the_idle_setting(runtime: RuntimeService, settings) -> None:
+    settings["now"] = AppConfig(idle_unload_minutes=1)
+    runtime.load(ECHO)
+    status = runtime.status_of(ECHO)
+    assert status.keep_alive_s is None and status.expires_at == pytest.approx(status.last_used + 60)
+    kept = runtime.keep_alive(ECHO, 600)
+    assert kept.keep_alive_s == 600 and kept.expires_at == pytest.approx(kept.last_used + 600)
+    assert runtime.unload_idle(now=time.time() + 120) == []  # the setting's minute no longer applies
+    forever = runtime.keep_alive(ECHO, -1)
+    assert forever.expires_at is None and runtime.unload_idle(now=time.time() + 10**6) == []
+    assert runtime.keep_alive(ECHO, None).expires_at == pytest.approx(forever.last_used + 60)
+    with pytest.raises(NotFound):
+        runtime.keep_alive("scripted/other", 5)
+
+
+def test_keep_alive_zero_unloads_once_the_generation_ends(runtime: RuntimeService, script) -> None:
+    runtime.load(ECHO)
+    script.tokens, script.token_delay = ["a", "b", "c"], 0.01
+    result = runtime.generate(ask("go").model_copy(update={"keep_alive_s": 0}))
+    assert result.content == "abc"  # answered first
+    assert wait_until(lambda: runtime.status() == [])  # then unloaded, by the watcher, at once
+    runtime.load(ECHO)
+    runtime.keep_alive(ECHO, 0.2)
+    assert runtime.status_of(ECHO).state is ModelState.READY
+    assert wait_until(lambda: runtime.status() == [], timeout=3)  # the watcher woke at its deadline
+
+
 def test_generations_at_once_on_one_model_all_finish(runtime: RuntimeService, script) -> None:
     script.token_delay = 0.002
     results: list[str] = []
