@@ -51,7 +51,17 @@ MAP_BY_DEFAULT = not sys.platform.startswith("linux")
 class LoadOptions(UserOptions):
     """How a model is loaded into memory."""
 
-    context_size: int = Field(4096, ge=256, le=1_048_576, description="Tokens the model can see at once.")
+    context_size: int = Field(
+        4096, ge=256, le=1_048_576, description="Tokens the model can see at once, in each conversation."
+    )
+    parallel: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Conversations (chats, API requests) the model generates for at once, each in its "
+        "own slot with its own KV cache of context_size tokens; more wait for a free slot. Empty picks "
+        "up to 4 by the context size and free memory.",
+    )
     gpu_layers: int = Field(-1, ge=-1, description="Layers offloaded to the GPU; -1 offloads all, 0 none.")
     threads: int | None = Field(
         None, ge=1, description="CPU threads for generation; empty picks the physical core count."
@@ -112,6 +122,9 @@ class Usage(Record):
     """Counts and timings of one generation, as the final event and result carry them."""
 
     prompt_tokens: int = 0
+    cached_tokens: int = Field(
+        0, description="Of the prompt tokens, those reused from the cache instead of processed."
+    )
     completion_tokens: int = 0
     time_to_first_token_ms: float | None = Field(None, description="From request to first token.")
     tokens_per_second: float | None = Field(None, description="Generation speed after the first token.")
@@ -246,7 +259,7 @@ class MemoryEstimate(Record):
 
     weights_bytes: int = Field(description="The GGUF's weights (the file size) kept in RAM.")
     kv_cache_bytes: int = Field(
-        description="Keys and values for every position of the context (f16) kept in RAM."
+        description="Keys and values for every position of the context (f16) of every slot, kept in RAM."
     )
     overhead_bytes: int = Field(description="Compute buffers and runtime, a rough allowance.")
     total_bytes: int = Field(description="weights + KV cache + overhead: the RAM needed.")
@@ -254,6 +267,7 @@ class MemoryEstimate(Record):
         0, description="Weights and KV cache of the layers a GPU holds in its own memory (not RAM)."
     )
     context_size: int = Field(description="The context size the estimate is for.")
+    slots: int = Field(1, description="Conversations at once the estimate is for (a KV cache each).")
     available_bytes: int | None = Field(None, description="Memory the OS reports available now.")
     workers: list[WorkerFit] = Field(
         default_factory=list,
@@ -286,6 +300,23 @@ class ModelPart(Record):
         """`this machine (CPU): 11 layers` or `192.168.1.20:50052 (CPU): 10 layers`, for people."""
         where = self.host or "this machine"
         return f"{where} ({self.device}): {self.layers} layers"
+
+
+class ModelActivity(Record):
+    """What a loaded model serves now and has served since it was loaded."""
+
+    slots: int = Field(1, description="Conversations it generates for at once (load option parallel).")
+    busy_slots: int = Field(0, description="Slots generating now.")
+    waiting: int = Field(0, description="Generations waiting for a free slot.")
+    prompt_tokens: int = Field(0, description="Prompt tokens of its generations since it was loaded.")
+    cached_tokens: int = Field(
+        0, description="Of those, the ones reused from the prompt cache instead of processed."
+    )
+
+    @property
+    def cached_share(self) -> float | None:
+        """The share of prompt tokens reused, None before any prompt."""
+        return self.cached_tokens / self.prompt_tokens if self.prompt_tokens else None
 
 
 class ModelStatus(Record):
@@ -322,6 +353,9 @@ class ModelStatus(Record):
     warnings: list[str] = Field(default_factory=list)
     loaded_at: float | None = Field(None, description="Unix time the model became ready.")
     last_used: float | None = Field(None, description="Unix time of the last generation.")
+    activity: ModelActivity | None = Field(
+        None, description="Slots in use, prompt tokens reused; empty when the backend cannot tell."
+    )
     keep_alive_s: float | None = Field(
         None,
         description="Seconds it stays loaded after its last use, set for this model "
