@@ -1,0 +1,293 @@
+"""The worker's batch loop: every active generation advances in one `llama_decode` a step.
+
+The context holds `n_seq_max` sequences (the model's slots), each with its own KV cache
+stream (llama.cpp's non-unified cache: a sequence attends only to its own cells, so
+its logits are those it would get alone, and greedy text is the same token for token).
+A step builds one batch from:
+
+- each generating sequence's pending token (picked last step, not yet decoded),
+- then prompt tokens of sequences still reading their prompt, up to `n_batch` in all
+  (a long prompt is read in chunks over several steps while the others keep
+  generating),
+
+decodes it, and hands each generation the logits at its own batch index to pick its
+next token with its own sampler. Generations join and leave between steps
+(continuous batching): a new request takes a free sequence, preferring the one whose
+cached tokens share the longest prefix with its prompt (the previous turn of the same
+chat), and ending one never touches the others' cells. A stop is checked for each
+generation every step; while a prompt is in the batch llama.cpp's abort callback
+checks it between graph nodes too (only then: per node it costs ~20% of token speed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import llama_cpp
+from llama_cpp import Llama
+
+from llamadesk.core.models.llama import StopReason
+
+from .generation import Generation
+
+DECODE_ABORTED = 2  # llama_decode's return code when the abort callback said stop
+
+
+class Sequence:
+    """One KV cache sequence (a slot): the tokens its cells hold, in order, and the
+    generation using it, if any."""
+
+    __slots__ = ("cached", "generation", "id", "used_at")
+
+    def __init__(self, seq_id: int) -> None:
+        self.id = seq_id
+        self.cached: list[int] = []
+        self.generation: Generation | None = None
+        self.used_at = 0.0
+
+
+class BatchLoop:
+    def __init__(self, llm: Llama) -> None:
+        self.ctx = llm._ctx.ctx
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self.n_seq = int(llama_cpp.llama_n_seq_max(self.ctx))
+        self.n_ctx_seq = int(llama_cpp.llama_n_ctx_seq(self.ctx))
+        self.n_batch = int(llama_cpp.llama_n_batch(self.ctx))
+        self.sequences = [Sequence(i) for i in range(self.n_seq)]
+        self.waiting: deque[Generation] = deque()
+        self._batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+        for i in range(self.n_batch):
+            self._batch.n_seq_id[i] = 1
+        self._prompts_in_batch: list[Generation] = []
+        # Kept referenced: C holds the pointer while it is installed.
+        self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self._prompt_cancelled())
+        self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: no per-node callback
+
+    # --- what the worker asks ---
+    def submit(self, generation: Generation) -> None:
+        """Queue a generation; it takes a sequence at the next step one is free."""
+        self.waiting.append(generation)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.waiting) or any(s.generation is not None for s in self.sequences)
+
+    @property
+    def busy_sequences(self) -> int:
+        return sum(s.generation is not None for s in self.sequences)
+
+    def free_sequence(self) -> Sequence | None:
+        """A sequence no generation uses (the least recently used), or None."""
+        free = [s for s in self.sequences if s.generation is None]
+        return min(free, key=lambda s: s.used_at) if free else None
+
+    def forget(self, sequence: Sequence) -> None:
+        """Empty one sequence's cells (an embedding used them)."""
+        llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, 0, -1)
+        sequence.cached.clear()
+
+    def forget_all(self) -> None:
+        llama_cpp.llama_memory_clear(self.memory, True)
+        for sequence in self.sequences:
+            sequence.cached.clear()
+
+    def fail_all(self, message: str) -> None:
+        """End every generation with an error and empty their sequences (after a bug in a
+        step, their cells are in no known state)."""
+        for sequence in self.sequences:
+            generation = sequence.generation
+            if generation is not None:
+                self._release(generation)
+                self.forget(sequence)
+                generation.fail(message)
+        while self.waiting:
+            self.waiting.popleft().fail(message)
+
+    def close(self) -> None:
+        llama_cpp.llama_batch_free(self._batch)
+
+    # --- one step ---
+    def step(self) -> None:
+        """Admit waiting generations, decode one batch, let each generation pick its token."""
+        if self.waiting:
+            self._drop_cancelled_waiting()
+            self._admit()
+        running = [s.generation for s in self.sequences if s.generation is not None]
+        for generation in running:
+            if generation.cancelled():
+                self._end(generation, StopReason.CANCELLED)
+        outputs, prompts, count = self._fill()
+        if count == 0:
+            return
+        if prompts:  # a long prompt can take seconds: let a stop interrupt it between graph nodes
+            self._prompts_in_batch = [g for g, _, _ in prompts]
+            llama_cpp.llama_set_abort_callback(self.ctx, self._abort_cb, None)
+        try:
+            code = llama_cpp.llama_decode(self.ctx, self._batch)
+        finally:
+            if prompts:
+                llama_cpp.llama_set_abort_callback(self.ctx, self._no_abort_cb, None)
+                self._prompts_in_batch = []
+        if code != 0:
+            self._undo(code, [g for g, _ in outputs] + [g for g, _, _ in prompts])
+            return
+        for generation, index, size in prompts:
+            self._read_prompt(generation, index, size)
+        for generation, index in outputs:
+            self._advance(generation, index)
+
+    def _fill(self) -> tuple[list[tuple[Generation, int]], list[tuple[Generation, int, int]], int]:
+        """Fill the batch: pending tokens first, then prompt chunks. Returns (generating
+        generations with their logits' index, prompt chunks as (generation, first index,
+        size), tokens in the batch)."""
+        batch = self._batch
+        tokens, positions, seq_ids, logits = batch.token, batch.pos, batch.seq_id, batch.logits
+        outputs: list[tuple[Generation, int]] = []
+        prompts: list[tuple[Generation, int, int]] = []
+        count = 0
+        reading: list[Generation] = []
+        for sequence in self.sequences:
+            generation = sequence.generation
+            if generation is None:
+                continue
+            if generation.pending is None:
+                reading.append(generation)
+                continue
+            tokens[count] = generation.pending
+            positions[count] = len(sequence.cached)
+            seq_ids[count][0] = sequence.id
+            logits[count] = True
+            outputs.append((generation, count))
+            count += 1
+        reading.sort(key=lambda g: g.started)  # first come, first read
+        for generation in reading:
+            room = self.n_batch - count
+            if room <= 0:
+                break
+            reader = generation.sequence
+            assert reader is not None
+            start = generation.fed
+            chunk = generation.prompt[start : start + room]
+            last = start + len(chunk) == len(generation.prompt)
+            for offset, token in enumerate(chunk):
+                tokens[count + offset] = token
+                positions[count + offset] = start + offset
+                seq_ids[count + offset][0] = reader.id
+                logits[count + offset] = False
+            if last:
+                logits[count + len(chunk) - 1] = True
+            prompts.append((generation, count, len(chunk)))
+            count += len(chunk)
+        batch.n_tokens = count
+        return outputs, prompts, count
+
+    def _read_prompt(self, generation: Generation, index: int, size: int) -> None:
+        sequence = generation.sequence
+        assert sequence is not None
+        sequence.cached.extend(generation.prompt[generation.fed : generation.fed + size])
+        generation.fed += size
+        if generation.prefilling:
+            return
+        generation.prompt_done = time.perf_counter()
+        self._take(generation, generation.pick(index + size - 1))
+
+    def _advance(self, generation: Generation, index: int) -> None:
+        sequence = generation.sequence
+        assert sequence is not None and generation.pending is not None
+        sequence.cached.append(generation.pending)
+        self._take(generation, generation.pick(index))
+
+    def _take(self, generation: Generation, token: int) -> None:
+        """Give the generation its picked token; end it when that ends it or the context is full."""
+        sequence = generation.sequence
+        assert sequence is not None
+        if generation.accept(token):
+            self._end(generation)
+        elif len(sequence.cached) + 1 >= self.n_ctx_seq:
+            self._end(generation, StopReason.LENGTH)
+
+    def _undo(self, code: int, involved: list[Generation]) -> None:
+        """A decode that failed or was aborted: take its tokens out of the cache again. An
+        abort was a stop: those generations end; others retry next step."""
+        for generation in involved:
+            sequence = generation.sequence
+            assert sequence is not None
+            llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, len(sequence.cached), -1)
+        if code == DECODE_ABORTED:
+            for generation in involved:
+                if generation.cancelled():
+                    self._end(generation, StopReason.CANCELLED)
+            return
+        what = "the prompt" if any(g.prefilling for g in involved) else "a token"
+        for generation in involved:
+            self._release(generation)
+            generation.fail(f"llama_decode failed on {what} (code {code}): the context may be full")
+
+    def _prompt_cancelled(self) -> bool:
+        return any(generation.cancelled() for generation in self._prompts_in_batch)
+
+    # --- joining and leaving ---
+    def _drop_cancelled_waiting(self) -> None:
+        for generation in [g for g in self.waiting if g.cancelled()]:
+            self.waiting.remove(generation)
+            generation.end(StopReason.CANCELLED)
+
+    def _admit(self) -> None:
+        while self.waiting:
+            free = [s for s in self.sequences if s.generation is None]
+            if not free:
+                return
+            generation = self.waiting.popleft()
+            if generation.cancelled():
+                generation.end(StopReason.CANCELLED)
+                continue
+            sequence, common = self._choose(free, generation.prompt)
+            # The last prompt token is decoded again for its logits.
+            common = min(common, len(generation.prompt) - 1)
+            if not llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, common, -1):
+                llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, 0, -1)
+                common = 0
+            del sequence.cached[common:]
+            generation.sequence = sequence
+            generation.fed = generation.cached_tokens = common
+            sequence.generation = generation
+
+    @staticmethod
+    def _choose(free: list[Sequence], prompt: list[int]) -> tuple[Sequence, int]:
+        """The free sequence sharing the longest prefix with `prompt` (the chat's last turn);
+        with none shared, an empty one, else the least recently used."""
+        best, best_common = free[0], -1
+        for sequence in free:
+            common = common_prefix(sequence.cached, prompt)
+            if common > best_common or (common == best_common and _fresher_to_evict(sequence, best)):
+                best, best_common = sequence, common
+        return best, best_common
+
+    def _end(self, generation: Generation, reason: StopReason | None = None) -> None:
+        self._release(generation)
+        generation.end(reason)
+
+    def _release(self, generation: Generation) -> None:
+        sequence = generation.sequence
+        if sequence is None or sequence.generation is not generation:
+            return
+        sequence.generation = None
+        sequence.used_at = time.monotonic()
+
+
+def _fresher_to_evict(candidate: Sequence, current: Sequence) -> bool:
+    """Between sequences sharing as much with a prompt: empty ones first, then the oldest."""
+    if bool(candidate.cached) != bool(current.cached):
+        return not candidate.cached
+    return candidate.used_at < current.used_at
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    """How many tokens `a` and `b` share from the start."""
+    count = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
