@@ -24,7 +24,7 @@ from llamadesk.core.streaming import CancelToken
 from llamadesk.lib.huge_pages import allow_huge_pages_in_children
 
 from .gpu_build import can_offload, host_share
-from .messages import WorkerLoadFailed, WorkerLoadProgress, WorkerReady, WorkerRpcLaunch
+from .messages import WorkerLoadFailed, WorkerLoadProgress, WorkerPromptCache, WorkerReady, WorkerRpcLaunch
 from .rpc_cluster import RpcCluster
 from .worker import worker_main
 from .worker_exit import describe_exit, describe_rpc_exit
@@ -40,8 +40,13 @@ class LlamaCppBackend:
 
     name = "llama_cpp"
 
-    def __init__(self, rpc_workers: Callable[[], list[str]] = list) -> None:
+    def __init__(
+        self,
+        rpc_workers: Callable[[], list[str]] = list,
+        prompt_cache: Callable[[], WorkerPromptCache | None] = lambda: None,
+    ) -> None:
         self.cluster = RpcCluster(rpc_workers)
+        self.prompt_cache = prompt_cache
 
     def can_load(self, location: str, info: GGUFInfo | None) -> bool:
         return info is not None or (os.path.isfile(location) and is_gguf(location))
@@ -85,6 +90,7 @@ class LlamaCppBackend:
                 options.model_dump_json(),
                 launch.model_dump_json() if launch is not None else None,
                 abort_message,
+                cache.model_dump_json() if (cache := self.prompt_cache()) is not None else None,
             ),
             name=f"llamadesk-model:{name}",
             daemon=True,

@@ -17,10 +17,18 @@ cached tokens share the longest prefix with its prompt (the previous turn of the
 chat), and ending one never touches the others' cells. A stop is checked for each
 generation every step; while a prompt is in the batch llama.cpp's abort callback
 checks it between graph nodes too (only then: per node it costs ~20% of token speed).
+
+With a prompt store (`prompt_store.py`), a generation that joins restores the saved
+state sharing the longest prefix with its prompt when that is longer than what its
+sequence already holds (a chat continued after an unload or a restart), and a
+generation that ends hands its sequence's state to the store to write. Both copy the
+state in this thread (tens of ms for thousands of tokens, between two steps); the
+store checks and writes files in its own.
 """
 
 from __future__ import annotations
 
+import ctypes
 import time
 from collections import deque
 
@@ -30,8 +38,14 @@ from llama_cpp import Llama
 from llamadesk.core.models.llama import StopReason
 
 from .generation import Generation
+from .prompt_store import PromptStore, common_prefix
 
 DECODE_ABORTED = 2  # llama_decode's return code when the abort callback said stop
+# A saved state is restored when it spares at least this many prompt tokens, and a
+# conversation is saved when it holds at least SAVE_MIN_TOKENS: below that, reading
+# the prompt again costs less than a file.
+RESTORE_MIN_GAIN = 64
+SAVE_MIN_TOKENS = 256
 
 
 class Sequence:
@@ -48,8 +62,9 @@ class Sequence:
 
 
 class BatchLoop:
-    def __init__(self, llm: Llama) -> None:
+    def __init__(self, llm: Llama, store: PromptStore | None = None) -> None:
         self.ctx = llm._ctx.ctx
+        self.store = store
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.n_seq = int(llama_cpp.llama_n_seq_max(self.ctx))
         self.n_ctx_seq = int(llama_cpp.llama_n_ctx_seq(self.ctx))
@@ -106,6 +121,8 @@ class BatchLoop:
 
     def close(self) -> None:
         llama_cpp.llama_batch_free(self._batch)
+        if self.store is not None:
+            self.store.close()  # the states asked for are written before the worker exits
 
     # --- one step ---
     def step(self) -> None:
@@ -243,6 +260,8 @@ class BatchLoop:
                 generation.end(StopReason.CANCELLED)
                 continue
             sequence, common = self._choose(free, generation.prompt)
+            if self.store is not None:
+                common = self._restore(sequence, generation.prompt, common)
             # The last prompt token is decoded again for its logits.
             common = min(common, len(generation.prompt) - 1)
             if not llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, common, -1):
@@ -252,6 +271,38 @@ class BatchLoop:
             generation.sequence = sequence
             generation.fed = generation.cached_tokens = common
             sequence.generation = generation
+
+    def _restore(self, sequence: Sequence, prompt: list[int], common: int) -> int:
+        """Restore the saved state sharing most with `prompt` into `sequence` when it spares
+        more than the sequence's own cells; returns the tokens the sequence now shares."""
+        assert self.store is not None
+        found = self.store.best(prompt)
+        if found is None or min(found[1], len(prompt) - 1) < common + RESTORE_MIN_GAIN:
+            return common
+        state, shared = found
+        data = self.store.read(state)
+        if data is None:
+            return common
+        llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, 0, -1)
+        sequence.cached.clear()
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer(data)
+        if not llama_cpp.llama_state_seq_set_data(self.ctx, buffer, len(data), sequence.id):
+            self.store.refused(state, "llama.cpp did not take it")
+            llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, 0, -1)
+            return 0
+        sequence.cached.extend(state.tokens)
+        return shared
+
+    def _save(self, sequence: Sequence) -> None:
+        """Hand the sequence's state to the store, unless it is short or already saved."""
+        tokens = sequence.cached
+        if self.store is None or len(tokens) < SAVE_MIN_TOKENS or self.store.holds(tokens):
+            return
+        size = llama_cpp.llama_state_seq_get_size(self.ctx, sequence.id)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(self.ctx, buffer, size, sequence.id)
+        if written:
+            self.store.save(list(tokens), memoryview(buffer).cast("B")[:written])
 
     @staticmethod
     def _choose(free: list[Sequence], prompt: list[int]) -> tuple[Sequence, int]:
@@ -267,6 +318,8 @@ class BatchLoop:
     def _end(self, generation: Generation, reason: StopReason | None = None) -> None:
         self._release(generation)
         generation.end(reason)
+        if generation.sequence is not None and generation.sequence.generation is None:
+            self._save(generation.sequence)
 
     def _release(self, generation: Generation) -> None:
         sequence = generation.sequence
@@ -281,13 +334,3 @@ def _fresher_to_evict(candidate: Sequence, current: Sequence) -> bool:
     if bool(candidate.cached) != bool(current.cached):
         return not candidate.cached
     return candidate.used_at < current.used_at
-
-
-def common_prefix(a: list[int], b: list[int]) -> int:
-    """How many tokens `a` and `b` share from the start."""
-    count = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        count += 1
-    return count

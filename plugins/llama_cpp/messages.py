@@ -80,6 +80,13 @@ class WorkerRpcLaunch(Record):
     tensor_split: list[float] = Field(description="One share per device of the workers, in order.")
 
 
+class WorkerPromptCache(Record):
+    """Where a worker keeps conversations' KV states (prompt_store.py), and how much of them."""
+
+    folder: str
+    max_bytes: int = Field(ge=1)
+
+
 class WorkerCancel(Record):
     """Main -> worker: stop this job. The stop flag is the quick way; this message makes sure
     once the handle gave up waiting and the flag's slot may be reused."""

@@ -16,17 +16,19 @@ dies, the pipe closes and the worker exits.
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from llamadesk.core.models.llama import LoadOptions, ModelPart
 
 from .gpu_build import can_offload, layers_on_gpu
-from .messages import WorkerLoadFailed, WorkerLoadProgress, WorkerReady, WorkerRpcLaunch
+from .messages import WorkerLoadFailed, WorkerLoadProgress, WorkerPromptCache, WorkerReady, WorkerRpcLaunch
 from .placement import PlacementLog
 
 PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor
@@ -40,10 +42,12 @@ def worker_main(
     options_json: str,
     rpc_json: str | None = None,
     abort_message: Any = None,
+    cache_json: str | None = None,
 ) -> None:
     """Entry point of the child process. With `rpc_json` (a WorkerRpcLaunch) the model is split
     across RPC workers; a ggml abort (an RPC worker gone) leaves its message in `abort_message`
-    (a shared char array) for the parent, which sees this process end."""
+    (a shared char array) for the parent, which sees this process end. With `cache_json` (a
+    WorkerPromptCache) conversations' states are saved and restored."""
     # Ctrl+C in a terminal reaches the whole process group; stopping is the parent's call.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     options = LoadOptions.model_validate_json(options_json)
@@ -65,7 +69,10 @@ def worker_main(
         conn.send(WorkerLoadFailed(message=f"llama.cpp could not load {os.path.basename(path)}: {detail}"))
         return
     try:
-        _serve(conn, cancel_flags, llm, options, placement.parts(worker_devices))
+        cache = WorkerPromptCache.model_validate_json(cache_json) if cache_json else None
+        _serve(
+            conn, cancel_flags, llm, options, placement.parts(worker_devices), _store(path, options, cache)
+        )
     finally:
         llm.close()
 
@@ -88,8 +95,30 @@ def _use_rpc_workers(rpc: WorkerRpcLaunch, abort_message: Any) -> dict[str, str]
     }
 
 
+def _store(path: str, options: LoadOptions, cache: WorkerPromptCache | None) -> Any:
+    """The model's prompt store, or None when the cache is off (or its folder unusable)."""
+    if cache is None:
+        return None
+    import llama_cpp
+
+    from .prompt_store import PromptStore, state_key
+
+    try:
+        return PromptStore(
+            Path(cache.folder), state_key(path, options, llama_cpp.__version__), cache.max_bytes
+        )
+    except OSError as exc:
+        logging.getLogger(__name__).warning("prompt cache off: %s", exc)
+        return None
+
+
 def _serve(
-    conn: Connection, cancel_flags: Any, llm: Any, options: LoadOptions, parts: list[ModelPart]
+    conn: Connection,
+    cancel_flags: Any,
+    llm: Any,
+    options: LoadOptions,
+    parts: list[ModelPart],
+    store: Any = None,
 ) -> None:
     from .batch_loop import BatchLoop
     from .chat_template import ChatPrompt, choose_template
@@ -101,7 +130,7 @@ def _serve(
         choice = choose_template(llm.metadata.get("tokenizer.chat_template"), options.chat_template)
         bos, eos = _token_text(llm, llm.token_bos()), _token_text(llm, llm.token_eos())
         prompt = ChatPrompt(choice, bos_token=bos, eos_token=eos)
-        loop = BatchLoop(llm)
+        loop = BatchLoop(llm, store)
         generator = Generator(
             llm, prompt, split_reasoning=options.reasoning_format != "none", seed=options.seed, loop=loop
         )
