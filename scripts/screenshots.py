@@ -4,7 +4,10 @@ Run: .venv/bin/python scripts/screenshots.py   (offscreen SDL; ~1 minute)
 
 It loads the real starter model; when the chat commands are present it asks
 the model a question and shots the streamed answer, otherwise the chat shows a
-transcript in the shape chat.get returns. Discover searches the tests' hub server
+transcript in the shape chat.get returns. The Tools screen shows the real `mcp-server-time`
+(connected, its tools listed) beside a server that cannot start; the chat then makes the
+model call it (`/tool`), shots the approval, allows it, and shots the call with its result
+and the answer after it. Discover searches the tests' hub server
 (tests/plugins/huggingface/hub_server.py) serving a few repositories of small GGUF
 files that advertise real models' sizes, and opens one to show its choices.
 """
@@ -98,6 +101,61 @@ def start_hub():
     return hub.start()
 
 
+def tools_shots(app, pump, shot) -> None:
+    """The Tools screen with two servers, then a chat whose answer calls one of them."""
+    from llamadesk.core.models.commands import Empty
+    from llamadesk.core.models.llama import SamplingParams
+    from llamadesk.core.models.mcp import McpAdded, McpAddParams, McpConnected, McpNameParams, McpServerList
+
+    time_server = str(Path(sys.executable).parent / "mcp-server-time")
+    app.bridge.invoke(
+        "mcp.add", McpAddParams(name="time", command=time_server, args=["--local-timezone", "UTC"]), McpAdded
+    )
+    app.bridge.invoke(
+        "mcp.add",
+        McpAddParams(
+            name="github",
+            command="docker",
+            args=["run", "-i", "--rm", "ghcr.io/github/github-mcp-server"],
+            env={"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_exampletoken0123456789"},
+            check=False,
+        ),
+        McpAdded,
+    )
+    app.bridge.invoke("mcp.connect", McpNameParams(name="github"), McpConnected)
+    tools = app.screens["tools"]
+    app.show_screen("tools")
+    pump(lambda: "time" in tools.cards)
+    tools.connect("time")
+    pump(lambda: tools.cards["time"].state == "connected" and tools.cards["time"].ids.tools.children)
+    app.bridge.invoke("mcp.list", Empty(), McpServerList)
+    shot("tools")
+
+    chat = app.screens["chat"]
+    app.show_screen("chat")
+    chat.new_chat()
+    picker = chat.open_tool_picker()
+    pump(lambda: any(p.name == "time" and p.tools for p in picker.providers))
+    next(w for w in picker.ids.providers.children if getattr(w, "name", "") == "time").ids.check.active = True
+    shot("tool-picker")
+    picker.done()
+    chat.sampling = SamplingParams(max_tokens=60, temperature=0, seed=1)
+    chat.ids.composer.text = "/tool time_get_current_time What time is it in the Asia/Tokyo timezone?"
+    chat.send()
+    rows = chat.ids.messages.data
+    pump(lambda: any(r["viewclass"] == "ToolCallRow" and r["state"] == "approval" for r in rows))
+    shot("tool-approval")
+    row = next(r for r in rows if r["viewclass"] == "ToolCallRow")
+    index = rows.index(row)
+    chat.approve_tool(index, row["request_id"], "once")
+    pump(lambda: not chat.streaming)
+    pump(lambda: chat.model_state == "ready")
+    pump(lambda: any(r["viewclass"] == "ToolCallRow" for r in chat.ids.messages.data))
+    rows = chat.ids.messages.data
+    chat.toggle_row(next(i for i, r in enumerate(rows) if r["viewclass"] == "ToolCallRow"), "expanded")
+    shot("chat-tools")
+
+
 def main() -> int:
     from kivy.config import Config
 
@@ -156,6 +214,8 @@ def main() -> int:
         chat.session_title = "Reversing a string"
         chat.show_messages(transcript())
     shot("chat")
+    if "mcp.add" in core.commands and "chat.send" in core.commands:
+        tools_shots(app, pump, shot)
     models = app.screens["models"]
     app.show_screen("models")
     # The chat's title is being written after the answer: shoot the library once it is idle.

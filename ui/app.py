@@ -33,6 +33,7 @@ from .screens.chat import ChatScreen
 from .screens.discover import DiscoverScreen
 from .screens.models import ModelsScreen
 from .screens.settings import SettingsScreen
+from .screens.tools import ToolsScreen
 from .text_textures import install as install_fresh_text_textures
 from .theme import Theme
 from .viewmodels.markdown_blocks import MarkupStyle
@@ -53,6 +54,7 @@ KV_FILES = (
     "screens/models.kv",
     "screens/discover.kv",
     "screens/settings.kv",
+    "screens/tools.kv",
 )
 
 
@@ -63,7 +65,13 @@ def warm_up_rendering() -> None:
         markdown_to_blocks("**a** `b`\n\n- c\n\n```python\nx = 1\n```\n", MarkupStyle(code_style=style))
 
 
-SCREEN_TITLES = {"chat": "Chat", "models": "Models", "discover": "Discover", "settings": "Settings"}
+SCREEN_TITLES = {
+    "chat": "Chat",
+    "models": "Models",
+    "discover": "Discover",
+    "tools": "Tools",
+    "settings": "Settings",
+}
 STATUS_EVERY_S = 2.0
 
 
@@ -109,6 +117,7 @@ class LlamadeskApp(App):
             self._chat,
             ModelsScreen(name="models"),
             DiscoverScreen(name="discover"),
+            ToolsScreen(name="tools"),
             SettingsScreen(name="settings"),
         ]
         for screen in screens:

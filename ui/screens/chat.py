@@ -32,9 +32,11 @@ from llamadesk.core.models.chat_history import (
 )
 from llamadesk.core.models.chat_params import GetChatParams, SendParams, UpdateChatParams
 from llamadesk.core.models.llama import SamplingParams
+from llamadesk.core.models.tools import NamedToolChoice
 
 from .. import theme
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
+from ..viewmodels.composer import forced_tool, slash_command
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import BLOCK_GAP, MIN_BODY_WIDTH, body_padding, body_renders, draw_body
@@ -42,7 +44,8 @@ from .base import AppScreen
 from .chat_actions import ChatMessageActions
 from .chat_models import ChatModels
 from .chat_sessions import ChatSessions
-from .chat_stream import LIVE, LiveAnswer, StampedRows
+from .chat_stream import LIVE, TOOL_EVENTS, LiveAnswer, LiveTools, StampedRows
+from .chat_tools import ChatTools
 
 BLOCK_CACHE_SIZE = 4000
 # Messages fetched and turned into rows at once; older pages come while scrolling up,
@@ -50,7 +53,7 @@ BLOCK_CACHE_SIZE = 4000
 PAGE = 200
 
 
-class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
+class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
     session_id = StringProperty("")
     session_title = StringProperty("New chat")
     model_id = StringProperty("")  # the model answering in this chat (a path, a name, or `starter`)
@@ -60,6 +63,9 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
     starter_offer = BooleanProperty(False)
     hint = StringProperty("")
     theme_name = StringProperty("dark")
+    session_tools = ListProperty()  # the tools this chat's answers may call (its `tools`)
+    mention_names = ListProperty()  # tool providers an @mention may name
+    mention_suggestions = ListProperty()  # completions of the @mention being typed
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -67,7 +73,8 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         self.messages: list[ChatMessage] = []  # the shown branch, oldest first
         self.siblings: dict[str, list[str]] = {}
         self.older_available = False
-        self.live: LiveAnswer | None = None
+        self.live: LiveAnswer | None = None  # the answer (the step) streaming now
+        self.live_tools: LiveTools | None = None  # the tool calls of the streaming answer
         self.system_prompt = ""
         # Sampling for this chat's answers; None leaves it to the chat's preset and the settings.
         self.sampling: SamplingParams | None = None
@@ -87,10 +94,12 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         )
         self.sessions.refresh()
         self.refresh_models()
+        self.refresh_mention_names()
         self._update_hint()
 
     def on_shown(self) -> None:
         self.refresh_models()
+        self.refresh_mention_names()
 
     def on_library_changed(self) -> None:
         self.refresh_models()
@@ -218,6 +227,7 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
             return
         self.session_id = ""
         self.session_title = "New chat"
+        self.session_tools = []
         self.show_messages([])
         self.sessions.show(self.sessions.sessions)
         self.ids.composer.focus = True
@@ -241,6 +251,7 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
             return  # the user moved on meanwhile
         self.session_title = session.title or "New chat"
         self.system_prompt = session.system_prompt
+        self.session_tools = list(session.tools)
         if session.model:
             self.model_id = session.model
         messages = transcript.messages
@@ -278,15 +289,45 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         text = self.ids.composer.text.strip()
         if not text or self.live is not None or self.model_state not in ("ready", "generating"):
             return
+        params = self.send_params(text)
+        if params is None:
+            return
         self.ids.composer.text = ""
+        self.mention_suggestions = []
         m = self.metrics()
+        text = params.content
         pending = self.pending_message("pending-user", text)
         rows = [meta_row(pending, {}, m), body_row("pending-user", "user", text, m, key=f"pending-{text}")]
         self.ids.messages.data.extend(self._stamp(rows))
-        params = SendParams(
-            session_id=self.session_id or None, content=text, model=self.model_id, sampling=self.sampling
-        )
         self._stream("chat.send", params)
+
+    def send_params(self, text: str) -> SendParams | None:
+        """chat.send's params for what was typed; None (with a hint) for a command it cannot run.
+
+        `/tool NAME message` offers that tool and makes the model call it. A chat not started
+        yet sends its picked tools with its first message (and saves them once it exists)."""
+        tools = list(self.session_tools) if not self.session_id and self.session_tools else None
+        command = slash_command(text)
+        if command is not None and command.name == "tool":
+            forced = forced_tool(command)
+            if forced is None:
+                self.hint = "Write /tool NAME message: the model calls the tool NAME for the message."
+                return None
+            return SendParams(
+                session_id=self.session_id or None,
+                content=forced.text,
+                model=self.model_id,
+                sampling=self.sampling,
+                tools=[forced.tool],
+                tool_choice=NamedToolChoice(name=forced.tool),
+            )
+        return SendParams(
+            session_id=self.session_id or None,
+            content=text,
+            model=self.model_id,
+            sampling=self.sampling,
+            tools=tools,
+        )
 
     def pending_message(self, message_id: str, text: str) -> ChatMessage:
         """The user's message as shown until the chat's stored transcript comes back."""
@@ -302,6 +343,7 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         """Stream an answer (chat.send, chat.regenerate: a ChatReply; chat.edit: a ChatEditResult)."""
         rv = self.ids.messages
         self.live = LiveAnswer(StampedRows(rv.data, self), self.metrics(), self.model_id)
+        self.live_tools = LiveTools(StampedRows(rv.data, self), self.metrics())
         self.streaming = True
         self.live.handle = self.app.bridge.stream(
             command_id, params, BaseModel, self._on_events, self._stream_done, self._stream_failed
@@ -309,22 +351,56 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         self.scroll_to_end()
 
     def _on_events(self, events: list[BaseModel]) -> None:
+        """One frame's events, in order: tokens feed the answer streaming now; a tool call's
+        events show in its row; a new step (after tool results) starts the next answer."""
         if self.live is None:
             return
+        at_bottom = self.ids.messages.scroll_y <= 0.01
+        tokens: list[BaseModel] = []
         for event in events:
-            if isinstance(event, ChatStartedEvent) and not self.session_id:
-                self.session_id = event.session_id
-                self.sessions.refresh()
+            if isinstance(event, ChatStartedEvent):
+                if not self.session_id:
+                    self._chat_started(event.session_id)
+                if event.step > 0:
+                    self._feed(tokens)
+                    tokens = []
+                    self._next_step()
             elif isinstance(event, ChatTitleEvent):
                 self.session_title = event.title
                 self.sessions.refresh()
-        at_bottom = self.ids.messages.scroll_y <= 0.01
+            elif isinstance(event, TOOL_EVENTS):
+                self._feed(tokens)
+                tokens = []
+                self.live_tool_event(event)
+            else:
+                tokens.append(event)
+        self._feed(tokens)
+        if at_bottom:
+            self.scroll_to_end()
+
+    def _feed(self, events: list[BaseModel]) -> None:
+        if self.live is None or not events:
+            return
         speed = self.live.tokens_per_second() if self.live.feed(events) else None
         self._draw_live_rows(self.live.changed_from)
         if speed and self.app.shell is not None:
             self.app.shell.ids.status.speed_text = f"{speed:.1f} tok/s"
-        if at_bottom:
-            self.scroll_to_end()
+
+    def _chat_started(self, session_id: str) -> None:
+        """A new chat exists now: it keeps the tools picked before its first message."""
+        self.session_id = session_id
+        self.sessions.refresh()
+        if self.session_tools:
+            params = UpdateChatParams(session_id=session_id, tools=list(self.session_tools))
+            self.app.bridge.call("chat.update", params, ChatSession, None, self.error)
+
+    def _next_step(self) -> None:
+        """The model answers again after its tools' results: a new answer below their rows."""
+        assert self.live is not None
+        handle = self.live.handle
+        self.live.finish()
+        self.live = LiveAnswer(StampedRows(self.ids.messages.data, self), self.metrics(), self.model_id)
+        self.live.handle = handle
 
     def _draw_live_rows(self, first: int) -> None:
         """Draw the body rows a stream just changed, before the list lays them out: the layout
@@ -343,6 +419,7 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
 
     def _stream_done(self, result: BaseModel) -> None:
         live, self.live = self.live, None
+        self.live_tools = None
         self.streaming = False
         if live is not None:
             live.finish()
@@ -354,6 +431,7 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
 
     def _stream_failed(self, error: CommandError) -> None:
         live, self.live = self.live, None
+        self.live_tools = None
         self.streaming = False
         if live is not None:
             live.finish()

@@ -17,6 +17,7 @@ from llamadesk.core.models.chat_history import ChatMessage
 
 from .formatting import token_footer
 from .status import short_model_name
+from .tool_calls import of_message, tool_row, unanswered_calls
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,17 @@ def message_rows(message: ChatMessage, siblings: dict[str, list[str]], m: RowMet
 def conversation_rows(
     messages: list[ChatMessage], siblings: dict[str, list[str]], m: RowMetrics
 ) -> list[dict[str, Any]]:
+    """Rows of a branch. A `tool` message is one collapsible tool call row (its call and
+    result); an answer that called tools shows its text, and its calls come with their
+    results in the messages after it."""
     rows: list[dict[str, Any]] = []
-    for message in messages:
-        if message.role is not Role.SYSTEM:
-            rows.extend(message_rows(message, siblings, m))
+    for index, message in enumerate(messages):
+        if message.role is Role.SYSTEM:
+            continue
+        call = of_message(message)
+        if call is not None:
+            rows.append(tool_row(call, message.id, m.meta_height))
+            continue
+        rows.extend(message_rows(message, siblings, m))
+        rows.extend(tool_row(v, message.id, m.meta_height) for v in unanswered_calls(messages, index))
     return rows

@@ -130,6 +130,53 @@ class ThinkingRow(RowBase, BoxLayout):
             self.remember_height(height)
 
 
+class ToolCallRow(RowBase, BoxLayout):
+    """A tool call (viewmodels/tool_calls.py): one line folded; open, its arguments and result
+    (a long result folded again), or, while it waits, the approval buttons."""
+
+    call_id = StringProperty("")
+    name = StringProperty("")
+    provider = StringProperty("")
+    arguments = StringProperty("")
+    arguments_line = StringProperty("")
+    state = StringProperty("")
+    state_text = StringProperty("")
+    tone = StringProperty("muted")
+    result = StringProperty("")
+    result_folded = StringProperty("")
+    folded = BooleanProperty(False)
+    truncated = BooleanProperty(False)
+    request_id = StringProperty("")
+    description = StringProperty("")
+    expanded = BooleanProperty(False)
+    show_all = BooleanProperty(False)
+    deciding = BooleanProperty(False)
+
+    def toggle(self, key: str = "expanded") -> None:
+        if self.controller is not None and self.index is not None:
+            self.controller.toggle_row(self.index, key)
+
+    def decide(self, decision: str) -> None:
+        if self.controller is not None and self.index is not None and self.request_id:
+            self.controller.approve_tool(self.index, self.request_id, decision)
+
+    def refresh_view_layout(self, rv: Any, index: int, layout: dict[str, Any], viewport: Any) -> None:
+        super().refresh_view_layout(rv, index, layout, viewport)
+        self.measure()
+
+    def measure(self) -> None:
+        """Its height from its parts (labels rendered now), kept in the row data."""
+        height = self.padding[1] + self.padding[3]
+        for child in self.children:
+            if isinstance(child, TrimmedLabel) and child.text:
+                child.texture_update()
+                child.height = child.texture_size[1]
+            height += child.height
+        if abs(self.height - height) > 0.5:
+            self.height = height
+        self.remember_height(height)
+
+
 class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
     source = StringProperty("")
     cache_key = StringProperty("")
