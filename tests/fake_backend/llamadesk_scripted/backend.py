@@ -47,7 +47,7 @@ class Script:
     load_error: str | None = None  # the message of a ModelLoadFailed
     crash_after: int | None = None  # tokens sent before the model dies mid-answer
     context_size: int = 2048
-    models: list[str] = field(default_factory=lambda: ["echo", "tools"])
+    models: list[str] = field(default_factory=lambda: ["echo"])
 
 
 class ScriptedModel:
