@@ -98,6 +98,10 @@ def test_a_real_server_is_added_edited_and_switched_from_the_screen(
     pump(lambda: tools.cards["time"].state != "disabled")
     tools.cards["time"].ids.connect.dispatch("on_release")
     pump(lambda: tools.cards["time"].state == "connected", timeout=GUARD_S)
+    shown = tools.cards["time"]
+    tools.refresh()  # shown again: a connected server's tools are listed without reconnecting
+    pump(lambda: tools.cards["time"] is not shown)
+    pump(lambda: tools.cards["time"].ids.tools.children)
 
 
 def test_the_form_shows_what_is_wrong_and_saves_nothing(tools: Any, ui_app: Any, ui_home: Path) -> None:

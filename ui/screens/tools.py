@@ -28,6 +28,7 @@ from llamadesk.core.models.mcp import (
     McpNameParams,
     McpServerInfo,
     McpServerList,
+    McpServerTools,
     McpToolInfo,
     McpUpdateParams,
 )
@@ -159,6 +160,14 @@ class ToolsScreen(AppScreen):
             card = McpServerCard(screen=self, **vars(server_card(server)))
             self.cards[server.name] = card
             box.add_widget(card)
+            if server.state == "connected":  # its tools, without reconnecting
+                self.app.bridge.call(
+                    "mcp.tools",
+                    McpNameParams(name=server.name),
+                    McpServerTools,
+                    lambda r: self._update_card(r.server, r.tools),
+                    self._error,
+                )
         if not listing.servers:
             box.add_widget(
                 make(
