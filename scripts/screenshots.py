@@ -58,6 +58,51 @@ HEAD_READ = 1 << 20  # plugins/huggingface/hub_client.py's HEADER_FIRST_READ
 FILE_TYPES = {"Q2_K": 10, "Q3_K_M": 12, "Q4_K_M": 15, "Q5_K_M": 17, "Q6_K": 18, "Q8_0": 7}
 
 
+MARKDOWN_QUESTION = "Which small model should I start with, and how does attention scale?"
+MARKDOWN_ANSWER = """It depends on your memory. Three common choices:
+
+| Model | Download | Memory at 4k context | Speed on 8 cores |
+|:------|---------:|---------------------:|:----------------:|
+| SmolLM2-135M | 98 MB | 0.3 GB | ~180 tok/s |
+| Qwen2.5-1.5B | 1.1 GB | 1.6 GB | ~35 tok/s |
+| Llama-3.1-8B | 4.9 GB | 6.1 GB | ~9 tok/s |
+
+Self-attention compares every token with every other one, so for $n$ tokens of width $d$ it costs $O(n^2 d)$:
+
+$$
+\\mathrm{Attention}(Q, K, V) = \\mathrm{softmax}\\left(\\frac{QK^T}{\\sqrt{d_k}}\\right) V
+$$
+
+Before you pull one:
+
+- [x] check the free memory (Models shows it)
+- [x] pick a Q4_K_M quant
+- [ ] try a longer context later
+"""
+
+
+def markdown_transcript() -> list:
+    from datetime import UTC, datetime
+
+    from llamadesk.core.models.chat import Role
+    from llamadesk.core.models.chat_history import ChatMessage
+    from llamadesk.core.models.llama import Usage
+
+    now = datetime.now(UTC)
+    return [
+        ChatMessage(id="mu", session_id="m", role=Role.USER, content=MARKDOWN_QUESTION, created_at=now),
+        ChatMessage(
+            id="ma",
+            session_id="m",
+            role=Role.ASSISTANT,
+            model="smollm2:135m",
+            content=MARKDOWN_ANSWER,
+            created_at=now,
+            usage=Usage(completion_tokens=212, tokens_per_second=31.5),
+        ),
+    ]
+
+
 def transcript() -> list:
     from datetime import UTC, datetime
 
@@ -214,6 +259,12 @@ def main() -> int:
         chat.session_title = "Reversing a string"
         chat.show_messages(transcript())
     shot("chat")
+    chat.new_chat()
+    chat.session_title = "Choosing a first model"
+    chat.show_messages(markdown_transcript())
+    pump(frames=30)
+    pump(lambda: not chat.body_renders.any_waiting())  # its formulas rendered and drawn
+    shot("markdown")
     if "mcp.add" in core.commands and "chat.send" in core.commands:
         tools_shots(app, pump, shot)
     models = app.screens["models"]

@@ -46,6 +46,7 @@ HERE = Path(__file__).parent
 KV_FILES = (
     "widgets/trimmed_label.kv",  # first: its rule replaces Label's drawing for the rules after it
     "widgets/common.kv",
+    "widgets/rich_blocks.kv",
     "widgets/message_views.kv",
     "widgets/status_bar.kv",
     "widgets/dialogs.kv",
@@ -218,3 +219,4 @@ class LlamadeskApp(App):
     def on_stop(self) -> None:
         if self._chat is not None:
             self._chat.stop()
+            self._chat.body_renders.math.images.close()  # the formula renderer's process

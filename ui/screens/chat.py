@@ -40,6 +40,7 @@ from ..viewmodels.composer import forced_tool, slash_command
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import BLOCK_GAP, MIN_BODY_WIDTH, body_padding, body_renders, draw_body
+from ..widgets.rich_blocks import MathTextures
 from .base import AppScreen
 from .chat_actions import ChatMessageActions
 from .chat_models import ChatModels
@@ -80,6 +81,8 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
         self.sampling: SamplingParams | None = None
         self._blocks: OrderedDict[tuple[str, str, str], list[Block]] = OrderedDict()
         self.body_renders = body_renders()  # drawn bodies by row, reused when a row is shown again
+        self.body_renders.math = MathTextures(on_ready=self._math_ready)
+        self._math_warm = False
         self._metrics: RowMetrics | None = None
         self._paging = False
         self._loading_older = False
@@ -89,6 +92,7 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
     # ---- lifecycle -------------------------------------------------------------------
     def on_app_start(self) -> None:
         self.theme_name = self.app.theme.name
+        self._theme_colors()
         Clock.schedule_once(
             lambda _dt: self.body_renders.prefill({"text": 24, "live": 24, "code": 10, "rule": 2}), 1.0
         )
@@ -104,8 +108,18 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
     def on_library_changed(self) -> None:
         self.refresh_models()
 
+    def _theme_colors(self) -> None:
+        self.body_renders.text_color = list(self.app.theme.text)
+        self.body_renders.math.set_color(list(self.app.theme.text))
+
+    def _math_ready(self) -> None:
+        """Formulas finished rendering: rows that showed their source are drawn again."""
+        if self.body_renders.redraw_waiting():
+            self.ids.messages.refresh_from_layout()
+
     def rerender(self) -> None:
         self.theme_name = self.app.theme.name
+        self._theme_colors()
         self._blocks.clear()
         self.body_renders.clear()
         self.ids.messages.refresh_from_data()
@@ -125,16 +139,24 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
         """Parsed blocks of a body row, kept by row; a streaming answer's rows are drawn once
         per change of their source (body_renders.py) and are parsed then, without keeping."""
         if cache_key.startswith(f"{LIVE}-"):
-            return markdown_to_blocks(source, self.markup_style())
+            return self._warm_math(markdown_to_blocks(source, self.markup_style()))
         key = (cache_key, source, self.theme_name)
         blocks = self._blocks.get(key)
         if blocks is None:
-            blocks = markdown_to_blocks(source, self.markup_style())
+            blocks = self._warm_math(markdown_to_blocks(source, self.markup_style()))
             self._blocks[key] = blocks
             if len(self._blocks) > BLOCK_CACHE_SIZE:
                 self._blocks.popitem(last=False)
         else:
             self._blocks.move_to_end(key)
+        return blocks
+
+    def _warm_math(self, blocks: list[Block]) -> list[Block]:
+        """The first formula seen starts the formula renderer: a streamed one is then ready
+        by the time its chunk is complete."""
+        if not self._math_warm and any(b.kind in ("math", "rich") for b in blocks):
+            self._math_warm = True
+            self.body_renders.math.images.warm()
         return blocks
 
     def metrics(self) -> RowMetrics:
@@ -414,7 +436,7 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
         for row in rv.data[first:]:
             if row.get("viewclass") == "MessageBody":
                 padding = body_padding(row["joins_above"], row["joins_below"])
-                args = (width, padding, dp(BLOCK_GAP), row["streaming"])
+                args = (width, padding, dp(BLOCK_GAP), row["streaming"], row["tail"])
                 row["height"] = draw_body(self, row["cache_key"], row["source"], *args).height
 
     def _stream_done(self, result: BaseModel) -> None:

@@ -71,6 +71,7 @@ class LiveAnswer:
             self.metrics,
             key=key,
             streaming=True,
+            tail=last and not self.finished,
             joins_above=number > 1,
             joins_below=not last,
         )

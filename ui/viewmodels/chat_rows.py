@@ -83,10 +83,12 @@ def body_row(
     *,
     key: str,
     streaming: bool = False,
+    tail: bool = False,
     joins_above: bool = False,
     joins_below: bool = False,
 ) -> dict[str, Any]:
-    """A message body; a streamed answer is several (`joins_*`: the rows are one body)."""
+    """A message body; a streamed answer is several (`joins_*`: the rows are one body), the
+    last of them its `tail` while it streams."""
     return {
         "viewclass": "MessageBody",
         "message_id": message_id,
@@ -94,6 +96,7 @@ def body_row(
         "source": source,
         "cache_key": key,
         "streaming": streaming,  # drawn to grow cheaply (LiveText) until the answer is stored
+        "tail": tail,  # still being written: tables and formulas show their source until complete
         # Always set: a recycled view keeps whatever a row leaves out.
         "joins_above": joins_above,
         "joins_below": joins_below,

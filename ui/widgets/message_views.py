@@ -25,6 +25,7 @@ from llamadesk.ui.widgets.body_renders import BodyRender, BodyRenders
 from llamadesk.ui.widgets.code_lines import CodeLines  # noqa: F401  (used by message_views.kv)
 from llamadesk.ui.widgets.live_text import LiveText
 from llamadesk.ui.widgets.opaque_fill import OpaqueRoundedFill
+from llamadesk.ui.widgets.rich_blocks import MathBlock, RichTextBlock, TableBlock
 from llamadesk.ui.widgets.trimmed_label import TrimmedLabel
 
 MIN_BODY_WIDTH = 160  # dp: a body is not drawn narrower (a view before the layout sized it)
@@ -181,6 +182,7 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
     source = StringProperty("")
     cache_key = StringProperty("")
     streaming = BooleanProperty(False)
+    tail = BooleanProperty(False)  # the chunk of a streaming answer still being written
     joins_above = BooleanProperty(False)  # the row continues the body of the row above
     joins_below = BooleanProperty(False)
 
@@ -197,7 +199,15 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
         # (100 px): a tall texture rendered for nothing. Wait for a real width.
         if self.controller is None or self.width < dp(MIN_BODY_WIDTH):
             return
-        args = (self.cache_key, self.source, self.width, self.padding, self.spacing, self.streaming)
+        args = (
+            self.cache_key,
+            self.source,
+            self.width,
+            self.padding,
+            self.spacing,
+            self.streaming,
+            self.tail,
+        )
         self._adopt(draw_body(self.controller, *args))
 
     def _adopt(self, render: BodyRender) -> None:
@@ -218,18 +228,35 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
 
 
 def draw_body(
-    controller: Any, key: str, source: str, width: float, padding: Any, spacing: float, streaming: bool
+    controller: Any,
+    key: str,
+    source: str,
+    width: float,
+    padding: Any,
+    spacing: float,
+    streaming: bool,
+    tail: bool = False,
 ) -> BodyRender:
     """The row's rendered body at `width`, drawn now unless it already shows `source` so."""
-    shown = (source, width, tuple(padding), controller.theme_name)
+    shown = (source, width, tuple(padding), controller.theme_name, tail)
     render: BodyRender = controller.body_renders.get(key)
     if render.shown != shown:
         blocks: list[Block] = controller.blocks_for(key, source)
-        controller.body_renders.draw(render, blocks, width, padding, spacing, streaming=streaming)
+        controller.body_renders.draw(render, blocks, width, padding, spacing, streaming=streaming, tail=tail)
         render.shown = shown
     return render
 
 
 def body_renders() -> BodyRenders:
     """The per-row render cache a chat screen keeps for its MessageBody rows."""
-    return BodyRenders({"text": TextBlock, "live": LiveTextBlock, "code": CodeBlock, "rule": RuleBlock})
+    return BodyRenders(
+        {
+            "text": TextBlock,
+            "live": LiveTextBlock,
+            "code": CodeBlock,
+            "rule": RuleBlock,
+            "table": TableBlock,
+            "math": MathBlock,
+            "rich": RichTextBlock,
+        }
+    )
