@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..errors import InvalidParams, NotFound, StorageError
 from ..models.chat_history import (
     ChatEditResult,
+    ChatMessage,
     ChatPreset,
     ChatReply,
     ChatSession,
@@ -32,6 +33,7 @@ from ..models.chat_params import (
     NewChatParams,
     PresetList,
     PresetNameParams,
+    RateParams,
     RegenerateParams,
     RenameParams,
     SendParams,
@@ -119,6 +121,9 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
 
     def switch_branch(params: SwitchBranchParams, ctx: CommandContext) -> ChatTranscript:
         return chat().switch_branch(params.session_id, params.message_id)
+
+    def rate(params: RateParams, ctx: CommandContext) -> ChatMessage:
+        return chat().rate(params.session_id, params.message_id, params.rating)
 
     def export(params: ExportParams, ctx: CommandContext) -> ExportResult:
         content = chat().export(params.session_id, params.format.value)
@@ -254,6 +259,14 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
             SwitchBranchParams,
             ChatTranscript,
             switch_branch,
+        ),
+        spec(
+            "chat.rate",
+            "Rate answer",
+            "Like (up) or dislike (down) an answer, or take the rating back (null); kept and exported.",
+            RateParams,
+            ChatMessage,
+            rate,
         ),
         spec(
             "chat.export",
