@@ -265,6 +265,18 @@ def main() -> int:
     pump(frames=30)
     pump(lambda: not chat.body_renders.any_waiting())  # its formulas rendered and drawn
     shot("markdown")
+    chat.open_panel()
+    pump(frames=20)
+    shot("chat-options")
+    chat.close_panel()
+    Window.size = (800, 600)
+    pump(lambda: chat.compact)
+    chat.toggle_details(2, True)  # the answer's time and tokens, as a hover shows them
+    chat.ids.messages.scroll_y = 1
+    pump(frames=20)
+    shot("chat-800x600")
+    Window.size = (1200, 760)
+    pump(lambda: not chat.compact)
     if "mcp.add" in core.commands and "chat.send" in core.commands:
         tools_shots(app, pump, shot)
     models = app.screens["models"]

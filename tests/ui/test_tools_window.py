@@ -272,7 +272,7 @@ def test_at_mentions_complete_in_the_message_box(tool_chat: Any, ui_app: Any) ->
     composer.text = "ask @he"
     composer.cursor = (len(composer.text), 0)
     chat.on_composer_text()
-    assert chat.mention_suggestions == ["hello"]
+    assert chat.mention_suggestions == ["@hello"]
     assert chat.complete_first_mention()  # what Tab does
     assert composer.text == "ask @hello "
     assert chat.mention_suggestions == []

@@ -14,6 +14,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
+from kivy.core.window import Window
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from pydantic import BaseModel
@@ -24,6 +25,7 @@ from llamadesk.core.models.chat import Role
 from llamadesk.core.models.chat_history import (
     ChatEditResult,
     ChatMessage,
+    ChatPreset,
     ChatReply,
     ChatSession,
     ChatStartedEvent,
@@ -35,26 +37,40 @@ from llamadesk.core.models.llama import SamplingParams
 from llamadesk.core.models.tools import NamedToolChoice
 
 from .. import theme
+from ..viewmodels.chat_options import Suggestion
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
 from ..viewmodels.composer import forced_tool, slash_command
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
+from ..viewmodels.status import short_model_name
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import BLOCK_GAP, MIN_BODY_WIDTH, body_padding, body_renders, draw_body
 from ..widgets.rich_blocks import MathTextures
 from .base import AppScreen
 from .chat_actions import ChatMessageActions
 from .chat_models import ChatModels
+from .chat_panel import DOCKED_FROM, ChatOptions, PanelSheet
 from .chat_sessions import ChatSessions
 from .chat_stream import LIVE, TOOL_EVENTS, LiveAnswer, LiveTools, StampedRows
 from .chat_tools import ChatTools
 
+COMPACT_BELOW = 720  # dp of the chat's width: below it the header keeps only the title and buttons
 BLOCK_CACHE_SIZE = 4000
 # Messages fetched and turned into rows at once; older pages come while scrolling up,
 # so opening a 10,000-message chat costs the same as opening a 200-message one.
 PAGE = 200
 
 
-class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
+def _meta_index(rows: Any, index: int) -> int | None:
+    """The meta row of the message that row `index` belongs to."""
+    message_id = rows[index].get("message_id")
+    for at in range(index, max(-1, index - 4), -1):
+        row = rows[at]
+        if row.get("viewclass") == "MessageMeta" and row.get("message_id") == message_id:
+            return at
+    return None
+
+
+class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScreen):
     session_id = StringProperty("")
     session_title = StringProperty("New chat")
     model_id = StringProperty("")  # the model answering in this chat (a path, a name, or `starter`)
@@ -66,7 +82,13 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
     theme_name = StringProperty("dark")
     session_tools = ListProperty()  # the tools this chat's answers may call (its `tools`)
     mention_names = ListProperty()  # tool providers an @mention may name
-    mention_suggestions = ListProperty()  # completions of the @mention being typed
+    mention_suggestions = ListProperty()  # labels of the completions offered (@mentions, the / menu)
+    compact = BooleanProperty(False)  # a narrow chat: the model picker lives in the side panel
+    panel_open = BooleanProperty(False)
+    panel_docked = BooleanProperty(False)  # the panel sits beside the chat (else it is a sheet)
+    preset_name = StringProperty("")
+    preset_names = ListProperty()
+    panel_note = StringProperty("")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -88,11 +110,17 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
         self._loading_older = False
         self._library: list[str] = []
         self._loaded: dict[str, str] = {}
+        self._presets: dict[str, ChatPreset] = {}
+        self._sheet: PanelSheet | None = None
+        self.tool_names: list[str] = []  # tools seen in tools.list, for the / menu
+        self.suggestions: list[Suggestion] = []
+        self._hovered: int | None = None  # the meta row whose details the mouse shows
 
     # ---- lifecycle -------------------------------------------------------------------
     def on_app_start(self) -> None:
         self.theme_name = self.app.theme.name
         self._theme_colors()
+        Window.bind(mouse_pos=self.hover)
         Clock.schedule_once(
             lambda _dt: self.body_renders.prefill({"text": 24, "live": 24, "code": 10, "rule": 2}), 1.0
         )
@@ -104,6 +132,49 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
     def on_shown(self) -> None:
         self.refresh_models()
         self.refresh_mention_names()
+
+    def hover(self, _window: Any, pos: tuple[float, float]) -> None:
+        """The mouse over a message shows its time and tokens (touch: a long press)."""
+        if self.app.shell is None or self.app.shell.ids.screens.current != "chat":
+            return
+        rv = self.ids.messages
+        index = None
+        for view, row_index in rv.layout_manager.view_indices.items():
+            if view.collide_point(*view.to_widget(*pos)):
+                index = row_index
+                break
+        meta = _meta_index(rv.data, index) if index is not None else None
+        if meta != self._hovered:
+            if self._hovered is not None:
+                self.toggle_details(self._hovered, False)
+            if meta is not None:
+                self.toggle_details(meta, True)
+            self._hovered = meta
+
+    def sync_panel(self, *_: Any) -> None:
+        """The panel's model, preset and note follow the chat (set here: kv rules of the panel,
+        made before its `screen` is set, did not follow `root.screen.<property>`)."""
+        if "panel" not in self.ids:  # still being built
+            return
+        ids = self.ids.panel.ids
+        ids.panel_model.values = [short_model_name(m) for m in self.model_choices]
+        ids.panel_model.text = short_model_name(self.model_id) or "Choose a model"
+        answering = self.model_state in ("ready", "generating")
+        ids.panel_load.text = "Unload" if answering else "Load"
+        ids.panel_load.disabled = not self.model_id or self.model_state == "loading"
+        ids.preset.values = list(self.preset_names)
+        ids.preset.text = self.preset_name or "Choose a preset"
+        ids.note.text = self.panel_note
+
+    on_model_id = on_model_choices = on_model_state = sync_panel
+    on_preset_name = on_preset_names = on_panel_note = sync_panel
+
+    def set_compact(self, header_width: float) -> None:
+        self.compact = header_width < dp(COMPACT_BELOW)
+
+    def on_size(self, *_: Any) -> None:
+        if self.panel_docked and self.width < dp(DOCKED_FROM):
+            self.close_panel()
 
     def on_library_changed(self) -> None:
         self.refresh_models()
@@ -189,6 +260,7 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
         self.messages = messages
         self.siblings = siblings or {}
         self.older_available = older
+        self._hovered = None
         self._paging = False  # until the list is laid out and scrolled to its end
         self.ids.messages.data = self._stamp(conversation_rows(messages, self.siblings, self.metrics()))
         # A long chat's rows are tens of thousands of objects that live until another chat is
@@ -250,6 +322,7 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
         self.session_id = ""
         self.session_title = "New chat"
         self.session_tools = []
+        self.preset_name = ""
         self.show_messages([])
         self.sessions.show(self.sessions.sessions)
         self.ids.composer.focus = True
@@ -274,6 +347,9 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
         self.session_title = session.title or "New chat"
         self.system_prompt = session.system_prompt
         self.session_tools = list(session.tools)
+        self.preset_name = session.preset or ""
+        if self.panel_open:
+            self.show_panel_values()
         if session.model:
             self.model_id = session.model
         messages = transcript.messages
@@ -309,6 +385,8 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
     # ---- sending and streaming -------------------------------------------------------
     def send(self) -> None:
         text = self.ids.composer.text.strip()
+        if self.run_slash_command(text):
+            return
         if not text or self.live is not None or self.model_state not in ("ready", "generating"):
             return
         params = self.send_params(text)
@@ -322,6 +400,27 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
         rows = [meta_row(pending, {}, m), body_row("pending-user", "user", text, m, key=f"pending-{text}")]
         self.ids.messages.data.extend(self._stamp(rows))
         self._stream("chat.send", params)
+
+    def run_slash_command(self, text: str) -> bool:
+        """`/preset NAME`, `/model NAME`, `/tools`, `/clear` act at once; True if it was one."""
+        command = slash_command(text)
+        if command is None or command.name == "tool":
+            return False
+        actions = {
+            "preset": lambda: self.pick_preset(command.argument),
+            "model": lambda: self.pick_model(command.argument),
+            "tools": self.open_tool_picker,
+            "clear": self.new_chat,
+        }
+        action = actions.get(command.name)
+        if action is None:
+            self.hint = f"/{command.name} is not a command: / shows them."
+            return True
+        self.ids.composer.text = ""
+        self.mention_suggestions = []
+        action()
+        self._update_hint()
+        return True
 
     def send_params(self, text: str) -> SendParams | None:
         """chat.send's params for what was typed; None (with a hint) for a command it cannot run.
@@ -412,8 +511,10 @@ class ChatScreen(ChatTools, ChatModels, ChatMessageActions, AppScreen):
         """A new chat exists now: it keeps the tools picked before its first message."""
         self.session_id = session_id
         self.sessions.refresh()
-        if self.session_tools:
-            params = UpdateChatParams(session_id=session_id, tools=list(self.session_tools))
+        if self.session_tools or self.preset_name:
+            params = UpdateChatParams(
+                session_id=session_id, tools=list(self.session_tools) or None, preset=self.preset_name or None
+            )
             self.app.bridge.call("chat.update", params, ChatSession, None, self.error)
 
     def _next_step(self) -> None:

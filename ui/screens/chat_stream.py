@@ -49,6 +49,9 @@ class LiveAnswer:
                 "can_prev": False,
                 "can_next": False,
                 "footer": "",
+                "details": "",
+                "show_details": False,
+                "rating": "",
                 "streaming": True,
                 "height": metrics.meta_height,
             }

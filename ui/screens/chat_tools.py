@@ -23,7 +23,9 @@ from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.mcp import McpServerInfo, McpServerList
 from llamadesk.core.models.tools import ApprovalDecision, ApproveParams, ApproveResult, ToolCatalog
 
+from ..viewmodels.chat_options import Suggestion, slash_suggestions
 from ..viewmodels.composer import complete_mention, mention_at, mention_choices
+from ..viewmodels.status import short_model_name
 from ..viewmodels.tool_picker import PickerProvider, picker_providers, toggle_provider, toggle_tool
 from ..widgets.common import make
 from .chat_stream import LiveAnswer, LiveTools
@@ -119,6 +121,10 @@ class ChatTools(_Screen):
     session_tools: list[str]
     mention_names: list[str]
     mention_suggestions: list[str]
+    suggestions: list[Suggestion]
+    tool_names: list[str]
+    model_choices: list[str]
+    preset_names: list[str]
     live: LiveAnswer | None
     live_tools: LiveTools | None
     error: Callable[[CommandError], None]
@@ -141,6 +147,7 @@ class ChatTools(_Screen):
 
     def _catalog_for(self, dialog: ToolPickerDialog, catalog: ToolCatalog) -> None:
         self._learn_names([p.name for p in catalog.providers])
+        self.tool_names = sorted({t.name for p in catalog.providers for t in p.tools})
         dialog.show(catalog=catalog)
 
     def set_chat_tools(self, chosen: list[str]) -> None:
@@ -172,16 +179,43 @@ class ChatTools(_Screen):
         self.mention_names = sorted(set(self.mention_names) | set(names))
 
     def on_composer_text(self) -> None:
+        """What the message box offers for what is typed: the `/` menu, or @mentions."""
         composer = self.ids.composer
-        found = mention_at(composer.text, composer.cursor_index())
-        self.mention_suggestions = mention_choices(found[1], list(self.mention_names)) if found else []
+        text, cursor = composer.text, composer.cursor_index()
+        if text.startswith("/"):
+            models = [short_model_name(m) for m in self.model_choices]
+            self.suggestions = slash_suggestions(text, list(self.preset_names), models, self.tool_names)
+        else:
+            found = mention_at(text, cursor)
+            names = mention_choices(found[1], list(self.mention_names)) if found else []
+            self.suggestions = []
+            for name in names:
+                completed, at = complete_mention(text, cursor, name)
+                self.suggestions.append(Suggestion(f"@{name}", completed, at))
+        self.mention_suggestions = [s.label for s in self.suggestions]
 
-    def on_mention_suggestions(self, _screen: Any, names: list[str]) -> None:
-        """A chip per server the @mention being typed may name; Tab takes the first."""
+    def on_mention_suggestions(self, _screen: Any, labels: list[str]) -> None:
+        """A chip per suggestion; Tab takes the first."""
         chips = self.ids.mention_chips
         chips.clear_widgets()
-        for name in names:
-            chips.add_widget(make("MentionChip", text=f"@{name}", screen=self))
+        for index, label in enumerate(labels):
+            chips.add_widget(make("MentionChip", text=label, screen=self, index=index))
+
+    def take_suggestion(self, index: int) -> bool:
+        if not 0 <= index < len(self.suggestions):
+            return False
+        chosen = self.suggestions[index]
+        composer = self.ids.composer
+        composer.text = chosen.text
+        at = len(chosen.text) if chosen.cursor < 0 else chosen.cursor
+        composer.cursor = composer.get_cursor_from_index(at)
+        composer.focus = True
+        self.on_composer_text()
+        return True
+
+    def complete_first_mention(self) -> bool:
+        """Tab in the message box: take the first suggestion, if there is one."""
+        return self.take_suggestion(0)
 
     def complete_mention(self, name: str) -> None:
         composer = self.ids.composer
@@ -189,14 +223,6 @@ class ChatTools(_Screen):
         composer.text = text
         composer.cursor = composer.get_cursor_from_index(cursor)
         composer.focus = True
-        self.mention_suggestions = []
-
-    def complete_first_mention(self) -> bool:
-        """Tab in the message box: complete the first suggestion, if there is one."""
-        if not self.mention_suggestions:
-            return False
-        self.complete_mention(self.mention_suggestions[0])
-        return True
 
     # ---- calls of a streaming answer --------------------------------------------------
     def live_tool_event(self, event: Any) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from llamadesk.core.models.chat import MessageState, Role
 from llamadesk.core.models.chat_history import ChatMessage
 
+from .chat_options import message_details
 from .formatting import token_footer
 from .status import short_model_name
 from .tool_calls import of_message, tool_row, unanswered_calls
@@ -70,6 +71,9 @@ def meta_row(message: ChatMessage, siblings: dict[str, list[str]], m: RowMetrics
         "can_prev": position > 1,
         "can_next": position < count,
         "footer": token_footer(usage.completion_tokens, usage.tokens_per_second) if usage else "",
+        "details": message_details(message),  # shown on hover or a long press
+        "show_details": False,
+        "rating": message.rating or "",
         "streaming": False,
         "height": m.meta_height,
     }

@@ -95,3 +95,25 @@ class FileDialog(ModalView):
         self.dismiss()
         if self.picked is not None:
             self.picked(selection[0])
+
+
+class SaveDialog(ModalView):
+    """Pick a folder and a file name to save to."""
+
+    title = StringProperty("Save")
+    filename = StringProperty("chat.md")
+    start_path = StringProperty(str(Path.home()))
+
+    def __init__(self, on_save: Callable[[str], object] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.saved = on_save
+
+    def save(self) -> None:
+        name = self.ids.name.text.strip()
+        if not name:
+            self.ids.name.error = "a file name"
+            return
+        folder = self.ids.chooser.path
+        self.dismiss()
+        if self.saved is not None:
+            self.saved(str(Path(folder) / name))

@@ -14,13 +14,14 @@ from __future__ import annotations
 import webbrowser
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from llamadesk.ui import theme
-from llamadesk.ui.viewmodels.markdown_blocks import Block
+from llamadesk.ui.viewmodels.markdown_blocks import Block, find_symbol_font
 from llamadesk.ui.widgets.body_renders import BodyRender, BodyRenders
 from llamadesk.ui.widgets.code_lines import CodeLines  # noqa: F401  (used by message_views.kv)
 from llamadesk.ui.widgets.live_text import LiveText
@@ -28,7 +29,9 @@ from llamadesk.ui.widgets.opaque_fill import OpaqueRoundedFill
 from llamadesk.ui.widgets.rich_blocks import MathBlock, RichTextBlock, TableBlock
 from llamadesk.ui.widgets.trimmed_label import TrimmedLabel
 
+SYMBOL_FONT = find_symbol_font() or "Roboto"  # ▲ ▼ (Roboto has them too, but not ☐ ☑)
 MIN_BODY_WIDTH = 160  # dp: a body is not drawn narrower (a view before the layout sized it)
+LONG_PRESS_S = 0.5
 BLOCK_GAP = theme.SM  # dp between two blocks of one body (a paragraph, a code block...)
 ROW_GAP = theme.XS  # dp between two rows of the message list (its spacing in chat.kv)
 
@@ -106,7 +109,24 @@ class MessageMeta(RowBase, BoxLayout):
     can_prev = BooleanProperty(False)
     can_next = BooleanProperty(False)
     footer = StringProperty("")
+    details = StringProperty("")  # its time, tokens and speed
+    show_details = BooleanProperty(False)
+    rating = StringProperty("")
     streaming = BooleanProperty(False)
+    _press: Any = None
+
+    def on_touch_down(self, touch: Any) -> bool:
+        # A long press (touch screens have no hover) shows its details.
+        if self.collide_point(*touch.pos) and self.controller is not None and self.index is not None:
+            index = self.index
+            self._press = Clock.schedule_once(lambda _dt: self.controller.toggle_details(index), LONG_PRESS_S)
+        return bool(super().on_touch_down(touch))
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if self._press is not None:
+            self._press.cancel()
+            self._press = None
+        return bool(super().on_touch_up(touch))
 
 
 class ErrorRow(RowBase, BoxLayout):
