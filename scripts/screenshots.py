@@ -284,6 +284,10 @@ def main() -> int:
     # The chat's title is being written after the answer: shoot the library once it is idle.
     pump(lambda: models.rows and all(r["state"] != "generating" for r in models.rows))
     shot("models")
+    details = models.show_details(model)
+    pump(lambda: details.ids.lines.children)
+    shot("model-details")
+    details.dismiss()
 
     discover = app.screens["discover"]
     app.show_screen("discover")

@@ -130,11 +130,16 @@ def _continue_chat(args: argparse.Namespace, commands: CommandTable, state: RunS
 
 
 def _load(args: argparse.Namespace, commands: CommandTable) -> None:
-    options: dict[str, Any] = commands.invoke("config.get", {"key": "load"}).model_dump()["value"]
-    if args.context_size:
-        options["context_size"] = args.context_size
-    if args.threads:
-        options["threads"] = args.threads
+    """Load the model: with the model's own options (or the defaults) unless flags change them."""
+    options: dict[str, Any] | None = None
+    if args.context_size or args.threads:
+        entries = commands.invoke("config.get", {"key": "model_load"}).model_dump()["value"]
+        own = next((dict(e["options"]) for e in entries if e["model"] == args.model), None)
+        options = own or commands.invoke("config.get", {"key": "load"}).model_dump()["value"]
+        if args.context_size:
+            options["context_size"] = args.context_size
+        if args.threads:
+            options["threads"] = args.threads
     interactive = sys.stderr.isatty()
 
     def on_event(event: BaseModel) -> None:

@@ -97,7 +97,7 @@ class RuntimeService:
         Raises NotFound, GGUFError (invalid_model_file), InsufficientMemory,
         ModelLoadFailed, Cancelled.
         """
-        options = options or self._settings().load
+        options = options or self.default_options(model)
         emit = on_event or (lambda _event: None)
         with self._model_lock(model):
             current = self._entries.get(model)
@@ -144,6 +144,11 @@ class RuntimeService:
             self.elsewhere.publish(self.status_of(model))
         self._start_idle_watch()
         return self.status_of(model)
+
+    def default_options(self, model: str) -> LoadOptions:
+        """How `model` loads when nobody says: its own options (`model_load`), else the defaults."""
+        settings = self._settings()
+        return next((own.options for own in settings.model_load if own.model == model), settings.load)
 
     def ensure_loaded(self, model: str, *, on_event: EventSink | None = None) -> ModelStatus:
         """The model's status, loading it with the default options first if needed."""
