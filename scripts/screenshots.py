@@ -284,6 +284,10 @@ def main() -> int:
     # The chat's title is being written after the answer: shoot the library once it is idle.
     pump(lambda: models.rows and all(r["state"] != "generating" for r in models.rows))
     shot("models")
+    monitor = app.open_monitor()
+    pump(frames=10)
+    shot("monitor")
+    monitor.dismiss()
     details = models.show_details(model)
     pump(lambda: details.ids.lines.children)
     shot("model-details")

@@ -21,8 +21,10 @@ from kivy.lang import Builder
 from kivy.properties import ObjectProperty
 
 from llamadesk.core.commands import CommandError, CommandTable
+from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.llama import RuntimeStatus, StatusParams
 from llamadesk.core.models.settings import ConfigGetParams, ConfigValue
+from llamadesk.core.models.system import SystemMetrics
 
 from .bridge import CommandBridge
 from .first_frame import watch_first_frame
@@ -37,8 +39,10 @@ from .screens.tools import ToolsScreen
 from .text_textures import install as install_fresh_text_textures
 from .theme import Theme
 from .viewmodels.markdown_blocks import MarkupStyle
+from .viewmodels.metrics_history import MetricsHistory
 from .viewmodels.status import status_texts
 from .widgets import clipped_list, common, dialogs, message_list, message_views, status_bar, trimmed_label  # noqa: F401  (registers kv classes)
+from .widgets.metrics_graph import MetricsPopover
 from .widgets.shell import Shell
 from .window_clear import clear_colour_only_on_software_gl
 
@@ -50,6 +54,7 @@ KV_FILES = (
     "widgets/message_views.kv",
     "widgets/status_bar.kv",
     "widgets/dialogs.kv",
+    "widgets/metrics_graph.kv",
     "widgets/shell.kv",
     "screens/chat.kv",
     "screens/models.kv",
@@ -90,6 +95,8 @@ class LlamadeskApp(App):
         self._chat: ChatScreen | None = None
         self.screens: dict[str, AppScreen] = {}
         self.collector = IdleCollector(lambda: self._chat is not None and self._chat.streaming)
+        self.metrics = MetricsHistory()  # system.metrics of the last minutes, for the monitor
+        self._monitor: MetricsPopover | None = None
 
     def _configured_theme(self) -> str:
         try:
@@ -206,6 +213,24 @@ class LlamadeskApp(App):
             self.bridge.call(
                 "runtime.status", StatusParams(), RuntimeStatus, self._show_status, lambda _e: None
             )
+        if self.bridge.has("system.metrics"):
+            self.bridge.call("system.metrics", Empty(), SystemMetrics, self._add_metrics, lambda _e: None)
+
+    def _add_metrics(self, sample: SystemMetrics) -> None:
+        self.metrics.add(sample)
+        if self._monitor is not None:
+            self._monitor.ids.panel.update()
+        for screen in self.screens.values():
+            screen.on_metrics(self.metrics)
+
+    def open_monitor(self) -> MetricsPopover:
+        """The status bar's resource monitor: a graph of the last minutes and the figures."""
+        monitor = MetricsPopover(history=self.metrics)
+        monitor.bind(on_dismiss=lambda _m: setattr(self, "_monitor", None))
+        self._monitor = monitor
+        monitor.open()
+        monitor.ids.panel.update()
+        return monitor
 
     def _show_status(self, status: RuntimeStatus) -> None:
         if self._shell is None:

@@ -76,6 +76,7 @@ class RuntimeService:
         self._model_locks: dict[str, threading.Lock] = {}  # serialise load/unload per id
         self._closed = threading.Event()
         self._idle_thread: threading.Thread | None = None
+        self.last_speed: float | None = None  # tokens/s of the last generation that reported it
         # Seams: the model library replaces resolve_model_path; tests may shrink available_memory.
         self.resolve_model_path: Callable[[str], str] = self.resolve_local
         self.available_memory: Callable[[], int] = memory_fit.available_memory
@@ -179,7 +180,9 @@ class RuntimeService:
         """
         self.ensure_loaded(request.model, on_event=on_event)
         with self._in_use(request.model) as handle:
-            return handle.generate(request, on_event, token)
+            result = handle.generate(request, on_event, token)
+        self.last_speed = result.usage.tokens_per_second or self.last_speed  # for system.metrics
+        return result
 
     def embed(self, request: EmbedRequest) -> Embeddings:
         """Vectors for texts, loading the model if needed (see LoadedModel.embed)."""

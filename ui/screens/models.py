@@ -33,6 +33,7 @@ from llamadesk.core.models.settings import ConfigGetParams, ConfigResult, Config
 
 from ..viewmodels.formatting import human_bytes
 from ..viewmodels.library import model_row, remote_row
+from ..viewmodels.metrics_history import MetricsHistory
 from ..viewmodels.model_details import importable_row
 from ..viewmodels.status import loaded_states
 from ..widgets.dialogs import ConfirmDialog, FileDialog, LoadDialog
@@ -55,6 +56,8 @@ class ModelsScreen(AppScreen):
 
     def on_shown(self) -> None:
         self.refresh()
+        self.ids.monitor.history = self.app.metrics
+        self.ids.monitor.update()
 
     def on_library_changed(self) -> None:
         self.refresh()
@@ -91,6 +94,12 @@ class ModelsScreen(AppScreen):
         used = usage.blob_bytes + usage.in_place_bytes
         free = f" · {human_bytes(usage.free_bytes)} free" if usage.free_bytes else ""
         self.disk_text = f"Models use {human_bytes(used)}{free}"
+
+    def on_metrics(self, history: MetricsHistory) -> None:
+        monitor = self.ids.monitor
+        monitor.history = history
+        if self.manager is not None and self.manager.current == self.name:
+            monitor.update()
 
     def on_runtime_status(self, status: RuntimeStatus) -> None:
         loaded = loaded_states(status)
