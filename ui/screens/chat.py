@@ -122,7 +122,10 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
         self._theme_colors()
         Window.bind(mouse_pos=self.hover)
         Clock.schedule_once(
-            lambda _dt: self.body_renders.prefill({"text": 24, "live": 24, "code": 10, "rule": 2}), 1.0
+            lambda _dt: self.body_renders.prefill(
+                {"text": 24, "live": 24, "code": 10, "rule": 2, "table": 2, "math": 2, "rich": 2}
+            ),
+            1.0,
         )
         self.sessions.refresh()
         self.refresh_models()

@@ -29,8 +29,10 @@ from llamadesk.ui import theme
 from llamadesk.ui.viewmodels.markdown_blocks import Block, Table, math_source
 from llamadesk.ui.viewmodels.markup import escape
 from llamadesk.ui.viewmodels.math_images import Key, MathFailure, MathImages
+from llamadesk.ui.widgets.clipped_list import scissor_instead_of_stencil
 
 KEPT_TEXTURES = 300
+READY_EVERY_S = 0.3
 MAX_COLUMN = 320  # dp: a wider cell wraps; a table wider than the message scrolls sideways
 CELL_PAD = 8  # dp
 
@@ -43,7 +45,9 @@ class MathTextures:
         self.images = images or MathImages()
         self.color: tuple[int, int, int] = (230, 232, 238)
         self._textures: OrderedDict[Key, tuple[Texture, float]] = OrderedDict()
-        self._ready = Clock.create_trigger(lambda _dt: on_ready())
+        # Formulas finishing together are drawn together: each redraw lays the visible rows out
+        # again, and an answer streaming many formulas had one every few frames.
+        self._ready = Clock.create_trigger(lambda _dt: on_ready(), READY_EVERY_S)
 
     def set_color(self, rgba: list[float]) -> None:
         self.color = (round(rgba[0] * 255), round(rgba[1] * 255), round(rgba[2] * 255))
@@ -219,9 +223,12 @@ class TableGrid(Widget):
         pad = dp(CELL_PAD)
         app_theme = _app_theme()
         with self.canvas:
+            # Only the header is filled: a body cell's background is the window's clear colour,
+            # and every pixel drawn costs on a software GL.
+            Color(*app_theme.surface_alt)
             for cell in cells:
-                Color(*(app_theme.surface_alt if cell.header else app_theme.bg))
-                Rectangle(pos=(self.x + cell.x, top - cell.y - cell.height), size=(cell.width, cell.height))
+                if cell.header:
+                    Rectangle(pos=(self.x + cell.x, top - cell.y - cell.height), size=(cell.width, cell.height))
             Color(*app_theme.border)
             for cell in cells:
                 Line(
@@ -245,7 +252,12 @@ def _app_theme() -> Any:
 
 class TableBlock(ScrollView):
     """A GFM table: columns as wide as their text up to MAX_COLUMN (a longer cell wraps),
-    aligned as the table says; a table wider than the message scrolls sideways."""
+    aligned as the table says; a table wider than the message scrolls sideways. Clipped by a
+    scissor, not ScrollView's stencil (a stencil clears and tests the whole window's
+    stencil buffer: frame median 18 ms instead of 12 with tables in view, on llvmpipe)."""
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        self._clip = scissor_instead_of_stencil(self)
 
     def show(self, table: Table, inner: float, color: list[float]) -> None:
         grid: TableGrid = self.ids.grid
