@@ -81,7 +81,8 @@ Before you pull one:
 """
 
 
-def markdown_transcript() -> list:
+def exchange(question: str, answer: str, session: str, tokens: int, speed: float) -> list:
+    """A question and its answer, as chat.get returns them."""
     from datetime import UTC, datetime
 
     from llamadesk.core.models.chat import Role
@@ -90,39 +91,25 @@ def markdown_transcript() -> list:
 
     now = datetime.now(UTC)
     return [
-        ChatMessage(id="mu", session_id="m", role=Role.USER, content=MARKDOWN_QUESTION, created_at=now),
+        ChatMessage(id=f"{session}-q", session_id=session, role=Role.USER, content=question, created_at=now),
         ChatMessage(
-            id="ma",
-            session_id="m",
+            id=f"{session}-a",
+            session_id=session,
             role=Role.ASSISTANT,
-            model="smollm2:135m",
-            content=MARKDOWN_ANSWER,
+            model=str(STARTER),
+            content=answer,
             created_at=now,
-            usage=Usage(completion_tokens=212, tokens_per_second=31.5),
+            usage=Usage(completion_tokens=tokens, tokens_per_second=speed),
         ),
     ]
+
+
+def markdown_transcript() -> list:
+    return exchange(MARKDOWN_QUESTION, MARKDOWN_ANSWER, "m", 212, 31.5)
 
 
 def transcript() -> list:
-    from datetime import UTC, datetime
-
-    from llamadesk.core.models.chat import Role
-    from llamadesk.core.models.chat_history import ChatMessage
-    from llamadesk.core.models.llama import Usage
-
-    now = datetime.now(UTC)
-    return [
-        ChatMessage(id="u1", session_id="s", role=Role.USER, content=QUESTION, created_at=now),
-        ChatMessage(
-            id="a1",
-            session_id="s",
-            role=Role.ASSISTANT,
-            model=str(STARTER),
-            content=ANSWER,
-            created_at=now,
-            usage=Usage(completion_tokens=48, tokens_per_second=182.4),
-        ),
-    ]
+    return exchange(QUESTION, ANSWER, "s", 48, 182.4)
 
 
 def start_hub():

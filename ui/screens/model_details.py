@@ -11,7 +11,6 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.modalview import ModalView
-from pydantic import ValidationError
 
 from llamadesk.core.commands import CommandError
 from llamadesk.core.models.library import ModelDetails
@@ -19,6 +18,7 @@ from llamadesk.core.models.llama import LoadOptions
 
 from ..viewmodels.model_details import detail_lines, memory_text
 from ..widgets.common import make
+from ..widgets.dialogs import typed_load_options
 
 OPTION_FIELDS = ("context_size", "gpu_layers", "threads")
 
@@ -56,16 +56,8 @@ class ModelDetailsDialog(ModalView):
             self.ids[key].error = ""
 
     def save(self) -> None:
-        typed = {key: self.ids[key].text.strip() or None for key in OPTION_FIELDS}
-        for key in OPTION_FIELDS:
-            self.ids[key].error = ""
-        try:
-            options = LoadOptions.model_validate({**self._options.model_dump(), **typed})
-        except ValidationError as exc:
-            for error in exc.errors():
-                key = str(error["loc"][0]) if error["loc"] else ""
-                if key in OPTION_FIELDS:
-                    self.ids[key].error = str(error["msg"])
+        options = typed_load_options(self.ids, OPTION_FIELDS, self._options)
+        if options is None:
             self.note = "Fix the field marked red."
             return
         self.own = True

@@ -61,20 +61,28 @@ class LoadDialog(ModalView):
     FIELDS = ("context_size", "gpu_layers", "threads")
 
     def submit(self) -> None:
-        typed: dict[str, Any] = {key: self.ids[key].text.strip() or None for key in self.FIELDS}
-        for key in self.FIELDS:
-            self.ids[key].error = ""
-        try:
-            options = LoadOptions.model_validate({**self.defaults.model_dump(), **typed})
-        except ValidationError as exc:
-            for error in exc.errors():
-                key = str(error["loc"][0]) if error["loc"] else ""
-                if key in self.ids:
-                    self.ids[key].error = error["msg"]
+        options = typed_load_options(self.ids, self.FIELDS, self.defaults)
+        if options is None:
             return
         self.dismiss()
         if self.on_load is not None:
             self.on_load(options)
+
+
+def typed_load_options(ids: Any, fields: tuple[str, ...], base: LoadOptions) -> LoadOptions | None:
+    """Load options from text fields (`ids[key].text`, empty: None) over `base`; None when one
+    does not validate, with the message on its field (`ids[key].error`)."""
+    typed: dict[str, Any] = {key: ids[key].text.strip() or None for key in fields}
+    for key in fields:
+        ids[key].error = ""
+    try:
+        return LoadOptions.model_validate({**base.model_dump(), **typed})
+    except ValidationError as exc:
+        for error in exc.errors():
+            key = str(error["loc"][0]) if error["loc"] else ""
+            if key in fields:
+                ids[key].error = str(error["msg"])
+        return None
 
 
 class FileDialog(ModalView):

@@ -228,7 +228,9 @@ class TableGrid(Widget):
             Color(*app_theme.surface_alt)
             for cell in cells:
                 if cell.header:
-                    Rectangle(pos=(self.x + cell.x, top - cell.y - cell.height), size=(cell.width, cell.height))
+                    Rectangle(
+                        pos=(self.x + cell.x, top - cell.y - cell.height), size=(cell.width, cell.height)
+                    )
             Color(*app_theme.border)
             for cell in cells:
                 Line(
