@@ -32,16 +32,13 @@ from llamadesk.core.models.chat_history import (
     ChatTitleEvent,
     ChatTranscript,
 )
-from llamadesk.core.models.chat_params import GetChatParams, SendParams, UpdateChatParams
+from llamadesk.core.models.chat_params import GetChatParams, UpdateChatParams
 from llamadesk.core.models.llama import SamplingParams
-from llamadesk.core.models.tools import NamedToolChoice
 
 from .. import theme
 from ..viewmodels.chat_options import Suggestion
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
-from ..viewmodels.composer import forced_tool, slash_command
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
-from ..viewmodels.status import short_model_name
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import BLOCK_GAP, MIN_BODY_WIDTH, body_padding, body_renders, draw_body
 from ..widgets.rich_blocks import MathTextures
@@ -53,21 +50,10 @@ from .chat_sessions import ChatSessions
 from .chat_stream import LIVE, TOOL_EVENTS, LiveAnswer, LiveTools, StampedRows
 from .chat_tools import ChatTools
 
-COMPACT_BELOW = 720  # dp of the chat's width: below it the header keeps only the title and buttons
 BLOCK_CACHE_SIZE = 4000
 # Messages fetched and turned into rows at once; older pages come while scrolling up,
 # so opening a 10,000-message chat costs the same as opening a 200-message one.
 PAGE = 200
-
-
-def _meta_index(rows: Any, index: int) -> int | None:
-    """The meta row of the message that row `index` belongs to."""
-    message_id = rows[index].get("message_id")
-    for at in range(index, max(-1, index - 4), -1):
-        row = rows[at]
-        if row.get("viewclass") == "MessageMeta" and row.get("message_id") == message_id:
-            return at
-    return None
 
 
 class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScreen):
@@ -135,45 +121,6 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
     def on_shown(self) -> None:
         self.refresh_models()
         self.refresh_mention_names()
-
-    def hover(self, _window: Any, pos: tuple[float, float]) -> None:
-        """The mouse over a message shows its time and tokens (touch: a long press)."""
-        if self.app.shell is None or self.app.shell.ids.screens.current != "chat":
-            return
-        rv = self.ids.messages
-        index = None
-        for view, row_index in rv.layout_manager.view_indices.items():
-            if view.collide_point(*view.to_widget(*pos)):
-                index = row_index
-                break
-        meta = _meta_index(rv.data, index) if index is not None else None
-        if meta != self._hovered:
-            if self._hovered is not None:
-                self.toggle_details(self._hovered, False)
-            if meta is not None:
-                self.toggle_details(meta, True)
-            self._hovered = meta
-
-    def sync_panel(self, *_: Any) -> None:
-        """The panel's model, preset and note follow the chat (set here: kv rules of the panel,
-        made before its `screen` is set, did not follow `root.screen.<property>`)."""
-        if "panel" not in self.ids:  # still being built
-            return
-        ids = self.ids.panel.ids
-        ids.panel_model.values = [short_model_name(m) for m in self.model_choices]
-        ids.panel_model.text = short_model_name(self.model_id) or "Choose a model"
-        answering = self.model_state in ("ready", "generating")
-        ids.panel_load.text = "Unload" if answering else "Load"
-        ids.panel_load.disabled = not self.model_id or self.model_state == "loading"
-        ids.preset.values = list(self.preset_names)
-        ids.preset.text = self.preset_name or "Choose a preset"
-        ids.note.text = self.panel_note
-
-    on_model_id = on_model_choices = on_model_state = sync_panel
-    on_preset_name = on_preset_names = on_panel_note = sync_panel
-
-    def set_compact(self, header_width: float) -> None:
-        self.compact = header_width < dp(COMPACT_BELOW)
 
     def on_size(self, *_: Any) -> None:
         if self.panel_docked and self.width < dp(DOCKED_FROM):
@@ -403,55 +350,6 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
         rows = [meta_row(pending, {}, m), body_row("pending-user", "user", text, m, key=f"pending-{text}")]
         self.ids.messages.data.extend(self._stamp(rows))
         self._stream("chat.send", params)
-
-    def run_slash_command(self, text: str) -> bool:
-        """`/preset NAME`, `/model NAME`, `/tools`, `/clear` act at once; True if it was one."""
-        command = slash_command(text)
-        if command is None or command.name == "tool":
-            return False
-        actions = {
-            "preset": lambda: self.pick_preset(command.argument),
-            "model": lambda: self.pick_model(command.argument),
-            "tools": self.open_tool_picker,
-            "clear": self.new_chat,
-        }
-        action = actions.get(command.name)
-        if action is None:
-            self.hint = f"/{command.name} is not a command: / shows them."
-            return True
-        self.ids.composer.text = ""
-        self.mention_suggestions = []
-        action()
-        self._update_hint()
-        return True
-
-    def send_params(self, text: str) -> SendParams | None:
-        """chat.send's params for what was typed; None (with a hint) for a command it cannot run.
-
-        `/tool NAME message` offers that tool and makes the model call it. A chat not started
-        yet sends its picked tools with its first message (and saves them once it exists)."""
-        tools = list(self.session_tools) if not self.session_id and self.session_tools else None
-        command = slash_command(text)
-        if command is not None and command.name == "tool":
-            forced = forced_tool(command)
-            if forced is None:
-                self.hint = "Write /tool NAME message: the model calls the tool NAME for the message."
-                return None
-            return SendParams(
-                session_id=self.session_id or None,
-                content=forced.text,
-                model=self.model_id,
-                sampling=self.sampling,
-                tools=[forced.tool],
-                tool_choice=NamedToolChoice(name=forced.tool),
-            )
-        return SendParams(
-            session_id=self.session_id or None,
-            content=text,
-            model=self.model_id,
-            sampling=self.sampling,
-            tools=tools,
-        )
 
     def pending_message(self, message_id: str, text: str) -> ChatMessage:
         """The user's message as shown until the chat's stored transcript comes back."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kivy.metrics import dp
 from kivy.properties import ObjectProperty
@@ -41,6 +41,7 @@ from ..viewmodels.chat_options import (
     sampling_from_texts,
     sampling_text,
 )
+from ..viewmodels.status import short_model_name
 from ..widgets.dialogs import FileDialog, SaveDialog, TextDialog
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ else:
     _Screen = object
 
 DOCKED_FROM = 900  # dp of the chat screen's width: from here the panel sits beside the chat
+COMPACT_BELOW = 720  # dp of the chat's header: below it only the title and buttons stay
 
 
 class ChatPanel(BoxLayout):
@@ -57,6 +59,16 @@ class ChatPanel(BoxLayout):
 
 class PanelSheet(ModalView):
     """The panel over a narrow window."""
+
+
+def _meta_index(rows: Any, index: int) -> int | None:
+    """The meta row of the message that row `index` belongs to."""
+    message_id = rows[index].get("message_id")
+    for at in range(index, max(-1, index - 4), -1):
+        row = rows[at]
+        if row.get("viewclass") == "MessageMeta" and row.get("message_id") == message_id:
+            return at
+    return None
 
 
 class ChatOptions(_Screen):
@@ -77,6 +89,47 @@ class ChatOptions(_Screen):
 
     _presets: dict[str, ChatPreset]
     _sheet: PanelSheet | None
+    _hovered: int | None  # the meta row whose details the mouse shows
+
+    # ---- the header, and the panel following the chat ----------------------------------
+    def hover(self, _window: Any, pos: tuple[float, float]) -> None:
+        """The mouse over a message shows its time and tokens (touch: a long press)."""
+        if self.app.shell is None or self.app.shell.ids.screens.current != "chat":
+            return
+        rv = self.ids.messages
+        index = None
+        for view, row_index in rv.layout_manager.view_indices.items():
+            if view.collide_point(*view.to_widget(*pos)):
+                index = row_index
+                break
+        meta = _meta_index(rv.data, index) if index is not None else None
+        if meta != self._hovered:
+            if self._hovered is not None:
+                self.toggle_details(self._hovered, False)
+            if meta is not None:
+                self.toggle_details(meta, True)
+            self._hovered = meta
+
+    def sync_panel(self, *_: Any) -> None:
+        """The panel's model, preset and note follow the chat (set here: kv rules of the panel,
+        made before its `screen` is set, did not follow `root.screen.<property>`)."""
+        if "panel" not in self.ids:  # still being built
+            return
+        ids = self.ids.panel.ids
+        ids.panel_model.values = [short_model_name(m) for m in self.model_choices]
+        ids.panel_model.text = short_model_name(self.model_id) or "Choose a model"
+        answering = self.model_state in ("ready", "generating")
+        ids.panel_load.text = "Unload" if answering else "Load"
+        ids.panel_load.disabled = not self.model_id or self.model_state == "loading"
+        ids.preset.values = list(self.preset_names)
+        ids.preset.text = self.preset_name or "Choose a preset"
+        ids.note.text = self.panel_note
+
+    on_model_id = on_model_choices = on_model_state = sync_panel
+    on_preset_name = on_preset_names = on_panel_note = sync_panel
+
+    def set_compact(self, header_width: float) -> None:
+        self.compact = header_width < dp(COMPACT_BELOW)
 
     # ---- open and close ---------------------------------------------------------------
     def toggle_panel(self) -> None:

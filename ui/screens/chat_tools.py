@@ -18,13 +18,19 @@ from kivy.uix.modalview import ModalView
 
 from llamadesk.core.commands import CommandError
 from llamadesk.core.models.chat_history import ChatSession
-from llamadesk.core.models.chat_params import UpdateChatParams
+from llamadesk.core.models.chat_params import SendParams, UpdateChatParams
 from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.mcp import McpServerInfo, McpServerList
-from llamadesk.core.models.tools import ApprovalDecision, ApproveParams, ApproveResult, ToolCatalog
+from llamadesk.core.models.tools import (
+    ApprovalDecision,
+    ApproveParams,
+    ApproveResult,
+    NamedToolChoice,
+    ToolCatalog,
+)
 
 from ..viewmodels.chat_options import Suggestion, slash_suggestions
-from ..viewmodels.composer import complete_mention, mention_at, mention_choices
+from ..viewmodels.composer import complete_mention, forced_tool, mention_at, mention_choices, slash_command
 from ..viewmodels.status import short_model_name
 from ..viewmodels.tool_picker import PickerProvider, picker_providers, toggle_provider, toggle_tool
 from ..widgets.common import make
@@ -167,6 +173,56 @@ class ChatTools(_Screen):
         composer.text = f"/tool {tool} "
         composer.cursor = (len(composer.text), 0)
         composer.focus = True
+
+    # ---- what the message box sends: /commands ---------------------------------------
+    def run_slash_command(self, text: str) -> bool:
+        """`/preset NAME`, `/model NAME`, `/tools`, `/clear` act at once; True if it was one."""
+        command = slash_command(text)
+        if command is None or command.name == "tool":
+            return False
+        actions = {
+            "preset": lambda: self.pick_preset(command.argument),
+            "model": lambda: self.pick_model(command.argument),
+            "tools": self.open_tool_picker,
+            "clear": self.new_chat,
+        }
+        action = actions.get(command.name)
+        if action is None:
+            self.hint = f"/{command.name} is not a command: / shows them."
+            return True
+        self.ids.composer.text = ""
+        self.mention_suggestions = []
+        action()
+        self._update_hint()
+        return True
+
+    def send_params(self, text: str) -> SendParams | None:
+        """chat.send's params for what was typed; None (with a hint) for a command it cannot run.
+
+        `/tool NAME message` offers that tool and makes the model call it. A chat not started
+        yet sends its picked tools with its first message (and saves them once it exists)."""
+        tools = list(self.session_tools) if not self.session_id and self.session_tools else None
+        command = slash_command(text)
+        if command is not None and command.name == "tool":
+            forced = forced_tool(command)
+            if forced is None:
+                self.hint = "Write /tool NAME message: the model calls the tool NAME for the message."
+                return None
+            return SendParams(
+                session_id=self.session_id or None,
+                content=forced.text,
+                model=self.model_id,
+                sampling=self.sampling,
+                tools=[forced.tool],
+                tool_choice=NamedToolChoice(name=forced.tool),
+            )
+        return SendParams(
+            session_id=self.session_id or None,
+            content=text,
+            model=self.model_id,
+            sampling=self.sampling,
+            tools=tools,
+        )
 
     # ---- @mentions ------------------------------------------------------------------
     def refresh_mention_names(self) -> None:
