@@ -88,6 +88,12 @@ class LoadOptions(UserOptions):
     reasoning_format: Literal["auto", "none"] = Field(
         "auto", description="auto splits <think>-style blocks into the reasoning channel; none keeps them."
     )
+    draft: Literal["lookup", "none"] = Field(
+        "lookup",
+        description="Speculative decoding: lookup guesses the next tokens from the conversation so far "
+        "(an answer that repeats its prompt, code being edited) and the model checks them in one step; "
+        "the output is the same, and the guessing pauses itself while its guesses fail. none turns it off.",
+    )
     rpc: bool = Field(
         False,
         description="Split the model across other machines: the RPC workers of the llama_cpp.rpc_workers "
@@ -126,6 +132,10 @@ class Usage(Record):
         0, description="Of the prompt tokens, those reused from the cache instead of processed."
     )
     completion_tokens: int = 0
+    drafted_tokens: int = Field(
+        0, description="Tokens guessed ahead (speculative decoding) and checked by the model."
+    )
+    accepted_tokens: int = Field(0, description="Of the drafted tokens, those the model agreed with.")
     time_to_first_token_ms: float | None = Field(None, description="From request to first token.")
     tokens_per_second: float | None = Field(None, description="Generation speed after the first token.")
     prompt_ms: float | None = None
@@ -312,6 +322,14 @@ class ModelActivity(Record):
     cached_tokens: int = Field(
         0, description="Of those, the ones reused from the prompt cache instead of processed."
     )
+
+    drafted_tokens: int = Field(0, description="Tokens drafted ahead (speculative decoding) since loaded.")
+    accepted_tokens: int = Field(0, description="Of those, the ones the model agreed with.")
+
+    @property
+    def acceptance(self) -> float | None:
+        """The share of drafted tokens accepted, None before any draft."""
+        return self.accepted_tokens / self.drafted_tokens if self.drafted_tokens else None
 
     @property
     def cached_share(self) -> float | None:

@@ -48,6 +48,9 @@ RESTORE_MIN_GAIN = 64
 SAVE_MIN_TOKENS = 256
 
 
+Output = tuple[Generation, int, list[int]]  # a generating generation, its logits' index, its draft
+
+
 class Sequence:
     """One KV cache sequence (a slot): the tokens its cells hold, in order, and the
     generation using it, if any."""
@@ -147,23 +150,27 @@ class BatchLoop:
                 llama_cpp.llama_set_abort_callback(self.ctx, self._no_abort_cb, None)
                 self._prompts_in_batch = []
         if code != 0:
-            self._undo(code, [g for g, _ in outputs] + [g for g, _, _ in prompts])
+            self._undo(code, [g for g, _, _ in outputs] + [g for g, _, _ in prompts])
             return
         for generation, index, size in prompts:
             self._read_prompt(generation, index, size)
-        for generation, index in outputs:
-            self._advance(generation, index)
+        for generation, index, draft in outputs:
+            self._advance(generation, index, draft)
 
-    def _fill(self) -> tuple[list[tuple[Generation, int]], list[tuple[Generation, int, int]], int]:
-        """Fill the batch: pending tokens first, then prompt chunks. Returns (generating
-        generations with their logits' index, prompt chunks as (generation, first index,
-        size), tokens in the batch)."""
+    def _fill(self) -> tuple[list[Output], list[tuple[Generation, int, int]], int]:
+        """Fill the batch: pending tokens (each followed by its draft, if any) first, then
+        prompt chunks. Returns (generating generations with their logits' index and draft,
+        prompt chunks as (generation, first index, size), tokens in the batch)."""
         batch = self._batch
         tokens, positions, seq_ids, logits = batch.token, batch.pos, batch.seq_id, batch.logits
-        outputs: list[tuple[Generation, int]] = []
+        outputs: list[Output] = []
         prompts: list[tuple[Generation, int, int]] = []
         count = 0
         reading: list[Generation] = []
+        generating = [
+            s for s in self.sequences if s.generation is not None and s.generation.pending is not None
+        ]
+        spare = self.n_batch - len(generating)  # batch room for drafts
         for sequence in self.sequences:
             generation = sequence.generation
             if generation is None:
@@ -171,12 +178,18 @@ class BatchLoop:
             if generation.pending is None:
                 reading.append(generation)
                 continue
-            tokens[count] = generation.pending
-            positions[count] = len(sequence.cached)
-            seq_ids[count][0] = sequence.id
-            logits[count] = True
-            outputs.append((generation, count))
-            count += 1
+            base = len(sequence.cached)
+            draft: list[int] = []
+            if generation.drafter is not None:
+                draft = generation.drafter.draft(min(spare, self.n_ctx_seq - base - 2))
+                spare -= len(draft)
+            for offset, token in enumerate([generation.pending, *draft]):
+                tokens[count + offset] = token
+                positions[count + offset] = base + offset
+                seq_ids[count + offset][0] = sequence.id
+                logits[count + offset] = True
+            outputs.append((generation, count, draft))
+            count += 1 + len(draft)
         reading.sort(key=lambda g: g.started)  # first come, first read
         for generation in reading:
             room = self.n_batch - count
@@ -209,11 +222,36 @@ class BatchLoop:
         generation.prompt_done = time.perf_counter()
         self._take(generation, generation.pick(index + size - 1))
 
-    def _advance(self, generation: Generation, index: int) -> None:
+    def _advance(self, generation: Generation, index: int, draft: list[int]) -> None:
+        """The pending token is now in the cache; pick the next from its logits. With a
+        draft, each guess the model's own pick agrees with is taken as it is (its cell is
+        already decoded) and the next pick reads its logits; the first pick that differs
+        is the next token, as it would have been without the draft."""
         sequence = generation.sequence
         assert sequence is not None and generation.pending is not None
         sequence.cached.append(generation.pending)
-        self._take(generation, generation.pick(index))
+        taken = 0
+        token = generation.pick(index)
+        while taken < len(draft) and token == draft[taken]:
+            taken += 1
+            if generation.accept(token) or len(sequence.cached) + 1 >= self.n_ctx_seq:
+                break  # it ended on a guess (or the context is full): this guess is not kept
+            sequence.cached.append(token)
+            token = generation.pick(index + taken)
+        else:
+            self._judged(generation, sequence, len(draft), taken)
+            self._take(generation, token)
+            return
+        self._judged(generation, sequence, len(draft), taken)
+        self._end(generation, None if generation.reason is not None else StopReason.LENGTH)
+
+    def _judged(self, generation: Generation, sequence: Sequence, drafted: int, taken: int) -> None:
+        """Tell the drafter how its guess went, and drop the cells of guesses not taken."""
+        if not drafted:
+            return
+        assert generation.drafter is not None
+        generation.drafter.judged(drafted, taken)
+        llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, len(sequence.cached), -1)
 
     def _take(self, generation: Generation, token: int) -> None:
         """Give the generation its picked token; end it when that ends it or the context is full."""

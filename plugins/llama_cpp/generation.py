@@ -27,6 +27,7 @@ from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
 from llamadesk.lib.reasoning import ReasoningSplitter, prompt_opens_reasoning
 
 from .logprobs import TokenScorer
+from .prompt_lookup import PromptLookup
 from .samplers import SamplerError, TokenPicker, build_chain, build_grammar, free_samplers, token_picker
 
 if TYPE_CHECKING:
@@ -100,8 +101,10 @@ class Generation:
         cancelled: IsCancelled,
         reasoning: ReasoningSplitter,
         on_end: Callable[[Generation], None],
+        drafter: PromptLookup | None = None,
     ) -> None:
         self.job = job
+        self.drafter = drafter  # guesses tokens ahead (speculative decoding), if on
         self.prompt = prompt
         self.vocab = vocab
         self.pick = picker
@@ -154,6 +157,8 @@ class Generation:
             return True
         self.pending = token
         self.generated.append(token)
+        if self.drafter is not None:
+            self.drafter.push(token)
         return False
 
     def end(self, reason: StopReason | None = None) -> None:
@@ -193,6 +198,8 @@ class Generation:
             prompt_tokens=len(self.prompt),
             cached_tokens=self.cached_tokens,
             completion_tokens=self.count,
+            drafted_tokens=self.drafter.drafted if self.drafter else 0,
+            accepted_tokens=self.drafter.accepted if self.drafter else 0,
             time_to_first_token_ms=None if self.first_at is None else (self.first_at - self.started) * 1000,
             tokens_per_second=rate,
             prompt_ms=(prompt_done - self.started) * 1000,
@@ -211,6 +218,7 @@ class Generator:
         split_reasoning: bool,
         seed: int | None,
         loop: BatchLoop | None = None,
+        draft: bool = False,
     ) -> None:
         from .batch_loop import BatchLoop
 
@@ -218,6 +226,7 @@ class Generator:
         self.prompt = prompt
         self.split_reasoning = split_reasoning
         self.seed = seed
+        self.draft = draft  # prompt-lookup speculative decoding
         self.ctx = llm._ctx.ctx
         self.vocab = llm._model.vocab
         self.loop = loop if loop is not None else BatchLoop(llm)
@@ -303,6 +312,7 @@ class Generator:
             cancelled=cancelled,
             reasoning=splitter,
             on_end=on_end,
+            drafter=PromptLookup(tokens) if self.draft else None,
         )
 
     def run(

@@ -132,7 +132,12 @@ def _serve(
         prompt = ChatPrompt(choice, bos_token=bos, eos_token=eos)
         loop = BatchLoop(llm, store)
         generator = Generator(
-            llm, prompt, split_reasoning=options.reasoning_format != "none", seed=options.seed, loop=loop
+            llm,
+            prompt,
+            split_reasoning=options.reasoning_format != "none",
+            seed=options.seed,
+            loop=loop,
+            draft=options.draft == "lookup",
         )
         embedder = Embedder(llm)
     except Exception as exc:  # a chat template that does not compile, mostly

@@ -95,7 +95,9 @@ class WorkerModel:
         self._free_slots = list(range(ready.slots))
         self._running: dict[int, int] = {}  # job -> slot
         self._waiting = 0
-        self._totals = {"prompt_tokens": 0, "cached_tokens": 0}
+        self._totals = dict.fromkeys(
+            ("prompt_tokens", "cached_tokens", "drafted_tokens", "accepted_tokens"), 0
+        )
         self._jobs = itertools.count(1)
         self._closing = False
         self._exit_callback: ExitCallback | None = None
@@ -331,8 +333,8 @@ class WorkerModel:
 
     def _count(self, usage: Usage) -> None:
         with self._slots:
-            self._totals["prompt_tokens"] += usage.prompt_tokens
-            self._totals["cached_tokens"] += usage.cached_tokens
+            for name in self._totals:
+                self._totals[name] += getattr(usage, name)
 
     @staticmethod
     def _scored_pieces(
