@@ -89,10 +89,12 @@ class LoadOptions(UserOptions):
         "auto", description="auto splits <think>-style blocks into the reasoning channel; none keeps them."
     )
     draft: Literal["lookup", "none"] = Field(
-        "lookup",
+        "none",
         description="Speculative decoding: lookup guesses the next tokens from the conversation so far "
-        "(an answer that repeats its prompt, code being edited) and the model checks them in one step; "
-        "the output is the same, and the guessing pauses itself while its guesses fail. none turns it off.",
+        "(an answer that repeats its prompt, code being edited) and the model checks them in one step, "
+        "pausing itself while its guesses fail. Greedy text is the model's own, but past ~500 tokens of "
+        "context it may differ at near-ties from none (llama.cpp adds up attention in another order "
+        "for several tokens at once), so it is off by default.",
     )
     rpc: bool = Field(
         False,
