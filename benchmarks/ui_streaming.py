@@ -77,6 +77,45 @@ def token_stream(n: int) -> list[str]:
     return out[:n]
 
 
+def rich_token_stream(n: int) -> list[str]:
+    """The same answer with a GFM table, inline and display math and a code block, over and over:
+    each table and formula is drawn when its chunk is complete (and formulas rendered off
+    the Kivy thread), while the next paragraph streams."""
+
+    def block(k: int) -> list[str]:  # each formula differs: every one is rendered
+        table = ["| model ", "| size ", "| speed |\n", "|:--", "|--:", "|:-:|\n"]
+        for i in range(4):
+            table += [f"| smol-{k}-{i} ", f"| {98 + i} MB ", f"| {180 - i} |\n"]
+        return [
+            *[WORDS[i % len(WORDS)] + " " for i in range(40)],
+            "\n\n",
+            *table,
+            "\n",
+            "the ",
+            "energy ",
+            "is ",
+            "$E ",
+            "= ",
+            f"mc^{{{k + 2}}}$ ",
+            "and ",
+            "more.\n\n",
+            "$$\n",
+            "\\int_0^1 ",
+            f"x^{{{k + 2}}}\\,dx ",
+            "= ",
+            f"\\frac{{1}}{{{k + 3}}}\n",
+            "$$\n\n",
+            "```python\n",
+            *[f"value_{j} = compute({j})\n" for j in range(6)],
+            "```\n\n",
+        ]
+
+    out: list[str] = []
+    while len(out) < n:
+        out += block(len(out))
+    return out[:n]
+
+
 def messages(n: int) -> list[ChatMessage]:
     """A branch as chat.get returns it, alternating questions and Markdown answers."""
     out: list[ChatMessage] = []
@@ -141,10 +180,12 @@ def main() -> int:
     class Done(BaseModel):
         tokens: int = 0
 
-    tokens = token_stream(TOKENS)
+    streams = {"plain": token_stream(TOKENS), "rich": rich_token_stream(TOKENS)}
+    current = ["plain"]
 
     def stream_tokens(_params: NoParams, ctx) -> Done:
         """Emit the tokens at RATE from the worker pool, as a model's generate() would."""
+        tokens = streams[current[0]]
         start = time.perf_counter()
         for i, text in enumerate(tokens):
             delay = start + i / RATE - time.perf_counter()
@@ -239,6 +280,26 @@ def main() -> int:
             results["stream_p99"] = p99(values)
             results["stream_median"] = statistics.median(values)
             results["stream_max"] = max(values)
+            Clock.schedule_once(step_stream_rich, 0.5)
+
+        measure_frames(finished, done)
+
+    def step_stream_rich(_dt: float) -> None:
+        """The same, with tables, formulas and code in the answer."""
+        current[0] = "rich"
+        chat.show_messages(messages(HISTORY))
+        chat._stream("bench.tokens", NoParams())
+        started = [False]
+
+        def finished() -> bool:
+            started[0] = started[0] or chat.live is not None
+            return started[0] and chat.live is None
+
+        def done(values: list[float]) -> None:
+            results["rich_p99"] = p99(values)
+            results["rich_median"] = statistics.median(values)
+            results["rich_max"] = max(values)
+            current[0] = "plain"
             Clock.schedule_once(step_baseline, 0.5)
 
         measure_frames(finished, done)
@@ -313,6 +374,9 @@ def main() -> int:
     print(f"streaming {TOKENS} tokens at {RATE:.0f} tok/s into a chat of {HISTORY} messages (offscreen SDL):")
     print(
         f"  chat screen      frame p99 {results['stream_p99']:.1f} ms  (median {results['stream_median']:.1f}, max {results['stream_max']:.1f})  target <= 20"
+    )
+    print(
+        f"  with tables, math, code p99 {results['rich_p99']:.1f} ms  (median {results['rich_median']:.1f}, max {results['rich_max']:.1f})  target <= 20"
     )
     print(
         f"  one growing Label frame p99 {results['baseline_p99']:.1f} ms  (median {results['baseline_median']:.1f})"

@@ -41,6 +41,7 @@ from .services.function_tools import FunctionToolProvider
 from .services.library import ModelLibrary
 from .services.runtime import STARTER, RuntimeService
 from .services.settings_schema import settings_schema
+from .services.system_metrics import MetricsSampler
 from .services.tools import ToolService
 from .streaming import EventSink
 
@@ -85,6 +86,7 @@ class App:
             backends=self._backends,
         )
         self.runtime.resolve_model_path = self._resolve_model_path
+        self._metrics = MetricsSampler(self.runtime.status, lambda: self.runtime.last_speed)
         self.context = AppPluginContext(
             commands=self.commands,
             paths=self.paths,
@@ -186,7 +188,7 @@ class App:
     def _core_commands(self) -> list[CommandSpec]:
         return [
             *config_commands(self.config, self._settings_schema),
-            *system_commands(self._system_info, self._plugin_list),
+            *system_commands(self._system_info, self._plugin_list, self._metrics.sample),
             *runtime_commands(self.runtime, self.config),
             *model_commands(self.library),
             *chat_commands(lambda: self.chat),

@@ -4,7 +4,10 @@ Run: .venv/bin/python scripts/screenshots.py   (offscreen SDL; ~1 minute)
 
 It loads the real starter model; when the chat commands are present it asks
 the model a question and shots the streamed answer, otherwise the chat shows a
-transcript in the shape chat.get returns. Discover searches the tests' hub server
+transcript in the shape chat.get returns. The Tools screen shows the real `mcp-server-time`
+(connected, its tools listed) beside a server that cannot start; the chat then makes the
+model call it (`/tool`), shots the approval, allows it, and shots the call with its result
+and the answer after it. Discover searches the tests' hub server
 (tests/plugins/huggingface/hub_server.py) serving a few repositories of small GGUF
 files that advertise real models' sizes, and opens one to show its choices.
 """
@@ -55,7 +58,31 @@ HEAD_READ = 1 << 20  # plugins/huggingface/hub_client.py's HEADER_FIRST_READ
 FILE_TYPES = {"Q2_K": 10, "Q3_K_M": 12, "Q4_K_M": 15, "Q5_K_M": 17, "Q6_K": 18, "Q8_0": 7}
 
 
-def transcript() -> list:
+MARKDOWN_QUESTION = "Which small model should I start with, and how does attention scale?"
+MARKDOWN_ANSWER = """It depends on your memory. Three common choices:
+
+| Model | Download | Memory at 4k context | Speed on 8 cores |
+|:------|---------:|---------------------:|:----------------:|
+| SmolLM2-135M | 98 MB | 0.3 GB | ~180 tok/s |
+| Qwen2.5-1.5B | 1.1 GB | 1.6 GB | ~35 tok/s |
+| Llama-3.1-8B | 4.9 GB | 6.1 GB | ~9 tok/s |
+
+Self-attention compares every token with every other one, so for $n$ tokens of width $d$ it costs $O(n^2 d)$:
+
+$$
+\\mathrm{Attention}(Q, K, V) = \\mathrm{softmax}\\left(\\frac{QK^T}{\\sqrt{d_k}}\\right) V
+$$
+
+Before you pull one:
+
+- [x] check the free memory (Models shows it)
+- [x] pick a Q4_K_M quant
+- [ ] try a longer context later
+"""
+
+
+def exchange(question: str, answer: str, session: str, tokens: int, speed: float) -> list:
+    """A question and its answer, as chat.get returns them."""
     from datetime import UTC, datetime
 
     from llamadesk.core.models.chat import Role
@@ -64,17 +91,25 @@ def transcript() -> list:
 
     now = datetime.now(UTC)
     return [
-        ChatMessage(id="u1", session_id="s", role=Role.USER, content=QUESTION, created_at=now),
+        ChatMessage(id=f"{session}-q", session_id=session, role=Role.USER, content=question, created_at=now),
         ChatMessage(
-            id="a1",
-            session_id="s",
+            id=f"{session}-a",
+            session_id=session,
             role=Role.ASSISTANT,
             model=str(STARTER),
-            content=ANSWER,
+            content=answer,
             created_at=now,
-            usage=Usage(completion_tokens=48, tokens_per_second=182.4),
+            usage=Usage(completion_tokens=tokens, tokens_per_second=speed),
         ),
     ]
+
+
+def markdown_transcript() -> list:
+    return exchange(MARKDOWN_QUESTION, MARKDOWN_ANSWER, "m", 212, 31.5)
+
+
+def transcript() -> list:
+    return exchange(QUESTION, ANSWER, "s", 48, 182.4)
 
 
 def start_hub():
@@ -96,6 +131,61 @@ def start_hub():
             files.append(made)
         hub.add(HubRepo(repo_id, files, downloads=downloads, likes=likes))
     return hub.start()
+
+
+def tools_shots(app, pump, shot) -> None:
+    """The Tools screen with two servers, then a chat whose answer calls one of them."""
+    from llamadesk.core.models.commands import Empty
+    from llamadesk.core.models.llama import SamplingParams
+    from llamadesk.core.models.mcp import McpAdded, McpAddParams, McpConnected, McpNameParams, McpServerList
+
+    time_server = str(Path(sys.executable).parent / "mcp-server-time")
+    app.bridge.invoke(
+        "mcp.add", McpAddParams(name="time", command=time_server, args=["--local-timezone", "UTC"]), McpAdded
+    )
+    app.bridge.invoke(
+        "mcp.add",
+        McpAddParams(
+            name="github",
+            command="docker",
+            args=["run", "-i", "--rm", "ghcr.io/github/github-mcp-server"],
+            env={"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_exampletoken0123456789"},
+            check=False,
+        ),
+        McpAdded,
+    )
+    app.bridge.invoke("mcp.connect", McpNameParams(name="github"), McpConnected)
+    tools = app.screens["tools"]
+    app.show_screen("tools")
+    pump(lambda: "time" in tools.cards)
+    tools.connect("time")
+    pump(lambda: tools.cards["time"].state == "connected" and tools.cards["time"].ids.tools.children)
+    app.bridge.invoke("mcp.list", Empty(), McpServerList)
+    shot("tools")
+
+    chat = app.screens["chat"]
+    app.show_screen("chat")
+    chat.new_chat()
+    picker = chat.open_tool_picker()
+    pump(lambda: any(p.name == "time" and p.tools for p in picker.providers))
+    next(w for w in picker.ids.providers.children if getattr(w, "name", "") == "time").ids.check.active = True
+    shot("tool-picker")
+    picker.done()
+    chat.sampling = SamplingParams(max_tokens=60, temperature=0, seed=1)
+    chat.ids.composer.text = "/tool time_get_current_time What time is it in the Asia/Tokyo timezone?"
+    chat.send()
+    rows = chat.ids.messages.data
+    pump(lambda: any(r["viewclass"] == "ToolCallRow" and r["state"] == "approval" for r in rows))
+    shot("tool-approval")
+    row = next(r for r in rows if r["viewclass"] == "ToolCallRow")
+    index = rows.index(row)
+    chat.approve_tool(index, row["request_id"], "once")
+    pump(lambda: not chat.streaming)
+    pump(lambda: chat.model_state == "ready")
+    pump(lambda: any(r["viewclass"] == "ToolCallRow" for r in chat.ids.messages.data))
+    rows = chat.ids.messages.data
+    chat.toggle_row(next(i for i, r in enumerate(rows) if r["viewclass"] == "ToolCallRow"), "expanded")
+    shot("chat-tools")
 
 
 def main() -> int:
@@ -156,11 +246,39 @@ def main() -> int:
         chat.session_title = "Reversing a string"
         chat.show_messages(transcript())
     shot("chat")
+    chat.new_chat()
+    chat.session_title = "Choosing a first model"
+    chat.show_messages(markdown_transcript())
+    pump(frames=30)
+    pump(lambda: not chat.body_renders.any_waiting())  # its formulas rendered and drawn
+    shot("markdown")
+    chat.open_panel()
+    pump(frames=20)
+    shot("chat-options")
+    chat.close_panel()
+    Window.size = (800, 600)
+    pump(lambda: chat.compact)
+    chat.toggle_details(2, True)  # the answer's time and tokens, as a hover shows them
+    chat.ids.messages.scroll_y = 1
+    pump(frames=20)
+    shot("chat-800x600")
+    Window.size = (1200, 760)
+    pump(lambda: not chat.compact)
+    if "mcp.add" in core.commands and "chat.send" in core.commands:
+        tools_shots(app, pump, shot)
     models = app.screens["models"]
     app.show_screen("models")
     # The chat's title is being written after the answer: shoot the library once it is idle.
     pump(lambda: models.rows and all(r["state"] != "generating" for r in models.rows))
     shot("models")
+    monitor = app.open_monitor()
+    pump(frames=10)
+    shot("monitor")
+    monitor.dismiss()
+    details = models.show_details(model)
+    pump(lambda: details.ids.lines.children)
+    shot("model-details")
+    details.dismiss()
 
     discover = app.screens["discover"]
     app.show_screen("discover")

@@ -21,8 +21,10 @@ from kivy.lang import Builder
 from kivy.properties import ObjectProperty
 
 from llamadesk.core.commands import CommandError, CommandTable
+from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.llama import RuntimeStatus, StatusParams
 from llamadesk.core.models.settings import ConfigGetParams, ConfigValue
+from llamadesk.core.models.system import SystemMetrics
 
 from .bridge import CommandBridge
 from .first_frame import watch_first_frame
@@ -33,11 +35,14 @@ from .screens.chat import ChatScreen
 from .screens.discover import DiscoverScreen
 from .screens.models import ModelsScreen
 from .screens.settings import SettingsScreen
+from .screens.tools import ToolsScreen
 from .text_textures import install as install_fresh_text_textures
 from .theme import Theme
 from .viewmodels.markdown_blocks import MarkupStyle
+from .viewmodels.metrics_history import MetricsHistory
 from .viewmodels.status import status_texts
 from .widgets import clipped_list, common, dialogs, message_list, message_views, status_bar, trimmed_label  # noqa: F401  (registers kv classes)
+from .widgets.metrics_graph import MetricsPopover
 from .widgets.shell import Shell
 from .window_clear import clear_colour_only_on_software_gl
 
@@ -45,14 +50,17 @@ HERE = Path(__file__).parent
 KV_FILES = (
     "widgets/trimmed_label.kv",  # first: its rule replaces Label's drawing for the rules after it
     "widgets/common.kv",
+    "widgets/rich_blocks.kv",
     "widgets/message_views.kv",
     "widgets/status_bar.kv",
     "widgets/dialogs.kv",
+    "widgets/metrics_graph.kv",
     "widgets/shell.kv",
     "screens/chat.kv",
     "screens/models.kv",
     "screens/discover.kv",
     "screens/settings.kv",
+    "screens/tools.kv",
 )
 
 
@@ -63,7 +71,13 @@ def warm_up_rendering() -> None:
         markdown_to_blocks("**a** `b`\n\n- c\n\n```python\nx = 1\n```\n", MarkupStyle(code_style=style))
 
 
-SCREEN_TITLES = {"chat": "Chat", "models": "Models", "discover": "Discover", "settings": "Settings"}
+SCREEN_TITLES = {
+    "chat": "Chat",
+    "models": "Models",
+    "discover": "Discover",
+    "tools": "Tools",
+    "settings": "Settings",
+}
 STATUS_EVERY_S = 2.0
 
 
@@ -81,6 +95,8 @@ class LlamadeskApp(App):
         self._chat: ChatScreen | None = None
         self.screens: dict[str, AppScreen] = {}
         self.collector = IdleCollector(lambda: self._chat is not None and self._chat.streaming)
+        self.metrics = MetricsHistory()  # system.metrics of the last minutes, for the monitor
+        self._monitor: MetricsPopover | None = None
 
     def _configured_theme(self) -> str:
         try:
@@ -109,6 +125,7 @@ class LlamadeskApp(App):
             self._chat,
             ModelsScreen(name="models"),
             DiscoverScreen(name="discover"),
+            ToolsScreen(name="tools"),
             SettingsScreen(name="settings"),
         ]
         for screen in screens:
@@ -196,6 +213,24 @@ class LlamadeskApp(App):
             self.bridge.call(
                 "runtime.status", StatusParams(), RuntimeStatus, self._show_status, lambda _e: None
             )
+        if self.bridge.has("system.metrics"):
+            self.bridge.call("system.metrics", Empty(), SystemMetrics, self._add_metrics, lambda _e: None)
+
+    def _add_metrics(self, sample: SystemMetrics) -> None:
+        self.metrics.add(sample)
+        if self._monitor is not None:
+            self._monitor.ids.panel.update()
+        for screen in self.screens.values():
+            screen.on_metrics(self.metrics)
+
+    def open_monitor(self) -> MetricsPopover:
+        """The status bar's resource monitor: a graph of the last minutes and the figures."""
+        monitor = MetricsPopover(history=self.metrics)
+        monitor.bind(on_dismiss=lambda _m: setattr(self, "_monitor", None))
+        self._monitor = monitor
+        monitor.open()
+        monitor.ids.panel.update()
+        return monitor
 
     def _show_status(self, status: RuntimeStatus) -> None:
         if self._shell is None:
@@ -209,3 +244,4 @@ class LlamadeskApp(App):
     def on_stop(self) -> None:
         if self._chat is not None:
             self._chat.stop()
+            self._chat.body_renders.math.images.close()  # the formula renderer's process

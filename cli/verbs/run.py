@@ -3,8 +3,10 @@
 Content streams to stdout; reasoning, loading progress and warnings go to stderr so
 `llamadesk run m "..." > answer.txt` keeps only the answer. Ctrl+C stops the answer
 in progress (its text is kept and the chat goes on); Ctrl+C or Ctrl+D at the
-prompt, or `/bye`, ends the chat. With `--chat ID` the turns go through the chat
-service instead: they continue that saved chat and are saved with it.
+prompt, or `/bye`, ends the chat. A line starting with `/` is a command
+(run_commands.py: /help, /set, /show, /clear, /save, /load), never a message. With
+`--chat ID` the turns go through the chat service instead: they continue that saved
+chat and are saved with it.
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ from llamadesk.core.models.tools import ToolRunEvent
 
 from ..approvals import invoke_asking
 from ..invoke import invoke_streaming
-
-EXIT_WORDS = {"/bye", "/exit", "/quit"}
+from ..run_commands import HINT, RunState, is_command, run_command
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,37 +69,43 @@ def shares(text: str) -> list[float]:
 
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
     _load(args, commands)
+    state = RunState(model=args.model, sampling=_sampling(args, commands), system=args.system)
     if args.chat or args.tools:
-        return _continue_chat(args, commands)
-    history: list[dict[str, str]] = [{"role": "system", "content": args.system}] if args.system else []
+        return _continue_chat(args, commands, state)
     if args.prompt is not None:
-        result = _answer(args, commands, [*history, {"role": "user", "content": args.prompt}])
+        result = _answer(args, commands, state, [*state.messages(), {"role": "user", "content": args.prompt}])
         return 130 if result["stop_reason"] == "cancelled" else 0
-    for line in _prompts():
-        history.append({"role": "user", "content": line})
-        result = _answer(args, commands, history)
-        history.append({"role": "assistant", "content": result["content"]})
+    for line in _prompts(state, commands):
+        result = _answer(args, commands, state, [*state.messages(), {"role": "user", "content": line}])
+        state.history += [
+            {"role": "user", "content": line},
+            {"role": "assistant", "content": result["content"]},
+        ]
     return 0
 
 
-def _prompts() -> Iterator[str]:
-    """Lines typed at the `>>>` prompt, until Ctrl+D, Ctrl+C or an exit word."""
+def _prompts(state: RunState, commands: CommandTable) -> Iterator[str]:
+    """Lines typed at the `>>>` prompt, until Ctrl+D, Ctrl+C or /bye; commands are done here."""
+    sys.stderr.write(HINT + "\n")
     while True:
         try:
             line = input(">>> ")
         except (EOFError, KeyboardInterrupt):
             print(file=sys.stderr)
             return
-        if line.strip() in EXIT_WORDS:
-            return
+        if is_command(line):
+            if not run_command(line, state, commands):
+                return
+            continue
         if line.strip():
             yield line
 
 
-def _continue_chat(args: argparse.Namespace, commands: CommandTable) -> int:
+def _continue_chat(args: argparse.Namespace, commands: CommandTable, state: RunState) -> int:
     """Each turn is a chat.send on a saved chat (the one given, or a new one when tools are
     asked for: calls and results are kept with it), so it is stored like a turn in the app."""
     tools = [name.strip() for name in args.tools.split(",") if name.strip()] if args.tools else None
+    state.chat_mode = True
     if args.chat:
         recent = commands.invoke("chat.get", GetChatParams(session_id=args.chat, limit=6))
         assert isinstance(recent, ChatTranscript)
@@ -113,14 +120,21 @@ def _continue_chat(args: argparse.Namespace, commands: CommandTable) -> int:
         assert isinstance(created, ChatSession)
         session_id = created.id
         sys.stderr.write(f"# chat {session_id} (llamadesk run {args.model} --chat {session_id} goes on)\n")
-    turns = [args.prompt] if args.prompt is not None else _prompts()
+    state.session_id = session_id
+    turns = [args.prompt] if args.prompt is not None else _prompts(state, commands)
     stop_reason = StopReason.STOP
     for content in turns:
+        if state.session_id is None:  # /clear: a new saved chat
+            created = commands.invoke(
+                "chat.new", NewChatParams(model=args.model, system_prompt=state.system, tools=tools or [])
+            )
+            assert isinstance(created, ChatSession)
+            state.session_id = created.id
         params = SendParams(
-            session_id=session_id,
+            session_id=state.session_id,
             content=content,
             model=args.model,
-            sampling=SamplingParams.model_validate(_sampling(args, commands)),
+            sampling=SamplingParams.model_validate(state.sampling),
             tools=tools,
             approve_all=args.yes,
         )
@@ -133,15 +147,20 @@ def _continue_chat(args: argparse.Namespace, commands: CommandTable) -> int:
 
 
 def _load(args: argparse.Namespace, commands: CommandTable) -> None:
-    options: dict[str, Any] = commands.invoke("config.get", {"key": "load"}).model_dump()["value"]
-    if args.context_size:
-        options["context_size"] = args.context_size
-    if args.threads:
-        options["threads"] = args.threads
-    if args.rpc or args.layer_split:
-        options["rpc"] = True
-    if args.layer_split:
-        options["layer_split"] = args.layer_split
+    """Load the model: with the model's own options (or the defaults) unless flags change them."""
+    options: dict[str, Any] | None = None
+    if args.context_size or args.threads or args.rpc or args.layer_split:
+        entries = commands.invoke("config.get", {"key": "model_load"}).model_dump()["value"]
+        own = next((dict(e["options"]) for e in entries if e["model"] == args.model), None)
+        options = own or commands.invoke("config.get", {"key": "load"}).model_dump()["value"]
+        if args.context_size:
+            options["context_size"] = args.context_size
+        if args.threads:
+            options["threads"] = args.threads
+        if args.rpc or args.layer_split:
+            options["rpc"] = True
+        if args.layer_split:
+            options["layer_split"] = args.layer_split
     interactive = sys.stderr.isatty()
 
     def on_event(event: BaseModel) -> None:
@@ -203,9 +222,9 @@ def _token_printer() -> Callable[[BaseModel], None]:
 
 
 def _answer(
-    args: argparse.Namespace, commands: CommandTable, messages: list[dict[str, str]]
+    args: argparse.Namespace, commands: CommandTable, state: RunState, messages: list[dict[str, str]]
 ) -> dict[str, Any]:
-    params = {"model": args.model, "messages": messages, "sampling": _sampling(args, commands)}
+    params = {"model": args.model, "messages": messages, "sampling": state.sampling}
     result = invoke_streaming(commands, "runtime.generate", params, on_event=_token_printer()).model_dump()
     sys.stdout.write("\n")
     _report(args, result["stop_reason"], result["usage"])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..errors import InvalidParams, NotFound, StorageError
 from ..models.chat_history import (
     ChatEditResult,
+    ChatMessage,
     ChatPreset,
     ChatReply,
     ChatSession,
@@ -33,6 +34,7 @@ from ..models.chat_params import (
     NewChatParams,
     PresetList,
     PresetNameParams,
+    RateParams,
     RegenerateParams,
     RenameParams,
     SendParams,
@@ -125,6 +127,9 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
     def unsaved(params: UnsavedParams, ctx: CommandContext) -> UnsavedMessages:
         target = Path(params.export_to).expanduser() if params.export_to else None
         return chat().unsaved_messages(save=params.save, export_to=target)
+
+    def rate(params: RateParams, ctx: CommandContext) -> ChatMessage:
+        return chat().rate(params.session_id, params.message_id, params.rating)
 
     def export(params: ExportParams, ctx: CommandContext) -> ExportResult:
         content = chat().export(params.session_id, params.format.value)
@@ -269,6 +274,14 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
             UnsavedParams,
             UnsavedMessages,
             unsaved,
+        ),
+        spec(
+            "chat.rate",
+            "Rate answer",
+            "Like (up) or dislike (down) an answer, or take the rating back (null); kept and exported.",
+            RateParams,
+            ChatMessage,
+            rate,
         ),
         spec(
             "chat.export",

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..models.commands import Empty, ProgressEvent
-from ..models.system import PluginList, SystemInfo, TickerParams, TickerResult
+from ..models.system import PluginList, SystemInfo, SystemMetrics, TickerParams, TickerResult
 from .context import CommandContext
 from .spec import CommandSpec
 
 
-def system_commands(info: Callable[[], SystemInfo], plugins: Callable[[], PluginList]) -> list[CommandSpec]:
+def system_commands(
+    info: Callable[[], SystemInfo], plugins: Callable[[], PluginList], metrics: Callable[[], SystemMetrics]
+) -> list[CommandSpec]:
     def ticker(params: TickerParams, ctx: CommandContext) -> TickerResult:
         ticks = 0
         for ticks in range(1, params.count + 1):
@@ -35,6 +37,15 @@ def system_commands(info: Callable[[], SystemInfo], plugins: Callable[[], Plugin
             params=Empty,
             result=PluginList,
             handler=lambda params, ctx: plugins(),
+        ),
+        CommandSpec(
+            id="system.metrics",
+            title="Resource use",
+            description="CPU, the app's and each model worker's memory, the last generation's speed, "
+            "and NVIDIA GPUs' use and memory when NVIDIA's management library is installed.",
+            params=Empty,
+            result=SystemMetrics,
+            handler=lambda params, ctx: metrics(),
         ),
         CommandSpec(
             id="system.ticker",

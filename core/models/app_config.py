@@ -67,6 +67,14 @@ class DownloadOptions(UserOptions):
     )
 
 
+class ModelLoadOptions(UserOptions):
+    """One model's own load options. A list of these, not a dict by reference: a reference has
+    dots (`hf.co/...`), which a dotted settings key would split."""
+
+    model: str = Field(min_length=1, description="The model's reference.")
+    options: LoadOptions = Field(description="How it loads when nobody says otherwise.")
+
+
 class AppConfig(UserOptions):
     """The core's settings. Saved as JSON in the config folder, beside each plugin's own
     section (models/settings.py: `SettingsSection`)."""
@@ -79,6 +87,11 @@ class AppConfig(UserOptions):
     theme: Theme = Field(Theme.DARK, description="Colour theme of the window.")
     language: str = Field("en", description="Language of the interface.")
     load: LoadOptions = Field(default_factory=LoadOptions, description="Defaults for loading a model.")
+    model_load: list[ModelLoadOptions] = Field(
+        default_factory=list,
+        description="Load options of single models (by reference, as `llamadesk list` names them): "
+        "used instead of the defaults above whenever that model loads without options of its own.",
+    )
     sampling: SamplingParams = Field(
         default_factory=SamplingParams, description="Defaults for generating text."
     )

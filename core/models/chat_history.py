@@ -15,6 +15,8 @@ from .tools import ToolCall, ToolResult
 
 DEFAULT_TITLE = "New chat"
 
+Rating = Literal["up", "down"]
+
 
 class ChatSession(Record):
     """A conversation. Its messages form a tree; `active_leaf_id` picks the branch shown."""
@@ -56,6 +58,7 @@ class ChatMessage(Record):
         default_factory=list, description="Tools an answer called; their results follow as `tool` messages."
     )
     tool_result: ToolResult | None = Field(None, description="For a `tool` message: the call it answers.")
+    rating: Rating | None = Field(None, description="The user's like (up) or dislike (down) of an answer.")
 
 
 class ChatTranscript(Record):

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from .base import CommandParams, Record
-from .chat_history import ChatPreset
+from .chat_history import ChatPreset, Rating
 from .llama import SamplingParams
 from .tools import ToolChoice
 
@@ -100,6 +100,12 @@ class EditParams(AnswerParams):
 class SwitchBranchParams(CommandParams):
     session_id: str = SESSION_ID
     message_id: str = Field(description="A message of the branch to show (e.g. a sibling id).")
+
+
+class RateParams(CommandParams):
+    session_id: str = SESSION_ID
+    message_id: str = Field(description="The answer rated.")
+    rating: Rating | None = Field(description="up (like), down (dislike), or null to take it back.")
 
 
 class StopResult(Record):

@@ -32,3 +32,35 @@ class TickerParams(CommandParams):
 class TickerResult(Record):
     ticks: int = Field(description="Ticks emitted before the end or the cancel.")
     cancelled: bool
+
+
+class WorkerMetrics(Record):
+    """A loaded model's process."""
+
+    model: str
+    pid: int
+    rss_bytes: int = Field(description="Resident memory of the worker process.")
+    cpu_percent: float = Field(description="CPU of the worker since the last sample (100 = one core).")
+
+
+class GpuMetrics(Record):
+    index: int
+    name: str
+    utilization_percent: float
+    memory_used_bytes: int
+    memory_total_bytes: int
+
+
+class SystemMetrics(Record):
+    """One sample of what the app and its models use (`system.metrics`)."""
+
+    time: float = Field(description="When it was taken (Unix time).")
+    cpu_percent: float = Field(description="The whole machine's CPU since the last sample (100 = all cores).")
+    app_cpu_percent: float = Field(description="The app's own process (100 = one core).")
+    app_rss_bytes: int = Field(description="Resident memory of the app's own process.")
+    total_memory_bytes: int
+    available_memory_bytes: int
+    workers: list[WorkerMetrics] = Field(default_factory=list)
+    tokens_per_second: float | None = Field(None, description="Speed of the last generation.")
+    gpus: list[GpuMetrics] = Field(default_factory=list)
+    gpu_note: str = Field("", description="Why no GPU is listed, when none is.")

@@ -203,6 +203,16 @@ class ChatService:
             session=session, messages=messages, siblings=siblings, total=total
         )
 
+    def rate(self, session_id: str, message_id: str, rating: str | None) -> ChatMessage:
+        """Like or dislike an answer (None takes it back); kept with it and exported."""
+        message = self._message_in(session_id, message_id)
+        if message.role is not Role.ASSISTANT:
+            raise InvalidParams("only answers can be rated")
+        # Rebuilt, not model_copy: a message the store built shares a frozen fields set.
+        rated = ChatMessage.model_validate({**message.model_dump(), "rating": rating})
+        self.store.save_message(rated)
+        return rated
+
     def switch_branch(self, session_id: str, message_id: str) -> ChatTranscript:
         """Show the branch through `message_id`, down to its newest leaf."""
         message = self._message_in(session_id, message_id)

@@ -29,6 +29,8 @@ def to_markdown(session: ChatSession, branch: Sequence[ChatMessage]) -> str:
         heading = ROLE_HEADINGS[message.role]
         if message.state.value != "complete":
             heading += f" ({message.state.value})"
+        if message.rating is not None:
+            heading += " 👍" if message.rating == "up" else " 👎"
         lines += [f"## {heading}", ""]
         if message.reasoning.strip():
             lines += [

@@ -79,6 +79,7 @@ class RuntimeService:
         self._closed = threading.Event()
         self._idle_thread: threading.Thread | None = None
         self._idle_wake = threading.Event()  # a keep-alive changed, or a model with one went idle
+        self.last_speed: float | None = None  # tokens/s of the last generation that reported it
         # Seams: the model library replaces resolve_model_path; tests may shrink available_memory.
         self.resolve_model_path: Callable[[str], str] = self.resolve_local
         self.available_memory: Callable[[], int] = memory_fit.available_memory
@@ -100,7 +101,7 @@ class RuntimeService:
         Raises NotFound, GGUFError (invalid_model_file), InsufficientMemory,
         ModelLoadFailed, Cancelled.
         """
-        options = options or self._settings().load
+        options = options or self.default_options(model)
         emit = on_event or (lambda _event: None)
         with self._model_lock(model):
             current = self._entries.get(model)
@@ -148,6 +149,11 @@ class RuntimeService:
         self._start_idle_watch()
         return self.status_of(model)
 
+    def default_options(self, model: str) -> LoadOptions:
+        """How `model` loads when nobody says: its own options (`model_load`), else the defaults."""
+        settings = self._settings()
+        return next((own.options for own in settings.model_load if own.model == model), settings.load)
+
     def ensure_loaded(self, model: str, *, on_event: EventSink | None = None) -> ModelStatus:
         """The model's status, loading it with the default options first if needed."""
         with self._lock:
@@ -177,7 +183,9 @@ class RuntimeService:
         """
         self.ensure_loaded(request.model, on_event=on_event)
         with self._in_use(request.model, keep_alive=request.keep_alive_s) as handle:
-            return handle.generate(request, on_event, token)
+            result = handle.generate(request, on_event, token)
+        self.last_speed = result.usage.tokens_per_second or self.last_speed  # for system.metrics
+        return result
 
     def embed(self, request: EmbedRequest) -> Embeddings:
         """Vectors for texts, loading the model if needed (see LoadedModel.embed)."""

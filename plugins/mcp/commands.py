@@ -9,11 +9,7 @@ from llamadesk.core.commands import CommandContext, CommandSpec
 from llamadesk.core.errors import AlreadyExists, InvalidParams, NotFound, Unavailable
 from llamadesk.core.interfaces.plugin_context import PluginContext
 from llamadesk.core.models.commands import Empty
-
-from .connections import McpConnections
-from .import_config import Entry, parse_servers
-from .masking import keep_masked
-from .results import (
+from llamadesk.core.models.mcp import (
     McpAdded,
     McpAddParams,
     McpConnected,
@@ -29,6 +25,11 @@ from .results import (
     McpToolInfo,
     McpUpdateParams,
 )
+
+from .connections import McpConnections
+from .import_config import Entry, parse_servers
+from .masking import keep_masked
+from .results import server_info, server_of
 from .settings import McpServer
 from .status import ConnectionState, ConnectionStatus
 
@@ -48,11 +49,11 @@ def tool_infos(server: McpServer, status: ConnectionStatus) -> list[McpToolInfo]
 
 def mcp_commands(context: PluginContext, connections: McpConnections) -> list[CommandSpec]:
     def info(server: McpServer) -> McpServerInfo:
-        return McpServerInfo.of(server, connections.status(server))
+        return server_info(server, connections.status(server))
 
     def add(params: McpAddParams, ctx: CommandContext) -> McpAdded:
         connections.ensure_new(params.name)
-        server = params.server()
+        server = server_of(params)
         tools: list[McpToolInfo] = []
         probe = None
         if params.check and server.enabled:
@@ -93,7 +94,7 @@ def mcp_commands(context: PluginContext, connections: McpConnections) -> list[Co
     def remove(params: McpNameParams, ctx: CommandContext) -> McpServerInfo:
         with connections.editing:
             removed = connections.get(params.name)
-            shown = McpServerInfo.of(removed, connections.status(removed))
+            shown = server_info(removed, connections.status(removed))
             connections.save([s for s in connections.servers() if s.name != removed.name])
         return shown
 
@@ -103,7 +104,7 @@ def mcp_commands(context: PluginContext, connections: McpConnections) -> list[Co
     def connect(params: McpNameParams, ctx: CommandContext) -> McpConnected:
         server = _enabled(connections.get(params.name))
         status = connections.connect(server, again=True)
-        return McpConnected(server=McpServerInfo.of(server, status), tools=tool_infos(server, status))
+        return McpConnected(server=server_info(server, status), tools=tool_infos(server, status))
 
     def tools(params: McpNameParams, ctx: CommandContext) -> McpServerTools:
         server = _enabled(connections.get(params.name))
@@ -114,7 +115,7 @@ def mcp_commands(context: PluginContext, connections: McpConnections) -> list[Co
             )
         resources = connections.resources(server)
         return McpServerTools(
-            server=McpServerInfo.of(server, status), tools=tool_infos(server, status), resources=resources
+            server=server_info(server, status), tools=tool_infos(server, status), resources=resources
         )
 
     def import_(params: McpImportParams, ctx: CommandContext) -> McpImported:

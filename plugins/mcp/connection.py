@@ -30,12 +30,12 @@ from pydantic import ValidationError
 
 from llamadesk.core import __version__
 from llamadesk.core.errors import ToolFailed, ToolTimeout
+from llamadesk.core.models.mcp import McpResourceInfo
 from llamadesk.core.models.tools import ToolReply
 
 from .failures import describe_failure, log_tail
 from .masking import scrub
 from .replies import reply_of, tool_spec
-from .results import McpResourceInfo
 from .settings import McpServer
 from .status import NOT_CONNECTED, ConnectionState, ConnectionStatus
 from .transport import open_transport

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from llamadesk.core.errors import AlreadyExists, Cancelled, NotFound, ToolTimeout, Unavailable
 from llamadesk.core.interfaces.plugin_context import PluginContext
+from llamadesk.core.models.mcp import McpResourceInfo
 from llamadesk.core.models.tools import ToolReply
 from llamadesk.core.streaming import CancelToken
 
 from .loop import LoopThread
-from .results import McpResourceInfo
 from .settings import McpServer, McpSettings
 from .status import DISABLED, NOT_CONNECTED, ConnectionState, ConnectionStatus
 

@@ -18,8 +18,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from llamadesk.core.errors import InvalidParams
+from llamadesk.core.models.mcp import NAME_PATTERN
 
-from .settings import NAME_PATTERN, McpServer
+from .settings import McpServer
 
 TOP_KEYS = ("mcpServers", "servers")  # Claude Desktop, Cursor, LM Studio; VS Code
 HTTP_TYPES = {"http", "streamable-http", "streamable_http", "streamableHttp"}

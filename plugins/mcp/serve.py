@@ -37,9 +37,8 @@ from pydantic import BaseModel
 from llamadesk.core import __version__
 from llamadesk.core.commands import CommandError, CommandTable
 from llamadesk.core.models.commands import CommandInfo, ProgressEvent
+from llamadesk.core.models.mcp import McpServed
 from llamadesk.core.streaming import CancelToken
-
-from .results import McpServed
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from llamadesk.core.models.base import UserOptions
+from llamadesk.core.models.mcp import NAME_PATTERN
 from llamadesk.core.models.settings import SettingsSection
-
-# Letters, digits, - and _: the name prefixes its tools' names (`<name>_<tool>`) and is what
-# `@name` in a message means, so it stays short and plain.
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 
 # Commands that read or generate. Nothing that deletes, overwrites or changes settings:
 # an agent that drives llamadesk through `mcp serve` cannot lose the user's data.

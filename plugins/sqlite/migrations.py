@@ -107,11 +107,17 @@ def m004_tool_calls(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE sessions ADD COLUMN tools TEXT")
 
 
+def m005_ratings(db: sqlite3.Connection) -> None:
+    """The user's like or dislike of an answer ('up' / 'down')."""
+    db.execute("ALTER TABLE messages ADD COLUMN rating TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_sessions_and_messages,
     m002_full_text_search,
     m003_presets,
     m004_tool_calls,
+    m005_ratings,
 )
 
 

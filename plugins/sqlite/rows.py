@@ -61,7 +61,7 @@ SESSION_COLUMNS = (
 )
 MESSAGE_COLUMNS = (
     "id, session_id, parent_id, role, content, reasoning, model, state, created_at, "
-    "sampling, usage, stop_reason, error, tool_calls, tool_result"
+    "sampling, usage, stop_reason, error, tool_calls, tool_result, rating"
 )
 _TOOL_CALLS = TypeAdapter(list[ToolCall])
 
@@ -126,6 +126,7 @@ def message_row(message: ChatMessage) -> tuple[object, ...]:
         message.error,
         _TOOL_CALLS.dump_json(message.tool_calls).decode() if message.tool_calls else None,
         message.tool_result.model_dump_json() if message.tool_result else None,
+        message.rating,
     )
 
 

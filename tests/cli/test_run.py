@@ -139,3 +139,23 @@ def test_run_continues_a_saved_chat(home: Path, starter_model: Path) -> None:
     messages = json.loads(saved.stdout)["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
     assert messages[2]["content"] == "Name a colour." and messages[3]["content"]
+
+
+def test_run_interactive_slash_commands_never_reach_the_model(home: Path, starter_model: Path) -> None:
+    done = run_cli(
+        "run",
+        str(starter_model),
+        "--max-tokens",
+        "6",
+        *ARGS,
+        home=home,
+        timeout=HANG_GUARD_S,
+        input="/help\n/set parameter max_tokens 3\n/show parameters\nHello\n/save Greeting\n/bye\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "/help lists the commands" in done.stderr  # the hint at start
+    assert "/set parameter NAME VALUE" in done.stderr and "Set max_tokens to 3" in done.stderr
+    assert "max_tokens      3" in done.stderr
+    answers = [chunk for chunk in done.stdout.split(">>> ") if chunk.strip()]
+    assert len(answers) == 1  # only "Hello" was sent
+    assert "Saved as chat " in done.stderr

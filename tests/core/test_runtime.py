@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from llamadesk.core.errors import Cancelled, ModelCrashed, ModelLoadFailed, NotFound
-from llamadesk.core.models.app_config import AppConfig
+from llamadesk.core.models.app_config import AppConfig, ModelLoadOptions
 from llamadesk.core.models.chat import ChatTurn, Role
 from llamadesk.core.models.commands import ProgressEvent, StateEvent, TokenEvent
 from llamadesk.core.models.llama import (
@@ -86,6 +86,19 @@ def test_same_options_reuse_the_model_other_options_reload(runtime: RuntimeServi
     first, second = backend.loaded
     assert not first.alive and second.alive
     assert runtime.status_of(ECHO).options == LoadOptions(context_size=1024)
+
+
+def test_a_model_s_own_load_options_apply_whenever_it_loads_without_options(
+    runtime: RuntimeService, backend, settings: dict[str, AppConfig]
+) -> None:
+    own = ModelLoadOptions(model=ECHO, options=LoadOptions(context_size=1536, threads=1))
+    settings["now"] = AppConfig(model_load=[own])
+    assert runtime.ensure_loaded(ECHO).options == LoadOptions(context_size=1536, threads=1)  # chat, API
+    assert runtime.load(ECHO).options == LoadOptions(context_size=1536, threads=1)
+    assert len(backend.loaded) == 1
+    runtime.load(ECHO, LoadOptions(context_size=1024))  # options given win
+    assert runtime.status_of(ECHO).options == LoadOptions(context_size=1024)
+    assert runtime.default_options("scripted/other") == settings["now"].load  # others: the defaults
 
 
 def test_a_failed_load_is_an_error_state_and_loading_again_recovers(runtime: RuntimeService, script) -> None:

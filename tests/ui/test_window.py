@@ -174,3 +174,22 @@ def test_api_server_toggle_serves_and_stops(ui_app: Any) -> None:
     pump(lambda: settings.server_note.startswith("Off"), timeout=60)
     status = ui_app.bridge.invoke("server.status", Empty(), ServerStatus)
     assert status.running is False
+
+
+def test_dialogs_call_back_what_they_were_given(ui_app: Any) -> None:
+    """Kivy takes every `on_*` keyword for an event binding: a dialog's callback given as
+    `on_submit=` once stayed None, and renaming, deleting and editing did nothing."""
+    from llamadesk.ui.widgets.dialogs import ConfirmDialog, TextDialog
+
+    got: list[object] = []
+    text = TextDialog(title="Rename chat", text="old", on_submit=got.append)
+    text.open()
+    pump(frames=2)
+    text.ids.field.text = "new"
+    text.ids.ok.dispatch("on_release")
+    confirm = ConfirmDialog(title="Delete", on_confirm=lambda: got.append("yes"))
+    confirm.open()
+    pump(frames=2)
+    confirm.ids.ok.dispatch("on_release")
+    pump(frames=2)
+    assert got == ["new", "yes"]

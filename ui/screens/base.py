@@ -13,6 +13,7 @@ from llamadesk.core.models.llama import RuntimeStatus
 
 if TYPE_CHECKING:
     from ..app import LlamadeskApp
+    from ..viewmodels.metrics_history import MetricsHistory
 
 
 class AppScreen(Screen):
@@ -28,6 +29,9 @@ class AppScreen(Screen):
 
     def on_runtime_status(self, status: RuntimeStatus) -> None:
         """A fresh runtime.status result (every few seconds)."""
+
+    def on_metrics(self, history: MetricsHistory) -> None:
+        """A new system.metrics sample (every few seconds)."""
 
     def on_library_changed(self) -> None:
         """A model was pulled, imported or removed: lists of models are stale."""

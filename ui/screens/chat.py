@@ -14,6 +14,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
+from kivy.core.window import Window
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from pydantic import BaseModel
@@ -24,25 +25,30 @@ from llamadesk.core.models.chat import Role
 from llamadesk.core.models.chat_history import (
     ChatEditResult,
     ChatMessage,
+    ChatPreset,
     ChatReply,
     ChatSession,
     ChatStartedEvent,
     ChatTitleEvent,
     ChatTranscript,
 )
-from llamadesk.core.models.chat_params import GetChatParams, SendParams, UpdateChatParams
+from llamadesk.core.models.chat_params import GetChatParams, UpdateChatParams
 from llamadesk.core.models.llama import SamplingParams
 
 from .. import theme
+from ..viewmodels.chat_options import Suggestion
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import BLOCK_GAP, MIN_BODY_WIDTH, body_padding, body_renders, draw_body
+from ..widgets.rich_blocks import MathTextures
 from .base import AppScreen
 from .chat_actions import ChatMessageActions
 from .chat_models import ChatModels
+from .chat_panel import DOCKED_FROM, ChatOptions, PanelSheet
 from .chat_sessions import ChatSessions
-from .chat_stream import LIVE, LiveAnswer, StampedRows
+from .chat_stream import LIVE, TOOL_EVENTS, LiveAnswer, LiveTools, StampedRows
+from .chat_tools import ChatTools
 
 BLOCK_CACHE_SIZE = 4000
 # Messages fetched and turned into rows at once; older pages come while scrolling up,
@@ -50,7 +56,7 @@ BLOCK_CACHE_SIZE = 4000
 PAGE = 200
 
 
-class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
+class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScreen):
     session_id = StringProperty("")
     session_title = StringProperty("New chat")
     model_id = StringProperty("")  # the model answering in this chat (a path, a name, or `starter`)
@@ -60,6 +66,15 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
     starter_offer = BooleanProperty(False)
     hint = StringProperty("")
     theme_name = StringProperty("dark")
+    session_tools = ListProperty()  # the tools this chat's answers may call (its `tools`)
+    mention_names = ListProperty()  # tool providers an @mention may name
+    mention_suggestions = ListProperty()  # labels of the completions offered (@mentions, the / menu)
+    compact = BooleanProperty(False)  # a narrow chat: the model picker lives in the side panel
+    panel_open = BooleanProperty(False)
+    panel_docked = BooleanProperty(False)  # the panel sits beside the chat (else it is a sheet)
+    preset_name = StringProperty("")
+    preset_names = ListProperty()
+    panel_note = StringProperty("")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -67,36 +82,65 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         self.messages: list[ChatMessage] = []  # the shown branch, oldest first
         self.siblings: dict[str, list[str]] = {}
         self.older_available = False
-        self.live: LiveAnswer | None = None
+        self.live: LiveAnswer | None = None  # the answer (the step) streaming now
+        self.live_tools: LiveTools | None = None  # the tool calls of the streaming answer
         self.system_prompt = ""
         # Sampling for this chat's answers; None leaves it to the chat's preset and the settings.
         self.sampling: SamplingParams | None = None
         self._blocks: OrderedDict[tuple[str, str, str], list[Block]] = OrderedDict()
         self.body_renders = body_renders()  # drawn bodies by row, reused when a row is shown again
+        self.body_renders.math = MathTextures(on_ready=self._math_ready)
+        self._math_warm = False
         self._metrics: RowMetrics | None = None
         self._paging = False
         self._loading_older = False
         self._library: list[str] = []
         self._loaded: dict[str, str] = {}
+        self._presets: dict[str, ChatPreset] = {}
+        self._sheet: PanelSheet | None = None
+        self.tool_names: list[str] = []  # tools seen in tools.list, for the / menu
+        self.suggestions: list[Suggestion] = []
+        self._hovered: int | None = None  # the meta row whose details the mouse shows
 
     # ---- lifecycle -------------------------------------------------------------------
     def on_app_start(self) -> None:
         self.theme_name = self.app.theme.name
+        self._theme_colors()
+        Window.bind(mouse_pos=self.hover)
         Clock.schedule_once(
-            lambda _dt: self.body_renders.prefill({"text": 24, "live": 24, "code": 10, "rule": 2}), 1.0
+            lambda _dt: self.body_renders.prefill(
+                {"text": 24, "live": 24, "code": 10, "rule": 2, "table": 2, "math": 2, "rich": 2}
+            ),
+            1.0,
         )
         self.sessions.refresh()
         self.refresh_models()
+        self.refresh_mention_names()
         self._update_hint()
 
     def on_shown(self) -> None:
         self.refresh_models()
+        self.refresh_mention_names()
+
+    def on_size(self, *_: Any) -> None:
+        if self.panel_docked and self.width < dp(DOCKED_FROM):
+            self.close_panel()
 
     def on_library_changed(self) -> None:
         self.refresh_models()
 
+    def _theme_colors(self) -> None:
+        self.body_renders.text_color = list(self.app.theme.text)
+        self.body_renders.math.set_color(list(self.app.theme.text))
+
+    def _math_ready(self) -> None:
+        """Formulas finished rendering: rows that showed their source are drawn again."""
+        if self.body_renders.redraw_waiting():
+            self.ids.messages.refresh_from_layout()
+
     def rerender(self) -> None:
         self.theme_name = self.app.theme.name
+        self._theme_colors()
         self._blocks.clear()
         self.body_renders.clear()
         self.ids.messages.refresh_from_data()
@@ -116,16 +160,24 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         """Parsed blocks of a body row, kept by row; a streaming answer's rows are drawn once
         per change of their source (body_renders.py) and are parsed then, without keeping."""
         if cache_key.startswith(f"{LIVE}-"):
-            return markdown_to_blocks(source, self.markup_style())
+            return self._warm_math(markdown_to_blocks(source, self.markup_style()))
         key = (cache_key, source, self.theme_name)
         blocks = self._blocks.get(key)
         if blocks is None:
-            blocks = markdown_to_blocks(source, self.markup_style())
+            blocks = self._warm_math(markdown_to_blocks(source, self.markup_style()))
             self._blocks[key] = blocks
             if len(self._blocks) > BLOCK_CACHE_SIZE:
                 self._blocks.popitem(last=False)
         else:
             self._blocks.move_to_end(key)
+        return blocks
+
+    def _warm_math(self, blocks: list[Block]) -> list[Block]:
+        """The first formula seen starts the formula renderer: a streamed one is then ready
+        by the time its chunk is complete."""
+        if not self._math_warm and any(b.kind in ("math", "rich") for b in blocks):
+            self._math_warm = True
+            self.body_renders.math.images.warm()
         return blocks
 
     def metrics(self) -> RowMetrics:
@@ -158,6 +210,7 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         self.messages = messages
         self.siblings = siblings or {}
         self.older_available = older
+        self._hovered = None
         self._paging = False  # until the list is laid out and scrolled to its end
         self.ids.messages.data = self._stamp(conversation_rows(messages, self.siblings, self.metrics()))
         # A long chat's rows are tens of thousands of objects that live until another chat is
@@ -218,6 +271,8 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
             return
         self.session_id = ""
         self.session_title = "New chat"
+        self.session_tools = []
+        self.preset_name = ""
         self.show_messages([])
         self.sessions.show(self.sessions.sessions)
         self.ids.composer.focus = True
@@ -241,6 +296,10 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
             return  # the user moved on meanwhile
         self.session_title = session.title or "New chat"
         self.system_prompt = session.system_prompt
+        self.session_tools = list(session.tools)
+        self.preset_name = session.preset or ""
+        if self.panel_open:
+            self.show_panel_values()
         if session.model:
             self.model_id = session.model
         messages = transcript.messages
@@ -276,16 +335,20 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
     # ---- sending and streaming -------------------------------------------------------
     def send(self) -> None:
         text = self.ids.composer.text.strip()
+        if self.run_slash_command(text):
+            return
         if not text or self.live is not None or self.model_state not in ("ready", "generating"):
             return
+        params = self.send_params(text)
+        if params is None:
+            return
         self.ids.composer.text = ""
+        self.mention_suggestions = []
         m = self.metrics()
+        text = params.content
         pending = self.pending_message("pending-user", text)
         rows = [meta_row(pending, {}, m), body_row("pending-user", "user", text, m, key=f"pending-{text}")]
         self.ids.messages.data.extend(self._stamp(rows))
-        params = SendParams(
-            session_id=self.session_id or None, content=text, model=self.model_id, sampling=self.sampling
-        )
         self._stream("chat.send", params)
 
     def pending_message(self, message_id: str, text: str) -> ChatMessage:
@@ -302,6 +365,7 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         """Stream an answer (chat.send, chat.regenerate: a ChatReply; chat.edit: a ChatEditResult)."""
         rv = self.ids.messages
         self.live = LiveAnswer(StampedRows(rv.data, self), self.metrics(), self.model_id)
+        self.live_tools = LiveTools(StampedRows(rv.data, self), self.metrics())
         self.streaming = True
         self.live.handle = self.app.bridge.stream(
             command_id, params, BaseModel, self._on_events, self._stream_done, self._stream_failed
@@ -309,22 +373,58 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         self.scroll_to_end()
 
     def _on_events(self, events: list[BaseModel]) -> None:
+        """One frame's events, in order: tokens feed the answer streaming now; a tool call's
+        events show in its row; a new step (after tool results) starts the next answer."""
         if self.live is None:
             return
+        at_bottom = self.ids.messages.scroll_y <= 0.01
+        tokens: list[BaseModel] = []
         for event in events:
-            if isinstance(event, ChatStartedEvent) and not self.session_id:
-                self.session_id = event.session_id
-                self.sessions.refresh()
+            if isinstance(event, ChatStartedEvent):
+                if not self.session_id:
+                    self._chat_started(event.session_id)
+                if event.step > 0:
+                    self._feed(tokens)
+                    tokens = []
+                    self._next_step()
             elif isinstance(event, ChatTitleEvent):
                 self.session_title = event.title
                 self.sessions.refresh()
-        at_bottom = self.ids.messages.scroll_y <= 0.01
+            elif isinstance(event, TOOL_EVENTS):
+                self._feed(tokens)
+                tokens = []
+                self.live_tool_event(event)
+            else:
+                tokens.append(event)
+        self._feed(tokens)
+        if at_bottom:
+            self.scroll_to_end()
+
+    def _feed(self, events: list[BaseModel]) -> None:
+        if self.live is None or not events:
+            return
         speed = self.live.tokens_per_second() if self.live.feed(events) else None
         self._draw_live_rows(self.live.changed_from)
         if speed and self.app.shell is not None:
             self.app.shell.ids.status.speed_text = f"{speed:.1f} tok/s"
-        if at_bottom:
-            self.scroll_to_end()
+
+    def _chat_started(self, session_id: str) -> None:
+        """A new chat exists now: it keeps the tools picked before its first message."""
+        self.session_id = session_id
+        self.sessions.refresh()
+        if self.session_tools or self.preset_name:
+            params = UpdateChatParams(
+                session_id=session_id, tools=list(self.session_tools) or None, preset=self.preset_name or None
+            )
+            self.app.bridge.call("chat.update", params, ChatSession, None, self.error)
+
+    def _next_step(self) -> None:
+        """The model answers again after its tools' results: a new answer below their rows."""
+        assert self.live is not None
+        handle = self.live.handle
+        self.live.finish()
+        self.live = LiveAnswer(StampedRows(self.ids.messages.data, self), self.metrics(), self.model_id)
+        self.live.handle = handle
 
     def _draw_live_rows(self, first: int) -> None:
         """Draw the body rows a stream just changed, before the list lays them out: the layout
@@ -338,11 +438,12 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
         for row in rv.data[first:]:
             if row.get("viewclass") == "MessageBody":
                 padding = body_padding(row["joins_above"], row["joins_below"])
-                args = (width, padding, dp(BLOCK_GAP), row["streaming"])
+                args = (width, padding, dp(BLOCK_GAP), row["streaming"], row["tail"])
                 row["height"] = draw_body(self, row["cache_key"], row["source"], *args).height
 
     def _stream_done(self, result: BaseModel) -> None:
         live, self.live = self.live, None
+        self.live_tools = None
         self.streaming = False
         if live is not None:
             live.finish()
@@ -354,6 +455,7 @@ class ChatScreen(ChatModels, ChatMessageActions, AppScreen):
 
     def _stream_failed(self, error: CommandError) -> None:
         live, self.live = self.live, None
+        self.live_tools = None
         self.streaming = False
         if live is not None:
             live.finish()

@@ -60,7 +60,7 @@ class ChatModels(_Screen):
     def pick_model(self, shown: str) -> None:
         """The picker shows short names; map the choice back to the model id."""
         for model in self.model_choices:
-            if short_model_name(model) == shown and model != self.model_id:
+            if shown in (short_model_name(model), model) and model != self.model_id:
                 self.model_id = model
                 self.model_state = self._loaded.get(model, "")
                 self._update_hint()

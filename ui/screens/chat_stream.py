@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from llamadesk.core.models.commands import TokenEvent
+from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
+from llamadesk.core.models.tools import ToolApprovalEvent, ToolRunEvent
 
 from ..bridge import StreamHandle
 from ..viewmodels.chat_rows import RowMetrics, body_row
 from ..viewmodels.status import short_model_name
 from ..viewmodels.streaming import StreamingText
+from ..viewmodels.tool_calls import APPROVAL, ToolCallView, of_event, tool_row
+
+TOOL_EVENTS = (ToolCallEvent, ToolApprovalEvent, ToolRunEvent)
 
 LIVE = "live"
 # The token count and speed are redrawn at most this often: each redraw re-renders the meta
@@ -33,6 +37,7 @@ class LiveAnswer:
         self.chunks = 0
         self.counters_at = 0.0  # when the footer was last redrawn
         self.model = model
+        self.finished = False  # its rows are final: the stream ended, or it called tools
         self.meta_index = len(data)
         data.append(
             {
@@ -44,6 +49,9 @@ class LiveAnswer:
                 "can_prev": False,
                 "can_next": False,
                 "footer": "",
+                "details": "",
+                "show_details": False,
+                "rating": "",
                 "streaming": True,
                 "height": metrics.meta_height,
             }
@@ -66,6 +74,7 @@ class LiveAnswer:
             self.metrics,
             key=key,
             streaming=True,
+            tail=last and not self.finished,
             joins_above=number > 1,
             joins_below=not last,
         )
@@ -74,6 +83,8 @@ class LiveAnswer:
         """Apply one frame's events: append frozen chunk rows, redraw only the tail.
 
         True when the counters (footer) were redrawn too, at most every COUNTERS_EVERY_S."""
+        if self.finished:  # its rows are final (text after its tool calls shows once stored)
+            return False
         content: list[str] = []
         reasoning: list[str] = []
         for event in events:
@@ -130,11 +141,17 @@ class LiveAnswer:
         return (self.tokens - 1) / elapsed if elapsed > 0 else None
 
     def footer(self) -> str:
+        if not self.tokens:  # an answer that only calls tools streams no text
+            return ""
         speed = self.tokens_per_second()
         return f"{self.tokens} tokens" + (f" · {speed:.1f} tok/s" if speed else "")
 
     def finish(self) -> None:
-        """The stream ended: freeze the tail so nothing is lost if the reload fails."""
+        """The stream ended, or the answer called tools: freeze the tail so nothing is lost if
+        the reload fails. Only the first call does anything."""
+        if self.finished:
+            return
+        self.finished = True
         rest = self.text.finish()
         self.data.pop()
         self.data.extend(self._chunk_row(source, last=n == len(rest) - 1) for n, source in enumerate(rest))
@@ -145,6 +162,37 @@ class LiveAnswer:
             "streaming": False,
             "footer": self.footer(),
         }
+
+
+class LiveTools:
+    """The tool calls of a streaming answer, a row each (after the answer that made them),
+    updated as their events come: called, waiting for approval, running, done."""
+
+    def __init__(self, data: Any, metrics: RowMetrics) -> None:
+        self.data = data
+        self.metrics = metrics
+        self.views: dict[str, ToolCallView] = {}
+        self._rows: dict[str, int] = {}  # call id -> its row's index
+
+    def apply(self, event: ToolCallEvent | ToolApprovalEvent | ToolRunEvent) -> int:
+        """Show the event; the index of the row it changed."""
+        call_id = event.call.id
+        view = self.views.get(call_id)
+        if view is None:
+            view = self.views[call_id] = of_event(event)
+            self._rows[call_id] = len(self.data)
+            self.data.append(tool_row(view, LIVE, self.metrics.meta_height))
+            return len(self.data) - 1
+        view = self.views[call_id] = view.apply(event)
+        index = self._rows[call_id]
+        shown = self.data[index]
+        # Open while it asks; otherwise as the user left it (folded, or open to read).
+        row = tool_row(view, LIVE, shown["height"], expanded=view.state == APPROVAL or shown["expanded"])
+        self.data[index] = {**row, "show_all": shown["show_all"]}
+        return index
+
+    def waiting(self) -> list[ToolCallView]:
+        return [v for v in self.views.values() if v.state == APPROVAL]
 
 
 class StampedRows:

@@ -15,8 +15,10 @@ from typing import Any
 from llamadesk.core.models.chat import MessageState, Role
 from llamadesk.core.models.chat_history import ChatMessage
 
+from .chat_options import message_details
 from .formatting import token_footer
 from .status import short_model_name
+from .tool_calls import of_message, tool_row, unanswered_calls
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ def meta_row(message: ChatMessage, siblings: dict[str, list[str]], m: RowMetrics
         "can_prev": position > 1,
         "can_next": position < count,
         "footer": token_footer(usage.completion_tokens, usage.tokens_per_second) if usage else "",
+        "details": message_details(message),  # shown on hover or a long press
+        "show_details": False,
+        "rating": message.rating or "",
         "streaming": False,
         "height": m.meta_height,
     }
@@ -82,10 +87,12 @@ def body_row(
     *,
     key: str,
     streaming: bool = False,
+    tail: bool = False,
     joins_above: bool = False,
     joins_below: bool = False,
 ) -> dict[str, Any]:
-    """A message body; a streamed answer is several (`joins_*`: the rows are one body)."""
+    """A message body; a streamed answer is several (`joins_*`: the rows are one body), the
+    last of them its `tail` while it streams."""
     return {
         "viewclass": "MessageBody",
         "message_id": message_id,
@@ -93,6 +100,7 @@ def body_row(
         "source": source,
         "cache_key": key,
         "streaming": streaming,  # drawn to grow cheaply (LiveText) until the answer is stored
+        "tail": tail,  # still being written: tables and formulas show their source until complete
         # Always set: a recycled view keeps whatever a row leaves out.
         "joins_above": joins_above,
         "joins_below": joins_below,
@@ -129,8 +137,17 @@ def message_rows(message: ChatMessage, siblings: dict[str, list[str]], m: RowMet
 def conversation_rows(
     messages: list[ChatMessage], siblings: dict[str, list[str]], m: RowMetrics
 ) -> list[dict[str, Any]]:
+    """Rows of a branch. A `tool` message is one collapsible tool call row (its call and
+    result); an answer that called tools shows its text, and its calls come with their
+    results in the messages after it."""
     rows: list[dict[str, Any]] = []
-    for message in messages:
-        if message.role is not Role.SYSTEM:
-            rows.extend(message_rows(message, siblings, m))
+    for index, message in enumerate(messages):
+        if message.role is Role.SYSTEM:
+            continue
+        call = of_message(message)
+        if call is not None:
+            rows.append(tool_row(call, message.id, m.meta_height))
+            continue
+        rows.extend(message_rows(message, siblings, m))
+        rows.extend(tool_row(v, message.id, m.meta_height) for v in unanswered_calls(messages, index))
     return rows

@@ -38,10 +38,13 @@ class BodyRender:
     """The block widgets of one row's body, laid out for one width."""
 
     def __init__(self) -> None:
-        self.shown: tuple[str, float, tuple[float, ...], str] | None = None  # (source, width, padding, theme)
+        self.shown: tuple[str, float, tuple[float, ...], str, bool] | None = (
+            None  # source, width, padding, theme, tail
+        )
         self.widgets: list[Widget] = []
         self.height = 0.0
         self.owner: Any = None  # the view the widgets are attached to, if any
+        self.waiting = False  # it shows a formula's source while the formula renders
 
 
 class BodyRenders:
@@ -53,6 +56,21 @@ class BodyRenders:
         self._renders: OrderedDict[str, BodyRender] = OrderedDict()
         self._pools: dict[str, list[Widget]] = {kind: [] for kind in factories}
         self._restock_event: Any = None
+        self.math: Any = None  # MathTextures (rich_blocks.py), when formulas are drawn
+        self.text_color: list[float] = [1, 1, 1, 1]
+
+    def any_waiting(self) -> bool:
+        """A row shows a formula's source while the formula renders."""
+        return any(render.waiting for render in self._renders.values())
+
+    def redraw_waiting(self) -> bool:
+        """Formulas became ready: the rows that showed a source are drawn again when next
+        laid out. True if there were any."""
+        waiting = [render for render in self._renders.values() if render.waiting]
+        for render in waiting:
+            render.shown = None
+            render.waiting = False
+        return bool(waiting)
 
     def get(self, key: str) -> BodyRender:
         render = self._renders.get(key)
@@ -123,24 +141,29 @@ class BodyRenders:
         padding: list[float],
         spacing: float,
         streaming: bool = False,
+        tail: bool = False,
     ) -> None:
         """Lay out `blocks` into the render's widgets, measuring its height.
 
         A widget that showed a block of the same kind at the same place is given the new
         block: an unchanged block is not rendered again, and the paragraph a streaming
-        answer grows (a `LiveText` while `streaming`) renders only its live end."""
+        answer grows (a `LiveText` while `streaming`) renders only its live end. In the
+        `tail` of a streaming answer (the chunk still being written) a table or formula
+        shows its source: it is drawn as one once its chunk is complete."""
         kept: list[Widget | None] = list(render.widgets)
         render.widgets = []
+        render.waiting = False
         inner = width - padding[0] - padding[2]
         height = padding[1] + padding[3]
         for index, block in enumerate(blocks):
-            kind = block.kind if block.kind in ("code", "rule") else "live" if streaming else "text"
+            kind = block_kind(block, streaming, tail)
             widget = kept[index] if index < len(kept) else None
             if widget is not None and widget.block_kind == kind:
                 kept[index] = None
             else:
                 widget = self._take(kind)
-            _show(widget, block, inner)
+            if not self._show(widget, block, inner):
+                render.waiting = True
             render.widgets.append(widget)
             height += widget.height
         for widget in kept:
@@ -148,6 +171,32 @@ class BodyRenders:
                 self._pools[widget.block_kind].append(widget)
         height += spacing * max(0, len(blocks) - 1)
         render.height = max(height, dp(theme.SM))
+
+    def _show(self, widget: Any, block: Block, inner: float) -> bool:
+        """Give a block widget its block (see `_show`); False while a formula renders."""
+        kind = widget.block_kind
+        if kind == "math":
+            return bool(widget.show(block, inner, self.math))
+        if kind == "rich":
+            return bool(widget.show(block, inner, self.math, self.text_color))
+        if kind == "table":
+            assert block.table is not None
+            widget.show(block.table, inner, self.text_color)
+            return True
+        _show(widget, block, inner)
+        return True
+
+
+RICH_KINDS = ("table", "math", "rich")
+
+
+def block_kind(block: Block, streaming: bool, tail: bool) -> str:
+    """The widget kind that shows a block."""
+    if block.kind in ("code", "rule"):
+        return block.kind
+    if block.kind in RICH_KINDS and not tail:
+        return block.kind
+    return "live" if streaming else "text"
 
 
 def _show(widget: Any, block: Block, inner: float) -> None:

@@ -27,16 +27,22 @@ from kivy.uix.recycleview import RecycleView
 from .window_scissor import WindowScissor
 
 
+def scissor_instead_of_stencil(view: Any) -> WindowScissor:
+    """Replace a StencilView's stencil with a scissor on its window rectangle; call it once its
+    kv rules have run (`on_kv_post`). Scissors nest (each is cut to the one around it)."""
+    for group in (view.canvas.before, view.canvas.after):
+        inside = False  # from StencilPush/StencilUnUse to StencilUse/StencilPop: the stencil's
+        for instruction in list(group.children):  # own Rectangle
+            inside = inside or isinstance(instruction, StencilPush | StencilUnUse)
+            if inside and not isinstance(instruction, BindTexture):  # goes with its Rectangle
+                group.remove(instruction)
+            inside = inside and not isinstance(instruction, StencilUse | StencilPop)
+    scissor = ScissorPush()
+    view.canvas.before.insert(0, scissor)
+    view.canvas.after.insert(0, ScissorPop())  # the scroll bars are drawn after, unclipped
+    return WindowScissor(view, scissor)
+
+
 class ClippedRecycleView(RecycleView):
     def on_kv_post(self, base_widget: Any) -> None:  # once StencilView's kv rule has run
-        for group in (self.canvas.before, self.canvas.after):
-            inside = False  # from StencilPush/StencilUnUse to StencilUse/StencilPop: the stencil's
-            for instruction in list(group.children):  # own Rectangle
-                inside = inside or isinstance(instruction, StencilPush | StencilUnUse)
-                if inside and not isinstance(instruction, BindTexture):  # goes with its Rectangle
-                    group.remove(instruction)
-                inside = inside and not isinstance(instruction, StencilUse | StencilPop)
-        scissor = ScissorPush()
-        self.canvas.before.insert(0, scissor)
-        self.canvas.after.insert(0, ScissorPop())  # the scroll bars are drawn after, unclipped
-        self._clip = WindowScissor(self, scissor)
+        self._clip = scissor_instead_of_stencil(self)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -72,15 +72,19 @@ class ChipBar(BoxLayout):
 
 
 class ComposerInput(TextInput):
-    """Multi-line input where Enter submits and Shift+Enter starts a new line."""
+    """Multi-line input where Enter submits and Shift+Enter starts a new line; Tab asks
+    `completer` (an @mention being typed) before moving the focus."""
 
     __events__ = ("on_submit",)
+    completer = ObjectProperty(None, allownone=True)  # () -> bool: True when it completed
 
     def keyboard_on_key_down(
         self, window: object, keycode: tuple[int, str], text: str, modifiers: list[str]
     ) -> bool:
         if keycode[0] in (13, 271) and "shift" not in modifiers:
             self.dispatch("on_submit")
+            return True
+        if keycode[0] == 9 and self.completer is not None and self.completer():
             return True
         return bool(super().keyboard_on_key_down(window, keycode, text, modifiers))
 

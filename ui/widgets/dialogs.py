@@ -1,6 +1,11 @@
 # mypy: allow-subclassing-any
 # (Kivy ships no type hints: its classes are Any to mypy.)
-"""Modal dialogs: a text prompt, a confirmation, load options, a GGUF file chooser."""
+"""Modal dialogs: a text prompt, a confirmation, load options, a file chooser.
+
+Their callbacks are plain attributes given to the constructor, never Kivy properties:
+Kivy's Widget takes every `on_*` keyword for an event binding, so a property named
+`on_submit` given as `TextDialog(on_submit=f)` stayed None and the dialog did nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
 from pydantic import ValidationError
 
@@ -19,25 +24,31 @@ class TextDialog(ModalView):
     title = StringProperty("")
     text = StringProperty("")
     multiline = BooleanProperty(False)
-    on_submit = ObjectProperty(None)
+
+    def __init__(self, on_submit: Callable[[str], object] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.submitted = on_submit
 
     def submit(self) -> None:
         value = self.ids.field.text
         self.dismiss()
-        if self.on_submit is not None:
-            self.on_submit(value)
+        if self.submitted is not None:
+            self.submitted(value)
 
 
 class ConfirmDialog(ModalView):
     title = StringProperty("")
     text = StringProperty("")
     confirm = StringProperty("OK")
-    on_confirm = ObjectProperty(None)
+
+    def __init__(self, on_confirm: Callable[[], object] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.confirmed = on_confirm
 
     def accept(self) -> None:
         self.dismiss()
-        if self.on_confirm is not None:
-            self.on_confirm()
+        if self.confirmed is not None:
+            self.confirmed()
 
 
 class LoadDialog(ModalView):
@@ -50,31 +61,67 @@ class LoadDialog(ModalView):
     FIELDS = ("context_size", "gpu_layers", "threads")
 
     def submit(self) -> None:
-        typed: dict[str, Any] = {key: self.ids[key].text.strip() or None for key in self.FIELDS}
-        for key in self.FIELDS:
-            self.ids[key].error = ""
-        try:
-            options = LoadOptions.model_validate({**self.defaults.model_dump(), **typed})
-        except ValidationError as exc:
-            for error in exc.errors():
-                key = str(error["loc"][0]) if error["loc"] else ""
-                if key in self.ids:
-                    self.ids[key].error = error["msg"]
+        options = typed_load_options(self.ids, self.FIELDS, self.defaults)
+        if options is None:
             return
         self.dismiss()
         if self.on_load is not None:
             self.on_load(options)
 
 
-class FileDialog(ModalView):
-    """Pick a .gguf file to import."""
+def typed_load_options(ids: Any, fields: tuple[str, ...], base: LoadOptions) -> LoadOptions | None:
+    """Load options from text fields (`ids[key].text`, empty: None) over `base`; None when one
+    does not validate, with the message on its field (`ids[key].error`)."""
+    typed: dict[str, Any] = {key: ids[key].text.strip() or None for key in fields}
+    for key in fields:
+        ids[key].error = ""
+    try:
+        return LoadOptions.model_validate({**base.model_dump(), **typed})
+    except ValidationError as exc:
+        for error in exc.errors():
+            key = str(error["loc"][0]) if error["loc"] else ""
+            if key in fields:
+                ids[key].error = str(error["msg"])
+        return None
 
-    on_pick = ObjectProperty(None)
+
+class FileDialog(ModalView):
+    """Pick a file: a .gguf to import unless told otherwise."""
+
     start_path = StringProperty(str(Path.home()))
+    title = StringProperty("Import a GGUF file")
+    filters = ListProperty(["*.gguf"])
+    action = StringProperty("Import")
+
+    def __init__(self, on_pick: Callable[[str], object] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.picked = on_pick
 
     def pick(self, selection: list[str]) -> None:
         if not selection:
             return
         self.dismiss()
-        if self.on_pick is not None:
-            self.on_pick(selection[0])
+        if self.picked is not None:
+            self.picked(selection[0])
+
+
+class SaveDialog(ModalView):
+    """Pick a folder and a file name to save to."""
+
+    title = StringProperty("Save")
+    filename = StringProperty("chat.md")
+    start_path = StringProperty(str(Path.home()))
+
+    def __init__(self, on_save: Callable[[str], object] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.saved = on_save
+
+    def save(self) -> None:
+        name = self.ids.name.text.strip()
+        if not name:
+            self.ids.name.error = "a file name"
+            return
+        folder = self.ids.chooser.path
+        self.dismiss()
+        if self.saved is not None:
+            self.saved(str(Path(folder) / name))

@@ -14,20 +14,24 @@ from __future__ import annotations
 import webbrowser
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from llamadesk.ui import theme
-from llamadesk.ui.viewmodels.markdown_blocks import Block
+from llamadesk.ui.viewmodels.markdown_blocks import Block, find_symbol_font
 from llamadesk.ui.widgets.body_renders import BodyRender, BodyRenders
 from llamadesk.ui.widgets.code_lines import CodeLines  # noqa: F401  (used by message_views.kv)
 from llamadesk.ui.widgets.live_text import LiveText
 from llamadesk.ui.widgets.opaque_fill import OpaqueRoundedFill
+from llamadesk.ui.widgets.rich_blocks import MathBlock, RichTextBlock, TableBlock
 from llamadesk.ui.widgets.trimmed_label import TrimmedLabel
 
+SYMBOL_FONT = find_symbol_font() or "Roboto"  # ▲ ▼ (Roboto has them too, but not ☐ ☑)
 MIN_BODY_WIDTH = 160  # dp: a body is not drawn narrower (a view before the layout sized it)
+LONG_PRESS_S = 0.5
 BLOCK_GAP = theme.SM  # dp between two blocks of one body (a paragraph, a code block...)
 ROW_GAP = theme.XS  # dp between two rows of the message list (its spacing in chat.kv)
 
@@ -105,7 +109,24 @@ class MessageMeta(RowBase, BoxLayout):
     can_prev = BooleanProperty(False)
     can_next = BooleanProperty(False)
     footer = StringProperty("")
+    details = StringProperty("")  # its time, tokens and speed
+    show_details = BooleanProperty(False)
+    rating = StringProperty("")
     streaming = BooleanProperty(False)
+    _press: Any = None
+
+    def on_touch_down(self, touch: Any) -> bool:
+        # A long press (touch screens have no hover) shows its details.
+        if self.collide_point(*touch.pos) and self.controller is not None and self.index is not None:
+            index = self.index
+            self._press = Clock.schedule_once(lambda _dt: self.controller.toggle_details(index), LONG_PRESS_S)
+        return bool(super().on_touch_down(touch))
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if self._press is not None:
+            self._press.cancel()
+            self._press = None
+        return bool(super().on_touch_up(touch))
 
 
 class ErrorRow(RowBase, BoxLayout):
@@ -130,10 +151,58 @@ class ThinkingRow(RowBase, BoxLayout):
             self.remember_height(height)
 
 
+class ToolCallRow(RowBase, BoxLayout):
+    """A tool call (viewmodels/tool_calls.py): one line folded; open, its arguments and result
+    (a long result folded again), or, while it waits, the approval buttons."""
+
+    call_id = StringProperty("")
+    name = StringProperty("")
+    provider = StringProperty("")
+    arguments = StringProperty("")
+    arguments_line = StringProperty("")
+    state = StringProperty("")
+    state_text = StringProperty("")
+    tone = StringProperty("muted")
+    result = StringProperty("")
+    result_folded = StringProperty("")
+    folded = BooleanProperty(False)
+    truncated = BooleanProperty(False)
+    request_id = StringProperty("")
+    description = StringProperty("")
+    expanded = BooleanProperty(False)
+    show_all = BooleanProperty(False)
+    deciding = BooleanProperty(False)
+
+    def toggle(self, key: str = "expanded") -> None:
+        if self.controller is not None and self.index is not None:
+            self.controller.toggle_row(self.index, key)
+
+    def decide(self, decision: str) -> None:
+        if self.controller is not None and self.index is not None and self.request_id:
+            self.controller.approve_tool(self.index, self.request_id, decision)
+
+    def refresh_view_layout(self, rv: Any, index: int, layout: dict[str, Any], viewport: Any) -> None:
+        super().refresh_view_layout(rv, index, layout, viewport)
+        self.measure()
+
+    def measure(self) -> None:
+        """Its height from its parts (labels rendered now), kept in the row data."""
+        height = self.padding[1] + self.padding[3]
+        for child in self.children:
+            if isinstance(child, TrimmedLabel) and child.text:
+                child.texture_update()
+                child.height = child.texture_size[1]
+            height += child.height
+        if abs(self.height - height) > 0.5:
+            self.height = height
+        self.remember_height(height)
+
+
 class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
     source = StringProperty("")
     cache_key = StringProperty("")
     streaming = BooleanProperty(False)
+    tail = BooleanProperty(False)  # the chunk of a streaming answer still being written
     joins_above = BooleanProperty(False)  # the row continues the body of the row above
     joins_below = BooleanProperty(False)
 
@@ -150,7 +219,15 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
         # (100 px): a tall texture rendered for nothing. Wait for a real width.
         if self.controller is None or self.width < dp(MIN_BODY_WIDTH):
             return
-        args = (self.cache_key, self.source, self.width, self.padding, self.spacing, self.streaming)
+        args = (
+            self.cache_key,
+            self.source,
+            self.width,
+            self.padding,
+            self.spacing,
+            self.streaming,
+            self.tail,
+        )
         self._adopt(draw_body(self.controller, *args))
 
     def _adopt(self, render: BodyRender) -> None:
@@ -171,18 +248,35 @@ class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
 
 
 def draw_body(
-    controller: Any, key: str, source: str, width: float, padding: Any, spacing: float, streaming: bool
+    controller: Any,
+    key: str,
+    source: str,
+    width: float,
+    padding: Any,
+    spacing: float,
+    streaming: bool,
+    tail: bool = False,
 ) -> BodyRender:
     """The row's rendered body at `width`, drawn now unless it already shows `source` so."""
-    shown = (source, width, tuple(padding), controller.theme_name)
+    shown = (source, width, tuple(padding), controller.theme_name, tail)
     render: BodyRender = controller.body_renders.get(key)
     if render.shown != shown:
         blocks: list[Block] = controller.blocks_for(key, source)
-        controller.body_renders.draw(render, blocks, width, padding, spacing, streaming=streaming)
+        controller.body_renders.draw(render, blocks, width, padding, spacing, streaming=streaming, tail=tail)
         render.shown = shown
     return render
 
 
 def body_renders() -> BodyRenders:
     """The per-row render cache a chat screen keeps for its MessageBody rows."""
-    return BodyRenders({"text": TextBlock, "live": LiveTextBlock, "code": CodeBlock, "rule": RuleBlock})
+    return BodyRenders(
+        {
+            "text": TextBlock,
+            "live": LiveTextBlock,
+            "code": CodeBlock,
+            "rule": RuleBlock,
+            "table": TableBlock,
+            "math": MathBlock,
+            "rich": RichTextBlock,
+        }
+    )

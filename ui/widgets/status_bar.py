@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 from kivy.properties import StringProperty
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 
 from llamadesk.ui.widgets.solid_fill import SolidFill
 
@@ -15,3 +17,7 @@ class StatusBar(SolidFill, BoxLayout):
     memory_text = StringProperty("")
     speed_text = StringProperty("")
     message = StringProperty("")
+
+
+class MonitorButton(ButtonBehavior, Label):
+    """The memory figure; pressed, it opens the resource monitor."""

@@ -153,3 +153,23 @@ def test_corrupt_database_is_a_notice_and_a_fresh_start(paths) -> None:
         assert list(paths.data_dir.glob("chats.db.corrupt-*"))
     finally:
         app.close()
+
+
+def test_an_answer_is_rated_kept_and_exported(app: App) -> None:
+    session = invoke(app, "chat.import", content=tree_export("rated", "Rated"))
+    sid = session["id"]
+    rated = invoke(app, "chat.rate", session_id=sid, message_id="a3", rating="up")
+    assert rated["rating"] == "up"
+    shown = invoke(app, "chat.get", session_id=sid)
+    assert shown["messages"][-1]["rating"] == "up"
+    exported = invoke(app, "chat.export", session_id=sid, format="markdown")["content"]
+    assert "## Assistant 👍" in exported
+    document = json.loads(invoke(app, "chat.export", session_id=sid, format="json")["content"])
+    assert next(m for m in document["messages"] if m["id"] == "a3")["rating"] == "up"
+    invoke(app, "chat.rate", session_id=sid, message_id="a3", rating="down")
+    assert invoke(app, "chat.get", session_id=sid)["messages"][-1]["rating"] == "down"
+    invoke(app, "chat.rate", session_id=sid, message_id="a3", rating=None)  # taken back
+    assert invoke(app, "chat.get", session_id=sid)["messages"][-1]["rating"] is None
+    with pytest.raises(CommandError) as refused:
+        invoke(app, "chat.rate", session_id=sid, message_id="q2", rating="up")
+    assert refused.value.code == "invalid_params" and "only answers" in refused.value.message

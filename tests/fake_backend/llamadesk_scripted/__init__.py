@@ -1,5 +1,6 @@
 """A backend plugin whose models stream scripted tokens: `scripted/echo` answers with the
-last user message, word by word. Tests install it the way a user installs a plugin."""
+last user message, word by word; `scripted/tools` calls the tool it is offered, then says
+what the tool answered. Tests install it the way a user installs a plugin."""
 
 from __future__ import annotations
 
@@ -14,4 +15,4 @@ __all__ = ["Script", "ScriptedBackend", "ScriptedModel", "register_backends"]
 
 @hookimpl
 def register_backends(context: PluginContext) -> list[Backend]:
-    return [ScriptedBackend()]
+    return [ScriptedBackend(Script(models=["echo", "tools"]))]

@@ -1,7 +1,9 @@
 """`ScriptedBackend`: a real `Backend` whose models need no file and no process.
 
 A model streams the tokens its `Script` says (by default the last user message, word by
-word), at the pace it says; it can be made slow to load, fail to load, or die. The
+word), at the pace it says; it can be made slow to load, fail to load, or die.
+`scripted/tools` calls a tool instead when tools are offered (the one `tool_choice` names,
+else the first), then answers with what the tool said. The
 runtime's state machine (load, reload, unload, crash, queue, idle unload) is tested on it
 in milliseconds; the real llama.cpp backend keeps its own tests.
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from llamadesk.core.errors import Cancelled, ModelCrashed, ModelLoadFailed
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
 from llamadesk.core.models.chat import Role
-from llamadesk.core.models.commands import TokenEvent
+from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.gguf import GGUFInfo
 from llamadesk.core.models.library import RemoteModelInfo
 from llamadesk.core.models.llama import (
@@ -29,6 +31,7 @@ from llamadesk.core.models.llama import (
     StopReason,
     Usage,
 )
+from llamadesk.core.models.tools import NamedToolChoice, ToolCall
 from llamadesk.core.streaming import CancelToken
 
 PREFIX = "scripted/"
@@ -62,6 +65,7 @@ class ScriptedModel:
         self._on_exit: ExitCallback | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self.calls = 0  # tool calls made (scripted/tools)
 
     @property
     def context_size(self) -> int:
@@ -97,6 +101,19 @@ class ScriptedModel:
         with self._lock:
             self.generations += 1
             self._stop.clear()
+        calls = self._tool_calls(request)
+        if calls:
+            for index, call in enumerate(calls):
+                emit(ToolCallEvent(index=index, call=call))
+            usage = Usage(completion_tokens=len(calls))
+            emit(GenerationDoneEvent(stop_reason=StopReason.TOOL_CALLS, usage=usage))
+            return GenerationResult(
+                model=request.model,
+                content="",
+                stop_reason=StopReason.TOOL_CALLS,
+                usage=usage,
+                tool_calls=calls,
+            )
         pieces = self._pieces(request)
         if request.sampling.max_tokens is not None:
             pieces = pieces[: request.sampling.max_tokens]
@@ -124,9 +141,29 @@ class ScriptedModel:
         emit(GenerationDoneEvent(stop_reason=reason, usage=usage))
         return GenerationResult(model=request.model, content="".join(sent), stop_reason=reason, usage=usage)
 
+    def _tool_calls(self, request: GenerateRequest) -> list[ToolCall]:
+        """`scripted/tools`: a call of the named (else the first) tool offered, unless the turn
+        answered is a tool's result. A `name` argument is "Ada"; others are left out."""
+        if not self.model_id.endswith("/tools") or not request.tools:
+            return []
+        if request.messages and request.messages[-1].role is Role.TOOL:
+            return []
+        choice = request.tool_choice
+        tool = next(
+            (t for t in request.tools if isinstance(choice, NamedToolChoice) and t.name == choice.name),
+            request.tools[0],
+        )
+        properties = tool.parameters.get("properties", {})
+        arguments = '{"name": "Ada"}' if "name" in properties else "{}"
+        self.calls += 1
+        return [ToolCall(id=f"call_{self._pid}_{self.calls}", name=tool.name, arguments=arguments)]
+
     def _pieces(self, request: GenerateRequest) -> list[str]:
         if self.script.tokens is not None:
             return list(self.script.tokens)
+        if self.model_id.endswith("/tools") and request.messages and request.messages[-1].role is Role.TOOL:
+            said = request.messages[-1].content.split()
+            return ["The", " tool", " said:", *(" " + w for w in said)]
         last = next((t.content for t in reversed(request.messages) if t.role is Role.USER), "")
         words = last.split()
         return [w if i == 0 else " " + w for i, w in enumerate(words)]

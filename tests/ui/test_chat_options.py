@@ -1,0 +1,267 @@
+"""The chat's actions and parameters in the real window: the header at 800x600, the side
+panel (docked, or a sheet when narrow) with model, preset, system prompt, sampling and
+context; saving a preset; export, share and import through the file dialogs; like and
+dislike; a message's time and tokens on hover or a long press; the `/` menu."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llamadesk.core.models.chat_history import ChatTranscript
+from llamadesk.core.models.chat_params import GetChatParams, PresetList, PresetNameParams
+from llamadesk.core.models.commands import Empty
+from llamadesk.core.models.llama import ModelParams, SamplingParams, UnloadResult, Usage
+from llamadesk.ui.viewmodels.chat_options import (
+    SamplingError,
+    export_name,
+    message_details,
+    sampling_from_texts,
+    slash_suggestions,
+)
+
+from .conftest import pump
+from .messages import message
+
+ECHO = "scripted/echo"
+
+
+# ---- without a window -----------------------------------------------------------------
+
+
+def test_sampling_typed_over_the_preset() -> None:
+    base = SamplingParams(temperature=0.7, top_k=20)
+    assert sampling_from_texts(base, {"temperature": " ", "seed": ""}) is None  # nothing typed: the preset
+    typed = sampling_from_texts(base, {"temperature": "0.2", "seed": "7"})
+    assert typed is not None and typed.temperature == 0.2 and typed.seed == 7 and typed.top_k == 20
+    with pytest.raises(SamplingError) as refused:
+        sampling_from_texts(base, {"temperature": "9", "top_k": "many"})
+    assert set(refused.value.errors) == {"temperature", "top_k"}
+
+
+def test_details_names_and_the_slash_menu() -> None:
+    written = message("a", "assistant", "x", usage=Usage(completion_tokens=48, tokens_per_second=31.24))
+    today = written.created_at.astimezone()
+    assert message_details(written, now=today) == f"{today:%H:%M} · 48 tokens · 31.2 tok/s"
+    assert message_details(written, now=datetime(2030, 1, 1, tzinfo=UTC)).startswith(f"{today:%Y-%m-%d}")
+    assert export_name("What: a/b?", "md") == "What ab.md" and export_name("///", "json") == "chat.json"
+    menu = slash_suggestions("/", ["precise"], ["echo"], [])
+    assert [s.text for s in menu] == ["/preset ", "/model ", "/tools ", "/tool ", "/clear "]
+    assert [s.text for s in slash_suggestions("/pre", [], [], [])] == ["/preset "]
+    assert [s.text for s in slash_suggestions("/preset pre", ["precise", "creative"], [], [])] == [
+        "/preset precise "
+    ]
+    assert slash_suggestions("/preset precise now", ["precise"], [], []) == []
+    assert slash_suggestions("hello /preset", ["precise"], [], []) == []
+
+
+# ---- in the window --------------------------------------------------------------------
+
+
+@pytest.fixture
+def chat(ui_app: Any) -> Iterator[Any]:
+    screen = ui_app.screens["chat"]
+    ui_app.show_screen("chat")
+    screen.new_chat()
+    yield screen
+    screen.close_panel()
+    screen.sampling = None
+
+
+def test_the_header_keeps_its_title_at_800x600(ui_app: Any, chat: Any) -> None:
+    from kivy.core.window import Window
+
+    wide = Window.size
+    try:
+        Window.size = (800, 600)
+        pump(lambda: chat.compact)
+        chat.session_title = "Planning a trip to Norway"
+        pump(frames=3)
+        title = chat.ids.title
+        assert title.width > 120 and title.texture_size[0] > 60  # not shortened to "."
+        assert chat.ids.model_picker.width == 0  # in the side panel instead
+    finally:
+        Window.size = wide
+        pump(lambda: not chat.compact)
+
+
+def test_the_panel_sets_preset_prompt_sampling_and_saves_a_preset(ui_app: Any, chat: Any) -> None:
+    chat.show_messages([])
+    chat.ids.panel_button.dispatch("on_release")
+    pump(lambda: chat.panel_docked and "precise" in chat.preset_names)
+    panel = chat.ids.panel
+    panel.ids.preset.text = "precise"
+    assert chat.preset_name == "precise" and panel.ids.system_prompt.text == chat.system_prompt
+    field = panel.ids.sampling_temperature
+    field.text = "9"
+    field.dispatch("on_text_validate")
+    assert field.error and "temperature" in chat.panel_note
+    field.text = "0.15"
+    field.dispatch("on_text_validate")
+    assert not field.error and chat.sampling is not None and chat.sampling.temperature == 0.15
+    dialog = chat.save_as_preset()
+    assert dialog is not None
+    dialog.ids.field.text = "my careful one"
+    dialog.ids.ok.dispatch("on_release")
+    pump(lambda: chat.preset_name == "my careful one")
+    presets = ui_app.bridge.invoke("chat.presets", Empty(), PresetList).presets
+    saved = next(p for p in presets if p.name == "my careful one")
+    assert saved.sampling.temperature == 0.15
+    ui_app.bridge.invoke("chat.preset_delete", PresetNameParams(name="my careful one"), Empty)
+
+
+def test_a_narrow_window_shows_the_panel_as_a_sheet(ui_app: Any, chat: Any) -> None:
+    from kivy.core.window import Window
+
+    wide = Window.size
+    try:
+        Window.size = (700, 800)
+        pump(lambda: ui_app.shell.narrow)
+        chat.open_panel()
+        pump(frames=3)
+        assert not chat.panel_docked and chat._sheet is not None
+        assert chat.ids.panel.parent is chat._sheet
+        chat.close_panel()
+        pump(frames=3)
+        assert chat.ids.panel.parent == chat.ids.panel_slot and not chat.panel_open
+    finally:
+        Window.size = wide
+        pump(lambda: not ui_app.shell.narrow)
+
+
+@pytest.fixture
+def echo_chat(ui_app: Any, chat: Any) -> Iterator[Any]:
+    chat.load_model(ECHO)
+    pump(lambda: chat.model_state == "ready")
+    yield chat
+    ui_app.bridge.invoke("runtime.unload", ModelParams(model=ECHO), UnloadResult)
+    ui_app.refresh_status()
+    pump(lambda: chat.model_state == "")
+
+
+def send(chat: Any, text: str) -> None:
+    pump(lambda: chat.model_state == "ready")
+    chat.ids.composer.text = text
+    chat.ids.composer.dispatch("on_submit")
+    pump(lambda: not chat.streaming)
+    pump(lambda: chat.messages and chat.messages[-1].content and chat.messages[-1].role.value == "assistant")
+
+
+def meta_rows(chat: Any) -> list[dict[str, Any]]:
+    return [r for r in chat.ids.messages.data if r["viewclass"] == "MessageMeta"]
+
+
+def test_rate_export_share_and_import(ui_app: Any, echo_chat: Any, tmp_path: Path) -> None:
+    from llamadesk.ui.widgets.message_views import MessageMeta
+
+    chat = echo_chat
+    send(chat, "llamas are camelids")
+    answer = chat.messages[-1]
+    pump(
+        lambda: any(
+            isinstance(v, MessageMeta) and v.message_id == answer.id
+            for v in chat.ids.messages.layout_manager.view_indices
+        )
+    )
+    view = next(
+        v
+        for v in chat.ids.messages.layout_manager.view_indices
+        if isinstance(v, MessageMeta) and v.message_id == answer.id
+    )
+    view.ids.like.dispatch("on_release")
+    pump(lambda: meta_rows(chat)[-1]["rating"] == "up")
+    stored = ui_app.bridge.invoke("chat.get", GetChatParams(session_id=chat.session_id), ChatTranscript)
+    assert stored.messages[-1].rating == "up"
+
+    dialog = chat.export_chat("markdown")
+    dialog.ids.chooser.path = str(tmp_path)
+    dialog.ids.name.text = "shared.md"
+    dialog.ids.ok.dispatch("on_release")
+    pump(lambda: (tmp_path / "shared.md").exists())
+    assert "## Assistant 👍" in (tmp_path / "shared.md").read_text()
+
+    dialog = chat.share_message(answer.id)
+    dialog.ids.chooser.path = str(tmp_path)
+    dialog.ids.name.text = "answer.md"
+    dialog.ids.ok.dispatch("on_release")
+    assert (tmp_path / "answer.md").read_text() == "llamas are camelids\n"
+
+    dialog = chat.export_chat("json")
+    dialog.ids.chooser.path = str(tmp_path)
+    dialog.ids.name.text = "chat.json"
+    dialog.ids.ok.dispatch("on_release")
+    pump(lambda: (tmp_path / "chat.json").exists())
+    assert json.loads((tmp_path / "chat.json").read_text())["format"] == "llamadesk.chat"
+
+    first = chat.session_id
+    picker = chat.import_chat()
+    picker.ids.chooser.path = str(tmp_path)
+    picker.pick([str(tmp_path / "chat.json")])
+    pump(lambda: chat.session_id and chat.session_id != first and len(chat.messages) == 2)
+    assert chat.messages[-1].rating == "up"  # the copy keeps it (with new ids)
+    chat.rate(chat.messages[-1].id, "up")  # pressed again: taken back
+    pump(lambda: meta_rows(chat)[-1]["rating"] == "")
+
+
+def test_details_show_on_hover_and_on_a_long_press(ui_app: Any, echo_chat: Any) -> None:
+    from kivy.core.window import Window
+    from kivy.tests.common import UnitTestTouch
+
+    from llamadesk.ui.widgets.message_views import MessageMeta
+
+    chat = echo_chat
+    send(chat, "one two three")
+    index = len(chat.ids.messages.data) - 2  # the answer's meta row
+    pump(
+        lambda: any(
+            isinstance(v, MessageMeta) and v.index == index
+            for v in chat.ids.messages.layout_manager.view_indices
+        )
+    )
+    view = next(
+        v
+        for v in chat.ids.messages.layout_manager.view_indices
+        if isinstance(v, MessageMeta) and v.index == index
+    )
+    assert not view.show_details and "tokens" in view.details
+    x, y = view.to_window(view.center_x, view.center_y)
+    Window.mouse_pos = (x, y)  # hover
+    pump(lambda: chat.ids.messages.data[index]["show_details"])
+    Window.mouse_pos = (5, 5)  # away
+    pump(lambda: not chat.ids.messages.data[index]["show_details"])
+
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and not chat.ids.messages.data[index]["show_details"]:
+        pump(frames=1)
+    touch.touch_up()
+    assert chat.ids.messages.data[index]["show_details"]
+
+
+def test_the_slash_menu(ui_app: Any, echo_chat: Any) -> None:
+    chat = echo_chat
+    chat.load_presets()
+    pump(lambda: "precise" in chat.preset_names)
+    composer = chat.ids.composer
+    composer.text = "/"
+    pump(frames=1)
+    assert chat.mention_suggestions[0].startswith("/preset")
+    composer.text = "/preset pre"
+    pump(frames=1)
+    assert chat.mention_suggestions == ["precise"]
+    assert chat.complete_first_mention()  # Tab
+    assert composer.text == "/preset precise "
+    composer.dispatch("on_submit")
+    assert chat.preset_name == "precise" and composer.text == "" and not chat.streaming
+    send(chat, "remember me")
+    assert chat.session_id
+    composer.text = "/clear"
+    composer.dispatch("on_submit")
+    assert chat.session_id == "" and chat.ids.messages.data == []

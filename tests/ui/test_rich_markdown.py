@@ -1,0 +1,180 @@
+"""Markdown as people expect it: GFM tables, math (rendered off the Kivy thread, cached,
+a formula that does not parse shown as its source), task lists; and a table or formula
+still being streamed shows as text until its chunk is complete."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from llamadesk.core.commands import CommandSpec
+from llamadesk.core.models.base import CommandParams
+from llamadesk.core.models.commands import TokenEvent
+from llamadesk.ui.viewmodels.markdown_blocks import markdown_to_blocks
+from llamadesk.ui.viewmodels.math_images import MathFailure, MathImage, MathImages, render
+
+from .conftest import pump
+from .messages import message
+
+TABLE = (
+    "| Model | Size | Speed | Notes |\n"
+    "|:------|-----:|:-----:|-------|\n"
+    "| SmolLM2 | 98 MB | 180 | tiny |\n"
+    "| Qwen2.5-7B | 4.7 GB | 12 | a longer note that wraps inside its column because it goes on and on and on |\n"
+)
+ANSWER = (
+    "Compare:\n\n" + TABLE + "\nEnergy is $E = mc^2$, and $\\frac{a}{b$ is broken.\n\n"
+    "$$\n\\int_0^1 x\\,dx = \\frac{1}{2}\n$$\n\n- [x] tables\n- [ ] more\n"
+)
+
+
+# ---- without a window -----------------------------------------------------------------
+
+
+def test_tables_math_and_task_lists_parse() -> None:
+    blocks = markdown_to_blocks(ANSWER)
+    assert [b.kind for b in blocks] == ["text", "table", "rich", "math", "text"]
+    table = blocks[1].table
+    assert table is not None and table.aligns == ("left", "right", "center", "left")
+    assert table.header[0] == "[b]Model[/b]" and table.rows[1][1] == "4.7 GB" and len(table.rows) == 2
+    assert blocks[1].markup.startswith("| Model |")  # its source, shown while it streams
+    words = [s for s in blocks[2].segments if s.kind == "math"]
+    assert [s.text for s in words] == ["E = mc^2", "\\frac{a}{b"]
+    assert blocks[3].source == "\\int_0^1 x\\,dx = \\frac{1}{2}"
+    assert "☑" in blocks[4].markup and "☐" in blocks[4].markup and "[font=" in blocks[4].markup
+    assert markdown_to_blocks("It costs $5 and $10.")[0].kind == "text"  # prices are not math
+
+
+def test_formulas_render_to_pixels_or_fail_in_words() -> None:
+    image = render("\\frac{1}{2}", 20, (255, 0, 0))
+    assert isinstance(image, MathImage) and image.width > 5 and image.height > 15
+    assert len(image.rgba) == image.width * image.height * 4 and image.rgba[0:3] == b"\xff\x00\x00"
+    failed = render("\\frac{a}{b", 20, (255, 255, 255))
+    assert isinstance(failed, MathFailure) and failed.message
+
+
+def test_formulas_render_once_off_the_caller_s_thread() -> None:
+    calls: list[str] = []
+    done: list[object] = []
+
+    def slow(tex: str, size: int, color: tuple[int, int, int]) -> MathImage:
+        calls.append(tex)
+        time.sleep(0.05)
+        return MathImage(1, 1, 0.0, b"\x00" * 4)
+
+    images = MathImages(slow, in_process=True)
+    key = ("x", 20, (0, 0, 0))
+    images.request(key, done.append)
+    images.request(key, done.append)  # asked again while it renders: rendered once
+    assert images.get(key) is None
+    deadline = time.monotonic() + 5
+    while not done and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert done == [key] and calls == ["x"] and isinstance(images.get(key), MathImage)
+    images.close()
+
+
+# ---- in the window --------------------------------------------------------------------
+
+
+def views(chat: Any, kind: str) -> list[Any]:
+    """Block widgets of a kind that the message list shows now."""
+    found = []
+    for view in chat.ids.messages.layout_manager.view_indices:
+        found += [w for w in view.children if getattr(w, "block_kind", "") == kind]
+    return found
+
+
+def test_a_stored_answer_shows_its_table_math_and_tasks(ui_app: Any) -> None:
+    chat = ui_app.screens["chat"]
+    ui_app.show_screen("chat")
+    chat.show_messages([message("u1", "user", "Compare"), message("a1", "assistant", ANSWER)])
+    pump(lambda: views(chat, "table") and views(chat, "math"))
+    (table,) = views(chat, "table")
+    cells = table.ids.grid.cells
+    assert len(cells) == 12 and len({c.x for c in cells}) == 4
+    by_text = {c.text: c for c in cells}
+    assert by_text["98 MB"].align == "right" and by_text["180"].align == "center"
+    assert by_text["[b]Model[/b]"].header and not by_text["tiny"].header
+    long_note = next(c for c in cells if c.text.startswith("a longer note"))
+    assert long_note.texture.height > by_text["tiny"].texture.height  # wraps in its column
+    assert long_note.width <= 330 * ui_app.theme.dp(1)
+    # The formulas render on the worker; then the rows are drawn again with them.
+    pump(lambda: views(chat, "math")[0].texture is not None, timeout=30)
+    pump(lambda: views(chat, "rich")[0].formulas_drawn == 1, timeout=30)
+    # One that parses is an image; one that does not keeps showing its source.
+    assert views(chat, "rich")[0].sources_shown == ["\\frac{a}{b"]
+
+
+def test_a_wide_table_scrolls_sideways(ui_app: Any) -> None:
+    chat = ui_app.screens["chat"]
+    wide = (
+        "| "
+        + " | ".join(f"column number {i}" for i in range(12))
+        + " |\n|"
+        + "---|" * 12
+        + "\n|"
+        + " x |" * 12
+        + "\n"
+    )
+    chat.show_messages([message("a2", "assistant", wide)])
+    pump(lambda: views(chat, "table"))
+    (table,) = views(chat, "table")
+    assert table.ids.grid.width > table.width and table.bar_width > 0
+
+
+class TokenParams(CommandParams):
+    pass
+
+
+class Done(BaseModel):
+    tokens: int = 0
+
+
+@pytest.fixture
+def token_command(ui_app: Any) -> Iterator[list[str]]:
+    """`test.tokens`: streams the tokens the test puts in the list, one every 20 ms."""
+    tokens: list[str] = []
+
+    def stream(_params: TokenParams, ctx: Any) -> Done:
+        for text in tokens:
+            ctx.emit(TokenEvent(text=text))
+            time.sleep(0.02)
+        return Done(tokens=len(tokens))
+
+    dispose = ui_app.commands.register(
+        CommandSpec(
+            id="test.tokens", title="Tokens", params=TokenParams, result=Done, handler=stream, streaming=True
+        )
+    )
+    yield tokens
+    dispose()
+
+
+def test_a_streamed_table_renders_when_its_chunk_is_complete(ui_app: Any, token_command: list[str]) -> None:
+    chat = ui_app.screens["chat"]
+    chat.new_chat()  # no stored chat to reload over the streamed rows when it ends
+    lines = TABLE.splitlines(keepends=True)
+    token_command.extend(["Here:\n\n", *lines, "\n", "$$x^2$$", " more", "\n\n", "After."])
+    chat.model_state = "ready"
+    chat._stream("test.tokens", TokenParams())
+    seen_table_in_tail = False
+    while chat.streaming:
+        pump(frames=1)
+        tail = [r for r in chat.ids.messages.data if r.get("tail")]
+        if tail and tail[-1]["source"].count("|") > 8:
+            # Being written: shown as its text, never as a half table.
+            seen_table_in_tail = True
+            shown = chat.ids.messages.layout_manager.view_indices
+            assert not any(getattr(v, "tail", False) and views_of(v, "table") for v in shown)
+    assert seen_table_in_tail
+    pump(lambda: views(chat, "table"))  # complete: drawn as a table
+    chat.model_state = ""
+
+
+def views_of(view: Any, kind: str) -> list[Any]:
+    return [w for w in view.children if getattr(w, "block_kind", "") == kind]
