@@ -24,16 +24,6 @@ from llamadesk.core.models.documents import Source
 from .files import write_docx, write_pdf, write_scanned_pdf
 
 
-@pytest.fixture
-def docs_app(app: App, starter_model: Path) -> App:
-    """The app with the starter model as the embedding model, and no automatic rescans."""
-    app.commands.invoke(
-        "config.set",
-        {"values": {"documents.embedding_model": str(starter_model), "documents.rescan_minutes": 0}},
-    )
-    return app
-
-
 def index(app: App, name: str, **params: object) -> tuple[CollectionInfo, list[ProgressEvent]]:
     events: list[ProgressEvent] = []
 
