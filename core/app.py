@@ -172,6 +172,7 @@ class App:
             prepare_model=self._prepare_model,
             count_model_tokens=self.runtime.count_tokens,
             tools=self.tools,
+            documents=hooks.find_document_index(self.pm, self.context),
         )
 
     def _prepare_model(self, model: str, load: LoadOptions | None, on_event: EventSink | None) -> int:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .commands import CommandSpec
     from .interfaces.backend import Backend
     from .interfaces.chat_store import ChatStore
+    from .interfaces.document_index import DocumentIndex
     from .interfaces.model_source import ModelSource
     from .interfaces.plugin_context import PluginContext
     from .interfaces.tool_provider import ToolProvider
@@ -77,6 +78,12 @@ def collect_tool_providers(pm: LlamadeskPluginManager, context: PluginContext) -
 def find_chat_store(pm: LlamadeskPluginManager, context: PluginContext) -> ChatStore | None:
     """The first store a plugin offers; later plugins are not asked (firstresult)."""
     answer: Answer[ChatStore] | None = pm.hook.get_chat_store(context=context)
+    return answer.value if answer is not None else None
+
+
+def find_document_index(pm: LlamadeskPluginManager, context: PluginContext) -> DocumentIndex | None:
+    """The first document index a plugin offers (firstresult)."""
+    answer: Answer[DocumentIndex] | None = pm.hook.get_document_index(context=context)
     return answer.value if answer is not None else None
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .commands import CommandSpec
     from .interfaces.backend import Backend
     from .interfaces.chat_store import ChatStore
+    from .interfaces.document_index import DocumentIndex
     from .interfaces.model_source import ModelSource
     from .interfaces.plugin_context import PluginContext
     from .interfaces.tool_provider import ToolProvider
@@ -123,6 +124,17 @@ def read_document(context: PluginContext, path: Path, max_bytes: int) -> Documen
     existing file of at most `max_bytes`. Never raise for a bad file: return `DocumentText`
     with `problem` set (encrypted, scanned only, corrupt), in one sentence. Called from
     worker threads, several at once; the file is only ever read, never changed.
+    """
+
+
+@hookspec(firstresult=True)
+def get_document_index(context: PluginContext) -> DocumentIndex | None:
+    """Return the index chats take attached files and collections' passages from; the first
+    answer that is not None wins.
+
+    The default (`plugins/documents`) is `trylast`. `core/interfaces/document_index.py` says
+    what it does. Asked once, when the app starts; without one, a message with files or
+    collections is refused with a clear message.
     """
 
 

@@ -14,12 +14,13 @@ from llamadesk.core.hookspecs import hookimpl
 from llamadesk.core.models.documents import DocumentText
 
 from .commands import collection_commands
-from .library_holder import close_library, library_for
+from .library_holder import ChatDocuments, close_library, library_for
 from .readers import read_builtin
 from .settings import SECTION
 
 if TYPE_CHECKING:
     from llamadesk.core.commands import CommandSpec
+    from llamadesk.core.interfaces.document_index import DocumentIndex
     from llamadesk.core.interfaces.plugin_context import PluginContext
     from llamadesk.core.models.settings import SettingsSection
 
@@ -37,6 +38,11 @@ def register_settings() -> SettingsSection:
 @hookimpl(trylast=True)
 def register_commands(context: PluginContext) -> list[CommandSpec]:
     return collection_commands(lambda: library_for(context))
+
+
+@hookimpl(trylast=True)
+def get_document_index(context: PluginContext) -> DocumentIndex:
+    return ChatDocuments(context)
 
 
 @hookimpl

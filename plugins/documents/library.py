@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from llamadesk.core.errors import AlreadyExists, InvalidParams, NotFound
+from llamadesk.core.errors import AlreadyExists, Cancelled, InvalidParams, NotFound
 from llamadesk.core.models.collections import (
     CollectionInfo,
     CollectionList,
@@ -81,21 +81,36 @@ class DocumentLibrary:
 
     # -- the chat's side (DocumentIndex)
 
+    def gather(
+        self,
+        files: list[str],
+        collections: list[str],
+        question: str,
+        prompt_tokens: int,
+        on_event: EventSink | None,
+        token: CancelToken,
+    ) -> tuple[list[Attachment], list[Source]]:
+        rows = [self.row(name) for name in collections]  # an unknown name fails before any work
+        budget = int(prompt_tokens * self._settings().context_share)
+        # Files were chosen for this message: they share the budget (half of it when
+        # collections are searched too); the passages get what the files leave.
+        file_budget = (budget // 2 if rows else budget) // max(1, len(files))
+        attachments = []
+        for path in files:
+            if token.cancelled:
+                raise Cancelled("cancelled while reading the attached files")
+            attachments.append(self.attach(path, question, file_budget, on_event, token))
+        left = budget - sum(attachment.tokens for attachment in attachments)
+        sources: list[Source] = []
+        if rows and left > 0:
+            hits = self.retriever.search([row.id for row in rows], question, self._settings().passages)
+            sources = self._sources(hits, left)
+        return attachments, sources
+
     def attach(
         self, path: str, question: str, budget_tokens: int, on_event: EventSink | None, token: CancelToken
     ) -> Attachment:
         return self._attachments.attach(Path(path).expanduser(), question, budget_tokens, on_event, token)
-
-    def retrieve(
-        self, collections: list[str], question: str, budget_tokens: int, token: CancelToken
-    ) -> list[Source]:
-        rows = [self.row(name) for name in collections]
-        hits = self.retriever.search([row.id for row in rows], question, self._settings().passages)
-        return self._sources(hits, budget_tokens)
-
-    def unknown_collections(self, names: list[str]) -> list[str]:
-        known = {row.name for row in self.store.collections()}
-        return [name for name in names if name not in known]
 
     # -- collections
 

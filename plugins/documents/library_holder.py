@@ -11,7 +11,8 @@ import weakref
 from pathlib import Path
 
 from llamadesk.core.interfaces.plugin_context import PluginContext
-from llamadesk.core.models.documents import DocumentText, ReadDocumentParams
+from llamadesk.core.models.documents import Attachment, DocumentText, ReadDocumentParams, Source
+from llamadesk.core.streaming import CancelToken, EventSink
 
 from .embedder import PassageEmbedder
 from .library import DocumentLibrary
@@ -27,6 +28,26 @@ def library_for(context: PluginContext) -> DocumentLibrary:
         if found is None:
             found = _libraries[context] = _open(context)
         return found
+
+
+class ChatDocuments:
+    """The document index the chat is given at start: opens the library only when a message
+    first attaches a file or searches a collection."""
+
+    def __init__(self, context: PluginContext) -> None:
+        self._context = context
+
+    def gather(
+        self,
+        files: list[str],
+        collections: list[str],
+        question: str,
+        prompt_tokens: int,
+        on_event: EventSink | None,
+        token: CancelToken,
+    ) -> tuple[list[Attachment], list[Source]]:
+        library = library_for(self._context)
+        return library.gather(files, collections, question, prompt_tokens, on_event, token)
 
 
 def close_library(context: PluginContext) -> None:
