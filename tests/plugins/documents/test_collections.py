@@ -204,3 +204,52 @@ def test_a_new_embedding_model_embeds_again(docs_app: App, tmp_path: Path, start
     again, events = index(docs_app, "notes")
     assert again.embedded == again.chunks == info.chunks
     assert any(f"embedding passages {info.chunks}/{info.chunks}" in e.message for e in events)
+
+
+def test_a_folder_of_100000_files_is_indexed_up_to_the_limit_and_says_so(app: App, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    for group in range(100):
+        sub = folder / f"g{group:02}"
+        sub.mkdir(parents=True)
+        for number in range(1000):
+            (sub / f"f{number:03}.txt").write_text(f"file {group}-{number}\n")
+    # Keywords only (no embedding model), and a limit that keeps the run short.
+    app.commands.invoke(
+        "config.set",
+        {
+            "values": {
+                "documents.embedding_model": "",
+                "documents.rescan_minutes": 0,
+                "documents.max_files": 300,
+            }
+        },
+    )
+    add(app, "many", folder)
+    info, _events = index(app, "many")
+    assert info.state is CollectionState.READY and info.files == 300
+    assert "only the first 300 files" in (info.message or "")
+
+
+def test_cancel_while_listing_a_big_folder(app: App, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    for group in range(40):
+        sub = folder / f"g{group:02}"
+        sub.mkdir(parents=True)
+        for number in range(500):
+            (sub / f"f{number:03}.txt").write_text("x\n")
+    app.commands.invoke(
+        "config.set", {"values": {"documents.embedding_model": "", "documents.rescan_minutes": 0}}
+    )
+    listing = threading.Event()
+
+    def on_event(event: BaseModel) -> None:
+        if isinstance(event, ProgressEvent) and "listing files" in event.message:
+            listing.set()
+
+    add(app, "many", folder)
+    running = app.commands.start("collections.index", {"name": "many"}, on_event=on_event)
+    assert listing.wait(60)
+    running.cancel()
+    info = running.result(timeout=30)
+    assert isinstance(info, CollectionInfo) and info.state is CollectionState.CANCELLED
+    assert info.files < 20_000
