@@ -170,22 +170,19 @@ def collection_commands(library: Callable[[], DocumentLibrary]) -> list[CommandS
 
 
 def _progress(name: str, run: RunStatus) -> ProgressEvent:
-    if run.state is CollectionState.INDEXING:
-        done, total = run.files_done + run.embedded_now, run.files_total + run.to_embed
-        what = (
-            f"embedding passages {run.embedded_now}/{run.to_embed}"
-            if not run.current
-            else f"reading {run.current}"
-        )
-        if not run.current and run.to_embed == 0:
-            what = f"read {run.files_done}/{run.files_total} files"
-        return ProgressEvent(done=done, total=total or None, message=f"{name}: {what}")
+    """One line a front end can show as it is, with done/total for a bar."""
     if run.state is CollectionState.SCANNING:
+        return ProgressEvent(done=run.files_total, message=f"{name}: listing files ({run.files_total})")
+    if run.state is CollectionState.INDEXING:
+        if run.current:
+            what = f"reading {run.current}"
+        elif run.to_embed:
+            what = f"embedding passages {run.embedded_now}/{run.to_embed}"
+        else:
+            what = f"read {run.files_done}/{run.files_total} files"
+        total = run.files_total + run.to_embed
         return ProgressEvent(
-            done=run.files_total, total=None, message=f"{name}: listing files ({run.files_total})"
+            done=run.files_done + run.embedded_now, total=total or None, message=f"{name}: {what}"
         )
-    return ProgressEvent(
-        done=0,
-        total=None,
-        message=f"{name}: {run.state.value}" + (f" ({run.message})" if run.message else ""),
-    )
+    note = f" ({run.message})" if run.message else ""
+    return ProgressEvent(message=f"{name}: {run.state.value}{note}")

@@ -172,6 +172,13 @@ class DocumentLibrary:
         hits = self.retriever.search([row.id for row in rows], text, limit, mode=mode)
         return self._sources(hits, None)
 
+    def row(self, name: str) -> CollectionRow:
+        """A user's collection by name; NotFound for an unknown or hidden one."""
+        row = self.store.collection(name)
+        if row is None or row.hidden:
+            raise NotFound(f"no collection named {name!r}; see `collections.list`")
+        return row
+
     def info(self, row: CollectionRow) -> CollectionInfo:
         counts = self.store.counts(row.id, self.embedder.model)
         status = self.indexer.status(row.id)
@@ -197,12 +204,6 @@ class DocumentLibrary:
         )
 
     # -- internals
-
-    def row(self, name: str) -> CollectionRow:
-        row = self.store.collection(name)
-        if row is None or row.hidden:
-            raise NotFound(f"no collection named {name!r}; see `collections.list`")
-        return row
 
     def _embed_query(self, text: str) -> list[float] | None:
         try:

@@ -49,7 +49,7 @@ def test_an_attached_file_goes_in_whole_and_stays_with_the_message(
 
 def test_a_long_pdf_sends_the_relevant_pages(docs_app: App, starter_model: Path, tmp_path: Path) -> None:
     pages = [
-        f"Page {n} of the manual: routine notes on cleaning, filters and belts. " * 12 for n in range(1, 41)
+        f"Page {n} of the manual: routine notes on cleaning, filters and belts. " * 3 for n in range(1, 41)
     ]
     pages[26] = "The pump's safety valve opens at 7.5 bar; replace its gasket every 400 hours."
     manual = write_pdf(tmp_path / "manual.pdf", pages)
