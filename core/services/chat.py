@@ -325,6 +325,9 @@ class ChatService:
             content=content,
             model=original.model,
             created_at=_now(),
+            # The files stay attached, and the passages sent stay with it, as the user saw them.
+            attachments=original.attachments,
+            sources=original.sources,
         )
         if original.role is Role.USER and generate:
             reply = self._reply(

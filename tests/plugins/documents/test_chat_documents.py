@@ -45,6 +45,17 @@ def test_an_attached_file_goes_in_whole_and_stays_with_the_message(
     again = docs_app.commands.invoke("chat.regenerate", {"session_id": reply.session_id, "sampling": SHORT})
     assert isinstance(again, ChatReply) and again.message.usage and reply.message.usage
     assert again.message.usage.prompt_tokens == reply.message.usage.prompt_tokens  # the same prompt
+    # An edited question keeps its files.
+    edited = docs_app.commands.invoke(
+        "chat.edit",
+        {
+            "session_id": reply.session_id,
+            "message_id": question.id,
+            "content": "When exactly?",
+            "sampling": SHORT,
+        },
+    )
+    assert edited.edited.attachments == question.attachments  # type: ignore[attr-defined]
 
 
 def test_a_long_pdf_sends_the_relevant_pages(docs_app: App, starter_model: Path, tmp_path: Path) -> None:
