@@ -4,8 +4,9 @@ first token.
 1. Loop overhead. A chat offers `mcp-server-time` (started by the MCP plugin from its
    settings, as a user would) and the real starter model is made to call
    `get_current_time` once per message (tool_choice); the time from its finished call (the
-   tool_call event) to the next answer starting with the result in its prompt (chat.started
-   of step 1) is the loop's: the app's work plus the server's. The baseline is
+   end of the generation that made it) to the next answer starting with the result in its
+   prompt (chat.started of step 1) is the loop's: the app's work plus the server's. The
+   baseline is
    the same call made straight through the `mcp` SDK's own client to another process of
    the same server, in the same run. Target: the median loop is under 50 ms above the
    server's own median. Rounds alternate the two.
@@ -36,6 +37,7 @@ from pydantic import BaseModel
 from llamadesk.core.app import App
 from llamadesk.core.models.chat_history import ChatStartedEvent
 from llamadesk.core.models.commands import ToolCallEvent
+from llamadesk.core.models.llama import GenerationDoneEvent
 from llamadesk.core.paths import AppPaths
 from llamadesk.core.starter_model import ensure_starter_model
 
@@ -77,15 +79,21 @@ async def sdk_call_times(calls: int) -> list[float]:
 
 def loop_times(app: App, model: str, calls: int) -> list[float]:
     """The loop's time for `calls` messages, each calling the tool once, in ms: from the
-    model's finished call (its tool_call event) to the next answer starting (chat.started
-    of step 1), approval skipped (approve_all), so it is the app's own work and the server's."""
+    model's finished call (the end of the generation that made it) to the next answer
+    starting (chat.started of step 1), approval skipped (approve_all), so it is the app's own
+    work and the server's."""
     session = app.commands.invoke("chat.new", {"model": model, "tools": ["time"]})
     times: list[float] = []
     for n in range(calls + 1):
         marks: dict[str, float] = {}
 
         def on_event(event: BaseModel, marks: dict[str, float] = marks) -> None:
+            # The call is parsed a token or more before the model's generation ends (the
+            # grammar still has to close it): the loop starts when the generation that made
+            # the call is done, so the model's own last tokens are not counted as overhead.
             if isinstance(event, ToolCallEvent):
+                marks.setdefault("parsed", time.perf_counter())
+            elif isinstance(event, GenerationDoneEvent) and "parsed" in marks:
                 marks.setdefault("call", time.perf_counter())
             elif isinstance(event, ChatStartedEvent) and event.step == 1:
                 marks["next"] = time.perf_counter()
@@ -107,9 +115,9 @@ def loop_times(app: App, model: str, calls: int) -> list[float]:
     return times
 
 
-def first_token_ms(app: App, model: str, tools: list[str]) -> float:
-    """Time to the first generated token of one short answer (the worker's own measure),
-    with these tools offered: their definitions are in the prompt."""
+def first_token_ms(app: App, model: str, tools: list[str]) -> tuple[float, int]:
+    """Time to the first generated token of one short answer (the worker's own measure), and
+    the prompt's tokens, with these tools offered: their definitions are in the prompt."""
     session = app.commands.invoke("chat.new", {"model": model, "tools": tools})
     reply = app.commands.invoke(
         "chat.send",
@@ -121,11 +129,9 @@ def first_token_ms(app: App, model: str, tools: list[str]) -> float:
         },
     )
     first = reply.steps[0] if reply.steps else reply.message
-    return (
-        float(first.usage.time_to_first_token_ms)
-        if first.usage and first.usage.time_to_first_token_ms
-        else float("nan")
-    )
+    if first.usage is None or first.usage.time_to_first_token_ms is None:
+        return float("nan"), 0
+    return float(first.usage.time_to_first_token_ms), first.usage.prompt_tokens
 
 
 def measure(
@@ -158,11 +164,15 @@ def measure(
             loop += loop_times(app, starter, calls // 2)
         first_token_ms(app, starter, [])  # warm
         without, with_tools = [], []
+        prompt_none = prompt_tools = 0
         for _ in range(rounds):
-            without.append(first_token_ms(app, starter, []))
-            with_tools.append(first_token_ms(app, starter, names))
+            ms, prompt_none = first_token_ms(app, starter, [])
+            without.append(ms)
+            ms, prompt_tools = first_token_ms(app, starter, names)
+            with_tools.append(ms)
     finally:
         app.close()
+    print(f"prompt tokens: {prompt_none} without tools, {prompt_tools} with them")
     return sdk, loop, without, with_tools, offered
 
 

@@ -21,6 +21,7 @@ from .output import exit_code, print_error
 from .verbs import (
     call,
     chats,
+    collections,
     commands,
     config,
     cp,
@@ -68,6 +69,7 @@ VERBS: tuple[ModuleType, ...] = (
     self_test,
     search,
     chats,
+    collections,
     tools,
 )
 

@@ -19,6 +19,7 @@ from . import __version__, hooks
 from .commands import CommandSpec, CommandTable
 from .commands.chat import chat_commands
 from .commands.config import config_commands
+from .commands.documents import document_commands
 from .commands.models import model_commands
 from .commands.runtime import runtime_commands
 from .commands.system import system_commands
@@ -27,6 +28,7 @@ from .errors import Unavailable
 from .interfaces.backend import Backend
 from .interfaces.model_source import ModelSource
 from .interfaces.tool_provider import ToolProvider
+from .models.documents import DocumentText
 from .models.llama import LoadOptions
 from .models.settings import SettingsSchema
 from .models.system import PluginList, SystemInfo
@@ -170,6 +172,7 @@ class App:
             prepare_model=self._prepare_model,
             count_model_tokens=self.runtime.count_tokens,
             tools=self.tools,
+            documents=hooks.find_document_index(self.pm, self.context),
         )
 
     def _prepare_model(self, model: str, load: LoadOptions | None, on_event: EventSink | None) -> int:
@@ -191,7 +194,11 @@ class App:
             *model_commands(self.library),
             *chat_commands(lambda: self.chat),
             *tool_commands(self.tools),
+            *document_commands(self._read_document),
         ]
+
+    def _read_document(self, path: Path, max_bytes: int) -> DocumentText | None:
+        return hooks.read_document(self.pm, self.context, path, max_bytes)
 
     def _settings_schema(self) -> SettingsSchema:
         return settings_schema(self.config.sections())

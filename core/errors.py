@@ -122,6 +122,13 @@ class ToolTimeout(ToolFailed):
     code = "tool_timeout"
 
 
+class UnreadableDocument(InvalidParams):
+    """A file given to read (an attachment) has no text to read: encrypted, scanned only,
+    corrupt, binary, or too large."""
+
+    code = "unreadable_document"
+
+
 class InternalError(LlamadeskError):
     """A bug: something raised that nobody expected."""
 

@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .plugins import Answer, LlamadeskPluginManager
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .commands import CommandSpec
     from .interfaces.backend import Backend
     from .interfaces.chat_store import ChatStore
+    from .interfaces.document_index import DocumentIndex
     from .interfaces.model_source import ModelSource
     from .interfaces.plugin_context import PluginContext
     from .interfaces.tool_provider import ToolProvider
+    from .models.documents import DocumentText
     from .models.library import DiscoveredModel
     from .models.settings import SettingsSection
     from .models.tools import PluginTool
@@ -74,6 +78,22 @@ def collect_tool_providers(pm: LlamadeskPluginManager, context: PluginContext) -
 def find_chat_store(pm: LlamadeskPluginManager, context: PluginContext) -> ChatStore | None:
     """The first store a plugin offers; later plugins are not asked (firstresult)."""
     answer: Answer[ChatStore] | None = pm.hook.get_chat_store(context=context)
+    return answer.value if answer is not None else None
+
+
+def find_document_index(pm: LlamadeskPluginManager, context: PluginContext) -> DocumentIndex | None:
+    """The first document index a plugin offers (firstresult)."""
+    answer: Answer[DocumentIndex] | None = pm.hook.get_document_index(context=context)
+    return answer.value if answer is not None else None
+
+
+def read_document(
+    pm: LlamadeskPluginManager, context: PluginContext, path: Path, max_bytes: int
+) -> DocumentText | None:
+    """The first reader's text of `path`; None when no reader takes its format (firstresult)."""
+    answer: Answer[DocumentText] | None = pm.hook.read_document(
+        context=context, path=path, max_bytes=max_bytes
+    )
     return answer.value if answer is not None else None
 
 

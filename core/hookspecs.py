@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .commands import CommandSpec
     from .interfaces.backend import Backend
     from .interfaces.chat_store import ChatStore
+    from .interfaces.document_index import DocumentIndex
     from .interfaces.model_source import ModelSource
     from .interfaces.plugin_context import PluginContext
     from .interfaces.tool_provider import ToolProvider
+    from .models.documents import DocumentText
     from .models.library import DiscoveredModel
     from .models.settings import SettingsSection
     from .models.tools import PluginTool
@@ -107,6 +111,30 @@ def get_chat_store(context: PluginContext) -> ChatStore | None:
 
     The default SQLite store is `trylast`, so an installed plugin replaces it and
     the SQLite file is never opened.
+    """
+
+
+@hookspec(firstresult=True)
+def read_document(context: PluginContext, path: Path, max_bytes: int) -> DocumentText | None:
+    """Read a file's text with where each part is (pages, lines); None if not this plugin's format.
+
+    The first answer that is not None wins; the default reader (`plugins/documents`: plain
+    text, Markdown, source code, HTML, PDF, DOCX) is `trylast`, so a plugin reading another
+    format (EPUB, ODT...) answers for its files and returns None for the rest. `path` is an
+    existing file of at most `max_bytes`. Never raise for a bad file: return `DocumentText`
+    with `problem` set (encrypted, scanned only, corrupt), in one sentence. Called from
+    worker threads, several at once; the file is only ever read, never changed.
+    """
+
+
+@hookspec(firstresult=True)
+def get_document_index(context: PluginContext) -> DocumentIndex | None:
+    """Return the index chats take attached files and collections' passages from; the first
+    answer that is not None wins.
+
+    The default (`plugins/documents`) is `trylast`. `core/interfaces/document_index.py` says
+    what it does. Asked once, when the app starts; without one, a message with files or
+    collections is refused with a clear message.
     """
 
 

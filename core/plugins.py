@@ -45,6 +45,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "llamadesk.plugins.api_server",
     "llamadesk.plugins.openai_remote",
     "llamadesk.plugins.mcp",
+    "llamadesk.plugins.documents",
 )
 
 ENTRYPOINT_GROUP = "llamadesk"

@@ -56,6 +56,22 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "`llamadesk tools`); the conversation is kept as a chat",
     )
     parser.add_argument("--yes", action="store_true", help="run every tool call without asking")
+    parser.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="F",
+        help="attach this file to the first message (repeat for more): whole when it fits, else the "
+        "relevant passages; the conversation is kept as a chat",
+    )
+    parser.add_argument(
+        "--collection",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="answer from this collection's passages, cited as [n] (repeat for more; see "
+        "`llamadesk collections`); the conversation is kept as a chat",
+    )
     parser.set_defaults(run=run)
 
 
@@ -70,7 +86,7 @@ def shares(text: str) -> list[float]:
 def run(args: argparse.Namespace, commands: CommandTable) -> int:
     _load(args, commands)
     state = RunState(model=args.model, sampling=_sampling(args, commands), system=args.system)
-    if args.chat or args.tools:
+    if args.chat or args.tools or args.file or args.collection:
         return _continue_chat(args, commands, state)
     if args.prompt is not None:
         result = _answer(args, commands, state, [*state.messages(), {"role": "user", "content": args.prompt}])
@@ -123,6 +139,7 @@ def _continue_chat(args: argparse.Namespace, commands: CommandTable, state: RunS
     state.session_id = session_id
     turns = [args.prompt] if args.prompt is not None else _prompts(state, commands)
     stop_reason = StopReason.STOP
+    files = list(args.file)  # attached to the first message; the chat keeps them for the next
     for content in turns:
         if state.session_id is None:  # /clear: a new saved chat
             created = commands.invoke(
@@ -137,13 +154,26 @@ def _continue_chat(args: argparse.Namespace, commands: CommandTable, state: RunS
             sampling=SamplingParams.model_validate(state.sampling),
             tools=tools,
             approve_all=args.yes,
+            files=files,
+            collections=args.collection,
         )
         reply = invoke_asking(commands, "chat.send", params, on_event=_token_printer())
         assert isinstance(reply, ChatReply)
+        files = []
         sys.stdout.write("\n")
+        _documents(reply)
         stop_reason = reply.stop_reason
         _report(args, stop_reason.value, reply.message.usage.model_dump() if reply.message.usage else {})
     return 130 if args.prompt is not None and stop_reason is StopReason.CANCELLED else 0
+
+
+def _documents(reply: ChatReply) -> None:
+    """What went with the message, on stderr: each file's chip and the sources it may cite."""
+    question = reply.user_message
+    for attachment in question.attachments if question is not None else []:
+        sys.stderr.write(f"attached: {attachment.chip()}\n")
+    for source in reply.message.sources:
+        sys.stderr.write(f"{source.citation()}\n")
 
 
 def _load(args: argparse.Namespace, commands: CommandTable) -> None:

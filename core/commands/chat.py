@@ -90,6 +90,8 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
             model=params.model,
             sampling=params.sampling,
             tools=_tool_request(params),
+            files=params.files,
+            collections=params.collections,
             on_event=ctx.emit,
             token=ctx.token,
         )

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from .base import CommandParams, Record
 from .chat import MessageState, Role
+from .documents import Attachment, Source
 from .llama import LoadOptions, SamplingParams, StopReason, Usage
 from .tools import ToolCall, ToolResult
 
@@ -59,6 +60,14 @@ class ChatMessage(Record):
     )
     tool_result: ToolResult | None = Field(None, description="For a `tool` message: the call it answers.")
     rating: Rating | None = Field(None, description="The user's like (up) or dislike (down) of an answer.")
+    attachments: list[Attachment] = Field(
+        default_factory=list, description="A user message's files: what of each the model saw."
+    )
+    sources: list[Source] = Field(
+        default_factory=list,
+        description="Passages of collections retrieved for a user message (what the model saw), and "
+        "on its answer the same list: what the answer may cite as [n].",
+    )
 
 
 class ChatTranscript(Record):

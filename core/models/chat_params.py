@@ -77,6 +77,14 @@ class AnswerParams(CommandParams):
 class SendParams(AnswerParams):
     session_id: str | None = Field(None, description="The chat; empty starts a new one.")
     content: str = Field(min_length=1, description="What the user wrote.")
+    files: list[str] = Field(
+        default_factory=list,
+        description="Files to attach (paths): each goes in whole when it fits, else its passages most "
+        "relevant to the message. Kept with the message, so a regenerated answer sees the same text.",
+    )
+    collections: list[str] = Field(
+        default_factory=list, description="Collections to search for passages that answer the message."
+    )
     model: str | None = Field(None, description="Answer with this model (and keep it for the chat).")
     sampling: SamplingParams | None = Field(None, description="Override the preset's or app's sampling.")
 

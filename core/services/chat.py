@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..disk_space import translated_disk_errors
-from ..errors import InvalidParams, NotFound
+from ..errors import InvalidParams, NotFound, Unavailable
 from ..interfaces.chat_store import ChatStore
+from ..interfaces.document_index import DocumentIndex
 from ..models.chat import MessageState, Role
 from ..models.chat_history import (
     DEFAULT_TITLE,
@@ -32,6 +33,7 @@ from ..models.chat_history import (
     SessionPage,
     UnsavedMessages,
 )
+from ..models.documents import Attachment, Source
 from ..models.llama import SamplingParams, StopReason
 from ..models.tools import NamedToolChoice, ToolChoice
 from ..streaming import CancelToken, EventSink
@@ -45,7 +47,7 @@ from .chat_answers import (
 )
 from .chat_export import parse_export, to_json, to_markdown, with_new_ids
 from .chat_presets import PresetBook
-from .chat_prompt import TokenCounter, estimate_tokens
+from .chat_prompt import TokenCounter, answer_reserve, estimate_tokens, template_reserve
 from .chat_title import clean_title, title_request
 from .chat_unsaved import UnsavedQueue
 from .config import ConfigService
@@ -88,17 +90,22 @@ class ChatService:
         count_tokens: TokenCounter = estimate_tokens,
         count_model_tokens: ModelTokenCounter | None = None,
         tools: ToolService | None = None,
+        documents: DocumentIndex | None = None,
     ) -> None:
         self.store = store
         self._tools = tools
+        self._documents = documents
         self.presets = PresetBook(store)
         self._config = config
         self.unsaved = UnsavedQueue(lambda message, active: store.save_message(message, make_active=active))
+        self._prepare_model = prepare_model or (
+            lambda _model, _load, _on_event: config.config.load.context_size
+        )
         self._answers = AnswerStreamer(
             store,
             config,
             generate,
-            prepare_model=prepare_model or (lambda _model, _load, _on_event: config.config.load.context_size),
+            prepare_model=self._prepare_model,
             count_tokens=count_tokens,
             count_model_tokens=count_model_tokens,
             unsaved=self.unsaved,
@@ -232,13 +239,20 @@ class ChatService:
         model: str | None = None,
         sampling: SamplingParams | None = None,
         tools: ToolRequest | None = None,
+        files: list[str] | None = None,
+        collections: list[str] | None = None,
         on_event: EventSink | None = None,
         token: CancelToken | None = None,
     ) -> ChatReply:
-        """Append a user message to the active branch and stream the answer to it."""
+        """Append a user message to the active branch and stream the answer to it. `files` are
+        attached to it and `collections` searched for it (see chat_documents.py)."""
         session = self.get_session(session_id)
         if not content.strip():
             raise InvalidParams("the message is empty")
+        token = token or CancelToken()
+        attachments, sources = self._documents_for(
+            session, content, model, sampling, files or [], collections or [], on_event, token
+        )
         user = ChatMessage(
             id=_new_id(),
             session_id=session.id,
@@ -246,6 +260,8 @@ class ChatService:
             role=Role.USER,
             content=content,
             created_at=_now(),
+            attachments=attachments,
+            sources=sources,
         )
         return self._reply(
             session, user, model=model, sampling=sampling, tools=tools, on_event=on_event, token=token
@@ -309,6 +325,9 @@ class ChatService:
             content=content,
             model=original.model,
             created_at=_now(),
+            # The files stay attached, and the passages sent stay with it, as the user saw them.
+            attachments=original.attachments,
+            sources=original.sources,
         )
         if original.role is Role.USER and generate:
             reply = self._reply(
@@ -361,6 +380,30 @@ class ChatService:
         return self.get_session(document.session.id)
 
     # -- internals
+
+    def _documents_for(
+        self,
+        session: ChatSession,
+        question: str,
+        model: str | None,
+        sampling: SamplingParams | None,
+        files: list[str],
+        collections: list[str],
+        on_event: EventSink | None,
+        token: CancelToken,
+    ) -> tuple[list[Attachment], list[Source]]:
+        """The files and passages that go with a message, within the model's prompt budget
+        (the model is loaded first: its context size is the budget)."""
+        if not files and not collections:
+            return [], []
+        if self._documents is None:
+            raise Unavailable("attaching files and searching collections need the documents plugin")
+        model_id = self._answers.model_for(session, model)
+        preset = self.presets.of(session)
+        context = self._prepare_model(model_id, preset.load if preset is not None else None, on_event)
+        max_tokens = self._sampling_for(session, sampling).max_tokens
+        budget = context - answer_reserve(context, max_tokens) - template_reserve(context)
+        return self._documents.gather(files, collections, question, budget, on_event, token)
 
     def _message_in(self, session_id: str, message_id: str) -> ChatMessage:
         message = self.store.get_message(message_id)

@@ -19,6 +19,7 @@ from ..models.commands import TokenEvent
 from ..models.llama import GenerateRequest, GenerationResult, LoadOptions, SamplingParams, StopReason
 from ..models.tools import ToolCall, ToolChoice
 from ..streaming import CancelToken, EventSink
+from .chat_documents import with_documents
 from .chat_prompt import TokenCounter, answer_reserve, fit_context, template_reserve
 from .chat_unsaved import UnsavedQueue
 from .chat_writer import StreamingWriter
@@ -64,7 +65,7 @@ def prompt_turn(message: ChatMessage, tool_result_limit: int) -> ChatTurn:
     if result is not None:
         content = cut_for_model(message.content, result.truncated, tool_result_limit)
         return ChatTurn(role=Role.TOOL, content=content, tool_call_id=result.call_id, name=result.name)
-    return ChatTurn(role=message.role, content=message.content, tool_calls=message.tool_calls)
+    return ChatTurn(role=message.role, content=with_documents(message), tool_calls=message.tool_calls)
 
 
 class AnswerStreamer:
@@ -216,6 +217,7 @@ class AnswerStreamer:
             state=MessageState.PARTIAL,
             created_at=datetime.now(UTC),
             sampling=sampling,
+            sources=question.sources,  # what the answer may cite
         )
         if on_event is not None:
             on_event(

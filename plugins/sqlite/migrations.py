@@ -112,12 +112,20 @@ def m005_ratings(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN rating TEXT")
 
 
+def m006_documents(db: sqlite3.Connection) -> None:
+    """What of attached files and collections a user message sent, and what an answer may cite
+    (JSON lists of Attachment and Source)."""
+    db.execute("ALTER TABLE messages ADD COLUMN attachments TEXT")
+    db.execute("ALTER TABLE messages ADD COLUMN sources TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_sessions_and_messages,
     m002_full_text_search,
     m003_presets,
     m004_tool_calls,
     m005_ratings,
+    m006_documents,
 )
 
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from llamadesk.core.models.chat import MessageState, Role
 from llamadesk.core.models.chat_history import ChatMessage, ChatPreset, ChatSession
+from llamadesk.core.models.documents import Attachment, Source
 from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
 from llamadesk.core.models.tools import ToolCall, ToolResult
 
@@ -61,9 +62,11 @@ SESSION_COLUMNS = (
 )
 MESSAGE_COLUMNS = (
     "id, session_id, parent_id, role, content, reasoning, model, state, created_at, "
-    "sampling, usage, stop_reason, error, tool_calls, tool_result, rating"
+    "sampling, usage, stop_reason, error, tool_calls, tool_result, rating, attachments, sources"
 )
 _TOOL_CALLS = TypeAdapter(list[ToolCall])
+_ATTACHMENTS = TypeAdapter(list[Attachment])
+_SOURCES = TypeAdapter(list[Source])
 
 
 def to_epoch(moment: datetime) -> float:
@@ -127,6 +130,8 @@ def message_row(message: ChatMessage) -> tuple[object, ...]:
         _TOOL_CALLS.dump_json(message.tool_calls).decode() if message.tool_calls else None,
         message.tool_result.model_dump_json() if message.tool_result else None,
         message.rating,
+        _ATTACHMENTS.dump_json(message.attachments).decode() if message.attachments else None,
+        _SOURCES.dump_json(message.sources).decode() if message.sources else None,
     )
 
 
@@ -150,6 +155,8 @@ def message_from_row(row: sqlite3.Row | tuple[Any, ...]) -> ChatMessage:
     values["tool_calls"] = _TOOL_CALLS.validate_json(row[13]) if row[13] else []
     if row[14]:
         values["tool_result"] = ToolResult.model_validate_json(row[14])
+    values["attachments"] = _ATTACHMENTS.validate_json(row[16]) if row[16] else []
+    values["sources"] = _SOURCES.validate_json(row[17]) if row[17] else []
     return trusted(ChatMessage, values, ALL_MESSAGE_FIELDS)
 
 

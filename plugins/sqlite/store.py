@@ -37,11 +37,12 @@ from .search import run_search
 T = TypeVar("T")
 
 _UPSERT_MESSAGE = (
-    f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET content = excluded.content, reasoning = excluded.reasoning, "
     "model = excluded.model, state = excluded.state, sampling = excluded.sampling, "
     "usage = excluded.usage, stop_reason = excluded.stop_reason, error = excluded.error, "
-    "tool_calls = excluded.tool_calls, tool_result = excluded.tool_result, rating = excluded.rating"
+    "tool_calls = excluded.tool_calls, tool_result = excluded.tool_result, rating = excluded.rating, "
+    "attachments = excluded.attachments, sources = excluded.sources"
 )
 _INSERT_SESSION = f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 

@@ -251,5 +251,6 @@ def test_plugins_list_names_every_default_plugin(app: App) -> None:
         "api_server",
         "openai_remote",
         "mcp",
+        "documents",
     ]
     assert listed["failures"] == []

@@ -100,6 +100,8 @@ def _user_turns(blocks: list[ContentBlockIn], where: str, names: dict[str, str])
     for number, block in enumerate(blocks):
         if block.type == "text":
             texts.append(block.text or "")
+        elif block.type == "document":
+            texts.append(_document_text(block, f"{where}.{number}"))
         elif block.type == "tool_result":
             if not block.tool_use_id:
                 raise _bad(f"{where}.{number}", "a tool_result block needs the tool_use_id it answers")
@@ -115,6 +117,19 @@ def _user_turns(blocks: list[ContentBlockIn], where: str, names: dict[str, str])
     if texts or not results:
         turns.append(ChatTurn(role=Role.USER, content="".join(texts)))
     return turns
+
+
+def _document_text(block: ContentBlockIn, where: str) -> str:
+    """A document block whose source is text: the file's text in the message, named as the
+    chat names attached files. Base64 sources (PDF) would need a reader here: refused."""
+    source = block.source or {}
+    if source.get("type") != "text" or not isinstance(source.get("data"), str):
+        raise _bad(
+            f"{where}.source",
+            "only documents with a text source are read by this server; send the file's text "
+            '(source {"type": "text", "media_type": "text/plain", "data": ...})',
+        )
+    return f'<file name="{block.title or "document"}">\n{source["data"]}\n</file>\n\n'
 
 
 def _texts(blocks: list[ContentBlockIn], where: str) -> str:

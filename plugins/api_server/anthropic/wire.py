@@ -27,6 +27,8 @@ class ContentBlockIn(WireIn):
     thinking: str | None = None  # thinking
     signature: str | None = None  # thinking
     cache_control: Any = None  # accepted: the model keeps the common prefix cached anyway
+    source: dict[str, Any] | None = None  # document
+    title: str | None = None  # document
 
 
 class MessageIn(WireIn):

@@ -179,3 +179,32 @@ def test_bad_requests_answer_anthropic_errors(served_model: tuple[Served, str]) 
     assert failed.value.code == 400 and body["type"] == "error"
     assert body["error"] == {"type": "invalid_request_error", "message": body["error"]["message"]}
     assert "max_tokens" in body["error"]["message"]
+
+
+def test_a_text_document_block_is_read_into_the_message(served_model: tuple[Served, str]) -> None:
+    served, model = served_model
+    notes = "The launch is on the ninth of March. " * 20
+    document = {
+        "type": "document",
+        "title": "plan.md",
+        "source": {"type": "text", "media_type": "text/plain", "data": notes},
+    }
+    question = {"type": "text", "text": "When is the launch?"}
+    alone = client(served).messages.count_tokens(
+        model=model, messages=[{"role": "user", "content": [question]}]
+    )
+    with_document = client(served).messages.count_tokens(
+        model=model,
+        messages=[{"role": "user", "content": [document, question]}],  # type: ignore[list-item]
+    )
+    assert with_document.input_tokens > alone.input_tokens + 100  # the file's text went in
+    pdf = {
+        "type": "document",
+        "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0="},
+    }
+    with pytest.raises(anthropic.BadRequestError) as refused:
+        client(served).messages.count_tokens(
+            model=model,
+            messages=[{"role": "user", "content": [pdf, question]}],  # type: ignore[list-item]
+        )
+    assert "text source" in str(refused.value)

@@ -43,6 +43,7 @@ def test_database_made_by_the_first_schema_is_upgraded(db_path) -> None:
         assert store.get_session("s1").tools == []  # added by m004: old chats offer no tools
         old = store.get_message("m1")
         assert old is not None and old.tool_calls == [] and old.tool_result is None
+        assert old.attachments == [] and old.sources == []  # added by m006: nothing was attached
     finally:
         store.close()
     names = [r[0] for r in sqlite3.connect(db_path).execute("SELECT name FROM _migrations ORDER BY rowid")]
