@@ -51,7 +51,17 @@ MAP_BY_DEFAULT = not sys.platform.startswith("linux")
 class LoadOptions(UserOptions):
     """How a model is loaded into memory."""
 
-    context_size: int = Field(4096, ge=256, le=1_048_576, description="Tokens the model can see at once.")
+    context_size: int = Field(
+        4096, ge=256, le=1_048_576, description="Tokens the model can see at once, in each conversation."
+    )
+    parallel: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Conversations (chats, API requests) the model generates for at once, each in its "
+        "own slot with its own KV cache of context_size tokens; more wait for a free slot. Empty picks "
+        "up to 4 by the context size and free memory.",
+    )
     gpu_layers: int = Field(-1, ge=-1, description="Layers offloaded to the GPU; -1 offloads all, 0 none.")
     threads: int | None = Field(
         None, ge=1, description="CPU threads for generation; empty picks the physical core count."
@@ -77,6 +87,14 @@ class LoadOptions(UserOptions):
     )
     reasoning_format: Literal["auto", "none"] = Field(
         "auto", description="auto splits <think>-style blocks into the reasoning channel; none keeps them."
+    )
+    draft: Literal["lookup", "none"] = Field(
+        "none",
+        description="Speculative decoding: lookup guesses the next tokens from the conversation so far "
+        "(an answer that repeats its prompt, code being edited) and the model checks them in one step, "
+        "pausing itself while its guesses fail. Greedy text is the model's own, but past ~500 tokens of "
+        "context it may differ at near-ties from none (llama.cpp adds up attention in another order "
+        "for several tokens at once), so it is off by default.",
     )
     rpc: bool = Field(
         False,
@@ -112,7 +130,14 @@ class Usage(Record):
     """Counts and timings of one generation, as the final event and result carry them."""
 
     prompt_tokens: int = 0
+    cached_tokens: int = Field(
+        0, description="Of the prompt tokens, those reused from the cache instead of processed."
+    )
     completion_tokens: int = 0
+    drafted_tokens: int = Field(
+        0, description="Tokens guessed ahead (speculative decoding) and checked by the model."
+    )
+    accepted_tokens: int = Field(0, description="Of the drafted tokens, those the model agreed with.")
     time_to_first_token_ms: float | None = Field(None, description="From request to first token.")
     tokens_per_second: float | None = Field(None, description="Generation speed after the first token.")
     prompt_ms: float | None = None
@@ -246,7 +271,7 @@ class MemoryEstimate(Record):
 
     weights_bytes: int = Field(description="The GGUF's weights (the file size) kept in RAM.")
     kv_cache_bytes: int = Field(
-        description="Keys and values for every position of the context (f16) kept in RAM."
+        description="Keys and values for every position of the context (f16) of every slot, kept in RAM."
     )
     overhead_bytes: int = Field(description="Compute buffers and runtime, a rough allowance.")
     total_bytes: int = Field(description="weights + KV cache + overhead: the RAM needed.")
@@ -254,6 +279,7 @@ class MemoryEstimate(Record):
         0, description="Weights and KV cache of the layers a GPU holds in its own memory (not RAM)."
     )
     context_size: int = Field(description="The context size the estimate is for.")
+    slots: int = Field(1, description="Conversations at once the estimate is for (a KV cache each).")
     available_bytes: int | None = Field(None, description="Memory the OS reports available now.")
     workers: list[WorkerFit] = Field(
         default_factory=list,
@@ -286,6 +312,31 @@ class ModelPart(Record):
         """`this machine (CPU): 11 layers` or `192.168.1.20:50052 (CPU): 10 layers`, for people."""
         where = self.host or "this machine"
         return f"{where} ({self.device}): {self.layers} layers"
+
+
+class ModelActivity(Record):
+    """What a loaded model serves now and has served since it was loaded."""
+
+    slots: int = Field(1, description="Conversations it generates for at once (load option parallel).")
+    busy_slots: int = Field(0, description="Slots generating now.")
+    waiting: int = Field(0, description="Generations waiting for a free slot.")
+    prompt_tokens: int = Field(0, description="Prompt tokens of its generations since it was loaded.")
+    cached_tokens: int = Field(
+        0, description="Of those, the ones reused from the prompt cache instead of processed."
+    )
+
+    drafted_tokens: int = Field(0, description="Tokens drafted ahead (speculative decoding) since loaded.")
+    accepted_tokens: int = Field(0, description="Of those, the ones the model agreed with.")
+
+    @property
+    def acceptance(self) -> float | None:
+        """The share of drafted tokens accepted, None before any draft."""
+        return self.accepted_tokens / self.drafted_tokens if self.drafted_tokens else None
+
+    @property
+    def cached_share(self) -> float | None:
+        """The share of prompt tokens reused, None before any prompt."""
+        return self.cached_tokens / self.prompt_tokens if self.prompt_tokens else None
 
 
 class ModelStatus(Record):
@@ -322,6 +373,9 @@ class ModelStatus(Record):
     warnings: list[str] = Field(default_factory=list)
     loaded_at: float | None = Field(None, description="Unix time the model became ready.")
     last_used: float | None = Field(None, description="Unix time of the last generation.")
+    activity: ModelActivity | None = Field(
+        None, description="Slots in use, prompt tokens reused; empty when the backend cannot tell."
+    )
     keep_alive_s: float | None = Field(
         None,
         description="Seconds it stays loaded after its last use, set for this model "

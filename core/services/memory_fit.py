@@ -1,8 +1,9 @@
 """Will a model fit in memory? An estimate from its GGUF header, before loading.
 
 RAM needed = weights (the file, read into memory or mapped) + KV cache (keys
-and values, f16, for every layer and every position of the context) + an
-allowance for compute buffers. It is an estimate meant to catch the mistakes that
+and values, f16, for every layer and every position of the context, once for
+each slot: a model that serves several conversations at once holds a context
+for each) + an allowance for compute buffers. It is an estimate meant to catch the mistakes that
 matter (a 70B model on a laptop, a 128k context on a small machine), not to
 predict RSS to the megabyte. `models.show` reports it through `estimate_memory`.
 
@@ -31,6 +32,10 @@ MIB = 1024**2
 KV_BYTES_PER_VALUE = 2  # llama.cpp's default KV cache type is f16
 BASE_OVERHEAD = 96 * MIB  # runtime, compute graph, logits
 OVERHEAD_SHARE = 0.05  # compute buffers grow with the model
+AUTO_SLOTS = (4, 2)  # what an unset `parallel` tries, before 1
+# Slots beyond the first may take at most this share of the available memory: a desktop
+# keeps most of its memory for its other programs when a model runs one chat at a time.
+AUTO_EXTRA_SLOTS_SHARE = 0.15
 
 
 def available_memory() -> int:
@@ -54,12 +59,13 @@ def estimate_memory(
     available: int | None = None,
     host_share: float = 1.0,
     workers: Sequence[WorkerShare] = (),
+    slots: int = 1,
 ) -> MemoryEstimate:
-    """Estimate RAM for `info` at `context_size`, of which `host_share` of the weights
-    and KV cache stays in RAM, and each of `workers` holds its share on another machine;
-    with `available`, judge the fit."""
+    """Estimate RAM for `info` at `context_size` in each of `slots` conversations, of which
+    `host_share` of the weights and KV cache stays in RAM, and each of `workers` holds its
+    share on another machine; with `available`, judge the fit."""
     model_weights = info.file_size * max(info.split_count, 1)
-    model_kv = kv_cache_bytes(info, context_size)
+    model_kv = kv_cache_bytes(info, context_size) * slots
     weights, kv = int(model_weights * host_share), int(model_kv * host_share)
     remote = [_worker_fit(worker, model_weights, model_kv) for worker in workers]
     # With workers, what is not here is on them (llama.cpp keeps this machine's part on its CPU).
@@ -73,7 +79,7 @@ def estimate_memory(
         if remote and not fits:
             message = _cluster_advice(info, context_size, total, available, remote)
         elif not fits or tight:
-            message = _advice(info, context_size, weights, kv, total, available, fits, gpu)
+            message = _advice(info, context_size, weights, kv, total, available, fits, gpu, slots)
     return MemoryEstimate(
         weights_bytes=weights,
         kv_cache_bytes=kv,
@@ -81,6 +87,7 @@ def estimate_memory(
         total_bytes=total,
         gpu_bytes=gpu,
         context_size=context_size,
+        slots=slots,
         available_bytes=available,
         workers=remote,
         fits=fits,
@@ -95,12 +102,29 @@ def check_memory_fit(
     available: Callable[[], int] = available_memory,
     host_share: float = 1.0,
     workers: Sequence[WorkerShare] = (),
+    slots: int = 1,
 ) -> MemoryEstimate:
     """The estimate, or InsufficientMemory naming the numbers and what to change."""
-    estimate = estimate_memory(info, context_size, available(), host_share, workers)
+    estimate = estimate_memory(info, context_size, available(), host_share, workers, slots)
     if not estimate.fits:
         raise InsufficientMemory(estimate.message, **estimate.model_dump(exclude={"message"}))
     return estimate
+
+
+def auto_slots(info: GGUFInfo, context_size: int, available: int, host_share: float = 1.0) -> int:
+    """Slots for a load that leaves `parallel` unset: the most of AUTO_SLOTS whose KV caches
+    fit without a tight fit, the slots beyond the first taking at most
+    AUTO_EXTRA_SLOTS_SHARE of the available memory; else 1."""
+    per_slot = kv_cache_bytes(info, context_size) * host_share
+    for slots in AUTO_SLOTS:
+        estimate = estimate_memory(info, context_size, available, host_share, slots=slots)
+        if (
+            estimate.fits
+            and not estimate.tight
+            and per_slot * (slots - 1) <= available * AUTO_EXTRA_SLOTS_SHARE
+        ):
+            return slots
+    return 1
 
 
 def _worker_fit(worker: WorkerShare, model_weights: int, model_kv: int) -> WorkerFit:
@@ -146,18 +170,22 @@ def _advice(
     available: int,
     fits: bool,
     gpu: int,
+    slots: int = 1,
 ) -> str:
     name = info.name or info.path
     on_gpu = f"; {_gib(gpu)} more on the GPU" if gpu else ""
+    each = f" for {slots} slots" if slots > 1 else ""
     numbers = (
         f"{name} at context {context_size} needs about {_gib(total)} of RAM "
-        f"(weights {_gib(weights)} + KV cache {_gib(kv)}{on_gpu}), and {_gib(available)} is available"
+        f"(weights {_gib(weights)} + KV cache {_gib(kv)}{each}{on_gpu}), and {_gib(available)} is available"
     )
     changes = ["more layers on the GPU (gpu_layers)"] if gpu else []
+    if slots > 1:
+        changes.append("fewer slots (parallel)")
     if kv > weights / 4 and context_size > 2048:
         smaller = max(2048, context_size // 4)
         changes.append(
-            f"a smaller context size (e.g. {smaller}, KV cache {_gib(kv_cache_bytes(info, smaller))})"
+            f"a smaller context size (e.g. {smaller}, KV cache {_gib(kv_cache_bytes(info, smaller) * slots)})"
         )
     changes.append(f"a smaller quantization than {info.quantization or 'this one'} or a smaller model")
     if fits:

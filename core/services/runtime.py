@@ -112,7 +112,8 @@ class RuntimeService:
             location = self._locate(model)
             info = self._read_header(location)
             backend = self._backend_for(location, info)
-            warnings = self._check_memory(info, options, backend)
+            resolved = self._with_slots(info, options, backend)
+            warnings = self._check_memory(info, resolved, backend)
             entry = ModelEntry(id=model, location=location, options=options, backend=backend.name)
             entry.state, entry.progress, entry.warnings = ModelState.LOADING, 0.0, warnings
             with self._lock:
@@ -126,7 +127,7 @@ class RuntimeService:
                 emit(ProgressEvent(done=round(value, 3), total=1.0, message="loading"))
 
             try:
-                handle = backend.load(location, options, progress, token)
+                handle = backend.load(location, resolved, progress, token)
             except Cancelled:
                 with self._lock:
                     self._entries.pop(model, None)
@@ -360,13 +361,29 @@ class RuntimeService:
         """The GGUF header of a local file (a bad file fails here, before any process starts)."""
         return read_gguf(location) if Path(location).is_file() else None
 
+    def _with_slots(self, info: GGUFInfo | None, options: LoadOptions, backend: Backend) -> LoadOptions:
+        """`options` with `parallel` set: as given, else picked by the context size and the
+        memory available (1 for a model without a local file: a remote server's business)."""
+        if options.parallel is not None:
+            return options
+        slots = 1
+        if info is not None:
+            share = _host_share(backend, info, options)
+            slots = memory_fit.auto_slots(info, options.context_size, self.available_memory(), share)
+        return options.model_copy(update={"parallel": slots})
+
     def _check_memory(self, info: GGUFInfo | None, options: LoadOptions, backend: Backend) -> list[str]:
         if info is None:
             return []
         workers = _worker_shares(backend, info, options)  # first: it names a worker that is down
         share = _host_share(backend, info, options)
         estimate = memory_fit.check_memory_fit(
-            info, options.context_size, self.available_memory, host_share=share, workers=workers
+            info,
+            options.context_size,
+            self.available_memory,
+            host_share=share,
+            workers=workers,
+            slots=options.parallel or 1,
         )
         return [estimate.message] if estimate.tight else []
 
@@ -385,7 +402,9 @@ class RuntimeService:
             except LlamadeskError as exc:  # a worker that is down fails the load, not an estimate
                 log.info("estimating %s without its RPC workers: %s", info.path, exc.message)
             share = _host_share(backend, info, options)
-        return memory_fit.estimate_memory(info, options.context_size, self.available_memory(), share, workers)
+        available = self.available_memory()
+        slots = options.parallel or memory_fit.auto_slots(info, options.context_size, available, share)
+        return memory_fit.estimate_memory(info, options.context_size, available, share, workers, slots)
 
     def remote_models(self) -> list[RemoteModelInfo]:
         """Models the backends serve without a library file (remote servers). A backend

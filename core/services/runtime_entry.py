@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from ..interfaces.backend import LoadedModel
-from ..models.llama import LoadOptions, ModelPart, ModelState, ModelStatus
+from ..models.llama import LoadOptions, ModelActivity, ModelPart, ModelState, ModelStatus
 
 
 @dataclass
@@ -54,6 +54,7 @@ def entry_status(entry: ModelEntry, idle_s: float | None = None) -> ModelStatus:
     handle = entry.handle
     offloaded = handle.offloaded_layers if handle else None
     parts: list[ModelPart] = list(getattr(handle, "parts", None) or [])  # optional in a backend
+    activity: ModelActivity | None = getattr(handle, "activity", None)  # optional too
     return ModelStatus(
         id=entry.id,
         path=entry.location,
@@ -69,6 +70,7 @@ def entry_status(entry: ModelEntry, idle_s: float | None = None) -> ModelStatus:
         layer_count=offloaded[1] if offloaded else None,
         processor=processor_text(offloaded, parts),
         parts=parts,
+        activity=activity,
         chat_template=handle.chat_template if handle else "",
         warnings=list(entry.warnings),
         loaded_at=entry.loaded_at,

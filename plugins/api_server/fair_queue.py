@@ -1,7 +1,7 @@
 """First come, first served turns per model, so no API client starves.
 
-One generation at a time runs per model (a llama.cpp context serves one sequence);
-the others wait in arrival order. A turn is handed back when its generation has really
+A model generates for as many requests at once as it has slots (load option
+`parallel`); the others wait in arrival order. A turn is handed back when its generation has really
 ended (the worker thread calls `release` through the event loop), not when the HTTP
 handler returns: after a disconnect the generation still needs a few ms to stop, and
 the next client must not race it. A request cancelled while waiting leaves the line.
@@ -17,22 +17,26 @@ from dataclasses import dataclass, field
 @dataclass
 class _Line:
     busy: int = 0
+    turns: int = 1  # the model's slots, as the latest request found them
     waiting: deque[asyncio.Future[None]] = field(default_factory=deque)
 
 
 class FairModelQueue:
-    """Per model: at most `per_model` turns out, the rest wait FIFO. Event-loop only."""
+    """Per model: at most its slots' turns out, the rest wait FIFO. Event-loop only."""
 
-    def __init__(self, per_model: int = 1) -> None:
-        self.per_model = per_model
+    def __init__(self) -> None:
         self._lines: dict[str, _Line] = {}
         # Plain counters other threads (server.status) may read without touching the dict.
         self.running_total = 0
         self.waiting_total = 0
 
-    async def acquire(self, model: str) -> None:
+    async def acquire(self, model: str, turns: int = 1) -> None:
+        """Wait for a turn of `model`, which has `turns` slots now."""
         line = self._lines.setdefault(model, _Line())
-        if line.busy < self.per_model and not line.waiting:
+        line.turns = max(1, turns)
+        while line.waiting and line.busy < line.turns:  # the model was reloaded with more slots
+            self._hand_over(line)
+        if line.busy < line.turns and not line.waiting:
             line.busy += 1
             self.running_total += 1
             return
@@ -51,16 +55,22 @@ class FairModelQueue:
 
     def release(self, model: str) -> None:
         line = self._lines[model]
-        while line.waiting:
+        line.busy -= 1
+        self.running_total -= 1
+        self._hand_over(line)
+        if line.busy == 0 and not line.waiting:
+            del self._lines[model]
+
+    def _hand_over(self, line: _Line) -> None:
+        """Give a free turn to the first waiter still waiting, if the slots allow one."""
+        while line.waiting and line.busy < line.turns:
             waiter = line.waiting.popleft()
             self.waiting_total -= 1
             if not waiter.done():
-                waiter.set_result(None)  # the turn passes on; busy stays the same
+                waiter.set_result(None)
+                line.busy += 1
+                self.running_total += 1
                 return
-        line.busy -= 1
-        self.running_total -= 1
-        if line.busy == 0:
-            del self._lines[model]
 
     def running(self, model: str) -> int:
         line = self._lines.get(model)

@@ -104,7 +104,7 @@ async def start_generation(
     watches the client instead. `model`: the id already resolved."""
     if model is None:
         model = await asyncio.to_thread(gateway.resolve_model, plan.generate.model)
-    turn = asyncio.ensure_future(gateway.queue.acquire(model))
+    turn = asyncio.ensure_future(gateway.queue.acquire(model, gateway.slots(model)))
     if request is not None and not await until_disconnect(request, turn):
         turn.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -76,6 +76,7 @@ class InferenceGateway:
         self.cancelled = 0
         self._active: set[CommandBridge] = set()
         self._active_lock = threading.Lock()
+        self._slots: dict[str, int] = {}  # loaded model -> slots, as the last status said
 
     def generation_started(self, bridge: CommandBridge) -> None:
         with self._active_lock:
@@ -93,6 +94,10 @@ class InferenceGateway:
 
     def default_load(self) -> LoadOptions:
         return self._app_settings().load
+
+    def slots(self, model: str) -> int:
+        """How many of `model`'s generations may run at once (known once it is resolved)."""
+        return self._slots.get(model, 1)
 
     def generation_ended(self, bridge: CommandBridge, model: str, cancelled: bool) -> None:
         """In the event loop, once a generation has really stopped: the next request's turn."""
@@ -133,6 +138,7 @@ class InferenceGateway:
         with self._load_lock:  # two first requests for one model load it once
             if model not in {model_id for model_id, _ in self._loaded()}:
                 self._invoke("runtime.load", LoadParams(model=model, options=load), BaseModel)
+                self._loaded()  # learns its slots
         return model
 
     def unload(self, model: str) -> None:
@@ -180,6 +186,7 @@ class InferenceGateway:
     def _loaded(self) -> list[tuple[str, str]]:
         """Models loaded (or loading) now; a model in error is listed by its source instead."""
         status = self._invoke("runtime.status", StatusParams(), RuntimeStatus)
+        self._slots = {model.id: model.activity.slots for model in status.models if model.activity}
         return [(model.id, "llamadesk") for model in status.models if model.state in RUNNING]
 
     def _library(self) -> list[tuple[str, str]]:

@@ -15,6 +15,8 @@ from llamadesk.core.models.settings import SettingsSection
 
 from .settings import SECTION, LlamaCppSettings
 
+PROMPT_CACHE_FOLDER = "prompt-cache"  # under the data folder: conversations' saved KV states
+
 if TYPE_CHECKING:
     from llamadesk.core.commands import CommandSpec
     from llamadesk.core.interfaces.backend import Backend
@@ -36,5 +38,13 @@ def register_commands(context: PluginContext) -> list[CommandSpec]:
 @hookimpl(trylast=True)
 def register_backends(context: PluginContext) -> list[Backend]:
     from .backend import LlamaCppBackend  # imported on use: it starts the worker processes
+    from .messages import WorkerPromptCache
 
-    return [LlamaCppBackend(lambda: context.settings(LlamaCppSettings).rpc_workers)]
+    def prompt_cache() -> WorkerPromptCache | None:
+        megabytes = context.settings(LlamaCppSettings).prompt_cache_mb
+        if not megabytes:
+            return None
+        folder = context.paths.data_dir / PROMPT_CACHE_FOLDER
+        return WorkerPromptCache(folder=str(folder), max_bytes=megabytes * 1024 * 1024)
+
+    return [LlamaCppBackend(lambda: context.settings(LlamaCppSettings).rpc_workers, prompt_cache)]

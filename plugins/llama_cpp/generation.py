@@ -1,38 +1,44 @@
-"""The generation loop of a model worker, on llama-cpp-python's low-level API.
+"""One generation of a model worker: a request's prompt, sampler and the text it produces.
 
-Why not `Llama.create_chat_completion`: its Python-side sampling, logits copies
-and per-token bookkeeping cost ~16% of llama.cpp's own speed on small models.
-Here the loop is: decode the prompt (reusing the KV cache of the previous turn's
-common prefix), then per token one `llama_sampler_sample` (the whole sampler
-chain runs in C), one `llama_token_to_piece`, an incremental UTF-8 decode, and
-one `llama_decode` of a batch that is built once and reused. A grammar (or JSON
-schema) checks the token the chain picked (`grammar_sampling.py`).
+Why not `Llama.create_chat_completion`: its Python-side sampling, logits copies and
+per-token bookkeeping cost ~16% of llama.cpp's own speed on small models. Here the
+batch loop (`batch_loop.py`) decodes every active generation's next token in one
+`llama_decode`; each `Generation` then picks its token with its own sampler chain
+(in C, `samplers.py`), and turns it into text: one `llama_token_to_piece`, an
+incremental UTF-8 decode, stop strings, the reasoning split, and the emit.
+
+`Generator` is the model's front: it tokenizes prompts, builds generations and owns
+the loop; `run()` serves one request at a time in the caller's thread (tests,
+benchmarks), the worker submits several to the loop (`worker_loop.py`).
 """
 
 from __future__ import annotations
 
 import codecs
 import ctypes
-import json
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import llama_cpp
 from llama_cpp import Llama
-from llama_cpp.llama_grammar import json_schema_to_gbnf
 
 from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
 from llamadesk.lib.reasoning import ReasoningSplitter, prompt_opens_reasoning
 
-from .chat_template import ChatPrompt
-from .grammar_sampling import GrammarChecked
 from .logprobs import TokenScorer
+from .prompt_lookup import PromptLookup
+from .samplers import SamplerError, TokenPicker, build_chain, build_grammar, free_samplers, token_picker
+
+if TYPE_CHECKING:
+    from .batch_loop import BatchLoop, Sequence
+    from .chat_template import ChatPrompt
 
 Emit = Callable[[str, str], None]  # (channel, text)
 IsCancelled = Callable[[], bool]
-DECODE_ABORTED = 2  # llama_decode's return code when the abort callback said stop
 # Prompts longer than this are tokenized in pieces first, to refuse one over the context early.
 TOKENIZE_CHUNK_CHARS = 65_536
+PIECE_BYTES = 256
 
 
 class GenerationError(Exception):
@@ -75,29 +81,158 @@ def _overlap(text: str, stop: str) -> int:
     return 0
 
 
-class Generator:
-    """Runs generations on one loaded `Llama`, keeping its KV cache between turns."""
+class Generation:
+    """One request in the batch loop. The loop owns the KV cache and the decode; this holds
+    what is the request's own: prompt tokens, sampler, limits, and the text so far.
 
-    def __init__(self, llm: Llama, prompt: ChatPrompt, *, split_reasoning: bool, seed: int | None) -> None:
+    `pending` is the last token picked and not yet decoded (the next step decodes it);
+    `on_end(self)` is called once, when it ended (`reason`) or failed (`error`)."""
+
+    def __init__(
+        self,
+        job: int,
+        prompt: list[int],
+        sampling: SamplingParams,
+        *,
+        vocab: object,
+        picker: TokenPicker,
+        samplers: tuple[object, object | None],
+        emit: Emit,
+        cancelled: IsCancelled,
+        reasoning: ReasoningSplitter,
+        on_end: Callable[[Generation], None],
+        drafter: PromptLookup | None = None,
+    ) -> None:
+        self.job = job
+        self.drafter = drafter  # guesses tokens ahead (speculative decoding), if on
+        self.prompt = prompt
+        self.vocab = vocab
+        self.pick = picker
+        self.cancelled = cancelled
+        self.on_end = on_end
+        self._samplers = samplers
+        self._emit = emit
+        self._splitter = reasoning
+        self._stops = StopStringFilter(sampling.stop)
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._piece = ctypes.create_string_buffer(PIECE_BYTES)
+        self.limit = sampling.max_tokens or 1 << 62
+        self.sequence: Sequence | None = None
+        self.fed = 0  # prompt tokens in the sequence's KV cache
+        self.cached_tokens = 0  # of which were there before (reused, not decoded)
+        self.pending: int | None = None
+        self.generated: list[int] = []  # picked tokens that became text, for drafting
+        self.count = 0
+        self.started = time.perf_counter()
+        self.prompt_done: float | None = None
+        self.first_at: float | None = None
+        self.ended_at: float | None = None
+        self.reason: StopReason | None = None
+        self.error: str | None = None
+        self.stop_sequence: str | None = None
+
+    @property
+    def prefilling(self) -> bool:
+        return self.fed < len(self.prompt)
+
+    def accept(self, token: int) -> bool:
+        """Turn a picked token into text; True when the generation ends with it (the reason
+        is then set; `pending` holds the token otherwise)."""
+        if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+            self.reason = StopReason.STOP
+            return True
+        size = llama_cpp.llama_token_to_piece(self.vocab, token, self._piece, PIECE_BYTES, 0, False)
+        text, hit = self._stops.feed(self._utf8.decode(self._piece.raw[:size]))
+        self.count += 1
+        if text:
+            if self.first_at is None:
+                self.first_at = time.perf_counter()
+            for channel, part in self._splitter.feed(text):
+                self._emit(channel, part)
+        if hit:
+            self.reason = StopReason.STOP
+            return True
+        if self.count >= self.limit:
+            self.reason = StopReason.LENGTH
+            return True
+        self.pending = token
+        self.generated.append(token)
+        if self.drafter is not None:
+            self.drafter.push(token)
+        return False
+
+    def end(self, reason: StopReason | None = None) -> None:
+        """Flush what is held back and report the end (once)."""
+        if self.ended_at is not None:
+            return
+        if reason is not None:
+            self.reason = reason
+        tail = self._utf8.decode(b"", final=True) + self._stops.flush()
+        if tail:
+            for channel, part in self._splitter.feed(tail):
+                self._emit(channel, part)
+        for channel, part in self._splitter.flush():
+            self._emit(channel, part)
+        self.stop_sequence = self._stops.matched
+        self._finish()
+
+    def fail(self, message: str) -> None:
+        if self.ended_at is not None:
+            return
+        self.error = message
+        self._finish()
+
+    def _finish(self) -> None:
+        self.ended_at = time.perf_counter()
+        free_samplers(*self._samplers)
+        self._samplers = (None, None)
+        self.on_end(self)
+
+    def usage(self) -> Usage:
+        ended = self.ended_at or time.perf_counter()
+        prompt_done = self.prompt_done or ended
+        rate = None
+        if self.first_at is not None and self.count > 1 and ended > self.first_at:
+            rate = (self.count - 1) / (ended - self.first_at)
+        return Usage(
+            prompt_tokens=len(self.prompt),
+            cached_tokens=self.cached_tokens,
+            completion_tokens=self.count,
+            drafted_tokens=self.drafter.drafted if self.drafter else 0,
+            accepted_tokens=self.drafter.accepted if self.drafter else 0,
+            time_to_first_token_ms=None if self.first_at is None else (self.first_at - self.started) * 1000,
+            tokens_per_second=rate,
+            prompt_ms=(prompt_done - self.started) * 1000,
+            generation_ms=(ended - prompt_done) * 1000,
+        )
+
+
+class Generator:
+    """Builds generations for one loaded `Llama` and runs them in its batch loop."""
+
+    def __init__(
+        self,
+        llm: Llama,
+        prompt: ChatPrompt | None,
+        *,
+        split_reasoning: bool,
+        seed: int | None,
+        loop: BatchLoop | None = None,
+        draft: bool = False,
+    ) -> None:
+        from .batch_loop import BatchLoop
+
         self.llm = llm
         self.prompt = prompt
         self.split_reasoning = split_reasoning
         self.seed = seed
+        self.draft = draft  # prompt-lookup speculative decoding
         self.ctx = llm._ctx.ctx
         self.vocab = llm._model.vocab
-        self.memory = llama_cpp.llama_get_memory(self.ctx)
-        self.n_ctx = int(llama_cpp.llama_n_ctx(self.ctx))
-        self.n_batch = int(llm.n_batch)
-        self.cached: list[int] = []  # tokens whose keys/values are in the cache, in order
-        self._piece = ctypes.create_string_buffer(256)
-        self._one = (llama_cpp.llama_token * 1)()
-        self._one_batch = llama_cpp.llama_batch_get_one(self._one, 1)
-        self._abort_check: IsCancelled = lambda: False
-        # Kept referenced: C holds the pointer while it is installed.
-        self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: bool(self._abort_check()))
-        self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: no per-node callback
+        self.loop = loop if loop is not None else BatchLoop(llm)
+        self.n_ctx = self.loop.n_ctx_seq  # what one conversation may hold
         self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab))
-        self.stop_sequence: str | None = None  # the stop string that ended the last run, if any
+        self.stop_sequence: str | None = None  # the stop string that ended the last run(), if any
 
     def scorer(self, top: int) -> TokenScorer:
         """Scores picked tokens for a request that asks for logprobs (see logprobs.py)."""
@@ -122,10 +257,63 @@ class Generator:
         tokens: list[int] = self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
         return tokens
 
+    def count_text(self, text: str) -> int:
+        """Tokens of a plain text (no special tokens, no BOS), as the chat counts them."""
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def forget_cache(self) -> None:
-        """The KV cache was cleared by someone else (an embedding request): decode afresh."""
-        llama_cpp.llama_memory_clear(self.memory, True)
-        self.cached.clear()
+        """The KV cache was cleared by someone else: decode afresh."""
+        self.loop.forget_all()
+
+    def prepare(
+        self,
+        job: int,
+        prompt_text: str,
+        sampling: SamplingParams,
+        emit: Emit,
+        cancelled: IsCancelled,
+        on_end: Callable[[Generation], None],
+        *,
+        scorer: TokenScorer | None = None,
+        raw: bool = False,
+    ) -> Generation:
+        """A generation after `prompt_text` (a rendered chat, or with `raw` a prompt as it is),
+        ready to submit to the loop; `scorer` scores each picked token (only for requests
+        that ask for logprobs). Raises GenerationError for a prompt over the context or a
+        grammar that does not parse."""
+        tokens = self.tokenize(prompt_text, raw=raw)
+        if len(tokens) >= self.n_ctx:
+            raise GenerationError(
+                f"the conversation is {len(tokens)} tokens but the context holds {self.n_ctx}; "
+                "load the model with a larger context_size or start a new chat"
+            )
+        try:
+            grammar = build_grammar(self.vocab, sampling)
+        except SamplerError as exc:
+            raise GenerationError(str(exc)) from None
+        chain = build_chain(self.vocab, sampling, tokens, self.seed)
+        picker = token_picker(self.ctx, self.vocab, chain, grammar)
+        if scorer is not None:
+            picker = scorer.wrap(picker)
+        # Output a grammar shapes (a JSON schema, a forced tool call) has no reasoning block,
+        # even when the template opened one in the prompt: it is all answer.
+        constrained = grammar is not None
+        splitter = ReasoningSplitter(
+            open_tag=prompt_opens_reasoning(prompt_text), enabled=self.split_reasoning and not constrained
+        )
+        return Generation(
+            job,
+            tokens,
+            sampling,
+            vocab=self.vocab,
+            picker=picker,
+            samplers=(chain, grammar),
+            emit=emit,
+            cancelled=cancelled,
+            reasoning=splitter,
+            on_end=on_end,
+            drafter=PromptLookup(tokens) if self.draft else None,
+        )
 
     def run(
         self,
@@ -137,186 +325,15 @@ class Generator:
         scorer: TokenScorer | None = None,
         raw: bool = False,
     ) -> tuple[StopReason, Usage]:
-        """Generate after `messages_prompt` (a rendered chat, or with `raw` a prompt as it is);
-        `scorer` scores each picked token (only for requests that ask for logprobs)."""
-        started = time.perf_counter()
-        self.stop_sequence = None
-        tokens = self.tokenize(messages_prompt, raw=raw)
-        if len(tokens) >= self.n_ctx:
-            raise GenerationError(
-                f"the conversation is {len(tokens)} tokens but the context holds {self.n_ctx}; "
-                "load the model with a larger context_size or start a new chat"
-            )
-        if not self._decode_prompt(tokens, cancelled):
-            return StopReason.CANCELLED, Usage(prompt_tokens=len(tokens))
-        prompt_done = time.perf_counter()
-        grammar = self._grammar(sampling)
-        chain = self._chain(sampling, tokens)
-        try:
-            next_token = self._token_picker(chain, grammar)
-            if scorer is not None:
-                next_token = scorer.wrap(next_token)
-            reason, count, first_at = self._loop(messages_prompt, sampling, next_token, emit, cancelled)
-        finally:
-            llama_cpp.llama_sampler_free(chain)
-            if grammar is not None:
-                llama_cpp.llama_sampler_free(grammar)
-        ended = time.perf_counter()
-        return reason, _usage(len(tokens), count, started, prompt_done, first_at, ended)
-
-    def _loop(
-        self,
-        prompt: str,
-        sampling: SamplingParams,
-        next_token: Callable[[], int],
-        emit: Emit,
-        cancelled: IsCancelled,
-    ) -> tuple[StopReason, int, float | None]:
-        ctx, vocab, piece, one, batch = self.ctx, self.vocab, self._piece, self._one, self._one_batch
-        to_piece, is_eog, decode = (
-            llama_cpp.llama_token_to_piece,
-            llama_cpp.llama_vocab_is_eog,
-            llama_cpp.llama_decode,
+        """Generate after `messages_prompt` in this thread, alone in the loop."""
+        generation = self.prepare(
+            0, messages_prompt, sampling, emit, cancelled, lambda _g: None, scorer=scorer, raw=raw
         )
-        utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        # Output a grammar shapes (a JSON schema, a forced tool call) has no reasoning block,
-        # even when the template opened one in the prompt: it is all answer.
-        constrained = bool(sampling.grammar) or sampling.json_schema is not None
-        splitter = ReasoningSplitter(
-            open_tag=prompt_opens_reasoning(prompt), enabled=self.split_reasoning and not constrained
-        )
-        stops = StopStringFilter(sampling.stop)
-        limit = sampling.max_tokens or self.n_ctx
-        count, first_at, reason = 0, None, StopReason.LENGTH
-
-        def send(text: str) -> None:
-            for channel, part in splitter.feed(text):
-                emit(channel, part)
-
-        while True:
-            token = next_token()
-            if is_eog(vocab, token):
-                reason = StopReason.STOP
-                break
-            size = to_piece(vocab, token, piece, 256, 0, False)
-            text, hit = stops.feed(utf8.decode(piece.raw[:size]))
-            count += 1
-            if text:
-                if first_at is None:
-                    first_at = time.perf_counter()
-                send(text)
-            if hit:
-                reason = StopReason.STOP
-                break
-            if cancelled():
-                reason = StopReason.CANCELLED
-                break
-            if count >= limit or len(self.cached) + 1 >= self.n_ctx:
-                break
-            one[0] = token
-            if decode(ctx, batch) != 0:
-                raise GenerationError("llama_decode failed: the context may be full")
-            self.cached.append(token)
-        tail = utf8.decode(b"", final=True) + stops.flush()
-        if tail:
-            send(tail)
-        for channel, part in splitter.flush():
-            emit(channel, part)
-        self.stop_sequence = stops.matched
-        return reason, count, first_at
-
-    def _decode_prompt(self, tokens: list[int], cancelled: IsCancelled) -> bool:
-        """Bring the KV cache to `tokens`, reusing the common prefix. False if cancelled."""
-        common = 0
-        for cached, new in zip(self.cached, tokens, strict=False):
-            if cached != new:
-                break
-            common += 1
-        common = min(common, len(tokens) - 1)  # the last token is decoded again for its logits
-        if not llama_cpp.llama_memory_seq_rm(self.memory, 0, common, -1):
-            llama_cpp.llama_memory_clear(self.memory, True)
-            common = 0
-        del self.cached[common:]
-        # A long prompt can take seconds: let a stop interrupt llama_decode between graph nodes.
-        self._abort_check = cancelled
-        llama_cpp.llama_set_abort_callback(self.ctx, self._abort_cb, None)
-        try:
-            for start in range(common, len(tokens), self.n_batch):
-                chunk = tokens[start : start + self.n_batch]
-                array = (llama_cpp.llama_token * len(chunk))(*chunk)
-                code = llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(array, len(chunk)))
-                if code == DECODE_ABORTED or cancelled():
-                    llama_cpp.llama_memory_seq_rm(self.memory, 0, len(self.cached), -1)
-                    return False
-                if code != 0:
-                    llama_cpp.llama_memory_seq_rm(self.memory, 0, len(self.cached), -1)
-                    raise GenerationError(f"llama_decode failed on the prompt (code {code})")
-                self.cached.extend(chunk)
-        finally:
-            # The callback runs per graph node; during token generation it would cost ~20%.
-            llama_cpp.llama_set_abort_callback(self.ctx, self._no_abort_cb, None)
-            self._abort_check = lambda: False
-        return True
-
-    def _token_picker(self, chain: object, grammar: object | None) -> Callable[[], int]:
-        """The next token from the last decode's logits."""
-        if grammar is not None:
-            return GrammarChecked(self.ctx, self.vocab, chain, grammar)
-        ctx, sample = self.ctx, llama_cpp.llama_sampler_sample
-        return lambda: int(sample(chain, ctx, -1))
-
-    def _grammar(self, sampling: SamplingParams) -> object | None:
-        """The request's grammar (a JSON schema becomes one), or None."""
-        grammar = sampling.grammar
-        if sampling.json_schema is not None:
-            grammar = json_schema_to_gbnf(json.dumps(sampling.json_schema))
-        if not grammar:
-            return None
-        rule: object = llama_cpp.llama_sampler_init_grammar(self.vocab, grammar.encode(), b"root")
-        if not rule:
-            raise GenerationError("the grammar does not parse (GBNF with a `root` rule expected)")
-        return rule
-
-    def _chain(self, sampling: SamplingParams, prompt_tokens: list[int]) -> object:
-        """Penalties, then greedy or top-k/top-p/min-p/temperature and a seeded draw."""
-        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-        add = llama_cpp.llama_sampler_chain_add
-        penalized = sampling.repeat_penalty != 1.0 or sampling.presence_penalty or sampling.frequency_penalty
-        if penalized:
-            penalties = llama_cpp.llama_sampler_init_penalties(
-                llama_cpp.llama_vocab_n_tokens(self.vocab),
-                64,
-                sampling.repeat_penalty,
-                sampling.frequency_penalty,
-                sampling.presence_penalty,
-            )
-            for token in prompt_tokens[-64:]:  # the prompt counts as recent text, as in llama-server
-                llama_cpp.llama_sampler_accept(penalties, token)
-            add(chain, penalties)
-        if sampling.temperature <= 0:
-            add(chain, llama_cpp.llama_sampler_init_greedy())
-            return chain
-        if sampling.top_k > 0:
-            add(chain, llama_cpp.llama_sampler_init_top_k(sampling.top_k))
-        add(chain, llama_cpp.llama_sampler_init_top_p(sampling.top_p, 1))
-        add(chain, llama_cpp.llama_sampler_init_min_p(sampling.min_p, 1))
-        add(chain, llama_cpp.llama_sampler_init_temp(sampling.temperature))
-        seed = sampling.seed if sampling.seed is not None else self.seed
-        add(chain, llama_cpp.llama_sampler_init_dist(llama_cpp.LLAMA_DEFAULT_SEED if seed is None else seed))
-        return chain
-
-
-def _usage(
-    prompt_tokens: int, count: int, started: float, prompt_done: float, first_at: float | None, ended: float
-) -> Usage:
-    rate = None
-    if first_at is not None and count > 1 and ended > first_at:
-        rate = (count - 1) / (ended - first_at)
-    return Usage(
-        prompt_tokens=prompt_tokens,
-        completion_tokens=count,
-        time_to_first_token_ms=None if first_at is None else (first_at - started) * 1000,
-        tokens_per_second=rate,
-        prompt_ms=(prompt_done - started) * 1000,
-        generation_ms=(ended - prompt_done) * 1000,
-    )
+        self.loop.submit(generation)
+        while generation.ended_at is None:
+            self.loop.step()
+        if generation.error is not None:
+            raise GenerationError(generation.error)
+        self.stop_sequence = generation.stop_sequence
+        assert generation.reason is not None
+        return generation.reason, generation.usage()

@@ -33,8 +33,10 @@ class GrammarChecked:
         self._one = (llama_cpp.llama_token_data * 1)()
         self._one_list = _token_list(self._one, 1)
 
-    def __call__(self) -> int:
-        pointer = llama_cpp.llama_get_logits_ith(self.ctx, -1)
+    def __call__(self, index: int = -1) -> int:
+        """The token picked from the logits at batch index `index` (accepted by the grammar
+        and the chain)."""
+        pointer = llama_cpp.llama_get_logits_ith(self.ctx, index)
         logits = np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
         token = self._pick(logits, with_grammar=False)
         if not self._allowed(token):

@@ -27,14 +27,14 @@ class TokenScorer:
         self._pieces: dict[int, bytes] = {}
         self._buffer = ctypes.create_string_buffer(256)
 
-    def wrap(self, next_token: Callable[[], int]) -> Callable[[], int]:
-        """`next_token`, scoring each token it picks (an end-of-generation token is not part
-        of the answer, so it is not scored)."""
+    def wrap(self, next_token: Callable[[int], int]) -> Callable[[int], int]:
+        """`next_token`, scoring each token it picks from the logits at a batch index (an
+        end-of-generation token is not part of the answer, so it is not scored)."""
 
-        def pick() -> int:
-            token = next_token()
+        def pick(index: int) -> int:
+            token = next_token(index)
             if not llama_cpp.llama_vocab_is_eog(self.vocab, token):
-                self.pending.append(self._score(token))
+                self.pending.append(self._score(token, index))
             return token
 
         return pick
@@ -44,8 +44,8 @@ class TokenScorer:
         taken, self.pending = self.pending, []
         return taken
 
-    def _score(self, token: int) -> ScoredToken:
-        pointer = llama_cpp.llama_get_logits_ith(self.ctx, -1)
+    def _score(self, token: int, index: int) -> ScoredToken:
+        pointer = llama_cpp.llama_get_logits_ith(self.ctx, index)
         logits = np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
         peak = float(logits.max())
         norm = peak + math.log(float(np.exp(logits - peak).sum()))

@@ -21,6 +21,7 @@ class WorkerGenerate(Record):
     """Main -> worker: generate an answer to these turns."""
 
     job_id: int
+    slot: int = 0  # which of the shared stop flags is this job's
     messages: list[ChatTurn]
     sampling: SamplingParams
     tools: list[ToolDefinition] = Field(default_factory=list)
@@ -79,6 +80,20 @@ class WorkerRpcLaunch(Record):
     tensor_split: list[float] = Field(description="One share per device of the workers, in order.")
 
 
+class WorkerPromptCache(Record):
+    """Where a worker keeps conversations' KV states (prompt_store.py), and how much of them."""
+
+    folder: str
+    max_bytes: int = Field(ge=1)
+
+
+class WorkerCancel(Record):
+    """Main -> worker: stop this job. The stop flag is the quick way; this message makes sure
+    once the handle gave up waiting and the flag's slot may be reused."""
+
+    job_id: int
+
+
 class WorkerShutdown(Record):
     """Main -> worker: free the model and exit."""
 
@@ -92,7 +107,8 @@ class WorkerLoadProgress(Record):
 class WorkerReady(Record):
     """Worker -> main: the model is loaded and waits for requests."""
 
-    context_size: int
+    context_size: int = Field(description="Tokens one conversation may hold (each slot's context).")
+    slots: int = Field(1, description="Sequences generated for at once.")
     chat_template: str = Field(description="gguf, override, or the fallback format's name.")
     warnings: list[str] = Field(default_factory=list)
     gpu_layers_offloaded: int = 0

@@ -16,6 +16,14 @@ class LlamaCppSettings(UserOptions):
         "with load.rpc splits its layers across (`llamadesk rpc add`).",
     )
 
+    prompt_cache_mb: int = Field(
+        2048,
+        ge=0,
+        description="Disk space for saved conversation states (in the data folder): a chat continued "
+        "after switching chats, unloading or restarting restores its prompt instead of reading it "
+        "again. The least recently used are deleted over this size; 0 turns saving off.",
+    )
+
     @field_validator("rpc_workers")
     @classmethod
     def _host_ports(cls, workers: list[str]) -> list[str]:

@@ -2,46 +2,34 @@
 
 Started with the multiprocessing spawn context (a fresh interpreter, so it also
 works frozen once `multiprocessing.freeze_support()` ran). It speaks the typed
-messages of `llamadesk.core.models.llama` over one duplex pipe: requests in
-(WorkerGenerate, WorkerEmbed, WorkerCountTokens, WorkerCountPrompt, WorkerShutdown), events out (WorkerLoadProgress, WorkerReady or
-WorkerLoadFailed, then WorkerTokens... and WorkerToolCall..., WorkerDone or WorkerJobFailed; WorkerEmbeddings or WorkerTokenCounts for the others). A stop is
-not a message: the parent writes the job id into a shared integer that the loop
-reads between tokens, so it is seen within one token even while the pipe is busy.
-If the parent dies, the pipe closes and the worker exits.
+messages of `messages.py` over one duplex pipe: requests in (WorkerGenerate,
+WorkerEmbed, WorkerCountTokens, WorkerCountPrompt, WorkerCancel, WorkerShutdown), events
+out (WorkerLoadProgress, WorkerReady or WorkerLoadFailed, then per job WorkerTokens...
+and WorkerToolCall..., WorkerDone or WorkerJobFailed; WorkerEmbeddings or
+WorkerTokenCounts for the others). The model has `parallel` slots, and every active
+generation advances in one batch per step (`worker_loop.py`, `batch_loop.py`). A stop
+is a shared integer per slot that the parent writes the job id into and the loop reads
+every step, so it is seen within one token even while the pipe is busy. If the parent
+dies, the pipe closes and the worker exits.
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
 from collections import deque
 from collections.abc import Callable
-from functools import partial
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
-from llamadesk.core.models.llama import LoadOptions, ModelPart, StopReason
+from llamadesk.core.models.llama import LoadOptions, ModelPart
 
 from .gpu_build import can_offload, layers_on_gpu
-from .messages import (
-    WorkerCountPrompt,
-    WorkerCountTokens,
-    WorkerDone,
-    WorkerEmbed,
-    WorkerEmbeddings,
-    WorkerGenerate,
-    WorkerJobFailed,
-    WorkerLoadFailed,
-    WorkerLoadProgress,
-    WorkerReady,
-    WorkerRpcLaunch,
-    WorkerShutdown,
-    WorkerTokenCounts,
-    WorkerToolCall,
-)
+from .messages import WorkerLoadFailed, WorkerLoadProgress, WorkerPromptCache, WorkerReady, WorkerRpcLaunch
 from .placement import PlacementLog
-from .token_sender import ScoredTokenSender, TokenSender
 
 PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor
 GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR = 3, 4
@@ -49,15 +37,17 @@ GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR = 3, 4
 
 def worker_main(
     conn: Connection,
-    cancel_flag: Any,
+    cancel_flags: Any,
     path: str,
     options_json: str,
     rpc_json: str | None = None,
     abort_message: Any = None,
+    cache_json: str | None = None,
 ) -> None:
     """Entry point of the child process. With `rpc_json` (a WorkerRpcLaunch) the model is split
     across RPC workers; a ggml abort (an RPC worker gone) leaves its message in `abort_message`
-    (a shared char array) for the parent, which sees this process end."""
+    (a shared char array) for the parent, which sees this process end. With `cache_json` (a
+    WorkerPromptCache) conversations' states are saved and restored."""
     # Ctrl+C in a terminal reaches the whole process group; stopping is the parent's call.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     options = LoadOptions.model_validate_json(options_json)
@@ -79,7 +69,10 @@ def worker_main(
         conn.send(WorkerLoadFailed(message=f"llama.cpp could not load {os.path.basename(path)}: {detail}"))
         return
     try:
-        _serve(conn, cancel_flag, llm, options, placement.parts(worker_devices))
+        cache = WorkerPromptCache.model_validate_json(cache_json) if cache_json else None
+        _serve(
+            conn, cancel_flags, llm, options, placement.parts(worker_devices), _store(path, options, cache)
+        )
     finally:
         llm.close()
 
@@ -102,25 +95,49 @@ def _use_rpc_workers(rpc: WorkerRpcLaunch, abort_message: Any) -> dict[str, str]
     }
 
 
-def _is_cancelled(cancel_flag: Any, job: int) -> bool:
-    """The parent wrote this job's id into the shared flag: stop it."""
-    return bool(cancel_flag.value == job)
+def _store(path: str, options: LoadOptions, cache: WorkerPromptCache | None) -> Any:
+    """The model's prompt store, or None when the cache is off (or its folder unusable)."""
+    if cache is None:
+        return None
+    import llama_cpp
+
+    from .prompt_store import PromptStore, state_key
+
+    try:
+        return PromptStore(
+            Path(cache.folder), state_key(path, options, llama_cpp.__version__), cache.max_bytes
+        )
+    except OSError as exc:
+        logging.getLogger(__name__).warning("prompt cache off: %s", exc)
+        return None
 
 
 def _serve(
-    conn: Connection, cancel_flag: Any, llm: Any, options: LoadOptions, parts: list[ModelPart]
+    conn: Connection,
+    cancel_flags: Any,
+    llm: Any,
+    options: LoadOptions,
+    parts: list[ModelPart],
+    store: Any = None,
 ) -> None:
+    from .batch_loop import BatchLoop
     from .chat_template import ChatPrompt, choose_template
     from .embedding import Embedder
-    from .generation import GenerationError, Generator
-    from .tool_use import ToolCallSink, ToolUse
+    from .generation import Generator
+    from .worker_loop import RequestLoop
 
     try:
         choice = choose_template(llm.metadata.get("tokenizer.chat_template"), options.chat_template)
         bos, eos = _token_text(llm, llm.token_bos()), _token_text(llm, llm.token_eos())
         prompt = ChatPrompt(choice, bos_token=bos, eos_token=eos)
+        loop = BatchLoop(llm, store)
         generator = Generator(
-            llm, prompt, split_reasoning=options.reasoning_format != "none", seed=options.seed
+            llm,
+            prompt,
+            split_reasoning=options.reasoning_format != "none",
+            seed=options.seed,
+            loop=loop,
+            draft=options.draft == "lookup",
         )
         embedder = Embedder(llm)
     except Exception as exc:  # a chat template that does not compile, mostly
@@ -132,6 +149,7 @@ def _serve(
     conn.send(
         WorkerReady(
             context_size=generator.n_ctx,
+            slots=loop.n_seq,
             chat_template=choice.source,
             warnings=choice.warnings,
             gpu_layers_offloaded=offloaded,
@@ -139,102 +157,10 @@ def _serve(
             parts=parts,
         )
     )
-    send = conn.send
-    while True:
-        try:
-            request = conn.recv()
-        except (EOFError, OSError):
-            return  # the app is gone
-        if isinstance(request, WorkerShutdown):
-            return
-        if isinstance(request, WorkerEmbed):
-            send(_embed(embedder, generator, request))
-            continue
-        if isinstance(request, WorkerCountTokens):
-            counts = [
-                len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
-                for text in request.texts
-            ]
-            send(WorkerTokenCounts(job_id=request.job_id, counts=counts))
-            continue
-        if isinstance(request, WorkerCountPrompt):
-            send(_count_prompt(prompt, generator, request))
-            continue
-        if not isinstance(request, WorkerGenerate):
-            continue
-        job = request.job_id
-        scorer = generator.scorer(request.logprobs) if request.logprobs is not None else None
-        tokens = TokenSender(send, job) if scorer is None else ScoredTokenSender(send, job, scorer.take)
-
-        def send_call(call: Any, job: int = job, tokens: TokenSender = tokens, scorer: Any = scorer) -> None:
-            tokens.flush()  # the text before the call goes first
-            if scorer is not None:
-                scorer.take()  # the call's own tokens are not text of the answer
-            send(WorkerToolCall(job_id=job, call=call))
-
-        try:
-            tools = ToolUse(request.tools, request.tool_choice)
-            raw = request.prompt is not None
-            text = (
-                request.prompt if raw else prompt.render(request.messages, tools.offered, request.reasoning)
-            )
-            sink, out = None, tokens.emit
-            if tools.offered:  # content goes through the tool-call splitter first
-                sink = ToolCallSink(tokens.emit, send_call, tools.offered)
-                out = sink.emit
-            reason, usage = generator.run(
-                text or "",
-                tools.sampling(request.sampling),
-                out,
-                partial(_is_cancelled, cancel_flag, job),
-                scorer=scorer,
-                raw=raw,
-            )
-            if sink is not None:
-                sink.flush()
-                if sink.calls and reason is StopReason.STOP:
-                    reason = StopReason.TOOL_CALLS
-        except (GenerationError, ValueError) as exc:  # jinja errors are ValueErrors too
-            tokens.flush()
-            send(WorkerJobFailed(job_id=job, message=str(exc)))
-            continue
-        except Exception as exc:
-            tokens.flush()
-            send(WorkerJobFailed(job_id=job, message=f"{type(exc).__name__}: {exc}"))
-            continue
-        tokens.flush()
-        send(WorkerDone(job_id=job, stop_reason=reason, usage=usage, stop_sequence=generator.stop_sequence))
-
-
-def _count_prompt(
-    prompt: Any, generator: Any, request: WorkerCountPrompt
-) -> WorkerTokenCounts | WorkerJobFailed:
-    from .generation import GenerationError
-    from .tool_use import ToolUse
-
     try:
-        if request.prompt is not None:
-            tokens = generator.tokenize(request.prompt, raw=True)
-        else:
-            offered = ToolUse(request.tools, request.tool_choice).offered
-            tokens = generator.tokenize(prompt.render(request.messages, offered, request.reasoning))
-    except (GenerationError, ValueError) as exc:
-        return WorkerJobFailed(job_id=request.job_id, message=str(exc))
-    return WorkerTokenCounts(job_id=request.job_id, counts=[len(tokens)])
-
-
-def _embed(embedder: Any, generator: Any, request: WorkerEmbed) -> WorkerEmbeddings | WorkerJobFailed:
-    from .generation import GenerationError
-
-    try:
-        vectors, tokens = embedder.embed(request.texts)
-    except GenerationError as exc:
-        return WorkerJobFailed(job_id=request.job_id, message=str(exc))
-    except Exception as exc:
-        return WorkerJobFailed(job_id=request.job_id, message=f"{type(exc).__name__}: {exc}")
+        RequestLoop(conn, cancel_flags, prompt, generator, embedder).serve()
     finally:
-        generator.forget_cache()  # embedding cleared the KV cache
-    return WorkerEmbeddings(job_id=request.job_id, vectors=vectors, prompt_tokens=tokens)
+        loop.close()
 
 
 def _load(
@@ -264,12 +190,25 @@ def _load(
         params.progress_callback = progress
         return params
 
+    # Likewise the context's: one sequence per slot, each with its own KV cache stream (not
+    # llama.cpp's unified cache: there a sequence's attention runs over the others' cells
+    # too, masked, which changes its logits in the last bits and greedy text with them).
+    default_context_params = getattr(low_level, "llama_context_default_params")  # noqa: B009
+    slots = options.parallel or 1
+
+    def context_params_with_slots() -> Any:
+        params = default_context_params()
+        params.n_seq_max = slots
+        params.kv_unified = False
+        return params
+
     threads = options.threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1
     setattr(low_level, "llama_model_default_params", params_with_progress)  # noqa: B010
+    setattr(low_level, "llama_context_default_params", context_params_with_slots)  # noqa: B010
     try:
         return llama_cpp.Llama(
             model_path=path,
-            n_ctx=options.context_size,
+            n_ctx=options.context_size * slots,  # llama.cpp's n_ctx is all the slots' cells
             n_gpu_layers=options.gpu_layers if rpc is None else rpc.n_gpu_layers,
             tensor_split=rpc.tensor_split if rpc is not None and rpc.tensor_split else None,
             n_threads=threads,
@@ -284,6 +223,7 @@ def _load(
         )
     finally:
         setattr(low_level, "llama_model_default_params", default_params)  # noqa: B010
+        setattr(low_level, "llama_context_default_params", default_context_params)  # noqa: B010
 
 
 def _offloaded_layers(llm: Any, requested: int, parts: list[ModelPart]) -> tuple[int, int]:

@@ -84,6 +84,7 @@ def test_ps_lists_a_model_another_process_has_loaded(home: Path, starter_model: 
         assert str(holder.pid) in table and "SmolLM2" in table
         assert model["layer_count"] == 31 and model["processor"] in ("CPU", "GPU")
         assert f" {model['processor']} " in table
+        assert model["activity"]["slots"] >= 1 and f" 0/{model['activity']['slots']} " in table
         holder.stdin.write(b"/bye\n")
         holder.stdin.close()
         assert holder.wait(HANG_GUARD_S) == 0
@@ -159,3 +160,15 @@ def test_run_interactive_slash_commands_never_reach_the_model(home: Path, starte
     answers = [chunk for chunk in done.stdout.split(">>> ") if chunk.strip()]
     assert len(answers) == 1  # only "Hello" was sent
     assert "Saved as chat " in done.stderr
+
+
+def test_ps_says_slots_in_use_and_what_cache_and_drafts_spared() -> None:
+    from llamadesk.cli.verbs.ps import activity_line, slots
+    from llamadesk.core.models.llama import ModelActivity
+
+    busy = ModelActivity(slots=4, busy_slots=4, waiting=3, prompt_tokens=4000, cached_tokens=3000)
+    assert slots(busy) == "4/4+3" and slots(ModelActivity(slots=2)) == "0/2" and slots(None) == "-"
+    assert activity_line(busy) == "prompt tokens reused 3000/4000 (75%)"
+    drafted = busy.model_copy(update={"drafted_tokens": 200, "accepted_tokens": 150})
+    assert activity_line(drafted).endswith(", draft tokens accepted 150/200 (75%)")
+    assert activity_line(ModelActivity()) == ""

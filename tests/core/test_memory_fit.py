@@ -13,6 +13,7 @@ from llamadesk.core.models.llama import WorkerShare
 from llamadesk.core.services.memory_fit import (
     GIB,
     MIB,
+    auto_slots,
     check_memory_fit,
     estimate_memory,
     kv_cache_bytes,
@@ -56,6 +57,25 @@ def test_refusal_names_the_numbers_and_what_to_change(starter_model: Path) -> No
     assert "KV cache 2.81 GiB" in message
     assert "smaller context size (e.g. 32768" in message and "Q4_1" in message
     assert caught.value.code == "insufficient_memory"
+
+
+def test_every_slot_holds_its_own_kv_cache(starter_model: Path) -> None:
+    info = read_gguf(starter_model)
+    one, four = estimate_memory(info, 8192), estimate_memory(info, 8192, slots=4)
+    assert four.kv_cache_bytes == 4 * one.kv_cache_bytes and four.slots == 4
+    total = one.total_bytes + one.kv_cache_bytes  # room for one slot and a bit
+    with pytest.raises(InsufficientMemory) as caught:
+        check_memory_fit(info, 8192, available=lambda: total, slots=4)
+    assert "for 4 slots" in caught.value.message and "fewer slots (parallel)" in caught.value.message
+
+
+def test_unset_slots_are_picked_by_context_and_memory(starter_model: Path) -> None:
+    info = read_gguf(starter_model)
+    assert auto_slots(info, 4096, available=16 * GIB) == 4
+    # 128k tokens of KV cache is 2.8 GiB a slot: more than a small share of 16 GiB.
+    assert auto_slots(info, 131072, available=16 * GIB) == 1
+    assert auto_slots(info, 131072, available=32 * GIB) == 2
+    assert auto_slots(info, 4096, available=300 * MIB) == 1
 
 
 def test_layers_on_a_gpu_are_not_counted_against_ram(starter_model: Path) -> None:

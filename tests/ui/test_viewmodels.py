@@ -9,7 +9,7 @@ from llamadesk.core.models.chat import MessageState
 from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.hub import Fit, HubFileChoice, HubRepoFiles
 from llamadesk.core.models.library import ModelSummary, RemoteModelInfo
-from llamadesk.core.models.llama import ModelState, ModelStatus, RuntimeStatus, Usage
+from llamadesk.core.models.llama import ModelActivity, ModelState, ModelStatus, RuntimeStatus, Usage
 from llamadesk.core.models.settings import SettingField, SettingKind, SettingsGroup, SettingsSchema
 from llamadesk.ui.viewmodels.chat_rows import (
     RowMetrics,
@@ -312,6 +312,14 @@ def test_status_bar_says_where_each_model_runs() -> None:
     )
     assert status_texts(status) == ("SmolLM2 (ready, CPU)  ·  @box/qwen (ready)", "Models use 134.2 MB")
     assert status_texts(RuntimeStatus(models=[])) == ("No model loaded", "")
+    busy = ModelActivity(
+        slots=4, busy_slots=2, prompt_tokens=1000, cached_tokens=250, drafted_tokens=10, accepted_tokens=7
+    )
+    serving = ModelStatus(id="/m/SmolLM2.gguf", state=ModelState.GENERATING, processor="CPU", activity=busy)
+    assert status_texts(RuntimeStatus(models=[serving])) == (
+        "SmolLM2 (generating, CPU, 2/4 slots)",
+        "prompt reused 25%, drafts accepted 70%",
+    )
     # Only a file's path is shortened: a reference or a served model keeps its prefix.
     assert short_model_name("C:\\models\\Qwen.Q4_K_M.gguf") == "Qwen.Q4_K_M"
     assert short_model_name("scripted/echo") == "scripted/echo"

@@ -20,8 +20,28 @@ def short_model_name(model: str | None) -> str:
 
 
 def model_state(entry: ModelStatus) -> str:
-    """`ready`, or `ready, GPU` where runtime.status says where the model runs."""
-    return f"{entry.state.value}, {entry.processor}" if entry.processor else entry.state.value
+    """`ready`, or `ready, GPU` where runtime.status says where the model runs, and
+    `2/4 slots` for a model that serves several conversations at once."""
+    parts = [entry.state.value]
+    if entry.processor:
+        parts.append(entry.processor)
+    activity = entry.activity
+    if activity is not None and activity.slots > 1:
+        parts.append(f"{activity.busy_slots}/{activity.slots} slots")
+    return ", ".join(parts)
+
+
+def spared_text(status: RuntimeStatus) -> str:
+    """What the prompt cache and speculative decoding spared, over the loaded models."""
+    activities = [m.activity for m in status.models if m.activity is not None]
+    prompt = sum(a.prompt_tokens for a in activities)
+    drafted = sum(a.drafted_tokens for a in activities)
+    parts = []
+    if prompt:
+        parts.append(f"prompt reused {sum(a.cached_tokens for a in activities) / prompt:.0%}")
+    if drafted:
+        parts.append(f"drafts accepted {sum(a.accepted_tokens for a in activities) / drafted:.0%}")
+    return ", ".join(parts)
 
 
 def status_texts(status: RuntimeStatus) -> tuple[str, str]:
@@ -31,6 +51,8 @@ def status_texts(status: RuntimeStatus) -> tuple[str, str]:
         models_text = "  ·  ".join(f"{short_model_name(m.id)} ({model_state(m)})" for m in status.models)
     memory = sum(m.memory_bytes or 0 for m in status.models)
     memory_text = f"Models use {human_bytes(memory)}" if memory else ""
+    if spared := spared_text(status):
+        memory_text = f"{memory_text}  ·  {spared}" if memory_text else spared
     return models_text, memory_text
 
 

@@ -53,3 +53,35 @@ def test_a_cancelled_waiter_leaves_the_line() -> None:
         assert queue.running_total == 0
 
     asyncio.run(scenario())
+
+
+def test_a_model_with_slots_gives_that_many_turns_at_once() -> None:
+    async def scenario() -> None:
+        queue = FairModelQueue()
+        await queue.acquire("m", 2)
+        await asyncio.wait_for(queue.acquire("m", 2), timeout=5)
+        third = asyncio.ensure_future(queue.acquire("m", 2))
+        await asyncio.sleep(0)
+        assert queue.running("m") == 2 and queue.waiting("m") == 1
+        queue.release("m")
+        await asyncio.wait_for(third, timeout=5)
+        assert queue.running("m") == 2 and queue.waiting("m") == 0
+        queue.release("m")
+        queue.release("m")
+        assert queue.running_total == 0 and queue.waiting_total == 0
+
+    asyncio.run(scenario())
+
+
+def test_more_slots_after_a_reload_let_waiters_in() -> None:
+    async def scenario() -> None:
+        queue = FairModelQueue()
+        await queue.acquire("m", 1)
+        waiting = asyncio.ensure_future(queue.acquire("m", 1))
+        await asyncio.sleep(0)
+        assert queue.waiting("m") == 1
+        await asyncio.wait_for(queue.acquire("m", 4), timeout=5)  # reloaded with 4 slots
+        await asyncio.wait_for(waiting, timeout=5)
+        assert queue.running("m") == 3 and queue.waiting("m") == 0
+
+    asyncio.run(scenario())

@@ -191,6 +191,33 @@ def test_four_clients_at_once_all_complete(served_model: tuple[Served, str]) -> 
     assert status["finished"] == finished_before + 4 and status["queued"] == 0
 
 
+def test_clients_share_the_model_slots_with_the_same_greedy_text(served_model: tuple[Served, str]) -> None:
+    served, model = served_model
+    (status,) = [m for m in served.app.commands.invoke("runtime.status").models if m.id == model]
+    assert status.activity is not None and status.activity.slots >= 2  # picked by the context and memory
+    prompts = ["Name three colours.", "Name three animals."]
+
+    def complete(content: str) -> str:
+        reply = served.client().chat.completions.create(
+            model=model, messages=ask(content), max_tokens=24, temperature=0
+        )
+        return reply.choices[0].message.content or ""
+
+    alone = [complete(content) for content in prompts]
+    together: dict[int, str] = {}
+    peak = 0
+    threads = [
+        threading.Thread(target=lambda n=n: together.__setitem__(n, complete(prompts[n]))) for n in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        peak = max(peak, counters(served)["generating"])
+        time.sleep(0.005)
+    assert [together[0], together[1]] == alone
+    assert peak == 2  # both had a turn at once, none waited in the queue
+
+
 def test_wrong_key_with_a_model(served_model: tuple[Served, str]) -> None:
     served, model = served_model
     with pytest.raises(openai.AuthenticationError):

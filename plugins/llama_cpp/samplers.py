@@ -1,0 +1,84 @@
+"""A request's sampler chain, grammar and token picker, built once per generation.
+
+The chain runs in C (`llama_sampler_*`): penalties, then greedy or top-k/top-p/min-p,
+temperature and a seeded draw. A grammar (or JSON schema) checks the token the chain
+picked (`grammar_sampling.py`). A picker takes the batch index of the logits to read:
+in the batch loop several sequences' logits come out of one decode.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import llama_cpp
+from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+from llamadesk.core.models.llama import SamplingParams
+
+from .grammar_sampling import GrammarChecked
+
+TokenPicker = Callable[[int], int]  # batch index of the logits -> the token picked (and accepted)
+PENALTY_WINDOW = 64
+
+
+class SamplerError(ValueError):
+    """The request's grammar does not parse."""
+
+
+def build_chain(
+    vocab: object, sampling: SamplingParams, prompt_tokens: list[int], seed: int | None
+) -> object:
+    """Penalties, then greedy or top-k/top-p/min-p/temperature and a seeded draw."""
+    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    add = llama_cpp.llama_sampler_chain_add
+    penalized = sampling.repeat_penalty != 1.0 or sampling.presence_penalty or sampling.frequency_penalty
+    if penalized:
+        penalties = llama_cpp.llama_sampler_init_penalties(
+            llama_cpp.llama_vocab_n_tokens(vocab),
+            PENALTY_WINDOW,
+            sampling.repeat_penalty,
+            sampling.frequency_penalty,
+            sampling.presence_penalty,
+        )
+        for token in prompt_tokens[-PENALTY_WINDOW:]:  # the prompt counts as recent text, as in llama-server
+            llama_cpp.llama_sampler_accept(penalties, token)
+        add(chain, penalties)
+    if sampling.temperature <= 0:
+        add(chain, llama_cpp.llama_sampler_init_greedy())
+        return chain
+    if sampling.top_k > 0:
+        add(chain, llama_cpp.llama_sampler_init_top_k(sampling.top_k))
+    add(chain, llama_cpp.llama_sampler_init_top_p(sampling.top_p, 1))
+    add(chain, llama_cpp.llama_sampler_init_min_p(sampling.min_p, 1))
+    add(chain, llama_cpp.llama_sampler_init_temp(sampling.temperature))
+    chosen = sampling.seed if sampling.seed is not None else seed
+    add(chain, llama_cpp.llama_sampler_init_dist(llama_cpp.LLAMA_DEFAULT_SEED if chosen is None else chosen))
+    return chain
+
+
+def build_grammar(vocab: object, sampling: SamplingParams) -> object | None:
+    """The request's grammar (a JSON schema becomes one), or None."""
+    grammar = sampling.grammar
+    if sampling.json_schema is not None:
+        grammar = json_schema_to_gbnf(json.dumps(sampling.json_schema))
+    if not grammar:
+        return None
+    rule: object = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
+    if not rule:
+        raise SamplerError("the grammar does not parse (GBNF with a `root` rule expected)")
+    return rule
+
+
+def token_picker(ctx: object, vocab: object, chain: object, grammar: object | None) -> TokenPicker:
+    """The next token from the logits at a batch index."""
+    if grammar is not None:
+        return GrammarChecked(ctx, vocab, chain, grammar)
+    sample = llama_cpp.llama_sampler_sample
+    return lambda index: int(sample(chain, ctx, index))
+
+
+def free_samplers(*samplers: object | None) -> None:
+    for sampler in samplers:
+        if sampler is not None:
+            llama_cpp.llama_sampler_free(sampler)

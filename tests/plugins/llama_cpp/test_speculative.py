@@ -1,0 +1,59 @@
+"""Prompt-lookup speculative decoding with the real starter model: the same greedy text
+with drafting on and off, and drafts taken where the answer repeats the prompt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llamadesk.core.app import App
+from llamadesk.core.models.llama import GenerationResult
+
+from .conftest import SMALL
+
+pytestmark = pytest.mark.slow  # loads the real starter model
+
+CODE = "\n".join(
+    f"def total_{n}(items):\n    count = 0\n    for item in items:\n        count += item.price * {n}\n"
+    "    return count\n"
+    for n in range(6)
+)
+PROMPTS = [
+    f"Repeat this code exactly, renaming count to subtotal:\n\n{CODE}",
+    "Write a short story about a lighthouse keeper.",
+    "List the days of the week, then list them again in reverse order.",
+    "What is the capital of France? Answer in one sentence.",
+]
+
+
+def generate(app: App, model: str, prompt: str) -> GenerationResult:
+    params = {
+        "model": model,
+        "messages": [{"role": "user", "content": prompt}],
+        "sampling": {"temperature": 0, "repeat_penalty": 1.0, "max_tokens": 120},
+    }
+    result = app.commands.invoke("runtime.generate", params)
+    assert isinstance(result, GenerationResult)
+    return result
+
+
+def test_greedy_text_is_the_same_with_and_without_drafting(
+    shared_app: App, starter_model: Path, model_alias: str
+) -> None:
+    drafting = str(starter_model)
+    for model, draft in ((drafting, "lookup"), (model_alias, "none")):
+        options = {**SMALL.model_dump(), "parallel": 1, "draft": draft}
+        shared_app.commands.invoke("runtime.load", {"model": model, "options": options})
+    try:
+        with_drafts = [generate(shared_app, drafting, prompt) for prompt in PROMPTS]
+        without = [generate(shared_app, model_alias, prompt) for prompt in PROMPTS]
+    finally:
+        for model in (drafting, model_alias):
+            shared_app.commands.invoke("runtime.unload", {"model": model})
+    assert [r.content for r in with_drafts] == [r.content for r in without]
+    assert all(r.usage.drafted_tokens == 0 for r in without)
+    code = with_drafts[0].usage
+    # Copying code from the prompt: most of the answer came from accepted drafts.
+    assert code.accepted_tokens > code.completion_tokens / 3, code
+    assert with_drafts[0].usage.completion_tokens == without[0].usage.completion_tokens
