@@ -15,6 +15,7 @@ from llamadesk.core.models.chat_history import ChatMessage, ChatTranscript
 from llamadesk.core.models.chat_params import EditParams, RegenerateParams, SwitchBranchParams
 from llamadesk.core.models.llama import SamplingParams
 
+from ..catalogs import tr
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row, sibling_at
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import copy_text
@@ -75,7 +76,7 @@ class ChatMessageActions(_Screen):
         if message is None or self.live is not None:
             return
         TextDialog(
-            title="Edit message",
+            title=tr("Edit message"),
             text=message.content,
             multiline=True,
             on_submit=lambda text: self.submit_edit(message_id, text),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from llamadesk.core.models.llama import ModelStatus, RuntimeStatus
 
+from ..catalogs import tr
 from .formatting import human_bytes
 
 
@@ -26,11 +27,11 @@ def model_state(entry: ModelStatus) -> str:
 
 def status_texts(status: RuntimeStatus) -> tuple[str, str]:
     if not status.models:
-        models_text = "No model loaded"
+        models_text = tr("No model loaded")
     else:
         models_text = "  ·  ".join(f"{short_model_name(m.id)} ({model_state(m)})" for m in status.models)
     memory = sum(m.memory_bytes or 0 for m in status.models)
-    memory_text = f"Models use {human_bytes(memory)}" if memory else ""
+    memory_text = tr("Models use {size}").format(size=human_bytes(memory)) if memory else ""
     return models_text, memory_text
 
 
