@@ -22,6 +22,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -39,6 +40,8 @@ LOCALE = UI / "locale"
 POT = LOCALE / "llamadesk.pot"
 LANGUAGES = ("es", "fr", "de", "zh")  # English is the msgids themselves
 # `_("...")` in a kv rule: kv values are Python expressions, but kv files are not Python.
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+HEADER = "# The text of llamadesk's window. Kept up to date by scripts/i18n_catalogs.py."
 KV_CALL = re.compile(r"""(?<![\w.])_\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\)""")
 
 
@@ -78,7 +81,9 @@ def settings_messages() -> Iterator[tuple[str, str]]:
 
 def template() -> Catalog:
     """Every msgid the window shows, with where it comes from."""
-    pot = Catalog(project="llamadesk", domain="llamadesk", fuzzy=False)
+    pot = Catalog(
+        header_comment=HEADER, project="llamadesk", domain="llamadesk", fuzzy=False, creation_date=FIXED_DATE
+    )
     for source in (python_messages(), kv_messages(), settings_messages()):
         for message, where in source:
             path, _, line = where.rpartition(":")
@@ -99,7 +104,14 @@ def mo_bytes(catalog: Catalog) -> bytes:
 def read_catalog(language: str) -> Catalog:
     path = po_path(language)
     if not path.exists():
-        return Catalog(locale=language, domain="llamadesk", fuzzy=False)
+        return Catalog(
+            locale=language,
+            header_comment=HEADER,
+            project="llamadesk",
+            domain="llamadesk",
+            fuzzy=False,
+            creation_date=FIXED_DATE,
+        )
     with path.open("rb") as source:
         return read_po(source, locale=language)
 
@@ -111,10 +123,10 @@ def untranslated(catalog: Catalog) -> list[str]:
 def write(catalog: Catalog, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     out = io.BytesIO()
-    # No dates or line numbers in the files: they would change on every run.
+    # No line numbers and fixed dates (FIXED_DATE): the files change only when their text does.
+    catalog.revision_date = FIXED_DATE
     write_po(out, catalog, width=100, omit_header=False, sort_output=True, include_lineno=False)
-    text = re.sub(rb'"(POT-Creation-Date|PO-Revision-Date): [^"]*\\n"\n', b"", out.getvalue())
-    path.write_bytes(text)
+    path.write_bytes(out.getvalue())
 
 
 def main() -> int:
@@ -126,6 +138,7 @@ def main() -> int:
         catalog.update(pot, no_fuzzy_matching=True)
         catalog.obsolete.clear()
         write(catalog, po_path(language))
+        catalog = read_catalog(language)  # as written: the .mo must be the committed .po compiled
         po_path(language).with_suffix(".mo").write_bytes(mo_bytes(catalog))
         gaps = untranslated(catalog)
         missing += len(gaps)

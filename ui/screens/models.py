@@ -96,7 +96,7 @@ class ModelsScreen(AppScreen):
 
     def _show_disk(self, usage: DiskUsage) -> None:
         used = usage.blob_bytes + usage.in_place_bytes
-        free = f" · {human_bytes(usage.free_bytes)} free" if usage.free_bytes else ""
+        free = tr(" · {size} free").format(size=human_bytes(usage.free_bytes)) if usage.free_bytes else ""
         self.disk_text = tr("Models use {size}").format(size=human_bytes(used)) + free
 
     def on_metrics(self, history: MetricsHistory) -> None:

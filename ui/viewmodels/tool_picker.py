@@ -74,7 +74,3 @@ def toggle_tool(chosen: list[str], provider: PickerProvider, tool: str, on: bool
         return [*[n for n in chosen if n != provider.name], *others]
     kept = [name for name in chosen if name != tool]
     return [*kept, tool] if on else kept
-
-
-def tools_button_text(chosen: list[str]) -> str:
-    return tr("Tools ({count})").format(count=len(chosen)) if chosen else tr("Tools")
