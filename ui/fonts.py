@@ -4,8 +4,8 @@ CJK glyphs in one face (SDL_ttf draws from one font only: a CJK-only font would 
 Latin words of a Chinese window, model names included, into boxes).
 
 It is 5.2 MB and only Chinese needs it, so it is looked up and opened only then. Debian's
-fonts-wqy-microhei installs it (`make system-deps`); the bundle carries a copy in
-`llamadesk/ui/fonts/` (packaging/llamadesk.spec).
+fonts-wqy-microhei installs it (`make system-deps`); the bundle carries a cut-down copy
+(about 0.8 MB: packaging/cjk_font.py) in `llamadesk/ui/fonts/`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from kivy.config import Config
 from kivy.core.text import DEFAULT_FONT, LabelBase
 
 CJK_FONT_NAME = "wqy-microhei.ttc"
-CJK_FONT_PLACES = (
-    Path(__file__).parent / "fonts",  # the bundle's copy
-    Path("/usr/share/fonts/truetype/wqy"),  # Debian, Ubuntu
-    Path("/usr/share/fonts/wqy-microhei"),  # Fedora
+CJK_FONT_FILES = (
+    Path(__file__).parent / "fonts" / "wqy-microhei-common.ttf",  # the bundle's, cut down
+    Path("/usr/share/fonts/truetype/wqy") / CJK_FONT_NAME,  # Debian, Ubuntu
+    Path("/usr/share/fonts/wqy-microhei") / CJK_FONT_NAME,  # Fedora
 )
 NEEDS_CJK = frozenset({"zh"})
 # Kivy's default font's files, as Kivy itself registers them, to switch back.
@@ -29,11 +29,7 @@ ROBOTO = tuple(literal_eval(Config.get("kivy", "default_font"))[1:])
 
 def cjk_font() -> Path | None:
     """The CJK font's file, where one is installed."""
-    for folder in CJK_FONT_PLACES:
-        path = folder / CJK_FONT_NAME
-        if path.is_file():
-            return path
-    return None
+    return next((path for path in CJK_FONT_FILES if path.is_file()), None)
 
 
 def use_font_for(language: str) -> bool:
