@@ -134,6 +134,8 @@ def _literal_text(node: ast.expr | None) -> str:
         return _literal_text(node.body) or _literal_text(node.orelse)
     if isinstance(node, ast.BinOp):
         return _literal_text(node.left) or _literal_text(node.right)
+    if isinstance(node, ast.BoolOp):
+        return next((text for text in map(_literal_text, node.values) if text), "")
     return ""
 
 

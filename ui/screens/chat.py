@@ -141,6 +141,7 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
 
     def on_language_switch(self) -> None:
         self._update_hint()
+        self.show_panel_values()  # its hints and notes are made in Python
         if not self.session_id:
             self.session_title = tr("New chat")
 

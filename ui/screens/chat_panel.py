@@ -177,7 +177,7 @@ class ChatOptions(_Screen):
         for key, _label in SAMPLING_FIELDS:
             field = panel.ids[f"sampling_{key}"]
             field.text = sampling_text(self.sampling, key)
-            field.hint_text = sampling_text(base, key) or "(empty)"  # what answers use when empty
+            field.hint_text = sampling_text(base, key) or tr("(empty)")  # what answers use when empty
             field.error = ""
         self.panel_note = ""
 
