@@ -79,6 +79,7 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.session_title = tr("New chat")  # the class default is the msgid; the language is set by now
         self.sessions = ChatSessions(self)
         self.messages: list[ChatMessage] = []  # the shown branch, oldest first
         self.siblings: dict[str, list[str]] = {}

@@ -21,8 +21,10 @@ def short_model_name(model: str | None) -> str:
 
 
 def model_state(entry: ModelStatus) -> str:
-    """`ready`, or `ready, GPU` where runtime.status says where the model runs."""
-    return f"{entry.state.value}, {entry.processor}" if entry.processor else entry.state.value
+    """`ready`, or `ready, GPU` where runtime.status says where the model runs; the state in
+    the window's language (the words are marked in screens/chat_models.py)."""
+    state = tr(entry.state.value)
+    return f"{state}, {entry.processor}" if entry.processor else state
 
 
 def status_texts(status: RuntimeStatus) -> tuple[str, str]:
