@@ -1,5 +1,6 @@
 """A journey: the real app (`llamadesk`) in a real X window (Xvfb), driven like a person with
-xdotool from an empty home. It opens on its first launch, the language is changed in
+xdotool from an empty home. On its first launch it offers the starter model, which a click
+fetches and loads; the first message is typed and answered; the language is changed in
 Settings by clicks, the window follows at once, and after a restart it opens in that
 language. Every step's screen is saved (`import -window root`): in the test's temporary
 folder, or in LLAMADESK_JOURNEY_SHOTS when set.
@@ -14,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from llamadesk.ui import theme
 
 from .conftest import pump
 
@@ -115,6 +119,17 @@ class RealWindow:
         )
         return imread(str(path))[:, :, :3]
 
+    def type(self, text: str) -> None:
+        self.xdotool("type", "--delay", "60", text)
+
+    def messages(self) -> list[tuple[str, str, str]]:
+        """(role, state, content) of every stored message, oldest first."""
+        found = list((self.home / "app").rglob("chats.db"))
+        if not found:
+            return []
+        with sqlite3.connect(found[0], timeout=5) as db:
+            return list(db.execute("SELECT role, state, content FROM messages ORDER BY seq"))
+
     def config(self) -> dict[str, Any]:
         found = list((self.home / "app").rglob("config.json"))
         return json.loads(found[0].read_text()) if found else {}
@@ -130,14 +145,27 @@ def crop(pixels: Any, box: tuple[float, float, float, float]) -> Any:
 def measured_places(app: Any) -> dict[str, Any]:
     """Where the journey clicks, measured in the offscreen window at the journey's size."""
     from kivy.core.window import Window
+    from kivy.metrics import dp
 
     size = Window.size
     try:
         Window.size = SIZE
         pump(lambda: app.shell.width == SIZE[0])
         app.show_screen("chat")
+        chat = app.screens["chat"]
         pump(frames=3)
-        title = app.screens["chat"].ids.title
+        # "Get starter model" shows only while the library is empty, which this session's is
+        # not: its place follows from chat.kv, right under the header, at the right.
+        header = chat.ids.title.parent
+        left, bottom = header.to_window(header.x, header.y)
+        box_height = dp(theme.TOUCH) + dp(theme.SM)
+        starter_at = (
+            left + header.width - dp(theme.MD) - dp(180) / 2,
+            bottom - dp(theme.XS) - box_height / 2,
+        )
+        composer = chat.ids.composer
+        composer_at = composer.to_window(composer.center_x, composer.center_y)
+        title = chat.ids.title
         chat_title = (*title.to_window(title.x, title.y), title.width, title.height)
         app.show_screen("settings")
         settings = app.screens["settings"]
@@ -156,6 +184,8 @@ def measured_places(app: Any) -> dict[str, Any]:
             "models_label": (*models.to_window(models.x, models.y), models.width, models.height),
             # The new chat's title, 新建聊天 after the restart.
             "chat_title": chat_title,
+            "starter": starter_at,
+            "composer": composer_at,
             "language_menu": menu.to_window(menu.center_x, menu.center_y),
             "chinese": option.to_window(option.center_x, option.center_y),
         }
@@ -168,29 +198,60 @@ def measured_places(app: Any) -> dict[str, Any]:
         app.show_screen("chat")
 
 
-def test_first_launch_change_the_language_and_restart(ui_app: Any, display: str, tmp_path: Path) -> None:
+def test_first_launch_starter_model_first_chat_language_and_restart(
+    ui_app: Any, display: str, tmp_path: Path, starter_model: Path
+) -> None:
     import numpy as np
+
+    from llamadesk.core.paths import AppPaths
+    from llamadesk.core.starter_model import starter_model_path
 
     places = measured_places(ui_app)
     shots = Path(os.environ.get("LLAMADESK_JOURNEY_SHOTS", tmp_path / "shots"))
     shots.mkdir(parents=True, exist_ok=True)
     app = RealWindow(display, tmp_path, shots)
+    # Nothing configured, no models. The starter GGUF is where the app's pip fetch puts it
+    # (core/starter_model.py), taken from the tests' cache: the journey does not download.
+    cached = starter_model_path(AppPaths.under(tmp_path / "app").cache_dir)
+    cached.parent.mkdir(parents=True)
+    cached.symlink_to(starter_model)
     try:
-        app.start()  # an empty home: nothing configured, no models
+        app.start()
         first = app.shot("01-first-launch")
         assert app.config().get("language", "en") == "en"
 
+        app.click(places["starter"])  # "Get starter model": fetched (here: found) and loaded
+        app.shot("02-starter-model")
+        app.click(places["composer"])
+        app.type("Hello")
+        # Enter sends once the model is ready; before, the text stays in the box.
+        deadline = time.monotonic() + 120
+        while not any(role == "user" for role, _state, _text in app.messages()):
+            assert time.monotonic() < deadline, (
+                f"the first message was never sent: {app.log.read_text()[-1500:]}"
+            )
+            app.xdotool("key", "Return")
+            time.sleep(2)
+        while not any(
+            role == "assistant" and state == "complete" and text for role, state, text in app.messages()
+        ):
+            assert time.monotonic() < deadline, f"no answer: {app.messages()}"
+            time.sleep(0.5)
+        time.sleep(1.0)
+        app.shot("03-first-chat")
+        assert [role for role, _state, _text in app.messages()][:2] == ["user", "assistant"]
+
         app.click(places["nav_settings"])
-        english = app.shot("02-settings")
+        english = app.shot("04-settings")
         app.click(places["language_menu"])
-        app.shot("03-language-menu")
+        app.shot("05-language-menu")
         app.click(places["chinese"])
         deadline = time.monotonic() + 15
         while app.config().get("language") != "zh":
             assert time.monotonic() < deadline, "the language was not saved"
             time.sleep(0.2)
         time.sleep(1.0)
-        chinese = app.shot("04-chinese-at-once")
+        chinese = app.shot("06-chinese-at-once")
         # The sidebar's Models button now reads 模型: its pixels changed, without a restart.
         label = places["models_label"]
         assert not np.allclose(crop(english, label), crop(chinese, label), atol=0.05)
@@ -198,7 +259,7 @@ def test_first_launch_change_the_language_and_restart(ui_app: Any, display: str,
 
         app.stop()
         app.start()
-        restarted = app.shot("05-after-restart")
+        restarted = app.shot("07-after-restart")
         assert app.config()["language"] == "zh"
         assert not np.allclose(
             crop(restarted, places["chat_title"]), crop(first, places["chat_title"]), atol=0.05
