@@ -36,6 +36,15 @@ system-deps:
 	@command -v openssl >/dev/null 2>&1 || { \
 		echo "installing openssl for the HTTPS download test"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl; }
+	@# The Chinese window's font (ui/fonts.py): Latin and CJK glyphs in one face, 5.2 MB.
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || { \
+		echo "installing fonts-wqy-microhei for the Chinese window"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei; }
+	@# The journey tests run the app in a real X window: Xvfb, xdotool to click, ImageMagick's
+	@# import to take the screen (tests/ui/test_journey_language.py).
+	@command -v Xvfb >/dev/null 2>&1 && command -v xdotool >/dev/null 2>&1 && command -v import >/dev/null 2>&1 || { \
+		echo "installing xvfb, xdotool and imagemagick for the journey tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q xvfb xdotool imagemagick; }
 	@# PyInstaller reads binaries with objdump and the bundle is stripped with strip (tests/packaging).
 	@command -v objdump >/dev/null 2>&1 && command -v strip >/dev/null 2>&1 || { \
 		echo "installing binutils for the bundle tests"; \

@@ -30,5 +30,7 @@ packages, package_dir = _packages()
 setup(
     packages=packages,
     package_dir=package_dir,
-    package_data={name: ["*.kv", "*.json", "*.ttf", "*.png"] for name in packages},
+    package_data={
+        name: ["*.kv", "*.json", "*.ttf", "*.png", "locale/*/LC_MESSAGES/*.mo"] for name in packages
+    },
 )

@@ -312,6 +312,14 @@ def main() -> int:
     app.shell.close_drawer()
     pump(lambda: not app.shell.narrow)
     shot("chat-light")
+    # The window in Chinese: Settings, whose descriptions come from the catalog too.
+    app.set_theme("dark")
+    core.commands.invoke("config.set", ConfigSetParams(values={"language": "zh"}))
+    app.set_language("zh")
+    app.show_screen("settings")
+    pump(frames=5)
+    settings.ids.scroll.scroll_y = 1
+    shot("settings-zh")
     app.dispatch("on_stop")
     core.close()
     hub.stop()

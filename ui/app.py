@@ -27,7 +27,9 @@ from llamadesk.core.models.settings import ConfigGetParams, ConfigValue
 from llamadesk.core.models.system import SystemMetrics
 
 from .bridge import CommandBridge
+from .catalogs import N_, SOURCE_LANGUAGE
 from .first_frame import watch_first_frame
+from .i18n import switch_language
 from .idle_gc import IdleCollector
 from .offscreen import finish_frames_when_offscreen
 from .screens.base import AppScreen
@@ -72,11 +74,11 @@ def warm_up_rendering() -> None:
 
 
 SCREEN_TITLES = {
-    "chat": "Chat",
-    "models": "Models",
-    "discover": "Discover",
-    "tools": "Tools",
-    "settings": "Settings",
+    "chat": N_("Chat"),
+    "models": N_("Models"),
+    "discover": N_("Discover"),
+    "tools": N_("Tools"),
+    "settings": N_("Settings"),
 }
 STATUS_EVERY_S = 2.0
 
@@ -90,7 +92,9 @@ class LlamadeskApp(App):
         self.commands = commands
         install_fresh_text_textures()
         self.bridge = CommandBridge(commands)
-        self.theme = Theme(self._configured_theme())
+        self.theme = Theme(self._configured("theme", "dark"))
+        # Before anything is built: the font of a language (Chinese) is chosen here too.
+        self.language = switch_language(self._configured("language", SOURCE_LANGUAGE))
         self._shell: Shell | None = None
         self._chat: ChatScreen | None = None
         self.screens: dict[str, AppScreen] = {}
@@ -98,11 +102,11 @@ class LlamadeskApp(App):
         self.metrics = MetricsHistory()  # system.metrics of the last minutes, for the monitor
         self._monitor: MetricsPopover | None = None
 
-    def _configured_theme(self) -> str:
+    def _configured(self, key: str, default: str) -> str:
         try:
-            return str(self.bridge.invoke("config.get", ConfigGetParams(key="theme"), ConfigValue).value)
+            return str(self.bridge.invoke("config.get", ConfigGetParams(key=key), ConfigValue).value)
         except CommandError:
-            return "dark"
+            return default
 
     @property
     def shell(self) -> Shell | None:
@@ -167,6 +171,13 @@ class LlamadeskApp(App):
     def set_theme(self, name: str) -> None:
         self.theme.apply(name)
         self.chat.rerender()
+
+    def set_language(self, language: str) -> None:
+        """The window in `language` now: kv text re-evaluates itself, screens make theirs again."""
+        self.language = switch_language(language)
+        for screen in self.screens.values():
+            screen.on_language_switch()
+        self.refresh_status()
 
     def new_chat(self) -> None:
         self.show_screen("chat")

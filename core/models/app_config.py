@@ -16,6 +16,16 @@ class Theme(StrEnum):
     LIGHT = "light"
 
 
+class Language(StrEnum):
+    """The interface's languages (the window has a complete catalog for each)."""
+
+    EN = "en"
+    ES = "es"
+    FR = "fr"
+    DE = "de"
+    ZH = "zh"
+
+
 class ChatHistoryOptions(UserOptions):
     """What the app keeps of past chats."""
 
@@ -85,7 +95,9 @@ class AppConfig(UserOptions):
         "point it at ~/.ollama/models to share Ollama's models.",
     )
     theme: Theme = Field(Theme.DARK, description="Colour theme of the window.")
-    language: str = Field("en", description="Language of the interface.")
+    language: Language = Field(
+        Language.EN, description="Language of the window; it changes at once, no restart needed."
+    )
     load: LoadOptions = Field(default_factory=LoadOptions, description="Defaults for loading a model.")
     model_load: list[ModelLoadOptions] = Field(
         default_factory=list,

@@ -243,6 +243,13 @@ def test_details_show_on_hover_and_on_a_long_press(ui_app: Any, echo_chat: Any) 
         pump(frames=1)
     touch.touch_up()
     assert chat.ids.messages.data[index]["show_details"]
+    # The press also opened the message's actions (tests/ui/test_touch.py): closed here.
+    from llamadesk.ui.screens.chat_actions import MessageActions
+
+    sheets = [w for w in Window.children if isinstance(w, MessageActions)]
+    assert len(sheets) == 1
+    sheets[0].dismiss()
+    pump(frames=2)
 
 
 def test_the_slash_menu(ui_app: Any, echo_chat: Any) -> None:

@@ -36,5 +36,8 @@ class AppScreen(Screen):
     def on_library_changed(self) -> None:
         """A model was pulled, imported or removed: lists of models are stale."""
 
+    def on_language_switch(self) -> None:
+        """The language changed: kv text follows by itself; make again what Python wrote."""
+
     def rerender(self) -> None:
         """The theme changed: redraw anything drawn with baked-in colours."""

@@ -36,6 +36,7 @@ from llamadesk.core.models.chat_params import GetChatParams, UpdateChatParams
 from llamadesk.core.models.llama import SamplingParams
 
 from .. import theme
+from ..catalogs import N_, tr
 from ..viewmodels.chat_options import Suggestion
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
@@ -58,7 +59,7 @@ PAGE = 200
 
 class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScreen):
     session_id = StringProperty("")
-    session_title = StringProperty("New chat")
+    session_title = StringProperty(N_("New chat"))
     model_id = StringProperty("")  # the model answering in this chat (a path, a name, or `starter`)
     model_choices = ListProperty()
     model_state = StringProperty("")  # ready, loading, ... of model_id
@@ -78,6 +79,7 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.session_title = tr("New chat")  # the class default is the msgid; the language is set by now
         self.sessions = ChatSessions(self)
         self.messages: list[ChatMessage] = []  # the shown branch, oldest first
         self.siblings: dict[str, list[str]] = {}
@@ -137,6 +139,12 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
         """Formulas finished rendering: rows that showed their source are drawn again."""
         if self.body_renders.redraw_waiting():
             self.ids.messages.refresh_from_layout()
+
+    def on_language_switch(self) -> None:
+        self._update_hint()
+        self.show_panel_values()  # its hints and notes are made in Python
+        if not self.session_id:
+            self.session_title = tr("New chat")
 
     def rerender(self) -> None:
         self.theme_name = self.app.theme.name
@@ -270,7 +278,7 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
         if self.live is not None:
             return
         self.session_id = ""
-        self.session_title = "New chat"
+        self.session_title = tr("New chat")
         self.session_tools = []
         self.preset_name = ""
         self.show_messages([])
@@ -294,7 +302,7 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
         session = transcript.session
         if session.id != self.session_id or self.live is not None:
             return  # the user moved on meanwhile
-        self.session_title = session.title or "New chat"
+        self.session_title = session.title or tr("New chat")
         self.system_prompt = session.system_prompt
         self.session_tools = list(session.tools)
         self.preset_name = session.preset or ""
@@ -318,7 +326,10 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
 
     def edit_system_prompt(self) -> None:
         TextDialog(
-            title="System prompt", text=self.system_prompt, multiline=True, on_submit=self._set_system_prompt
+            title=tr("System prompt"),
+            text=self.system_prompt,
+            multiline=True,
+            on_submit=self._set_system_prompt,
         ).open()
 
     def _set_system_prompt(self, text: str) -> None:

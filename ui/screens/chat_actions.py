@@ -1,4 +1,7 @@
-"""The chat screen's per-message actions: copy, regenerate, edit, switch branch, show thinking.
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
+"""The chat screen's per-message actions: copy, regenerate, edit, switch branch, show thinking,
+and the sheet a long press on a message opens with all of them (touch has no hover).
 
 A mixin of `ChatScreen`, which owns the state these read (`messages`, `siblings`,
 `live`, `session_id`, `model_id`, `model_state`) and the streaming they start.
@@ -9,13 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kivy.properties import StringProperty
+from kivy.uix.modalview import ModalView
+
 from llamadesk.core.commands import CommandError
 from llamadesk.core.models.base import CommandParams
 from llamadesk.core.models.chat_history import ChatMessage, ChatTranscript
 from llamadesk.core.models.chat_params import EditParams, RegenerateParams, SwitchBranchParams
 from llamadesk.core.models.llama import SamplingParams
 
+from ..catalogs import tr
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row, sibling_at
+from ..widgets.common import make
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import copy_text
 from .chat_stream import LIVE, LiveAnswer
@@ -24,6 +32,23 @@ if TYPE_CHECKING:
     from .base import AppScreen as _Screen
 else:
     _Screen = object
+
+
+class MessageActions(ModalView):
+    """A message's actions as a column of full-width buttons, each closing the sheet."""
+
+    title = StringProperty("")
+
+    def __init__(self, actions: list[tuple[str, Callable[[], object]]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for label, run in actions:
+            button = make("FlatButton", text=label)
+            button.bind(on_release=lambda _button, run=run: self._run(run))
+            self.ids.actions.add_widget(button)
+
+    def _run(self, run: Callable[[], object]) -> None:
+        self.dismiss()
+        run()
 
 
 class ChatMessageActions(_Screen):
@@ -43,6 +68,10 @@ class ChatMessageActions(_Screen):
     _show_transcript: Callable[[ChatTranscript], None]
     pending_message: Callable[[str, str], ChatMessage]
     error: Callable[[CommandError], None]
+    # ChatOptions' (chat_panel.py), beside this mixin in ChatScreen.
+    toggle_details: Callable[..., None]
+    rate: Callable[[str, str], None]
+    share_message: Callable[[str], object]
 
     def _message(self, message_id: str) -> ChatMessage | None:
         return next((m for m in self.messages if m.id == message_id), None)
@@ -75,7 +104,7 @@ class ChatMessageActions(_Screen):
         if message is None or self.live is not None:
             return
         TextDialog(
-            title="Edit message",
+            title=tr("Edit message"),
             text=message.content,
             multiline=True,
             on_submit=lambda text: self.submit_edit(message_id, text),
@@ -106,6 +135,48 @@ class ChatMessageActions(_Screen):
             return
         params = SwitchBranchParams(session_id=self.session_id, message_id=target)
         self.app.bridge.call("chat.switch_branch", params, ChatTranscript, self._show_transcript, self.error)
+
+    def long_pressed(self, index: int) -> MessageActions | None:
+        """A finger held on row `index`: the message's details show and its actions open."""
+        rows = self.ids.messages.data
+        if not 0 <= index < len(rows) or not rows[index].get("message_id"):
+            return None
+        message_id = rows[index]["message_id"]
+        meta = next(
+            (at for at in range(index, -1, -1) if rows[at].get("viewclass") == "MessageMeta"),
+            None,
+        )
+        meta_row = rows[meta] if meta is not None and rows[meta].get("message_id") == message_id else {}
+        if meta_row:
+            self.toggle_details(meta, True)
+        sheet = MessageActions(self.message_actions(message_id, meta_row), title=meta_row.get("details", ""))
+        sheet.open()
+        return sheet
+
+    def message_actions(
+        self, message_id: str, meta_row: dict[str, Any]
+    ) -> list[tuple[str, Callable[[], object]]]:
+        """What can be done to a message now, in the order the row's buttons show it."""
+        actions: list[tuple[str, Callable[[], object]]] = [
+            (tr("Copy"), lambda: self.copy_message(message_id))
+        ]
+        message = self._message(message_id)
+        if message is None or self.live is not None:  # still being written: it can only be copied
+            return actions
+        if message.role.value == "user":
+            actions.append((tr("Edit"), lambda: self.edit_message(message_id)))
+        else:
+            actions += [
+                (tr("Regenerate"), lambda: self.regenerate(message_id)),
+                (tr("Share"), lambda: self.share_message(message_id)),
+                (tr("Like"), lambda: self.rate(message_id, "up")),
+                (tr("Dislike"), lambda: self.rate(message_id, "down")),
+            ]
+        if meta_row.get("can_prev"):
+            actions.append((tr("Previous version"), lambda: self.switch_branch(message_id, -1)))
+        if meta_row.get("can_next"):
+            actions.append((tr("Next version"), lambda: self.switch_branch(message_id, 1)))
+        return actions
 
     def toggle_thinking(self, index: int) -> None:
         rv = self.ids.messages

@@ -14,6 +14,7 @@ from llamadesk.core.commands import CommandError
 from llamadesk.core.models.library import ListParams, ModelList
 from llamadesk.core.models.llama import LoadParams, ModelParams, ModelStatus, RuntimeStatus, UnloadResult
 
+from ..catalogs import N_, tr
 from ..viewmodels.status import loaded_states, short_model_name
 
 if TYPE_CHECKING:
@@ -23,6 +24,10 @@ else:
 
 STARTER = "starter"  # runtime.load's name for the starter model
 ANSWERING = ("ready", "generating")
+
+
+# A loaded model's states (ModelState) as the header and the Models list show them.
+MODEL_STATES = (N_("not loaded"), N_("stopped"), N_("loading"), N_("ready"), N_("generating"), N_("error"))
 
 
 class ChatModels(_Screen):
@@ -80,15 +85,15 @@ class ChatModels(_Screen):
         if self.model_state in ANSWERING:
             self.hint = ""
         elif self.model_state == "loading":
-            self.hint = f"Loading {self.model_id}…"
+            self.hint = tr("Loading {model}…").format(model=self.model_id)
         elif self.model_state == "error":
             pass  # the load error stays shown
         elif self.starter_offer and not self.model_id:
-            self.hint = "No model yet: get the starter model (98 MB) to begin."
+            self.hint = tr("No model yet: get the starter model (98 MB) to begin.")
         elif self.model_id:
-            self.hint = f"Load {self.model_id} to start chatting."
+            self.hint = tr("Load {model} to start chatting.").format(model=self.model_id)
         else:
-            self.hint = "Pick a model, or find one under Discover."
+            self.hint = tr("Pick a model, or find one under Discover.")
 
     def load_model(self, model: str | None = None) -> None:
         model = model or self.model_id

@@ -34,6 +34,7 @@ from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.llama import LoadOptions, LoadParams, ModelStatus, SamplingParams
 from llamadesk.core.models.settings import ConfigGetParams, ConfigValue
 
+from ..catalogs import tr
 from ..viewmodels.chat_options import (
     SAMPLING_FIELDS,
     SamplingError,
@@ -117,12 +118,12 @@ class ChatOptions(_Screen):
             return
         ids = self.ids.panel.ids
         ids.panel_model.values = [short_model_name(m) for m in self.model_choices]
-        ids.panel_model.text = short_model_name(self.model_id) or "Choose a model"
+        ids.panel_model.text = short_model_name(self.model_id) or tr("Choose a model")
         answering = self.model_state in ("ready", "generating")
-        ids.panel_load.text = "Unload" if answering else "Load"
+        ids.panel_load.text = tr("Unload") if answering else tr("Load")
         ids.panel_load.disabled = not self.model_id or self.model_state == "loading"
         ids.preset.values = list(self.preset_names)
-        ids.preset.text = self.preset_name or "Choose a preset"
+        ids.preset.text = self.preset_name or tr("Choose a preset")
         ids.note.text = self.panel_note
 
     on_model_id = on_model_choices = on_model_state = sync_panel
@@ -176,7 +177,7 @@ class ChatOptions(_Screen):
         for key, _label in SAMPLING_FIELDS:
             field = panel.ids[f"sampling_{key}"]
             field.text = sampling_text(self.sampling, key)
-            field.hint_text = sampling_text(base, key) or "(empty)"  # what answers use when empty
+            field.hint_text = sampling_text(base, key) or tr("(empty)")  # what answers use when empty
             field.error = ""
         self.panel_note = ""
 
@@ -213,7 +214,9 @@ class ChatOptions(_Screen):
                     panel.ids[f"sampling_{key}"].error = message
             self.panel_note = "; ".join(f"{k}: {m}" for k, m in exc.errors.items())
             return False
-        self.panel_note = "Answers use these values." if self.sampling else "Answers use the preset's values."
+        self.panel_note = (
+            tr("Answers use these values.") if self.sampling else tr("Answers use the preset's values.")
+        )
         return True
 
     def save_panel_prompt(self, text: str) -> None:
@@ -247,7 +250,9 @@ class ChatOptions(_Screen):
         self.ids.panel.ids.context_size.error = ""
         if not self.model_id:
             return
-        self.panel_note = f"Loading {self.model_id} with {size} tokens of context…"
+        self.panel_note = tr("Loading {model} with {size} tokens of context…").format(
+            model=self.model_id, size=size
+        )
         self.app.bridge.stream(
             "runtime.load",
             LoadParams(model=self.model_id, options=options),
@@ -259,7 +264,9 @@ class ChatOptions(_Screen):
 
     def _context_loaded(self, status: ModelStatus) -> None:
         size = status.context_size or (status.options.context_size if status.options else None)
-        self.panel_note = f"Loaded with {size} tokens of context." if size else "Loaded."
+        self.panel_note = (
+            tr("Loaded with {size} tokens of context.").format(size=size) if size else tr("Loaded.")
+        )
         self.app.refresh_status()
 
     def save_as_preset(self) -> TextDialog | None:
@@ -274,7 +281,7 @@ class ChatOptions(_Screen):
             try:
                 spec = PresetSpec(
                     name=name.strip(),
-                    description=f"Saved from “{self.session_title}”",
+                    description=tr("Saved from “{title}”").format(title=self.session_title),
                     system_prompt=prompt,
                     sampling=self.sampling or self.base_sampling(),
                 )
@@ -283,12 +290,12 @@ class ChatOptions(_Screen):
                 return
             self.app.bridge.call("chat.preset_save", spec, ChatPreset, self._preset_saved, self.error)
 
-        dialog = TextDialog(title="Save as preset: its name", text="", on_submit=save)
+        dialog = TextDialog(title=tr("Save as preset: its name"), text="", on_submit=save)
         dialog.open()
         return dialog
 
     def _preset_saved(self, preset: ChatPreset) -> None:
-        self.panel_note = f"Saved the preset {preset.name}."
+        self.panel_note = tr("Saved the preset {name}.").format(name=preset.name)
         self._presets[preset.name] = preset
         self.preset_names = list(self._presets)
         self.preset_name = preset.name
@@ -299,7 +306,7 @@ class ChatOptions(_Screen):
     # ---- export, share, import ----------------------------------------------------------
     def export_chat(self, format_name: str) -> SaveDialog | None:
         if not self.session_id:
-            self.panel_note = "Nothing to export yet: send a message first."
+            self.panel_note = tr("Nothing to export yet: send a message first.")
             return None
         fmt = ExportFormat(format_name)
         extension = "json" if fmt is ExportFormat.JSON else "md"
@@ -309,17 +316,17 @@ class ChatOptions(_Screen):
             self.app.bridge.call("chat.export", params, ExportResult, self._exported, self.error)
 
         title = (
-            "Export the chat (JSON, every branch)"
+            tr("Export the chat (JSON, every branch)")
             if fmt is ExportFormat.JSON
-            else "Share the chat as Markdown"
+            else tr("Share the chat as Markdown")
         )
         dialog = SaveDialog(title=title, filename=export_name(self.session_title, extension), on_save=write)
         dialog.open()
         return dialog
 
     def _exported(self, result: ExportResult) -> None:
-        self.panel_note = f"Saved {result.path}"
-        self.app.notify(f"Saved {result.path}")
+        self.panel_note = tr("Saved {path}").format(path=result.path)
+        self.app.notify(tr("Saved {path}").format(path=result.path))
 
     def share_message(self, message_id: str) -> SaveDialog | None:
         """One answer, as a Markdown file."""
@@ -331,12 +338,12 @@ class ChatOptions(_Screen):
             try:
                 Path(path).expanduser().write_text(message.content.rstrip() + "\n", encoding="utf-8")
             except OSError as exc:
-                self.app.notify(f"Could not write {path}: {exc.strerror}")
+                self.app.notify(tr("Could not write {path}: {reason}").format(path=path, reason=exc.strerror))
                 return
-            self.app.notify(f"Saved {path}")
+            self.app.notify(tr("Saved {path}").format(path=path))
 
         dialog = SaveDialog(
-            title="Share this answer as Markdown",
+            title=tr("Share this answer as Markdown"),
             filename=export_name(f"{self.session_title} answer", "md"),
             on_save=write,
         )
@@ -345,9 +352,9 @@ class ChatOptions(_Screen):
 
     def import_chat(self) -> FileDialog:
         dialog = FileDialog(
-            title="Import a chat (JSON exported by llamadesk)",
+            title=tr("Import a chat (JSON exported by llamadesk)"),
             filters=["*.json"],
-            action="Import",
+            action=tr("Import"),
             on_pick=lambda path: self.app.bridge.call(
                 "chat.import", ImportParams(path=path), ChatSession, self._imported, self.error
             ),
@@ -356,7 +363,7 @@ class ChatOptions(_Screen):
         return dialog
 
     def _imported(self, session: ChatSession) -> None:
-        self.app.notify(f"Imported “{session.title}”")
+        self.app.notify(tr("Imported “{title}”").format(title=session.title))
         self.open_session(session.id)
 
     # ---- rating -----------------------------------------------------------------------

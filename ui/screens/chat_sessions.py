@@ -12,6 +12,7 @@ from llamadesk.core.models.chat_history import ChatSession, SearchMode, SearchPa
 from llamadesk.core.models.chat_params import ListChatsParams, RenameParams, SessionParams, UpdateChatParams
 from llamadesk.core.models.commands import Empty
 
+from ..catalogs import tr
 from ..widgets.dialogs import ConfirmDialog, TextDialog
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class ChatSessions:
         seen: dict[str, SidebarChat] = {}
         for hit in page.hits:
             if hit.session_id not in seen:
-                seen[hit.session_id] = SidebarChat(hit.session_id, hit.session_title or "Chat")
+                seen[hit.session_id] = SidebarChat(hit.session_id, hit.session_title or tr("Chat"))
         self.show(list(seen.values()))
 
     def show(self, sessions: list[SidebarChat]) -> None:
@@ -101,7 +102,7 @@ class ChatSessions:
             return
         shell.ids.sidebar.sessions = [
             {
-                "text": ("* " if s.pinned else "") + (s.title or "New chat"),
+                "text": ("* " if s.pinned else "") + (s.title or tr("New chat")),
                 "session_id": s.id,
                 "pinned": s.pinned,
                 "selected": s.id == current,
@@ -124,7 +125,7 @@ class ChatSessions:
                 params = RenameParams(session_id=sid, title=title.strip())
                 self.bridge.call("chat.rename", params, ChatSession, self._renamed, screen.error)
 
-        TextDialog(title="Rename chat", text=screen.session_title, on_submit=submit).open()
+        TextDialog(title=tr("Rename chat"), text=screen.session_title, on_submit=submit).open()
 
     def _renamed(self, session: ChatSession) -> None:
         self.screen.session_title = session.title
@@ -147,9 +148,9 @@ class ChatSessions:
             self.bridge.call("chat.delete", SessionParams(session_id=sid), Empty, self._deleted, screen.error)
 
         ConfirmDialog(
-            title="Delete chat",
-            text=f"Delete “{screen.session_title}” and all its messages?",
-            confirm="Delete",
+            title=tr("Delete chat"),
+            text=tr("Delete “{title}” and all its messages?").format(title=screen.session_title),
+            confirm=tr("Delete"),
             on_confirm=confirmed,
         ).open()
 

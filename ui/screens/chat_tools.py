@@ -29,6 +29,7 @@ from llamadesk.core.models.tools import (
     ToolCatalog,
 )
 
+from ..catalogs import N_, tr
 from ..viewmodels.chat_options import Suggestion, slash_suggestions
 from ..viewmodels.composer import complete_mention, forced_tool, mention_at, mention_choices, slash_command
 from ..viewmodels.status import short_model_name
@@ -45,7 +46,7 @@ else:
 class ToolPickerDialog(ModalView):
     """Tick the providers (or single tools) a chat may use."""
 
-    note = StringProperty("Listing the tools… (a server that is not running is started)")
+    note = StringProperty(N_("Listing the tools… (a server that is not running is started)"))
     chosen = ListProperty()
 
     def __init__(
@@ -94,7 +95,7 @@ class ToolPickerDialog(ModalView):
                 line.ids.check.bind(active=lambda _c, on, p=provider, t=tool.name: self._tool(p, t, on))
                 line.ids.call.bind(on_release=lambda _b, t=tool.name: self._call(t))
                 box.add_widget(line)
-        self.note = "" if self.providers else "No tools yet: add an MCP server under Tools."
+        self.note = "" if self.providers else tr("No tools yet: add an MCP server under Tools.")
 
     def _provider(self, provider: PickerProvider, on: bool) -> None:
         if on != (provider.name in self.chosen):
@@ -188,7 +189,7 @@ class ChatTools(_Screen):
         }
         action = actions.get(command.name)
         if action is None:
-            self.hint = f"/{command.name} is not a command: / shows them."
+            self.hint = tr("/{command} is not a command: / shows them.").format(command=command.name)
             return True
         self.ids.composer.text = ""
         self.mention_suggestions = []
@@ -206,7 +207,7 @@ class ChatTools(_Screen):
         if command is not None and command.name == "tool":
             forced = forced_tool(command)
             if forced is None:
-                self.hint = "Write /tool NAME message: the model calls the tool NAME for the message."
+                self.hint = tr("Write /tool NAME message: the model calls the tool NAME for the message.")
                 return None
             return SendParams(
                 session_id=self.session_id or None,
@@ -297,7 +298,7 @@ class ChatTools(_Screen):
 
     def _approved(self, result: ApproveResult) -> None:
         if not result.accepted:
-            self.app.notify("That call was already decided, or its answer was stopped.")
+            self.app.notify(tr("That call was already decided, or its answer was stopped."))
 
     def waiting_calls(self) -> int:
         return len(self.live_tools.waiting()) if self.live_tools is not None else 0

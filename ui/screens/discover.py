@@ -19,6 +19,7 @@ from llamadesk.core.models.hub import HubFilesParams, HubModel, HubRepoFiles, Hu
 from llamadesk.core.models.library import PullProgress, PullResult, ReferenceParams
 
 from ..bridge import StreamHandle
+from ..catalogs import tr
 from ..viewmodels.downloads import Download
 from ..viewmodels.library import choice_rows
 from .base import AppScreen
@@ -50,10 +51,10 @@ class DiscoverScreen(AppScreen):
         if not query:
             return
         if not self.app.bridge.has("hub.search"):
-            self.note = "Hugging Face search is not available (hub.search missing)."
+            self.note = tr("Hugging Face search is not available (hub.search missing).")
             return
         self.searching = True
-        self.note = f"Searching for “{query}”…"
+        self.note = tr("Searching for “{query}”…").format(query=query)
         self.app.bridge.call(
             "hub.search", HubSearchParams(query=query), HubSearchResult, self._show_results, self._error
         )
@@ -69,11 +70,11 @@ class DiscoverScreen(AppScreen):
             }
             for model in result.models
         ]
-        self.note = "" if result.models else "Nothing found."
+        self.note = "" if result.models else tr("Nothing found.")
 
     def open_repo(self, repo_id: str) -> None:
         self.repo = repo_id
-        self.repo_note = "Reading the repository…"
+        self.repo_note = tr("Reading the repository…")
         self.files = []
         self.results = [{**row, "selected": row["repo_id"] == repo_id} for row in self.results]
         self.app.bridge.call(
@@ -85,9 +86,11 @@ class DiscoverScreen(AppScreen):
             return  # another repository was opened meanwhile
         self.files = [{**row, "screen": self} for row in choice_rows(repo)]
         if not repo.choices:
-            self.repo_note = "This repository has no GGUF files."
+            self.repo_note = tr("This repository has no GGUF files.")
         else:
-            self.repo_note = repo.recommended_reason or f"{len(repo.choices)} files to choose from"
+            self.repo_note = repo.recommended_reason or tr("{count} files to choose from").format(
+                count=len(repo.choices)
+            )
 
     def _files_failed(self, error: CommandError) -> None:
         self.repo_note = error.message
@@ -132,7 +135,7 @@ class DiscoverScreen(AppScreen):
     def _failed(self, reference: str, error: CommandError) -> None:
         download = self._downloads[reference]
         download.state = "cancelled" if error.code == "cancelled" else "failed"
-        download.error = "Cancelled; Retry resumes" if error.code == "cancelled" else error.message
+        download.error = tr("Cancelled; Retry resumes") if error.code == "cancelled" else error.message
         self._render()
 
     def _render(self) -> None:

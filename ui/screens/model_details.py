@@ -16,6 +16,7 @@ from llamadesk.core.commands import CommandError
 from llamadesk.core.models.library import ModelDetails
 from llamadesk.core.models.llama import LoadOptions
 
+from ..catalogs import N_, tr
 from ..viewmodels.model_details import detail_lines, memory_text
 from ..widgets.common import make
 from ..widgets.dialogs import typed_load_options
@@ -25,7 +26,8 @@ OPTION_FIELDS = ("context_size", "gpu_layers", "threads")
 
 class ModelDetailsDialog(ModalView):
     model = StringProperty("")
-    memory = StringProperty("Reading its header…")
+    memory = StringProperty(N_("Reading its header…"))
+    memory_fits = BooleanProperty(False)  # the estimate says it fits in the memory free now
     note = StringProperty("")
     own = BooleanProperty(False)  # it has options of its own
 
@@ -40,6 +42,8 @@ class ModelDetailsDialog(ModalView):
         for label, value in detail_lines(details):
             box.add_widget(make("DetailLine", label=label, value=value))
         self.memory = memory_text(details.memory_estimate)
+        estimate = details.memory_estimate
+        self.memory_fits = bool(estimate and estimate.fits and estimate.available_bytes is not None)
 
     def failed(self, error: CommandError) -> None:
         self.failed_text(error.message)
@@ -58,15 +62,15 @@ class ModelDetailsDialog(ModalView):
     def save(self) -> None:
         options = typed_load_options(self.ids, OPTION_FIELDS, self._options)
         if options is None:
-            self.note = "Fix the field marked red."
+            self.note = tr("Fix the field marked red.")
             return
         self.own = True
-        self.note = (
+        self.note = tr(
             "Saved: it loads with these from now on (a loaded model keeps its options until reloaded)."
         )
         self.save_options(options)
 
     def forget(self) -> None:
         self.own = False
-        self.note = "It loads with the default options again."
+        self.note = tr("It loads with the default options again.")
         self.save_options(None)

@@ -31,6 +31,7 @@ from llamadesk.core.models.llama import (
 )
 from llamadesk.core.models.settings import ConfigGetParams, ConfigResult, ConfigSetParams, ConfigValue
 
+from ..catalogs import tr
 from ..viewmodels.formatting import human_bytes
 from ..viewmodels.library import model_row, remote_row
 from ..viewmodels.metrics_history import MetricsHistory
@@ -68,7 +69,7 @@ class ModelsScreen(AppScreen):
             # discover: GGUFs other apps keep (Hugging Face cache, LM Studio), to import in place
             bridge.call("models.list", ListParams(discover=True), ModelList, self._show, self._error)
         else:
-            self.note = "The model library is not available (models.list missing)."
+            self.note = tr("The model library is not available (models.list missing).")
         if bridge.has("models.disk_usage"):
             bridge.call("models.disk_usage", Empty(), DiskUsage, self._show_disk, self._error)
 
@@ -80,20 +81,23 @@ class ModelsScreen(AppScreen):
         available = psutil.virtual_memory().available
         rows = [model_row(m, available, self._loaded) for m in self._listing.models]
         rows += [remote_row(m, self._loaded) for m in self._listing.remote]
-        self.note = "" if rows else "No models yet. Find one under Discover, or import a GGUF file."
+        self.note = "" if rows else tr("No models yet. Find one under Discover, or import a GGUF file.")
         rows = [{**row, "viewclass": "ModelRow"} for row in rows]
         others = [importable_row(m) for m in self._listing.importable if not m.imported]
         if others:
             rows.append(
-                {"viewclass": "SectionRow", "text": "From other apps: use them in place, nothing is copied"}
+                {
+                    "viewclass": "SectionRow",
+                    "text": tr("From other apps: use them in place, nothing is copied"),
+                }
             )
             rows += others
         self.rows = [{**row, "screen": self} for row in rows]
 
     def _show_disk(self, usage: DiskUsage) -> None:
         used = usage.blob_bytes + usage.in_place_bytes
-        free = f" · {human_bytes(usage.free_bytes)} free" if usage.free_bytes else ""
-        self.disk_text = f"Models use {human_bytes(used)}{free}"
+        free = tr(" · {size} free").format(size=human_bytes(usage.free_bytes)) if usage.free_bytes else ""
+        self.disk_text = tr("Models use {size}").format(size=human_bytes(used)) + free
 
     def on_metrics(self, history: MetricsHistory) -> None:
         monitor = self.ids.monitor
@@ -150,9 +154,9 @@ class ModelsScreen(AppScreen):
 
     def delete(self, name: str) -> None:
         ConfirmDialog(
-            title="Delete model",
-            text=f"Delete {name} from disk? Blobs shared with other models are kept.",
-            confirm="Delete",
+            title=tr("Delete model"),
+            text=tr("Delete {name} from disk? Blobs shared with other models are kept.").format(name=name),
+            confirm=tr("Delete"),
             on_confirm=lambda: self.app.bridge.call(
                 "models.rm", ReferenceParams(reference=name), RemoveResult, self._removed, self._error
             ),
@@ -165,7 +169,7 @@ class ModelsScreen(AppScreen):
         FileDialog(on_pick=self._import).open()
 
     def _import(self, path: str) -> None:
-        self.note = f"Importing {path}…"
+        self.note = tr("Importing {path}…").format(path=path)
         self.app.bridge.stream(
             "models.import",
             ImportModelParams(path=path),
@@ -193,7 +197,7 @@ class ModelsScreen(AppScreen):
                 dialog.failed,
             )
         else:
-            dialog.failed_text("A model served from elsewhere: nothing on this machine to show.")
+            dialog.failed_text(tr("A model served from elsewhere: nothing on this machine to show."))
         return dialog
 
     def save_options(self, name: str, options: LoadOptions | None) -> None:
@@ -220,14 +224,14 @@ class ModelsScreen(AppScreen):
 
     def _options_saved(self, name: str, options: LoadOptions | None) -> None:
         self.note = (
-            f"{name} loads with its own options from now on."
+            tr("{name} loads with its own options from now on.").format(name=name)
             if options is not None
-            else f"{name} loads with the default options again."
+            else tr("{name} loads with the default options again.").format(name=name)
         )
 
     # ---- import from other apps ----------------------------------------------------------
     def import_in_place(self, path: str, name: str) -> None:
-        self.note = f"Importing {name} in place…"
+        self.note = tr("Importing {name} in place…").format(name=name)
         self.app.bridge.stream(
             "models.import",
             ImportModelParams(path=path, name=name or None, in_place=True),
@@ -238,7 +242,7 @@ class ModelsScreen(AppScreen):
         )
 
     def _imported(self, result: ImportResult) -> None:
-        self.note = f"Imported {result.reference}."
+        self.note = tr("Imported {name}.").format(name=result.reference)
         self.app.library_changed()
 
     def _error(self, error: CommandError) -> None:

@@ -32,7 +32,10 @@ from llamadesk.core.models.settings import (
 )
 from llamadesk.core.models.system import PluginList
 
+from ..catalogs import LANGUAGES, tr
 from ..viewmodels.settings_form import (
+    choice_text,
+    choice_value,
     field_error,
     form_groups,
     group_description,
@@ -88,13 +91,15 @@ class SettingsScreen(AppScreen):
         form = self.ids.form
         form.clear_widgets()
         for group in self.groups:
-            section = make("SettingSection", text=group.title, description=group_description(group))
+            section = make("SettingSection", text=tr(group.title), description=group_description(group))
             self.sections[group.id] = section
             form.add_widget(section)
             if group.id == SERVER_GROUP:
                 self._move_server_switch(form)
             for field in group.fields:
-                row = SettingRow(key=field.key, label=field.label, description=field.description)
+                # The catalog has the core's and the default plugins' labels and descriptions
+                # (scripts/i18n_catalogs.py reads config.schema); another plugin's show as written.
+                row = SettingRow(key=field.key, label=tr(field.label), description=tr(field.description))
                 widget = self._input_for(field)
                 row.ids.slot.add_widget(widget)
                 self.rows[field.key] = row
@@ -117,10 +122,10 @@ class SettingsScreen(AppScreen):
             widget = Factory.SettingSwitch()
             widget.bind(active=lambda _w, value, f=field: self.save(f, value))
         elif field.kind is SettingKind.CHOICE:
-            widget = make("SettingChoice", values=list(field.choices))
-            widget.bind(text=lambda _w, value, f=field: self.save(f, value))
+            widget = make("SettingChoice", values=[choice_text(field, c) for c in field.choices])
+            widget.bind(text=lambda _w, text, f=field: self.save(f, choice_value(f, text)))
         else:
-            hint = "(empty)" if field.optional else ""
+            hint = tr("(empty)") if field.optional else ""
             widget = Factory.FieldInput(hint_text=hint, password=field.secret)
             widget.bind(on_text_validate=lambda w, f=field: self.save_text(f, w))
             widget.bind(focus=lambda w, focused, f=field: None if focused else self.save_text(f, w))
@@ -140,7 +145,7 @@ class SettingsScreen(AppScreen):
                 if field.kind is SettingKind.BOOL:
                     widget.active = bool(value)
                 elif field.kind is SettingKind.CHOICE:
-                    widget.text = str(value)
+                    widget.text = choice_text(field, str(value))
                 else:
                     widget.text = to_text(field, value)
                 self._show_error(field, "")
@@ -171,11 +176,24 @@ class SettingsScreen(AppScreen):
         self._saved = result.flat()
         self._show_error(field, "")
         if field.key == DISABLED_PLUGINS:
-            self.saved_note = "Plugin changes apply at the next start."
+            self.saved_note = tr("Plugin changes apply at the next start.")
         else:
-            self.saved_note = f"Saved {field.key}"
+            self.saved_note = tr("Saved {key}").format(key=field.key)
         if field.key == "theme":
             self.app.set_theme(result.config.theme.value)
+        if field.key == "language":
+            self.app.set_language(result.config.language.value)
+            self.saved_note = tr("The window is in {language} now.").format(
+                language=LANGUAGES[self.app.language]
+            )
+
+    def on_language_switch(self) -> None:
+        if self.rows:  # built: its labels and descriptions were translated when made
+            note = self.saved_note
+            self.build_form()
+            self.saved_note = note
+            self.load_plugins()
+            self.load_server()
 
     def _failed(self, field: SettingField, error: CommandError) -> None:
         self._show_error(field, field_error(error.info.details, field.key) or error.message)
@@ -210,23 +228,27 @@ class SettingsScreen(AppScreen):
             box.add_widget(row)
         for failure in listing.failures:
             box.add_widget(
-                Factory.MutedLabel(text=f"{failure.name} failed ({failure.stage}): {failure.error}")
+                Factory.MutedLabel(
+                    text=tr("{name} failed ({stage}): {error}").format(
+                        name=failure.name, stage=failure.stage, error=failure.error
+                    )
+                )
             )
         if not names:
-            box.add_widget(Factory.MutedLabel(text="Only the core is loaded."))
+            box.add_widget(Factory.MutedLabel(text=tr("Only the core is loaded.")))
 
     def set_plugin(self, name: str, enabled: bool) -> None:
         disabled = self._disabled_plugins()
         disabled = disabled - {name} if enabled else disabled | {name}
         field = SettingField(
-            key=DISABLED_PLUGINS, label="Disabled plugins", description="", kind=SettingKind.LIST
+            key=DISABLED_PLUGINS, label=DISABLED_PLUGINS, description="", kind=SettingKind.LIST
         )
         self.save(field, sorted(disabled))
 
     # ---- local API server ---------------------------------------------------------------
     def load_server(self) -> None:
         if not self.app.bridge.has("server.status"):
-            self.server_note = "The API server plugin is not loaded."
+            self.server_note = tr("The API server plugin is not loaded.")
             self.ids.server_switch.disabled = True
             return
         self.app.bridge.call("server.status", Empty(), ServerStatus, self._show_server, self._server_failed)
@@ -234,7 +256,7 @@ class SettingsScreen(AppScreen):
     def toggle_server(self, on: bool) -> None:
         if self._showing_server or not self.app.bridge.has("server.status"):
             return
-        self.server_note = "Starting..." if on else "Stopping..."
+        self.server_note = tr("Starting…") if on else tr("Stopping…")
         if on:
             params: ServerStartParams | Empty = ServerStartParams()
         else:
@@ -251,10 +273,10 @@ class SettingsScreen(AppScreen):
         if error:
             self.server_note = error
         elif status.running:
-            key = " (API key required)" if status.key_required else ""
-            self.server_note = f"OpenAI-compatible API at {status.url}{key}"
+            key = tr(" (API key required)") if status.key_required else ""
+            self.server_note = tr("OpenAI-compatible API at {url}").format(url=status.url) + key
         else:
-            self.server_note = "Off. Editors and scripts can use your models when it is on."
+            self.server_note = tr("Off. Editors and scripts can use your models when it is on.")
 
     def _server_failed(self, error: CommandError) -> None:
         # The switch goes back to what is true; the note keeps the reason.

@@ -34,6 +34,7 @@ from llamadesk.core.models.mcp import (
 )
 from llamadesk.core.models.tools import ToolCatalog
 
+from ..catalogs import tr
 from ..viewmodels.mcp_servers import (
     FormError,
     ServerForm,
@@ -71,7 +72,11 @@ class McpServerCard(BoxLayout):
         box = self.ids.tools
         box.clear_widgets()
         for tool in tools:
-            marks = [m for m, on in (("read-only", tool.read_only), ("not offered", not tool.allowed)) if on]
+            marks = [
+                m
+                for m, on in ((tr("read-only"), tool.read_only), (tr("not offered"), not tool.allowed))
+                if on
+            ]
             extra = f"  ({', '.join(marks)})" if marks else ""
             box.add_widget(make("McpToolLine", name=tool.name + extra, description=tool.description))
 
@@ -115,7 +120,9 @@ class McpServerDialog(ModalView):
             self.show_errors(exc.errors)
             return
         self.busy = True
-        self.note = "Starting it and listing its tools…" if form.check and not form.editing else "Saving…"
+        self.note = (
+            tr("Starting it and listing its tools…") if form.check and not form.editing else tr("Saving…")
+        )
         self.save_form(form)
 
     def show_errors(self, errors: dict[str, str]) -> None:
@@ -147,7 +154,7 @@ class ToolsScreen(AppScreen):
     def refresh(self) -> None:
         self.available = self.app.bridge.has("mcp.list")
         if not self.available:
-            self.note = "The MCP plugin is not loaded (Settings, Plugins): no servers can be added."
+            self.note = tr("The MCP plugin is not loaded (Settings, Plugins): no servers can be added.")
             return
         self.app.bridge.call("mcp.list", Empty(), McpServerList, self._show, self._error)
 
@@ -172,8 +179,10 @@ class ToolsScreen(AppScreen):
             box.add_widget(
                 make(
                     "MutedLabel",
-                    text="No MCP servers yet. Add one (a program such as uvx mcp-server-time, or a URL), "
-                    "or import the mcpServers JSON of Claude Desktop, Cursor or LM Studio.",
+                    text=tr(
+                        "No MCP servers yet. Add one (a program such as uvx mcp-server-time, or a URL), "
+                        "or import the mcpServers JSON of Claude Desktop, Cursor or LM Studio."
+                    ),
                     shorten=False,
                 )
             )
@@ -208,12 +217,12 @@ class ToolsScreen(AppScreen):
                 box.add_widget(
                     make(
                         "McpToolLine",
-                        name=f"{tool.name}  (from {provider.name})",
+                        name=tool.name + "  " + tr("(from {provider})").format(provider=provider.name),
                         description=tool.description,
                     )
                 )
         if not box.children:
-            box.add_widget(make("MutedLabel", text="No plugin offers tools."))
+            box.add_widget(make("MutedLabel", text=tr("No plugin offers tools.")))
 
     # ---- add, edit ------------------------------------------------------------------
     def add_server(self) -> McpServerDialog:
@@ -242,8 +251,10 @@ class ToolsScreen(AppScreen):
 
     def _added(self, added: McpAdded) -> None:
         self._close_editor()
-        self.note = f"Added {added.server.name}" + (
-            f" with {len(added.tools)} tools." if added.tools else "."
+        self.note = (
+            tr("Added {name} with {count} tools.").format(name=added.server.name, count=len(added.tools))
+            if added.tools
+            else tr("Added {name}.").format(name=added.server.name)
         )
         self.refresh()
         if added.tools:
@@ -257,7 +268,7 @@ class ToolsScreen(AppScreen):
 
     def _saved(self, server: McpServerInfo) -> None:
         self._close_editor()
-        self.note = f"Saved {server.name}."
+        self.note = tr("Saved {name}.").format(name=server.name)
         self.refresh()
 
     def _save_failed(self, error: CommandError) -> None:
@@ -298,9 +309,11 @@ class ToolsScreen(AppScreen):
 
     def remove(self, name: str) -> None:
         ConfirmDialog(
-            title="Remove MCP server",
-            text=f"Remove {name}? Chats can no longer use its tools; its saved secrets are forgotten.",
-            confirm="Remove",
+            title=tr("Remove MCP server"),
+            text=tr(
+                "Remove {name}? Chats can no longer use its tools; its saved secrets are forgotten."
+            ).format(name=name),
+            confirm=tr("Remove"),
             on_confirm=lambda: self.app.bridge.call(
                 "mcp.remove", McpNameParams(name=name), McpServerInfo, lambda _r: self.refresh(), self._error
             ),
@@ -312,7 +325,7 @@ class ToolsScreen(AppScreen):
 
     def import_text(self) -> TextDialog:
         dialog = TextDialog(
-            title="Import MCP servers: paste the mcpServers JSON",
+            title=tr("Import MCP servers: paste the mcpServers JSON"),
             text="",
             multiline=True,
             on_submit=lambda text: self._import(McpImportParams(text=text)) if text.strip() else None,
@@ -322,14 +335,14 @@ class ToolsScreen(AppScreen):
 
     def import_file(self) -> None:
         FileDialog(
-            title="Import the MCP servers of a JSON file",
+            title=tr("Import the MCP servers of a JSON file"),
             filters=["*.json"],
-            action="Import",
+            action=tr("Import"),
             on_pick=lambda path: self._import(McpImportParams(path=path)),
         ).open()
 
     def _import(self, params: McpImportParams) -> None:
-        self.note = "Importing…"
+        self.note = tr("Importing…")
         self.app.bridge.call("mcp.import", params, McpImported, self._imported, self._error)
 
     def _imported(self, result: McpImported) -> None:

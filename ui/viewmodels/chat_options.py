@@ -15,15 +15,16 @@ from pydantic import ValidationError
 from llamadesk.core.models.chat_history import ChatMessage
 from llamadesk.core.models.llama import SamplingParams
 
+from ..catalogs import N_, tr
 from .formatting import token_footer
 
 # The sampling fields the panel shows, in order, with their labels.
 SAMPLING_FIELDS = (
-    ("temperature", "Temperature"),
-    ("top_p", "Top p"),
-    ("top_k", "Top k"),
-    ("max_tokens", "Max tokens"),
-    ("seed", "Seed"),
+    ("temperature", N_("Temperature")),
+    ("top_p", N_("Top p")),
+    ("top_k", N_("Top k")),
+    ("max_tokens", N_("Max tokens")),
+    ("seed", N_("Seed")),
 )
 
 
@@ -82,11 +83,11 @@ class Suggestion:
 
 
 SLASH_COMMANDS = (
-    ("/preset", "use a preset"),
-    ("/model", "answer with another model"),
-    ("/tools", "pick the chat's tools"),
-    ("/tool", "make the model call a tool"),
-    ("/clear", "start a new chat"),
+    ("/preset", N_("use a preset")),
+    ("/model", N_("answer with another model")),
+    ("/tools", N_("pick the chat's tools")),
+    ("/tool", N_("make the model call a tool")),
+    ("/clear", N_("start a new chat")),
 )
 
 
@@ -97,7 +98,7 @@ def slash_suggestions(text: str, presets: list[str], models: list[str], tools: l
     command, space, rest = text.partition(" ")
     if not space:
         return [
-            Suggestion(f"{name}  {what}", name + " ")
+            Suggestion(f"{name}  {tr(what)}", name + " ")
             for name, what in SLASH_COMMANDS
             if name.startswith(command)
         ]

@@ -15,6 +15,7 @@ from typing import Any
 from llamadesk.core.models.chat import MessageState, Role
 from llamadesk.core.models.chat_history import ChatMessage
 
+from ..catalogs import tr
 from .chat_options import message_details
 from .formatting import token_footer
 from .status import short_model_name
@@ -127,7 +128,7 @@ def message_rows(message: ChatMessage, siblings: dict[str, list[str]], m: RowMet
             {
                 "viewclass": "ErrorRow",
                 "message_id": message.id,
-                "text": message.error or "This answer failed.",
+                "text": message.error or tr("This answer failed."),
                 "height": m.meta_height,
             }
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from ..catalogs import tr
 from .formatting import RateMeter, human_bytes, human_eta, human_rate, percent
 
 
@@ -28,15 +29,15 @@ class Download:
 
     def row(self) -> dict[str, object]:
         if self.state == "done":
-            detail = f"Done · {human_bytes(self.total or self.done)}"
+            detail = tr("Done · {size}").format(size=human_bytes(self.total or self.done))
         elif self.state in ("failed", "cancelled"):
-            detail = self.error or self.state.capitalize()
+            detail = self.error or (tr("Failed") if self.state == "failed" else tr("Cancelled"))
         else:
             remaining = (self.total - self.done) if self.total else None
             detail = " · ".join(
                 part
                 for part in (
-                    f"{human_bytes(self.done)} of {human_bytes(self.total)}"
+                    tr("{done} of {total}").format(done=human_bytes(self.done), total=human_bytes(self.total))
                     if self.total
                     else human_bytes(self.done),
                     human_rate(self.rate),

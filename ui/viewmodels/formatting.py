@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from ..catalogs import N_
+
 
 def human_bytes(value: float | None) -> str:
     if value is None:
@@ -70,7 +72,7 @@ def fit_badge(size_bytes: float | None, available_bytes: float | None) -> str:
         return ""
     need = size_bytes * 1.2  # weights plus a modest context and runtime overhead
     if need <= available_bytes * 0.7:
-        return "fits"
+        return N_("fits")
     if need <= available_bytes:
-        return "tight"
-    return "too big"
+        return N_("tight")
+    return N_("too big")

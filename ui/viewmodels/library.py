@@ -8,11 +8,17 @@ from typing import Any
 from llamadesk.core.models.hub import Fit, HubFileChoice, HubRepoFiles
 from llamadesk.core.models.library import ModelSummary, RemoteModelInfo
 
+from ..catalogs import N_, tr
 from .formatting import fit_badge, human_bytes
 
 QUANT = re.compile(r"(?i)\b(I?Q\d(?:_[A-Z0-9]+)*|F16|BF16|F32)\b")
 # How a hub choice's fit reads on its badge; the badge's tone is the same text.
-FIT_TEXT = {Fit.FITS: "fits", Fit.TIGHT: "tight", Fit.TOO_BIG: "too big", Fit.UNKNOWN: "size unknown"}
+FIT_TEXT = {
+    Fit.FITS: N_("fits"),
+    Fit.TIGHT: N_("tight"),
+    Fit.TOO_BIG: N_("too big"),
+    Fit.UNKNOWN: N_("size unknown"),
+}
 
 
 def quant_of(filename: str) -> str:
@@ -25,7 +31,7 @@ def model_row(model: ModelSummary, available_memory: float | None, loaded: dict[
     if model.problem:
         where = model.problem
     elif model.in_place:
-        where = "used in place"
+        where = tr("used in place")
     else:
         where = model.full_reference
     return {
@@ -45,8 +51,8 @@ def remote_row(model: RemoteModelInfo, loaded: dict[str, str]) -> dict[str, Any]
         "name": model.id,
         "quant": "",
         "size_text": "",
-        "where": f"runs at {model.where or model.backend}",
-        "fit": "remote",
+        "where": tr("runs at {place}").format(place=model.where or model.backend),
+        "fit": N_("remote"),
         "state": loaded.get(model.id, ""),
         "remote": True,
     }
@@ -55,8 +61,8 @@ def remote_row(model: RemoteModelInfo, loaded: dict[str, str]) -> dict[str, Any]
 def choice_detail(choice: HubFileChoice) -> str:
     """The file a choice pulls, or how many parts a split one has."""
     if choice.split_count > 1:
-        parts = f"{choice.split_count} parts"
-        return parts if choice.complete else f"{parts}, some missing"
+        parts = tr("{count} parts").format(count=choice.split_count)
+        return parts if choice.complete else tr("{parts}, some missing").format(parts=parts)
     return choice.files[0].rsplit("/", 1)[-1] if choice.files else ""
 
 

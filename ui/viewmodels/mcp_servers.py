@@ -16,6 +16,8 @@ from pydantic import ValidationError
 
 from llamadesk.core.models.mcp import NAME_PATTERN, McpAddParams, McpServerInfo, McpUpdateParams
 
+from ..catalogs import N_, tr
+
 TRANSPORTS = ("stdio", "http")
 # The form's fields, in order; an error is reported under one of them (or "" for the form).
 FIELDS = ("name", "transport", "command", "args", "cwd", "env", "url", "headers")
@@ -72,8 +74,10 @@ def parse_pairs(text: str, separator: str, what: str) -> dict[str, str]:
             continue
         key, found, value = line.partition(separator)
         if not found or not key.strip():
-            example = "NAME=value" if separator == "=" else "Name: value"
-            raise FormError({what: f"line {number} should read {example}"})
+            example = tr("NAME=value") if separator == "=" else tr("Name: value")
+            raise FormError(
+                {what: tr("line {number} should read {example}").format(number=number, example=example)}
+            )
         pairs[key.strip()] = value.strip()
     return pairs
 
@@ -82,10 +86,10 @@ def parse_args(text: str) -> list[str]:
     try:
         return shlex.split(text)
     except ValueError as exc:  # an unclosed quote
-        raise FormError({"args": f"cannot split the arguments: {exc}"}) from None
+        raise FormError({"args": tr("cannot split the arguments: {reason}").format(reason=exc)}) from None
 
 
-NAME_RULE = "letters, digits, - and _ only (at most 32), starting with a letter or digit"
+NAME_RULE = N_("letters, digits, - and _ only (at most 32), starting with a letter or digit")
 
 
 def _typed(form: ServerForm) -> dict[str, object]:
@@ -93,7 +97,7 @@ def _typed(form: ServerForm) -> dict[str, object]:
     values: dict[str, object] = {}
     stdio = form.transport == "stdio"
     if not form.editing and not re.match(NAME_PATTERN, form.name.strip()):
-        errors["name"] = NAME_RULE if form.name.strip() else "give it a short name, like time"
+        errors["name"] = tr(NAME_RULE) if form.name.strip() else tr("give it a short name, like time")
     try:
         values["args"] = parse_args(form.args) if stdio else []
     except FormError as exc:
@@ -106,11 +110,11 @@ def _typed(form: ServerForm) -> dict[str, object]:
         except FormError as exc:
             errors.update(exc.errors)
     if stdio and not form.command.strip():
-        errors["command"] = "a stdio server needs the program to run"
+        errors["command"] = tr("a stdio server needs the program to run")
     if not stdio and not form.url.strip():
-        errors["url"] = "an http server needs its URL"
+        errors["url"] = tr("an http server needs its URL")
     elif not stdio and not form.url.strip().startswith(("http://", "https://")):
-        errors["url"] = "the URL starts with http:// or https://"
+        errors["url"] = tr("the URL starts with http:// or https://")
     if errors:
         raise FormError(errors)
     values["command"] = (form.command.strip() or None) if stdio else None
@@ -178,6 +182,8 @@ class ServerCard:
     server_info: str  # the server's own name and version, once connected
 
 
+# A server's state as its badge shows it (McpServerInfo.state), marked for the catalog.
+STATE_WORDS = (N_("connected"), N_("connecting"), N_("failed"), N_("disabled"), N_("not connected"))
 STATE_TONES = {"connected": "fits", "connecting": "tight", "failed": "too big"}
 
 
@@ -191,11 +197,13 @@ def server_card(server: McpServerInfo) -> ServerCard:
         where = server.url or ""
         secrets = server.headers
     if server.tool_count is None:
-        tools_text = "Tools not listed yet: Connect lists them." if server.enabled else ""
+        tools_text = tr("Tools not listed yet: Connect lists them.") if server.enabled else ""
     else:
-        noun = "tool" if server.tool_count == 1 else "tools"
-        limited = " (only the allowed ones)" if server.allowed_tools else ""
-        tools_text = f"{server.tool_count} {noun}{limited}"
+        count = (
+            tr("1 tool") if server.tool_count == 1 else tr("{count} tools").format(count=server.tool_count)
+        )
+        limited = tr(" (only the allowed ones)") if server.allowed_tools else ""
+        tools_text = count + limited
     return ServerCard(
         name=server.name,
         kind=server.transport,
@@ -215,8 +223,10 @@ def import_summary(added: list[str], skipped: list[tuple[str, int | None, str]])
     """What `mcp.import` did, in a sentence or two."""
     parts = []
     if added:
-        parts.append("Added " + ", ".join(added) + ".")
+        parts.append(tr("Added {names}.").format(names=", ".join(added)))
     for name, line, reason in skipped:
-        where = f" (line {line})" if line else ""
-        parts.append(f"Skipped {name}{where}: {reason.rstrip('.')}.")
-    return " ".join(parts) or "The file names no MCP servers."
+        where = tr(" (line {line})").format(line=line) if line else ""
+        parts.append(
+            tr("Skipped {name}{where}: {reason}.").format(name=name, where=where, reason=reason.rstrip("."))
+        )
+    return " ".join(parts) or tr("The file names no MCP servers.")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from llamadesk.core.models.system import SystemMetrics
 
+from ..catalogs import tr
 from .formatting import human_bytes
 from .status import short_model_name
 
@@ -52,7 +53,7 @@ class MetricsHistory:
         found = [
             Series("CPU", "primary", points(lambda s: s.cpu_percent / 100), f"{latest.cpu_percent:.0f}%"),
             Series(
-                "Memory",
+                tr("Memory"),
                 "warning",
                 points(lambda s: used(s) / max(1, s.total_memory_bytes)),
                 human_bytes(used(latest)),
@@ -61,7 +62,7 @@ class MetricsHistory:
                 "tokens/s",
                 "success",
                 points(lambda s: (s.tokens_per_second or 0.0) / fastest),
-                f"{latest.tokens_per_second:.1f}" if latest.tokens_per_second else "none yet",
+                f"{latest.tokens_per_second:.1f}" if latest.tokens_per_second else tr("none yet"),
             ),
         ]
         if latest.gpus:
@@ -84,16 +85,21 @@ def used(sample: SystemMetrics) -> int:
 def detail_lines(sample: SystemMetrics) -> list[str]:
     """The figures under the graph: the app, each worker, each GPU."""
     lines = [
-        f"CPU {sample.cpu_percent:.0f}% (the app {sample.app_cpu_percent:.0f}% of a core)",
-        f"The app: {human_bytes(sample.app_rss_bytes)} of {human_bytes(sample.total_memory_bytes)} "
-        f"({human_bytes(sample.available_memory_bytes)} free)",
+        tr("CPU {percent}% (the app {app_percent}% of a core)").format(
+            percent=f"{sample.cpu_percent:.0f}", app_percent=f"{sample.app_cpu_percent:.0f}"
+        ),
+        tr("The app: {used} of {total} ({free} free)").format(
+            used=human_bytes(sample.app_rss_bytes),
+            total=human_bytes(sample.total_memory_bytes),
+            free=human_bytes(sample.available_memory_bytes),
+        ),
     ]
     lines += [
         f"{short_model_name(w.model)}: {human_bytes(w.rss_bytes)}, CPU {w.cpu_percent:.0f}% (pid {w.pid})"
         for w in sample.workers
     ]
     if sample.tokens_per_second:
-        lines.append(f"Last answer: {sample.tokens_per_second:.1f} tokens/s")
+        lines.append(tr("Last answer: {speed} tokens/s").format(speed=f"{sample.tokens_per_second:.1f}"))
     lines += [
         f"GPU {g.index} {g.name}: {g.utilization_percent:.0f}%, "
         f"{human_bytes(g.memory_used_bytes)} of {human_bytes(g.memory_total_bytes)}"

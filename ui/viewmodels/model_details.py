@@ -8,6 +8,7 @@ from typing import Any
 from llamadesk.core.models.library import DiscoveredModel, ModelDetails
 from llamadesk.core.models.llama import MemoryEstimate
 
+from ..catalogs import tr
 from .formatting import human_bytes
 
 
@@ -22,45 +23,51 @@ def detail_lines(details: ModelDetails) -> list[tuple[str, str]]:
     summary = details.summary
     gguf = details.gguf.model_dump() if details.gguf else {}
     lines = [
-        ("model", summary.full_reference),
-        ("format", summary.format),
-        ("status", "" if summary.status == "ready" else summary.status),
-        ("missing blobs", "\n".join(summary.missing_blobs)),
-        ("size", human_bytes(summary.size) if summary.size else ""),
-        ("architecture", str(gguf.get("architecture") or "")),
-        ("parameters", _count(int(gguf.get("parameter_count") or 0))),
-        ("quantization", str(gguf.get("quantization") or "")),
-        ("context length", str(gguf.get("context_length") or "")),
-        ("layers", str(gguf.get("block_count") or "")),
-        ("chat template", "yes" if gguf.get("chat_template") or details.template else "no"),
-        ("files", "\n".join(details.files)),
+        (tr("model"), summary.full_reference),
+        (tr("format"), summary.format),
+        (tr("status"), "" if summary.status == "ready" else summary.status),
+        (tr("missing blobs"), "\n".join(summary.missing_blobs)),
+        (tr("size"), human_bytes(summary.size) if summary.size else ""),
+        (tr("architecture"), str(gguf.get("architecture") or "")),
+        (tr("parameters"), _count(int(gguf.get("parameter_count") or 0))),
+        (tr("quantization"), str(gguf.get("quantization") or "")),
+        (tr("context length"), str(gguf.get("context_length") or "")),
+        (tr("layers"), str(gguf.get("block_count") or "")),
+        (tr("chat template"), tr("yes") if gguf.get("chat_template") or details.template else tr("no")),
+        (tr("files"), "\n".join(details.files)),
     ]
     if details.license:
-        lines.append(("license", details.license.strip().splitlines()[0][:100]))
+        lines.append((tr("license"), details.license.strip().splitlines()[0][:100]))
     if summary.problem:
-        lines.append(("warning", summary.problem))
+        lines.append((tr("warning"), summary.problem))
     return [(label, value) for label, value in lines if value]
 
 
 def memory_text(estimate: MemoryEstimate | None) -> str:
     """`Needs 1.2 GB at 4096 tokens of context (weights 0.9, cache 0.2); 6.3 GB free: fits.`"""
     if estimate is None:
-        return "No memory estimate (its GGUF header could not be read)."
-    parts = (
-        f"weights {human_bytes(estimate.weights_bytes)}, context cache {human_bytes(estimate.kv_cache_bytes)}"
+        return tr("No memory estimate (its GGUF header could not be read).")
+    parts = tr("weights {weights}, context cache {cache}").format(
+        weights=human_bytes(estimate.weights_bytes), cache=human_bytes(estimate.kv_cache_bytes)
     )
     if estimate.gpu_bytes:
-        parts += f", {human_bytes(estimate.gpu_bytes)} of it in the GPU's memory"
-    text = f"Needs {human_bytes(estimate.total_bytes)} at {estimate.context_size} tokens of context ({parts})"
+        parts += tr(", {size} of it in the GPU's memory").format(size=human_bytes(estimate.gpu_bytes))
+    text = tr("Needs {size} at {context} tokens of context ({parts})").format(
+        size=human_bytes(estimate.total_bytes), context=estimate.context_size, parts=parts
+    )
     if estimate.available_bytes is None:
         return text + "."
-    verdict = "fits" if estimate.fits else "does not fit"
-    return f"{text}; {human_bytes(estimate.available_bytes)} free now: {verdict}."
+    verdict = tr("fits") if estimate.fits else tr("does not fit")
+    return tr("{text}; {free} free now: {verdict}.").format(
+        text=text, free=human_bytes(estimate.available_bytes), verdict=verdict
+    )
 
 
 def importable_row(model: DiscoveredModel) -> dict[str, Any]:
     """A GGUF another app keeps, for the Models screen's "From other apps" list."""
-    source = {"huggingface": "Hugging Face cache", "lmstudio": "LM Studio"}.get(model.source, model.source)
+    source = {"huggingface": tr("Hugging Face cache"), "lmstudio": "LM Studio"}.get(
+        model.source, model.source
+    )
     return {
         "viewclass": "ImportableRow",
         "name": model.suggested_name or model.path.rsplit("/", 1)[-1],

@@ -7,8 +7,24 @@ from typing import Any
 
 from llamadesk.core.models.settings import SettingField, SettingKind, SettingsGroup, SettingsSchema
 
+from ..catalogs import LANGUAGES, N_, tr
+
 # Settings the screen edits with a control of its own rather than a form row.
 OWN_CONTROLS = frozenset({"disabled_plugins"})
+# Choices shown by a name rather than their value: each language in itself, the themes in
+# the window's language. Other choices (auto, none) are values people also type.
+CHOICE_NAMES = {"language": LANGUAGES, "theme": {"dark": N_("dark"), "light": N_("light")}}
+
+
+def choice_text(field: SettingField, value: str) -> str:
+    """How a choice's value shows in its menu."""
+    names = CHOICE_NAMES.get(field.key)
+    return tr(names[value]) if names and value in names else value
+
+
+def choice_value(field: SettingField, text: str) -> str:
+    """The value of the choice a menu shows as `text`."""
+    return next((value for value in field.choices if choice_text(field, value) == text), text)
 
 
 def form_groups(schema: SettingsSchema) -> list[SettingsGroup]:
@@ -25,9 +41,9 @@ def form_groups(schema: SettingsSchema) -> list[SettingsGroup]:
 def group_description(group: SettingsGroup) -> str:
     """The line under a section's title; a plugin's section says which plugin it is from."""
     if group.plugin is None:
-        return group.description
-    source = f"From the plugin {group.plugin}."
-    return f"{group.description} {source}" if group.description else source
+        return tr(group.description)
+    source = tr("From the plugin {name}.").format(name=group.plugin)
+    return f"{tr(group.description)} {source}" if group.description else source
 
 
 def value_at(config: dict[str, Any], key: str) -> Any:
@@ -82,5 +98,5 @@ def field_error(details: dict[str, Any], key: str) -> str:
     for error in details.get("errors", []):
         loc = [str(p) for p in error.get("loc", [])]
         if loc[-len(parts) :] == parts or loc[: len(parts)] == parts:
-            return str(error.get("msg", "invalid value"))
+            return str(error.get("msg", tr("invalid value")))
     return ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from llamadesk.core.models.llama import ModelStatus, RuntimeStatus
 
+from ..catalogs import tr
 from .formatting import human_bytes
 
 
@@ -21,13 +22,14 @@ def short_model_name(model: str | None) -> str:
 
 def model_state(entry: ModelStatus) -> str:
     """`ready`, or `ready, GPU` where runtime.status says where the model runs, and
-    `2/4 slots` for a model that serves several conversations at once."""
-    parts = [entry.state.value]
+    `2/4 slots` for a model that serves several conversations at once; the state in the
+    window's language (the words are marked in screens/chat_models.py)."""
+    parts = [tr(entry.state.value)]
     if entry.processor:
         parts.append(entry.processor)
     activity = entry.activity
     if activity is not None and activity.slots > 1:
-        parts.append(f"{activity.busy_slots}/{activity.slots} slots")
+        parts.append(tr("{busy}/{slots} slots").format(busy=activity.busy_slots, slots=activity.slots))
     return ", ".join(parts)
 
 
@@ -38,19 +40,21 @@ def spared_text(status: RuntimeStatus) -> str:
     drafted = sum(a.drafted_tokens for a in activities)
     parts = []
     if prompt:
-        parts.append(f"prompt reused {sum(a.cached_tokens for a in activities) / prompt:.0%}")
+        share = sum(a.cached_tokens for a in activities) / prompt
+        parts.append(tr("prompt reused {share}").format(share=f"{share:.0%}"))
     if drafted:
-        parts.append(f"drafts accepted {sum(a.accepted_tokens for a in activities) / drafted:.0%}")
+        share = sum(a.accepted_tokens for a in activities) / drafted
+        parts.append(tr("drafts accepted {share}").format(share=f"{share:.0%}"))
     return ", ".join(parts)
 
 
 def status_texts(status: RuntimeStatus) -> tuple[str, str]:
     if not status.models:
-        models_text = "No model loaded"
+        models_text = tr("No model loaded")
     else:
         models_text = "  ·  ".join(f"{short_model_name(m.id)} ({model_state(m)})" for m in status.models)
     memory = sum(m.memory_bytes or 0 for m in status.models)
-    memory_text = f"Models use {human_bytes(memory)}" if memory else ""
+    memory_text = tr("Models use {size}").format(size=human_bytes(memory)) if memory else ""
     if spared := spared_text(status):
         memory_text = f"{memory_text}  ·  {spared}" if memory_text else spared
     return models_text, memory_text

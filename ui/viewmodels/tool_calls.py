@@ -18,6 +18,8 @@ from llamadesk.core.models.chat_history import ChatMessage
 from llamadesk.core.models.commands import ToolCallEvent
 from llamadesk.core.models.tools import ToolApprovalEvent, ToolCall, ToolOutcome, ToolRunEvent
 
+from ..catalogs import N_, tr
+
 # Row states: the ToolOutcome values, plus those before an outcome.
 CALLED = "called"  # the model wrote the call; nothing decided yet
 APPROVAL = "approval"  # waiting for the user's allow / deny
@@ -26,16 +28,16 @@ RUNNING = "running"
 NOT_RUN = "not run"  # stored without a result: the app stopped before it ran
 
 STATE_WORDS = {
-    CALLED: "Called",
-    APPROVAL: "Waiting for your approval",
-    ALLOWED: "Allowed",
-    RUNNING: "Running…",
-    ToolOutcome.OK.value: "Done",
-    ToolOutcome.ERROR.value: "Failed",
-    ToolOutcome.DENIED.value: "Denied",
-    ToolOutcome.TIMEOUT.value: "Timed out",
-    ToolOutcome.CANCELLED.value: "Stopped",
-    NOT_RUN: "Not run",
+    CALLED: N_("Called"),
+    APPROVAL: N_("Waiting for your approval"),
+    ALLOWED: N_("Allowed"),
+    RUNNING: N_("Running…"),
+    ToolOutcome.OK.value: N_("Done"),
+    ToolOutcome.ERROR.value: N_("Failed"),
+    ToolOutcome.DENIED.value: N_("Denied"),
+    ToolOutcome.TIMEOUT.value: N_("Timed out"),
+    ToolOutcome.CANCELLED.value: N_("Stopped"),
+    NOT_RUN: N_("Not run"),
 }
 STATE_TONES = {
     APPROVAL: "warning",
@@ -171,7 +173,7 @@ def duration_text(ms: float | None) -> str:
 
 def header_text(view: ToolCallView) -> str:
     """The row's one line: what ran with what, and how it went."""
-    parts = [STATE_WORDS.get(view.state, view.state)]
+    parts = [tr(STATE_WORDS.get(view.state, view.state))]
     took = duration_text(view.duration_ms)
     if took:
         parts.append(took)

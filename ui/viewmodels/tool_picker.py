@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from llamadesk.core.models.mcp import McpServerInfo
 from llamadesk.core.models.tools import ToolCatalog
 
+from ..catalogs import tr
+
 
 @dataclass(frozen=True)
 class PickerTool:
@@ -53,7 +55,7 @@ def picker_providers(
     listed = {p.name for p in out}
     for server in servers:
         if server.name not in listed:
-            status = "switched off (Tools screen)" if not server.enabled else server.status
+            status = tr("switched off (Tools screen)") if not server.enabled else server.status
             out.append(PickerProvider(server.name, status, server.name in wanted, server.enabled, ()))
     return out
 
@@ -72,7 +74,3 @@ def toggle_tool(chosen: list[str], provider: PickerProvider, tool: str, on: bool
         return [*[n for n in chosen if n != provider.name], *others]
     kept = [name for name in chosen if name != tool]
     return [*kept, tool] if on else kept
-
-
-def tools_button_text(chosen: list[str]) -> str:
-    return f"Tools ({len(chosen)})" if chosen else "Tools"

@@ -19,6 +19,8 @@ from pydantic import ValidationError
 
 from llamadesk.core.models.llama import LoadOptions
 
+from ..catalogs import N_, tr
+
 
 class TextDialog(ModalView):
     title = StringProperty("")
@@ -39,7 +41,7 @@ class TextDialog(ModalView):
 class ConfirmDialog(ModalView):
     title = StringProperty("")
     text = StringProperty("")
-    confirm = StringProperty("OK")
+    confirm = StringProperty(N_("OK"))
 
     def __init__(self, on_confirm: Callable[[], object] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -89,9 +91,9 @@ class FileDialog(ModalView):
     """Pick a file: a .gguf to import unless told otherwise."""
 
     start_path = StringProperty(str(Path.home()))
-    title = StringProperty("Import a GGUF file")
+    title = StringProperty(N_("Import a GGUF file"))
     filters = ListProperty(["*.gguf"])
-    action = StringProperty("Import")
+    action = StringProperty(N_("Import"))
 
     def __init__(self, on_pick: Callable[[str], object] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -108,7 +110,7 @@ class FileDialog(ModalView):
 class SaveDialog(ModalView):
     """Pick a folder and a file name to save to."""
 
-    title = StringProperty("Save")
+    title = StringProperty(N_("Save"))
     filename = StringProperty("chat.md")
     start_path = StringProperty(str(Path.home()))
 
@@ -119,7 +121,7 @@ class SaveDialog(ModalView):
     def save(self) -> None:
         name = self.ids.name.text.strip()
         if not name:
-            self.ids.name.error = "a file name"
+            self.ids.name.error = tr("a file name")
             return
         folder = self.ids.chooser.path
         self.dismiss()

@@ -32,6 +32,7 @@ from llamadesk.ui.widgets.trimmed_label import TrimmedLabel
 SYMBOL_FONT = find_symbol_font() or "Roboto"  # ▲ ▼ (Roboto has them too, but not ☐ ☑)
 MIN_BODY_WIDTH = 160  # dp: a body is not drawn narrower (a view before the layout sized it)
 LONG_PRESS_S = 0.5
+MOVE_CANCELS_PRESS = 10  # dp a finger may drift during a long press before it is a scroll
 BLOCK_GAP = theme.SM  # dp between two blocks of one body (a paragraph, a code block...)
 ROW_GAP = theme.XS  # dp between two rows of the message list (its spacing in chat.kv)
 
@@ -103,7 +104,43 @@ class RowBase(RecycleDataViewBehavior):
             self.rv.data[self.index]["height"] = height
 
 
-class MessageMeta(RowBase, BoxLayout):
+class LongPress:
+    """Held LONG_PRESS_S on a message, a finger opens the message's actions: touch screens
+    have no hover and no right click. A finger that moves (a scroll) lets go of it."""
+
+    controller: Any
+    index: int | None
+    _press: Any = None
+    _press_at: tuple[float, float] = (0.0, 0.0)
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if (
+            self.collide_point(*touch.pos)  # type: ignore[attr-defined]
+            and not touch.is_mouse_scrolling
+            and self.controller is not None
+            and self.index is not None
+        ):
+            index, self._press_at = self.index, touch.pos
+            self._press = Clock.schedule_once(lambda _dt: self.controller.long_pressed(index), LONG_PRESS_S)
+        return bool(super().on_touch_down(touch))  # type: ignore[misc]
+
+    def on_touch_move(self, touch: Any) -> bool:
+        moved = max(abs(touch.x - self._press_at[0]), abs(touch.y - self._press_at[1]))
+        if self._press is not None and moved > dp(MOVE_CANCELS_PRESS):
+            self._let_go()
+        return bool(super().on_touch_move(touch))  # type: ignore[misc]
+
+    def on_touch_up(self, touch: Any) -> bool:
+        self._let_go()
+        return bool(super().on_touch_up(touch))  # type: ignore[misc]
+
+    def _let_go(self) -> None:
+        if self._press is not None:
+            self._press.cancel()
+            self._press = None
+
+
+class MessageMeta(LongPress, RowBase, BoxLayout):
     model_name = StringProperty("")
     branch_text = StringProperty("")
     can_prev = BooleanProperty(False)
@@ -113,20 +150,6 @@ class MessageMeta(RowBase, BoxLayout):
     show_details = BooleanProperty(False)
     rating = StringProperty("")
     streaming = BooleanProperty(False)
-    _press: Any = None
-
-    def on_touch_down(self, touch: Any) -> bool:
-        # A long press (touch screens have no hover) shows its details.
-        if self.collide_point(*touch.pos) and self.controller is not None and self.index is not None:
-            index = self.index
-            self._press = Clock.schedule_once(lambda _dt: self.controller.toggle_details(index), LONG_PRESS_S)
-        return bool(super().on_touch_down(touch))
-
-    def on_touch_up(self, touch: Any) -> bool:
-        if self._press is not None:
-            self._press.cancel()
-            self._press = None
-        return bool(super().on_touch_up(touch))
 
 
 class ErrorRow(RowBase, BoxLayout):
@@ -198,7 +221,7 @@ class ToolCallRow(RowBase, BoxLayout):
         self.remember_height(height)
 
 
-class MessageBody(RowBase, OpaqueRoundedFill, BoxLayout):
+class MessageBody(LongPress, RowBase, OpaqueRoundedFill, BoxLayout):
     source = StringProperty("")
     cache_key = StringProperty("")
     streaming = BooleanProperty(False)

@@ -19,6 +19,8 @@ from kivy.uix.widget import Widget
 from llamadesk.ui.viewmodels.markdown_blocks import find_symbol_font
 from llamadesk.ui.viewmodels.metrics_history import KEPT_SECONDS, MetricsHistory, detail_lines
 
+from ..catalogs import N_
+
 SYMBOL_FONT = find_symbol_font()
 
 
@@ -54,7 +56,7 @@ class MetricsPanel(BoxLayout):
     """The graph, a legend with the latest values, and the figures."""
 
     legend = StringProperty("")
-    details = StringProperty("Measuring…")
+    details = StringProperty(N_("Measuring…"))
     history = ObjectProperty(None, allownone=True)
 
     def update(self) -> None:

@@ -19,6 +19,8 @@ from llamadesk.ui.widgets.clipped_list import ClippedRecycleView
 from llamadesk.ui.widgets.common import FlatButton
 from llamadesk.ui.widgets.solid_fill import SolidFill
 
+from ..catalogs import N_
+
 
 class SessionRow(RecycleDataViewBehavior, FlatButton):
     session_id = StringProperty("")
@@ -53,7 +55,7 @@ class Shell(FloatLayout):
 
     narrow = BooleanProperty(False)
     drawer_open = BooleanProperty(False)
-    title = StringProperty("Chat")
+    title = StringProperty(N_("Chat"))
 
     def on_size(self, *_: Any) -> None:
         narrow = self.width < dp(theme.NARROW_BELOW)

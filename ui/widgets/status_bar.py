@@ -11,9 +11,11 @@ from kivy.uix.label import Label
 
 from llamadesk.ui.widgets.solid_fill import SolidFill
 
+from ..catalogs import N_
+
 
 class StatusBar(SolidFill, BoxLayout):
-    models_text = StringProperty("No model loaded")
+    models_text = StringProperty(N_("No model loaded"))
     memory_text = StringProperty("")
     speed_text = StringProperty("")
     message = StringProperty("")

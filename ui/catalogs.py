@@ -1,0 +1,45 @@
+"""The interface's text in the chosen language: gettext catalogs in
+`ui/locale/<lang>/LC_MESSAGES/llamadesk.mo`, compiled from the .po files beside them by
+`scripts/i18n_catalogs.py` (which also extracts the msgids, the English text).
+
+No Kivy here: view models translate with `tr` too. `ui/i18n.py` switches the language
+and makes the window follow.
+"""
+
+from __future__ import annotations
+
+import gettext
+from pathlib import Path
+
+DOMAIN = "llamadesk"
+LOCALE_DIR = Path(__file__).parent / "locale"
+# The interface's languages, each named in itself (how a person looks for their own).
+LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch", "zh": "中文"}
+SOURCE_LANGUAGE = "en"  # the msgids are the English text
+
+_current: list[gettext.NullTranslations] = [gettext.NullTranslations()]
+
+
+def N_(text: str) -> str:
+    """Marks a string for the catalog where it is defined; `tr` translates it where shown."""
+    return text
+
+
+def tr(text: str) -> str:
+    """`text` in the current language (as written where the catalog lacks it)."""
+    return _current[0].gettext(text) if text else text
+
+
+def load_catalog(language: str) -> gettext.NullTranslations:
+    """The compiled catalog of `language`; English, the text as written, needs none."""
+    if language == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+
+
+def use_language(language: str) -> str:
+    """`tr` answers in `language` from now on; an unknown one is English. Returns the one used."""
+    if language not in LANGUAGES:
+        language = SOURCE_LANGUAGE
+    _current[0] = load_catalog(language)
+    return language
