@@ -198,6 +198,21 @@ def measured_places(app: Any) -> dict[str, Any]:
         app.show_screen("chat")
 
 
+def library_references(home: Path) -> list[str]:
+    """The models the app at `home` lists, read with the app stopped."""
+    from llamadesk.core.app import App
+    from llamadesk.core.models.library import ModelList
+    from llamadesk.core.paths import AppPaths
+
+    app = App(AppPaths.under(home), load_entrypoints=False).start()
+    try:
+        listing = app.commands.invoke("models.list", {})
+        assert isinstance(listing, ModelList)
+        return [model.reference for model in listing.models]
+    finally:
+        app.close()
+
+
 def test_first_launch_starter_model_first_chat_language_and_restart(
     ui_app: Any, display: str, tmp_path: Path, starter_model: Path
 ) -> None:
@@ -258,6 +273,9 @@ def test_first_launch_starter_model_first_chat_language_and_restart(
         assert not np.allclose(first, chinese, atol=0.05)
 
         app.stop()
+        # The starter model was kept in the library (in place), so the restarted window lists
+        # it instead of offering it again.
+        assert library_references(tmp_path / "app") == ["smollm2-135m-instruct:q4_1"]
         app.start()
         restarted = app.shot("07-after-restart")
         assert app.config()["language"] == "zh"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from llamadesk.core.commands import CommandError
-from llamadesk.core.models.library import ListParams, ModelList
+from llamadesk.core.models.library import ImportModelParams, ImportResult, ListParams, ModelList
 from llamadesk.core.models.llama import LoadParams, ModelParams, ModelStatus, RuntimeStatus, UnloadResult
 
 from ..catalogs import N_, tr
@@ -95,7 +95,9 @@ class ChatModels(_Screen):
         else:
             self.hint = tr("Pick a model, or find one under Discover.")
 
-    def load_model(self, model: str | None = None) -> None:
+    def load_model(
+        self, model: str | None = None, on_loaded: Callable[[ModelStatus], None] | None = None
+    ) -> None:
         model = model or self.model_id
         if not model:
             return
@@ -103,7 +105,12 @@ class ChatModels(_Screen):
         self.model_state = "loading"
         self._update_hint()
         self.app.bridge.stream(
-            "runtime.load", LoadParams(model=model), ModelStatus, None, self._loaded_ok, self._load_failed
+            "runtime.load",
+            LoadParams(model=model),
+            ModelStatus,
+            None,
+            on_loaded or self._loaded_ok,
+            self._load_failed,
         )
 
     def _loaded_ok(self, status: ModelStatus) -> None:
@@ -131,6 +138,23 @@ class ChatModels(_Screen):
         self.app.refresh_status()
 
     def get_starter_model(self) -> None:
-        """First launch with an empty library: fetch (once) and load the starter model."""
+        """First launch with an empty library: fetch (once) and load the starter model, then
+        keep it in the library (in place, where it was fetched), so the next launch lists it
+        instead of offering it again."""
         self.starter_offer = False
-        self.load_model(STARTER)
+        self.load_model(STARTER, on_loaded=self._starter_loaded)
+
+    def _starter_loaded(self, status: ModelStatus) -> None:
+        self._loaded_ok(status)
+        if status.path and self.app.bridge.has("models.import"):
+            self.app.bridge.call(
+                "models.import",
+                ImportModelParams(path=status.path, in_place=True),
+                ImportResult,
+                lambda _imported: self.refresh_models(),
+                self._starter_not_kept,
+            )
+
+    def _starter_not_kept(self, error: CommandError) -> None:
+        if error.code != "already_exists":  # kept by an earlier launch: nothing to add
+            self.error(error)
