@@ -79,6 +79,19 @@ class HubFileChoice(Record):
     fit: Fit = Fit.UNKNOWN
 
 
+class RecommendReason(StrEnum):
+    """Why a repo's `recommended` choice was picked: a code the window words in its own
+    language (`recommended_reason` says it in English, for the command line)."""
+
+    BEST_FIT = "best_fit"  # the best quality that fits with room to spare
+    DEFAULT_TIGHT = "default_tight"  # llama.cpp's usual default, though memory is tight
+    ONLY_TIGHT = "only_tight"  # nothing fits comfortably; this one fits, tightly
+    DEFAULT_NO_SIZES = "default_no_sizes"  # the usual default; the hub gave no sizes to judge
+    NOTHING_FITS_DEFAULT = "nothing_fits_default"  # nothing fits; the usual default anyway
+    NOTHING_FITS_SMALLEST = "nothing_fits_smallest"  # nothing fits; the smallest there is
+    NO_COMPLETE_FILE = "no_complete_file"  # no choice has all its files
+
+
 class HubRepoFiles(Record):
     """A repo's GGUF files, grouped into choices, with a recommendation for this machine."""
 
@@ -90,7 +103,8 @@ class HubRepoFiles(Record):
         default_factory=list, description="Multimodal projector files (vision), pulled beside a model."
     )
     recommended: str | None = Field(None, description="Name of the choice suggested for this machine.")
-    recommended_reason: str = ""
+    recommended_reason: str = Field("", description="Why `recommended`, in English.")
+    recommended_why: RecommendReason | None = Field(None, description="Why `recommended`, as a code.")
     context_size: int = Field(description="Context the memory estimates are for.")
     memory_bytes: int = Field(description="Memory the fits are judged against.")
     chat_template: str | None = Field(None, description="From the hub's GGUF metadata, when offered.")

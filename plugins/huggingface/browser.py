@@ -19,7 +19,7 @@ from .access import HubAccess
 from .choices import RepoFile, group_choices, mmproj_files
 from .hub_client import HubClient, RepoListing, repo_id_of
 from .memory import required_bytes
-from .recommend import judge, recommend
+from .recommend import REASON_TEXT, judge, recommend
 
 
 class HubBrowser:
@@ -48,7 +48,7 @@ class HubBrowser:
         shape = self._shape(client, listing)
         choices = group_choices(listing.files)
         judged = judge(choices, memory, lambda size: required_bytes(self._memory, size, context, shape))
-        name, reason = recommend(judged)
+        name, why = recommend(judged)
         meta = listing.gguf
         return HubRepoFiles(
             repo_id=listing.repo_id,
@@ -57,7 +57,8 @@ class HubBrowser:
             choices=judged,
             mmproj=mmproj_files(listing.files),
             recommended=name,
-            recommended_reason=reason,
+            recommended_reason=REASON_TEXT[why].format(name=name),
+            recommended_why=why,
             context_size=context,
             memory_bytes=memory,
             chat_template=_text(meta.get("chat_template")) or (shape.chat_template if shape else None),

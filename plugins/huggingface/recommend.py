@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from llamadesk.core.models.hub import Fit, HubFileChoice
+from llamadesk.core.models.hub import Fit, HubFileChoice, RecommendReason
 from llamadesk.core.models.llama import TIGHT_SHARE  # the runtime's: past this share, the machine suffers
 
 from .quants import BEST_RECOMMENDED, DEFAULT_QUANT, quality_rank
@@ -34,27 +34,39 @@ def judge(choices: list[HubFileChoice], memory: int, estimate: Estimate) -> list
     return judged
 
 
-def recommend(choices: list[HubFileChoice]) -> tuple[str | None, str]:
+# The reasons in English, for the command line; the window words the codes itself.
+REASON_TEXT = {
+    RecommendReason.BEST_FIT: "{name} is the best quality that fits in memory with room to spare",
+    RecommendReason.DEFAULT_TIGHT: "{name} is the usual default; memory is tight",
+    RecommendReason.ONLY_TIGHT: "only {name} or smaller fit, and tightly",
+    RecommendReason.DEFAULT_NO_SIZES: "{name} is the usual default (the hub did not give sizes)",
+    RecommendReason.NOTHING_FITS_DEFAULT: "nothing fits in memory; {name} is the usual default",
+    RecommendReason.NOTHING_FITS_SMALLEST: "nothing fits in memory; {name} is the smallest",
+    RecommendReason.NO_COMPLETE_FILE: "no complete GGUF model file in this repo",
+}
+
+
+def recommend(choices: list[HubFileChoice]) -> tuple[str | None, RecommendReason]:
     """(name of the suggested choice, why) among judged choices."""
     usable = [c for c in choices if c.complete]
     if not usable:
-        return None, "no complete GGUF model file in this repo"
+        return None, RecommendReason.NO_COMPLETE_FILE
     ceiling = quality_rank(BEST_RECOMMENDED)
     fitting = [c for c in usable if c.fit == Fit.FITS]
     capped = [c for c in fitting if quality_rank(c.quant) <= ceiling] or fitting
     if capped:
         best = max(capped, key=lambda c: (quality_rank(c.quant), c.size or 0))
-        return best.name, f"{best.name} is the best quality that fits in memory with room to spare"
+        return best.name, RecommendReason.BEST_FIT
     default = next((c for c in usable if c.quant == DEFAULT_QUANT), None)
     tight = [c for c in usable if c.fit == Fit.TIGHT]
     if default is not None and default.fit != Fit.TOO_BIG:
-        return default.name, f"{DEFAULT_QUANT} is the usual default; memory is tight"
+        return default.name, RecommendReason.DEFAULT_TIGHT
     if tight:
         best = max(tight, key=lambda c: (quality_rank(c.quant), c.size or 0))
-        return best.name, f"only {best.name} or smaller fit, and tightly"
+        return best.name, RecommendReason.ONLY_TIGHT
     if default is not None:
         if all(c.fit == Fit.UNKNOWN for c in usable):
-            return default.name, f"{DEFAULT_QUANT} is the usual default (the hub did not give sizes)"
-        return default.name, f"nothing fits in memory; {DEFAULT_QUANT} is the usual default"
+            return default.name, RecommendReason.DEFAULT_NO_SIZES
+        return default.name, RecommendReason.NOTHING_FITS_DEFAULT
     smallest = min(usable, key=lambda c: (c.size is None, c.size or 0, quality_rank(c.quant)))
-    return smallest.name, f"nothing fits in memory; {smallest.name} is the smallest"
+    return smallest.name, RecommendReason.NOTHING_FITS_SMALLEST

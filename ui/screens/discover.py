@@ -21,7 +21,7 @@ from llamadesk.core.models.library import PullProgress, PullResult, ReferencePar
 from ..bridge import StreamHandle
 from ..catalogs import tr
 from ..viewmodels.downloads import Download
-from ..viewmodels.library import choice_rows
+from ..viewmodels.library import choice_rows, recommendation_note
 from .base import AppScreen
 
 
@@ -88,7 +88,7 @@ class DiscoverScreen(AppScreen):
         if not repo.choices:
             self.repo_note = tr("This repository has no GGUF files.")
         else:
-            self.repo_note = repo.recommended_reason or tr("{count} files to choose from").format(
+            self.repo_note = recommendation_note(repo) or tr("{count} files to choose from").format(
                 count=len(repo.choices)
             )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from llamadesk.core.models.hub import Fit, HubFileChoice, HubRepoFiles
+from llamadesk.core.models.hub import Fit, HubFileChoice, HubRepoFiles, RecommendReason
 from llamadesk.core.models.library import ModelSummary, RemoteModelInfo
 
 from ..catalogs import N_, tr
@@ -64,6 +64,25 @@ def choice_detail(choice: HubFileChoice) -> str:
         parts = tr("{count} parts").format(count=choice.split_count)
         return parts if choice.complete else tr("{parts}, some missing").format(parts=parts)
     return choice.files[0].rsplit("/", 1)[-1] if choice.files else ""
+
+
+# Why a quant is recommended (hub.files gives the code; the plugin's English is for the CLI).
+RECOMMEND_TEXT = {
+    RecommendReason.BEST_FIT: N_("{name} is the best quality that fits in memory with room to spare"),
+    RecommendReason.DEFAULT_TIGHT: N_("{name} is the usual default; memory is tight"),
+    RecommendReason.ONLY_TIGHT: N_("only {name} or smaller fit, and tightly"),
+    RecommendReason.DEFAULT_NO_SIZES: N_("{name} is the usual default (the hub did not give sizes)"),
+    RecommendReason.NOTHING_FITS_DEFAULT: N_("nothing fits in memory; {name} is the usual default"),
+    RecommendReason.NOTHING_FITS_SMALLEST: N_("nothing fits in memory; {name} is the smallest"),
+    RecommendReason.NO_COMPLETE_FILE: N_("no complete GGUF model file in this repo"),
+}
+
+
+def recommendation_note(repo: HubRepoFiles) -> str:
+    """Why the recommended quant, in the window's language ("" when there is none)."""
+    if repo.recommended_why is None:
+        return repo.recommended_reason  # a source that gives no code: its own words
+    return tr(RECOMMEND_TEXT[repo.recommended_why]).format(name=repo.recommended or "")
 
 
 def choice_rows(repo: HubRepoFiles) -> list[dict[str, Any]]:
