@@ -389,8 +389,8 @@ class RuntimeService:
 
     def estimate_memory(self, info: GGUFInfo, context_size: int | None = None) -> MemoryEstimate:
         """What loading `info` with the default load options (at `context_size` when given)
-        needs, counting only what the backend that would load it keeps in RAM, and whether
-        that fits now."""
+        needs at the least, counting only what the backend that would load it keeps in RAM,
+        and whether that fits now."""
         options = self._settings().load
         if context_size is not None:
             options = options.model_copy(update={"context_size": context_size})
@@ -402,9 +402,12 @@ class RuntimeService:
             except LlamadeskError as exc:  # a worker that is down fails the load, not an estimate
                 log.info("estimating %s without its RPC workers: %s", info.path, exc.message)
             share = _host_share(backend, info, options)
-        available = self.available_memory()
-        slots = options.parallel or memory_fit.auto_slots(info, options.context_size, available, share)
-        return memory_fit.estimate_memory(info, options.context_size, available, share, workers, slots)
+        # Slots the user asked for; left to the runtime, a load takes more than one only where
+        # they fit with room to spare, so one slot is what the model needs to run here.
+        slots = options.parallel or 1
+        return memory_fit.estimate_memory(
+            info, options.context_size, self.available_memory(), share, workers, slots
+        )
 
     def remote_models(self) -> list[RemoteModelInfo]:
         """Models the backends serve without a library file (remote servers). A backend
