@@ -203,7 +203,13 @@ def test_rate_export_share_and_import(ui_app: Any, echo_chat: Any, tmp_path: Pat
     picker = chat.import_chat()
     picker.ids.chooser.path = str(tmp_path)
     picker.pick([str(tmp_path / "chat.json")])
-    pump(lambda: chat.session_id and chat.session_id != first and len(chat.messages) == 2)
+    # The new session is chosen before its transcript arrives: wait for its own messages.
+    pump(
+        lambda: (
+            chat.session_id not in ("", first)
+            and [m.session_id for m in chat.messages] == [chat.session_id] * 2
+        )
+    )
     assert chat.messages[-1].rating == "up"  # the copy keeps it (with new ids)
     chat.rate(chat.messages[-1].id, "up")  # pressed again: taken back
     pump(lambda: meta_rows(chat)[-1]["rating"] == "")
