@@ -1,4 +1,8 @@
-"""Word documents (.docx) with python-docx: paragraphs and table rows, in order.
+"""Word documents (.docx): paragraphs and table rows, in order, read with the standard library.
+
+A .docx file is a zip whose `word/document.xml` holds the body: paragraphs (`w:p`, their
+text in `w:t` runs) and tables (`w:tbl` of rows `w:tr` of cells `w:tc`). Reading that is a
+small job; python-docx would bring lxml, 16 MB of the bundle's 150, for it.
 
 A .docx file has no pages until a word processor lays it out, so passages carry no
 location beyond the file; each paragraph is its own section so a passage can start at one.
@@ -6,30 +10,24 @@ location beyond the file; each paragraph is its own section so a passage can sta
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 from llamadesk.core.models.documents import DocumentText, TextSection
 
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+BODY_PART = "word/document.xml"
+
 
 def read_docx(path: Path, size: int) -> DocumentText:
-    import docx  # python-docx, imported on first use
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
     try:
-        document = docx.Document(str(path))
-        sections = []
-        for block in document.iter_inner_content():
-            if isinstance(block, Paragraph):
-                text = block.text.strip()
-            elif isinstance(block, Table):
-                text = "\n".join(
-                    " | ".join(cell.text.strip() for cell in row.cells) for row in block.rows
-                ).strip()
-            else:
-                continue
-            if text:
-                sections.append(TextSection(text=text))
+        with zipfile.ZipFile(path) as archive:
+            root = ElementTree.fromstring(archive.read(BODY_PART))
+        body = root.find(f"{W}body")
+        if body is None:
+            raise ValueError("the document has no body")
+        sections = [TextSection(text=text) for text in map(_block_text, body) if text]
     except Exception as exc:  # a damaged zip, a missing part, bad XML: all the same to the user
         return DocumentText(
             path=str(path),
@@ -39,3 +37,30 @@ def read_docx(path: Path, size: int) -> DocumentText:
         )
     problem = None if sections else f"{path.name} has no text"
     return DocumentText(path=str(path), format="docx", sections=sections, size_bytes=size, problem=problem)
+
+
+def _block_text(block: ElementTree.Element) -> str:
+    """A body paragraph's text, or a table's rows as `cell | cell` lines; "" for the rest."""
+    if block.tag == f"{W}p":
+        return _paragraph_text(block).strip()
+    if block.tag == f"{W}tbl":
+        rows = [" | ".join(_cell_text(cell) for cell in row.iter(f"{W}tc")) for row in block.iter(f"{W}tr")]
+        return "\n".join(rows).strip()
+    return ""
+
+
+def _cell_text(cell: ElementTree.Element) -> str:
+    return " ".join(text for text in (_paragraph_text(p).strip() for p in cell.iter(f"{W}p")) if text)
+
+
+def _paragraph_text(paragraph: ElementTree.Element) -> str:
+    """The runs' text, with tabs and line breaks as Word shows them."""
+    parts = []
+    for node in paragraph.iter():
+        if node.tag == f"{W}t" and node.text:
+            parts.append(node.text)
+        elif node.tag == f"{W}tab":
+            parts.append("\t")
+        elif node.tag in (f"{W}br", f"{W}cr"):
+            parts.append("\n")
+    return "".join(parts)
