@@ -26,9 +26,12 @@ from .base import AppScreen
 
 
 def repo_detail(model: HubModel) -> str:
-    parts = [f"{model.downloads:,} downloads", f"{model.likes:,} likes"]
+    parts = [
+        tr("{count} downloads").format(count=f"{model.downloads:,}"),
+        tr("{count} likes").format(count=f"{model.likes:,}"),
+    ]
     if model.gated:
-        parts.append("gated: needs a token")
+        parts.append(tr("gated: needs a token"))
     return " · ".join(parts)
 
 
@@ -45,6 +48,15 @@ class DiscoverScreen(AppScreen):
         super().__init__(**kwargs)
         self._downloads: dict[str, Download] = {}
         self._handles: dict[str, StreamHandle] = {}
+        # What was last shown, to word again when the language changes.
+        self._shown_results: HubSearchResult | None = None
+        self._shown_files: HubRepoFiles | None = None
+
+    def on_language_switch(self) -> None:
+        if self._shown_results is not None:
+            self._show_results(self._shown_results)
+        if self._shown_files is not None:
+            self._show_files(self._shown_files)
 
     def search(self, query: str) -> None:
         query = query.strip()
@@ -60,6 +72,7 @@ class DiscoverScreen(AppScreen):
         )
 
     def _show_results(self, result: HubSearchResult) -> None:
+        self._shown_results = result
         self.searching = False
         self.results = [
             {
@@ -84,6 +97,7 @@ class DiscoverScreen(AppScreen):
     def _show_files(self, repo: HubRepoFiles) -> None:
         if repo.repo_id != self.repo:
             return  # another repository was opened meanwhile
+        self._shown_files = repo
         self.files = [{**row, "screen": self} for row in choice_rows(repo)]
         if not repo.choices:
             self.repo_note = tr("This repository has no GGUF files.")
