@@ -12,10 +12,9 @@ build machines is), and a search scans the vectors of a collection held in memor
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable
 
-Migration = Callable[[sqlite3.Connection], None]
+from llamadesk.lib import sqlite_db
+from llamadesk.lib.sqlite_db import Migration
 
 
 def m001_collections_files_chunks(db: sqlite3.Connection) -> None:
@@ -112,25 +111,5 @@ MIGRATIONS: tuple[Migration, ...] = (m001_collections_files_chunks,)
 
 
 def migrate(db: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[str]:
-    """Apply the migrations not yet recorded (`db` in autocommit mode); the names applied now."""
-    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
-    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
-    applied = []
-    for migration in migrations:
-        if migration.__name__ in done:
-            continue
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if db.execute("SELECT 1 FROM _migrations WHERE name = ?", (migration.__name__,)).fetchone():
-                db.execute("COMMIT")  # another process applied it while we waited for the lock
-                continue
-            migration(db)
-            db.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (migration.__name__, time.time())
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        applied.append(migration.__name__)
-    return applied
+    """Apply the index's migrations not yet recorded; the names applied now."""
+    return sqlite_db.migrate(db, migrations)

@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from llamadesk.core.errors import InsufficientSpace, StorageError
+from llamadesk.lib import sqlite_db
 
 from .chunking import Chunk
-from .schema import migrate
+from .schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 BUSY_TIMEOUT_S = 15.0
 LEASE_S = 120.0  # an indexer renews its lease after each file; a crashed one's runs out
@@ -93,7 +90,7 @@ class IndexStore:
         self.notices: list[str] = []
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = _connect(path)
+            db = _connect(path)
         except sqlite3.DatabaseError as exc:
             if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "locked" in str(exc):
                 raise _storage_error(path, exc) from exc
@@ -107,43 +104,16 @@ class IndexStore:
                 f"The document index could not be read ({exc}); it was kept as {aside} and collections "
                 "must be added again."
             )
-            self._db = _connect(path)
-        self._lock = threading.RLock()
+            db = _connect(path)
+        self._db = sqlite_db.LockedConnection(db, lambda exc: _storage_error(path, exc))
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    # -- plumbing
-
-    def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            try:
-                return work(self._db)
-            except sqlite3.DatabaseError as exc:
-                raise _storage_error(self.path, exc) from exc
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.DatabaseError as exc:
-                raise _storage_error(self.path, exc) from exc
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.DatabaseError):
-                    raise _storage_error(self.path, exc) from exc
-                raise
+        self._db.close()
 
     # -- collections
 
     def add_collection(self, name: str, folder: str, *, hidden: bool = False) -> CollectionRow:
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute(
                 "INSERT INTO collections (name, folder, hidden, created_at) VALUES (?, ?, ?, ?)",
                 (name, folder, int(hidden), time.time()),
@@ -153,13 +123,13 @@ class IndexStore:
         return found
 
     def collection(self, name: str) -> CollectionRow | None:
-        row = self._read(
+        row = self._db.read(
             lambda db: db.execute(f"SELECT {_COLLECTION} FROM collections WHERE name = ?", (name,)).fetchone()
         )
         return _collection(row) if row else None
 
     def collection_by_id(self, collection_id: int) -> CollectionRow | None:
-        row = self._read(
+        row = self._db.read(
             lambda db: db.execute(
                 f"SELECT {_COLLECTION} FROM collections WHERE id = ?", (collection_id,)
             ).fetchone()
@@ -167,7 +137,7 @@ class IndexStore:
         return _collection(row) if row else None
 
     def collections(self, *, hidden: bool = False) -> list[CollectionRow]:
-        rows = self._read(
+        rows = self._db.read(
             lambda db: db.execute(
                 f"SELECT {_COLLECTION} FROM collections WHERE hidden = ? ORDER BY name", (int(hidden),)
             ).fetchall()
@@ -176,7 +146,7 @@ class IndexStore:
 
     def versions(self, ids: Sequence[int]) -> dict[int, int]:
         marks = ",".join("?" * len(ids))
-        rows = self._read(
+        rows = self._db.read(
             lambda db: db.execute(
                 f"SELECT id, version FROM collections WHERE id IN ({marks})", ids
             ).fetchall()
@@ -185,11 +155,11 @@ class IndexStore:
 
     def delete_collection(self, collection_id: int) -> None:
         """Its files' rows, passages and vectors go (the files themselves are never touched)."""
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
 
     def finish_indexing(self, collection_id: int, note: str | None) -> None:
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute(
                 "UPDATE collections SET indexed_at = ?, note = ? WHERE id = ?",
                 (time.time(), note, collection_id),
@@ -198,7 +168,7 @@ class IndexStore:
     def take_lease(self, collection_id: int, owner: str) -> bool:
         """Whether `owner` may index the collection now (no other process is)."""
         now = time.time()
-        with self._write() as db:
+        with self._db.write() as db:
             taken = db.execute(
                 "UPDATE collections SET lease_owner = ?, lease_until = ? WHERE id = ? AND "
                 "(lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
@@ -207,7 +177,7 @@ class IndexStore:
         return taken > 0
 
     def release_lease(self, collection_id: int, owner: str) -> None:
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute(
                 "UPDATE collections SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
                 (collection_id, owner),
@@ -216,7 +186,7 @@ class IndexStore:
     # -- files
 
     def files(self, collection_id: int) -> dict[str, FileRow]:
-        rows = self._read(
+        rows = self._db.read(
             lambda db: db.execute(
                 "SELECT id, path, size, mtime_ns, sha256, problem, chunks FROM files WHERE collection_id = ?",
                 (collection_id,),
@@ -225,7 +195,7 @@ class IndexStore:
         return {row[1]: FileRow(*row) for row in rows}
 
     def problems(self, collection_id: int, limit: int) -> list[tuple[str, str]]:
-        return self._read(
+        return self._db.read(
             lambda db: db.execute(
                 "SELECT path, problem FROM files WHERE collection_id = ? AND problem IS NOT NULL "
                 "ORDER BY path LIMIT ?",
@@ -235,7 +205,7 @@ class IndexStore:
 
     def same_content(self, sha256: str) -> int | None:
         """A file anywhere in the index with this content and passages (to copy from)."""
-        row = self._read(
+        row = self._db.read(
             lambda db: db.execute(
                 "SELECT id FROM files WHERE sha256 = ? AND problem IS NULL AND chunks > 0 LIMIT 1", (sha256,)
             ).fetchone()
@@ -244,15 +214,15 @@ class IndexStore:
 
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         """The file was saved again with the same content: only its stat changed."""
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id))
 
     def mark_used(self, file_id: int) -> None:
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("UPDATE files SET used_at = ? WHERE id = ?", (time.time(), file_id))
 
     def delete_files(self, collection_id: int, file_ids: Sequence[int]) -> None:
-        with self._write() as db:
+        with self._db.write() as db:
             for start in range(0, len(file_ids), 500):
                 part = file_ids[start : start + 500]
                 db.execute(f"DELETE FROM files WHERE id IN ({','.join('?' * len(part))})", part)
@@ -272,7 +242,7 @@ class IndexStore:
         chunks: Sequence[Chunk],
     ) -> tuple[int, list[int]]:
         """Replace the file's row and passages (its old vectors go with them): (file id, chunk ids)."""
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("DELETE FROM files WHERE collection_id = ? AND path = ?", (collection_id, path))
             file_id = db.execute(
                 "INSERT INTO files (collection_id, path, size, mtime_ns, sha256, format, pages, problem, "
@@ -317,7 +287,7 @@ class IndexStore:
     ) -> tuple[int, list[int]]:
         """A file whose content is indexed already (a copy, a renamed file): its passages and
         vectors are copied, not read and embedded again."""
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute("DELETE FROM files WHERE collection_id = ? AND path = ?", (collection_id, path))
             file_id = db.execute(
                 "INSERT INTO files (collection_id, path, size, mtime_ns, sha256, format, pages, problem, "
@@ -349,7 +319,7 @@ class IndexStore:
 
     def trim_hidden(self, collection_id: int, keep: int) -> None:
         """Keep the `keep` most recently used files of a hidden collection (attached files)."""
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute(
                 "DELETE FROM files WHERE collection_id = ? AND id NOT IN "
                 "(SELECT id FROM files WHERE collection_id = ? ORDER BY used_at DESC LIMIT ?)",
@@ -363,7 +333,7 @@ class IndexStore:
     ) -> list[tuple[int, str]]:
         """(id, text) of passages without a vector of `model`, oldest first."""
         where = "c.collection_id = ?" if file_id is None else "c.file_id = ?"
-        return self._read(
+        return self._db.read(
             lambda db: db.execute(
                 "SELECT c.id, c.text FROM chunks AS c LEFT JOIN vectors AS v ON v.chunk_id = c.id "
                 f"WHERE {where} AND (v.chunk_id IS NULL OR v.model != ?) ORDER BY c.id LIMIT ?",
@@ -374,7 +344,7 @@ class IndexStore:
     def save_vectors(self, collection_id: int, model: str, rows: Sequence[tuple[int, bytes]]) -> int:
         """Store vectors of passages that still exist (a file may have changed meanwhile); the
         number stored."""
-        with self._write() as db:
+        with self._db.write() as db:
             stored = 0
             for chunk_id, blob in rows:
                 stored += db.execute(
@@ -387,7 +357,7 @@ class IndexStore:
 
     def vectors(self, collection_id: int, model: str) -> list[tuple[int, int, bytes]]:
         """(chunk id, file id, vector) of every passage of the collection embedded by `model`."""
-        return self._read(
+        return self._db.read(
             lambda db: db.execute(
                 "SELECT c.id, c.file_id, v.vector FROM chunks AS c JOIN vectors AS v ON v.chunk_id = c.id "
                 "WHERE c.collection_id = ? AND v.model = ? ORDER BY c.id",
@@ -412,7 +382,7 @@ class IndexStore:
             ).fetchone()[0]
             return Counts(files=files, skipped=skipped, chunks=chunks, embedded=embedded)
 
-        return self._read(work)
+        return self._db.read(work)
 
     def keyword_ranked(
         self, collection_ids: Sequence[int], match: str, limit: int, file_id: int | None = None
@@ -422,7 +392,7 @@ class IndexStore:
             where, args = "c.file_id = ?", [file_id]
         else:
             where, args = f"c.collection_id IN ({','.join('?' * len(collection_ids))})", list(collection_ids)
-        rows = self._read(
+        rows = self._db.read(
             lambda db: db.execute(
                 "SELECT c.id FROM chunks_fts JOIN chunks AS c ON c.id = chunks_fts.rowid "
                 f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 1.0, 0.5) LIMIT ?",
@@ -435,7 +405,7 @@ class IndexStore:
         found: dict[int, ChunkRow] = {}
         for start in range(0, len(ids), 500):
             part = list(ids[start : start + 500])
-            rows = self._read(
+            rows = self._db.read(
                 lambda db, part=part: db.execute(  # type: ignore[misc]
                     f"SELECT {_CHUNK} FROM {_CHUNK_FROM} WHERE c.id IN ({','.join('?' * len(part))})", part
                 ).fetchall()
@@ -445,7 +415,7 @@ class IndexStore:
         return found
 
     def file_chunks(self, file_id: int) -> list[ChunkRow]:
-        rows = self._read(
+        rows = self._db.read(
             lambda db: db.execute(
                 f"SELECT {_CHUNK} FROM {_CHUNK_FROM} WHERE c.file_id = ? ORDER BY c.ord", (file_id,)
             ).fetchall()
@@ -454,18 +424,7 @@ class IndexStore:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-    try:
-        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        migrate(db)
-    except BaseException:
-        db.close()
-        raise
-    return db
+    return sqlite_db.connect(path, MIGRATIONS, BUSY_TIMEOUT_S)
 
 
 def _collection(row: tuple[object, ...]) -> CollectionRow:

@@ -7,7 +7,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from .migrations import migrate
+from llamadesk.lib import sqlite_db
+
+from .migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
@@ -31,20 +33,7 @@ NOT_DAMAGE = frozenset(
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode: every write runs in an explicit BEGIN IMMEDIATE."""
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA journal_mode = WAL")
-        # NORMAL in WAL mode survives an app crash or SIGKILL; only a power cut may lose the last commits.
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA foreign_keys = ON")
-        # Reading the schema touches the file's header and first page: garbage fails here.
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        migrate(db)
-    except BaseException:
-        db.close()
-        raise
-    return db
+    return sqlite_db.connect(path, MIGRATIONS, BUSY_TIMEOUT_MS / 1000)
 
 
 def open_or_replace(path: Path) -> tuple[sqlite3.Connection, list[str]]:

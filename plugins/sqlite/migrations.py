@@ -9,10 +9,9 @@ opening a new database at once do not apply one twice.
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable
 
-Migration = Callable[[sqlite3.Connection], None]
+from llamadesk.lib import sqlite_db
+from llamadesk.lib.sqlite_db import Migration
 
 
 def m001_sessions_and_messages(db: sqlite3.Connection) -> None:
@@ -129,33 +128,6 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def applied_migrations(db: sqlite3.Connection) -> list[str]:
-    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
-    return [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY rowid")]
-
-
 def migrate(db: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[str]:
-    """Apply the migrations not yet recorded; return the names applied now.
-
-    `db` must be in autocommit mode (isolation_level=None).
-    """
-    done = set(applied_migrations(db))
-    applied = []
-    for migration in migrations:
-        if migration.__name__ in done:
-            continue
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if db.execute("SELECT 1 FROM _migrations WHERE name = ?", (migration.__name__,)).fetchone():
-                db.execute("COMMIT")  # another process applied it while we waited for the lock
-                continue
-            migration(db)
-            db.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (migration.__name__, time.time())
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        applied.append(migration.__name__)
-    return applied
+    """Apply the chat store's migrations not yet recorded; the names applied now."""
+    return sqlite_db.migrate(db, migrations)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +16,7 @@ from llamadesk.core.models.chat_history import (
     SearchQuery,
     SessionPage,
 )
+from llamadesk.lib import sqlite_db
 
 from .database import open_or_replace
 from .rows import (
@@ -53,47 +51,17 @@ class SQLiteChatStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._db, self._notices = open_or_replace(path)
+            db, self._notices = open_or_replace(path)
         except sqlite3.DatabaseError as exc:  # a full or read-only disk: the file is left as it is
             raise _storage_error(path, exc) from exc
-        self._lock = threading.RLock()
+        self._db = sqlite_db.LockedConnection(db, lambda exc: _storage_error(path, exc))
 
     @property
     def notices(self) -> list[str]:
         return list(self._notices)
 
-    # -- plumbing
-
-    def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            try:
-                return work(self._db)
-            except sqlite3.DatabaseError as exc:
-                raise _storage_error(self.path, exc) from exc
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: takes the write lock up front, so it never deadlocks midway."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.DatabaseError as exc:
-                raise _storage_error(self.path, exc) from exc
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException as exc:
-                # A full disk (SQLITE_FULL) at COMMIT has rolled the transaction back already.
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.DatabaseError):
-                    raise _storage_error(self.path, exc) from exc
-                raise
-
-    # -- sessions
-
     def save_session(self, session: ChatSession) -> None:
-        with self._write() as db:
+        with self._db.write() as db:
             exists = db.execute("SELECT 1 FROM sessions WHERE id = ?", (session.id,)).fetchone()
             if exists:  # an UPDATE, because INSERT OR REPLACE would cascade-delete its messages
                 db.execute(
@@ -106,7 +74,7 @@ class SQLiteChatStore:
                 db.execute(_INSERT_SESSION, session_row(session))
 
     def get_session(self, session_id: str) -> ChatSession | None:
-        row = self._read(
+        row = self._db.read(
             lambda db: db.execute(
                 f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
             ).fetchone()
@@ -127,16 +95,16 @@ class SQLiteChatStore:
                 sessions=[session_from_row(r) for r in rows], total=total, offset=offset, limit=limit
             )
 
-        return self._read(work)
+        return self._db.read(work)
 
     def delete_session(self, session_id: str) -> bool:
-        with self._write() as db:
+        with self._db.write() as db:
             return db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
 
     # -- messages
 
     def save_message(self, message: ChatMessage, *, make_active: bool = False) -> None:
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute(_UPSERT_MESSAGE, message_row(message))
             if make_active:
                 db.execute(
@@ -149,7 +117,7 @@ class SQLiteChatStore:
                 )
 
     def get_message(self, message_id: str) -> ChatMessage | None:
-        row = self._read(
+        row = self._db.read(
             lambda db: db.execute(
                 f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
             ).fetchone()
@@ -157,7 +125,7 @@ class SQLiteChatStore:
         return message_from_row(row) if row else None
 
     def get_branch(self, leaf_id: str) -> list[ChatMessage]:
-        rows = self._read(
+        rows = self._db.read(
             lambda db: db.execute(
                 "WITH RECURSIVE chain (id, depth) AS ("
                 "  SELECT ?, 0"
@@ -215,10 +183,10 @@ class SQLiteChatStore:
             return messages_from_rows(rows), siblings, total
 
         with paused_gc():  # the scan alone makes ~10,000 tuples and strings
-            return self._read(work)
+            return self._db.read(work)
 
     def get_tree(self, session_id: str) -> list[ChatMessage]:
-        rows = self._read(
+        rows = self._db.read(
             lambda db: db.execute(
                 f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
             ).fetchall()
@@ -236,45 +204,44 @@ class SQLiteChatStore:
                     return current
                 current = row[0]
 
-        return self._read(work)
+        return self._db.read(work)
 
     def set_active_leaf(self, session_id: str, leaf_id: str) -> None:
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute(
                 "UPDATE sessions SET active_leaf_id = ?, updated_at = ? WHERE id = ?",
                 (leaf_id, time.time(), session_id),
             )
 
     def import_session(self, session: ChatSession, messages: list[ChatMessage]) -> None:
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute(_INSERT_SESSION, session_row(session))
             db.executemany(_UPSERT_MESSAGE, [message_row(m) for m in messages])
 
     # -- search
 
     def search(self, query: SearchQuery) -> SearchPage:
-        return self._read(lambda db: run_search(db, query))
+        return self._db.read(lambda db: run_search(db, query))
 
     # -- presets
 
     def list_presets(self) -> list[ChatPreset]:
-        rows = self._read(lambda db: db.execute("SELECT data FROM presets ORDER BY name").fetchall())
+        rows = self._db.read(lambda db: db.execute("SELECT data FROM presets ORDER BY name").fetchall())
         return [preset_from_data(r[0]) for r in rows]
 
     def save_preset(self, preset: ChatPreset) -> None:
-        with self._write() as db:
+        with self._db.write() as db:
             db.execute(
                 "INSERT OR REPLACE INTO presets (name, data, updated_at) VALUES (?, ?, ?)",
                 (preset.name, preset.model_dump_json(), time.time()),
             )
 
     def delete_preset(self, name: str) -> bool:
-        with self._write() as db:
+        with self._db.write() as db:
             return db.execute("DELETE FROM presets WHERE name = ?", (name,)).rowcount > 0
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
 
 def _rows_by_id(db: sqlite3.Connection, ids: list[str]) -> list[Any]:

@@ -14,7 +14,7 @@ from .conftest import add_message, make_session
 def test_database_is_wal_with_foreign_keys(store: SQLiteChatStore, db_path) -> None:
     other = sqlite3.connect(db_path)
     assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store._db.read(lambda db: db.execute("PRAGMA foreign_keys").fetchone())[0] == 1
 
 
 def test_session_round_trip_and_update(store: SQLiteChatStore) -> None:
@@ -100,9 +100,11 @@ def test_delete_session_removes_its_messages_and_their_index(store: SQLiteChatSt
     assert store.delete_session(session.id)
     assert not store.delete_session(session.id)
     assert store.get_tree(session.id) == []
-    count = store._db.execute(
-        "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'walrus'"
-    ).fetchone()
+    count = store._db.read(
+        lambda db: db.execute(
+            "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'walrus'"
+        ).fetchone()
+    )
     assert count[0] == 1
 
 
