@@ -46,7 +46,7 @@ from ..models.chat_params import (
     UpdateChatParams,
 )
 from ..models.commands import Empty
-from ..services.chat import ToolRequest
+from ..services.chat_tool_use import ToolRequest
 from .context import CommandContext
 from .spec import CommandSpec
 

@@ -1,4 +1,5 @@
-"""`ChatService` (`app.chat`): sessions, branches, answers streamed from the runtime and saved as they grow.
+"""`ChatService` (`app.chat`): answers streamed from the runtime and saved as they grow, on top of
+`ChatSessions` (chat_sessions.py: the saved chats, branches, search, export).
 
 The service owns no SQL: the store comes from the `get_chat_store` hook. It
 owns no model either: answers come from a `generate` function with the
@@ -10,9 +11,6 @@ commands, which are thin wrappers over the public methods here.
 from __future__ import annotations
 
 import logging
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ..disk_space import translated_disk_errors
@@ -27,15 +25,10 @@ from ..models.chat_history import (
     ChatReply,
     ChatSession,
     ChatTitleEvent,
-    ChatTranscript,
-    SearchPage,
-    SearchQuery,
-    SessionPage,
     UnsavedMessages,
 )
 from ..models.documents import Attachment, Source
 from ..models.llama import SamplingParams, StopReason
-from ..models.tools import NamedToolChoice, ToolChoice
 from ..streaming import CancelToken, EventSink
 from .chat_answers import (
     PERSIST_MAX_TOKENS,
@@ -45,13 +38,12 @@ from .chat_answers import (
     PrepareModelFn,
     ToolUse,
 )
-from .chat_export import parse_export, to_json, to_markdown, with_new_ids
-from .chat_presets import PresetBook
 from .chat_prompt import TokenCounter, answer_reserve, estimate_tokens, template_reserve
+from .chat_sessions import ChatSessions, new_id, utc_now
 from .chat_title import clean_title, title_request
+from .chat_tool_use import ToolRequest, tool_use_for
 from .chat_unsaved import UnsavedQueue
 from .config import ConfigService
-from .tool_catalog import mentioned
 from .tools import ToolService
 
 log = logging.getLogger(__name__)
@@ -59,27 +51,10 @@ log = logging.getLogger(__name__)
 # How long deleting a chat waits for its answer to stop (the runtime stops within 100 ms).
 STOP_WAIT_S = 5.0
 
-__all__ = ["PERSIST_MAX_TOKENS", "ChatService", "GenerateFn", "PrepareModelFn"]
+__all__ = ["PERSIST_MAX_TOKENS", "ChatService", "GenerateFn", "PrepareModelFn", "ToolRequest"]
 
 
-@dataclass(frozen=True)
-class ToolRequest:
-    """What a send, regenerate or edit asks about tools (chat.* params)."""
-
-    tools: list[str] | None = None  # None: the chat's own
-    choice: ToolChoice = "auto"
-    approve_all: bool = False
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _new_id() -> str:
-    return uuid.uuid4().hex
-
-
-class ChatService:
+class ChatService(ChatSessions):
     def __init__(
         self,
         store: ChatStore,
@@ -92,10 +67,9 @@ class ChatService:
         tools: ToolService | None = None,
         documents: DocumentIndex | None = None,
     ) -> None:
-        self.store = store
+        super().__init__(store)
         self._tools = tools
         self._documents = documents
-        self.presets = PresetBook(store)
         self._config = config
         self.unsaved = UnsavedQueue(lambda message, active: store.save_message(message, make_active=active))
         self._prepare_model = prepare_model or (
@@ -133,101 +107,12 @@ class ChatService:
 
     # -- sessions
 
-    def new_session(
-        self,
-        *,
-        title: str | None = None,
-        model: str | None = None,
-        system_prompt: str | None = None,
-        preset: str | None = None,
-        tools: list[str] | None = None,
-    ) -> ChatSession:
-        """A new, empty session. A preset supplies the system prompt unless one is given."""
-        chosen = self.presets.get(preset) if preset else None
-        now = _now()
-        session = ChatSession(
-            id=_new_id(),
-            title=title or DEFAULT_TITLE,
-            created_at=now,
-            updated_at=now,
-            model=model,
-            system_prompt=system_prompt
-            if system_prompt is not None
-            else (chosen.system_prompt if chosen else ""),
-            preset=preset,
-            tools=tools or [],
-        )
-        self.store.save_session(session)
-        return session
-
-    def get_session(self, session_id: str) -> ChatSession:
-        session = self.store.get_session(session_id)
-        if session is None:
-            raise NotFound(f"no chat {session_id!r}; see `llamadesk chats`")
-        return session
-
-    def list_sessions(
-        self, *, offset: int = 0, limit: int = 50, include_archived: bool = False
-    ) -> SessionPage:
-        return self.store.list_sessions(offset=offset, limit=limit, include_archived=include_archived)
-
-    def update_session(self, session_id: str, **changes: object) -> ChatSession:
-        """Change title, model, system_prompt, preset, pinned, archived or tools (None leaves a
-        field as is)."""
-        allowed = {"title", "model", "system_prompt", "preset", "pinned", "archived", "tools"}
-        unknown = set(changes) - allowed
-        if unknown:
-            raise InvalidParams(f"cannot change {', '.join(sorted(unknown))} of a chat")
-        updates = {k: v for k, v in changes.items() if v is not None}
-        if "preset" in updates:
-            self.presets.get(str(updates["preset"]))
-        session = self.get_session(session_id)
-        changed = ChatSession.model_validate({**session.model_dump(), **updates, "updated_at": _now()})
-        self.store.save_session(changed)
-        return changed
-
     def delete_session(self, session_id: str) -> None:
         # An answer still being written would save itself into the deleted chat: stop it first.
         if self.stop(session_id):
             self._answers.wait_ended(session_id, timeout_s=STOP_WAIT_S)
         if not self.store.delete_session(session_id):
             raise NotFound(f"no chat {session_id!r}")
-
-    def transcript(
-        self, session_id: str, *, limit: int | None = None, before_id: str | None = None
-    ) -> ChatTranscript:
-        """The session with its active branch (the newest `limit` messages; those before
-        `before_id` to page back), and the siblings of each message shown."""
-        session = self.get_session(session_id)
-        leaf = session.active_leaf_id
-        if before_id is not None:
-            leaf = self._message_in(session_id, before_id).parent_id
-        if leaf is None:
-            return ChatTranscript(session=session, messages=[])
-        messages, siblings, total = self.store.get_active_branch(session_id, leaf, limit)
-        # Built from records the store made: validating 5,000 messages again would cost ~50 ms.
-        return ChatTranscript.model_construct(
-            session=session, messages=messages, siblings=siblings, total=total
-        )
-
-    def rate(self, session_id: str, message_id: str, rating: str | None) -> ChatMessage:
-        """Like or dislike an answer (None takes it back); kept with it and exported."""
-        message = self._message_in(session_id, message_id)
-        if message.role is not Role.ASSISTANT:
-            raise InvalidParams("only answers can be rated")
-        # Rebuilt, not model_copy: a message the store built shares a frozen fields set.
-        rated = ChatMessage.model_validate({**message.model_dump(), "rating": rating})
-        self.store.save_message(rated)
-        return rated
-
-    def switch_branch(self, session_id: str, message_id: str) -> ChatTranscript:
-        """Show the branch through `message_id`, down to its newest leaf."""
-        message = self._message_in(session_id, message_id)
-        self.store.set_active_leaf(session_id, self.store.newest_leaf(message.id))
-        return self.transcript(session_id)
-
-    def search(self, query: SearchQuery) -> SearchPage:
-        return self.store.search(query)
 
     # -- answers
 
@@ -254,12 +139,12 @@ class ChatService:
             session, content, model, sampling, files or [], collections or [], on_event, token
         )
         user = ChatMessage(
-            id=_new_id(),
+            id=new_id(),
             session_id=session.id,
             parent_id=session.active_leaf_id,
             role=Role.USER,
             content=content,
-            created_at=_now(),
+            created_at=utc_now(),
             attachments=attachments,
             sources=sources,
         )
@@ -318,13 +203,13 @@ class ChatService:
         if not content.strip():
             raise InvalidParams("the message is empty")
         edited = ChatMessage(
-            id=_new_id(),
+            id=new_id(),
             session_id=session.id,
             parent_id=original.parent_id,
             role=original.role,
             content=content,
             model=original.model,
-            created_at=_now(),
+            created_at=utc_now(),
             # The files stay attached, and the passages sent stay with it, as the user saw them.
             attachments=original.attachments,
             sources=original.sources,
@@ -359,26 +244,6 @@ class ChatService:
 
     # -- export and import
 
-    def export(self, session_id: str, fmt: str) -> str:
-        session = self.get_session(session_id)
-        if fmt == "markdown":
-            branch = self.store.get_branch(session.active_leaf_id) if session.active_leaf_id else []
-            return to_markdown(session, branch)
-        if fmt == "json":
-            return to_json(session, self.store.get_tree(session_id))
-        raise InvalidParams(f"unknown export format {fmt!r}; use markdown or json")
-
-    def import_json(self, text: str) -> ChatSession:
-        """Add a session from `chat.export` JSON; ids already in use are replaced by new ones."""
-        document = parse_export(text)
-        taken = self.store.get_session(document.session.id) is not None or any(
-            self.store.get_message(m.id) is not None for m in document.messages
-        )
-        if taken:
-            document = with_new_ids(document)
-        self.store.import_session(document.session, document.messages)
-        return self.get_session(document.session.id)
-
     # -- internals
 
     def _documents_for(
@@ -404,12 +269,6 @@ class ChatService:
         max_tokens = self._sampling_for(session, sampling).max_tokens
         budget = context - answer_reserve(context, max_tokens) - template_reserve(context)
         return self._documents.gather(files, collections, question, budget, on_event, token)
-
-    def _message_in(self, session_id: str, message_id: str) -> ChatMessage:
-        message = self.store.get_message(message_id)
-        if message is None or message.session_id != session_id:
-            raise NotFound(f"no message {message_id!r} in chat {session_id!r}")
-        return message
 
     def _sampling_for(self, session: ChatSession, override: SamplingParams | None) -> SamplingParams:
         if override is not None:
@@ -481,36 +340,6 @@ class ChatService:
             unsaved_reason=written.unsaved,
         )
 
-    def _tool_use(
-        self, session: ChatSession, question: ChatMessage, request: ToolRequest | None
-    ) -> ToolUse | None:
-        """The tools this answer may call: the request's (else the chat's) and the providers
-        `@named` in the question; None when there are none."""
-        request = request or ToolRequest()
-        wanted = [*(session.tools if request.tools is None else request.tools), *mentioned(question.content)]
-        if not wanted or self._tools is None:
-            if request.choice != "auto" and request.choice != "none":
-                raise InvalidParams("tool_choice asks for a tool call, but this answer offers no tools")
-            return None
-        offered = self._tools.offered(wanted)
-        if request.tools:  # named in this request: a typo is an error (a chat's own may be gone since)
-            unknown = self._tools.unknown(request.tools)
-            if unknown:
-                raise InvalidParams(f"no tool or tool provider named {unknown[0]!r}; see `llamadesk tools`")
-        if isinstance(request.choice, NamedToolChoice) and request.choice.name not in {
-            t.name for t in offered
-        }:
-            raise InvalidParams(
-                f"tool_choice names {request.choice.name!r}, which this answer does not offer"
-            )
-        return ToolUse(
-            service=self._tools,
-            offered=offered,
-            choice=request.choice,
-            approve_all=request.approve_all,
-            max_rounds=self._config.config.tools.max_rounds,
-        )
-
     def _auto_title(self, session_id: str, token: CancelToken) -> str | None:
         """A title after the first exchange; failing to make one never fails the answer."""
         try:
@@ -518,3 +347,8 @@ class ChatService:
         except Exception:
             log.warning("could not title chat %s", session_id, exc_info=True)
             return None
+
+    def _tool_use(
+        self, session: ChatSession, question: ChatMessage, request: ToolRequest | None
+    ) -> ToolUse | None:
+        return tool_use_for(self._tools, self._config.config.tools.max_rounds, session, question, request)
