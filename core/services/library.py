@@ -19,10 +19,9 @@ from pathlib import Path
 
 from ..disk_space import MB, require_space, translated_disk_errors
 from ..downloader import BlobDownloader
-from ..errors import AlreadyExists, Cancelled, InvalidParams, NotFound, Unavailable
-from ..gguf import GGUFError, read_gguf
+from ..errors import AlreadyExists, InvalidParams, NotFound, Unavailable
 from ..http_client import HttpClient
-from ..interfaces.model_source import ModelSource, PushableSource, PushRequest
+from ..interfaces.model_source import ModelSource
 from ..models.app_config import DownloadOptions
 from ..models.gguf import GGUFInfo
 from ..models.library import (
@@ -43,15 +42,12 @@ from ..models.library import (
 from ..models.llama import MemoryEstimate
 from ..models.reference import ModelRef, parse_reference
 from . import model_import, model_partials
-from .model_layers import (
-    describe_layers,
-    ordered_weights,
-    read_text_layers,
-    shard_links,
-)
+from .model_details import model_details
+from .model_layers import ordered_weights, shard_links
 from .model_pull import fetch_resolved, resolve_cancellable
+from .model_push import push_model
 from .model_store import DIGEST, ModelStore
-from .model_summaries import manifest_digest, summarize, summarize_in_place
+from .model_summaries import summarize, summarize_in_place
 from .transfer_progress import TransferMeter
 
 log = logging.getLogger(__name__)
@@ -154,39 +150,7 @@ class ModelLibrary:
         ]
 
     def show(self, reference: str | ModelRef) -> ModelDetails:
-        ref = self.parse(reference)
-        store = self.store
-        record = store.read_in_place(ref)
-        if record is not None:
-            summary = summarize_in_place(store, ref)
-            assert summary is not None
-            gguf = self._gguf(record.files[0])
-            return ModelDetails(
-                summary=summary,
-                files=[str(f) for f in record.files],
-                gguf=gguf,
-                memory_estimate=self._memory_estimate(gguf) if gguf else None,
-                license=_shorten(gguf.license if gguf else None),
-            )
-        manifest, data = store.read_manifest(ref)
-        summary = summarize(store, ref, manifest, data)
-        assert summary is not None
-        # An incomplete model is still shown (manifest, which blobs are missing), just not loadable.
-        files = self.model_files(ref) if not summary.missing_blobs else []
-        gguf = self._gguf(files[0]) if files else None
-        texts = read_text_layers(store, manifest)
-        return ModelDetails(
-            summary=summary,
-            files=[str(f) for f in files],
-            layers=describe_layers(manifest, summary.missing_blobs),
-            manifest=manifest.model_dump(by_alias=True, exclude_none=True, mode="json"),
-            gguf=gguf,
-            memory_estimate=self._memory_estimate(gguf) if gguf else None,
-            template=texts.get("template"),
-            system=texts.get("system"),
-            params=texts.get("params"),
-            license=_shorten(texts.get("license") or (gguf.license if gguf else None)),
-        )
+        return model_details(self.store, self.parse(reference), self.model_files, self._memory_estimate)
 
     def model_files(self, reference: str | ModelRef) -> list[Path]:
         """The GGUF file(s) to load, in shard order. Split models get a folder of named links."""
@@ -371,37 +335,7 @@ class ModelLibrary:
         """Send a stored model to the registry its reference names."""
         ref = self.parse(reference)
         _refuse_pin(ref, "push")
-        store = self.store
-        if store.read_in_place(ref) is not None:
-            raise InvalidParams(
-                f"{ref.short} is used in place; import it without --in-place to push it to a registry"
-            )
-        manifest, data = store.read_manifest(ref)
-        source = self.source_for(ref)
-        if not isinstance(source, PushableSource):
-            raise Unavailable(f"the {source.name} source cannot push models")
-        digests = [manifest.config.digest, *(layer.digest for layer in manifest.layers)]
-        paths = {d: store.blob_path(d) for d in digests}
-        missing = [d for d, p in paths.items() if not p.is_file()]
-        if missing:
-            raise NotFound(f"{ref.short} is incomplete: blob {missing[0]} is missing; pull it again")
-        meter = TransferMeter(sum(p.stat().st_size for p in paths.values()), on_progress, phase="uploading")
-        meter.set_phase("uploading", message=f"pushing {ref.short}")
-        source.push(
-            PushRequest(
-                ref=ref,
-                manifest=manifest,
-                manifest_bytes=data,
-                blob_paths=paths,
-                on_bytes=meter.add,
-                cancelled=(cancel or threading.Event()).is_set,
-            ),
-            self.http(),
-        )
-        if cancel is not None and cancel.is_set():
-            raise Cancelled(f"the push of {ref.short} was cancelled; blobs already sent stay on the registry")
-        meter.set_phase("done", message=f"pushed {ref.short}")
-        return PushResult(reference=ref.short, digest=manifest_digest(data), size=meter.total)
+        return push_model(self.store, ref, self.source_for(ref), self.http(), on_progress, cancel)
 
     # -- disk ------------------------------------------------------------------------------
 
@@ -424,15 +358,6 @@ class ModelLibrary:
                     )
         return model_partials.discard(self.store, ref)
 
-    # -- helpers ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _gguf(path: Path) -> GGUFInfo | None:
-        try:
-            return read_gguf(path)
-        except GGUFError:
-            return None
-
 
 def ollama_store_dir() -> Path | None:
     """An Ollama store on this machine (`OLLAMA_MODELS` or `~/.ollama/models`), if there is one."""
@@ -445,9 +370,3 @@ def _refuse_pin(ref: ModelRef, action: str) -> None:
     """A digest says which manifest to fetch; a name a model is written under takes a tag."""
     if ref.digest:
         raise InvalidParams(f"cannot {action} {ref.pinned}: name it with a tag, not a digest")
-
-
-def _shorten(text: str | None, limit: int = 4000) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return text[:limit] + "\n[...]"

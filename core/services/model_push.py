@@ -1,0 +1,54 @@
+"""Sending a stored model to the registry its reference names (`models.push`)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from ..errors import Cancelled, InvalidParams, NotFound, Unavailable
+from ..http_client import HttpClient
+from ..interfaces.model_source import ModelSource, PushableSource, PushRequest
+from ..models.library import PullProgress, PushResult
+from ..models.reference import ModelRef
+from .model_store import ModelStore
+from .model_summaries import manifest_digest
+from .transfer_progress import TransferMeter
+
+
+def push_model(
+    store: ModelStore,
+    ref: ModelRef,
+    source: ModelSource,
+    http: HttpClient,
+    on_progress: Callable[[PullProgress], None] | None,
+    cancel: threading.Event | None,
+) -> PushResult:
+    if store.read_in_place(ref) is not None:
+        raise InvalidParams(
+            f"{ref.short} is used in place; import it without --in-place to push it to a registry"
+        )
+    manifest, data = store.read_manifest(ref)
+    if not isinstance(source, PushableSource):
+        raise Unavailable(f"the {source.name} source cannot push models")
+    digests = [manifest.config.digest, *(layer.digest for layer in manifest.layers)]
+    paths = {d: store.blob_path(d) for d in digests}
+    missing = [d for d, p in paths.items() if not p.is_file()]
+    if missing:
+        raise NotFound(f"{ref.short} is incomplete: blob {missing[0]} is missing; pull it again")
+    meter = TransferMeter(sum(p.stat().st_size for p in paths.values()), on_progress, phase="uploading")
+    meter.set_phase("uploading", message=f"pushing {ref.short}")
+    source.push(
+        PushRequest(
+            ref=ref,
+            manifest=manifest,
+            manifest_bytes=data,
+            blob_paths=paths,
+            on_bytes=meter.add,
+            cancelled=(cancel or threading.Event()).is_set,
+        ),
+        http,
+    )
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"the push of {ref.short} was cancelled; blobs already sent stay on the registry")
+    meter.set_phase("done", message=f"pushed {ref.short}")
+    return PushResult(reference=ref.short, digest=manifest_digest(data), size=meter.total)
