@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .disk_space import disk_usage, is_out_of_space, out_of_space
 from .download_ramp import ConnectionRamp
+from .download_responses import Retry, Unauthorized, check_status, timed_out
 from .download_state import (
     STATE_HEADER,
     STATE_MAGIC,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 WAKE_HASHER_EVERY = 4 * MiB
 
 
@@ -306,7 +306,7 @@ class BlobTransfer:
             try:
                 ended = self._stream_once(index, segment, buffer, kept, refresh_auth)
                 refresh_auth = False
-            except _Unauthorized:
+            except Unauthorized:
                 if refresh_auth or self.request.authorize is None:
                     raise DownloadFailed(
                         f"the server refused the download of {self.request.digest} (401 Unauthorized)",
@@ -315,10 +315,10 @@ class BlobTransfer:
                     ) from None
                 refresh_auth = True
                 continue
-            except (HttpError, OSError, http.client.HTTPException, _Retry) as exc:
+            except (HttpError, OSError, http.client.HTTPException, Retry) as exc:
                 if self.cancel.is_set() or self.error is not None:
                     return
-                if _timed_out(exc) and segment.done == before:
+                if timed_out(exc) and segment.done == before:
                     raise DownloadFailed(
                         f"the server sent nothing for {self.owner.http.timeout:g} s while {self.doing}; "
                         "pull again to resume (the downloads.timeout_s setting says how long to wait)",
@@ -355,7 +355,7 @@ class BlobTransfer:
         with self.cond:
             self.active.add(response)
         try:
-            skip = self._check_status(response, offset)
+            skip = check_status(response, offset, self.request.digest, self.request.url)
             remaining = None if segment.length is None else segment.length - segment.done
             while remaining is None or remaining > 0:
                 if self.cancel.is_set() or self.error is not None:
@@ -365,7 +365,7 @@ class BlobTransfer:
                 if got == 0:
                     if remaining is None:
                         return True
-                    raise _Retry(f"the server closed the stream {remaining} bytes early")
+                    raise Retry(f"the server closed the stream {remaining} bytes early")
                 view = buffer[:got]
                 if skip:  # a server that ignored Range: throw away what we already have
                     dropped = min(skip, got)
@@ -395,28 +395,6 @@ class BlobTransfer:
                 self.active.discard(response)
             response.close()
 
-    def _check_status(self, response: HttpResponse, offset: int) -> int:
-        """Bytes to skip at the start of the body (when the server ignored Range); raises on errors."""
-        status = response.status
-        if status == 206:
-            return 0
-        if status == 200:
-            return offset
-        if status in RETRY_STATUSES:
-            raise _Retry(f"the server answered {status}")
-        if status == 401:
-            raise _Unauthorized()
-        if status == 416:
-            raise DownloadFailed(
-                f"the server says {self.request.digest} is smaller than the manifest claims",
-                url=self.request.url,
-            )
-        raise DownloadFailed(
-            f"the server refused the download of {self.request.digest} ({status} {response.raw.reason})",
-            status=status,
-            url=self.request.url,
-        )
-
 
 class _DiskWriteFailed(Exception):
     """Writing to the partial failed: ends the transfer at once, no retry."""
@@ -424,20 +402,3 @@ class _DiskWriteFailed(Exception):
     def __init__(self, error: OSError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def _timed_out(exc: BaseException) -> bool:
-    """A read or connect that waited the client's whole timeout (possibly wrapped in HttpError)."""
-    while exc is not None:
-        if isinstance(exc, TimeoutError):
-            return True
-        exc = exc.__cause__  # type: ignore[assignment]
-    return False
-
-
-class _Retry(Exception):
-    """A transient failure worth another request."""
-
-
-class _Unauthorized(Exception):
-    """401: worth one more request with fresh credentials, if the source can give them."""
