@@ -43,6 +43,7 @@ from .services.runtime import STARTER, RuntimeService
 from .services.settings_schema import settings_schema
 from .services.system_metrics import MetricsSampler
 from .services.tools import ToolService
+from .starter_model import ensure_starter_model
 from .streaming import EventSink
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ class App:
             *config_commands(self.config, self._settings_schema),
             *system_commands(self._system_info, self._plugin_list, self._metrics.sample),
             *runtime_commands(self.runtime, self.config),
-            *model_commands(self.library),
+            *model_commands(self.library, lambda: ensure_starter_model(self.paths.cache_dir)),
             *chat_commands(lambda: self.chat),
             *tool_commands(self.tools),
             *document_commands(self._read_document),

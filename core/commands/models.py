@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -33,7 +35,9 @@ if TYPE_CHECKING:
     from ..services.library import ModelLibrary
 
 
-def model_commands(library: ModelLibrary) -> list[CommandSpec]:
+def model_commands(library: ModelLibrary, starter_file: Callable[[], Path]) -> list[CommandSpec]:
+    """`starter_file` fetches the starter GGUF once and says where it is."""
+
     def list_models(params: ListParams, ctx: CommandContext) -> ModelList:
         return library.list_models(discover=params.discover)
 
@@ -60,6 +64,9 @@ def model_commands(library: ModelLibrary) -> list[CommandSpec]:
             on_progress=ctx.emit,
             cancel=_cancel_event(ctx),
         )
+
+    def starter(params: Empty, ctx: CommandContext) -> ImportResult:
+        return library.keep_in_place(starter_file())
 
     def push(params: ReferenceParams, ctx: CommandContext) -> PushResult:
         return library.push(params.reference, on_progress=ctx.emit, cancel=_cancel_event(ctx))
@@ -100,6 +107,7 @@ def model_commands(library: ModelLibrary) -> list[CommandSpec]:
         spec("models.rm", "Remove a model", "Delete a model; blobs another model shares are kept.", ReferenceParams, RemoveResult, remove),
         spec("models.copy", "Copy a model", "Store a model under another reference too; blobs are shared, not copied.", CopyParams, ModelSummary, copy),
         spec("models.import", "Import a GGUF", "Add a local GGUF, copied into the store or used in place.", ImportModelParams, ImportResult, import_model, streaming=True),
+        spec("models.starter", "Get the starter model", "Fetch the starter model (SmolLM2-135M, 98 MB) once and keep it in the library.", Empty, ImportResult, starter),
         spec("models.push", "Push a model", "Upload a stored model to the registry its reference names.", ReferenceParams, PushResult, push, streaming=True),
         spec("models.disk_usage", "Disk usage", "Bytes used by models, shared and unreferenced blobs, partial downloads.", Empty, DiskUsage, disk_usage),
         spec("models.partials", "Partial downloads", "Unfinished downloads kept for resuming, with the disk space each holds.", Empty, PartialList, partials),

@@ -323,6 +323,18 @@ class ModelLibrary:
             reference=ref.short, in_place=False, files=[str(f) for f in self.model_files(ref)], size=size
         )
 
+    def keep_in_place(self, path: Path) -> ImportResult:
+        """`path` in the library, used in place: the model that already uses it, else a new
+        import under its suggested name (the starter model after its first fetch)."""
+        store = self.store
+        wanted = path.resolve()
+        for ref, _ in store.iter_in_place():
+            record = store.read_in_place(ref)
+            if record is not None and [f.resolve() for f in record.files] == [wanted]:
+                size = sum(record.sizes)
+                return ImportResult(reference=ref.short, in_place=True, files=[str(path)], size=size)
+        return self.import_file(path, in_place=True)
+
     # -- pushing ---------------------------------------------------------------------------
 
     def push(

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from llamadesk.core.commands import CommandError
-from llamadesk.core.models.library import ImportModelParams, ImportResult, ListParams, ModelList
+from llamadesk.core.models.commands import Empty
+from llamadesk.core.models.library import ImportResult, ListParams, ModelList
 from llamadesk.core.models.llama import LoadParams, ModelParams, ModelStatus, RuntimeStatus, UnloadResult
 
 from ..catalogs import N_, tr
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 else:
     _Screen = object
 
-STARTER = "starter"  # runtime.load's name for the starter model
+STARTER = "starter"  # runtime.load's name for the starter model, offered while the library is empty
 ANSWERING = ("ready", "generating")
 
 
@@ -84,6 +85,8 @@ class ChatModels(_Screen):
     def _update_hint(self) -> None:
         if self.model_state in ANSWERING:
             self.hint = ""
+        elif self.model_state == "loading" and not self.model_id:
+            self.hint = tr("Fetching the starter model (98 MB)…")
         elif self.model_state == "loading":
             self.hint = tr("Loading {model}…").format(model=self.model_id)
         elif self.model_state == "error":
@@ -138,23 +141,15 @@ class ChatModels(_Screen):
         self.app.refresh_status()
 
     def get_starter_model(self) -> None:
-        """First launch with an empty library: fetch (once) and load the starter model, then
-        keep it in the library (in place, where it was fetched), so the next launch lists it
-        instead of offering it again."""
+        """First launch with an empty library: fetch (once) the starter model into the library
+        (in place, where it was fetched), then load it under its library name, so this chat
+        and the next launch name it alike."""
         self.starter_offer = False
-        self.load_model(STARTER, on_loaded=self._starter_loaded)
+        self.model_id = ""
+        self.model_state = "loading"
+        self._update_hint()
+        self.app.bridge.call("models.starter", Empty(), ImportResult, self._starter_kept, self._load_failed)
 
-    def _starter_loaded(self, status: ModelStatus) -> None:
-        self._loaded_ok(status)
-        if status.path and self.app.bridge.has("models.import"):
-            self.app.bridge.call(
-                "models.import",
-                ImportModelParams(path=status.path, in_place=True),
-                ImportResult,
-                lambda _imported: self.refresh_models(),
-                self._starter_not_kept,
-            )
-
-    def _starter_not_kept(self, error: CommandError) -> None:
-        if error.code != "already_exists":  # kept by an earlier launch: nothing to add
-            self.error(error)
+    def _starter_kept(self, imported: ImportResult) -> None:
+        self.refresh_models()
+        self.load_model(imported.reference)
