@@ -6,7 +6,9 @@ changing any text the window shows, then translate what it reports as missing:
     .venv/bin/python scripts/i18n_catalogs.py
 
 The msgids come from three places:
-- Python under ui/: `tr("...")` where text is shown, `N_("...")` where it is defined;
+- Python under ui/: `tr("...")` where text is shown, `N_("...")` where it is defined,
+  `trn("...", "...", count)` for a counted text (a plural entry: one form per plural the
+  language has, three in French and Spanish, one in Chinese);
 - kv rules under ui/: `_("...")`;
 - the Settings form: `config.schema` of the core and the default plugins (section titles
   and descriptions, each setting's label and description), as the window shows them.
@@ -45,24 +47,30 @@ HEADER = "# The text of llamadesk's window. Kept up to date by scripts/i18n_cata
 KV_CALL = re.compile(r"""(?<![\w.])_\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\)""")
 
 
-def python_messages() -> Iterator[tuple[str, str]]:
+Message = str | tuple[str, str]  # a text, or a counted text's singular and plural
+
+
+def python_messages() -> Iterator[tuple[Message, str]]:
     for path in sorted(UI.rglob("*.py")):
         with path.open("rb") as source:
-            for lineno, _func, message, _comments in extract_python(
-                source, ["tr", "N_"], [], {"encoding": "utf-8"}
+            for lineno, func, message, _comments in extract_python(
+                source, ["tr", "N_", "trn"], [], {"encoding": "utf-8"}
             ):
-                if isinstance(message, str) and message:
-                    yield message, f"{path.relative_to(ROOT)}:{lineno}"
+                where = f"{path.relative_to(ROOT)}:{lineno}"
+                if func == "trn" and isinstance(message, tuple) and all(message[:2]):
+                    yield (message[0], message[1]), where
+                elif isinstance(message, str) and message:
+                    yield message, where
 
 
-def kv_messages() -> Iterator[tuple[str, str]]:
+def kv_messages() -> Iterator[tuple[Message, str]]:
     for path in sorted(UI.rglob("*.kv")):
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             for literal in KV_CALL.findall(line):
                 yield ast.literal_eval(literal), f"{path.relative_to(ROOT)}:{lineno}"
 
 
-def settings_messages() -> Iterator[tuple[str, str]]:
+def settings_messages() -> Iterator[tuple[Message, str]]:
     with tempfile.TemporaryDirectory() as home:
         app = App(AppPaths.under(Path(home)), load_entrypoints=False).start()
         try:
@@ -116,8 +124,13 @@ def read_catalog(language: str) -> Catalog:
         return read_po(source, locale=language)
 
 
-def untranslated(catalog: Catalog) -> list[str]:
-    return [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+def untranslated(catalog: Catalog) -> list[Message]:
+    """Entries with no translation, or a plural entry missing one of the language's forms."""
+    return [m.id for m in catalog if m.id and (not all(forms(m.string)) or m.fuzzy)]
+
+
+def forms(string: Message) -> tuple[str, ...]:
+    return string if isinstance(string, tuple) else (string,)
 
 
 def write(catalog: Catalog, path: Path) -> None:

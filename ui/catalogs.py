@@ -30,6 +30,12 @@ def tr(text: str) -> str:
     return _current[0].gettext(text) if text else text
 
 
+def trn(singular: str, plural: str, count: int) -> str:
+    """The form of a counted text that `count` takes in the current language (one form in
+    Chinese, two in German, three in French and Spanish); format `{count}` into it after."""
+    return _current[0].ngettext(singular, plural, count)
+
+
 def load_catalog(language: str) -> gettext.NullTranslations:
     """The compiled catalog of `language`; English, the text as written, needs none."""
     if language == SOURCE_LANGUAGE:

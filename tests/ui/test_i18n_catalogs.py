@@ -59,10 +59,9 @@ def test_every_language_translates_every_text(language: str, template: set[str])
     for message in catalog:
         if message.id:
             # A placeholder lost or renamed would raise KeyError in .format() on screen.
-            assert sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(message.id)), (
-                language,
-                message.id,
-            )
+            wanted = sorted(PLACEHOLDER.findall(i18n_catalogs.forms(message.id)[0]))
+            for form in i18n_catalogs.forms(message.string):
+                assert sorted(PLACEHOLDER.findall(form)) == wanted, (language, message.id)
 
 
 @pytest.mark.parametrize("language", i18n_catalogs.LANGUAGES)
@@ -153,3 +152,21 @@ def test_python_sets_no_text_outside_gettext() -> None:
                 if text and text not in NOT_LANGUAGE:
                     found.append(f"{path.relative_to(UI)}:{node.lineno}: {text!r}")
     assert found == [], "text not through tr(): " + "; ".join(found)
+
+
+def test_counted_texts_take_each_languages_plural_forms() -> None:
+    from llamadesk.ui.catalogs import trn, use_language
+
+    def tools(count: int) -> str:
+        return trn("{count} tool", "{count} tools", count).format(count=count)
+
+    try:
+        assert [tools(n) for n in (0, 1, 2)] == ["0 tools", "1 tool", "2 tools"]
+        use_language("fr")  # French counts zero as one
+        assert [tools(n) for n in (0, 1, 2)] == ["0 outil", "1 outil", "2 outils"]
+        use_language("de")
+        assert [tools(n) for n in (0, 1, 2)] == ["0 Werkzeuge", "1 Werkzeug", "2 Werkzeuge"]
+        use_language("zh")  # one form
+        assert [tools(n) for n in (1, 2)] == ["1 个工具", "2 个工具"]
+    finally:
+        use_language("en")

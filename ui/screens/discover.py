@@ -19,7 +19,7 @@ from llamadesk.core.models.hub import HubFilesParams, HubModel, HubRepoFiles, Hu
 from llamadesk.core.models.library import PullProgress, PullResult, ReferenceParams
 
 from ..bridge import StreamHandle
-from ..catalogs import tr
+from ..catalogs import tr, trn
 from ..viewmodels.downloads import Download
 from ..viewmodels.library import choice_rows, recommendation_note
 from .base import AppScreen
@@ -27,8 +27,8 @@ from .base import AppScreen
 
 def repo_detail(model: HubModel) -> str:
     parts = [
-        tr("{count} downloads").format(count=f"{model.downloads:,}"),
-        tr("{count} likes").format(count=f"{model.likes:,}"),
+        trn("{count} download", "{count} downloads", model.downloads).format(count=f"{model.downloads:,}"),
+        trn("{count} like", "{count} likes", model.likes).format(count=f"{model.likes:,}"),
     ]
     if model.gated:
         parts.append(tr("gated: needs a token"))
@@ -102,9 +102,9 @@ class DiscoverScreen(AppScreen):
         if not repo.choices:
             self.repo_note = tr("This repository has no GGUF files.")
         else:
-            self.repo_note = recommendation_note(repo) or tr("{count} files to choose from").format(
-                count=len(repo.choices)
-            )
+            self.repo_note = recommendation_note(repo) or trn(
+                "{count} file to choose from", "{count} files to choose from", len(repo.choices)
+            ).format(count=len(repo.choices))
 
     def _files_failed(self, error: CommandError) -> None:
         self.repo_note = error.message

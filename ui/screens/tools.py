@@ -34,7 +34,7 @@ from llamadesk.core.models.mcp import (
 )
 from llamadesk.core.models.tools import ToolCatalog
 
-from ..catalogs import tr
+from ..catalogs import tr, trn
 from ..viewmodels.mcp_servers import (
     FormError,
     ServerForm,
@@ -252,7 +252,9 @@ class ToolsScreen(AppScreen):
     def _added(self, added: McpAdded) -> None:
         self._close_editor()
         self.note = (
-            tr("Added {name} with {count} tools.").format(name=added.server.name, count=len(added.tools))
+            trn(
+                "Added {name} with {count} tool.", "Added {name} with {count} tools.", len(added.tools)
+            ).format(name=added.server.name, count=len(added.tools))
             if added.tools
             else tr("Added {name}.").format(name=added.server.name)
         )

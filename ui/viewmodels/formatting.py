@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..catalogs import N_
+from ..catalogs import N_, trn
 
 
 def human_bytes(value: float | None) -> str:
@@ -45,7 +45,7 @@ def percent(done: float, total: float | None) -> float:
 def token_footer(tokens: int | None, tokens_per_second: float | None) -> str:
     parts = []
     if tokens:
-        parts.append(f"{tokens} tokens")
+        parts.append(trn("{count} token", "{count} tokens", tokens).format(count=tokens))
     if tokens_per_second:
         parts.append(f"{tokens_per_second:.1f} tok/s")
     return " · ".join(parts)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from llamadesk.core.models.mcp import NAME_PATTERN, McpAddParams, McpServerInfo, McpUpdateParams
 
-from ..catalogs import N_, tr
+from ..catalogs import N_, tr, trn
 
 TRANSPORTS = ("stdio", "http")
 # The form's fields, in order; an error is reported under one of them (or "" for the form).
@@ -199,9 +199,7 @@ def server_card(server: McpServerInfo) -> ServerCard:
     if server.tool_count is None:
         tools_text = tr("Tools not listed yet: Connect lists them.") if server.enabled else ""
     else:
-        count = (
-            tr("1 tool") if server.tool_count == 1 else tr("{count} tools").format(count=server.tool_count)
-        )
+        count = trn("{count} tool", "{count} tools", server.tool_count).format(count=server.tool_count)
         limited = tr(" (only the allowed ones)") if server.allowed_tools else ""
         tools_text = count + limited
     return ServerCard(
