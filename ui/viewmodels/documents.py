@@ -39,8 +39,8 @@ class PendingFile:
         return Path(self.path).name
 
     def label(self) -> str:
-        if self.state == PROBLEM:
-            return f"{self.name}: {self.problem}"
+        if self.state == PROBLEM:  # readers' reasons mostly name the file already
+            return self.problem if self.name in self.problem else f"{self.name}: {self.problem}"
         if self.state == READING:
             return tr("{name} (reading…)").format(name=self.name)
         return f"{self.name} · {pages_or_size(self.pages, self.size_bytes)}"
