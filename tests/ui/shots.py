@@ -13,15 +13,16 @@ SHOTS = Path(os.environ.get("LLAMADESK_SHOTS", Path(tempfile.gettempdir()) / "ll
 SIZES = {"small": (800, 600), "wide": (1200, 800)}
 
 
-def shoot(name: str) -> Path:
-    """The window as it is now, at each size in SIZES, then back to its size; returns the folder."""
+def shoot(name: str, sizes: tuple[str, ...] = tuple(SIZES)) -> Path:
+    """The window as it is now, at each of `sizes` (of SIZES), then back to its size; returns
+    the folder."""
     from kivy.core.window import Window
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     before = Window.size
     try:
-        for label, size in SIZES.items():
-            Window.size = size
+        for label in sizes:
+            Window.size = SIZES[label]
             pump(frames=12)
             Window.screenshot(name=str(SHOTS / f"{name}-{label}.png"))
     finally:

@@ -17,7 +17,7 @@ from llamadesk.core.models.settings import ConfigSetParams
 from tests.plugins.documents.files import write_pdf
 
 from .conftest import pump
-from .shots import shoot
+from .shots import SIZES, shoot
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +102,26 @@ def test_attach_send_and_open_a_source(chat: Any, ui_app: Any, tmp_path: Path) -
     assert chips(chat)[2].problem and not chips(chat)[0].problem
     shoot("chat-pending-chips")
 
-    chat.use_collection("handbook", True)
+    # The options panel picks the collections this chat searches.
+    chat.open_panel()
+    pump(lambda: len(chat.ids.panel.ids.collections.children) >= 1)
+    row = next(r for r in chat.ids.panel.ids.collections.children if r.name == "handbook")
+    row.ids.check.active = True  # what a click on its box does
+    assert chat.chat_collections == ["handbook"]
+    assert chat.ids.panel.ids.no_collections.text == ""
+    pump(frames=3)
+    assert next(r for r in chat.ids.panel.ids.collections.children if r.name == "handbook").ids.check.active
+    shoot("chat-panel-collections", ("wide",))  # docked beside the chat
+    chat.close_panel()
+    pump(lambda: not chat.panel_open)
+    Window.size = SIZES["small"]
+    pump(frames=6)
+    chat.open_panel()  # a sheet over the chat when narrow
+    pump(frames=6)
+    shoot("chat-panel-collections", ("small",))
+    chat.close_panel()
+    Window.size = SIZES["wide"]
+    pump(lambda: not chat.panel_open)
     chat.ids.composer.text = "What is the office door code?"
     chat.ids.composer.dispatch("on_submit")
     assert chips(chat) == []  # sent: the message shows its own chips
@@ -111,6 +130,7 @@ def test_attach_send_and_open_a_source(chat: Any, ui_app: Any, tmp_path: Path) -
     pump(lambda: len(chat.messages) == 2 and rows(chat, "SourcesRow"), timeout=GUARD_S)
 
     user, answer = chat.messages
+    assert answer.sources == user.sources  # what the answer may cite
     assert [a.name for a in user.attachments] == ["report.pdf", "notes.md", "todo.txt"]  # locked.pdf not sent
     sent = rows(chat, "AttachmentsRow")[0]["chips"]
     assert sent[0].startswith("report.pdf · 2 pages · ") and sent[0].endswith(" tokens")

@@ -35,6 +35,7 @@ from ..viewmodels.chat_options import Suggestion
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
 from ..viewmodels.documents import HEADER_HEIGHT as SOURCES_HEADER
 from ..viewmodels.documents import LINE_HEIGHT as CHIP_LINE
+from ..viewmodels.documents import sending_rows
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import body_renders
@@ -150,6 +151,7 @@ class ChatScreen(
     def on_language_switch(self) -> None:
         self._update_hint()
         self.show_panel_values()  # its hints and notes are made in Python
+        self.show_collection_choices()
         if not self.session_id:
             self.session_title = tr("New chat")
 
@@ -372,6 +374,7 @@ class ChatScreen(
         text = params.content
         pending = self.pending_message("pending-user", text)
         rows = [meta_row(pending, {}, m), body_row("pending-user", "user", text, m, key=f"pending-{text}")]
+        rows += sending_rows(params.files, m.chip_height)
         self.ids.messages.data.extend(self._stamp(rows))
         self._stream("chat.send", params)
 

@@ -129,6 +129,7 @@ class ChatDocuments(_Screen):
     def _show_collection_names(self, listing: CollectionList) -> None:
         self.collection_names = [c.name for c in listing.collections]
         self.chat_collections = [name for name in self.chat_collections if name in self.collection_names]
+        self.show_collection_choices()  # also when nothing changed: the empty note the first time
 
     def use_collection(self, name: str, on: bool) -> None:
         chosen = [n for n in self.chat_collections if n != name]
@@ -138,7 +139,11 @@ class ChatDocuments(_Screen):
         """A check box per collection in the options panel, ticked for those this chat uses."""
         if "panel" not in self.ids:  # still being built
             return
-        box = self.ids.panel.ids.collections
+        ids = self.ids.panel.ids
+        ids.no_collections.text = (
+            "" if self.collection_names else tr("None yet: add a folder in Collections.")
+        )
+        box = ids.collections
         box.clear_widgets()
         for name in self.collection_names:
             row = make("PanelCollectionRow", name=name, active=name in self.chat_collections)

@@ -124,3 +124,13 @@ def document_rows(message: ChatMessage, line_height: float, header_height: float
             }
         )
     return rows
+
+
+def sending_rows(files: list[str], line_height: float) -> list[dict[str, Any]]:
+    """The chips of a message being sent, until its stored transcript (with what was read of
+    each file) comes back."""
+    if not files:
+        return []
+    chips = [tr("{name} (reading…)").format(name=Path(path).name) for path in files]
+    row = {"viewclass": "AttachmentsRow", "message_id": "pending-user", "chips": chips}
+    return [{**row, "height": line_height * len(chips)}]
