@@ -70,6 +70,7 @@ KV_FILES = (
     "widgets/document_views.kv",
     "widgets/shell.kv",
     "screens/chat.kv",
+    "screens/chat_panel.kv",
     "screens/models.kv",
     "screens/discover.kv",
     "screens/settings.kv",
