@@ -71,3 +71,40 @@ def test_add_index_and_remove_a_folder(ui_app: Any, starter_model: Path, tmp_pat
     confirm.ids.ok.dispatch("on_release")
     pump(lambda: "team" not in screen.cards, timeout=GUARD_S)
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+def test_pause_resume_cancel_and_index_again(ui_app: Any, starter_model: Path, tmp_path: Path) -> None:
+    ui_app.commands.invoke(
+        "config.set",
+        ConfigSetParams(
+            values={"documents.embedding_model": str(starter_model), "documents.rescan_minutes": 0}
+        ),
+    )
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for number in range(8):  # enough passages (embedded by the starter model) to pause mid-run
+        text = f"# Note {number}\n\n" + f"Item {number} of the archive is about topic {number}. " * 4
+        (folder / f"note{number:02}.md").write_text(text, encoding="utf-8")
+    screen = ui_app.screens["collections"]
+    ui_app.show_screen("collections")
+    screen.add_collection(str(folder), "archive")
+    pump(lambda: "archive" in screen.cards and screen.cards["archive"].running, timeout=GUARD_S)
+    card = screen.cards["archive"]
+    shoot("collections-indexing")
+    assert card.ids.progress.opacity == 1 and not card.ids.cancel_button.disabled
+
+    card.ids.pause_button.dispatch("on_release")
+    pump(lambda: card.paused, timeout=GUARD_S)
+    assert card.state_text == "paused" and card.ids.pause_button.text == "Resume"
+    assert not card.running and card.ids.progress.opacity == 0
+    card.ids.pause_button.dispatch("on_release")  # resume
+    pump(lambda: card.running or card.state_text == "ready", timeout=GUARD_S)
+    if card.running:
+        card.ids.cancel_button.dispatch("on_release")
+        pump(lambda: card.state_text in ("cancelled", "ready"), timeout=GUARD_S)
+    card.ids.reindex_button.dispatch("on_release")  # reads every file again, to the end
+    pump(lambda: card.running, timeout=GUARD_S)
+    pump(lambda: card.state_text == "ready", timeout=GUARD_S)
+    assert card.counts.startswith("8 files")
+    screen.remove("archive")
+    pump(lambda: "archive" not in screen.cards, timeout=GUARD_S)

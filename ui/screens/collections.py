@@ -89,6 +89,9 @@ class CollectionsScreen(AppScreen):
     def on_shown(self) -> None:
         self.refresh()
 
+    def on_language_switch(self) -> None:
+        self.refresh()  # states and counts are made in Python
+
     def refresh(self) -> None:
         if self.app.bridge.has("collections.list"):
             self.app.bridge.call("collections.list", Empty(), CollectionList, self.show, self.error)
