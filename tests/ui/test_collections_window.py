@@ -108,3 +108,20 @@ def test_pause_resume_cancel_and_index_again(ui_app: Any, starter_model: Path, t
     assert card.counts.startswith("8 files")
     screen.remove("archive")
     pump(lambda: "archive" not in screen.cards, timeout=GUARD_S)
+
+
+def test_a_folder_dropped_on_the_screen_is_offered_as_a_collection(ui_app: Any, tmp_path: Path) -> None:
+    from kivy.core.window import Window
+
+    from llamadesk.ui.widgets.dialogs import TextDialog
+
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    ui_app.show_screen("collections")
+    Window.dispatch("on_drop_file", str(folder).encode(), 300, 300)
+    naming = modal(TextDialog)
+    assert naming.ids.field.text == "recipes"
+    naming.dismiss()
+    pump(lambda: naming not in Window.children)
+    assert ui_app.shell.ids.screens.current == "collections"
+    assert ui_app.screens["chat"].pending_files == []

@@ -50,9 +50,18 @@ class ChatDocuments(_Screen):
         Window.bind(on_drop_file=self._dropped)
 
     def _dropped(self, _window: Any, path: bytes, *_xy: Any) -> None:
-        """A file dragged onto the window (SDL gives its path as bytes): attached. A folder is
-        for a collection; the chip says so."""
-        self.attach(path.decode("utf-8", "surrogateescape"))
+        """A file dragged onto the window (SDL gives its path as bytes): attached to the next
+        message. A folder dropped on the Collections screen is offered as a collection there;
+        anywhere else its chip says to add it as one."""
+        dropped = path.decode("utf-8", "surrogateescape")
+        shell = self.app.shell
+        current = shell.ids.screens.current if shell is not None else "chat"
+        if current == "collections" and Path(dropped).is_dir():
+            self.app.screens["collections"].name_folder(dropped)  # type: ignore[attr-defined]
+            return
+        if current != "chat":
+            self.app.show_screen("chat")
+        self.attach(dropped)
 
     # ---- pending attachments ----------------------------------------------------------
     def open_attach_dialog(self) -> FileDialog:
