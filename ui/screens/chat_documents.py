@@ -57,7 +57,7 @@ class ChatDocuments(_Screen):
         shell = self.app.shell
         current = shell.ids.screens.current if shell is not None else "chat"
         if current == "collections" and Path(dropped).is_dir():
-            self.app.screens["collections"].name_folder(dropped)  # type: ignore[attr-defined]
+            self.app.screens["collections"].name_folder(dropped)
             return
         if current != "chat":
             self.app.show_screen("chat")
