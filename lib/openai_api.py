@@ -57,9 +57,18 @@ class ModelList(WireResponse):
 # --- chat completions -----------------------------------------------------------------
 
 
+class FileIn(WireRequest):
+    """A `file` content part's file: its bytes inline (base64, or a data: URL) or an uploaded id."""
+
+    file_data: str | None = None
+    filename: str | None = None
+    file_id: str | None = None
+
+
 class ContentPart(WireRequest):
     type: str
     text: str | None = None
+    file: FileIn | None = None  # type `file`
 
 
 class FunctionCallIn(WireRequest):

@@ -34,6 +34,7 @@ from .idle_gc import IdleCollector
 from .offscreen import finish_frames_when_offscreen
 from .screens.base import AppScreen
 from .screens.chat import ChatScreen
+from .screens.collections import CollectionsScreen
 from .screens.discover import DiscoverScreen
 from .screens.models import ModelsScreen
 from .screens.settings import SettingsScreen
@@ -43,7 +44,16 @@ from .theme import Theme
 from .viewmodels.markdown_blocks import MarkupStyle
 from .viewmodels.metrics_history import MetricsHistory
 from .viewmodels.status import status_texts
-from .widgets import clipped_list, common, dialogs, message_list, message_views, status_bar, trimmed_label  # noqa: F401  (registers kv classes)
+from .widgets import (  # noqa: F401  (registers kv classes)
+    clipped_list,
+    common,
+    dialogs,
+    document_views,
+    message_list,
+    message_views,
+    status_bar,
+    trimmed_label,
+)
 from .widgets.metrics_graph import MetricsPopover
 from .widgets.shell import Shell
 from .window_clear import clear_colour_only_on_software_gl
@@ -57,12 +67,15 @@ KV_FILES = (
     "widgets/status_bar.kv",
     "widgets/dialogs.kv",
     "widgets/metrics_graph.kv",
+    "widgets/document_views.kv",
     "widgets/shell.kv",
     "screens/chat.kv",
+    "screens/chat_panel.kv",
     "screens/models.kv",
     "screens/discover.kv",
     "screens/settings.kv",
     "screens/tools.kv",
+    "screens/collections.kv",
 )
 
 
@@ -78,6 +91,7 @@ SCREEN_TITLES = {
     "models": N_("Models"),
     "discover": N_("Discover"),
     "tools": N_("Tools"),
+    "collections": N_("Collections"),
     "settings": N_("Settings"),
 }
 STATUS_EVERY_S = 2.0
@@ -130,6 +144,7 @@ class LlamadeskApp(App):
             ModelsScreen(name="models"),
             DiscoverScreen(name="discover"),
             ToolsScreen(name="tools"),
+            CollectionsScreen(name="collections"),
             SettingsScreen(name="settings"),
         ]
         for screen in screens:

@@ -23,6 +23,7 @@ from llamadesk.lib.openai_api import (
 
 from . import translate
 from .errors import ApiError
+from .file_parts import with_file_texts
 from .flow import Plan, generate_to_end, read_body, stream_answers
 from .gateway import InferenceGateway
 from .sse import ChatChunkWriter, TextChunkWriter
@@ -49,6 +50,7 @@ def openai_router(gateway: InferenceGateway) -> APIRouter:
     @router.post("/v1/chat/completions", response_model=None)
     async def chat_completions(request: Request) -> Response:
         body = await read_body(request, ChatCompletionRequest)
+        body = await asyncio.to_thread(with_file_texts, body, gateway)
         generate = translate.generate_request(body, gateway.default_sampling())
         plans = [Plan(g) for g in translate.choices(generate, body.n)]
         if not body.stream:

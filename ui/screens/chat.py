@@ -17,19 +17,13 @@ from kivy.core.text import Label as CoreLabel
 from kivy.core.window import Window
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
-from pydantic import BaseModel
 
 from llamadesk.core.commands import CommandError
-from llamadesk.core.models.base import CommandParams
 from llamadesk.core.models.chat import Role
 from llamadesk.core.models.chat_history import (
-    ChatEditResult,
     ChatMessage,
     ChatPreset,
-    ChatReply,
     ChatSession,
-    ChatStartedEvent,
-    ChatTitleEvent,
     ChatTranscript,
 )
 from llamadesk.core.models.chat_params import GetChatParams, UpdateChatParams
@@ -39,16 +33,21 @@ from .. import theme
 from ..catalogs import N_, tr
 from ..viewmodels.chat_options import Suggestion
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
+from ..viewmodels.documents import HEADER_HEIGHT as SOURCES_HEADER
+from ..viewmodels.documents import LINE_HEIGHT as CHIP_LINE
+from ..viewmodels.documents import sending_rows
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..widgets.dialogs import TextDialog
-from ..widgets.message_views import BLOCK_GAP, MIN_BODY_WIDTH, body_padding, body_renders, draw_body
+from ..widgets.message_views import body_renders
 from ..widgets.rich_blocks import MathTextures
 from .base import AppScreen
 from .chat_actions import ChatMessageActions
+from .chat_answers import ChatStreaming
+from .chat_documents import ChatDocuments
 from .chat_models import ChatModels
 from .chat_panel import DOCKED_FROM, ChatOptions, PanelSheet
 from .chat_sessions import ChatSessions
-from .chat_stream import LIVE, TOOL_EVENTS, LiveAnswer, LiveTools, StampedRows
+from .chat_stream import LIVE, LiveAnswer, LiveTools
 from .chat_tools import ChatTools
 
 BLOCK_CACHE_SIZE = 4000
@@ -57,7 +56,9 @@ BLOCK_CACHE_SIZE = 4000
 PAGE = 200
 
 
-class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScreen):
+class ChatScreen(
+    ChatStreaming, ChatDocuments, ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScreen
+):
     session_id = StringProperty("")
     session_title = StringProperty(N_("New chat"))
     model_id = StringProperty("")  # the model answering in this chat (a path, a name, or `starter`)
@@ -76,6 +77,10 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
     preset_name = StringProperty("")
     preset_names = ListProperty()
     panel_note = StringProperty("")
+    pending_files = ListProperty()  # PendingFile: attached to the next message (chat_documents.py)
+    path_offer = StringProperty("")  # a file path pasted alone into the input, offered to attach
+    chat_collections = ListProperty()  # collections chat.send searches for this chat's messages
+    collection_names = ListProperty()
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -118,11 +123,14 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
         self.sessions.refresh()
         self.refresh_models()
         self.refresh_mention_names()
+        self.refresh_collection_names()
+        self.watch_drops()
         self._update_hint()
 
     def on_shown(self) -> None:
         self.refresh_models()
         self.refresh_mention_names()
+        self.refresh_collection_names()
 
     def on_size(self, *_: Any) -> None:
         if self.panel_docked and self.width < dp(DOCKED_FROM):
@@ -143,6 +151,7 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
     def on_language_switch(self) -> None:
         self._update_hint()
         self.show_panel_values()  # its hints and notes are made in Python
+        self.show_collection_choices()
         if not self.session_id:
             self.session_title = tr("New chat")
 
@@ -200,6 +209,8 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
                 code_line_height=sp(13) * 1.3,
                 padding=dp(theme.LG),
                 meta_height=dp(theme.TOUCH),
+                chip_height=dp(CHIP_LINE),
+                sources_header=dp(SOURCES_HEADER),
             )
         return self._metrics
 
@@ -346,19 +357,24 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
     # ---- sending and streaming -------------------------------------------------------
     def send(self) -> None:
         text = self.ids.composer.text.strip()
-        if self.run_slash_command(text):
+        if self.offer_pasted_path() or self.run_slash_command(text):
             return
         if not text or self.live is not None or self.model_state not in ("ready", "generating"):
+            return
+        if self.attachments_waiting():
+            self.hint = tr("A file is still being read; send when its chip shows its pages or size.")
             return
         params = self.send_params(text)
         if params is None:
             return
+        params = self.with_documents(params)
         self.ids.composer.text = ""
         self.mention_suggestions = []
         m = self.metrics()
         text = params.content
         pending = self.pending_message("pending-user", text)
         rows = [meta_row(pending, {}, m), body_row("pending-user", "user", text, m, key=f"pending-{text}")]
+        rows += sending_rows(params.files, m.chip_height)
         self.ids.messages.data.extend(self._stamp(rows))
         self._stream("chat.send", params)
 
@@ -371,116 +387,6 @@ class ChatScreen(ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScre
             content=text,
             created_at=datetime.now(UTC),
         )
-
-    def _stream(self, command_id: str, params: CommandParams) -> None:
-        """Stream an answer (chat.send, chat.regenerate: a ChatReply; chat.edit: a ChatEditResult)."""
-        rv = self.ids.messages
-        self.live = LiveAnswer(StampedRows(rv.data, self), self.metrics(), self.model_id)
-        self.live_tools = LiveTools(StampedRows(rv.data, self), self.metrics())
-        self.streaming = True
-        self.live.handle = self.app.bridge.stream(
-            command_id, params, BaseModel, self._on_events, self._stream_done, self._stream_failed
-        )
-        self.scroll_to_end()
-
-    def _on_events(self, events: list[BaseModel]) -> None:
-        """One frame's events, in order: tokens feed the answer streaming now; a tool call's
-        events show in its row; a new step (after tool results) starts the next answer."""
-        if self.live is None:
-            return
-        at_bottom = self.ids.messages.scroll_y <= 0.01
-        tokens: list[BaseModel] = []
-        for event in events:
-            if isinstance(event, ChatStartedEvent):
-                if not self.session_id:
-                    self._chat_started(event.session_id)
-                if event.step > 0:
-                    self._feed(tokens)
-                    tokens = []
-                    self._next_step()
-            elif isinstance(event, ChatTitleEvent):
-                self.session_title = event.title
-                self.sessions.refresh()
-            elif isinstance(event, TOOL_EVENTS):
-                self._feed(tokens)
-                tokens = []
-                self.live_tool_event(event)
-            else:
-                tokens.append(event)
-        self._feed(tokens)
-        if at_bottom:
-            self.scroll_to_end()
-
-    def _feed(self, events: list[BaseModel]) -> None:
-        if self.live is None or not events:
-            return
-        speed = self.live.tokens_per_second() if self.live.feed(events) else None
-        self._draw_live_rows(self.live.changed_from)
-        if speed and self.app.shell is not None:
-            self.app.shell.ids.status.speed_text = f"{speed:.1f} tok/s"
-
-    def _chat_started(self, session_id: str) -> None:
-        """A new chat exists now: it keeps the tools picked before its first message."""
-        self.session_id = session_id
-        self.sessions.refresh()
-        if self.session_tools or self.preset_name:
-            params = UpdateChatParams(
-                session_id=session_id, tools=list(self.session_tools) or None, preset=self.preset_name or None
-            )
-            self.app.bridge.call("chat.update", params, ChatSession, None, self.error)
-
-    def _next_step(self) -> None:
-        """The model answers again after its tools' results: a new answer below their rows."""
-        assert self.live is not None
-        handle = self.live.handle
-        self.live.finish()
-        self.live = LiveAnswer(StampedRows(self.ids.messages.data, self), self.metrics(), self.model_id)
-        self.live.handle = handle
-
-    def _draw_live_rows(self, first: int) -> None:
-        """Draw the body rows a stream just changed, before the list lays them out: the layout
-        then has their real heights. Drawn by their views instead, each row whose height
-        differed from its estimate made the list lay everything out again in the same frame
-        (~1 ms a pass with a screen of rows)."""
-        rv = self.ids.messages
-        width = rv.layout_manager.width
-        if width < dp(MIN_BODY_WIDTH):  # not laid out yet
-            return
-        for row in rv.data[first:]:
-            if row.get("viewclass") == "MessageBody":
-                padding = body_padding(row["joins_above"], row["joins_below"])
-                args = (width, padding, dp(BLOCK_GAP), row["streaming"], row["tail"])
-                row["height"] = draw_body(self, row["cache_key"], row["source"], *args).height
-
-    def _stream_done(self, result: BaseModel) -> None:
-        live, self.live = self.live, None
-        self.live_tools = None
-        self.streaming = False
-        if live is not None:
-            live.finish()
-        reply = result.reply if isinstance(result, ChatEditResult) else result
-        if isinstance(reply, ChatReply):
-            self.session_id = reply.session_id
-        self.reload_session()
-        self.sessions.refresh()
-
-    def _stream_failed(self, error: CommandError) -> None:
-        live, self.live = self.live, None
-        self.live_tools = None
-        self.streaming = False
-        if live is not None:
-            live.finish()
-        if error.code != "cancelled":
-            row = {"viewclass": "ErrorRow", "message_id": "", "text": error.message}
-            self.ids.messages.data.append(self._stamp([{**row, "height": self.metrics().meta_height}])[0])
-        self.reload_session()
-
-    def stop(self) -> bool:
-        """Stop the streaming answer (Esc); True if there was one. The text so far is kept."""
-        if self.live is None or self.live.handle is None:
-            return False
-        self.live.handle.cancel()
-        return True
 
     def error(self, error: CommandError) -> None:
         self._loading_older = False

@@ -17,6 +17,7 @@ from llamadesk.core.models.chat_history import ChatMessage
 
 from ..catalogs import tr
 from .chat_options import message_details
+from .documents import document_rows
 from .formatting import token_footer
 from .status import short_model_name
 from .tool_calls import of_message, tool_row, unanswered_calls
@@ -32,6 +33,8 @@ class RowMetrics:
     code_line_height: float = 18.0
     padding: float = 16.0
     meta_height: float = 48.0
+    chip_height: float = 30.0  # a line of an attachment chip or a source (document_rows)
+    sources_header: float = 26.0
 
 
 def estimate_body_height(source: str, m: RowMetrics) -> float:
@@ -123,6 +126,7 @@ def message_rows(message: ChatMessage, siblings: dict[str, list[str]], m: RowMet
         )
     if message.content or message.role is not Role.ASSISTANT:
         rows.append(body_row(message.id, message.role.value, message.content, m, key=message.id))
+    rows.extend(document_rows(message, m.chip_height, m.sources_header))
     if message.state is MessageState.ERROR:
         rows.append(
             {

@@ -1,0 +1,168 @@
+# mypy: allow-subclassing-any
+# (Kivy ships no type hints: its classes are Any to mypy.)
+"""The chat screen's streaming: an answer (chat.send, chat.regenerate, chat.edit) arrives as
+batches of events once per frame; tokens feed a `LiveAnswer`, tool calls their rows, and a
+new step (after tool results) starts the next answer below them.
+
+A mixin of `ChatScreen`, which owns the state these write (`live`, `streaming`, `session_id`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kivy.metrics import dp
+from pydantic import BaseModel
+
+from llamadesk.core.commands import CommandError
+from llamadesk.core.models.base import CommandParams
+from llamadesk.core.models.chat_history import (
+    ChatEditResult,
+    ChatReply,
+    ChatSession,
+    ChatStartedEvent,
+    ChatTitleEvent,
+)
+from llamadesk.core.models.chat_params import UpdateChatParams
+
+from ..viewmodels.chat_rows import RowMetrics
+from ..widgets.message_views import BLOCK_GAP, MIN_BODY_WIDTH, body_padding, draw_body
+from .chat_stream import TOOL_EVENTS, LiveAnswer, LiveTools, StampedRows
+
+if TYPE_CHECKING:
+    from .base import AppScreen as _Screen
+    from .chat_sessions import ChatSessions
+else:
+    _Screen = object
+
+
+class ChatStreaming(_Screen):
+    """Starts a stream and follows it to its end; ChatScreen shows the stored transcript then."""
+
+    live: LiveAnswer | None
+    live_tools: LiveTools | None
+    streaming: bool
+    session_id: str
+    session_title: str
+    session_tools: list[str]
+    preset_name: str
+    model_id: str
+    sessions: ChatSessions
+    # ChatScreen's (and its other mixins') methods these call.
+    metrics: Callable[[], RowMetrics]
+    scroll_to_end: Callable[[], None]
+    reload_session: Callable[[], None]
+    live_tool_event: Callable[[Any], None]
+    error: Callable[[CommandError], None]
+    _stamp: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+    def _stream(self, command_id: str, params: CommandParams) -> None:
+        """Stream an answer (chat.send, chat.regenerate: a ChatReply; chat.edit: a ChatEditResult)."""
+        rv = self.ids.messages
+        self.live = LiveAnswer(StampedRows(rv.data, self), self.metrics(), self.model_id)
+        self.live_tools = LiveTools(StampedRows(rv.data, self), self.metrics())
+        self.streaming = True
+        self.live.handle = self.app.bridge.stream(
+            command_id, params, BaseModel, self._on_events, self._stream_done, self._stream_failed
+        )
+        self.scroll_to_end()
+
+    def _on_events(self, events: list[BaseModel]) -> None:
+        """One frame's events, in order: tokens feed the answer streaming now; a tool call's
+        events show in its row; a new step (after tool results) starts the next answer."""
+        if self.live is None:
+            return
+        at_bottom = self.ids.messages.scroll_y <= 0.01
+        tokens: list[BaseModel] = []
+        for event in events:
+            if isinstance(event, ChatStartedEvent):
+                if not self.session_id:
+                    self._chat_started(event.session_id)
+                if event.step > 0:
+                    self._feed(tokens)
+                    tokens = []
+                    self._next_step()
+            elif isinstance(event, ChatTitleEvent):
+                self.session_title = event.title
+                self.sessions.refresh()
+            elif isinstance(event, TOOL_EVENTS):
+                self._feed(tokens)
+                tokens = []
+                self.live_tool_event(event)
+            else:
+                tokens.append(event)
+        self._feed(tokens)
+        if at_bottom:
+            self.scroll_to_end()
+
+    def _feed(self, events: list[BaseModel]) -> None:
+        if self.live is None or not events:
+            return
+        speed = self.live.tokens_per_second() if self.live.feed(events) else None
+        self._draw_live_rows(self.live.changed_from)
+        if speed and self.app.shell is not None:
+            self.app.shell.ids.status.speed_text = f"{speed:.1f} tok/s"
+
+    def _chat_started(self, session_id: str) -> None:
+        """A new chat exists now: it keeps the tools picked before its first message."""
+        self.session_id = session_id
+        self.sessions.refresh()
+        if self.session_tools or self.preset_name:
+            params = UpdateChatParams(
+                session_id=session_id, tools=list(self.session_tools) or None, preset=self.preset_name or None
+            )
+            self.app.bridge.call("chat.update", params, ChatSession, None, self.error)
+
+    def _next_step(self) -> None:
+        """The model answers again after its tools' results: a new answer below their rows."""
+        assert self.live is not None
+        handle = self.live.handle
+        self.live.finish()
+        self.live = LiveAnswer(StampedRows(self.ids.messages.data, self), self.metrics(), self.model_id)
+        self.live.handle = handle
+
+    def _draw_live_rows(self, first: int) -> None:
+        """Draw the body rows a stream just changed, before the list lays them out: the layout
+        then has their real heights. Drawn by their views instead, each row whose height
+        differed from its estimate made the list lay everything out again in the same frame
+        (~1 ms a pass with a screen of rows)."""
+        rv = self.ids.messages
+        width = rv.layout_manager.width
+        if width < dp(MIN_BODY_WIDTH):  # not laid out yet
+            return
+        for row in rv.data[first:]:
+            if row.get("viewclass") == "MessageBody":
+                padding = body_padding(row["joins_above"], row["joins_below"])
+                args = (width, padding, dp(BLOCK_GAP), row["streaming"], row["tail"])
+                row["height"] = draw_body(self, row["cache_key"], row["source"], *args).height
+
+    def _stream_done(self, result: BaseModel) -> None:
+        live, self.live = self.live, None
+        self.live_tools = None
+        self.streaming = False
+        if live is not None:
+            live.finish()
+        reply = result.reply if isinstance(result, ChatEditResult) else result
+        if isinstance(reply, ChatReply):
+            self.session_id = reply.session_id
+        self.reload_session()
+        self.sessions.refresh()
+
+    def _stream_failed(self, error: CommandError) -> None:
+        live, self.live = self.live, None
+        self.live_tools = None
+        self.streaming = False
+        if live is not None:
+            live.finish()
+        if error.code != "cancelled":
+            row = {"viewclass": "ErrorRow", "message_id": "", "text": error.message}
+            self.ids.messages.data.append(self._stamp([{**row, "height": self.metrics().meta_height}])[0])
+        self.reload_session()
+
+    def stop(self) -> bool:
+        """Stop the streaming answer (Esc); True if there was one. The text so far is kept."""
+        if self.live is None or self.live.handle is None:
+            return False
+        self.live.handle.cancel()
+        return True
