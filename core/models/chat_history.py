@@ -37,6 +37,10 @@ class ChatSession(Record):
         description="Tools its answers may call: tool providers (an MCP server's name, a plugin's) "
         "or single tools (<provider>_<tool>).",
     )
+    collections: list[str] = Field(
+        default_factory=list,
+        description="Document collections searched for every message it sends (see collections.list).",
+    )
 
 
 class ChatMessage(Record):

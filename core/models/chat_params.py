@@ -58,6 +58,10 @@ class UpdateChatParams(CommandParams):
     tools: list[str] | None = Field(
         None, description="Tool providers or tools its answers may call (see tools.list); [] for none."
     )
+    collections: list[str] | None = Field(
+        None,
+        description="Collections searched for every message it sends (see collections.list); [] for none.",
+    )
 
 
 class AnswerParams(CommandParams):
@@ -82,8 +86,10 @@ class SendParams(AnswerParams):
         description="Files to attach (paths): each goes in whole when it fits, else its passages most "
         "relevant to the message. Kept with the message, so a regenerated answer sees the same text.",
     )
-    collections: list[str] = Field(
-        default_factory=list, description="Collections to search for passages that answer the message."
+    collections: list[str] | None = Field(
+        None,
+        description="Collections to search for passages that answer the message; empty: the chat's own "
+        "(chat.update), [] for none.",
     )
     model: str | None = Field(None, description="Answer with this model (and keep it for the chat).")
     sampling: SamplingParams | None = Field(None, description="Override the preset's or app's sampling.")

@@ -130,13 +130,20 @@ class ChatService(ChatSessions):
         token: CancelToken | None = None,
     ) -> ChatReply:
         """Append a user message to the active branch and stream the answer to it. `files` are
-        attached to it and `collections` searched for it (see chat_documents.py)."""
+        attached to it and `collections` (None: the chat's own) searched for it (chat_documents.py)."""
         session = self.get_session(session_id)
         if not content.strip():
             raise InvalidParams("the message is empty")
         token = token or CancelToken()
         attachments, sources = self._documents_for(
-            session, content, model, sampling, files or [], collections or [], on_event, token
+            session,
+            content,
+            model,
+            sampling,
+            files or [],
+            session.collections if collections is None else collections,
+            on_event,
+            token,
         )
         user = ChatMessage(
             id=new_id(),

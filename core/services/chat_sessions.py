@@ -77,9 +77,9 @@ class ChatSessions:
         return self.store.list_sessions(offset=offset, limit=limit, include_archived=include_archived)
 
     def update_session(self, session_id: str, **changes: object) -> ChatSession:
-        """Change title, model, system_prompt, preset, pinned, archived or tools (None leaves a
-        field as is)."""
-        allowed = {"title", "model", "system_prompt", "preset", "pinned", "archived", "tools"}
+        """Change title, model, system_prompt, preset, pinned, archived, tools or collections (None
+        leaves a field as is)."""
+        allowed = {"title", "model", "system_prompt", "preset", "pinned", "archived", "tools", "collections"}
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidParams(f"cannot change {', '.join(sorted(unknown))} of a chat")

@@ -118,6 +118,11 @@ def m006_documents(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN sources TEXT")
 
 
+def m007_session_collections(db: sqlite3.Connection) -> None:
+    """The document collections a chat searches for every message (JSON list of names)."""
+    db.execute("ALTER TABLE sessions ADD COLUMN collections TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_sessions_and_messages,
     m002_full_text_search,
@@ -125,6 +130,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m004_tool_calls,
     m005_ratings,
     m006_documents,
+    m007_session_collections,
 )
 
 

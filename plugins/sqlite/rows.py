@@ -58,7 +58,8 @@ def usage_from_json(data: str) -> Usage:
 
 
 SESSION_COLUMNS = (
-    "id, title, created_at, updated_at, model, system_prompt, preset, pinned, archived, active_leaf_id, tools"
+    "id, title, created_at, updated_at, model, system_prompt, preset, pinned, archived, active_leaf_id, tools, "
+    "collections"
 )
 MESSAGE_COLUMNS = (
     "id, session_id, parent_id, role, content, reasoning, model, state, created_at, "
@@ -90,6 +91,7 @@ def session_row(session: ChatSession) -> tuple[object, ...]:
         int(session.archived),
         session.active_leaf_id,
         json.dumps(session.tools) if session.tools else None,
+        json.dumps(session.collections) if session.collections else None,
     )
 
 
@@ -108,6 +110,7 @@ def session_from_row(row: sqlite3.Row | tuple[Any, ...]) -> ChatSession:
             "archived": bool(row[8]),
             "active_leaf_id": row[9],
             "tools": json.loads(row[10]) if row[10] else [],
+            "collections": json.loads(row[11]) if row[11] else [],
         },
     )
 

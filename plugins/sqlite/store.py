@@ -42,7 +42,7 @@ _UPSERT_MESSAGE = (
     "tool_calls = excluded.tool_calls, tool_result = excluded.tool_result, rating = excluded.rating, "
     "attachments = excluded.attachments, sources = excluded.sources"
 )
-_INSERT_SESSION = f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_SESSION = f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 class SQLiteChatStore:
@@ -66,8 +66,8 @@ class SQLiteChatStore:
             if exists:  # an UPDATE, because INSERT OR REPLACE would cascade-delete its messages
                 db.execute(
                     "UPDATE sessions SET title = ?, created_at = ?, updated_at = ?, model = ?, "
-                    "system_prompt = ?, preset = ?, pinned = ?, archived = ?, active_leaf_id = ?, tools = ? "
-                    "WHERE id = ?",
+                    "system_prompt = ?, preset = ?, pinned = ?, archived = ?, active_leaf_id = ?, tools = ?, "
+                    "collections = ? WHERE id = ?",
                     (*session_row(session)[1:], session.id),
                 )
             else:

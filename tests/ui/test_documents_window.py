@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from llamadesk.core.models.chat_params import GetChatParams
 from llamadesk.core.models.collections import CollectionParams, IndexParams
 from llamadesk.core.models.llama import ModelParams, SamplingParams
 from llamadesk.core.models.settings import ConfigSetParams
@@ -152,3 +153,24 @@ def test_attach_send_and_open_a_source(chat: Any, ui_app: Any, tmp_path: Path) -
     shoot("chat-passage")
     popup.ids.close.dispatch("on_release")
     pump(lambda: popup not in Window.children)
+
+    # The chat keeps its collections: a new chat starts with none, the chat opened again has them.
+    session_id = chat.session_id
+    saved = ui_app.commands.invoke("chat.get", GetChatParams(session_id=session_id))
+    assert saved.session.collections == ["handbook"]
+    chat.new_chat()
+    assert chat.chat_collections == []
+    chat.open_session(session_id)
+    pump(lambda: chat.chat_collections == ["handbook"])
+    chat.open_panel()
+    pump(lambda: any(r.name == "handbook" for r in chat.ids.panel.ids.collections.children))
+    row = next(r for r in chat.ids.panel.ids.collections.children if r.name == "handbook")
+    assert row.ids.check.active
+    row.ids.check.active = False  # unticked in an existing chat: saved at once
+    pump(
+        lambda: (
+            ui_app.commands.invoke("chat.get", GetChatParams(session_id=session_id)).session.collections == []
+        )
+    )
+    chat.close_panel()
+    pump(lambda: not chat.panel_open)

@@ -291,6 +291,7 @@ class ChatScreen(
         self.session_id = ""
         self.session_title = tr("New chat")
         self.session_tools = []
+        self.chat_collections = []
         self.preset_name = ""
         self.show_messages([])
         self.sessions.show(self.sessions.sessions)
@@ -316,6 +317,7 @@ class ChatScreen(
         self.session_title = session.title or tr("New chat")
         self.system_prompt = session.system_prompt
         self.session_tools = list(session.tools)
+        self.chat_collections = list(session.collections)
         self.preset_name = session.preset or ""
         if self.panel_open:
             self.show_panel_values()

@@ -46,6 +46,7 @@ class ChatStreaming(_Screen):
     session_id: str
     session_title: str
     session_tools: list[str]
+    chat_collections: list[str]
     preset_name: str
     model_id: str
     sessions: ChatSessions
@@ -108,9 +109,12 @@ class ChatStreaming(_Screen):
         """A new chat exists now: it keeps the tools picked before its first message."""
         self.session_id = session_id
         self.sessions.refresh()
-        if self.session_tools or self.preset_name:
+        if self.session_tools or self.preset_name or self.chat_collections:
             params = UpdateChatParams(
-                session_id=session_id, tools=list(self.session_tools) or None, preset=self.preset_name or None
+                session_id=session_id,
+                tools=list(self.session_tools) or None,
+                preset=self.preset_name or None,
+                collections=list(self.chat_collections) or None,
             )
             self.app.bridge.call("chat.update", params, ChatSession, None, self.error)
 

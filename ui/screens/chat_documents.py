@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from kivy.core.window import Window
 
 from llamadesk.core.commands import CommandError
-from llamadesk.core.models.chat_history import ChatMessage
-from llamadesk.core.models.chat_params import SendParams
+from llamadesk.core.models.chat_history import ChatMessage, ChatSession
+from llamadesk.core.models.chat_params import SendParams, UpdateChatParams
 from llamadesk.core.models.collections import CollectionList
 from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.documents import DocumentText, ReadDocumentParams
@@ -40,6 +40,7 @@ class ChatDocuments(_Screen):
     """Pending attachments, the chat's collections, and opening a source's passage."""
 
     messages: list[ChatMessage]
+    session_id: str
     pending_files: list[PendingFile]  # ChatScreen's ListProperty: the chips above the input
     chat_collections: list[str]  # ChatScreen's ListProperty: what chat.send searches
     collection_names: list[str]  # every collection, for the options panel
@@ -141,8 +142,16 @@ class ChatDocuments(_Screen):
         self.show_collection_choices()  # also when nothing changed: the empty note the first time
 
     def use_collection(self, name: str, on: bool) -> None:
+        """Tick or untick a collection: saved with the chat (one not started yet keeps it for
+        its first message, as its tools)."""
         chosen = [n for n in self.chat_collections if n != name]
-        self.chat_collections = [*chosen, name] if on else chosen
+        chosen = [*chosen, name] if on else chosen
+        if chosen == list(self.chat_collections):
+            return  # the box was set to what the chat already has (shown again)
+        self.chat_collections = chosen
+        if self.session_id:
+            params = UpdateChatParams(session_id=self.session_id, collections=chosen)
+            self.app.bridge.call("chat.update", params, ChatSession, None, self.error)
 
     def show_collection_choices(self, *_: Any) -> None:
         """A check box per collection in the options panel, ticked for those this chat uses."""

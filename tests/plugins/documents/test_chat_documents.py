@@ -90,6 +90,26 @@ def test_a_collection_answers_with_cited_pages(docs_app: App, starter_model: Pat
     assert transcript.messages[-1].sources == sources  # type: ignore[attr-defined]
 
 
+def test_a_chat_searches_its_own_collections_for_every_message(
+    docs_app: App, starter_model: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "board.md").write_text("# Board\n\nThe board meets on the fourth Tuesday.\n")
+    docs_app.commands.invoke("collections.add", {"name": "minutes", "folder": str(folder)})
+    docs_app.commands.invoke("collections.index", {"name": "minutes"})
+    session = docs_app.commands.invoke("chat.new", {"model": str(starter_model)})
+    updated = docs_app.commands.invoke("chat.update", {"session_id": session.id, "collections": ["minutes"]})  # type: ignore[attr-defined]
+    assert updated.collections == ["minutes"]  # type: ignore[attr-defined]
+    kept = docs_app.commands.invoke("chat.get", {"session_id": session.id})  # type: ignore[attr-defined]
+    assert kept.session.collections == ["minutes"]  # type: ignore[attr-defined]
+
+    own = send(docs_app, starter_model, "When does the board meet?", session_id=session.id)  # type: ignore[attr-defined]
+    assert [s.name for s in own.message.sources] == ["board.md"]
+    none = send(docs_app, starter_model, "When does the board meet?", session_id=session.id, collections=[])  # type: ignore[attr-defined]
+    assert none.message.sources == [] and none.user_message.sources == []  # type: ignore[union-attr]
+
+
 def test_mistakes_are_refused_before_anything_is_saved(
     docs_app: App, starter_model: Path, tmp_path: Path
 ) -> None:

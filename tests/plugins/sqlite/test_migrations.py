@@ -41,6 +41,7 @@ def test_database_made_by_the_first_schema_is_upgraded(db_path) -> None:
         assert store.list_presets() == []  # the presets table exists
         assert store.get_session("s1").title == "Old chat"
         assert store.get_session("s1").tools == []  # added by m004: old chats offer no tools
+        assert store.get_session("s1").collections == []  # added by m007: old chats search none
         old = store.get_message("m1")
         assert old is not None and old.tool_calls == [] and old.tool_result is None
         assert old.attachments == [] and old.sources == []  # added by m006: nothing was attached
