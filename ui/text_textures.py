@@ -49,14 +49,14 @@ def install() -> None:
 
 
 def register_font_names(names: tuple[str, ...] = (FONT_MONO,)) -> None:
-    """Give the fonts markup names by their file's stem a registered name: same file, same
-    pixels, found once."""
+    """Register fonts that markup names by their file's stem under that name, with the file
+    Kivy itself finds for it: same pixels, and the file is looked up once."""
+    from kivy.core.text import Label as CoreLabel
     from kivy.core.text import LabelBase
-    from kivy.resources import resource_find
 
     for name in names:
         if name in LabelBase._fonts:
             continue
-        path = resource_find(f"{name}.ttf") or resource_find(name)
-        if path:
-            LabelBase.register(name, path)
+        probe = CoreLabel(text="", font_name=name)
+        probe.resolve_font_name()
+        LabelBase.register(name, probe.options["font_name_r"])

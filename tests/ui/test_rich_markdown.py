@@ -178,3 +178,41 @@ def test_a_streamed_table_renders_when_its_chunk_is_complete(ui_app: Any, token_
 
 def views_of(view: Any, kind: str) -> list[Any]:
     return [w for w in view.children if getattr(w, "block_kind", "") == kind]
+
+
+def test_the_monospace_font_is_registered_by_the_name_markup_uses(ui_app: Any, monkeypatch: Any) -> None:
+    """Code and formula sources name the font by its file's stem; registered under that name
+    (ui/text_textures.py), a label finds its file without searching the disk again."""
+    import kivy.core.text as core_text
+    from kivy.core.text import Label as CoreLabel
+    from kivy.core.text import LabelBase
+
+    from llamadesk.ui import theme
+
+    assert theme.FONT_MONO in LabelBase._fonts
+    file = LabelBase._fonts[theme.FONT_MONO][0]
+    assert file.endswith(f"{theme.FONT_MONO}.ttf")
+
+    def no_search(name: str, *_: Any, **__: Any) -> None:
+        raise AssertionError(f"searched the disk for {name}")
+
+    monkeypatch.setattr(core_text, "resource_find", no_search)
+    label = CoreLabel(text="x = 1", font_name=theme.FONT_MONO)
+    label.resolve_font_name()
+    assert label.options["font_name_r"] == file
+
+
+def test_each_block_kind_is_drawn_once_at_start_and_pooled(ui_app: Any) -> None:
+    """The chat's first table, formula or code block does not open fonts or lay out a widget
+    kind for the first time in the frame that freezes it (body_renders.py warm_up)."""
+    from llamadesk.ui.widgets.message_views import body_renders
+
+    pump(lambda: ui_app.screens["chat"].body_renders._warmed, timeout=10)  # its prefill asks for it
+    renders = body_renders()
+    renders.warm_up()
+    for kind in ("table", "math", "rich", "code"):
+        assert [w for w in renders._pools[kind] if w.parent is None], kind
+    (table,) = renders._pools["table"]
+    assert len(table.ids.grid.cells) == 4  # the warm-up's two-by-two table, drawn
+    (math,) = renders._pools["math"]
+    assert math.fallback == "$$y$$"  # shown as its source: nothing asked of the math worker
