@@ -243,7 +243,15 @@ def main() -> int:
         # As with a model loaded, the only way a real answer streams: no "load a model" hint.
         chat.model_id, chat.model_state = "bench-model", "ready"
         chat._update_hint()
-        Clock.schedule_once(step_stream, 1.0)
+        Clock.schedule_once(when_pools_ready, 1.0)
+
+    def when_pools_ready(_dt: float) -> None:
+        """The chat makes its block widgets ahead of need in the first seconds (a few each
+        frame); a person has not sent a message by then, so the stream waits for them too."""
+        if not chat.body_renders.prefilled:
+            Clock.schedule_once(when_pools_ready, 0.1)
+            return
+        Clock.schedule_once(step_stream, 0.3)
 
     def step_stream(_dt: float) -> None:
         # What send() does after adding the user's message, minus the model: the chat screen

@@ -59,6 +59,7 @@ class BodyRenders:
         self._pools: dict[str, list[Widget]] = {kind: [] for kind in factories}
         self._restock_event: Any = None
         self._warmed = False
+        self._warm_up_done = False
         self.math: Any = None  # MathTextures (rich_blocks.py), when formulas are drawn
         self.text_color: list[float] = [1, 1, 1, 1]
 
@@ -102,6 +103,11 @@ class BodyRenders:
             self._warmed = True
             Clock.schedule_once(lambda _dt: self.warm_up(), 0)
 
+    @property
+    def prefilled(self) -> bool:
+        """The widgets asked of `prefill` are made and each kind was drawn once."""
+        return self._warmed and self._warm_up_done
+
     def warm_up(self) -> None:
         """Draw one block of each kind once, with no formula rendered, then pool the widgets:
         the first table, formula or paragraph with math of a session otherwise opened its
@@ -117,6 +123,7 @@ class BodyRenders:
         finally:
             self.math = math
         self._release(render)
+        self._warm_up_done = True
 
     def _new(self, kind: str) -> Widget:
         widget = self._factories[kind]()
