@@ -216,3 +216,21 @@ def test_each_block_kind_is_drawn_once_at_start_and_pooled(ui_app: Any) -> None:
     assert len(table.ids.grid.cells) == 4  # the warm-up's two-by-two table, drawn
     (math,) = renders._pools["math"]
     assert math.fallback == "$$y$$"  # shown as its source: nothing asked of the math worker
+
+
+def test_pools_drained_by_a_stream_refill_once_the_chat_is_idle(ui_app: Any) -> None:
+    """While rows are drawn a dry pool gets only SPARE widgets back; once idle, as many as the
+    prefill made, so the next answer does not make its widgets in the frames it freezes."""
+    from kivy.uix.widget import Widget
+
+    from llamadesk.ui.widgets import body_renders as module
+
+    renders = module.BodyRenders({"text": Widget})
+    renders.prefill({"text": 6})
+    taken = [renders._take("text") for _ in range(6)]
+    assert len(taken) == 6 and not renders._pools["text"]
+    renders._drawn_at = time.perf_counter() + 0.6  # a stream draws rows: busy for a while yet
+    pump(lambda: len(renders._pools["text"]) == module.SPARE, timeout=10)
+    pump(frames=5)
+    assert len(renders._pools["text"]) == module.SPARE
+    pump(lambda: len(renders._pools["text"]) == 6, timeout=10)  # idle: back to the prefill's count
