@@ -234,3 +234,43 @@ def test_pools_drained_by_a_stream_refill_once_the_chat_is_idle(ui_app: Any) -> 
     pump(frames=5)
     assert len(renders._pools["text"]) == module.SPARE
     pump(lambda: len(renders._pools["text"]) == 6, timeout=10)  # idle: back to the prefill's count
+
+
+def test_a_formula_closed_in_the_tail_renders_before_its_paragraph_ends(ui_app: Any) -> None:
+    """At a model's pace a formula's closing `$` comes well before its paragraph's end: it is
+    rendered meanwhile, and drawn as an image as soon as the paragraph is complete."""
+    import threading
+
+    go_on = threading.Event()
+    parts = ["Energy is ", "$E = mc^{7}$", " and"]
+
+    def stream(_params: TokenParams, ctx: Any) -> Done:
+        for text in parts:
+            ctx.emit(TokenEvent(text=text))
+        go_on.wait(20)  # the paragraph is still being written
+        ctx.emit(TokenEvent(text=" more.\n\n"))
+        return Done(tokens=len(parts) + 1)
+
+    dispose = ui_app.commands.register(
+        CommandSpec(
+            id="test.pause", title="Pause", params=TokenParams, result=Done, handler=stream, streaming=True
+        )
+    )
+    chat = ui_app.screens["chat"]
+    chat.new_chat()
+    chat.model_state = "ready"
+    math = chat.body_renders.math
+    key = math.key("E = mc^{7}", display=False)
+    try:
+        chat._stream("test.pause", TokenParams())
+        # Still in the tail (shown as text), yet rendered.
+        pump(lambda: math.images.get(key) is not None, timeout=30)
+        assert chat.streaming and not views(chat, "rich")
+    finally:
+        go_on.set()
+    pump(lambda: not chat.streaming)
+    pump(lambda: views(chat, "rich"))
+    (rich,) = views(chat, "rich")
+    assert rich.formulas_drawn == 1 and rich.sources_shown == []  # drawn at once, never as source
+    chat.model_state = ""
+    dispose()

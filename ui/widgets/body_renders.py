@@ -203,6 +203,8 @@ class BodyRenders:
         height = padding[1] + padding[3]
         for index, block in enumerate(blocks):
             kind = block_kind(block, streaming, tail)
+            if tail and self.math is not None:
+                self._prefetch_formulas(block)
             widget = kept[index] if index < len(kept) else None
             if widget is not None and widget.block_kind == kind:
                 kept[index] = None
@@ -217,6 +219,17 @@ class BodyRenders:
                 self._pools[widget.block_kind].append(widget)
         height += spacing * max(0, len(blocks) - 1)
         render.height = max(height, dp(theme.SM))
+
+    def _prefetch_formulas(self, block: Block) -> None:
+        """Formulas the tail has closed are rendered while the rest of their paragraph or
+        block streams: when its chunk is complete the image is there (at a model's pace),
+        not its source for a few frames and then a second drawing of the rows."""
+        if block.kind == "math":
+            self.math.prefetch(block.source, display=True)
+        elif block.kind == "rich":
+            for segment in block.segments:
+                if segment.kind == "math":
+                    self.math.prefetch(segment.text, display=False)
 
     def _show(self, widget: Any, block: Block, inner: float) -> bool:
         """Give a block widget its block (see `_show`); False while a formula renders."""

@@ -56,6 +56,15 @@ class MathTextures:
         size = round(sp(theme.FONT_SIZE) * (1.3 if display else 1.1))
         return (tex, size, self.color)
 
+    def prefetch(self, tex: str, display: bool) -> None:
+        """Have a formula rendered ahead of its drawing: one a streamed answer has closed
+        while its paragraph or block is still being written (shown as source until then)."""
+        key = self.key(tex, display)
+        if key not in self._textures and self.images.get(key) is None:
+            # Ready calls back as a lookup's would: its chunk may have frozen meanwhile, and
+            # the row then waits on this render (a key asked twice is rendered once).
+            self.images.request(key, lambda _key: self._ready())
+
     def lookup(self, tex: str, display: bool) -> tuple[Texture, float] | MathFailure | None:
         """(texture, depth below the baseline), a failure, or None while it renders."""
         key = self.key(tex, display)
