@@ -178,3 +178,99 @@ def test_a_streamed_table_renders_when_its_chunk_is_complete(ui_app: Any, token_
 
 def views_of(view: Any, kind: str) -> list[Any]:
     return [w for w in view.children if getattr(w, "block_kind", "") == kind]
+
+
+def test_the_monospace_font_is_registered_by_the_name_markup_uses(ui_app: Any, monkeypatch: Any) -> None:
+    """Code and formula sources name the font by its file's stem; registered under that name
+    (ui/text_textures.py), a label finds its file without searching the disk again."""
+    import kivy.core.text as core_text
+    from kivy.core.text import Label as CoreLabel
+    from kivy.core.text import LabelBase
+
+    from llamadesk.ui import theme
+
+    assert theme.FONT_MONO in LabelBase._fonts
+    file = LabelBase._fonts[theme.FONT_MONO][0]
+    assert file.endswith(f"{theme.FONT_MONO}.ttf")
+
+    def no_search(name: str, *_: Any, **__: Any) -> None:
+        raise AssertionError(f"searched the disk for {name}")
+
+    monkeypatch.setattr(core_text, "resource_find", no_search)
+    label = CoreLabel(text="x = 1", font_name=theme.FONT_MONO)
+    label.resolve_font_name()
+    assert label.options["font_name_r"] == file
+
+
+def test_each_block_kind_is_drawn_once_at_start_and_pooled(ui_app: Any) -> None:
+    """The chat's first table, formula or code block does not open fonts or lay out a widget
+    kind for the first time in the frame that freezes it (body_renders.py warm_up)."""
+    from llamadesk.ui.widgets.message_views import body_renders
+
+    pump(lambda: ui_app.screens["chat"].body_renders._warmed, timeout=10)  # its prefill asks for it
+    renders = body_renders()
+    renders.warm_up()
+    for kind in ("table", "math", "rich", "code"):
+        assert [w for w in renders._pools[kind] if w.parent is None], kind
+    (table,) = renders._pools["table"]
+    assert len(table.ids.grid.cells) == 4  # the warm-up's two-by-two table, drawn
+    (math,) = renders._pools["math"]
+    assert math.fallback == "$$y$$"  # shown as its source: nothing asked of the math worker
+
+
+def test_pools_drained_by_a_stream_refill_once_the_chat_is_idle(ui_app: Any) -> None:
+    """While rows are drawn a dry pool gets only SPARE widgets back; once idle, as many as the
+    prefill made, so the next answer does not make its widgets in the frames it freezes."""
+    from kivy.uix.widget import Widget
+
+    from llamadesk.ui.widgets import body_renders as module
+
+    renders = module.BodyRenders({"text": Widget})
+    renders.prefill({"text": 6})
+    taken = [renders._take("text") for _ in range(6)]
+    assert len(taken) == 6 and not renders._pools["text"]
+    renders._drawn_at = time.perf_counter() + 0.6  # a stream draws rows: busy for a while yet
+    pump(lambda: len(renders._pools["text"]) == module.SPARE, timeout=10)
+    pump(frames=5)
+    assert len(renders._pools["text"]) == module.SPARE
+    pump(lambda: len(renders._pools["text"]) == 6, timeout=10)  # idle: back to the prefill's count
+
+
+def test_a_formula_closed_in_the_tail_renders_before_its_paragraph_ends(ui_app: Any) -> None:
+    """At a model's pace a formula's closing `$` comes well before its paragraph's end: it is
+    rendered meanwhile, and drawn as an image as soon as the paragraph is complete."""
+    import threading
+
+    go_on = threading.Event()
+    parts = ["Energy is ", "$E = mc^{7}$", " and"]
+
+    def stream(_params: TokenParams, ctx: Any) -> Done:
+        for text in parts:
+            ctx.emit(TokenEvent(text=text))
+        go_on.wait(20)  # the paragraph is still being written
+        ctx.emit(TokenEvent(text=" more.\n\n"))
+        return Done(tokens=len(parts) + 1)
+
+    dispose = ui_app.commands.register(
+        CommandSpec(
+            id="test.pause", title="Pause", params=TokenParams, result=Done, handler=stream, streaming=True
+        )
+    )
+    chat = ui_app.screens["chat"]
+    chat.new_chat()
+    chat.model_state = "ready"
+    math = chat.body_renders.math
+    key = math.key("E = mc^{7}", display=False)
+    try:
+        chat._stream("test.pause", TokenParams())
+        # Still in the tail (shown as text), yet rendered.
+        pump(lambda: math.images.get(key) is not None, timeout=30)
+        assert chat.streaming and not views(chat, "rich")
+    finally:
+        go_on.set()
+    pump(lambda: not chat.streaming)
+    pump(lambda: views(chat, "rich"))
+    (rich,) = views(chat, "rich")
+    assert rich.formulas_drawn == 1 and rich.sources_shown == []  # drawn at once, never as source
+    chat.model_state = ""
+    dispose()

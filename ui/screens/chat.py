@@ -116,7 +116,7 @@ class ChatScreen(
         Window.bind(mouse_pos=self.hover)
         Clock.schedule_once(
             lambda _dt: self.body_renders.prefill(
-                {"text": 24, "live": 24, "code": 10, "rule": 2, "table": 2, "math": 2, "rich": 2}
+                {"text": 24, "live": 24, "code": 10, "rule": 2, "table": 6, "math": 6, "rich": 6}
             ),
             1.0,
         )

@@ -13,7 +13,9 @@ that does not parse is remembered as failed, and the message shows its source in
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 KEPT = 500  # formulas kept rendered; a chat rarely shows more
+WORKER_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ def render(tex: str, size_px: int, color: tuple[int, int, int]) -> Rendered:
     return MathImage(width=width, height=height, depth=float(parsed.depth), rgba=pixels.tobytes())
 
 
+def _yield_to_the_window() -> None:
+    """In the worker: run at a lower priority than the app. Its renders are background work,
+    and on a machine with few cores (software GL draws the window on the same ones) the
+    window's frames come first."""
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):  # not allowed here: renders at the app's priority
+            os.nice(WORKER_NICENESS)
+
+
 _parsers: dict[str, Any] = {}
 
 
@@ -91,6 +103,8 @@ class MathImages:
         self._done: OrderedDict[Key, Rendered] = OrderedDict()
         self._asked: set[Key] = set()
         self._pool: Executor | None = None
+        self._warming = False
+        self._closed = False
 
     def _executor(self) -> Executor:
         if self._pool is None:
@@ -98,17 +112,29 @@ class MathImages:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llamadesk-math")
             else:
                 context = multiprocessing.get_context("spawn")  # as the model workers: no forked Kivy
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=context, initializer=_yield_to_the_window
+                )
         return self._pool
 
     def warm(self) -> None:
         """Start the worker (a process start and matplotlib's import) ahead of the first
-        formula: when a message with math is first parsed, before it is drawn."""
+        formula: when a message with math is first parsed, before it is drawn. On a thread:
+        making the pool and spawning its process took 20-40 ms of the Kivy thread, one long
+        frame in the middle of the answer that brought the first formula."""
         with self._lock:
-            if self._pool is not None:
+            if self._pool is not None or self._warming:
+                return
+            self._warming = True
+        threading.Thread(target=self._start, name="llamadesk-math-start", daemon=True).start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._closed:
                 return
             executor = self._executor()
-        executor.submit(self._render, "x", 10, (0, 0, 0))
+        with contextlib.suppress(RuntimeError):  # shut down meanwhile: the app is closing
+            executor.submit(self._render, "x", 10, (0, 0, 0))
 
     def get(self, key: Key) -> Rendered | None:
         with self._lock:
@@ -146,6 +172,7 @@ class MathImages:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)

@@ -21,7 +21,7 @@ from kivy.metrics import dp
 from kivy.uix.widget import Widget
 
 from llamadesk.ui import theme
-from llamadesk.ui.viewmodels.markdown_blocks import Block
+from llamadesk.ui.viewmodels.markdown_blocks import Block, markdown_to_blocks
 
 KEPT_ROWS = 40  # two screens of rows or so; each holds its labels' textures (~0.3 MB a row)
 # A pool that ran dry is restocked with this many widgets of its kind, one per RESTOCK_EVERY_S:
@@ -29,9 +29,15 @@ KEPT_ROWS = 40  # two screens of rows or so; each holds its labels' textures (~0
 # freezes a streamed chunk and must render it too.
 SPARE = 2
 RESTOCK_EVERY_S = 0.05
+# No row drawn for this long: the chat is idle, and its pools are refilled up to what the
+# prefill made (a stream takes them down to SPARE; the next answer would otherwise make its
+# widgets in the frames that freeze its chunks).
+IDLE_S = 0.5
 # Widgets made ahead of need are made a few a frame, within this much time: the 60 of a chat
 # screen's prefill took one ~30 ms frame.
 PREFILL_BUDGET_S = 0.004
+# One block of each kind (bold in a table's header, inline and display formulas, code).
+WARM_UP_SOURCE = "| **a** | b |\n|:-|-:|\n| c | d |\n\nan $x$ and\n\n$$\ny\n$$\n\n```python\nz = 1\n```\n"
 
 
 class BodyRender:
@@ -50,12 +56,18 @@ class BodyRender:
 class BodyRenders:
     """An LRU of `BodyRender`s by row cache key, with shared pools of block widgets."""
 
-    def __init__(self, factories: dict[str, Callable[[], Widget]], kept: int = KEPT_ROWS) -> None:
+    def __init__(
+        self, factories: dict[str, Callable[[], Widget]], kept: int = KEPT_ROWS, warm_up: bool = False
+    ) -> None:
         self._factories = factories  # block kind ("text", "code", "rule") -> new widget
         self._kept = kept
         self._renders: OrderedDict[str, BodyRender] = OrderedDict()
         self._pools: dict[str, list[Widget]] = {kind: [] for kind in factories}
         self._restock_event: Any = None
+        self._warmed = not warm_up  # a warm-up needs the real block widgets
+        self._warm_up_done = not warm_up
+        self._wanted: dict[str, int] = {}  # widgets per kind kept ready while idle
+        self._drawn_at = 0.0
         self.math: Any = None  # MathTextures (rich_blocks.py), when formulas are drawn
         self.text_color: list[float] = [1, 1, 1, 1]
 
@@ -88,6 +100,7 @@ class BodyRenders:
         """Make block widgets ahead of need (applying their kv rules costs milliseconds each),
         so the first answer streamed does not pay for them mid-stream; a few each frame."""
         deadline = time.perf_counter() + PREFILL_BUDGET_S
+        self._wanted.update(counts)
         for kind, count in counts.items():
             pool = self._pools[kind]
             while len(pool) < count:
@@ -95,6 +108,31 @@ class BodyRenders:
                     Clock.schedule_once(lambda _dt: self.prefill(counts), 0)
                     return
                 pool.append(self._new(kind))
+        if not self._warmed:
+            self._warmed = True
+            Clock.schedule_once(lambda _dt: self.warm_up(), 0)
+
+    @property
+    def prefilled(self) -> bool:
+        """The widgets asked of `prefill` are made and each kind was drawn once."""
+        return self._warmed and self._warm_up_done
+
+    def warm_up(self) -> None:
+        """Draw one block of each kind once, with no formula rendered, then pool the widgets:
+        the first table, formula or paragraph with math of a session otherwise opened its
+        fonts (bold, monospace, the table's size) and ran its widgets' first layout in the
+        frame that froze it (a 20-24 ms frame, 5 more than later ones)."""
+        blocks = [
+            b for b in markdown_to_blocks(WARM_UP_SOURCE) if block_kind(b, False, False) in self._factories
+        ]
+        render = BodyRender()
+        math, self.math = self.math, None
+        try:
+            self.draw(render, blocks, dp(400), [0.0, 0.0, 0.0, 0.0], 0.0)
+        finally:
+            self.math = math
+        self._release(render)
+        self._warm_up_done = True
 
     def _new(self, kind: str) -> Widget:
         widget = self._factories[kind]()
@@ -105,13 +143,20 @@ class BodyRenders:
         if self._restock_event is None:
             self._restock_event = Clock.schedule_once(self._restock, RESTOCK_EVERY_S)
 
+    def _goal(self, kind: str, idle: bool) -> int:
+        return max(SPARE, self._wanted.get(kind, 0)) if idle else SPARE
+
     def _restock(self, _dt: float) -> None:
-        """One widget for the emptiest pool short of SPARE, then again a little later."""
+        """One widget for the pool furthest below its goal, then again a little later: SPARE
+        while rows are being drawn, the prefill's count once the chat is idle."""
         self._restock_event = None
-        kind, pool = min(self._pools.items(), key=lambda item: len(item[1]))
-        if len(pool) < SPARE:
-            pool.append(self._new(kind))
+        idle = time.perf_counter() - self._drawn_at > IDLE_S
+        kind = max(self._pools, key=lambda k: self._goal(k, idle) - len(self._pools[k]))
+        if len(self._pools[kind]) < self._goal(kind, idle):
+            self._pools[kind].append(self._new(kind))
             self._restock_soon()
+        elif not idle and any(len(p) < self._goal(k, True) for k, p in self._pools.items()):
+            self._restock_event = Clock.schedule_once(self._restock, IDLE_S)
 
     def clear(self) -> None:
         for render in self._renders.values():
@@ -126,7 +171,7 @@ class BodyRenders:
 
     def _take(self, kind: str) -> Widget:
         pool = self._pools[kind]
-        if len(pool) <= 1:
+        if len(pool) <= self._goal(kind, idle=True):
             self._restock_soon()
         widget = pool.pop() if pool else self._new(kind)
         if widget.parent is not None:
@@ -150,6 +195,7 @@ class BodyRenders:
         answer grows (a `LiveText` while `streaming`) renders only its live end. In the
         `tail` of a streaming answer (the chunk still being written) a table or formula
         shows its source: it is drawn as one once its chunk is complete."""
+        self._drawn_at = time.perf_counter()
         kept: list[Widget | None] = list(render.widgets)
         render.widgets = []
         render.waiting = False
@@ -157,6 +203,8 @@ class BodyRenders:
         height = padding[1] + padding[3]
         for index, block in enumerate(blocks):
             kind = block_kind(block, streaming, tail)
+            if tail and self.math is not None:
+                self._prefetch_formulas(block)
             widget = kept[index] if index < len(kept) else None
             if widget is not None and widget.block_kind == kind:
                 kept[index] = None
@@ -171,6 +219,17 @@ class BodyRenders:
                 self._pools[widget.block_kind].append(widget)
         height += spacing * max(0, len(blocks) - 1)
         render.height = max(height, dp(theme.SM))
+
+    def _prefetch_formulas(self, block: Block) -> None:
+        """Formulas the tail has closed are rendered while the rest of their paragraph or
+        block streams: when its chunk is complete the image is there (at a model's pace),
+        not its source for a few frames and then a second drawing of the rows."""
+        if block.kind == "math":
+            self.math.prefetch(block.source, display=True)
+        elif block.kind == "rich":
+            for segment in block.segments:
+                if segment.kind == "math":
+                    self.math.prefetch(segment.text, display=False)
 
     def _show(self, widget: Any, block: Block, inner: float) -> bool:
         """Give a block widget its block (see `_show`); False while a formula renders."""

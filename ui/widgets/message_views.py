@@ -301,5 +301,6 @@ def body_renders() -> BodyRenders:
             "table": TableBlock,
             "math": MathBlock,
             "rich": RichTextBlock,
-        }
+        },
+        warm_up=True,
     )

@@ -56,6 +56,15 @@ class MathTextures:
         size = round(sp(theme.FONT_SIZE) * (1.3 if display else 1.1))
         return (tex, size, self.color)
 
+    def prefetch(self, tex: str, display: bool) -> None:
+        """Have a formula rendered ahead of its drawing: one a streamed answer has closed
+        while its paragraph or block is still being written (shown as source until then)."""
+        key = self.key(tex, display)
+        if key not in self._textures and self.images.get(key) is None:
+            # Ready calls back as a lookup's would: its chunk may have frozen meanwhile, and
+            # the row then waits on this render (a key asked twice is rendered once).
+            self.images.request(key, lambda _key: self._ready())
+
     def lookup(self, tex: str, display: bool) -> tuple[Texture, float] | MathFailure | None:
         """(texture, depth below the baseline), a failure, or None while it renders."""
         key = self.key(tex, display)
@@ -268,20 +277,21 @@ class TableBlock(ScrollView):
         columns = len(table.header)
         rows = [table.header, *table.rows]
         widest = dp(MAX_COLUMN) - 2 * pad
-        labels = [[_cell_label(text, font_size, color) for text in row] for row in rows]
+        # Cells at their natural width come from the word cache: a table's repeated values and
+        # a streamed table's header, drawn again as it grows, are rendered once.
+        naturals = [[word_texture(text, font_size, color) for text in row] for row in rows]
         widths = [0.0] * columns
-        for row in labels:
-            for c, (_label, natural) in enumerate(row):
-                widths[c] = max(widths[c], min(natural, widest) + 2 * pad)
+        for row in naturals:
+            for c, natural in enumerate(row):
+                widths[c] = max(widths[c], min(natural.width, widest) + 2 * pad)
         cells: list[TableCell] = []
         y = 0.0
-        for r, row in enumerate(labels):
+        for r, row in enumerate(naturals):
             textures = []
-            for c, (label, natural) in enumerate(row):
-                if natural + 2 * pad > widths[c]:  # wraps within its column
-                    label.text_size = (widths[c] - 2 * pad, None)
-                    label.refresh()
-                textures.append(label.texture)
+            for c, natural in enumerate(row):
+                if natural.width + 2 * pad > widths[c]:  # wraps within its column
+                    natural = _wrapped_cell(rows[r][c], font_size, color, widths[c] - 2 * pad)
+                textures.append(natural)
             height = max((t.height for t in textures), default=0) + 2 * pad
             x = 0.0
             for c, texture in enumerate(textures):
@@ -297,8 +307,8 @@ class TableBlock(ScrollView):
         self.height = grid.height + (dp(8) if scrolls else 2)  # its bottom line clear of the clip
 
 
-def _cell_label(markup: str, font_size: float, color: list[float]) -> tuple[MarkupLabel, float]:
-    """A cell's core label rendered at its natural width, and that width."""
-    label = MarkupLabel(text=markup, font_size=font_size, color=color)
+def _wrapped_cell(markup: str, font_size: float, color: list[float], width: float) -> Texture:
+    """A cell too wide for its column, wrapped to `width`."""
+    label = MarkupLabel(text=markup, font_size=font_size, color=color, text_size=(width, None))
     label.refresh()
-    return label, float(label.texture.width)
+    return label.texture
