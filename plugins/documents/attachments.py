@@ -21,10 +21,11 @@ from llamadesk.core.streaming import CancelToken, EventSink
 
 from .chunking import Chunk, chunk_document, estimate_tokens
 from .embedder import EmbeddingUnavailable, PassageEmbedder
+from .index_rows import CollectionRow
 from .indexer import EMBED_BATCH, Reader
 from .retrieval import Retriever
 from .settings import DocumentsSettings
-from .store import CollectionRow, IndexStore
+from .store import IndexStore
 from .vectors import to_blob
 
 HIDDEN = ".attachments"  # a name no user collection can have (they cannot start with a dot)

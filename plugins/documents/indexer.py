@@ -28,9 +28,10 @@ from llamadesk.core.models.units import size_label
 
 from .chunking import chunk_document
 from .embedder import EmbeddingUnavailable, PassageEmbedder
+from .index_rows import CollectionRow, FileRow
 from .scanner import FoundFile, file_sha256, walk
 from .settings import DocumentsSettings
-from .store import CollectionRow, FileRow, IndexStore
+from .store import IndexStore
 from .vectors import to_blob
 
 log = logging.getLogger(__name__)

@@ -28,10 +28,11 @@ from llamadesk.core.streaming import CancelToken, EventSink
 from .attachments import AttachmentReader
 from .chunking import estimate_tokens
 from .embedder import EmbeddingUnavailable, PassageEmbedder
+from .index_rows import ChunkRow, CollectionRow
 from .indexer import Indexer, Reader
 from .retrieval import Retriever
 from .settings import DocumentsSettings
-from .store import ChunkRow, CollectionRow, IndexStore
+from .store import IndexStore
 from .vectors import VectorCache
 
 log = logging.getLogger(__name__)

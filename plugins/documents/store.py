@@ -14,74 +14,29 @@ import logging
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from llamadesk.core.errors import InsufficientSpace, StorageError
 from llamadesk.lib import sqlite_db
 
 from .chunking import Chunk
+from .index_rows import (
+    CHUNK_COLUMNS,
+    CHUNK_FROM,
+    COLLECTION_COLUMNS,
+    ChunkRow,
+    CollectionRow,
+    Counts,
+    FileRow,
+    chunk_row,
+    collection_row,
+)
 from .schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 15.0
 LEASE_S = 120.0  # an indexer renews its lease after each file; a crashed one's runs out
-
-
-@dataclass(frozen=True)
-class CollectionRow:
-    id: int
-    name: str
-    folder: str
-    hidden: bool
-    created_at: float
-    indexed_at: float | None
-    version: int
-    note: str | None
-
-
-@dataclass(frozen=True)
-class FileRow:
-    id: int
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
-    problem: str | None
-    chunks: int
-
-
-@dataclass(frozen=True)
-class ChunkRow:
-    id: int
-    file_id: int
-    collection: str
-    folder: str
-    hidden: bool
-    path: str
-    ord: int
-    text: str
-    page: int | None
-    line_start: int | None
-    line_end: int | None
-
-
-@dataclass(frozen=True)
-class Counts:
-    files: int  # with text
-    skipped: int  # without (a problem)
-    chunks: int
-    embedded: int  # chunks with a vector of the current model
-
-
-_COLLECTION = "id, name, folder, hidden, created_at, indexed_at, version, note"
-_CHUNK = (
-    "c.id, c.file_id, k.name, k.folder, k.hidden, f.path, c.ord, c.text, c.page, c.line_start, c.line_end"
-)
-_CHUNK_FROM = (
-    "chunks AS c JOIN files AS f ON f.id = c.file_id JOIN collections AS k ON k.id = c.collection_id"
-)
 
 
 class IndexStore:
@@ -124,25 +79,27 @@ class IndexStore:
 
     def collection(self, name: str) -> CollectionRow | None:
         row = self._db.read(
-            lambda db: db.execute(f"SELECT {_COLLECTION} FROM collections WHERE name = ?", (name,)).fetchone()
+            lambda db: db.execute(
+                f"SELECT {COLLECTION_COLUMNS} FROM collections WHERE name = ?", (name,)
+            ).fetchone()
         )
-        return _collection(row) if row else None
+        return collection_row(row) if row else None
 
     def collection_by_id(self, collection_id: int) -> CollectionRow | None:
         row = self._db.read(
             lambda db: db.execute(
-                f"SELECT {_COLLECTION} FROM collections WHERE id = ?", (collection_id,)
+                f"SELECT {COLLECTION_COLUMNS} FROM collections WHERE id = ?", (collection_id,)
             ).fetchone()
         )
-        return _collection(row) if row else None
+        return collection_row(row) if row else None
 
     def collections(self, *, hidden: bool = False) -> list[CollectionRow]:
         rows = self._db.read(
             lambda db: db.execute(
-                f"SELECT {_COLLECTION} FROM collections WHERE hidden = ? ORDER BY name", (int(hidden),)
+                f"SELECT {COLLECTION_COLUMNS} FROM collections WHERE hidden = ? ORDER BY name", (int(hidden),)
             ).fetchall()
         )
-        return [_collection(row) for row in rows]
+        return [collection_row(row) for row in rows]
 
     def versions(self, ids: Sequence[int]) -> dict[int, int]:
         marks = ",".join("?" * len(ids))
@@ -407,42 +364,25 @@ class IndexStore:
             part = list(ids[start : start + 500])
             rows = self._db.read(
                 lambda db, part=part: db.execute(  # type: ignore[misc]
-                    f"SELECT {_CHUNK} FROM {_CHUNK_FROM} WHERE c.id IN ({','.join('?' * len(part))})", part
+                    f"SELECT {CHUNK_COLUMNS} FROM {CHUNK_FROM} WHERE c.id IN ({','.join('?' * len(part))})",
+                    part,
                 ).fetchall()
             )
             for row in rows:
-                found[row[0]] = _chunk(row)
+                found[row[0]] = chunk_row(row)
         return found
 
     def file_chunks(self, file_id: int) -> list[ChunkRow]:
         rows = self._db.read(
             lambda db: db.execute(
-                f"SELECT {_CHUNK} FROM {_CHUNK_FROM} WHERE c.file_id = ? ORDER BY c.ord", (file_id,)
+                f"SELECT {CHUNK_COLUMNS} FROM {CHUNK_FROM} WHERE c.file_id = ? ORDER BY c.ord", (file_id,)
             ).fetchall()
         )
-        return [_chunk(row) for row in rows]
+        return [chunk_row(row) for row in rows]
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     return sqlite_db.connect(path, MIGRATIONS, BUSY_TIMEOUT_S)
-
-
-def _collection(row: tuple[object, ...]) -> CollectionRow:
-    id_, name, folder, hidden, created_at, indexed_at, version, note = row
-    return CollectionRow(
-        id=int(id_),  # type: ignore[call-overload]
-        name=str(name),
-        folder=str(folder),
-        hidden=bool(hidden),
-        created_at=float(created_at),  # type: ignore[arg-type]
-        indexed_at=float(indexed_at) if indexed_at is not None else None,  # type: ignore[arg-type]
-        version=int(version),  # type: ignore[call-overload]
-        note=str(note) if note is not None else None,
-    )
-
-
-def _chunk(row: tuple[object, ...]) -> ChunkRow:
-    return ChunkRow(*row)  # type: ignore[arg-type]
 
 
 def _storage_error(path: Path, exc: sqlite3.DatabaseError) -> StorageError:
