@@ -36,6 +36,7 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         app.click(cls="FlatButton", text="Regenerate", role="assistant", timeout=60)
         wait_until(lambda: answered(app, 2), 120, lambda: f"no second answer: {app.messages()}")
         app.find(cls="Label", text="2/2", timeout=30)
+        wait_until(lambda: app.widgets(cls="SessionRow"), 30, "no chat in the sidebar")
         app.shot("01-two-versions")
 
         app.click(cls="FlatButton", text="...")
@@ -62,6 +63,13 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         # The window shows it, with both versions of the answer.
         wait_until(
             lambda: [w for w in app.widgets(cls="Label") if BRANCH.match(w["text"])], 30, "no branches"
+        )
+        # ... and the sidebar lists it again, by the title the header shows.
+        title = app.find(id="title")["text"]
+        wait_until(
+            lambda: [w["text"] for w in app.widgets(cls="SessionRow")] == [title],
+            30,
+            lambda: f"the sidebar lists {[w['text'] for w in app.widgets(cls='SessionRow')]}, not {title!r}",
         )
         app.shot("05-imported")
     finally:
