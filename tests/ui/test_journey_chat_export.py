@@ -42,6 +42,7 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         app.click(cls="FlatButton", text="...")
         app.click(cls="FlatButton", text="Export (JSON)")
         app.find(cls="SaveDialog")
+        app.find(cls="MutedLabel", text=str(app.user_home))  # the folder it saves in, named
         app.shot("02-save-dialog")
         app.click(id="ok", text="Save")
         exported = wait_until(lambda: list(app.user_home.glob("*.json")), 30, "nothing was exported")[0]
