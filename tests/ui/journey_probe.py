@@ -4,7 +4,7 @@ A journey clicks where a person would see a button. To know where that is withou
 pixels, this launcher runs the same `llamadesk.cli.main.main()` and, when the test asks
 (it writes a nonce to `$LLAMADESK_JOURNEY_PROBE/ask`), writes every visible widget of the
 window to `widgets.json`: its class, its text, its kv ids, its rectangle in window
-coordinates, whether it is disabled, and the row it sits in (a RecycleView row's
+coordinates, whether it is disabled, its font, and the row it sits in (a RecycleView row's
 `name`, `repo_id`, `role`, ...). It never changes a widget. Nothing of it ships in the app.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 # What a row of a list says about itself (RecycleView rows, file chooser entries).
-CONTEXT_KEYS = ("repo_id", "name", "reference", "role", "message_id", "path", "session_id", "model")
+CONTEXT_KEYS = ("repo_id", "name", "reference", "role", "message_id", "path", "session_id", "model", "key")
 Rect = tuple[float, float, float, float]
 
 
@@ -66,6 +66,7 @@ def visible_widgets(window: Any) -> list[dict[str, Any]]:
                     "ids": names.get(id(widget.proxy_ref), []) + names.get(id(widget), []),
                     "rect": rect,
                     "disabled": bool(widget.disabled),
+                    "font": str(getattr(widget, "font_name", "")),
                     "context": context,
                     "layer": layer,
                 }
