@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.plugins.huggingface.conftest import STARTER_FILE, STARTER_REPO
+from tests.plugins.huggingface.conftest import STARTER_FILE, STARTER_REPO, TINY_REPO
 from tests.plugins.huggingface.hub_server import HubServer
 
 from .journey import RealWindow, answered, configure, library_references, shots_folder, wait_until
 
 FIT_WORDS = ("fits", "tight", "too big")
+
+
+def recommended_in(app: RealWindow, repo: str) -> str:
+    """The reference of the quant shown as recommended for `repo`, once it shows."""
+    shown = [w["context"]["reference"] for w in app.widgets(cls="Badge", text="recommended")]
+    return next((r for r in shown if r.startswith(f"hf.co/{repo}:")), "")
 
 
 def test_discover_search_open_pull_the_recommended_quant_and_chat(
@@ -28,18 +34,30 @@ def test_discover_search_open_pull_the_recommended_quant_and_chat(
         app.shot("01-empty-home")
         app.click(id="nav_discover")
         app.click(id="query")
-        app.type("SmolLM2")
+        app.type("tester")
         app.click(id="search_button")
-        app.click(cls="RepoRow", repo_id=STARTER_REPO)
+        app.find(cls="RepoRow", repo_id=STARTER_REPO)
         app.shot("02-search-results")
 
+        # A repository of many quants: each row says how it fits this machine, one is
+        # recommended.
+        app.click(cls="RepoRow", repo_id=TINY_REPO)
+        wait_until(lambda: recommended_in(app, TINY_REPO), 60, "no recommended quant of TinyLlama")
+        rows = {w["context"]["reference"] for w in app.widgets(cls="FileRow")}
+        assert len(rows) >= 4, rows
+        for reference in rows:
+            words = [w["text"] for w in app.widgets(cls="Badge", reference=reference)]
+            assert any(word in words for word in FIT_WORDS), (reference, words)
+        app.shot("03-many-quants")
+
+        app.click(cls="RepoRow", repo_id=STARTER_REPO)
+
         # The repository's quants, each with a fit badge; one recommended.
-        recommended = app.find(cls="Badge", text="recommended", timeout=60)
-        reference = recommended["context"]["reference"]
-        assert reference == f"hf.co/{STARTER_REPO}:Q4_1", recommended
+        reference = wait_until(lambda: recommended_in(app, STARTER_REPO), 60, "no recommended quant")
+        assert reference == f"hf.co/{STARTER_REPO}:Q4_1", reference
         badges = [w["text"] for w in app.widgets(cls="Badge", reference=reference)]
         assert any(word in badges for word in FIT_WORDS), badges
-        app.shot("03-quants-with-fit")
+        app.shot("04-recommended")
 
         app.click(text="Pull", cls="FlatButton", reference=reference)
         # The download row with its progress, while it runs.
@@ -49,7 +67,7 @@ def test_discover_search_open_pull_the_recommended_quant_and_chat(
             60,
             "no progress shown",
         )
-        app.shot("04-pulling")
+        app.shot("05-pulling")
         assert not progress[0]["text"].startswith("100"), progress
         wait_until(
             lambda: (
@@ -60,7 +78,7 @@ def test_discover_search_open_pull_the_recommended_quant_and_chat(
             lambda: f"the pull did not end: {[w['text'] for w in app.widgets(reference=reference)]}",
         )
         assert not app.widgets(cls="FlatButton", text="Retry", reference=reference), app.log_tail()
-        app.shot("05-pulled")
+        app.shot("06-pulled")
 
         # The chat: pick the pulled model, load it, ask.
         app.click(id="nav_chat")
@@ -72,7 +90,7 @@ def test_discover_search_open_pull_the_recommended_quant_and_chat(
         app.type("Hello")
         app.key("Return")
         wait_until(lambda: answered(app), 120, lambda: f"no answer: {app.messages()}")
-        app.shot("06-answered")
+        app.shot("07-answered")
         assert [m[0] for m in app.messages()][:2] == ["user", "assistant"]
     finally:
         app.stop()
