@@ -30,6 +30,7 @@ SIZE = (1280, 800)
 TOOLS = ("Xvfb", "xdotool", "import")  # make system-deps installs xvfb, xdotool, imagemagick
 PROBE = Path(__file__).with_name("journey_probe.py")
 # The tests' own window settings and this machine's Hugging Face setup stay out of the app's.
+OWN_KEYS = ("text", "cls", "id", "enabled", "focused")  # the rest of a match is the row's context
 LEFT_OUT = (
     "SDL_VIDEODRIVER",
     "KIVY_HOME",
@@ -152,7 +153,7 @@ class RealWindow:
         return wait_until(answered, 30, "the window did not say what it shows")  # type: ignore[no-any-return]
 
     def widgets(self, **match: Any) -> list[dict[str, Any]]:
-        """Visible widgets matching: text=, cls=, id=, enabled=True, and any row context key
+        """Visible widgets matching: text=, cls=, id=, enabled=True, focused=, and any row context key
         (name=, repo_id=, role=...). Topmost layer (an open dialog) only, as a person sees it."""
         found = []
         for widget in self._layout()["widgets"]:
@@ -164,7 +165,9 @@ class RealWindow:
                 continue
             if match.get("enabled") and widget["disabled"]:
                 continue
-            context = {k: v for k, v in match.items() if k not in ("text", "cls", "id", "enabled")}
+            if "focused" in match and widget["focus"] != match["focused"]:
+                continue
+            context = {k: v for k, v in match.items() if k not in OWN_KEYS}
             if any(widget["context"].get(k) != v for k, v in context.items()):
                 continue
             found.append(widget)
@@ -201,12 +204,24 @@ class RealWindow:
         self.xdotool("click", "1")
         time.sleep(1.0)  # the press is handled on the app's next frames
 
-    def click(self, timeout: float = 30, **match: Any) -> dict[str, Any]:
-        """Waits for the widget (enabled), then clicks its middle."""
-        widget = self.find(timeout, enabled=True, **match)
-        x, y, w, h = widget["rect"]
-        self.click_at((x + w / 2, y + h / 2))
-        return widget
+    def click(self, timeout: float = 30, then: dict[str, Any] | None = None, **match: Any) -> dict[str, Any]:
+        """Waits for the widget (enabled), then clicks its middle. With `then` (a match), a
+        click that `then` does not follow within 10 s is made again, as a person would: for
+        clicks that only show something (a screen, a menu, the keyboard focus), never for
+        those that do something twice."""
+        for attempt in range(3):
+            widget = self.find(timeout, enabled=True, **match)
+            x, y, w, h = widget["rect"]
+            self.click_at((x + w / 2, y + h / 2))
+            if then is None:
+                return widget
+            try:
+                self.find(10, **then)
+                return widget
+            except AssertionError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def type(self, text: str) -> None:
         self.xdotool("type", "--delay", "40", text)

@@ -4,7 +4,7 @@ A journey clicks where a person would see a button. To know where that is withou
 pixels, this launcher runs the same `llamadesk.cli.main.main()` and, when the test asks
 (it writes a nonce to `$LLAMADESK_JOURNEY_PROBE/ask`), writes every visible widget of the
 window to `widgets.json`: its class, its text, its kv ids, its rectangle in window
-coordinates, whether it is disabled, its font, and the row it sits in (a RecycleView row's
+coordinates, whether it is disabled or has the keyboard focus, its font, and the row it sits in (a RecycleView row's
 `name`, `repo_id`, `role`, ...). It never changes a widget. Nothing of it ships in the app.
 """
 
@@ -67,6 +67,7 @@ def visible_widgets(window: Any) -> list[dict[str, Any]]:
                     "rect": rect,
                     "disabled": bool(widget.disabled),
                     "font": str(getattr(widget, "font_name", "")),
+                    "focus": bool(getattr(widget, "focus", False)),
                     "context": context,
                     "layer": layer,
                 }

@@ -29,7 +29,7 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         app.start()
         app.click(id="starter_button")
         app.find(cls="Badge", text="ready", timeout=120)
-        app.click(id="composer")
+        app.click(id="composer", then={"id": "composer", "focused": True})
         app.type("Hello")
         app.key("Return")
         wait_until(lambda: answered(app), 120, lambda: f"no answer: {app.messages()}")
@@ -39,7 +39,7 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         wait_until(lambda: app.widgets(cls="SessionRow"), 30, "no chat in the sidebar")
         app.shot("01-two-versions")
 
-        app.click(cls="FlatButton", text="...")
+        app.click(cls="FlatButton", text="...", then={"cls": "FlatButton", "text": "Export (JSON)"})
         app.click(cls="FlatButton", text="Export (JSON)")
         app.find(cls="SaveDialog")
         app.find(cls="MutedLabel", text=str(app.user_home))  # the folder it saves in, named
@@ -49,13 +49,13 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         saved = json.loads(exported.read_text())
         assert saved, exported
 
-        app.click(cls="FlatButton", text="...")
+        app.click(cls="FlatButton", text="...", then={"cls": "FlatButton", "text": "Delete"})
         app.click(cls="FlatButton", text="Delete")
         app.click(cls="FlatButton", text="Delete")  # the confirmation dialog's button
         wait_until(lambda: not app.messages(), 30, lambda: f"not deleted: {app.messages()}")
         app.shot("03-deleted")
 
-        app.click(cls="FlatButton", text="...")
+        app.click(cls="FlatButton", text="...", then={"cls": "FlatButton", "text": "Import a chat"})
         app.click(cls="FlatButton", text="Import a chat")
         app.click(cls="FileListEntry", path=str(exported))
         app.shot("04-open-dialog")

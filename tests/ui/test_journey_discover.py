@@ -32,8 +32,8 @@ def test_discover_search_open_pull_the_recommended_quant_and_chat(
     try:
         app.start()
         app.shot("01-empty-home")
-        app.click(id="nav_discover")
-        app.click(id="query")
+        app.click(id="nav_discover", then={"id": "query"})
+        app.click(id="query", then={"id": "query", "focused": True})
         app.type("tester")
         app.click(id="search_button")
         app.find(cls="RepoRow", repo_id=STARTER_REPO)
@@ -81,12 +81,12 @@ def test_discover_search_open_pull_the_recommended_quant_and_chat(
         app.shot("06-pulled")
 
         # The chat: pick the pulled model, load it, ask.
-        app.click(id="nav_chat")
-        app.click(id="model_picker")
+        app.click(id="nav_chat", then={"id": "composer"})
+        app.click(id="model_picker", then={"cls": "SpinnerOption"})
         app.click(cls="SpinnerOption", timeout=30)
         app.click(id="load_button")
         wait_until(lambda: app.find(text="ready"), 120, lambda: app.log_tail())
-        app.click(id="composer")
+        app.click(id="composer", then={"id": "composer", "focused": True})
         app.type("Hello")
         app.key("Return")
         wait_until(lambda: answered(app), 120, lambda: f"no answer: {app.messages()}")

@@ -26,7 +26,7 @@ def test_import_a_gguf_from_another_app_in_place_and_chat_with_it(
         path.symlink_to(starter_model)
     try:
         app.start()
-        app.click(id="nav_models")
+        app.click(id="nav_models", then={"cls": "ImportableRow"})
         app.find(cls="ImportableRow", path=str(in_hf_cache))
         row = app.find(cls="ImportableRow", path=str(in_lmstudio))
         assert "LM Studio" in " ".join(w["text"] for w in app.widgets(path=str(in_lmstudio))), row
@@ -48,8 +48,8 @@ def test_import_a_gguf_from_another_app_in_place_and_chat_with_it(
         )
         app.shot("03-loaded")
 
-        app.click(id="nav_chat")
-        app.click(id="composer")
+        app.click(id="nav_chat", then={"id": "composer"})
+        app.click(id="composer", then={"id": "composer", "focused": True})
         app.type("Hello")
         app.key("Return")
         wait_until(lambda: answered(app), 120, lambda: f"no answer: {app.messages()}")

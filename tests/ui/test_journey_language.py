@@ -38,17 +38,17 @@ def test_first_launch_starter_model_first_chat_language_and_restart(
         app.click(id="starter_button")  # "Get starter model": fetched (here: found) and loaded
         app.shot("02-starter-model")
         app.find(cls="Badge", text="ready", timeout=120)
-        app.click(id="composer")
+        app.click(id="composer", then={"id": "composer", "focused": True})
         app.type("Hello")
         app.key("Return")
         wait_until(lambda: answered(app), 120, lambda: f"no answer: {app.messages()}")
         app.shot("03-first-chat")
         assert [role for role, _state, _text in app.messages()][:2] == ["user", "assistant"]
 
-        app.click(id="nav_settings")
+        app.click(id="nav_settings", then={"cls": "SettingChoice", "key": "language"})
         menu = app.find(cls="SettingChoice", key="language")
         english = app.shot("04-settings")
-        app.click(cls="SettingChoice", key="language")
+        app.click(cls="SettingChoice", key="language", then={"cls": "LanguageOption"})
         # Chinese is named 中文, drawn in a font that has those glyphs (not boxes).
         assert "wqy" in app.find(cls="LanguageOption", text="中文")["font"]
         app.shot("05-language-menu")
