@@ -1,12 +1,14 @@
 """A journey: a GGUF that LM Studio downloaded (in its folder under the home, as LM Studio
 keeps it) and one in the Hugging Face cache are listed on the Models screen under "From
 other apps"; a click imports the LM Studio one in place (nothing copied), it joins the
-library, loads from its row, and the chat answers with it. Clicked in a real X window
+library (the other stays offered), loads from its row, and the chat answers with it. Clicked in a real X window
 (tests/ui/journey.py); each step's screen is saved."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from tests.plugins.huggingface.gguf_maker import llama_shape, make_gguf
 
 from .journey import RealWindow, answered, library_references, shots_folder, wait_until
 
@@ -21,9 +23,10 @@ def test_import_a_gguf_from_another_app_in_place_and_chat_with_it(
     # The other apps' folders, as each keeps its models (links to the tests' starter GGUF).
     in_lmstudio = app.user_home / ".lmstudio" / "models" / LMSTUDIO_FILE
     in_hf_cache = app.user_home / ".cache" / "huggingface" / "hub" / HF_SNAPSHOT
-    for path in (in_lmstudio, in_hf_cache):
-        path.parent.mkdir(parents=True)
-        path.symlink_to(starter_model)
+    in_lmstudio.parent.mkdir(parents=True)
+    in_lmstudio.symlink_to(starter_model)
+    in_hf_cache.parent.mkdir(parents=True)
+    in_hf_cache.write_bytes(make_gguf(llama_shape("SmolLM2 135M", 3), 300_000))  # listed, not imported
     try:
         app.start()
         app.click(id="nav_models", then={"cls": "ImportableRow"})
@@ -37,6 +40,7 @@ def test_import_a_gguf_from_another_app_in_place_and_chat_with_it(
         model = app.find(cls="ModelRow", timeout=60)
         name = model["context"]["name"]
         wait_until(lambda: not app.widgets(cls="ImportableRow", path=str(in_lmstudio)), 30, "still offered")
+        app.find(cls="ImportableRow", path=str(in_hf_cache))  # the other stays offered
         app.shot("02-imported")
 
         app.click(cls="FlatButton", text="Load", name=name)
