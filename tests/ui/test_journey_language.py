@@ -42,6 +42,7 @@ def test_first_launch_starter_model_first_chat_language_and_restart(
         app.type("Hello")
         app.key("Return")
         wait_until(lambda: answered(app), 120, lambda: f"no answer: {app.messages()}")
+        app.find(cls="FlatButton", text="Send", timeout=120)  # idle again (its title written)
         app.shot("03-first-chat")
         assert [role for role, _state, _text in app.messages()][:2] == ["user", "assistant"]
 
