@@ -128,6 +128,7 @@ class RealWindow:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.shot("zz-last")  # what the window showed last, also when a step failed
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(30)
@@ -204,19 +205,25 @@ class RealWindow:
         self.xdotool("click", "1")
         time.sleep(1.0)  # the press is handled on the app's next frames
 
-    def click(self, timeout: float = 30, then: dict[str, Any] | None = None, **match: Any) -> dict[str, Any]:
-        """Waits for the widget (enabled), then clicks its middle. With `then` (a match), a
-        click that `then` does not follow within 10 s is made again, as a person would: for
-        clicks that only show something (a screen, a menu, the keyboard focus), never for
-        those that do something twice."""
+    def click(
+        self,
+        timeout: float = 30,
+        then: dict[str, Any] | Callable[[], Any] | None = None,
+        **match: Any,
+    ) -> dict[str, Any]:
+        """Waits for the widget (enabled), then clicks its middle. With `then` (a match, or a
+        check that is true once the click took effect), a click that `then` does not follow
+        within 10 s is made again, as a person would (a list moving under the pointer, a busy
+        machine): `then` must say whether the first click did anything."""
         for attempt in range(3):
             widget = self.find(timeout, enabled=True, **match)
             x, y, w, h = widget["rect"]
             self.click_at((x + w / 2, y + h / 2))
             if then is None:
                 return widget
+            check = then if callable(then) else lambda: self.widgets(**then)
             try:
-                self.find(10, **then)
+                wait_until(check, 10, f"{match} was clicked, and nothing followed")
                 return widget
             except AssertionError:
                 if attempt == 2:

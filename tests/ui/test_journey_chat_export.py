@@ -33,7 +33,14 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         app.type("Hello")
         app.key("Return")
         wait_until(lambda: answered(app), 120, lambda: f"no answer: {app.messages()}")
-        app.click(cls="FlatButton", text="Regenerate", role="assistant", timeout=60)
+        app.find(cls="FlatButton", text="Send", timeout=120)  # idle again (its title written)
+        # Regenerate: a second version of the answer starts (Stop shows) or is already there.
+        app.click(
+            cls="FlatButton",
+            text="Regenerate",
+            role="assistant",
+            then=lambda: answered(app, 2) or app.widgets(cls="FlatButton", text="Stop"),
+        )
         wait_until(lambda: answered(app, 2), 120, lambda: f"no second answer: {app.messages()}")
         app.find(cls="Label", text="2/2", timeout=30)
         wait_until(lambda: app.widgets(cls="SessionRow"), 30, "no chat in the sidebar")
@@ -46,8 +53,9 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         app.shot("02-save-dialog")
         app.click(id="ok", text="Save")
         exported = wait_until(lambda: list(app.user_home.glob("*.json")), 30, "nothing was exported")[0]
+        # Every message of the tree: the question and both answers.
         saved = json.loads(exported.read_text())
-        assert saved, exported
+        assert sorted(m["role"] for m in saved["messages"]) == ["assistant", "assistant", "user"], saved
 
         app.click(cls="FlatButton", text="...", then={"cls": "FlatButton", "text": "Delete"})
         app.click(cls="FlatButton", text="Delete")
