@@ -41,7 +41,7 @@ system-deps:
 		echo "installing fonts-wqy-microhei for the Chinese window"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei; }
 	@# The journey tests run the app in a real X window: Xvfb, xdotool to click, ImageMagick's
-	@# import to take the screen (tests/ui/test_journey_language.py).
+	@# import to take the screen (tests/ui/test_journey_*.py).
 	@command -v Xvfb >/dev/null 2>&1 && command -v xdotool >/dev/null 2>&1 && command -v import >/dev/null 2>&1 || { \
 		echo "installing xvfb, xdotool and imagemagick for the journey tests"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q xvfb xdotool imagemagick; }

@@ -8,8 +8,9 @@ transcript in the shape chat.get returns. The Tools screen shows the real `mcp-s
 (connected, its tools listed) beside a server that cannot start; the chat then makes the
 model call it (`/tool`), shots the approval, allows it, and shots the call with its result
 and the answer after it. Discover searches the tests' hub server
-(tests/plugins/huggingface/hub_server.py) serving a few repositories of small GGUF
-files that advertise real models' sizes, and opens one to show its choices.
+(tests/plugins/huggingface/hub_server.py) serving a few repositories of GGUF headers
+padded to real models' sizes, opens one to show its choices and pulls the recommended one,
+shot while it downloads (then cancelled).
 """
 
 from __future__ import annotations
@@ -119,15 +120,24 @@ def start_hub():
     from tests.plugins.huggingface.gguf_maker import llama_shape, make_gguf
     from tests.plugins.huggingface.hub_server import HubFile, HubRepo, HubServer
 
+    class PaddedFile(HubFile):
+        """Its GGUF header, then zeros up to the advertised size: a pull of it runs (slowed
+        by the hub's throttle) long enough to be shot in progress, then is cancelled."""
+
+        def read(self, start: int, end: int) -> bytes:
+            head = super().read(start, end)
+            return head + bytes(max(0, end - start - len(head)))
+
     hub = HubServer()
     for repo_id, downloads, likes, quants in HUB_REPOS:
         model = repo_id.split("/")[1].removesuffix("-GGUF")
         files = []
         for quant, size in quants.items():
-            made = HubFile(
+            made = PaddedFile(
                 f"{model}-{quant}.gguf", make_gguf(llama_shape(model, FILE_TYPES[quant]), HEAD_READ)
             )
             made.size = int(size * GB)
+            hub.throttle[made.path] = 0.02  # seconds per MiB: a fast home line
             files.append(made)
         hub.add(HubRepo(repo_id, files, downloads=downloads, likes=likes))
     return hub.start()
@@ -198,7 +208,7 @@ def main() -> int:
     from kivy.core.window import Window
 
     from llamadesk.core.app import App
-    from llamadesk.core.models.library import ImportModelParams, ImportResult
+    from llamadesk.core.models.library import DiscardParams, ImportModelParams, ImportResult
     from llamadesk.core.models.llama import SamplingParams
     from llamadesk.core.models.settings import ConfigSetParams
     from llamadesk.ui.app import LlamadeskApp
@@ -285,10 +295,21 @@ def main() -> int:
     discover.ids.query.text = "instruct"
     discover.search("instruct")
     pump(lambda: not discover.searching)
+    pulling = ""
     if discover.results:
         discover.open_repo(discover.results[0]["repo_id"])
         pump(lambda: discover.files or "GGUF" in discover.repo_note)
+        # Pull the recommended quant, as its highlighted button invites: shot on its way.
+        pulling = next((f["reference"] for f in discover.files if f["recommended"]), "")
+    if pulling:
+        discover.pull(pulling)
+        pump(lambda: discover.downloads and discover.downloads[0]["percent"] >= 4)
     shot("discover")
+    if pulling:
+        discover.cancel(pulling)
+        pump(lambda: not discover.downloads[0]["active"])
+        # Give its space back (the downloader kept what it fetched, to resume).
+        core.commands.invoke("models.discard", DiscardParams(reference=pulling))
     core.commands.invoke("config.set", ConfigSetParams(values={"huggingface.endpoint": None}))
 
     settings = app.screens["settings"]

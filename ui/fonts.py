@@ -44,3 +44,11 @@ def use_font_for(language: str) -> bool:
         return False
     LabelBase.register(DEFAULT_FONT, str(path))
     return True
+
+
+def font_for_text(text: str) -> str:
+    """A font that draws `text`: the CJK one for Chinese characters (where installed), else
+    the default. For a word shown in its own language whatever the window's (the language
+    menu's 中文, drawn as boxes in Roboto)."""
+    path = cjk_font() if any("\u2e80" <= char <= "\u9fff" for char in text) else None
+    return str(path) if path is not None else DEFAULT_FONT

@@ -96,3 +96,6 @@ def ui_app(ui_home: Path) -> Iterator[object]:
 # and the real test hub (with its environment) for Discover.
 from tests.plugins.huggingface.conftest import hf_env, hub, starter_hub_file, tiny_files  # noqa: E402, F401
 from tests.plugins.oci.conftest import registry  # noqa: E402, F401
+
+# One Xvfb for every journey (tests/ui/journey.py).
+from .journey import display  # noqa: E402, F401

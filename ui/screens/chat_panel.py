@@ -364,6 +364,7 @@ class ChatOptions(_Screen):
 
     def _imported(self, session: ChatSession) -> None:
         self.app.notify(tr("Imported “{title}”").format(title=session.title))
+        self.sessions.refresh()  # the sidebar lists it (found by the export journey)
         self.open_session(session.id)
 
     # ---- rating -----------------------------------------------------------------------

@@ -123,6 +123,8 @@ class SettingsScreen(AppScreen):
             widget.bind(active=lambda _w, value, f=field: self.save(f, value))
         elif field.kind is SettingKind.CHOICE:
             widget = make("SettingChoice", values=[choice_text(field, c) for c in field.choices])
+            if field.key == "language":
+                widget.option_cls = "LanguageOption"
             widget.bind(text=lambda _w, text, f=field: self.save(f, choice_value(f, text)))
         else:
             hint = tr("(empty)") if field.optional else ""
