@@ -32,7 +32,7 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         app.click(id="composer", then={"id": "composer", "focused": True})
         app.type("Hello")
         app.key("Return")
-        wait_until(lambda: answered(app), 120, lambda: f"no answer: {app.messages()}")
+        wait_until(lambda: answered(app), 300, lambda: f"no answer: {app.messages()}")
         app.find(cls="FlatButton", text="Send", timeout=120)  # idle again (its title written)
         # Regenerate: a second version of the answer starts (Stop shows) or is already there.
         app.click(
@@ -41,7 +41,7 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
             role="assistant",
             then=lambda: answered(app, 2) or app.widgets(cls="FlatButton", text="Stop"),
         )
-        wait_until(lambda: answered(app, 2), 120, lambda: f"no second answer: {app.messages()}")
+        wait_until(lambda: answered(app, 2), 300, lambda: f"no second answer: {app.messages()}")
         app.find(cls="Label", text="2/2", timeout=30)
         wait_until(lambda: app.widgets(cls="SessionRow"), 30, "no chat in the sidebar")
         app.shot("01-two-versions")
