@@ -20,6 +20,7 @@ from ..interfaces.document_index import DocumentIndex
 from ..models.chat import MessageState, Role
 from ..models.chat_history import (
     DEFAULT_TITLE,
+    ChatAnsweredEvent,
     ChatEditResult,
     ChatMessage,
     ChatReply,
@@ -323,6 +324,8 @@ class ChatService(ChatSessions):
             session = self.update_session(session.id, model=model)
         written = self._answers.write(session, question, model_id, params, load, on_event, token, tool_use)
         result, final = written.result, written.final
+        if on_event is not None:
+            on_event(ChatAnsweredEvent(session_id=session.id, message_id=final.id))
         title = None
         if (
             written.first_exchange

@@ -63,6 +63,26 @@ def test_send_streams_the_answer(chat: Any, ui_app: Any) -> None:
     pump(lambda: any(s["session_id"] == chat.session_id for s in ui_app.shell.ids.sidebar.sessions))
 
 
+def test_the_chat_is_given_back_while_its_title_is_written(chat: Any, ui_app: Any) -> None:
+    """The answer stored, Send and Regenerate are back at once; the title arrives after, and a
+    message sent meanwhile streams without the title's end disturbing it."""
+    chat.new_chat()
+    send(chat, "Name three colours.")
+    first = chat.live.handle
+    pump(lambda: not chat.streaming, timeout=GUARD_S)
+    assert not first.finished  # the chat.send command is still writing the title
+    assert chat.session_title == "New chat"
+    send(chat, "And three fruits?")
+    second = chat.live.handle
+    pump(lambda: first.finished, timeout=GUARD_S)
+    assert chat.session_title != "New chat"  # the title came, and the second answer streams on
+    pump(lambda: not chat.streaming, timeout=GUARD_S)
+    pump(lambda: second.finished, timeout=GUARD_S)
+    pump(lambda: len(chat.messages) == 4, timeout=GUARD_S)
+    assert [m.role for m in chat.messages] == [Role.USER, Role.ASSISTANT, Role.USER, Role.ASSISTANT]
+    assert chat.messages[2].content == "And three fruits?" and chat.messages[3].content.strip()
+
+
 def test_escape_stops_mid_stream(chat: Any, ui_app: Any) -> None:
     from kivy.core.window import Window
 

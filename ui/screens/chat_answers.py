@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from llamadesk.core.commands import CommandError
 from llamadesk.core.models.base import CommandParams
 from llamadesk.core.models.chat_history import (
+    ChatAnsweredEvent,
     ChatEditResult,
     ChatReply,
     ChatSession,
@@ -61,18 +62,36 @@ class ChatStreaming(_Screen):
     def _stream(self, command_id: str, params: CommandParams) -> None:
         """Stream an answer (chat.send, chat.regenerate: a ChatReply; chat.edit: a ChatEditResult)."""
         rv = self.ids.messages
-        self.live = LiveAnswer(StampedRows(rv.data, self), self.metrics(), self.model_id)
+        live = self.live = LiveAnswer(StampedRows(rv.data, self), self.metrics(), self.model_id)
         self.live_tools = LiveTools(StampedRows(rv.data, self), self.metrics())
         self.streaming = True
-        self.live.handle = self.app.bridge.stream(
-            command_id, params, BaseModel, self._on_events, self._stream_done, self._stream_failed
+        # Each callback knows its stream: once the answer is stored the chat is the user's
+        # again (ChatAnsweredEvent) while its title is still being written, and the end of
+        # that stream must not touch an answer the user has started since.
+        stream = [live]  # the stream's first answer; later steps replace it (_next_step)
+        live.handle = self.app.bridge.stream(
+            command_id,
+            params,
+            BaseModel,
+            lambda events: self._on_events(events, stream),
+            lambda result: self._stream_done(result, stream),
+            lambda error: self._stream_failed(error, stream),
         )
         self.scroll_to_end()
 
-    def _on_events(self, events: list[BaseModel]) -> None:
+    def _owns_screen(self, stream: list[LiveAnswer]) -> bool:
+        """The stream's answer is the one the screen shows streaming."""
+        return self.live is not None and self.live is stream[0]
+
+    def _on_events(self, events: list[BaseModel], stream: list[LiveAnswer]) -> None:
         """One frame's events, in order: tokens feed the answer streaming now; a tool call's
         events show in its row; a new step (after tool results) starts the next answer."""
-        if self.live is None:
+        titles = [e for e in events if isinstance(e, ChatTitleEvent)]
+        for titled in titles:  # the title comes after the answer, when the screen may be elsewhere
+            if titled.session_id == self.session_id:
+                self.session_title = titled.title
+            self.sessions.refresh()
+        if not self._owns_screen(stream):
             return
         at_bottom = self.ids.messages.scroll_y <= 0.01
         tokens: list[BaseModel] = []
@@ -83,10 +102,14 @@ class ChatStreaming(_Screen):
                 if event.step > 0:
                     self._feed(tokens)
                     tokens = []
-                    self._next_step()
+                    stream[0] = self._next_step()
             elif isinstance(event, ChatTitleEvent):
-                self.session_title = event.title
-                self.sessions.refresh()
+                pass  # shown above
+            elif isinstance(event, ChatAnsweredEvent):
+                self._feed(tokens)
+                tokens = []
+                self._answer_stored(event.session_id)
+                return
             elif isinstance(event, TOOL_EVENTS):
                 self._feed(tokens)
                 tokens = []
@@ -118,13 +141,16 @@ class ChatStreaming(_Screen):
             )
             self.app.bridge.call("chat.update", params, ChatSession, None, self.error)
 
-    def _next_step(self) -> None:
+    def _next_step(self) -> LiveAnswer:
         """The model answers again after its tools' results: a new answer below their rows."""
         assert self.live is not None
         handle = self.live.handle
         self.live.finish()
-        self.live = LiveAnswer(StampedRows(self.ids.messages.data, self), self.metrics(), self.model_id)
-        self.live.handle = handle
+        live = self.live = LiveAnswer(
+            StampedRows(self.ids.messages.data, self), self.metrics(), self.model_id
+        )
+        live.handle = handle
+        return live
 
     def _draw_live_rows(self, first: int) -> None:
         """Draw the body rows a stream just changed, before the list lays them out: the layout
@@ -141,24 +167,35 @@ class ChatStreaming(_Screen):
                 args = (width, padding, dp(BLOCK_GAP), row["streaming"], row["tail"])
                 row["height"] = draw_body(self, row["cache_key"], row["source"], *args).height
 
-    def _stream_done(self, result: BaseModel) -> None:
+    def _answer_stored(self, session_id: str) -> None:
+        """The answer is stored: the chat is the user's again (Send, Regenerate) while the
+        stream goes on writing the chat's title."""
+        self._end_live()
+        self.session_id = session_id
+        self.reload_session()
+
+    def _end_live(self) -> None:
         live, self.live = self.live, None
         self.live_tools = None
         self.streaming = False
         if live is not None:
             live.finish()
+
+    def _stream_done(self, result: BaseModel, stream: list[LiveAnswer]) -> None:
+        if not self._owns_screen(stream):  # answered already (or another answer streams now)
+            self.sessions.refresh()
+            return
+        self._end_live()
         reply = result.reply if isinstance(result, ChatEditResult) else result
         if isinstance(reply, ChatReply):
             self.session_id = reply.session_id
         self.reload_session()
         self.sessions.refresh()
 
-    def _stream_failed(self, error: CommandError) -> None:
-        live, self.live = self.live, None
-        self.live_tools = None
-        self.streaming = False
-        if live is not None:
-            live.finish()
+    def _stream_failed(self, error: CommandError, stream: list[LiveAnswer]) -> None:
+        if not self._owns_screen(stream):  # e.g. the title failed after the answer was stored
+            return
+        self._end_live()
         if error.code != "cancelled":
             row = {"viewclass": "ErrorRow", "message_id": "", "text": error.message}
             self.ids.messages.data.append(self._stamp([{**row, "height": self.metrics().meta_height}])[0])
