@@ -11,6 +11,7 @@ fonts-wqy-microhei installs it (`make system-deps`); the bundle carries a cut-do
 from __future__ import annotations
 
 from ast import literal_eval
+from functools import lru_cache
 from pathlib import Path
 
 from kivy.config import Config
@@ -30,6 +31,14 @@ ROBOTO = tuple(literal_eval(Config.get("kivy", "default_font"))[1:])
 def cjk_font() -> Path | None:
     """The CJK font's file, where one is installed."""
     return next((path for path in CJK_FONT_FILES if path.is_file()), None)
+
+
+@lru_cache(maxsize=1)
+def script_font() -> str:
+    """The CJK font's file for Chinese, Japanese or Korean runs in answers, whatever the
+    window's language ("" where none is installed); looked up once, as every streamed frame
+    builds a markup style."""
+    return str(cjk_font() or "")
 
 
 def use_font_for(language: str) -> bool:

@@ -232,3 +232,40 @@ def test_chinese_is_drawn_with_glyphs_not_boxes(ui_app: Any, english_after: None
         use_font_for("zh")
         label.text = shown
     assert differ(roboto, roboto_boxes) < 0.05
+
+
+def test_chinese_in_an_answer_is_drawn_with_glyphs_in_the_english_window(ui_app: Any, tmp_path: Path) -> None:
+    """The window is English (Roboto, no CJK glyphs); a model answering in Chinese is drawn
+    in the CJK font all the same, run by run."""
+    from kivy.core.window import Window
+    from kivy.graphics import Color, Rectangle
+    from kivy.uix.label import Label
+
+    from llamadesk.ui.fonts import script_font
+    from llamadesk.ui.viewmodels.markdown_blocks import MarkupStyle, markdown_to_blocks
+
+    assert ui_app.language == "en" and script_font(), "no CJK font: `make system-deps` installs one"
+    answer = "北京市"
+    markup = markdown_to_blocks(answer, MarkupStyle(script_font=script_font()))[0].markup
+    assert markup == f"[font={script_font()}]北京市[/font]"
+    label = Label(markup=True, font_size="40sp", size_hint=(None, None), size=(700, 120), pos=(50, 50))
+    with label.canvas.before:  # a plain background, whatever screen is under it
+        Color(0.1, 0.1, 0.12, 1)
+        Rectangle(pos=label.pos, size=label.size)
+    Window.add_widget(label)
+    try:
+
+        def shot(text: str) -> Any:
+            label.text = text
+            pump(frames=3)
+            return ink(Path(Window.screenshot(name=str(tmp_path / "answer.png"))), label)
+
+        glyphs = shot(markup)
+        boxes = shot(f"[font={script_font()}]" + "\ue000" * 3 + "[/font]")  # that font's boxes
+        roboto = shot(answer)  # the window's own font, as answers were drawn before
+        roboto_boxes = shot("\ue000" * 3)
+    finally:
+        Window.remove_widget(label)
+    assert roboto.shape == roboto_boxes.shape and differ(roboto, roboto_boxes) < 0.05  # boxes
+    assert glyphs.shape == boxes.shape and glyphs.sum() > 20
+    assert differ(glyphs, boxes) > 0.3, "the Chinese words are drawn as boxes"

@@ -324,3 +324,16 @@ def test_status_bar_says_where_each_model_runs() -> None:
     assert short_model_name("C:\\models\\Qwen.Q4_K_M.gguf") == "Qwen.Q4_K_M"
     assert short_model_name("scripted/echo") == "scripted/echo"
     assert short_model_name("hf.co/user/repo:Q4_K_M") == "hf.co/user/repo:Q4_K_M"
+
+
+def test_cjk_runs_in_prose_are_drawn_in_the_script_font() -> None:
+    from llamadesk.ui.viewmodels.markdown_blocks import MarkupStyle
+
+    style = MarkupStyle(script_font="/fonts/cjk.ttc")
+    text = markdown_to_blocks("Say 你好 to **世界**, or `代码`.", style)[0]
+    assert "Say [font=/fonts/cjk.ttc]你好[/font] to [b][font=/fonts/cjk.ttc]世界[/font][/b]" in text.markup
+    assert "`代码`" not in text.markup and "代码" in text.markup  # code keeps its monospace font
+    inline = markdown_to_blocks("面积 $x^2$ 平方", style)[0]  # a paragraph with math: words
+    words = [s.text for s in inline.segments if s.kind == "word"]
+    assert words[0] == "[font=/fonts/cjk.ttc]面积[/font] "
+    assert markdown_to_blocks("你好", MarkupStyle())[0].markup == "你好"  # no such font installed

@@ -31,6 +31,7 @@ from llamadesk.core.models.llama import SamplingParams
 
 from .. import theme
 from ..catalogs import N_, tr
+from ..fonts import script_font
 from ..viewmodels.chat_options import Suggestion
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
 from ..viewmodels.documents import HEADER_HEIGHT as SOURCES_HEADER
@@ -171,6 +172,7 @@ class ChatScreen(
             muted_color=t.hex("text_muted"),
             mono_font=theme.FONT_MONO,
             code_style=theme.CODE_STYLES.get(t.name, "monokai"),
+            script_font=script_font(),
         )
 
     def blocks_for(self, cache_key: str, source: str) -> list[Block]:

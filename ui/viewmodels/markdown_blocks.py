@@ -22,7 +22,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .code_highlight import highlight
-from .markup import escape
+from .markup import escape, in_script_font
 
 HEADING_SIZES = {1: "22sp", 2: "19sp", 3: "17sp"}
 
@@ -48,6 +48,7 @@ class MarkupStyle:
     mono_font: str = "RobotoMono-Regular"
     code_style: str = "monokai"
     symbol_font: str = field(default_factory=lambda: find_symbol_font())  # has the ballot boxes
+    script_font: str = ""  # a font with CJK glyphs, for such runs in prose (markup.in_script_font)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def inline_markup(children: list[Token], style: MarkupStyle) -> str:
         elif t == "html_inline" and "task-list-item-checkbox" in tok.content:
             out.append(_checkbox(tok, style))
         elif t == "text":
-            out.append(escape(tok.content))
+            out.append(in_script_font(escape(tok.content), style.script_font))
         elif t == "softbreak":
             out.append(" ")
         elif t == "hardbreak":
@@ -175,7 +176,7 @@ def inline_segments(children: list[Token], style: MarkupStyle) -> tuple[Segment,
             for number, piece in enumerate(pieces):
                 content = piece + (" " if number < len(pieces) - 1 else "")
                 if content:  # a word with the space after it; a lone space between a formula and a word
-                    word(escape(content))
+                    word(in_script_font(escape(content), style.script_font))
         else:  # code, links, images: their markup as one word
             word(inline_markup([tok], style))
     return tuple(segments)

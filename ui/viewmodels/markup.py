@@ -10,6 +10,23 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
 
 
+# Chinese, Japanese and Korean text (ideographs, kana, hangul, their punctuation and full-width
+# forms): Roboto, every label's font outside the Chinese window, has none of these glyphs.
+CJK_RUN = re.compile(
+    "[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3200-\u4dbf\u4e00-\u9fff"
+    "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]+"
+)
+
+
+def in_script_font(markup: str, font: str) -> str:
+    """`markup` with its runs of CJK text in `font`: SDL_ttf draws a label from one font and
+    never falls back, so a model's Chinese answer in an English window showed boxes. No
+    font (none installed): as it is."""
+    if not font:
+        return markup
+    return CJK_RUN.sub(lambda run: f"[font={font}]{run.group(0)}[/font]", markup)
+
+
 def colored(text: str, hex_color: str) -> str:
     return f"[color={hex_color}]{text}[/color]"
 
