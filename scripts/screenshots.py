@@ -7,7 +7,8 @@ the model a question and shots the streamed answer, otherwise the chat shows a
 transcript in the shape chat.get returns. The Tools screen shows the real `mcp-server-time`
 (connected, its tools listed) beside a server that cannot start; the chat then makes the
 model call it (`/tool`), shots the approval, allows it, and shots the call with its result
-and the answer after it. Discover searches the tests' hub server
+and the answer after it. A chat attaches a Markdown file and searches a small collection (the
+chips and the sources), and the Collections screen shows it indexed. Discover searches the tests' hub server
 (tests/plugins/huggingface/hub_server.py) serving a few repositories of GGUF headers
 padded to real models' sizes, opens one to show its choices and pulls the recommended one,
 shot while it downloads (then cancelled).
@@ -198,6 +199,46 @@ def tools_shots(app, pump, shot) -> None:
     shot("chat-tools")
 
 
+HANDBOOK = {
+    "office.md": "# Office\n\nThe office door code is 4417. The door locks itself at 19:00.\n",
+    "holidays.md": "# Holidays\n\nThe office is closed from 24 December to 2 January.\n",
+    "printers.md": "# Printers\n\nThe second-floor printer is called Heron; ask Sam for toner.\n",
+}
+MEETING = "# Meeting notes\n\nWe move the launch to the ninth of March and hire two testers.\n"
+
+
+def documents_shots(app, core, pump, shot) -> None:
+    """A chat with a file attached and a collection searched: the chips and the numbered
+    sources; then the Collections screen with that collection indexed."""
+    from llamadesk.core.models.collections import CollectionParams, IndexParams
+
+    folder = Path(tempfile.mkdtemp(prefix="handbook-")) / "handbook"
+    folder.mkdir()
+    for name, text in HANDBOOK.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    meeting = folder.parent / "meeting.md"
+    meeting.write_text(MEETING, encoding="utf-8")
+    core.commands.invoke("collections.add", {"name": "handbook", "folder": str(folder)})
+    core.commands.invoke("collections.index", IndexParams(name="handbook"))
+    chat = app.screens["chat"]
+    chat.new_chat()
+    chat.attach(str(meeting))
+    pump(lambda: chat.pending_files and not chat.attachments_waiting())
+    chat.use_collection("handbook", True)
+    chat.ids.composer.text = "What is the office door code, and when is the launch?"
+    chat.send()
+    pump(lambda: not chat.streaming)
+    pump(lambda: chat.model_state == "ready")  # its title written
+    pump(frames=60)
+    shot("documents")
+    app.show_screen("collections")
+    pump(lambda: app.screens["collections"].cards)
+    shot("collections")
+    app.show_screen("chat")
+    core.commands.invoke("collections.remove", CollectionParams(name="handbook"))
+    shutil.rmtree(folder.parent)
+
+
 def main() -> int:
     from kivy.config import Config
 
@@ -276,6 +317,8 @@ def main() -> int:
     pump(lambda: not chat.compact)
     if "mcp.add" in core.commands and "chat.send" in core.commands:
         tools_shots(app, pump, shot)
+    if "collections.add" in core.commands and "chat.send" in core.commands:
+        documents_shots(app, core, pump, shot)
     models = app.screens["models"]
     app.show_screen("models")
     # The chat's title is being written after the answer: shoot the library once it is idle.
