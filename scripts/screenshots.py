@@ -1,6 +1,6 @@
 """Save a screenshot of each screen, with real content, to docs/screenshots/.
 
-Run: .venv/bin/python scripts/screenshots.py   (offscreen SDL; ~1 minute)
+Run: .venv/bin/python scripts/screenshots.py   (offscreen SDL; about 5 minutes on 2 cores)
 
 It loads the real starter model; when the chat commands are present it asks
 the model a question and shots the streamed answer, otherwise the chat shows a
