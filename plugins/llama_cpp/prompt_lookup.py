@@ -16,8 +16,9 @@ recent occurrence of `def price_` is usually the wrong one (that was the cause o
 few drafts being taken on the code-edit benchmark).
 
 Checking a guess is not free (on a CPU a batch of k tokens costs well over one), so
-the drafter guesses only as far as it has reason to: a guess is at most as long as
-the run of tokens that agree with the source so far, grows while guesses are taken
+the drafter guesses only as far as it has reason to: a source is guessed from once
+MIN_AGREED tokens in a row agree with it, a guess is at most as long as the run of
+tokens that agree with the source so far, grows while guesses are taken
 whole and shrinks to what was taken; after FAILS_BEFORE_PAUSE guesses in a row of
 which nothing was taken it stops guessing for a while, longer each time it happens
 again (prose rarely pays).
@@ -26,6 +27,9 @@ again (prose rarely pays).
 from __future__ import annotations
 
 NGRAM = 3  # tokens that must match: fewer matches too much by chance in prose
+# Tokens in a row that must agree with a source before it is guessed from: a place found
+# by its 3 tokens alone is often chance in prose, and a wasted guess costs a batch row.
+MIN_AGREED = NGRAM + 1
 MIN_DRAFT, START_DRAFT, MAX_DRAFT = 2, 4, 16
 FAILS_BEFORE_PAUSE = 3
 PAUSE_TOKENS, MAX_PAUSE_TOKENS = 16, 512
@@ -97,9 +101,9 @@ class PromptLookup:
         if self._paused_for > 0:
             self._paused_for -= 1
             return []
-        if self._source is None or room <= 0:
+        if self._source is None or self._agreed < MIN_AGREED or room <= 0:
             return []
-        length = min(self.size, room, max(self._agreed, MIN_DRAFT))
+        length = min(self.size, room, self._agreed)
         return self.history[self._source : self._source + length]
 
     def judged(self, drafted: int, accepted: int) -> None:
