@@ -77,6 +77,7 @@ class BatchLoop:
         for i in range(self.n_batch):
             self._batch.n_seq_id[i] = 1
         self._prompts_in_batch: list[Generation] = []
+        self._step_s: float | None = None  # the last decode's seconds, for the drafters
         # Kept referenced: C holds the pointer while it is installed.
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self._prompt_cancelled())
         self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: no per-node callback
@@ -144,8 +145,12 @@ class BatchLoop:
         if prompts:  # a long prompt can take seconds: let a stop interrupt it between graph nodes
             self._prompts_in_batch = [g for g, _, _ in prompts]
             llama_cpp.llama_set_abort_callback(self.ctx, self._abort_cb, None)
+        started = time.perf_counter()
         try:
             code = llama_cpp.llama_decode(self.ctx, self._batch)
+            # What this step cost the generating ones (not measured when a prompt chunk
+            # rode along: that is not the price of a draft).
+            self._step_s = None if prompts else time.perf_counter() - started
         finally:
             if prompts:
                 llama_cpp.llama_set_abort_callback(self.ctx, self._no_abort_cb, None)
@@ -247,11 +252,16 @@ class BatchLoop:
         self._end(generation, None if generation.reason is not None else StopReason.LENGTH)
 
     def _judged(self, generation: Generation, sequence: Sequence, drafted: int, taken: int) -> None:
-        """Tell the drafter how its guess went, and drop the cells of guesses not taken."""
+        """Tell the drafter what the step cost and how its guess went, and drop the cells
+        of guesses not taken."""
+        drafter = generation.drafter
+        if drafter is None:
+            return
+        if self._step_s is not None:
+            drafter.timed(self._step_s, taken + 1, drafted > 0)
         if not drafted:
             return
-        assert generation.drafter is not None
-        generation.drafter.judged(drafted, taken)
+        drafter.judged(drafted, taken)
         llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, len(sequence.cached), -1)
 
     def _take(self, generation: Generation, token: int) -> None:

@@ -21,7 +21,9 @@ MIN_AGREED tokens in a row agree with it, a guess is at most as long as the run 
 tokens that agree with the source so far, grows while guesses are taken
 whole and shrinks to what was taken; after FAILS_BEFORE_PAUSE guesses in a row of
 which nothing was taken it stops guessing for a while, longer each time it happens
-again (prose rarely pays).
+again (prose rarely pays). It also times its steps: while a step with a guess costs
+more time per token than a step without (a CPU where a batch of k tokens costs
+nearly k tokens' time), it pauses too, and measures again after the pause.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ MIN_AGREED = NGRAM + 1
 MIN_DRAFT, START_DRAFT, MAX_DRAFT = 2, 4, 16
 FAILS_BEFORE_PAUSE = 3
 PAUSE_TOKENS, MAX_PAUSE_TOKENS = 16, 512
+COST_WEIGHT = 0.25  # of the newest step in the running cost per token
 CANDIDATES = 64  # earlier places of one n-gram weighed when looking again (the latest)
 LOOKBACK = 32  # tokens compared backwards to weigh a place
 
@@ -51,6 +54,7 @@ class PromptLookup:
         self._pauses = 0
         self._paused_for = 0
         self.drafted = self.accepted = 0
+        self._cost: list[float | None] = [None, None]  # seconds per token: steps without, with a guess
         for token in tokens:
             self._add(token)
         self._look()
@@ -106,10 +110,21 @@ class PromptLookup:
         length = min(self.size, room, self._agreed)
         return self.history[self._source : self._source + length]
 
+    def timed(self, seconds: float, produced: int, drafted: bool) -> None:
+        """What a step took and the tokens it gave (with or without a guess)."""
+        per_token = seconds / produced
+        old = self._cost[drafted]
+        self._cost[drafted] = per_token if old is None else old + COST_WEIGHT * (per_token - old)
+
     def judged(self, drafted: int, accepted: int) -> None:
         """How many of a draft's tokens the model took."""
         self.drafted += drafted
         self.accepted += accepted
+        plain, guessed = self._cost
+        if plain is not None and guessed is not None and guessed >= plain:
+            # Taken or not, guesses cost more time per token than plain steps here (a
+            # slow batch on this machine): pause, then measure again.
+            self._paused_for = max(self._paused_for, PAUSE_TOKENS)
         if accepted == drafted:
             self.size = min(self.size * 2, MAX_DRAFT)
             self._fails = 0

@@ -47,3 +47,18 @@ def test_guesses_that_keep_failing_pause_drafting() -> None:
         assert drafter.draft(16)
         drafter.judged(2, 0)
     assert drafter.draft(16) == []
+
+
+def test_guesses_that_cost_more_time_per_token_than_plain_steps_pause_drafting() -> None:
+    drafter = PromptLookup(list(range(10)) * 3)
+    drafter.timed(0.010, 1, drafted=False)  # a plain step: 10 ms a token
+    drafter.timed(0.050, 3, drafted=True)  # a guess of 4, 2 taken: 17 ms a token
+    assert drafter.draft(16)
+    drafter.judged(4, 2)
+    assert drafter.draft(16) == []
+    # Where a guess is cheaper per token, drafting goes on.
+    cheap = PromptLookup(list(range(10)) * 3)
+    cheap.timed(0.010, 1, drafted=False)
+    cheap.timed(0.020, 5, drafted=True)
+    cheap.judged(4, 4)
+    assert cheap.draft(16)
