@@ -123,8 +123,10 @@ class PromptLookup:
         plain, guessed = self._cost
         if plain is not None and guessed is not None and guessed >= plain:
             # Taken or not, guesses cost more time per token than plain steps here (a
-            # slow batch on this machine): pause, then measure again.
+            # slow batch on this machine, or guesses failing): pause, then measure again
+            # from scratch (a stale average would keep a copy that now pays paused).
             self._paused_for = max(self._paused_for, PAUSE_TOKENS)
+            self._cost[True] = None
         if accepted == drafted:
             self.size = min(self.size * 2, MAX_DRAFT)
             self._fails = 0
