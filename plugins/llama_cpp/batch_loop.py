@@ -21,16 +21,18 @@ checks it between graph nodes too (only then: per node it costs ~20% of token sp
 With a prompt store (`prompt_store.py`), a generation that joins restores the saved
 state sharing the longest prefix with its prompt when that is longer than what its
 sequence already holds (a chat continued after an unload or a restart), and a
-generation that ends hands its sequence's state to the store to write. Both copy the
-state in this thread (tens of ms for thousands of tokens, between two steps); the
-store checks and writes files in its own.
+generation that ends hands its sequence's state to the store to write
+(`sequence_states.py`). The file is read in a thread of its own while the generation
+holds its sequence and the others keep stepping; only the copies into and out of
+llama.cpp happen in this thread, between two steps.
 """
 
 from __future__ import annotations
 
-import ctypes
 import time
 from collections import deque
+from concurrent.futures import FIRST_COMPLETED
+from concurrent.futures import wait as wait_for_any
 
 import llama_cpp
 from llama_cpp import Llama
@@ -39,13 +41,10 @@ from llamadesk.core.models.llama import StopReason
 
 from .generation import Generation
 from .prompt_store import PromptStore, common_prefix
+from .sequence_states import SequenceStates
 
 DECODE_ABORTED = 2  # llama_decode's return code when the abort callback said stop
-# A saved state is restored when it spares at least this many prompt tokens, and a
-# conversation is saved when it holds at least SAVE_MIN_TOKENS: below that, reading
-# the prompt again costs less than a file.
-RESTORE_MIN_GAIN = 64
-SAVE_MIN_TOKENS = 256
+RESTORE_WAIT_S = 0.01  # with nothing else to decode, how long a step waits for a state's read
 
 
 Output = tuple[Generation, int, list[int]]  # a generating generation, its logits' index, its draft
@@ -67,8 +66,8 @@ class Sequence:
 class BatchLoop:
     def __init__(self, llm: Llama, store: PromptStore | None = None) -> None:
         self.ctx = llm._ctx.ctx
-        self.store = store
         self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self.states = SequenceStates(self.ctx, self.memory, store) if store is not None else None
         self.n_seq = int(llama_cpp.llama_n_seq_max(self.ctx))
         self.n_ctx_seq = int(llama_cpp.llama_n_ctx_seq(self.ctx))
         self.n_batch = int(llama_cpp.llama_n_batch(self.ctx))
@@ -78,6 +77,7 @@ class BatchLoop:
         for i in range(self.n_batch):
             self._batch.n_seq_id[i] = 1
         self._prompts_in_batch: list[Generation] = []
+        self._step_s: float | None = None  # the last decode's seconds, for the drafters
         # Kept referenced: C holds the pointer while it is installed.
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self._prompt_cancelled())
         self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: no per-node callback
@@ -124,8 +124,8 @@ class BatchLoop:
 
     def close(self) -> None:
         llama_cpp.llama_batch_free(self._batch)
-        if self.store is not None:
-            self.store.close()  # the states asked for are written before the worker exits
+        if self.states is not None:
+            self.states.close()  # the states asked for are written before the worker exits
 
     # --- one step ---
     def step(self) -> None:
@@ -133,18 +133,24 @@ class BatchLoop:
         if self.waiting:
             self._drop_cancelled_waiting()
             self._admit()
+        self._finish_restores()
         running = [s.generation for s in self.sequences if s.generation is not None]
         for generation in running:
             if generation.cancelled():
                 self._end(generation, StopReason.CANCELLED)
         outputs, prompts, count = self._fill()
         if count == 0:
+            self._wait_for_restores()
             return
         if prompts:  # a long prompt can take seconds: let a stop interrupt it between graph nodes
             self._prompts_in_batch = [g for g, _, _ in prompts]
             llama_cpp.llama_set_abort_callback(self.ctx, self._abort_cb, None)
+        started = time.perf_counter()
         try:
             code = llama_cpp.llama_decode(self.ctx, self._batch)
+            # What this step cost the generating ones (not measured when a prompt chunk
+            # rode along: that is not the price of a draft).
+            self._step_s = None if prompts else time.perf_counter() - started
         finally:
             if prompts:
                 llama_cpp.llama_set_abort_callback(self.ctx, self._no_abort_cb, None)
@@ -173,7 +179,7 @@ class BatchLoop:
         spare = self.n_batch - len(generating)  # batch room for drafts
         for sequence in self.sequences:
             generation = sequence.generation
-            if generation is None:
+            if generation is None or generation.restoring is not None:
                 continue
             if generation.pending is None:
                 reading.append(generation)
@@ -246,11 +252,16 @@ class BatchLoop:
         self._end(generation, None if generation.reason is not None else StopReason.LENGTH)
 
     def _judged(self, generation: Generation, sequence: Sequence, drafted: int, taken: int) -> None:
-        """Tell the drafter how its guess went, and drop the cells of guesses not taken."""
+        """Tell the drafter what the step cost and how its guess went, and drop the cells
+        of guesses not taken."""
+        drafter = generation.drafter
+        if drafter is None:
+            return
+        if self._step_s is not None:
+            drafter.timed(self._step_s, taken + 1, drafted > 0)
         if not drafted:
             return
-        assert generation.drafter is not None
-        generation.drafter.judged(drafted, taken)
+        drafter.judged(drafted, taken)
         llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, len(sequence.cached), -1)
 
     def _take(self, generation: Generation, token: int) -> None:
@@ -298,49 +309,44 @@ class BatchLoop:
                 generation.end(StopReason.CANCELLED)
                 continue
             sequence, common = self._choose(free, generation.prompt)
-            if self.store is not None:
-                common = self._restore(sequence, generation.prompt, common)
-            # The last prompt token is decoded again for its logits.
-            common = min(common, len(generation.prompt) - 1)
-            if not llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, common, -1):
-                llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, 0, -1)
-                common = 0
-            del sequence.cached[common:]
             generation.sequence = sequence
-            generation.fed = generation.cached_tokens = common
             sequence.generation = generation
+            if self.states is not None:
+                generation.restoring = self.states.restorable(generation.prompt, common)
+            if generation.restoring is None:
+                self._seat(generation, common)
 
-    def _restore(self, sequence: Sequence, prompt: list[int], common: int) -> int:
-        """Restore the saved state sharing most with `prompt` into `sequence` when it spares
-        more than the sequence's own cells; returns the tokens the sequence now shares."""
-        assert self.store is not None
-        found = self.store.best(prompt)
-        if found is None or min(found[1], len(prompt) - 1) < common + RESTORE_MIN_GAIN:
-            return common
-        state, shared = found
-        data = self.store.read(state)
-        if data is None:
-            return common
-        llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, 0, -1)
-        sequence.cached.clear()
-        buffer = (ctypes.c_uint8 * len(data)).from_buffer(data)
-        if not llama_cpp.llama_state_seq_set_data(self.ctx, buffer, len(data), sequence.id):
-            self.store.refused(state, "llama.cpp did not take it")
+    def _seat(self, generation: Generation, common: int) -> None:
+        """Start `generation` in its sequence after the `common` prompt tokens it holds."""
+        sequence = generation.sequence
+        assert sequence is not None
+        # The last prompt token is decoded again for its logits.
+        common = min(common, len(generation.prompt) - 1)
+        if not llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, common, -1):
             llama_cpp.llama_memory_seq_rm(self.memory, sequence.id, 0, -1)
-            return 0
-        sequence.cached.extend(state.tokens)
-        return shared
+            common = 0
+        del sequence.cached[common:]
+        generation.fed = generation.cached_tokens = common
 
-    def _save(self, sequence: Sequence) -> None:
-        """Hand the sequence's state to the store, unless it is short or already saved."""
-        tokens = sequence.cached
-        if self.store is None or len(tokens) < SAVE_MIN_TOKENS or self.store.holds(tokens):
-            return
-        size = llama_cpp.llama_state_seq_get_size(self.ctx, sequence.id)
-        buffer = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(self.ctx, buffer, size, sequence.id)
-        if written:
-            self.store.save(list(tokens), memoryview(buffer).cast("B")[:written])
+    def _finish_restores(self) -> None:
+        """Seat the generations whose saved state has been read."""
+        for sequence in self.sequences:
+            generation = sequence.generation
+            if generation is None or generation.restoring is None or not generation.restoring.read.done():
+                continue
+            assert self.states is not None
+            pending, generation.restoring = generation.restoring, None
+            self._seat(generation, self.states.apply(sequence, pending, generation.prompt))
+
+    def _wait_for_restores(self) -> None:
+        """Nothing to decode but states being read: wait a little for one, not spin."""
+        reads = [
+            s.generation.restoring.read
+            for s in self.sequences
+            if s.generation is not None and s.generation.restoring is not None
+        ]
+        if reads:
+            wait_for_any(reads, timeout=RESTORE_WAIT_S, return_when=FIRST_COMPLETED)
 
     @staticmethod
     def _choose(free: list[Sequence], prompt: list[int]) -> tuple[Sequence, int]:
@@ -356,8 +362,9 @@ class BatchLoop:
     def _end(self, generation: Generation, reason: StopReason | None = None) -> None:
         self._release(generation)
         generation.end(reason)
-        if generation.sequence is not None and generation.sequence.generation is None:
-            self._save(generation.sequence)
+        sequence = generation.sequence
+        if self.states is not None and sequence is not None and sequence.generation is None:
+            self.states.save(sequence)
 
     def _release(self, generation: Generation) -> None:
         sequence = generation.sequence

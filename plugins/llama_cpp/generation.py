@@ -33,6 +33,7 @@ from .samplers import SamplerError, TokenPicker, build_chain, build_grammar, fre
 if TYPE_CHECKING:
     from .batch_loop import BatchLoop, Sequence
     from .chat_template import ChatPrompt
+    from .sequence_states import PendingRestore
 
 Emit = Callable[[str, str], None]  # (channel, text)
 IsCancelled = Callable[[], bool]
@@ -118,6 +119,7 @@ class Generation:
         self._piece = ctypes.create_string_buffer(PIECE_BYTES)
         self.limit = sampling.max_tokens or 1 << 62
         self.sequence: Sequence | None = None
+        self.restoring: PendingRestore | None = None  # a saved state being read for it, if any
         self.fed = 0  # prompt tokens in the sequence's KV cache
         self.cached_tokens = 0  # of which were there before (reused, not decoded)
         self.pending: int | None = None

@@ -11,7 +11,8 @@ file is used only when its header names the loaded model's key and its state has
 checksum the header says; anything else (another model's state under this name, a
 torn or corrupted file) is refused, deleted, and the prompt computed as without it.
 
-The key is the model file (real path, size, modification time), the llama.cpp version
+The key is the model file (device and inode, size, modification time: aliases of one
+file share its states), the llama.cpp version
 (its state format) and the load options that shape the KV cache's layout (flash
 attention transposes V or not). The context size is not part of it: a state fits any
 context that holds its tokens, and llama.cpp refuses one that does not.
@@ -46,9 +47,17 @@ KEY_CHARS = 16  # of the model key in a file's name
 
 def state_key(model_path: str, options: LoadOptions, llama_version: str) -> str:
     """What a saved state must have been made with to be used for this model and load."""
-    real = os.path.realpath(model_path)
-    stat = os.stat(real)
-    identity = [real, stat.st_size, stat.st_mtime_ns, llama_version, options.flash_attention]
+    # The file itself (device and inode), not a name of it: symlinked or hard-linked aliases
+    # of one file are one model, and a file moved keeps its states.
+    stat = os.stat(model_path)
+    identity = [
+        stat.st_dev,
+        stat.st_ino,
+        stat.st_size,
+        stat.st_mtime_ns,
+        llama_version,
+        options.flash_attention,
+    ]
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 
 
@@ -159,7 +168,9 @@ class PromptStore:
             }
         ).encode()
         path = self.folder / f"{self.key[:KEY_CHARS]}-{tokens_hash(tokens)[:32]}{SUFFIX}"
-        partial = path.with_suffix(".partial")
+        # Two workers of one model (aliases of one file) may write the same state at once:
+        # each writes its own partial file and the last rename wins, whole.
+        partial = path.with_name(f"{path.stem}.{os.getpid()}-{threading.get_ident()}.partial")
         with partial.open("wb") as file:
             file.write(MAGIC + struct.pack("<I", len(header)) + header)
             file.write(data)
@@ -167,7 +178,10 @@ class PromptStore:
         size = path.stat().st_size
         with self._lock:
             # A state that is a prefix of this one is of no more use.
-            for older in [s for s in self._states.values() if tokens[: len(s.tokens)] == s.tokens]:
+            older_states = [
+                s for s in self._states.values() if s.path != path and tokens[: len(s.tokens)] == s.tokens
+            ]
+            for older in older_states:
                 self._states.pop(older.path, None)
                 with contextlib.suppress(OSError):
                     older.path.unlink()

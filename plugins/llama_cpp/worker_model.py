@@ -27,20 +27,19 @@ from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.llama import (
     Embeddings,
     GenerateRequest,
-    GenerationDoneEvent,
     GenerationResult,
     ModelActivity,
     ModelPart,
     StopReason,
     Usage,
 )
-from llamadesk.core.models.logprobs import TokenChoice, TokenLogprob
+from llamadesk.core.models.logprobs import TokenLogprob
 from llamadesk.core.models.tools import ToolCall
 from llamadesk.core.streaming import CancelToken
 
+from .answer_parts import finish_answer, ms_since, scored_pieces
 from .job_mailbox import JobMailbox, PipeClosed
 from .messages import (
-    ScoredToken,
     WorkerCancel,
     WorkerCountPrompt,
     WorkerCountTokens,
@@ -186,7 +185,7 @@ class WorkerModel:
         slot = self._take_slot(token)
         if slot is None:  # cancelled while waiting for a slot
             usage = Usage()
-            return self._finish(request, [], [], [], StopReason.CANCELLED, usage, on_event)
+            return finish_answer(request, [], [], [], StopReason.CANCELLED, usage, on_event)
         job = next(self._jobs)
         with self._slots:
             self._running[job] = slot
@@ -204,21 +203,32 @@ class WorkerModel:
                 self._slots.notify_all()
 
     def _take_slot(self, token: CancelToken | None) -> int | None:
-        """A free slot's index, waiting for one; None if `token` was cancelled first."""
+        """A free slot's index, waiting for one; None if `token` was cancelled first. The
+        wait is woken by what ends it (a slot freed, the token cancelled, the worker gone or
+        closing), not by polling."""
+        unsubscribe = token.on_cancel(self._wake_slot_waiters) if token is not None else None
+        try:
+            with self._slots:
+                self._waiting += 1
+                try:
+                    while not self._free_slots:
+                        if token is not None and token.cancelled:
+                            return None
+                        if not self.alive:
+                            raise self._crashed()
+                        self._slots.wait()
+                finally:
+                    self._waiting -= 1
+                if token is not None and token.cancelled:
+                    return None
+                return self._free_slots.pop()
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
+
+    def _wake_slot_waiters(self) -> None:
         with self._slots:
-            self._waiting += 1
-            try:
-                while not self._free_slots:
-                    if token is not None and token.cancelled:
-                        return None
-                    if not self.alive:
-                        raise self._crashed()
-                    self._slots.wait(POLL_GENERATING_S)
-            finally:
-                self._waiting -= 1
-            if token is not None and token.cancelled:
-                return None
-            return self._free_slots.pop()
+            self._slots.notify_all()
 
     def _cancel(self, job: int, slot: int) -> None:
         with self._slots:
@@ -295,9 +305,9 @@ class WorkerModel:
                 if left <= 0:  # the worker is busy; keep what arrived, drop the rest
                     with contextlib.suppress(ModelCrashed):
                         self._send(WorkerCancel(job_id=job))  # in case the slot's flag is reused first
-                    usage = Usage(completion_tokens=count, time_to_first_token_ms=_ms(started, first_at))
+                    usage = Usage(completion_tokens=count, time_to_first_token_ms=ms_since(started, first_at))
                     reason = StopReason.CANCELLED
-                    return self._finish(request, content, reasoning, calls, reason, usage, on_event, scored)
+                    return finish_answer(request, content, reasoning, calls, reason, usage, on_event, scored)
                 timeout = min(left, POLL_GENERATING_S)
             else:
                 timeout = POLL_GENERATING_S
@@ -308,7 +318,7 @@ class WorkerModel:
                 if first_at is None:
                     first_at = time.perf_counter()
                 if message.logprobs is not None:  # only a request that asked for them
-                    count += self._scored_pieces(message, content, reasoning, scored, on_event)
+                    count += scored_pieces(message, content, reasoning, scored, on_event)
                     continue
                 for channel, text in message.pieces:
                     count += 1
@@ -320,12 +330,14 @@ class WorkerModel:
                 if on_event is not None:
                     on_event(ToolCallEvent(index=len(calls) - 1, call=message.call))
             elif isinstance(message, WorkerDone):
-                usage = message.usage.model_copy(update={"time_to_first_token_ms": _ms(started, first_at)})
+                usage = message.usage.model_copy(
+                    update={"time_to_first_token_ms": ms_since(started, first_at)}
+                )
                 self._count(usage)
                 reason = message.stop_reason
                 if flags[slot] == job and reason not in (StopReason.STOP, StopReason.TOOL_CALLS):
                     reason = StopReason.CANCELLED
-                return self._finish(
+                return finish_answer(
                     request, content, reasoning, calls, reason, usage, on_event, scored, message.stop_sequence
                 )
             elif isinstance(message, WorkerJobFailed):
@@ -335,53 +347,6 @@ class WorkerModel:
         with self._slots:
             for name in self._totals:
                 self._totals[name] += getattr(usage, name)
-
-    @staticmethod
-    def _scored_pieces(
-        message: WorkerTokens,
-        content: list[str],
-        reasoning: list[str],
-        scored: list[TokenLogprob] | None,
-        on_event: EventCallback | None,
-    ) -> int:
-        """Pieces that carry their tokens' logprobs; returns how many pieces."""
-        assert message.logprobs is not None
-        for (channel, text), tokens in zip(message.pieces, message.logprobs, strict=True):
-            entries = [_logprob(token) for token in tokens]
-            if channel == "reasoning":
-                reasoning.append(text)
-            else:
-                content.append(text)
-                if scored is not None:
-                    scored += entries
-            if on_event is not None:
-                on_event(TokenEvent(text=text, channel=channel, logprobs=entries))
-        return len(message.pieces)
-
-    @staticmethod
-    def _finish(
-        request: GenerateRequest,
-        content: list[str],
-        reasoning: list[str],
-        calls: list[ToolCall],
-        reason: StopReason,
-        usage: Usage,
-        on_event: EventCallback | None,
-        scored: list[TokenLogprob] | None = None,
-        stop_sequence: str | None = None,
-    ) -> GenerationResult:
-        if on_event is not None:
-            on_event(GenerationDoneEvent(stop_reason=reason, usage=usage, stop_sequence=stop_sequence))
-        return GenerationResult(
-            model=request.model,
-            content="".join(content),
-            reasoning="".join(reasoning).strip(),
-            stop_reason=reason,
-            usage=usage,
-            tool_calls=calls,
-            stop_sequence=stop_sequence,
-            logprobs=scored,
-        )
 
     def _next_message(self, job: int, timeout: float) -> Any:
         """The worker's next message about `job`, or None if none came within `timeout`."""
@@ -414,6 +379,7 @@ class WorkerModel:
         self._exitcode = self._process.exitcode
         self._exit_reason = self._describe_exit()
         self._exited.set()
+        self._wake_slot_waiters()  # callers waiting for a slot fail at once
         if not self._closing and self._exit_callback is not None:
             self._exit_callback(self._exit_reason)
 
@@ -425,14 +391,3 @@ class WorkerModel:
             if reason is not None:
                 return reason
         return describe_exit(self.name, self._exitcode)
-
-
-def _logprob(token: ScoredToken) -> TokenLogprob:
-    """A worker's scored token as the core's record (trusted data: built without validation)."""
-    text, data, logprob, top = token
-    alternatives = [TokenChoice.model_construct(token=t, bytes=b, logprob=p) for t, b, p in top]
-    return TokenLogprob.model_construct(token=text, bytes=data, logprob=logprob, top=alternatives)
-
-
-def _ms(started: float, at: float | None) -> float | None:
-    return None if at is None else (at - started) * 1000

@@ -6,6 +6,7 @@ cache stream, so a generation's greedy text must not depend on what runs beside 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -138,3 +139,36 @@ def test_worker_killed_mid_batch_fails_every_slot_and_reloads(shared_app: App, m
     assert reloaded.state is ModelState.READY and reloaded.pid != pid
     assert Stream(shared_app, model_alias, PROMPTS[0], max_tokens=8).result().content
     shared_app.commands.invoke("runtime.unload", {"model": model_alias})
+
+
+def test_a_request_waiting_for_a_slot_is_woken_by_its_cancel_and_by_the_workers_death(
+    shared_app: App, model_alias: str
+) -> None:
+    """The wait for a slot is a condition that what ends it notifies (no polling): a cancel
+    returns the waiting request at once, and so does the worker's death."""
+    options = {**SMALL.model_dump(), "parallel": 1}
+    pid = shared_app.commands.invoke("runtime.load", {"model": model_alias, "options": options}).pid
+    assert pid is not None
+    try:
+        busy = Stream(shared_app, model_alias, "Count from 1 to 1000, separated by commas.", max_tokens=900)
+        assert busy.tokens.wait(HANG_GUARD_S)
+        waiting = Stream(shared_app, model_alias, PROMPTS[0])
+        deadline = time.monotonic() + HANG_GUARD_S
+        while shared_app.runtime.status_of(model_alias).activity.waiting != 1:  # type: ignore[union-attr]
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        waiting.running.cancel()
+        assert waiting.result().stop_reason is StopReason.CANCELLED
+        assert not busy.running.done()  # the slot's own generation goes on
+        doomed = Stream(shared_app, model_alias, PROMPTS[2])
+        while shared_app.runtime.status_of(model_alias).activity.waiting != 1:  # type: ignore[union-attr]
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        os.kill(pid, signal.SIGKILL)
+        for stream in (doomed, busy):
+            with pytest.raises(CommandError) as caught:
+                stream.running.result(timeout=HANG_GUARD_S)
+            assert caught.value.code == "model_crashed"
+    finally:
+        with contextlib.suppress(CommandError):
+            shared_app.commands.invoke("runtime.unload", {"model": model_alias})

@@ -24,7 +24,7 @@ from .conftest import SMALL
 pytestmark = pytest.mark.slow  # loads the real starter model
 
 OPTIONS = SMALL.model_copy(update={"parallel": 1})
-# ~400 tokens: long enough to be saved (batch_loop.SAVE_MIN_TOKENS) and to notice a restore.
+# ~400 tokens: long enough to be saved (sequence_states.SAVE_MIN_TOKENS) and to notice a restore.
 NOTES = " ".join(
     f"Note {n}: the harbour master logged ship number {n * 7} arriving from the north with grain."
     for n in range(20)
@@ -152,3 +152,31 @@ def test_the_folder_keeps_under_its_cap_by_dropping_the_least_recently_used(tmp_
     kept.save([3, 1, 2, 3, 9, 9], memoryview(bytes(100)))
     kept.close()
     assert sorted(s.tokens for s in kept._states.values()) == [[2, 1, 2, 3], [3, 1, 2, 3, 9, 9]]
+
+
+def test_aliases_of_one_file_share_a_key_and_write_one_state_whole(tmp_path: Path) -> None:
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    (tmp_path / "link.gguf").symlink_to(model)
+    (tmp_path / "hard.gguf").hardlink_to(model)
+    copy = tmp_path / "copy.gguf"
+    copy.write_bytes(b"GGUF")
+    keys = {
+        name: state_key(str(tmp_path / name), LoadOptions(), "test")
+        for name in ("model.gguf", "link.gguf", "hard.gguf")
+    }
+    assert len(set(keys.values())) == 1
+    assert state_key(str(copy), LoadOptions(), "test") != keys["model.gguf"]
+    assert state_key(str(model), LoadOptions(flash_attention=False), "test") != keys["model.gguf"]
+    # Two workers of the file (through two aliases) save the same conversation at once.
+    data = bytes(range(256)) * 4_000
+    stores = [PromptStore(tmp_path / "states", keys[name], 10**8) for name in ("link.gguf", "hard.gguf")]
+    for _ in range(3):
+        for store in stores:
+            store.save([1, 2, 3], memoryview(data))
+    for store in stores:
+        store.close()
+    assert not list((tmp_path / "states").glob("*.partial"))
+    fresh = PromptStore(tmp_path / "states", keys["model.gguf"], 10**8)
+    found = fresh.best([1, 2, 3, 4])
+    assert found is not None and fresh.read(found[0]) == data

@@ -54,6 +54,37 @@ def test_greedy_text_is_the_same_with_and_without_drafting(
     assert [r.content for r in with_drafts] == [r.content for r in without]
     assert all(r.usage.drafted_tokens == 0 for r in without)
     code = with_drafts[0].usage
-    # Copying code from the prompt: most of the answer came from accepted drafts.
-    assert code.accepted_tokens > code.completion_tokens / 3, code
+    # Copying code from the prompt: drafts were made and most taken (how many are
+    # made depends also on what they cost in time on this machine: prompt_lookup.py).
+    assert code.accepted_tokens >= 10 and code.accepted_tokens > code.drafted_tokens / 2, code
     assert with_drafts[0].usage.completion_tokens == without[0].usage.completion_tokens
+
+
+# ~1,200 tokens: the prompt of the code-edit benchmark, past the 512 KV cells where
+# llama.cpp's CPU flash attention sums one query in per-thread chunks.
+LONG_CODE = "\n".join(
+    f"def price_{n}(order):\n    amount = order.quantity * {n + 1}\n    return amount\n" for n in range(50)
+)
+LONG_EDIT = f"```python\n{LONG_CODE}```\n\nRewrite the code above with `order` renamed to `purchase`. Output only the code."
+
+
+def test_one_thread_keeps_long_contexts_identical_and_copies_by_drafts(
+    shared_app: App, starter_model: Path, model_alias: str
+) -> None:
+    """With one thread the single-token and the drafted decodes add attention up in the same
+    order, so even past 512 cells the text is the model's own (docs/architecture.md)."""
+    drafting = str(starter_model)
+    for model, draft in ((drafting, "lookup"), (model_alias, "none")):
+        options = {**SMALL.model_dump(), "context_size": 2048, "threads": 1, "parallel": 1, "draft": draft}
+        shared_app.commands.invoke("runtime.load", {"model": model, "options": options})
+    try:
+        with_drafts = generate(shared_app, drafting, LONG_EDIT)
+        without = generate(shared_app, model_alias, LONG_EDIT)
+    finally:
+        for model in (drafting, model_alias):
+            shared_app.commands.invoke("runtime.unload", {"model": model})
+    assert with_drafts.usage.prompt_tokens > 1100
+    assert with_drafts.content == without.content
+    usage = with_drafts.usage
+    # The answer copies the file: most drafts made were taken.
+    assert usage.accepted_tokens >= 10 and usage.accepted_tokens > usage.drafted_tokens / 2, usage
