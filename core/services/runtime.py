@@ -41,11 +41,11 @@ from ..models.llama import (
     MemoryEstimate,
     ModelState,
     ModelStatus,
-    WorkerShare,
 )
 from ..starter_model import ensure_starter_model
 from ..streaming import CancelToken, EventSink
-from . import memory_fit
+from . import memory_fit, runtime_memory
+from .idle_watch import IdleWatch
 from .loaded_elsewhere import LoadedElsewhere
 from .runtime_entry import ModelEntry, entry_status
 
@@ -76,9 +76,7 @@ class RuntimeService:
         self._entries: dict[str, ModelEntry] = {}
         self._lock = threading.RLock()  # guards _entries and entry fields
         self._model_locks: dict[str, threading.Lock] = {}  # serialise load/unload per id
-        self._closed = threading.Event()
-        self._idle_thread: threading.Thread | None = None
-        self._idle_wake = threading.Event()  # a keep-alive changed, or a model with one went idle
+        self._idle = IdleWatch(self.unload_idle, self._next_idle_check)
         self.last_speed: float | None = None  # tokens/s of the last generation that reported it
         # Seams: the model library replaces resolve_model_path; tests may shrink available_memory.
         self.resolve_model_path: Callable[[str], str] = self.resolve_local
@@ -112,8 +110,8 @@ class RuntimeService:
             location = self._locate(model)
             info = self._read_header(location)
             backend = self._backend_for(location, info)
-            resolved = self._with_slots(info, options, backend)
-            warnings = self._check_memory(info, resolved, backend)
+            resolved = runtime_memory.with_slots(info, options, backend, self.available_memory())
+            warnings = runtime_memory.load_warnings(info, resolved, backend, self.available_memory)
             entry = ModelEntry(id=model, location=location, options=options, backend=backend.name)
             entry.state, entry.progress, entry.warnings = ModelState.LOADING, 0.0, warnings
             with self._lock:
@@ -147,7 +145,7 @@ class RuntimeService:
                 emit(StateEvent(state=ModelState.READY.value, message=f"warning: {warning}"))
             emit(StateEvent(state=ModelState.READY.value, message=f"{model} is ready"))
             self.elsewhere.publish(self.status_of(model))
-        self._start_idle_watch()
+        self._idle.start()
         return self.status_of(model)
 
     def default_options(self, model: str) -> LoadOptions:
@@ -233,7 +231,7 @@ class RuntimeService:
             if entry is None or entry.handle is None:
                 raise NotFound(f"{model} is not loaded")
             entry.keep_alive_s = seconds
-        self._idle_wake.set()
+        self._idle.wake()
         return self.status_of(model)
 
     @contextmanager
@@ -262,7 +260,7 @@ class RuntimeService:
                 if keep_alive is not None:
                     entry.keep_alive_s = keep_alive
             if entry.keep_alive_s is not None:
-                self._idle_wake.set()  # its own keep-alive may end sooner than the next check
+                self._idle.wake()  # its own keep-alive may end sooner than the next check
 
     def stop(self, model_id: str) -> bool:
         """Stop the model's generation in progress; True if one was running."""
@@ -326,8 +324,7 @@ class RuntimeService:
 
     def close(self) -> None:
         """Unload everything and stop the worker processes (called by App.close)."""
-        self._closed.set()
-        self._idle_wake.set()
+        self._idle.close()
         with self._lock:
             models = list(self._entries)
         for model in models:
@@ -361,32 +358,6 @@ class RuntimeService:
         """The GGUF header of a local file (a bad file fails here, before any process starts)."""
         return read_gguf(location) if Path(location).is_file() else None
 
-    def _with_slots(self, info: GGUFInfo | None, options: LoadOptions, backend: Backend) -> LoadOptions:
-        """`options` with `parallel` set: as given, else picked by the context size and the
-        memory available (1 for a model without a local file: a remote server's business)."""
-        if options.parallel is not None:
-            return options
-        slots = 1
-        if info is not None:
-            share = _host_share(backend, info, options)
-            slots = memory_fit.auto_slots(info, options.context_size, self.available_memory(), share)
-        return options.model_copy(update={"parallel": slots})
-
-    def _check_memory(self, info: GGUFInfo | None, options: LoadOptions, backend: Backend) -> list[str]:
-        if info is None:
-            return []
-        workers = _worker_shares(backend, info, options)  # first: it names a worker that is down
-        share = _host_share(backend, info, options)
-        estimate = memory_fit.check_memory_fit(
-            info,
-            options.context_size,
-            self.available_memory,
-            host_share=share,
-            workers=workers,
-            slots=options.parallel or 1,
-        )
-        return [estimate.message] if estimate.tight else []
-
     def estimate_memory(self, info: GGUFInfo, context_size: int | None = None) -> MemoryEstimate:
         """What loading `info` with the default load options (at `context_size` when given)
         needs at the least, counting only what the backend that would load it keeps in RAM,
@@ -395,19 +366,7 @@ class RuntimeService:
         if context_size is not None:
             options = options.model_copy(update={"context_size": context_size})
         backend = self._first_backend(info.path, info)
-        share, workers = 1.0, []
-        if backend is not None:
-            try:
-                workers = _worker_shares(backend, info, options)
-            except LlamadeskError as exc:  # a worker that is down fails the load, not an estimate
-                log.info("estimating %s without its RPC workers: %s", info.path, exc.message)
-            share = _host_share(backend, info, options)
-        # Slots the user asked for; left to the runtime, a load takes more than one only where
-        # they fit with room to spare, so one slot is what the model needs to run here.
-        slots = options.parallel or 1
-        return memory_fit.estimate_memory(
-            info, options.context_size, self.available_memory(), share, workers, slots
-        )
+        return runtime_memory.planned(info, options, backend, self.available_memory())
 
     def remote_models(self) -> list[RemoteModelInfo]:
         """Models the backends serve without a library file (remote servers). A backend
@@ -460,33 +419,3 @@ class RuntimeService:
             entry.state, entry.message = ModelState.ERROR, reason
         self.elsewhere.withdraw(model)
         log.warning("model %s: %s", model, reason)
-
-    def _start_idle_watch(self) -> None:
-        with self._lock:
-            if self._idle_thread is not None or self._closed.is_set():
-                return
-            self._idle_thread = threading.Thread(target=self._idle_watch, name="idle-unload", daemon=True)
-            self._idle_thread.start()
-
-    def _idle_watch(self) -> None:
-        while not self._closed.is_set():
-            self._idle_wake.wait(self._next_idle_check())
-            self._idle_wake.clear()
-            if self._closed.is_set():
-                return
-            try:
-                self.unload_idle()
-            except Exception:
-                log.exception("idle unload failed")
-
-
-def _host_share(backend: Backend, info: GGUFInfo, options: LoadOptions) -> float:
-    """What the backend keeps of the model in RAM (Backend.host_memory_share is optional)."""
-    share = getattr(backend, "host_memory_share", None)
-    return 1.0 if share is None else float(share(info, options))
-
-
-def _worker_shares(backend: Backend, info: GGUFInfo, options: LoadOptions) -> list[WorkerShare]:
-    """What the backend puts on other machines (Backend.worker_shares is optional)."""
-    shares = getattr(backend, "worker_shares", None)
-    return [] if shares is None else list(shares(info, options))
