@@ -257,6 +257,17 @@ def crop(pixels: Any, box: tuple[float, float, float, float]) -> Any:
     return pixels[top : top + h, x : x + w]
 
 
+def starter_in_cache(home: Path, starter_model: Path) -> None:
+    """The starter GGUF where the app's pip fetch puts it under `home`, taken from the tests'
+    cache: "Get starter model" finds it there instead of downloading."""
+    from llamadesk.core.paths import AppPaths
+    from llamadesk.core.starter_model import starter_model_path
+
+    cached = starter_model_path(AppPaths.under(home / "app").cache_dir)
+    cached.parent.mkdir(parents=True)
+    cached.symlink_to(starter_model)
+
+
 def configure(home: Path, values: dict[str, Any]) -> None:
     """Settings written before the first launch, through the app's own config.set."""
     from llamadesk.core.app import App

@@ -9,10 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from llamadesk.core.paths import AppPaths
-from llamadesk.core.starter_model import starter_model_path
-
-from .journey import RealWindow, answered, shots_folder, wait_until
+from .journey import RealWindow, answered, shots_folder, starter_in_cache, wait_until
 
 BRANCH = re.compile(r"^\d+/2$")  # "2/2": the answer's versions
 
@@ -21,10 +18,7 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
     display: str, tmp_path: Path, starter_model: Path
 ) -> None:
     app = RealWindow(display, tmp_path, shots_folder(tmp_path, "chat-export"))
-    # The starter GGUF where the app's fetch puts it: "Get starter model" finds it there.
-    cached = starter_model_path(AppPaths.under(tmp_path / "app").cache_dir)
-    cached.parent.mkdir(parents=True)
-    cached.symlink_to(starter_model)
+    starter_in_cache(tmp_path, starter_model)  # "Get starter model" finds it there
     try:
         app.start()
         app.click(id="starter_button")

@@ -11,7 +11,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .journey import RealWindow, answered, crop, library_references, shots_folder, wait_until
+from .journey import (
+    RealWindow,
+    answered,
+    crop,
+    library_references,
+    shots_folder,
+    starter_in_cache,
+    wait_until,
+)
 
 
 def test_first_launch_starter_model_first_chat_language_and_restart(
@@ -19,15 +27,9 @@ def test_first_launch_starter_model_first_chat_language_and_restart(
 ) -> None:
     import numpy as np
 
-    from llamadesk.core.paths import AppPaths
-    from llamadesk.core.starter_model import starter_model_path
-
     app = RealWindow(display, tmp_path, shots_folder(tmp_path, "language"))
-    # Nothing configured, no models. The starter GGUF is where the app's pip fetch puts it
-    # (core/starter_model.py), taken from the tests' cache: the journey does not download.
-    cached = starter_model_path(AppPaths.under(tmp_path / "app").cache_dir)
-    cached.parent.mkdir(parents=True)
-    cached.symlink_to(starter_model)
+    # Nothing configured, no models; the journey does not download the starter model.
+    starter_in_cache(tmp_path, starter_model)
     try:
         app.start()
         first = app.shot("01-first-launch")
