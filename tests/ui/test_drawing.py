@@ -179,7 +179,7 @@ def test_a_frozen_paragraph_keeps_the_widgets_it_streamed_in(ui_app: Any) -> Non
     chat.live = live = LiveAnswer(StampedRows(rv.data, chat), chat.metrics(), "test")
     try:
         for word in ("A paragraph long enough to wrap over more than one line of the list. " * 4).split(" "):
-            chat._on_events([TokenEvent(text=word + " ")])
+            chat._on_events([TokenEvent(text=word + " ")], [live])
             # Drawn as the tokens arrive, so the list is laid out once, with the real height.
             row = rv.data[-1]
             assert row["height"] == chat.body_renders.get(row["cache_key"]).height
@@ -187,7 +187,7 @@ def test_a_frozen_paragraph_keeps_the_widgets_it_streamed_in(ui_app: Any) -> Non
         tail = block_of_row(-1)
         assert type(tail).__name__ == "LiveTextBlock"
         assert len(tail.textures) >= 2  # settled lines and the live end
-        chat._on_events([TokenEvent(text="\n\nNext")])
+        chat._on_events([TokenEvent(text="\n\nNext")], [live])
         pump(frames=2)
         assert block_of_row(-2) is tail and tail.markup.endswith("list.")
         assert block_of_row(-1).markup == "Next"
@@ -220,7 +220,7 @@ def test_a_streamed_answer_does_not_move_when_it_is_stored(ui_app: Any) -> None:
     chat.live = live = LiveAnswer(StampedRows(rv.data, chat), chat.metrics(), "test")
     try:
         for word in answer.split(" "):
-            chat._on_events([TokenEvent(text=word + " ")])
+            chat._on_events([TokenEvent(text=word + " ")], [live])
             pump(frames=1)
         live.finish()
         pump(frames=3)
