@@ -90,7 +90,7 @@ def test_discover_search_open_pull_the_recommended_quant_and_chat(
         app.type("Hello")
         app.key("Return")
         wait_until(lambda: answered(app), 300, lambda: f"no answer: {app.messages()}")
-        app.find(cls="FlatButton", text="Send", timeout=120)  # idle again (its title written)
+        app.find(cls="FlatButton", text="Send", timeout=120)  # the chat is the user's again (answer stored)
         app.shot("07-answered")
         assert [m[0] for m in app.messages()][:2] == ["user", "assistant"]
     finally:

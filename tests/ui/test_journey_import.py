@@ -57,7 +57,7 @@ def test_import_a_gguf_from_another_app_in_place_and_chat_with_it(
         app.type("Hello")
         app.key("Return")
         wait_until(lambda: answered(app), 300, lambda: f"no answer: {app.messages()}")
-        app.find(cls="FlatButton", text="Send", timeout=120)  # idle again (its title written)
+        app.find(cls="FlatButton", text="Send", timeout=120)  # the chat is the user's again (answer stored)
         app.shot("04-answered")
     finally:
         app.stop()

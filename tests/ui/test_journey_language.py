@@ -46,7 +46,7 @@ def test_first_launch_starter_model_first_chat_language_and_restart(
         app.key("Return")
         # A hang guard: a long answer on a busy machine took over 120 s.
         wait_until(lambda: answered(app), 300, lambda: f"no answer: {app.messages()}")
-        app.find(cls="FlatButton", text="Send", timeout=120)  # idle again (its title written)
+        app.find(cls="FlatButton", text="Send", timeout=120)  # the chat is the user's again (answer stored)
         app.shot("03-first-chat")
         assert [role for role, _state, _text in app.messages()][:2] == ["user", "assistant"]
         # The answer names the model as the library does (and as every later launch will).
