@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from ..models.gguf import GGUFInfo
 from ..models.library import RemoteModelInfo
-from ..models.llama import Embeddings, GenerateRequest, GenerationResult, LoadOptions, ModelPart, WorkerShare
+from ..models.llama import Embeddings, GenerateRequest, GenerationResult, LoadOptions, ModelPart
+from ..models.memory import WorkerShare
 from ..streaming import CancelToken
 
 ProgressCallback = Callable[[float], None]  # loading progress, 0..1

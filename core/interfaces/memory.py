@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..models.gguf import GGUFInfo
-from ..models.llama import MemoryEstimate
+from ..models.memory import MemoryEstimate
 
 
 class MemoryPlanner(Protocol):

@@ -9,7 +9,7 @@ from pydantic import Field
 from .base import CommandParams, Record
 from .commands import ProgressEvent
 from .gguf import GGUFInfo
-from .llama import MemoryEstimate
+from .memory import MemoryEstimate
 
 
 class LayerInfo(Record):

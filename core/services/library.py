@@ -39,7 +39,7 @@ from ..models.library import (
     RemoteModelInfo,
     RemoveResult,
 )
-from ..models.llama import MemoryEstimate
+from ..models.memory import MemoryEstimate
 from ..models.reference import ModelRef, parse_reference
 from . import model_import, model_partials
 from .model_details import model_details

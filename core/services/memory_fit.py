@@ -25,7 +25,7 @@ import psutil
 
 from ..errors import InsufficientMemory
 from ..models.gguf import GGUFInfo
-from ..models.llama import TIGHT_SHARE, MemoryEstimate, WorkerFit, WorkerShare
+from ..models.memory import TIGHT_SHARE, MemoryEstimate, WorkerFit, WorkerShare
 
 GIB = 1024**3
 MIB = 1024**2

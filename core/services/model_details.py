@@ -9,7 +9,7 @@ from pathlib import Path
 from ..gguf import GGUFError, read_gguf
 from ..models.gguf import GGUFInfo
 from ..models.library import ModelDetails
-from ..models.llama import MemoryEstimate
+from ..models.memory import MemoryEstimate
 from ..models.reference import ModelRef
 from .model_layers import describe_layers, read_text_layers
 from .model_store import ModelStore

@@ -38,10 +38,10 @@ from ..models.llama import (
     GenerateRequest,
     GenerationResult,
     LoadOptions,
-    MemoryEstimate,
     ModelState,
     ModelStatus,
 )
+from ..models.memory import MemoryEstimate
 from ..starter_model import ensure_starter_model
 from ..streaming import CancelToken, EventSink
 from . import memory_fit, runtime_memory

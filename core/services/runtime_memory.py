@@ -11,7 +11,8 @@ from collections.abc import Callable
 from ..errors import LlamadeskError
 from ..interfaces.backend import Backend
 from ..models.gguf import GGUFInfo
-from ..models.llama import LoadOptions, MemoryEstimate, WorkerShare
+from ..models.llama import LoadOptions
+from ..models.memory import MemoryEstimate, WorkerShare
 from . import memory_fit
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from llamadesk.core.models.hub import Fit, HubFileChoice, RecommendReason
-from llamadesk.core.models.llama import TIGHT_SHARE  # the runtime's: past this share, the machine suffers
+from llamadesk.core.models.memory import TIGHT_SHARE  # the runtime's: past this share, the machine suffers
 
 from .quants import BEST_RECOMMENDED, DEFAULT_QUANT, quality_rank
 

@@ -19,7 +19,8 @@ from llamadesk.core.gguf import is_gguf, read_gguf
 from llamadesk.core.interfaces.backend import ProgressCallback
 from llamadesk.core.models.gguf import GGUFInfo
 from llamadesk.core.models.library import RemoteModelInfo
-from llamadesk.core.models.llama import LoadOptions, WorkerShare
+from llamadesk.core.models.llama import LoadOptions
+from llamadesk.core.models.memory import WorkerShare
 from llamadesk.core.streaming import CancelToken
 from llamadesk.lib.huge_pages import allow_huge_pages_in_children
 

@@ -20,7 +20,8 @@ import psutil
 
 from llamadesk.core.errors import ModelLoadFailed
 from llamadesk.core.models.gguf import GGUFInfo
-from llamadesk.core.models.llama import LoadOptions, ModelPart, WorkerShare
+from llamadesk.core.models.llama import LoadOptions, ModelPart
+from llamadesk.core.models.memory import WorkerShare
 from llamadesk.core.models.rpc import RpcWorkerInfo, RpcWorkerState
 
 from .messages import WorkerRpcLaunch

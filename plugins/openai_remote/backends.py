@@ -29,8 +29,8 @@ from llamadesk.core.models.llama import (
     GenerationResult,
     LoadOptions,
     ModelPart,
-    WorkerShare,
 )
+from llamadesk.core.models.memory import WorkerShare
 from llamadesk.core.streaming import CancelToken
 from llamadesk.lib.reasoning import ReasoningSplitter
 

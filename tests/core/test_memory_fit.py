@@ -9,7 +9,7 @@ import pytest
 from llamadesk.core.errors import InsufficientMemory
 from llamadesk.core.gguf import read_gguf
 from llamadesk.core.models.gguf import GGUFInfo
-from llamadesk.core.models.llama import WorkerShare
+from llamadesk.core.models.memory import WorkerShare
 from llamadesk.core.services.memory_fit import (
     GIB,
     MIB,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from llamadesk.core.models.library import DiscoveredModel, ModelDetails
-from llamadesk.core.models.llama import MemoryEstimate
+from llamadesk.core.models.memory import MemoryEstimate
 
 from ..catalogs import tr
 from .formatting import human_bytes
