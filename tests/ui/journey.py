@@ -236,6 +236,16 @@ class RealWindow:
     def key(self, name: str) -> None:
         self.xdotool("key", name)
 
+    def send_and_wait(self, text: str) -> None:
+        """Type a message into the chat's box, send it with Enter, and wait until it is answered
+        and the chat is the user's again (Send back: the answer stored)."""
+        self.click(id="composer", then={"id": "composer", "focused": True})
+        self.type(text)
+        self.key("Return")
+        # A hang guard: a long answer on a busy machine took over 120 s.
+        wait_until(lambda: answered(self), 300, lambda: f"no answer: {self.messages()}")
+        self.find(cls="FlatButton", text="Send", timeout=120)
+
     # ---- what the app stored -------------------------------------------------------------
     def messages(self) -> list[tuple[str, str, str]]:
         """(role, state, content) of every stored message, oldest first."""

@@ -23,11 +23,7 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         app.start()
         app.click(id="starter_button")
         app.find(cls="Badge", text="ready", timeout=120)
-        app.click(id="composer", then={"id": "composer", "focused": True})
-        app.type("Hello")
-        app.key("Return")
-        wait_until(lambda: answered(app), 300, lambda: f"no answer: {app.messages()}")
-        app.find(cls="FlatButton", text="Send", timeout=120)  # the chat is the user's again (answer stored)
+        app.send_and_wait("Hello")
         # Regenerate: a second version of the answer starts (Stop shows) or is already there.
         app.click(
             cls="FlatButton",

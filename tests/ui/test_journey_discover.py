@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.plugins.huggingface.conftest import STARTER_FILE, STARTER_REPO, TINY_REPO
 from tests.plugins.huggingface.hub_server import HubServer
 
-from .journey import RealWindow, answered, configure, library_references, shots_folder, wait_until
+from .journey import RealWindow, configure, library_references, shots_folder, wait_until
 
 FIT_WORDS = ("fits", "tight", "too big")
 
@@ -86,11 +86,7 @@ def test_discover_search_open_pull_the_recommended_quant_and_chat(
         app.click(cls="SpinnerOption", timeout=30)
         app.click(id="load_button")
         wait_until(lambda: app.find(text="ready"), 120, lambda: app.log_tail())
-        app.click(id="composer", then={"id": "composer", "focused": True})
-        app.type("Hello")
-        app.key("Return")
-        wait_until(lambda: answered(app), 300, lambda: f"no answer: {app.messages()}")
-        app.find(cls="FlatButton", text="Send", timeout=120)  # the chat is the user's again (answer stored)
+        app.send_and_wait("Hello")
         app.shot("07-answered")
         assert [m[0] for m in app.messages()][:2] == ["user", "assistant"]
     finally:

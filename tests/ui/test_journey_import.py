@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.plugins.huggingface.gguf_maker import llama_shape, make_gguf
 
-from .journey import RealWindow, answered, library_references, shots_folder, wait_until
+from .journey import RealWindow, library_references, shots_folder, wait_until
 
 LMSTUDIO_FILE = "bartowski/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct-Q4_1.gguf"
 HF_SNAPSHOT = "models--HuggingFaceTB--SmolLM2-135M-Instruct-GGUF/snapshots/0123abcd/smollm2-135m-q4_1.gguf"
@@ -53,11 +53,7 @@ def test_import_a_gguf_from_another_app_in_place_and_chat_with_it(
         app.shot("03-loaded")
 
         app.click(id="nav_chat", then={"id": "composer"})
-        app.click(id="composer", then={"id": "composer", "focused": True})
-        app.type("Hello")
-        app.key("Return")
-        wait_until(lambda: answered(app), 300, lambda: f"no answer: {app.messages()}")
-        app.find(cls="FlatButton", text="Send", timeout=120)  # the chat is the user's again (answer stored)
+        app.send_and_wait("Hello")
         app.shot("04-answered")
     finally:
         app.stop()
