@@ -45,6 +45,11 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="SHARES",
         help="with --rpc: shares of the layers, this machine's first, like 1,2,2 (default: by free memory)",
     )
+    parser.add_argument(
+        "--draft-model",
+        metavar="MODEL",
+        help="a smaller model of the same vocabulary drafts tokens for this one to check (load option)",
+    )
     parser.add_argument("--temperature", type=float, help="0 is greedy")
     parser.add_argument("--max-tokens", type=int, help="stop the answer after this many tokens")
     parser.add_argument("--stats", action="store_true", help="print tokens/s and timings after each answer")
@@ -179,7 +184,7 @@ def _documents(reply: ChatReply) -> None:
 def _load(args: argparse.Namespace, commands: CommandTable) -> None:
     """Load the model: with the model's own options (or the defaults) unless flags change them."""
     options: dict[str, Any] | None = None
-    if args.context_size or args.threads or args.rpc or args.layer_split:
+    if args.context_size or args.threads or args.rpc or args.layer_split or args.draft_model:
         entries = commands.invoke("config.get", {"key": "model_load"}).model_dump()["value"]
         own = next((dict(e["options"]) for e in entries if e["model"] == args.model), None)
         options = own or commands.invoke("config.get", {"key": "load"}).model_dump()["value"]
@@ -191,6 +196,8 @@ def _load(args: argparse.Namespace, commands: CommandTable) -> None:
             options["rpc"] = True
         if args.layer_split:
             options["layer_split"] = args.layer_split
+        if args.draft_model:
+            options["draft_model"] = args.draft_model
     interactive = sys.stderr.isatty()
 
     def on_event(event: BaseModel) -> None:
@@ -267,7 +274,9 @@ def _report(args: argparse.Namespace, stop_reason: str, usage: dict[str, Any]) -
     if args.stats and usage:
         rate = usage.get("tokens_per_second") or 0.0
         ttft = usage.get("time_to_first_token_ms") or 0.0
+        drafted = usage.get("drafted_tokens") or 0
+        drafts = f", {usage.get('accepted_tokens', 0)}/{drafted} drafted tokens accepted" if drafted else ""
         sys.stderr.write(
             f"[{usage.get('prompt_tokens', 0)} prompt tokens, {usage.get('completion_tokens', 0)} generated, "
-            f"{rate:.1f} tokens/s, first token after {ttft:.0f} ms, {stop_reason}]\n"
+            f"{rate:.1f} tokens/s, first token after {ttft:.0f} ms{drafts}, {stop_reason}]\n"
         )

@@ -47,6 +47,9 @@ class SamplingParams(UserOptions):
 # Elsewhere a mapped file loads sooner, and Apple's GPUs use it in place.
 MAP_BY_DEFAULT = not sys.platform.startswith("linux")
 
+# How the KV cache stores keys or values (llama.cpp's names for the ggml types).
+CacheType = Literal["f16", "f32", "q8_0", "q4_0"]
+
 
 class LoadOptions(UserOptions):
     """How a model is loaded into memory."""
@@ -88,13 +91,33 @@ class LoadOptions(UserOptions):
     reasoning_format: Literal["auto", "none"] = Field(
         "auto", description="auto splits <think>-style blocks into the reasoning channel; none keeps them."
     )
-    draft: Literal["lookup", "none"] = Field(
-        "none",
-        description="Speculative decoding: lookup guesses the next tokens from the conversation so far "
-        "(an answer that repeats its prompt, code being edited) and the model checks them in one step, "
-        "pausing itself while its guesses fail. Greedy text is the model's own, but past ~500 tokens of "
-        "context it may differ at near-ties from none (llama.cpp adds up attention in another order "
-        "for several tokens at once), so it is off by default.",
+    cache_type_k: CacheType = Field(
+        "f16",
+        title="Key cache type",
+        description="How the KV cache stores keys: f16 (full), q8_0 (about half the memory) or q4_0 "
+        "(about a quarter, at some cost in quality).",
+    )
+    cache_type_v: CacheType = Field(
+        "q8_0",
+        title="Value cache type",
+        description="How the KV cache stores values. q8_0 (the default) takes about half f16's memory "
+        "and, with keys in another type, makes llama.cpp add up attention the same way for one token "
+        "as for several: text stays token for token the same with drafting and several conversations "
+        "at once. Without flash attention values stay f16 (llama.cpp quantizes them only with it).",
+    )
+    draft: Literal["auto", "lookup", "model", "none"] = Field(
+        "auto",
+        description="Speculative decoding: guess the next tokens, let the model check them in one step "
+        "and keep those it agrees with, so the text is the model's own. lookup guesses from the "
+        "conversation so far (an answer that repeats its prompt, code being edited), model from "
+        "draft_model. auto uses draft_model when set, else lookup, and neither when the cache types "
+        "would let a checked guess change the text at a near-tie (keys and values both f16 or f32, "
+        "or flash attention off). Each pauses itself while its guesses do not pay.",
+    )
+    draft_model: str | None = Field(
+        None,
+        description="A smaller model with the same vocabulary (a library model or a GGUF path) that "
+        "drafts tokens for this one to check: it runs beside it, in the same process.",
     )
     rpc: bool = Field(
         False,
@@ -106,6 +129,33 @@ class LoadOptions(UserOptions):
         description="With rpc: shares of the model's layers for this machine and then each RPC worker in "
         "the order listed, like [1, 2, 2] (0 leaves a machine out); empty splits them by free memory.",
     )
+
+    @property
+    def value_cache_type(self) -> CacheType:
+        """The values' type the model really gets: llama.cpp quantizes them only with flash attention."""
+        quantized = self.cache_type_v not in ("f16", "f32")
+        return "f16" if quantized and not self.flash_attention else self.cache_type_v
+
+    @property
+    def kv_types(self) -> tuple[str, str]:
+        """The keys' and values' cache types, as the memory estimate counts them."""
+        return self.cache_type_k, self.value_cache_type
+
+    @property
+    def batch_invariant(self) -> bool:
+        """Whether llama.cpp's CPU attention adds up one token's attention in the same order as
+        several tokens' at once (and so gives the same text with drafting and parallel slots):
+        its split-KV and tiled paths, which add up in another order, run only with flash
+        attention and keys and values both f16 or both f32."""
+        full = ("f16", "f32")
+        both_full = self.cache_type_k in full and self.cache_type_k == self.value_cache_type
+        return self.flash_attention and not both_full
+
+    @model_validator(mode="after")
+    def _draft_model_named(self) -> LoadOptions:
+        if self.draft == "model" and not self.draft_model:
+            raise ValueError("draft 'model' needs a draft_model")
+        return self
 
     @model_validator(mode="after")
     def _split_has_shares(self) -> LoadOptions:

@@ -1,7 +1,7 @@
 """Will a model fit in memory? An estimate from its GGUF header, before loading.
 
 RAM needed = weights (the file, read into memory or mapped) + KV cache (keys
-and values, f16, for every layer and every position of the context, once for
+and values, in the load's cache types, for every layer and every position of the context, once for
 each slot: a model that serves several conversations at once holds a context
 for each) + an allowance for compute buffers. It is an estimate meant to catch the mistakes that
 matter (a 70B model on a laptop, a 128k context on a small machine), not to
@@ -25,11 +25,18 @@ import psutil
 
 from ..errors import InsufficientMemory
 from ..models.gguf import GGUFInfo
-from ..models.memory import TIGHT_SHARE, MemoryEstimate, WorkerFit, WorkerShare
+from ..models.memory import (
+    CACHE_TYPE_BYTES,
+    DEFAULT_KV_TYPES,
+    TIGHT_SHARE,
+    KvTypes,
+    MemoryEstimate,
+    WorkerFit,
+    WorkerShare,
+)
 
 GIB = 1024**3
 MIB = 1024**2
-KV_BYTES_PER_VALUE = 2  # llama.cpp's default KV cache type is f16
 BASE_OVERHEAD = 96 * MIB  # runtime, compute graph, logits
 OVERHEAD_SHARE = 0.05  # compute buffers grow with the model
 AUTO_SLOTS = (4, 2)  # what an unset `parallel` tries, before 1
@@ -43,14 +50,15 @@ def available_memory() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def kv_cache_bytes(info: GGUFInfo, context_size: int) -> int:
+def kv_cache_bytes(info: GGUFInfo, context_size: int, kv_types: KvTypes = DEFAULT_KV_TYPES) -> int:
     heads = info.head_count or 1
     head_dim = info.embedding_length // heads if info.embedding_length else 0
     key = info.key_length or head_dim
     value = info.value_length or head_dim
     kv_heads = info.head_count_kv or heads
-    per_position = info.block_count * kv_heads * (key + value) * KV_BYTES_PER_VALUE
-    return per_position * context_size
+    key_bytes, value_bytes = (CACHE_TYPE_BYTES[kind] for kind in kv_types)
+    per_position = info.block_count * kv_heads * (key * key_bytes + value * value_bytes)
+    return int(per_position * context_size)
 
 
 def estimate_memory(
@@ -60,12 +68,13 @@ def estimate_memory(
     host_share: float = 1.0,
     workers: Sequence[WorkerShare] = (),
     slots: int = 1,
+    kv_types: KvTypes = DEFAULT_KV_TYPES,
 ) -> MemoryEstimate:
     """Estimate RAM for `info` at `context_size` in each of `slots` conversations, of which
     `host_share` of the weights and KV cache stays in RAM, and each of `workers` holds its
     share on another machine; with `available`, judge the fit."""
     model_weights = info.file_size * max(info.split_count, 1)
-    model_kv = kv_cache_bytes(info, context_size) * slots
+    model_kv = kv_cache_bytes(info, context_size, kv_types) * slots
     weights, kv = int(model_weights * host_share), int(model_kv * host_share)
     remote = [_worker_fit(worker, model_weights, model_kv) for worker in workers]
     # With workers, what is not here is on them (llama.cpp keeps this machine's part on its CPU).
@@ -79,7 +88,7 @@ def estimate_memory(
         if remote and not fits:
             message = _cluster_advice(info, context_size, total, available, remote)
         elif not fits or tight:
-            message = _advice(info, context_size, weights, kv, total, available, fits, gpu, slots)
+            message = _advice(info, context_size, weights, kv, total, available, fits, gpu, slots, kv_types)
     return MemoryEstimate(
         weights_bytes=weights,
         kv_cache_bytes=kv,
@@ -103,21 +112,28 @@ def check_memory_fit(
     host_share: float = 1.0,
     workers: Sequence[WorkerShare] = (),
     slots: int = 1,
+    kv_types: KvTypes = DEFAULT_KV_TYPES,
 ) -> MemoryEstimate:
     """The estimate, or InsufficientMemory naming the numbers and what to change."""
-    estimate = estimate_memory(info, context_size, available(), host_share, workers, slots)
+    estimate = estimate_memory(info, context_size, available(), host_share, workers, slots, kv_types)
     if not estimate.fits:
         raise InsufficientMemory(estimate.message, **estimate.model_dump(exclude={"message"}))
     return estimate
 
 
-def auto_slots(info: GGUFInfo, context_size: int, available: int, host_share: float = 1.0) -> int:
+def auto_slots(
+    info: GGUFInfo,
+    context_size: int,
+    available: int,
+    host_share: float = 1.0,
+    kv_types: KvTypes = DEFAULT_KV_TYPES,
+) -> int:
     """Slots for a load that leaves `parallel` unset: the most of AUTO_SLOTS whose KV caches
     fit without a tight fit, the slots beyond the first taking at most
     AUTO_EXTRA_SLOTS_SHARE of the available memory; else 1."""
-    per_slot = kv_cache_bytes(info, context_size) * host_share
+    per_slot = kv_cache_bytes(info, context_size, kv_types) * host_share
     for slots in AUTO_SLOTS:
-        estimate = estimate_memory(info, context_size, available, host_share, slots=slots)
+        estimate = estimate_memory(info, context_size, available, host_share, slots=slots, kv_types=kv_types)
         if (
             estimate.fits
             and not estimate.tight
@@ -171,6 +187,7 @@ def _advice(
     fits: bool,
     gpu: int,
     slots: int = 1,
+    kv_types: KvTypes = DEFAULT_KV_TYPES,
 ) -> str:
     name = info.name or info.path
     on_gpu = f"; {_gib(gpu)} more on the GPU" if gpu else ""
@@ -185,7 +202,7 @@ def _advice(
     if kv > weights / 4 and context_size > 2048:
         smaller = max(2048, context_size // 4)
         changes.append(
-            f"a smaller context size (e.g. {smaller}, KV cache {_gib(kv_cache_bytes(info, smaller) * slots)})"
+            f"a smaller context size (e.g. {smaller}, KV cache {_gib(kv_cache_bytes(info, smaller, kv_types) * slots)})"
         )
     changes.append(f"a smaller quantization than {info.quantization or 'this one'} or a smaller model")
     if fits:

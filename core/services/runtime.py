@@ -111,7 +111,11 @@ class RuntimeService:
             info = self._read_header(location)
             backend = self._backend_for(location, info)
             resolved = runtime_memory.with_slots(info, options, backend, self.available_memory())
-            warnings = runtime_memory.load_warnings(info, resolved, backend, self.available_memory)
+            resolved, draft_info = self._with_draft(resolved)
+            draft_bytes = runtime_memory.draft_bytes(draft_info, resolved)
+            warnings = runtime_memory.load_warnings(
+                info, resolved, backend, lambda: self.available_memory() - draft_bytes
+            )
             entry = ModelEntry(id=model, location=location, options=options, backend=backend.name)
             entry.state, entry.progress, entry.warnings = ModelState.LOADING, 0.0, warnings
             with self._lock:
@@ -352,6 +356,14 @@ class RuntimeService:
             if any(backend.can_load(model, None) for backend in self._get_backends()):
                 return model
             raise
+
+    def _with_draft(self, options: LoadOptions) -> tuple[LoadOptions, GGUFInfo | None]:
+        """`options` with the draft model (a library reference or a path) as its file's path,
+        and its header, where drafting may use one."""
+        if not options.draft_model or options.draft not in ("auto", "model"):
+            return options, None
+        location = self.resolve_model_path(options.draft_model)
+        return options.model_copy(update={"draft_model": location}), self._read_header(location)
 
     @staticmethod
     def _read_header(location: str) -> GGUFInfo | None:

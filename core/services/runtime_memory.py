@@ -26,9 +26,19 @@ def with_slots(info: GGUFInfo | None, options: LoadOptions, backend: Backend, av
     slots = 1
     if info is not None:
         slots = memory_fit.auto_slots(
-            info, options.context_size, available, host_share(backend, info, options)
+            info, options.context_size, available, host_share(backend, info, options), options.kv_types
         )
     return options.model_copy(update={"parallel": slots})
+
+
+def draft_bytes(info: GGUFInfo | None, options: LoadOptions) -> int:
+    """RAM the draft model takes beside the model (its weights and a KV cache per slot)."""
+    if info is None:
+        return 0
+    slots = options.parallel or 1
+    return memory_fit.estimate_memory(
+        info, options.context_size, slots=slots, kv_types=options.kv_types
+    ).total_bytes
 
 
 def load_warnings(
@@ -45,6 +55,7 @@ def load_warnings(
         host_share=host_share(backend, info, options),
         workers=workers,
         slots=options.parallel or 1,
+        kv_types=options.kv_types,
     )
     return [estimate.message] if estimate.tight else []
 
@@ -61,7 +72,9 @@ def planned(info: GGUFInfo, options: LoadOptions, backend: Backend | None, avail
     # Slots the user asked for; left to the runtime, a load takes more than one only where
     # they fit with room to spare, so one slot is what the model needs to run here.
     slots = options.parallel or 1
-    return memory_fit.estimate_memory(info, options.context_size, available, share, workers, slots)
+    return memory_fit.estimate_memory(
+        info, options.context_size, available, share, workers, slots, options.kv_types
+    )
 
 
 def host_share(backend: Backend, info: GGUFInfo, options: LoadOptions) -> float:

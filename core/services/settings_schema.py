@@ -64,16 +64,16 @@ def fields_of(model: type[BaseModel], prefix: str) -> list[SettingField]:
         if nested is not None:
             fields.extend(fields_of(nested, key))
         else:
-            fields.append(_field(key, name, info.annotation, info.description or ""))
+            fields.append(_field(key, name, info.annotation, info.description or "", info.title))
     return fields
 
 
-def _field(key: str, name: str, annotation: Any, description: str) -> SettingField:
+def _field(key: str, name: str, annotation: Any, description: str, title: str | None = None) -> SettingField:
     inner, optional = _unwrap_optional(annotation)
     kind, choices = _kind(inner)
     return SettingField(
         key=key,
-        label=_label(name),
+        label=title or _label(name),  # a field's own title, else made from its name
         description=description,
         kind=kind,
         choices=list(choices),

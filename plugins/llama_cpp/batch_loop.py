@@ -187,7 +187,7 @@ class BatchLoop:
             base = len(sequence.cached)
             draft: list[int] = []
             if generation.drafter is not None:
-                draft = generation.drafter.draft(min(spare, self.n_ctx_seq - base - 2))
+                draft = generation.drafter.draft(min(spare, self.n_ctx_seq - base - 2), sequence.id)
                 spare -= len(draft)
             for offset, token in enumerate([generation.pending, *draft]):
                 tokens[count + offset] = token

@@ -26,6 +26,8 @@ from llama_cpp import Llama
 from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
 from llamadesk.lib.reasoning import ReasoningSplitter, prompt_opens_reasoning
 
+from .draft_model import DraftModel, ModelDrafter
+from .drafting import Drafter
 from .logprobs import TokenScorer
 from .prompt_lookup import PromptLookup
 from .samplers import SamplerError, TokenPicker, build_chain, build_grammar, free_samplers, token_picker
@@ -102,7 +104,7 @@ class Generation:
         cancelled: IsCancelled,
         reasoning: ReasoningSplitter,
         on_end: Callable[[Generation], None],
-        drafter: PromptLookup | None = None,
+        drafter: Drafter | None = None,
     ) -> None:
         self.job = job
         self.drafter = drafter  # guesses tokens ahead (speculative decoding), if on
@@ -220,7 +222,8 @@ class Generator:
         split_reasoning: bool,
         seed: int | None,
         loop: BatchLoop | None = None,
-        draft: bool = False,
+        drafting: str = "none",
+        draft_model: DraftModel | None = None,
     ) -> None:
         from .batch_loop import BatchLoop
 
@@ -228,7 +231,8 @@ class Generator:
         self.prompt = prompt
         self.split_reasoning = split_reasoning
         self.seed = seed
-        self.draft = draft  # prompt-lookup speculative decoding
+        self.drafting = drafting  # speculative decoding: lookup, model (with draft_model) or none
+        self.draft_model = draft_model
         self.ctx = llm._ctx.ctx
         self.vocab = llm._model.vocab
         self.loop = loop if loop is not None else BatchLoop(llm)
@@ -314,8 +318,15 @@ class Generator:
             cancelled=cancelled,
             reasoning=splitter,
             on_end=on_end,
-            drafter=PromptLookup(tokens) if self.draft else None,
+            drafter=self._drafter(tokens),
         )
+
+    def _drafter(self, tokens: list[int]) -> Drafter | None:
+        if self.drafting == "lookup":
+            return PromptLookup(tokens)
+        if self.drafting == "model" and self.draft_model is not None:
+            return ModelDrafter(self.draft_model, tokens)
+        return None
 
     def run(
         self,

@@ -15,46 +15,33 @@ agree longest with the answer's: in a file of near-identical functions the most
 recent occurrence of `def price_` is usually the wrong one (that was the cause of
 few drafts being taken on the code-edit benchmark).
 
-Checking a guess is not free (on a CPU a batch of k tokens costs well over one), so
-the drafter guesses only as far as it has reason to: a source is guessed from once
-MIN_AGREED tokens in a row agree with it, a guess is at most as long as the run of
-tokens that agree with the source so far, grows while guesses are taken
-whole and shrinks to what was taken; after FAILS_BEFORE_PAUSE guesses in a row of
-which nothing was taken it stops guessing for a while, longer each time it happens
-again (prose rarely pays). It also times its steps: while a step with a guess costs
-more time per token than a step without (a CPU where a batch of k tokens costs
-nearly k tokens' time), it pauses too, and measures again after the pause.
+A source is guessed from once MIN_AGREED tokens in a row agree with it, and a guess is
+at most as long as that run; how far it guesses beyond that and when it pauses is
+drafting.py's part.
 """
 
 from __future__ import annotations
+
+from .drafting import Drafter
 
 NGRAM = 3  # tokens that must match: fewer matches too much by chance in prose
 # Tokens in a row that must agree with a source before it is guessed from: a place found
 # by its 3 tokens alone is often chance in prose, and a wasted guess costs a batch row.
 MIN_AGREED = NGRAM + 1
-MIN_DRAFT, START_DRAFT, MAX_DRAFT = 2, 4, 16
-FAILS_BEFORE_PAUSE = 3
-PAUSE_TOKENS, MAX_PAUSE_TOKENS = 16, 512
-COST_WEIGHT = 0.25  # of the newest step in the running cost per token
 CANDIDATES = 64  # earlier places of one n-gram weighed when looking again (the latest)
 LOOKBACK = 32  # tokens compared backwards to weigh a place
 
 
-class PromptLookup:
-    """The drafter of one generation: its tokens so far, each NGRAM's places, the source
-    being followed, and how well guessing has gone."""
+class PromptLookup(Drafter):
+    """The lookup drafter of one generation: its tokens so far, each NGRAM's places, and the
+    source being followed."""
 
     def __init__(self, tokens: list[int]) -> None:
+        super().__init__()
         self.history: list[int] = []
         self._places: dict[tuple[int, ...], list[int]] = {}  # n-gram -> indexes of its last token
         self._source: int | None = None  # index of the token guessed to come next
         self._agreed = 0  # tokens in a row that agreed with the source
-        self.size = START_DRAFT
-        self._fails = 0
-        self._pauses = 0
-        self._paused_for = 0
-        self.drafted = self.accepted = 0
-        self._cost: list[float | None] = [None, None]  # seconds per token: steps without, with a guess
         for token in tokens:
             self._add(token)
         self._look()
@@ -100,43 +87,8 @@ class PromptLookup:
         if best is not None:
             self._source, self._agreed = best + 1, best_agreed
 
-    def draft(self, room: int) -> list[int]:
-        """Up to `room` tokens guessed to follow, or none."""
-        if self._paused_for > 0:
-            self._paused_for -= 1
+    def guess(self, length: int, sequence: int) -> list[int]:
+        """Up to `length` tokens that followed the source, once enough agree with it."""
+        if self._source is None or self._agreed < MIN_AGREED:
             return []
-        if self._source is None or self._agreed < MIN_AGREED or room <= 0:
-            return []
-        length = min(self.size, room, self._agreed)
-        return self.history[self._source : self._source + length]
-
-    def timed(self, seconds: float, produced: int, drafted: bool) -> None:
-        """What a step took and the tokens it gave (with or without a guess)."""
-        per_token = seconds / produced
-        old = self._cost[drafted]
-        self._cost[drafted] = per_token if old is None else old + COST_WEIGHT * (per_token - old)
-
-    def judged(self, drafted: int, accepted: int) -> None:
-        """How many of a draft's tokens the model took."""
-        self.drafted += drafted
-        self.accepted += accepted
-        plain, guessed = self._cost
-        if plain is not None and guessed is not None and guessed >= plain:
-            # Taken or not, guesses cost more time per token than plain steps here (a
-            # slow batch on this machine, or guesses failing): pause, then measure again
-            # from scratch (a stale average would keep a copy that now pays paused).
-            self._paused_for = max(self._paused_for, PAUSE_TOKENS)
-            self._cost[True] = None
-        if accepted == drafted:
-            self.size = min(self.size * 2, MAX_DRAFT)
-            self._fails = 0
-        elif accepted == 0:
-            self.size = max(self.size // 2, MIN_DRAFT)
-            self._fails += 1
-            if self._fails >= FAILS_BEFORE_PAUSE:
-                self._paused_for = min(PAUSE_TOKENS << self._pauses, MAX_PAUSE_TOKENS)
-                self._pauses += 1
-                self._fails = 0
-        else:
-            self.size = max(accepted + 1, MIN_DRAFT)
-            self._fails = 0
+        return self.history[self._source : self._source + min(length, self._agreed)]

@@ -14,7 +14,7 @@ torn or corrupted file) is refused, deleted, and the prompt computed as without 
 The key is the model file (device and inode, size, modification time: aliases of one
 file share its states), the llama.cpp version
 (its state format) and the load options that shape the KV cache's layout (flash
-attention transposes V or not). The context size is not part of it: a state fits any
+attention transposes V or not; the cache types of keys and values). The context size is not part of it: a state fits any
 context that holds its tokens, and llama.cpp refuses one that does not.
 
 Writing (hashing, the file, evicting the least recently used files over the size cap)
@@ -57,6 +57,7 @@ def state_key(model_path: str, options: LoadOptions, llama_version: str) -> str:
         stat.st_mtime_ns,
         llama_version,
         options.flash_attention,
+        *options.kv_types,  # a state's cells are in the cache's types
     ]
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 

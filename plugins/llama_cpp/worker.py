@@ -27,12 +27,14 @@ from typing import Any
 
 from llamadesk.core.models.llama import LoadOptions, ModelPart
 
+from .drafting import drafting_kind
 from .gpu_build import can_offload, layers_on_gpu
 from .messages import WorkerLoadFailed, WorkerLoadProgress, WorkerPromptCache, WorkerReady, WorkerRpcLaunch
 from .placement import PlacementLog
 
 PROGRESS_STEP = 0.05  # send loading progress in 5% steps, not once per tensor
 GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR = 3, 4
+CACHE_TYPES = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 8}  # ggml's type ids
 
 
 def worker_main(
@@ -68,13 +70,54 @@ def worker_main(
         detail = errors[-1] if errors else str(exc)
         conn.send(WorkerLoadFailed(message=f"llama.cpp could not load {os.path.basename(path)}: {detail}"))
         return
+    draft = None
     try:
+        if drafting_kind(options) == "model":
+            draft = _load_draft(llm, options, errors)
         cache = WorkerPromptCache.model_validate_json(cache_json) if cache_json else None
         _serve(
-            conn, cancel_flags, llm, options, placement.parts(worker_devices), _store(path, options, cache)
+            conn,
+            cancel_flags,
+            llm,
+            options,
+            placement.parts(worker_devices),
+            _store(path, options, cache),
+            draft,
         )
+    except DraftModelRefused as exc:
+        conn.send(WorkerLoadFailed(message=str(exc)))
     finally:
+        if draft is not None:
+            draft.close()
         llm.close()
+
+
+class DraftModelRefused(Exception):
+    """The draft model did not load, or cannot draft for the model."""
+
+
+def _load_draft(llm: Any, options: LoadOptions, errors: deque[str]) -> Any:
+    """The draft model, loaded like the model (same context, slots, threads and cache types)
+    and checked to share its vocabulary; DraftModelRefused says why not."""
+    import llama_cpp
+
+    from .draft_model import DraftModel, vocab_mismatch
+
+    assert options.draft_model is not None
+    name = os.path.basename(options.draft_model)
+    try:
+        draft_llm = _load(options.draft_model, options, lambda _p: None, None)
+    except Exception as exc:
+        detail = errors[-1] if errors else str(exc)
+        raise DraftModelRefused(f"llama.cpp could not load the draft model {name}: {detail}") from None
+    problem = vocab_mismatch(llm, draft_llm)
+    if problem is not None:
+        draft_llm.close()
+        raise DraftModelRefused(
+            f"{name} cannot draft for {os.path.basename(llm.model_path)}: {problem}; "
+            "a draft model must share the model's vocabulary (a smaller model of the same family)"
+        )
+    return DraftModel(draft_llm, int(llama_cpp.llama_vocab_n_tokens(llm._model.vocab)))
 
 
 def _use_rpc_workers(rpc: WorkerRpcLaunch, abort_message: Any) -> dict[str, str]:
@@ -119,6 +162,7 @@ def _serve(
     options: LoadOptions,
     parts: list[ModelPart],
     store: Any = None,
+    draft: Any = None,
 ) -> None:
     from .batch_loop import BatchLoop
     from .chat_template import ChatPrompt, choose_template
@@ -137,7 +181,8 @@ def _serve(
             split_reasoning=options.reasoning_format != "none",
             seed=options.seed,
             loop=loop,
-            draft=options.draft == "lookup",
+            drafting=drafting_kind(options),
+            draft_model=draft,
         )
         embedder = Embedder(llm)
     except Exception as exc:  # a chat template that does not compile, mostly
@@ -216,6 +261,8 @@ def _load(
             n_batch=options.batch_size,
             n_ubatch=min(options.batch_size, 512),
             flash_attn=options.flash_attention,
+            type_k=CACHE_TYPES[options.cache_type_k],
+            type_v=CACHE_TYPES[options.value_cache_type],
             use_mmap=options.use_mmap,
             use_mlock=options.use_mlock,
             seed=llama_cpp.LLAMA_DEFAULT_SEED if options.seed is None else options.seed,

@@ -32,6 +32,25 @@ def test_run_one_shot_prints_the_answer(home: Path, starter_model: Path) -> None
     assert "tokens/s" in done.stderr and "12 generated" in done.stderr
 
 
+def test_run_with_a_draft_model_reports_its_drafts(home: Path, starter_model: Path) -> None:
+    # The starter model drafting for itself (the one model the tests have).
+    done = run_cli(
+        "run",
+        str(starter_model),
+        "List the days of the week.",
+        "--draft-model",
+        str(starter_model),
+        "--max-tokens",
+        "40",
+        "--stats",
+        *ARGS,
+        home=home,
+        timeout=HANG_GUARD_S,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "drafted tokens accepted" in done.stderr, done.stderr
+
+
 def test_run_interactive_keeps_the_conversation(home: Path, starter_model: Path) -> None:
     done = run_cli(
         "run",

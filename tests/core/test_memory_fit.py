@@ -9,7 +9,8 @@ import pytest
 from llamadesk.core.errors import InsufficientMemory
 from llamadesk.core.gguf import read_gguf
 from llamadesk.core.models.gguf import GGUFInfo
-from llamadesk.core.models.memory import WorkerShare
+from llamadesk.core.models.llama import LoadOptions
+from llamadesk.core.models.memory import DEFAULT_KV_TYPES, WorkerShare
 from llamadesk.core.services.memory_fit import (
     GIB,
     MIB,
@@ -19,12 +20,23 @@ from llamadesk.core.services.memory_fit import (
     kv_cache_bytes,
 )
 
+F16 = ("f16", "f16")  # keys and values full: the figures these tests were written with
+
 
 def test_kv_cache_of_smollm2(starter_model: Path) -> None:
     info = read_gguf(starter_model)
     # 30 layers x 3 KV heads x (64 + 64) dims x 2 bytes (f16) per position
-    assert kv_cache_bytes(info, 1) == 30 * 3 * 128 * 2
-    assert kv_cache_bytes(info, 8192) == 8192 * 30 * 3 * 128 * 2
+    assert kv_cache_bytes(info, 1, F16) == 30 * 3 * 128 * 2
+    assert kv_cache_bytes(info, 8192, F16) == 8192 * 30 * 3 * 128 * 2
+    # By default values are q8_0: 34 bytes per 32 values.
+    assert kv_cache_bytes(info, 8192) == 8192 * 30 * 3 * (64 * 2 + 64 * 34 // 32)
+    assert kv_cache_bytes(info, 8192, ("q4_0", "q4_0")) == 8192 * 30 * 3 * 128 * 18 // 32
+
+
+def test_the_estimates_default_cache_types_are_the_load_options_defaults() -> None:
+    assert LoadOptions().kv_types == DEFAULT_KV_TYPES
+    # llama.cpp quantizes values only with flash attention: without it they are f16.
+    assert LoadOptions(flash_attention=False).kv_types == ("f16", "f16")
 
 
 def test_estimate_adds_weights_kv_and_overhead(starter_model: Path) -> None:
@@ -51,7 +63,7 @@ def test_tight_fit_warns(starter_model: Path) -> None:
 def test_refusal_names_the_numbers_and_what_to_change(starter_model: Path) -> None:
     info = read_gguf(starter_model)
     with pytest.raises(InsufficientMemory) as caught:
-        check_memory_fit(info, 131072, available=lambda: 512 * MIB)
+        check_memory_fit(info, 131072, available=lambda: 512 * MIB, kv_types=F16)
     message = caught.value.message
     assert "context 131072" in message and "0.50 GiB is available" in message
     assert "KV cache 2.81 GiB" in message
@@ -72,9 +84,11 @@ def test_every_slot_holds_its_own_kv_cache(starter_model: Path) -> None:
 def test_unset_slots_are_picked_by_context_and_memory(starter_model: Path) -> None:
     info = read_gguf(starter_model)
     assert auto_slots(info, 4096, available=16 * GIB) == 4
-    # 128k tokens of KV cache is 2.8 GiB a slot: more than a small share of 16 GiB.
-    assert auto_slots(info, 131072, available=16 * GIB) == 1
-    assert auto_slots(info, 131072, available=32 * GIB) == 2
+    # 128k tokens of f16 KV cache is 2.8 GiB a slot: more than a small share of 16 GiB.
+    assert auto_slots(info, 131072, available=16 * GIB, kv_types=F16) == 1
+    assert auto_slots(info, 131072, available=32 * GIB, kv_types=F16) == 2
+    # With values q8_0 (the default) it is 2.2 GiB: two fit in 16 GiB.
+    assert auto_slots(info, 131072, available=16 * GIB) == 2
     assert auto_slots(info, 4096, available=300 * MIB) == 1
 
 
@@ -137,7 +151,9 @@ def test_a_cluster_that_cannot_hold_the_model_is_refused_with_every_part() -> No
         WorkerShare(host="10.0.0.3:50052", share=0.3, offered_bytes=8 * GIB),
     ]
     with pytest.raises(InsufficientMemory) as caught:
-        check_memory_fit(LLAMA_70B_Q4, 4096, available=lambda: 14 * GIB, host_share=0.3, workers=workers)
+        check_memory_fit(
+            LLAMA_70B_Q4, 4096, available=lambda: 14 * GIB, host_share=0.3, workers=workers, kv_types=F16
+        )
     message = caught.value.message
     assert message.startswith("not enough memory in the cluster: Llama 3.3 70B Instruct at context 4096")
     assert "this machine 12.94 GiB of 14.00 GiB available" in message

@@ -91,6 +91,24 @@ def test_concurrent_greedy_text_is_the_same_as_one_at_a_time(
     assert last_first < first_last
 
 
+NOTES = "\n".join(f"On day {n} the harbour master wrote that ship {n} came in with grain." for n in range(40))
+LONG_PROMPTS = [f"{NOTES}\n\nWhich ship came in on day 17?", f"{NOTES}\n\nWhat did the ships bring?"]
+
+
+def test_concurrent_text_past_512_cells_is_the_same_as_one_at_a_time(
+    shared_app: App, four_slots: str
+) -> None:
+    """Prompts of ~700 tokens: past the 512 cells from which llama.cpp's CPU attention, with
+    keys and values both f16, adds up one token's attention in another order than several
+    tokens'; the default cache types (values q8_0) keep one order, so slots together give
+    the text each gives alone."""
+    alone = one_at_a_time(shared_app, four_slots, LONG_PROMPTS)
+    streams = [Stream(shared_app, four_slots, prompt) for prompt in LONG_PROMPTS]
+    together = [stream.result() for stream in streams]
+    assert all(r.usage.prompt_tokens > 600 for r in together)
+    assert [r.content for r in together] == alone
+
+
 def test_more_requests_than_slots_wait_for_one(shared_app: App, model_alias: str) -> None:
     options = {**SMALL.model_dump(), "parallel": 2}
     status = shared_app.commands.invoke("runtime.load", {"model": model_alias, "options": options})

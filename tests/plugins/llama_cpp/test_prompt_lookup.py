@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from llamadesk.plugins.llama_cpp.prompt_lookup import FAILS_BEFORE_PAUSE, MAX_DRAFT, PromptLookup
+from llamadesk.plugins.llama_cpp.drafting import FAILS_BEFORE_PAUSE, MAX_DRAFT
+from llamadesk.plugins.llama_cpp.prompt_lookup import PromptLookup
 
 
 def functions(count: int) -> list[int]:
@@ -18,7 +19,7 @@ def test_a_copy_is_followed_along_its_source_not_the_latest_look_alike() -> None
     drafter = PromptLookup([*source, 99])  # the prompt: the file, then the request
     copied: list[int] = []
     for token in source:
-        guess = drafter.draft(len(source) - len(copied))
+        guess = drafter.draft(len(source) - len(copied), 0)
         if guess:
             taken = 0
             while taken < len(guess) and guess[taken] == source[len(copied) + taken]:
@@ -36,29 +37,29 @@ def test_a_chance_match_of_three_tokens_is_not_guessed_from() -> None:
     drafter = PromptLookup([5, 6, 7, 8, 20, 21, 22, 23])
     for token in (30, 5, 6, 7):  # "5 6 7" again, after other words
         drafter.push(token)
-    assert drafter.draft(16) == []  # three tokens agree: not yet
+    assert drafter.draft(16, 0) == []  # three tokens agree: not yet
     drafter.push(8)  # the fourth agrees too: now it is a copy
-    assert drafter.draft(16) == [20, 21, 22, 23]
+    assert drafter.draft(16, 0) == [20, 21, 22, 23]
 
 
 def test_guesses_that_keep_failing_pause_drafting() -> None:
     drafter = PromptLookup(list(range(10)) * 3)
     for _ in range(FAILS_BEFORE_PAUSE):
-        assert drafter.draft(16)
+        assert drafter.draft(16, 0)
         drafter.judged(2, 0)
-    assert drafter.draft(16) == []
+    assert drafter.draft(16, 0) == []
 
 
 def test_guesses_that_cost_more_time_per_token_than_plain_steps_pause_drafting() -> None:
     drafter = PromptLookup(list(range(10)) * 3)
     drafter.timed(0.010, 1, drafted=False)  # a plain step: 10 ms a token
     drafter.timed(0.050, 3, drafted=True)  # a guess of 4, 2 taken: 17 ms a token
-    assert drafter.draft(16)
+    assert drafter.draft(16, 0)
     drafter.judged(4, 2)
-    assert drafter.draft(16) == []
+    assert drafter.draft(16, 0) == []
     # Where a guess is cheaper per token, drafting goes on.
     cheap = PromptLookup(list(range(10)) * 3)
     cheap.timed(0.010, 1, drafted=False)
     cheap.timed(0.020, 5, drafted=True)
     cheap.judged(4, 4)
-    assert cheap.draft(16)
+    assert cheap.draft(16, 0)

@@ -69,14 +69,15 @@ LONG_CODE = "\n".join(
 LONG_EDIT = f"```python\n{LONG_CODE}```\n\nRewrite the code above with `order` renamed to `purchase`. Output only the code."
 
 
-def test_one_thread_keeps_long_contexts_identical_and_copies_by_drafts(
+def test_long_contexts_stay_identical_at_two_threads_and_copies_go_by_drafts(
     shared_app: App, starter_model: Path, model_alias: str
 ) -> None:
-    """With one thread the single-token and the drafted decodes add attention up in the same
-    order, so even past 512 cells the text is the model's own (docs/architecture.md)."""
+    """With the default cache types (keys f16, values q8_0) llama.cpp adds up one token's
+    attention as it does several tokens', so even past 512 cells, at two threads, the
+    drafted text is the model's own (docs/architecture.md). Drafting is on by default."""
     drafting = str(starter_model)
-    for model, draft in ((drafting, "lookup"), (model_alias, "none")):
-        options = {**SMALL.model_dump(), "context_size": 2048, "threads": 1, "parallel": 1, "draft": draft}
+    for model, draft in ((drafting, {}), (model_alias, {"draft": "none"})):
+        options = {**SMALL.model_dump(), "context_size": 2048, "parallel": 1, **draft}
         shared_app.commands.invoke("runtime.load", {"model": model, "options": options})
     try:
         with_drafts = generate(shared_app, drafting, LONG_EDIT)
@@ -89,3 +90,18 @@ def test_one_thread_keeps_long_contexts_identical_and_copies_by_drafts(
     usage = with_drafts.usage
     # The answer copies the file: most drafts made were taken.
     assert usage.accepted_tokens >= 10 and usage.accepted_tokens > usage.drafted_tokens / 2, usage
+
+
+def test_auto_drafting_stays_off_where_a_guess_could_change_the_text(
+    shared_app: App, starter_model: Path
+) -> None:
+    """Keys and values both f16: llama.cpp's split-KV path adds up one token's attention in
+    another order than several tokens', so `auto` does not draft."""
+    model = str(starter_model)
+    options = {**SMALL.model_dump(), "parallel": 1, "cache_type_v": "f16"}
+    shared_app.commands.invoke("runtime.load", {"model": model, "options": options})
+    try:
+        result = generate(shared_app, model, PROMPTS[0])
+    finally:
+        shared_app.commands.invoke("runtime.unload", {"model": model})
+    assert result.usage.drafted_tokens == 0
