@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..disk_space import MB, require_space, translated_disk_errors
 from ..downloader import BlobDownloader
-from ..errors import AlreadyExists, InvalidParams, NotFound, Unavailable
+from ..errors import N_, AlreadyExists, InvalidParams, NotFound, Unavailable
 from ..http_client import HttpClient
 from ..interfaces.model_source import ModelSource
 from ..models.app_config import DownloadOptions
@@ -110,7 +110,11 @@ class ModelLibrary:
         for source in self._sources():
             if source.handles(ref):
                 return source
-        raise Unavailable(f"no model source can fetch {ref.full} (is the plugin for {ref.host} installed?)")
+        raise Unavailable(
+            N_("no model source can fetch {full} (is the plugin for {host} installed?)"),
+            full=ref.full,
+            host=ref.host,
+        )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -161,26 +165,36 @@ class ModelLibrary:
             gone = [str(f) for f in record.files if not f.is_file()]
             if gone:
                 raise NotFound(
-                    f"{ref.short} was imported in place from {gone[0]}, which is no longer there; "
-                    f"remove it with `llamadesk rm {ref.short}` or put the file back",
+                    N_(
+                        "{short} was imported in place from {path}, which is no longer there; remove it with `llamadesk rm {short}` or put the file back"
+                    ),
                     path=gone[0],
+                    short=ref.short,
                 )
             return list(record.files)
         try:
             manifest, data = store.read_manifest(ref)
         except NotFound:
             raise NotFound(
-                f"model {ref.short} is not in the library; pull it with `llamadesk pull {ref.short}` "
-                "or import a GGUF with `llamadesk import PATH`",
+                N_(
+                    "model {short} is not in the library; pull it with `llamadesk pull {short}` or import a GGUF with `llamadesk import PATH`"
+                ),
                 reference=ref.full,
+                short=ref.short,
             ) from None
         weights = ordered_weights(manifest)
         if not weights:
-            raise NotFound(f"{ref.short} has no GGUF weights layer, so there is nothing to load")
+            raise NotFound(
+                N_("{short} has no GGUF weights layer, so there is nothing to load"), short=ref.short
+            )
         paths = [store.blob_path(layer.digest) for layer in weights]
         missing = [p.name for p in paths if not p.is_file()]
         if missing:
-            raise NotFound(f"{ref.short} is incomplete: blob {missing[0]} is missing; pull it again")
+            raise NotFound(
+                N_("{short} is incomplete: blob {missing} is missing; pull it again"),
+                short=ref.short,
+                missing=missing[0],
+            )
         if len(paths) == 1:
             return paths
         return shard_links(store, data, paths)
@@ -232,7 +246,7 @@ class ModelLibrary:
     def _running(self, ref: ModelRef, cancel: threading.Event) -> Iterator[None]:
         with self._lock:
             if ref.full in self._active:
-                raise AlreadyExists(f"{ref.short} is already being pulled")
+                raise AlreadyExists(N_("{short} is already being pulled"), short=ref.short)
             self._active[ref.full] = cancel
         try:
             yield
@@ -275,7 +289,7 @@ class ModelLibrary:
         _refuse_pin(dst, "copy to")
         store = self.store
         if not model_import.name_is_free(store, dst):
-            raise AlreadyExists(f"{dst.short} is already in the library; remove it first")
+            raise AlreadyExists(N_("{short} is already in the library; remove it first"), short=dst.short)
         record = store.read_in_place(src)
         if record is not None:
             store.write_in_place(replace(record, ref=dst))
@@ -305,7 +319,8 @@ class ModelLibrary:
         store = self.store
         if not model_import.name_is_free(store, ref):
             raise AlreadyExists(
-                f"{ref.short} is already in the library; remove it first or import under another --name"
+                N_("{short} is already in the library; remove it first or import under another --name"),
+                short=ref.short,
             )
         size = sum(f.stat().st_size for f in files)
         if in_place:
@@ -366,7 +381,8 @@ class ModelLibrary:
             with self._lock:
                 if ref.full in self._active:
                     raise AlreadyExists(
-                        f"{ref.short} is being pulled; cancel it first (`models.cancel`, Ctrl+C)"
+                        N_("{short} is being pulled; cancel it first (`models.cancel`, Ctrl+C)"),
+                        short=ref.short,
                     )
         return model_partials.discard(self.store, ref)
 
@@ -381,4 +397,6 @@ def ollama_store_dir() -> Path | None:
 def _refuse_pin(ref: ModelRef, action: str) -> None:
     """A digest says which manifest to fetch; a name a model is written under takes a tag."""
     if ref.digest:
-        raise InvalidParams(f"cannot {action} {ref.pinned}: name it with a tag, not a digest")
+        raise InvalidParams(
+            N_("cannot {action} {pinned}: name it with a tag, not a digest"), action=action, pinned=ref.pinned
+        )
