@@ -29,7 +29,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from llamadesk.core import __version__
-from llamadesk.core.errors import ToolFailed, ToolTimeout
+from llamadesk.core.errors import N_, ToolFailed, ToolTimeout
 from llamadesk.core.models.mcp import McpResourceInfo
 from llamadesk.core.models.tools import ToolReply
 
@@ -275,7 +275,9 @@ class ServerConnection:
         run = self._run
         if run is None or run.client is None:
             reason = self._status.error or self._status.words
-            raise ToolFailed(f"The MCP server {self.name!r} is not available: {reason}.")
+            raise ToolFailed(
+                N_("The MCP server {name!r} is not available: {reason}."), name=self.name, reason=reason
+            )
         return run.client
 
     async def call_tool(self, tool: str, arguments: dict[str, Any], timeout: float) -> ToolReply:
@@ -287,18 +289,28 @@ class ServerConnection:
                 raise self._call_error(tool, exc, timeout) from None
             except ValidationError as exc:
                 raise ToolFailed(
-                    f"The MCP server {self.name!r} answered {tool!r} with a result that does not "
-                    f"follow the protocol ({exc.error_count()} problems)."
+                    N_(
+                        "The MCP server {name!r} answered {tool!r} with a result that does not follow the protocol ({error_count} problems)."
+                    ),
+                    name=self.name,
+                    tool=tool,
+                    error_count=exc.error_count(),
                 ) from None
             except Exception as exc:
                 reason = describe_failure(exc, self.server, None)
                 self._lose(f"a call failed: {reason}")
                 raise ToolFailed(
-                    f"The call to {tool!r} of MCP server {self.name!r} failed: {reason}."
+                    N_("The call to {tool!r} of MCP server {name!r} failed: {reason}."),
+                    tool=tool,
+                    name=self.name,
+                    reason=reason,
                 ) from None
             return reply_of(result)
         raise ToolTimeout(
-            f"The tool {tool!r} of MCP server {self.name!r} did not answer within {timeout:g} s."
+            N_("The tool {tool!r} of MCP server {name!r} did not answer within {timeout:g} s."),
+            tool=tool,
+            name=self.name,
+            timeout=timeout,
         )
 
     def _call_error(self, tool: str, exc: MCPError, timeout: float) -> ToolFailed:
@@ -306,19 +318,33 @@ class ServerConnection:
             self._lose("it closed the connection during a call")
             if self.server.transport == "http":
                 return ToolFailed(
-                    f"The connection to MCP server {self.name!r} was lost during the call to {tool!r}; "
-                    "it is made again on the next call."
+                    N_(
+                        "The connection to MCP server {name!r} was lost during the call to {tool!r}; it is made again on the next call."
+                    ),
+                    name=self.name,
+                    tool=tool,
                 )
             return ToolFailed(
-                f"The MCP server {self.name!r} stopped during the call to {tool!r} (it crashed or exited); "
-                "it is started again on the next call."
+                N_(
+                    "The MCP server {name!r} stopped during the call to {tool!r} (it crashed or exited); it is started again on the next call."
+                ),
+                name=self.name,
+                tool=tool,
             )
         if exc.code == REQUEST_TIMEOUT:
             return ToolTimeout(
-                f"The tool {tool!r} of MCP server {self.name!r} did not answer within {timeout:g} s."
+                N_("The tool {tool!r} of MCP server {name!r} did not answer within {timeout:g} s."),
+                tool=tool,
+                name=self.name,
+                timeout=timeout,
             )
         message = scrub(exc.message, list(self.server.headers.values()) + list(self.server.env.values()))
-        return ToolFailed(f"The MCP server {self.name!r} refused the call to {tool!r}: {message}")
+        return ToolFailed(
+            N_("The MCP server {name!r} refused the call to {tool!r}: {reason}"),
+            name=self.name,
+            tool=tool,
+            reason=message,
+        )
 
     def _lose(self, reason: str) -> None:
         """The session is unusable: close it, so that the next call starts a new one."""
@@ -346,7 +372,11 @@ class ServerConnection:
                 if not cursor:
                     break
             return found
-        raise ToolTimeout(f"The MCP server {self.name!r} did not list its resources within {timeout:g} s.")
+        raise ToolTimeout(
+            N_("The MCP server {name!r} did not list its resources within {timeout:g} s."),
+            name=self.name,
+            timeout=timeout,
+        )
 
 
 async def _ignore_progress(progress: float, total: float | None, message: str | None) -> None:
