@@ -64,7 +64,8 @@ def mcp_commands(context: PluginContext, connections: McpConnections) -> list[Co
                 connections.retire(probe)
                 raise Unavailable(
                     N_(
-                        "the MCP server {name!r} does not work: {error}; nothing was saved (add it without the check to save it anyway)"
+                        "the MCP server {name!r} does not work: {error}; nothing was saved (add it without "
+                        "the check to save it anyway)"
                     ),
                     name=server.name,
                     error=status.error,

@@ -300,7 +300,7 @@ class ToolsScreen(AppScreen):
         card = self.cards.get(name)
         if card is not None:
             card.busy = True
-            card.status = "connecting"
+            card.status = tr("connecting")
         self.app.bridge.call(
             "mcp.connect",
             McpNameParams(name=name),
