@@ -89,7 +89,8 @@ def out_of_space(folder: Path, need: int | None, *, doing: str, kept: str = "") 
         )
     else:
         template = N_(
-            "the disk filled up while {doing}: {path} has {free_text} free; free some space, or move the models folder to a bigger disk with `llamadesk config set models_dir PATH`{kept}"
+            "the disk filled up while {doing}: {path} has {free_text} free; free some space, or move the "
+            "models folder to a bigger disk with `llamadesk config set models_dir PATH`{kept}"
         )
     return InsufficientSpace(
         template,

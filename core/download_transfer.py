@@ -262,7 +262,8 @@ class BlobTransfer:
             self.owner.discard_partial(self.request.hex)
             raise DigestMismatch(
                 N_(
-                    "the downloaded bytes do not match their digest {expected} (got sha256:{got}); they were discarded. The source may be corrupt or tampered with."
+                    "the downloaded bytes do not match their digest {expected} (got sha256:{got}); they "
+                    "were discarded. The source may be corrupt or tampered with."
                 ),
                 expected=self.request.digest,
                 actual=f"sha256:{got}",
@@ -330,7 +331,8 @@ class BlobTransfer:
                 if timed_out(exc) and segment.done == before:
                     raise DownloadFailed(
                         N_(
-                            "the server sent nothing for {timeout:g} s while {doing}; pull again to resume (the downloads.timeout_s setting says how long to wait)"
+                            "the server sent nothing for {timeout:g} s while {doing}; pull again to resume "
+                            "(the downloads.timeout_s setting says how long to wait)"
                         ),
                         url=self.request.url,
                         timeout=self.owner.http.timeout,

@@ -170,7 +170,8 @@ def _check(text: str, parts: dict[str, str]) -> None:
         if not _PART.match(value) or value.lower() in _RESERVED or value.endswith("."):
             raise InvalidReference(
                 N_(
-                    "{reference!r}: the {key} {value!r} may only use letters, digits, '.', '_' and '-', and must start with a letter or digit"
+                    "{reference!r}: the {key} {value!r} may only use letters, digits, '.', '_' and '-', "
+                    "and must start with a letter or digit"
                 ),
                 reference=text,
                 key=key,

@@ -166,7 +166,8 @@ class ModelLibrary:
             if gone:
                 raise NotFound(
                     N_(
-                        "{short} was imported in place from {path}, which is no longer there; remove it with `llamadesk rm {short}` or put the file back"
+                        "{short} was imported in place from {path}, which is no longer there; remove it "
+                        "with `llamadesk rm {short}` or put the file back"
                     ),
                     path=gone[0],
                     short=ref.short,
@@ -177,7 +178,8 @@ class ModelLibrary:
         except NotFound:
             raise NotFound(
                 N_(
-                    "model {short} is not in the library; pull it with `llamadesk pull {short}` or import a GGUF with `llamadesk import PATH`"
+                    "model {short} is not in the library; pull it with `llamadesk pull {short}` or import "
+                    "a GGUF with `llamadesk import PATH`"
                 ),
                 reference=ref.full,
                 short=ref.short,

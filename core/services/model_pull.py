@@ -192,7 +192,8 @@ def _check_sizes(resolved: ResolvedModel) -> None:
         if blob.size is not None and not 0 <= blob.size <= MAX_BLOB_BYTES:
             raise RegistryError(
                 N_(
-                    "the {source} source says blob {short_digest} of {short} is {size_text}, which no model file is; it was not pulled"
+                    "the {source} source says blob {short_digest} of {short} is {size_text}, which no "
+                    "model file is; it was not pulled"
                 ),
                 digest=blob.digest,
                 size=blob.size,

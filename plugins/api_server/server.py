@@ -73,7 +73,9 @@ class ApiServer:
             if not is_loopback(host) and not api_key:
                 raise InvalidParams(
                     N_(
-                        "Listening on {host} lets other machines use your models, so it needs an API key: `llamadesk config set server.api_key SECRET` or `llamadesk serve --api-key SECRET`."
+                        "Listening on {host} lets other machines use your models, so it needs an API key: "
+                        "`llamadesk config set server.api_key SECRET` or `llamadesk serve --api-key "
+                        "SECRET`."
                     ),
                     host=host,
                 )

@@ -184,7 +184,8 @@ class HubClient:
             reason = self.access.redact(str(exc) or type(exc).__name__)
             raise Unavailable(
                 N_(
-                    "cannot reach the Hugging Face hub at {endpoint} ({reason}); check your connection, or the hf_endpoint and http_proxy settings"
+                    "cannot reach the Hugging Face hub at {endpoint} ({reason}); check your connection, or "
+                    "the hf_endpoint and http_proxy settings"
                 ),
                 endpoint=self.access.endpoint,
                 reason=reason,
@@ -194,7 +195,8 @@ class HubClient:
             reason = validation_summary(exc) if isinstance(exc, ValidationError) else type(exc).__name__
             raise RegistryError(
                 N_(
-                    "{doing} failed: {web_host} sent an answer that is not what the hub sends ({reason}); check the hf_endpoint setting"
+                    "{doing} failed: {web_host} sent an answer that is not what the hub sends ({reason}); "
+                    "check the hf_endpoint setting"
                 ),
                 doing=self.access.redact(doing),
                 web_host=self.access.web_host,
@@ -206,14 +208,16 @@ class HubClient:
         if self.access.token:
             return AuthRequired(
                 N_(
-                    "hf.co/{repo} is gated and your Hugging Face token has no access to it yet: accept its terms at {page} (approval can take a while), then try again"
+                    "hf.co/{repo} is gated and your Hugging Face token has no access to it yet: accept its "
+                    "terms at {page} (approval can take a while), then try again"
                 ),
                 repo=repo_id,
                 page=page,
             )
         return AuthRequired(
             N_(
-                "hf.co/{repo} is gated: accept its terms at {page}, then log in with `hf auth login` (or set HF_TOKEN to an access token) and try again"
+                "hf.co/{repo} is gated: accept its terms at {page}, then log in with `hf auth login` (or "
+                "set HF_TOKEN to an access token) and try again"
             ),
             repo=repo_id,
             page=page,
@@ -223,13 +227,15 @@ class HubClient:
         if self.access.token:
             return NotFound(
                 N_(
-                    "hf.co/{repo} was not found, or your Hugging Face token cannot see it (check the name; a private repo needs a token with read access)"
+                    "hf.co/{repo} was not found, or your Hugging Face token cannot see it (check the name; "
+                    "a private repo needs a token with read access)"
                 ),
                 repo=repo_id,
             )
         return AuthRequired(
             N_(
-                "hf.co/{repo} was not found. If it is private, log in with `hf auth login` (or set HF_TOKEN) and try again; otherwise check the name"
+                "hf.co/{repo} was not found. If it is private, log in with `hf auth login` (or set "
+                "HF_TOKEN) and try again; otherwise check the name"
             ),
             repo=repo_id,
         )

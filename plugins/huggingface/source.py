@@ -85,7 +85,8 @@ class HuggingFaceSource:
         if missing:
             raise RegistryError(
                 N_(
-                    "the hub gave no sha256 for {missing} in hf.co/{repo_id}, so its download could not be verified; it was not pulled"
+                    "the hub gave no sha256 for {missing} in hf.co/{repo_id}, so its download could not be "
+                    "verified; it was not pulled"
                 ),
                 missing=missing[0],
                 repo_id=repo_id,

@@ -100,13 +100,15 @@ class RpcCluster:
         if not endpoints:
             raise ModelLoadFailed(
                 N_(
-                    "rpc is on but no RPC worker is listed: add one with `llamadesk rpc add HOST:PORT` (the llama_cpp.rpc_workers setting)"
+                    "rpc is on but no RPC worker is listed: add one with `llamadesk rpc add HOST:PORT` "
+                    "(the llama_cpp.rpc_workers setting)"
                 )
             )
         if layer_split and len(layer_split) != len(endpoints) + 1:
             raise ModelLoadFailed(
                 N_(
-                    "layer_split has {count} shares; it needs {needed}: this machine's, then one for each RPC worker ({endpoints})"
+                    "layer_split has {count} shares; it needs {needed}: this machine's, then one for each "
+                    "RPC worker ({endpoints})"
                 ),
                 count=len(layer_split),
                 needed=len(endpoints) + 1,
@@ -117,7 +119,8 @@ class RpcCluster:
             if worker.state is RpcWorkerState.DOWN:
                 raise ModelLoadFailed(
                     N_(
-                        "RPC worker {endpoint} is down ({detail}): start `llamadesk rpc-worker` there, or take it off the list with `llamadesk rpc rm {endpoint}`"
+                        "RPC worker {endpoint} is down ({detail}): start `llamadesk rpc-worker` there, or "
+                        "take it off the list with `llamadesk rpc rm {endpoint}`"
                     ),
                     endpoint=worker.endpoint,
                     detail=worker.detail,

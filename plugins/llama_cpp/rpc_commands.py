@@ -37,7 +37,8 @@ def rpc_commands(context: PluginContext) -> list[CommandSpec]:
             if info.state in (RpcWorkerState.DOWN, RpcWorkerState.INCOMPATIBLE):
                 raise Unavailable(
                     N_(
-                        "RPC worker {endpoint} is {state}: {detail} (add it anyway with check off: `llamadesk rpc add --no-check`)"
+                        "RPC worker {endpoint} is {state}: {detail} (add it anyway with check off: "
+                        "`llamadesk rpc add --no-check`)"
                     ),
                     endpoint=params.endpoint,
                     state=info.state.value,

@@ -122,7 +122,8 @@ class RegistryClient:
         if challenge.scheme != "basic" or credentials is None:
             raise RegistryError(
                 N_(
-                    "{host} needs credentials; add them with `docker login {host}` (llamadesk reads the Docker config file)"
+                    "{host} needs credentials; add them with `docker login {host}` (llamadesk reads the "
+                    "Docker config file)"
                 ),
                 host=self.host,
             )
@@ -155,7 +156,8 @@ class RegistryClient:
         if len(data) > MAX_MANIFEST_BYTES:
             raise RegistryError(
                 N_(
-                    "the manifest of {repository}:{reference} is too large to be a model manifest (over {limit_mb} MiB)"
+                    "the manifest of {repository}:{reference} is too large to be a model manifest (over "
+                    "{limit_mb} MiB)"
                 ),
                 repository=repository,
                 reference=reference,
@@ -164,7 +166,8 @@ class RegistryClient:
         if media_type.startswith("text/html") or data.lstrip()[:1] == b"<":
             raise RegistryError(
                 N_(
-                    "{host} answered with a web page instead of the manifest of {repository}:{reference}; is it a registry (or does it need a login in a browser)?"
+                    "{host} answered with a web page instead of the manifest of {repository}:{reference}; "
+                    "is it a registry (or does it need a login in a browser)?"
                 ),
                 host=self.host,
                 repository=repository,
@@ -174,7 +177,8 @@ class RegistryClient:
         if reference.startswith("sha256:") and actual != reference:
             raise DigestMismatch(
                 N_(
-                    "the manifest {host}/{repository}@{expected} that came back hashes to {actual}; it was not used (the registry may be corrupt or tampered with)"
+                    "the manifest {host}/{repository}@{expected} that came back hashes to {actual}; it was "
+                    "not used (the registry may be corrupt or tampered with)"
                 ),
                 expected=reference,
                 actual=actual,

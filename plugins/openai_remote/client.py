@@ -241,7 +241,8 @@ class OpenAIClient:
         if status in (401, 403):
             return InvalidParams(
                 N_(
-                    "{label} refused the request ({status}): {reason}; check the remote's API key (`llamadesk remote add NAME URL --key`)"
+                    "{label} refused the request ({status}): {reason}; check the remote's API key "
+                    "(`llamadesk remote add NAME URL --key`)"
                 ),
                 **said,
             )
