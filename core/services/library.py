@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..disk_space import MB, require_space, translated_disk_errors
 from ..downloader import BlobDownloader
-from ..errors import N_, AlreadyExists, InvalidParams, NotFound, Unavailable
+from ..errors import N_, AlreadyExists, InvalidParams, Unavailable
 from ..http_client import HttpClient
 from ..interfaces.model_source import ModelSource
 from ..models.app_config import DownloadOptions
@@ -43,7 +43,7 @@ from ..models.memory import MemoryEstimate
 from ..models.reference import ModelRef, parse_reference
 from . import model_import, model_partials
 from .model_details import model_details
-from .model_layers import ordered_weights, shard_links
+from .model_layers import model_files
 from .model_pull import fetch_resolved, resolve_cancellable
 from .model_push import push_model
 from .model_store import DIGEST, ModelStore
@@ -158,48 +158,7 @@ class ModelLibrary:
 
     def model_files(self, reference: str | ModelRef) -> list[Path]:
         """The GGUF file(s) to load, in shard order. Split models get a folder of named links."""
-        ref = self.parse(reference)
-        store = self.store
-        record = store.read_in_place(ref)
-        if record is not None:
-            gone = [str(f) for f in record.files if not f.is_file()]
-            if gone:
-                raise NotFound(
-                    N_(
-                        "{short} was imported in place from {path}, which is no longer there; remove it "
-                        "with `llamadesk rm {short}` or put the file back"
-                    ),
-                    path=gone[0],
-                    short=ref.short,
-                )
-            return list(record.files)
-        try:
-            manifest, data = store.read_manifest(ref)
-        except NotFound:
-            raise NotFound(
-                N_(
-                    "model {short} is not in the library; pull it with `llamadesk pull {short}` or import "
-                    "a GGUF with `llamadesk import PATH`"
-                ),
-                reference=ref.full,
-                short=ref.short,
-            ) from None
-        weights = ordered_weights(manifest)
-        if not weights:
-            raise NotFound(
-                N_("{short} has no GGUF weights layer, so there is nothing to load"), short=ref.short
-            )
-        paths = [store.blob_path(layer.digest) for layer in weights]
-        missing = [p.name for p in paths if not p.is_file()]
-        if missing:
-            raise NotFound(
-                N_("{short} is incomplete: blob {missing} is missing; pull it again"),
-                short=ref.short,
-                missing=missing[0],
-            )
-        if len(paths) == 1:
-            return paths
-        return shard_links(store, data, paths)
+        return model_files(self.store, self.parse(reference))
 
     def resolve_model_path(self, reference: str | ModelRef) -> Path:
         """The path to hand llama.cpp: the GGUF, or the first shard of a split model."""

@@ -33,8 +33,9 @@ from llamadesk.core.errors import N_, ToolFailed, ToolTimeout
 from llamadesk.core.models.mcp import McpResourceInfo
 from llamadesk.core.models.tools import ToolReply
 
-from .failures import Reason, describe_failure, failure, log_tail
+from .failures import describe_failure, log_tail
 from .masking import scrub
+from .reasons import Reason, failure
 from .replies import reply_of, tool_spec
 from .settings import McpServer
 from .status import NOT_CONNECTED, ConnectionState, ConnectionStatus
@@ -81,7 +82,9 @@ class ServerConnection:
 
     def _set(self, state: ConnectionState, reason: Reason | None = None, **changes: Any) -> None:
         previous = self._status
-        said = self._said() if reason is not None else ""
+        said = ""
+        if reason is not None and self.server.transport == "stdio":  # its stderr's last lines say why
+            said = scrub(log_tail(self._log_path), list(self.server.env.values()))
         error = None if reason is None else f"{reason} (it said: {said})" if said else str(reason)
         values: dict[str, Any] = {
             "tools": previous.tools,
@@ -184,9 +187,8 @@ class ServerConnection:
         if run.stopping:
             self._set(ConnectionState.NOT_CONNECTED)
         elif timed_out and not connected:
-            self._set(
-                ConnectionState.FAILED, failure(N_("it did not answer within {timeout:g} s"), timeout=timeout)
-            )
+            silent = failure(N_("it did not answer within {timeout:g} s"), timeout=timeout)
+            self._set(ConnectionState.FAILED, silent)
         else:
             if run.ended and self.server.transport == "stdio":
                 error = failure(N_("it exited"))  # its output ended: the process is gone
@@ -205,11 +207,6 @@ class ServerConnection:
         except OSError as exc:
             log.warning("cannot write %s: %s", self._log_path, exc)
             return None
-
-    def _said(self) -> str:
-        if self.server.transport != "stdio":
-            return ""
-        return scrub(log_tail(self._log_path), list(self.server.env.values()))
 
     def _client(self, run: _Run, errlog: TextIO | None) -> Client:
         def ended() -> None:

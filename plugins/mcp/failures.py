@@ -9,11 +9,8 @@ HTTP 401". Secrets never appear: URLs are masked, env and header values scrubbed
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
 
 import httpx2
 from mcp.shared.exceptions import MCPError
@@ -23,26 +20,11 @@ from pydantic import ValidationError
 from llamadesk.core.errors import N_
 
 from .masking import mask_url, scrub
+from .reasons import Reason, failure
 from .settings import McpServer
 
 TAIL_LINES = 3
 TAIL_CHARS = 300
-
-
-@dataclass(frozen=True, eq=False)
-class Reason:
-    """Why a server failed, as a template (`N_`, which the Tools screen translates) and the
-    values that fill it; `str()` is the English phrase the CLI and errors use."""
-
-    template: str
-    values: Mapping[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.template.format(**self.values)
-
-
-def failure(template: str, **values: Any) -> Reason:
-    return Reason(template, values)
 
 
 def describe_failure(exc: BaseException, server: McpServer, http_status: int | None) -> Reason:

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from llamadesk.core.models.tools import ToolSpec
 
-from .failures import Reason
+from .reasons import Reason
 
 
 class ConnectionState(StrEnum):

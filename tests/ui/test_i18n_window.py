@@ -156,7 +156,7 @@ def test_the_chinese_window_shows_no_untranslated_words(ui_app: Any, english_aft
             if id(widget) in skipped:
                 continue
             # A chat's title is the user's; the status bar's notice may be a command's error,
-            # whose message the core writes in English.
+            # English when its message has no template (a worker's crash, a plugin's own).
             theirs_now = {ui_app.screens["chat"].session_title, ui_app.shell.ids.status.message}
             for text in shown_texts_of(widget):
                 if text in theirs_now:
