@@ -287,8 +287,8 @@ def test_a_commands_error_is_shown_in_the_windows_language(ui_app: Any, english_
         chat.load_model("no-such-model:7b")
         pump(lambda: chat.model_state == "error")
         spanish = (
-            "el modelo no-such-model:7b no está en la biblioteca; descárguelo con "
-            "`llamadesk pull no-such-model:7b` o importe un GGUF con `llamadesk import PATH`"
+            "el modelo no-such-model:7b no está en la biblioteca; descárgalo con "
+            "`llamadesk pull no-such-model:7b` o importa un GGUF con `llamadesk import PATH`"
         )
         pump(frames=2)
         assert chat.hint == spanish
