@@ -24,7 +24,7 @@ from .commands.models import model_commands
 from .commands.runtime import runtime_commands
 from .commands.system import system_commands
 from .commands.tools import tool_commands
-from .errors import Unavailable
+from .errors import N_, Unavailable
 from .interfaces.backend import Backend
 from .interfaces.model_source import ModelSource
 from .interfaces.tool_provider import ToolProvider
@@ -157,7 +157,7 @@ class App:
         """Chat sessions and answers; opened at `start()` from the `get_chat_store` hook."""
         if self._chat is None:
             raise Unavailable(
-                "chat history is not available: the app is not started or no store plugin loaded"
+                N_("chat history is not available: the app is not started or no store plugin loaded")
             )
         return self._chat
 

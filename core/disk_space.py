@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import InsufficientSpace, StorageError
+from .errors import N_, InsufficientSpace, StorageError
 from .interfaces.http import HttpError
 from .models.units import size_label
 
@@ -25,9 +25,6 @@ log = logging.getLogger(__name__)
 MB = 1_000_000
 # Errors that mean "the disk (or the user's quota) is full": retrying cannot help.
 OUT_OF_SPACE_ERRNOS = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code)
-WHAT_TO_DO = (
-    "free some space, or move the models folder to a bigger disk with `llamadesk config set models_dir PATH`"
-)
 
 
 def existing_folder(folder: Path) -> Path:
@@ -57,26 +54,53 @@ def require_space(folder: Path, need: int, *, margin: int, doing: str) -> None:
     free = disk_usage(folder).free
     if need + margin <= free:
         return
-    kept = f" (plus {size_label(margin)} kept free)" if margin else ""
+    # Whole sentences, so that a translation never has to glue English fragments together.
+    if margin:
+        template = N_(
+            "not enough disk space to {doing}: it needs {needed_text} (plus {margin_text} kept free) and "
+            "{path} has {free_text} free; free some space, or move the models folder to a bigger disk with `llamadesk config set models_dir PATH`"
+        )
+    else:
+        template = N_(
+            "not enough disk space to {doing}: it needs {needed_text} and {path} has {free_text} free; "
+            "free some space, or move the models folder to a bigger disk with `llamadesk config set models_dir PATH`"
+        )
     raise InsufficientSpace(
-        f"not enough disk space to {doing}: it needs {size_label(need)}{kept} and {folder} has "
-        f"{size_label(free)} free; {WHAT_TO_DO}",
+        template,
         needed=need,
         free=free,
         margin=margin,
         path=str(folder),
+        doing=doing,
+        needed_text=size_label(need),
+        margin_text=size_label(margin),
+        free_text=size_label(free),
     )
 
 
 def out_of_space(folder: Path, need: int | None, *, doing: str, kept: str = "") -> InsufficientSpace:
-    """The error for a write that hit a full disk midway; `kept` says what happens to the partial."""
+    """The error for a write that hit a full disk midway; `kept` (English, from the
+    downloader) says what happens to the partial."""
     free = disk_usage(folder).free
-    needs = f"{size_label(need)} more is needed and " if need else ""
+    if need:
+        template = N_(
+            "the disk filled up while {doing}: {needed_text} more is needed and {path} has {free_text} "
+            "free; free some space, or move the models folder to a bigger disk with `llamadesk config set models_dir PATH`{kept}"
+        )
+    else:
+        template = N_(
+            "the disk filled up while {doing}: {path} has {free_text} free; free some space, or move the "
+            "models folder to a bigger disk with `llamadesk config set models_dir PATH`{kept}"
+        )
     return InsufficientSpace(
-        f"the disk filled up while {doing}: {needs}{folder} has {size_label(free)} free; {WHAT_TO_DO}{kept}",
+        template,
         needed=need,
         free=free,
         path=str(folder),
+        doing=doing,
+        needed_text=size_label(need) if need else "",
+        free_text=size_label(free),
+        kept=kept,
     )
 
 
@@ -106,5 +130,8 @@ def translated_disk_errors(folder: Path, doing: str) -> Iterator[None]:
             raise out_of_space(folder, None, doing=doing) from exc
         where = exc.filename or folder
         raise StorageError(
-            f"{doing} failed on the disk: {exc.strerror or exc} ({where})", path=str(where)
+            N_("{doing} failed on the disk: {reason} ({path})"),
+            path=str(where),
+            doing=doing,
+            reason=exc.strerror or exc,
         ) from exc

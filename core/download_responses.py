@@ -3,7 +3,7 @@ again, ask for fresh credentials, or give up with a message for the user."""
 
 from __future__ import annotations
 
-from .errors import DownloadFailed
+from .errors import N_, DownloadFailed
 from .http_client import HttpResponse
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -29,11 +29,15 @@ def check_status(response: HttpResponse, offset: int, digest: str, url: str) -> 
     if status == 401:
         raise Unauthorized()
     if status == 416:
-        raise DownloadFailed(f"the server says {digest} is smaller than the manifest claims", url=url)
+        raise DownloadFailed(
+            N_("the server says {digest} is smaller than the manifest claims"), url=url, digest=digest
+        )
     raise DownloadFailed(
-        f"the server refused the download of {digest} ({status} {response.raw.reason})",
+        N_("the server refused the download of {digest} ({status} {reason})"),
         status=status,
         url=url,
+        digest=digest,
+        reason=response.raw.reason,
     )
 
 

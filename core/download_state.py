@@ -21,7 +21,7 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-from .errors import Cancelled
+from .errors import N_, Cancelled
 
 MiB = 1024 * 1024
 STATE_MAGIC = b"LDPART1\0"
@@ -140,7 +140,9 @@ class ProcessLock:
                 except BlockingIOError:
                     if self.cancel.wait(0.2):
                         os.close(fd)
-                        raise Cancelled("the download was cancelled while another process held it") from None
+                        raise Cancelled(
+                            N_("the download was cancelled while another process held it")
+                        ) from None
             try:
                 current = os.stat(self.path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:

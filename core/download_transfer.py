@@ -25,7 +25,7 @@ from .download_state import (
     state_path,
 )
 from .download_writeback import EarlyWriteback
-from .errors import Cancelled, DigestMismatch, DownloadFailed, LlamadeskError, StorageError
+from .errors import N_, Cancelled, DigestMismatch, DownloadFailed, LlamadeskError, StorageError
 from .http_client import HttpError, HttpResponse, KeptConnections
 from .models.units import size_label
 
@@ -125,8 +125,10 @@ class BlobTransfer:
         doing = self.doing
         if not is_out_of_space(error):
             return StorageError(
-                f"could not write the download to {folder} while {doing}: {error.strerror or error}",
+                N_("could not write the download to {path} while {doing}: {strerror}"),
                 path=str(folder),
+                doing=doing,
+                strerror=error.strerror or error,
             )
         size = self.request.size
         done = sum(s.done for s in self.segments)
@@ -213,7 +215,9 @@ class BlobTransfer:
             with self.cond:
                 while True:
                     if self.cancel.is_set() and self.error is None:
-                        self.error = Cancelled("the download was cancelled; it will resume where it stopped")
+                        self.error = Cancelled(
+                            N_("the download was cancelled; it will resume where it stopped")
+                        )
                     if self.error is not None:
                         self._abort_all()
                         return hasher
@@ -248,18 +252,23 @@ class BlobTransfer:
     def _verify_and_commit(self, hasher: hashlib._Hash, dest: Path) -> None:
         if not all(segment.complete for segment in self.segments):
             if self.cancel.is_set():
-                raise Cancelled("the download was cancelled; it will resume where it stopped")
-            raise DownloadFailed(f"the download of {self.request.digest} stopped early; pull again to resume")
+                raise Cancelled(N_("the download was cancelled; it will resume where it stopped"))
+            raise DownloadFailed(
+                N_("the download of {digest} stopped early; pull again to resume"), digest=self.request.digest
+            )
         got = hasher.hexdigest()
         size = self._prefix()
         if got != self.request.hex or (self.request.size is not None and size != self.request.size):
             self.owner.discard_partial(self.request.hex)
             raise DigestMismatch(
-                f"the downloaded bytes do not match their digest {self.request.digest} "
-                f"(got sha256:{got}); they were discarded. The source may be corrupt or tampered with.",
+                N_(
+                    "the downloaded bytes do not match their digest {expected} (got sha256:{got}); they "
+                    "were discarded. The source may be corrupt or tampered with."
+                ),
                 expected=self.request.digest,
                 actual=f"sha256:{got}",
                 url=self.request.url,
+                got=got,
             )
         try:
             os.fsync(self.fd)
@@ -309,9 +318,10 @@ class BlobTransfer:
             except Unauthorized:
                 if refresh_auth or self.request.authorize is None:
                     raise DownloadFailed(
-                        f"the server refused the download of {self.request.digest} (401 Unauthorized)",
+                        N_("the server refused the download of {digest} (401 Unauthorized)"),
                         status=401,
                         url=self.request.url,
+                        digest=self.request.digest,
                     ) from None
                 refresh_auth = True
                 continue
@@ -320,15 +330,21 @@ class BlobTransfer:
                     return
                 if timed_out(exc) and segment.done == before:
                     raise DownloadFailed(
-                        f"the server sent nothing for {self.owner.http.timeout:g} s while {self.doing}; "
-                        "pull again to resume (the downloads.timeout_s setting says how long to wait)",
+                        N_(
+                            "the server sent nothing for {timeout:g} s while {doing}; pull again to resume "
+                            "(the downloads.timeout_s setting says how long to wait)"
+                        ),
                         url=self.request.url,
+                        timeout=self.owner.http.timeout,
+                        doing=self.doing,
                     ) from exc
                 failures = 0 if segment.done > before else failures + 1
                 if failures > self.owner.retries:
                     raise DownloadFailed(
-                        f"download of {self.request.digest} kept failing ({exc}); run the pull again to resume",
+                        N_("download of {digest} kept failing ({error}); run the pull again to resume"),
                         url=self.request.url,
+                        digest=self.request.digest,
+                        error=exc,
                     ) from exc
                 delay = self.owner.backoff * (2 ** max(0, failures - 1))
                 log.info("retrying %s in %.1fs after: %s", self.request.url, delay, exc)

@@ -3,26 +3,62 @@
 Every error has a stable `code` (clients match on it, never on the message) and a
 message written for the person using the app. Commands turn these into a
 `CommandError`; anything else that escapes a handler becomes `internal`.
+
+A message is a template marked with `N_`, its placeholders filled from the details:
+`NotFound(N_("no model {ref!r}"), ref=ref)`. The English sentence is `message` (CLI, API,
+logs); the window translates `template` from its catalog and fills it with the same
+details (scripts/i18n_catalogs.py extracts every `N_` here, in plugins/ and lib/).
+Core itself never translates.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
 
+class ErrorTemplate(str):
+    """An error's English text with `{placeholders}`, as `N_` marks it for the catalogs."""
+
+    __slots__ = ()
+
+
+def N_(text: str) -> ErrorTemplate:
+    """Marks `text` as a message template for extraction; translates nothing."""
+    return ErrorTemplate(text)
+
+
 class LlamadeskError(Exception):
-    """Base of every error the app raises on purpose."""
+    """Base of every error the app raises on purpose.
+
+    `message` is a template from `N_` filled with `details`, or (from plugins that do
+    not use templates) a finished sentence, which the window then shows in English.
+    """
 
     code: ClassVar[str] = "error"
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str, /, **details: Any) -> None:
+        self.template: str | None = None
+        if isinstance(message, ErrorTemplate):
+            try:
+                filled = message.format(**details)
+            except (KeyError, IndexError, ValueError):  # a bad template must not hide the error
+                filled = str(message)
+            else:
+                self.template = str(message)
+            message = filled
         super().__init__(message)
-        self.message = message
+        self.message = str(message)
         self.details = details
+
+    @classmethod
+    def recast(cls, error: LlamadeskError) -> Self:
+        """`error`'s message, template and details under this class's code."""
+        text = error.message if error.template is None else ErrorTemplate(error.template)
+        return cls(text, **error.details)
 
 
 class InvalidParams(LlamadeskError):

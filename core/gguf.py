@@ -10,7 +10,7 @@ import struct
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import LlamadeskError
+from .errors import N_, LlamadeskError
 from .models.gguf import GGUFInfo, Scalar
 
 MAGIC = b"GGUF"
@@ -68,7 +68,11 @@ class _Reader:
     def take(self, size: int) -> bytes:
         data = self.stream.read(size)
         if len(data) != size:
-            raise GGUFError(f"{self.path.name} is truncated: its GGUF header ends early", path=str(self.path))
+            raise GGUFError(
+                N_("{name} is truncated: its GGUF header ends early"),
+                path=str(self.path),
+                name=self.path.name,
+            )
         return data
 
     def unpack(self, fmt: str) -> int | float | bool:
@@ -85,14 +89,21 @@ class _Reader:
         value = self.u64()
         if value > MAX_COUNT:
             raise GGUFError(
-                f"{self.path.name} has a corrupt GGUF header (count {value})", path=str(self.path)
+                N_("{name} has a corrupt GGUF header (count {value})"),
+                path=str(self.path),
+                name=self.path.name,
+                value=value,
             )
         return value
 
     def string(self) -> str:
         size = self.u64()
         if size > MAX_STRING:
-            raise GGUFError(f"{self.path.name} has a corrupt GGUF header (string of {size} bytes)")
+            raise GGUFError(
+                N_("{name} has a corrupt GGUF header (string of {size} bytes)"),
+                name=self.path.name,
+                size=size,
+            )
         return self.take(size).decode("utf-8", errors="replace")
 
     def value(self, kind: int) -> Scalar | list[Scalar]:
@@ -115,7 +126,12 @@ class _Reader:
             return items
         fmt = _SCALARS.get(kind)
         if fmt is None:
-            raise GGUFError(f"{self.path.name} has an unknown GGUF value type {kind}", path=str(self.path))
+            raise GGUFError(
+                N_("{name} has an unknown GGUF value type {kind}"),
+                path=str(self.path),
+                name=self.path.name,
+                kind=kind,
+            )
         return self.unpack(fmt)
 
 
@@ -127,7 +143,9 @@ def read_gguf(path: Path | str) -> GGUFInfo:
         with path.open("rb") as stream:
             return _parse(_Reader(stream, path), path, size)
     except OSError as exc:
-        raise GGUFError(f"cannot read {path}: {exc.strerror or exc}", path=str(path)) from exc
+        raise GGUFError(
+            N_("cannot read {path}: {reason}"), path=str(path), reason=exc.strerror or exc
+        ) from exc
 
 
 def read_gguf_header(data: bytes, file_size: int, name: str) -> GGUFInfo:
@@ -151,10 +169,15 @@ def is_gguf(path: Path | str) -> bool:
 
 def _parse(reader: _Reader, path: Path, size: int) -> GGUFInfo:
     if reader.stream.read(4) != MAGIC:
-        raise GGUFError(f"{path.name} is not a GGUF model file", path=str(path))
+        raise GGUFError(N_("{name} is not a GGUF model file"), path=str(path), name=path.name)
     version = reader.u32()
     if version not in (2, 3):
-        raise GGUFError(f"{path.name} uses GGUF version {version}, which is not supported", path=str(path))
+        raise GGUFError(
+            N_("{name} uses GGUF version {version}, which is not supported"),
+            path=str(path),
+            name=path.name,
+            version=version,
+        )
     tensor_count = reader.count()
     kv_count = reader.count()
     meta: dict[str, Scalar | list[Scalar]] = {}
@@ -169,7 +192,7 @@ def _parse(reader: _Reader, path: Path, size: int) -> GGUFInfo:
         reader.string()  # tensor name
         n_dims = reader.u32()
         if n_dims > 8:
-            raise GGUFError(f"{path.name} has a corrupt tensor table", path=str(path))
+            raise GGUFError(N_("{name} has a corrupt tensor table"), path=str(path), name=path.name)
         elements = 1
         for _ in range(n_dims):
             elements *= reader.u64()
@@ -184,7 +207,9 @@ def _parse(reader: _Reader, path: Path, size: int) -> GGUFInfo:
     alignment = alignment if isinstance(alignment, int) and alignment > 0 else 32
     data_start = -(-reader.stream.tell() // alignment) * alignment
     if tensor_count and data_start + last_offset >= size:
-        raise GGUFError(f"{path.name} is truncated: it ends before its weights do", path=str(path))
+        raise GGUFError(
+            N_("{name} is truncated: it ends before its weights do"), path=str(path), name=path.name
+        )
 
     arch = str(meta.get("general.architecture", ""))
 

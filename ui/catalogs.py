@@ -11,6 +11,9 @@ from __future__ import annotations
 import gettext
 from pathlib import Path
 
+from llamadesk.core.commands import CommandError
+from llamadesk.core.models.commands import CommandErrorInfo
+
 DOMAIN = "llamadesk"
 LOCALE_DIR = Path(__file__).parent / "locale"
 # The interface's languages, each named in itself (how a person looks for their own).
@@ -49,3 +52,17 @@ def use_language(language: str) -> str:
         language = SOURCE_LANGUAGE
     _current[0] = load_catalog(language)
     return language
+
+
+def error_text(error: CommandError | CommandErrorInfo) -> str:
+    """A command's error as the window shows it: its template in the current language,
+    filled with its details; its English message when it has no template, or when the
+    translation names a placeholder the details do not fill (a wrong sentence, or a
+    KeyError on screen, would be worse than English)."""
+    info = error.info if isinstance(error, CommandError) else error
+    if not info.template:
+        return info.message
+    try:
+        return tr(info.template).format(**info.details)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+        return info.message

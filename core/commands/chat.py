@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidParams, NotFound, StorageError
+from ..errors import N_, InvalidParams, NotFound, StorageError
 from ..models.chat_history import (
     ChatEditResult,
     ChatMessage,
@@ -82,7 +82,7 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
 
     def send(params: SendParams, ctx: CommandContext) -> ChatReply:
         if params.session_id is None and params.model is None:
-            raise InvalidParams("give a session_id, or a model to start a new chat with")
+            raise InvalidParams(N_("give a session_id, or a model to start a new chat with"))
         session_id = params.session_id or chat().new_session(model=params.model).id
         return chat().send(
             session_id,
@@ -140,21 +140,25 @@ def chat_commands(chat: Callable[[], ChatService]) -> list[CommandSpec]:
             try:
                 target.write_text(content, encoding="utf-8")
             except OSError as exc:
-                raise StorageError(f"could not write {target}: {exc.strerror}") from None
+                raise StorageError(
+                    N_("could not write {target}: {strerror}"), target=target, strerror=exc.strerror
+                ) from None
         return ExportResult(format=params.format, content=content, path=params.path)
 
     def import_(params: ImportParams, ctx: CommandContext) -> ChatSession:
         if (params.content is None) == (params.path is None):
-            raise InvalidParams("give either content or path")
+            raise InvalidParams(N_("give either content or path"))
         text = params.content
         if params.path is not None:
             source = Path(params.path).expanduser()
             try:
                 text = source.read_text(encoding="utf-8")
             except FileNotFoundError:
-                raise NotFound(f"no file {source}") from None
+                raise NotFound(N_("no file {source}"), source=source) from None
             except (OSError, UnicodeDecodeError) as exc:
-                raise InvalidParams(f"could not read {source}: {exc}") from None
+                raise InvalidParams(
+                    N_("could not read {source}: {error}"), source=source, error=exc
+                ) from None
         assert text is not None
         return chat().import_json(text)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NotFound
+from ..errors import N_, NotFound
 from ..models.commands import Empty
 from ..models.settings import (
     ConfigGetParams,
@@ -28,7 +28,7 @@ def config_commands(config: ConfigService, schema: Callable[[], SettingsSchema])
         if params.key:
             for part in params.key.split("."):
                 if not isinstance(data, dict) or part not in data:
-                    raise NotFound(f"no setting {params.key!r}; see `llamadesk config get`")
+                    raise NotFound(N_("no setting {key!r}; see `llamadesk config get`"), key=params.key)
                 data = data[part]
         return ConfigValue(key=params.key, value=data)
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from ..errors import Cancelled
+from ..errors import N_, Cancelled
 from ..streaming import CancelToken, EventSink
 
 __all__ = ["CancelToken", "CommandContext", "EventSink"]
@@ -33,4 +33,4 @@ class CommandContext:
 
     def raise_if_cancelled(self) -> None:
         if self.token.cancelled:
-            raise Cancelled(f"{self.command_id} was cancelled")
+            raise Cancelled(N_("{command_id} was cancelled"), command_id=self.command_id)

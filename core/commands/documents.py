@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import InvalidParams, NotFound
+from ..errors import N_, InvalidParams, NotFound
 from ..models.documents import DocumentText, ReadDocumentParams
 from ..models.units import size_label
 from .context import CommandContext
@@ -25,11 +25,11 @@ def read_checked(read: Reader, path: Path, max_bytes: int) -> DocumentText:
     try:
         stat = path.stat()
     except FileNotFoundError:
-        raise NotFound(f"no file {path}") from None
+        raise NotFound(N_("no file {path}"), path=path) from None
     except OSError as exc:
-        raise InvalidParams(f"cannot open {path}: {exc.strerror}") from None
+        raise InvalidParams(N_("cannot open {path}: {strerror}"), path=path, strerror=exc.strerror) from None
     if path.is_dir():
-        raise InvalidParams(f"{path} is a folder; add it as a collection instead")
+        raise InvalidParams(N_("{path} is a folder; add it as a collection instead"), path=path)
     if stat.st_size > max_bytes:
         return DocumentText(
             path=str(path),

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import InternalError, InvalidParams, LlamadeskError, NotFound, validation_summary
+from ..errors import N_, InternalError, InvalidParams, LlamadeskError, NotFound, validation_summary
 from ..models.commands import CommandErrorInfo, CommandInfo
 from .context import CancelToken, CommandContext, EventSink
 from .spec import CommandSpec
@@ -39,7 +39,7 @@ def to_command_error(exc: BaseException, command_id: str) -> CommandError:
     if isinstance(exc, CommandError):
         return exc
     if isinstance(exc, LlamadeskError):
-        info = CommandErrorInfo(code=exc.code, message=exc.message, details=_jsonable(exc.details))
+        info = error_info(exc)
     elif isinstance(exc, ValidationError):
         info = CommandErrorInfo(
             code=InvalidParams.code,
@@ -48,11 +48,31 @@ def to_command_error(exc: BaseException, command_id: str) -> CommandError:
         )
     else:
         log.error("command %s failed", command_id, exc_info=exc)
-        info = CommandErrorInfo(
-            code=InternalError.code,
-            message=f"{command_id} failed unexpectedly: {type(exc).__name__}: {exc}",
+        info = error_info(
+            InternalError(
+                N_("{command} failed unexpectedly: {kind}: {error}"),
+                command=command_id,
+                kind=type(exc).__name__,
+                error=str(exc),
+            )
         )
     return CommandError(info)
+
+
+def error_info(exc: LlamadeskError) -> CommandErrorInfo:
+    """What clients see of `exc`. Its template goes along only when the details, as JSON,
+    still fill it into the same English sentence (a detail that JSON changes, such as a
+    Path under `{path!r}`, would make the window say something else): the window then
+    shows the English message instead of a wrong translation."""
+    details = _jsonable(exc.details)
+    template = exc.template
+    if template is not None:
+        try:
+            same = template.format(**details) == exc.message
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            same = False
+        template = template if same else None
+    return CommandErrorInfo(code=exc.code, message=exc.message, details=details, template=template)
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -131,8 +151,8 @@ class CommandTable:
             return self._commands[command_id]
         except KeyError:
             raise CommandError(
-                CommandErrorInfo(
-                    code=NotFound.code, message=f"no command {command_id!r}; see `llamadesk commands`"
+                error_info(
+                    NotFound(N_("no command {command!r}; see `llamadesk commands`"), command=command_id)
                 )
             ) from None
 

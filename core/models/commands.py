@@ -12,11 +12,17 @@ from .tools import ToolCall
 
 
 class CommandErrorInfo(Record):
-    """An error as every client sees it: the UI shows `message`, the CLI prints it."""
+    """An error as every client sees it: the CLI and the API give `message` (English); the
+    window translates `template` and fills it with `details`, or shows `message` as it is."""
 
     code: str = Field(description="Stable identifier, e.g. not_found, invalid_params, cancelled.")
-    message: str = Field(description="One sentence for the person using the app.")
+    message: str = Field(description="One sentence for the person using the app, in English.")
     details: dict[str, Any] = Field(default_factory=dict)
+    template: str | None = Field(
+        default=None,
+        description="The message's English template (`{name}` placeholders filled from details), "
+        "a msgid of the window's catalog; None for a message that has no template.",
+    )
 
 
 class CommandInfo(Record):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from ..errors import DownloadFailed
+from ..errors import N_, DownloadFailed
 from .base import Record
 
 DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
@@ -37,5 +37,7 @@ class BlobRequest(Record):
     def hex(self) -> str:
         match = DIGEST.match(self.digest)
         if not match:
-            raise DownloadFailed(f"unsupported digest {self.digest!r} (only sha256 is supported)")
+            raise DownloadFailed(
+                N_("unsupported digest {digest!r} (only sha256 is supported)"), digest=self.digest
+            )
         return match.group(1)

@@ -98,6 +98,11 @@ class McpServerInfo(BaseModel):
     state: str = Field(description="connected, connecting, failed, disabled or not connected.")
     status: str = Field(description="The state in words: `failed: <reason>` says why.")
     error: str | None = Field(None, description="Why it failed, when it did.")
+    reason_template: str | None = Field(
+        None, description="Why it failed, as a template of the window's catalog (`{name}` placeholders)."
+    )
+    reason_values: dict[str, Any] = Field(default_factory=dict, description="What fills reason_template.")
+    said: str = Field("", description="The last lines the server wrote to its stderr, when it failed.")
     server_info: str | None = Field(None, description="The server's own name and version.")
     tool_count: int | None = Field(None, description="Tools it offers (allowed ones), once listed.")
 

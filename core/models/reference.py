@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 
 from pydantic import Field
 
-from ..errors import InvalidReference
+from ..errors import N_, InvalidReference
 from .base import Record
 
 DEFAULT_HOST = "registry.ollama.ai"
@@ -108,10 +108,13 @@ def parse_reference(text: str) -> ModelRef:
     raw = text.strip()
     if not raw or len(raw) > 512:
         raise InvalidReference(
-            f"{text!r} is not a model reference (expected name[:tag] or host/namespace/name:tag)"
+            N_("{text!r} is not a model reference (expected name[:tag] or host/namespace/name:tag)"),
+            text=text,
         )
     if raw.startswith(("/", "\\", "~")) or "\\" in raw or "//" in raw or raw.endswith("/"):
-        raise InvalidReference(f"{text!r} is not a model reference; to use a file, import it", reference=text)
+        raise InvalidReference(
+            N_("{reference!r} is not a model reference; to use a file, import it"), reference=text
+        )
     raw, digest = _split_digest(text, raw)
     parts = raw.split("/")
     host = ""
@@ -119,17 +122,17 @@ def parse_reference(text: str) -> ModelRef:
         host = HOST_ALIASES.get(parts[0].lower(), parts[0].lower())
         parts = parts[1:]
     if len(parts) > 2:
-        raise InvalidReference(f"{text!r} has too many parts: use host/namespace/name:tag")
+        raise InvalidReference(N_("{text!r} has too many parts: use host/namespace/name:tag"), text=text)
     last = parts[-1]
     name, sep, tag = last.partition(":")
     if sep and not tag:
-        raise InvalidReference(f"{text!r} has an empty tag after ':'")
+        raise InvalidReference(N_("{text!r} has an empty tag after ':'"), text=text)
     namespace = parts[0] if len(parts) == 2 else ""
     if not host:
         host = DOCKER_HUB if namespace in DOCKER_HUB_NAMESPACES else DEFAULT_HOST
     if digest and host == HUGGING_FACE:
         raise InvalidReference(
-            f"{text!r}: Hugging Face models cannot be pinned by @sha256; pick the file with its tag",
+            N_("{reference!r}: Hugging Face models cannot be pinned by @sha256; pick the file with its tag"),
             reference=text,
         )
     if not tag and digest:
@@ -151,7 +154,7 @@ def _split_digest(text: str, raw: str) -> tuple[str, str | None]:
     base, _, digest = raw.rpartition("@")
     if not DIGEST_PIN.match(digest) or "@" in base or not base:
         raise InvalidReference(
-            f"{text!r}: a digest pin is written name[:tag]@sha256:<64 lowercase hex digits>",
+            N_("{reference!r}: a digest pin is written name[:tag]@sha256:<64 lowercase hex digits>"),
             reference=text,
         )
     return base, digest
@@ -159,19 +162,27 @@ def _split_digest(text: str, raw: str) -> tuple[str, str | None]:
 
 def _check(text: str, parts: dict[str, str]) -> None:
     if not _HOST.match(parts["host"]) or _port_out_of_range(parts["host"]):
-        raise InvalidReference(f"{text!r}: {parts['host']!r} is not a valid registry host", reference=text)
+        raise InvalidReference(
+            N_("{reference!r}: {host!r} is not a valid registry host"), reference=text, host=parts["host"]
+        )
     for key in ("namespace", "name"):
         value = parts[key]
         if not _PART.match(value) or value.lower() in _RESERVED or value.endswith("."):
             raise InvalidReference(
-                f"{text!r}: the {key} {value!r} may only use letters, digits, '.', '_' and '-', "
-                "and must start with a letter or digit",
+                N_(
+                    "{reference!r}: the {key} {value!r} may only use letters, digits, '.', '_' and '-', "
+                    "and must start with a letter or digit"
+                ),
                 reference=text,
+                key=key,
+                value=value,
             )
     tag = parts["tag"]
     if not _TAG.match(tag) or tag.lower() in _RESERVED or tag.endswith("."):
         raise InvalidReference(
-            f"{text!r}: the tag {tag!r} may only use letters, digits, '.', '_' and '-'", reference=text
+            N_("{reference!r}: the tag {tag!r} may only use letters, digits, '.', '_' and '-'"),
+            reference=text,
+            tag=tag,
         )
 
 

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from ..disk_space import translated_disk_errors
-from ..errors import InvalidParams, NotFound, Unavailable
+from ..errors import N_, InvalidParams, NotFound, Unavailable
 from ..interfaces.chat_store import ChatStore
 from ..interfaces.document_index import DocumentIndex
 from ..models.chat import MessageState, Role
@@ -113,7 +113,7 @@ class ChatService(ChatSessions):
         if self.stop(session_id):
             self._answers.wait_ended(session_id, timeout_s=STOP_WAIT_S)
         if not self.store.delete_session(session_id):
-            raise NotFound(f"no chat {session_id!r}")
+            raise NotFound(N_("no chat {session_id!r}"), session_id=session_id)
 
     # -- answers
 
@@ -134,7 +134,7 @@ class ChatService(ChatSessions):
         attached to it and `collections` (None: the chat's own) searched for it (chat_documents.py)."""
         session = self.get_session(session_id)
         if not content.strip():
-            raise InvalidParams("the message is empty")
+            raise InvalidParams(N_("the message is empty"))
         token = token or CancelToken()
         attachments, sources = self._documents_for(
             session,
@@ -178,16 +178,16 @@ class ChatService(ChatSessions):
         session = self.get_session(session_id)
         target_id = message_id or session.active_leaf_id
         if target_id is None:
-            raise InvalidParams("this chat has no message to regenerate")
+            raise InvalidParams(N_("this chat has no message to regenerate"))
         target = self._message_in(session_id, target_id)
         if target.role is Role.ASSISTANT:
             if target.parent_id is None:
-                raise InvalidParams("this answer has no question to answer again")
+                raise InvalidParams(N_("this answer has no question to answer again"))
             question = self._message_in(session_id, target.parent_id)
         elif target.role in (Role.USER, Role.TOOL):
             question = target  # a tool result is answered again too
         else:
-            raise InvalidParams("a system message cannot be regenerated")
+            raise InvalidParams(N_("a system message cannot be regenerated"))
         return self._answer(
             session, question, model=model, sampling=sampling, tools=tools, on_event=on_event, token=token
         )
@@ -209,7 +209,7 @@ class ChatService(ChatSessions):
         session = self.get_session(session_id)
         original = self._message_in(session_id, message_id)
         if not content.strip():
-            raise InvalidParams("the message is empty")
+            raise InvalidParams(N_("the message is empty"))
         edited = ChatMessage(
             id=new_id(),
             session_id=session.id,
@@ -241,11 +241,11 @@ class ChatService(ChatSessions):
         """Ask the model for a short title from the first exchange and save it."""
         session = self.get_session(session_id)
         if session.active_leaf_id is None:
-            raise InvalidParams("this chat has no messages to title")
+            raise InvalidParams(N_("this chat has no messages to title"))
         branch = self.store.get_branch(session.active_leaf_id)
         model = session.model or next((m.model for m in branch if m.model), None)
         if model is None:
-            raise InvalidParams("this chat has no model to write a title; pick one first")
+            raise InvalidParams(N_("this chat has no model to write a title; pick one first"))
         result = self._answers.generator()(title_request(model, branch), None, token)
         title = clean_title(result.content) or clean_title(branch[0].content) or DEFAULT_TITLE
         return self.update_session(session_id, title=title)
@@ -270,7 +270,7 @@ class ChatService(ChatSessions):
         if not files and not collections:
             return [], []
         if self._documents is None:
-            raise Unavailable("attaching files and searching collections need the documents plugin")
+            raise Unavailable(N_("attaching files and searching collections need the documents plugin"))
         model_id = self._answers.model_for(session, model)
         preset = self.presets.of(session)
         context = self._prepare_model(model_id, preset.load if preset is not None else None, on_event)

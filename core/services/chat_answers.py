@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from ..errors import InvalidParams, Unavailable
+from ..errors import N_, InvalidParams, Unavailable
 from ..interfaces.chat_store import ChatStore
 from ..models.chat import ChatTurn, MessageState, Role
 from ..models.chat_history import ChatMessage, ChatSession, ChatStartedEvent, ChatUnsavedEvent
@@ -96,14 +96,14 @@ class AnswerStreamer:
 
     def generator(self) -> GenerateFn:
         if self._generate is None:
-            raise Unavailable("no model runtime is available to write answers")
+            raise Unavailable(N_("no model runtime is available to write answers"))
         return self._generate
 
     @staticmethod
     def model_for(session: ChatSession, model: str | None) -> str:
         chosen = model or session.model
         if not chosen:
-            raise InvalidParams("pick a model for this chat first (the model param, or chat.update)")
+            raise InvalidParams(N_("pick a model for this chat first (the model param, or chat.update)"))
         return chosen
 
     def stop(self, session_id: str) -> bool:
@@ -147,7 +147,7 @@ class AnswerStreamer:
         generate = self.generator()
         with self._lock:
             if session.id in self._running:
-                raise Unavailable("an answer is already being written in this chat; stop it first")
+                raise Unavailable(N_("an answer is already being written in this chat; stop it first"))
             self._running[session.id] = token
         try:
             context = self._prepare_model(model, load, on_event)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from ..errors import InvalidParams
+from ..errors import N_, InvalidParams
 from ..models.chat import Role
 from ..models.chat_history import ChatExport, ChatMessage, ChatSession
 
@@ -78,7 +78,9 @@ def parse_export(text: str) -> ChatExport:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "document"
-        raise InvalidParams(f"not a llamadesk chat export: {where}: {first['msg']}") from None
+        raise InvalidParams(
+            N_("not a llamadesk chat export: {where}: {problem}"), where=where, problem=first["msg"]
+        ) from None
     check_tree(document)
     return document
 
@@ -88,15 +90,19 @@ def check_tree(document: ChatExport) -> None:
     seen: set[str] = set()
     for message in document.messages:
         if message.session_id != document.session.id:
-            raise InvalidParams(f"message {message.id} belongs to another session")
+            raise InvalidParams(N_("message {id} belongs to another session"), id=message.id)
         if message.id in seen:
-            raise InvalidParams(f"message {message.id} appears twice")
+            raise InvalidParams(N_("message {id} appears twice"), id=message.id)
         if message.parent_id is not None and message.parent_id not in seen:
-            raise InvalidParams(f"message {message.id} comes before its parent {message.parent_id}")
+            raise InvalidParams(
+                N_("message {id} comes before its parent {parent_id}"),
+                id=message.id,
+                parent_id=message.parent_id,
+            )
         seen.add(message.id)
     leaf = document.session.active_leaf_id
     if leaf is not None and leaf not in seen:
-        raise InvalidParams(f"the active message {leaf} is not in the export")
+        raise InvalidParams(N_("the active message {leaf} is not in the export"), leaf=leaf)
 
 
 def with_new_ids(document: ChatExport) -> ChatExport:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import AlreadyExists, InvalidParams, NotFound
+from ..errors import N_, AlreadyExists, InvalidParams, NotFound
 from ..interfaces.chat_store import ChatStore
 from ..models.chat_history import ChatPreset, ChatSession, PresetSpec
 from ..models.llama import SamplingParams
@@ -55,7 +55,7 @@ class PresetBook:
         for preset in self.list():
             if preset.name == name:
                 return preset
-        raise NotFound(f"no preset {name!r}; see `llamadesk call chat.presets`")
+        raise NotFound(N_("no preset {name!r}; see `llamadesk call chat.presets`"), name=name)
 
     def of(self, session: ChatSession) -> ChatPreset | None:
         """The session's preset; None without one, or when the user deleted it since."""
@@ -68,13 +68,15 @@ class PresetBook:
 
     def save(self, spec: PresetSpec) -> ChatPreset:
         if spec.name in BUILTIN_NAMES:
-            raise AlreadyExists(f"{spec.name!r} is a built-in preset; save yours under another name")
+            raise AlreadyExists(
+                N_("{name!r} is a built-in preset; save yours under another name"), name=spec.name
+            )
         preset = ChatPreset(**spec.model_dump())
         self.store.save_preset(preset)
         return preset
 
     def delete(self, name: str) -> None:
         if name in BUILTIN_NAMES:
-            raise InvalidParams(f"{name!r} is a built-in preset and cannot be deleted")
+            raise InvalidParams(N_("{name!r} is a built-in preset and cannot be deleted"), name=name)
         if not self.store.delete_preset(name):
-            raise NotFound(f"no preset {name!r}")
+            raise NotFound(N_("no preset {name!r}"), name=name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from ..errors import InvalidParams, NotFound
+from ..errors import N_, InvalidParams, NotFound
 from ..interfaces.chat_store import ChatStore
 from ..models.chat import Role
 from ..models.chat_history import (
@@ -68,7 +68,7 @@ class ChatSessions:
     def get_session(self, session_id: str) -> ChatSession:
         session = self.store.get_session(session_id)
         if session is None:
-            raise NotFound(f"no chat {session_id!r}; see `llamadesk chats`")
+            raise NotFound(N_("no chat {session_id!r}; see `llamadesk chats`"), session_id=session_id)
         return session
 
     def list_sessions(
@@ -82,7 +82,7 @@ class ChatSessions:
         allowed = {"title", "model", "system_prompt", "preset", "pinned", "archived", "tools", "collections"}
         unknown = set(changes) - allowed
         if unknown:
-            raise InvalidParams(f"cannot change {', '.join(sorted(unknown))} of a chat")
+            raise InvalidParams(N_("cannot change {fields} of a chat"), fields=", ".join(sorted(unknown)))
         updates = {k: v for k, v in changes.items() if v is not None}
         if "preset" in updates:
             self.presets.get(str(updates["preset"]))
@@ -112,7 +112,7 @@ class ChatSessions:
         """Like or dislike an answer (None takes it back); kept with it and exported."""
         message = self._message_in(session_id, message_id)
         if message.role is not Role.ASSISTANT:
-            raise InvalidParams("only answers can be rated")
+            raise InvalidParams(N_("only answers can be rated"))
         # Rebuilt, not model_copy: a message the store built shares a frozen fields set.
         rated = ChatMessage.model_validate({**message.model_dump(), "rating": rating})
         self.store.save_message(rated)
@@ -134,7 +134,7 @@ class ChatSessions:
             return to_markdown(session, branch)
         if fmt == "json":
             return to_json(session, self.store.get_tree(session_id))
-        raise InvalidParams(f"unknown export format {fmt!r}; use markdown or json")
+        raise InvalidParams(N_("unknown export format {fmt!r}; use markdown or json"), fmt=fmt)
 
     def import_json(self, text: str) -> ChatSession:
         """Add a session from `chat.export` JSON; ids already in use are replaced by new ones."""
@@ -150,5 +150,9 @@ class ChatSessions:
     def _message_in(self, session_id: str, message_id: str) -> ChatMessage:
         message = self.store.get_message(message_id)
         if message is None or message.session_id != session_id:
-            raise NotFound(f"no message {message_id!r} in chat {session_id!r}")
+            raise NotFound(
+                N_("no message {message_id!r} in chat {session_id!r}"),
+                message_id=message_id,
+                session_id=session_id,
+            )
         return message

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InvalidParams
+from ..errors import N_, InvalidParams
 from ..models.chat_history import ChatMessage, ChatSession
 from ..models.tools import NamedToolChoice, ToolChoice
 from .chat_answers import ToolUse
@@ -35,15 +35,19 @@ def tool_use_for(
     wanted = [*(session.tools if request.tools is None else request.tools), *mentioned(question.content)]
     if not wanted or service is None:
         if request.choice != "auto" and request.choice != "none":
-            raise InvalidParams("tool_choice asks for a tool call, but this answer offers no tools")
+            raise InvalidParams(N_("tool_choice asks for a tool call, but this answer offers no tools"))
         return None
     offered = service.offered(wanted)
     if request.tools:  # named in this request: a typo is an error (a chat's own may be gone since)
         unknown = service.unknown(request.tools)
         if unknown:
-            raise InvalidParams(f"no tool or tool provider named {unknown[0]!r}; see `llamadesk tools`")
+            raise InvalidParams(
+                N_("no tool or tool provider named {unknown!r}; see `llamadesk tools`"), unknown=unknown[0]
+            )
     if isinstance(request.choice, NamedToolChoice) and request.choice.name not in {t.name for t in offered}:
-        raise InvalidParams(f"tool_choice names {request.choice.name!r}, which this answer does not offer")
+        raise InvalidParams(
+            N_("tool_choice names {name!r}, which this answer does not offer"), name=request.choice.name
+        )
     return ToolUse(
         service=service,
         offered=offered,

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from ..disk_space import is_out_of_space
-from ..errors import ConfigError, InvalidParams
+from ..errors import N_, ConfigError, InvalidParams
 from ..fileio import atomic_write_text
 from ..models.app_config import AppConfig
 from ..models.base import UserOptions
@@ -131,7 +131,7 @@ class ConfigService:
                 elif head in sections:
                     _set_dotted(sections, key, value)
                 else:
-                    raise InvalidParams(f"no setting {key!r}; see `llamadesk config get`", key=key)
+                    raise InvalidParams(N_("no setting {key!r}; see `llamadesk config get`"), key=key)
             new_config = _validated(AppConfig, core, prefix="")
             new_values = {
                 ns: _validated(self._sections[ns].model, data, prefix=f"{ns}.")
@@ -220,7 +220,9 @@ class ConfigService:
             atomic_write_text(self.path, json.dumps(data, indent=2) + "\n")
         except OSError as exc:  # the old file is intact: the new one was a temp file until the rename
             reason = "the disk is full; free some space" if is_out_of_space(exc) else exc.strerror or exc
-            raise ConfigError(f"could not save settings to {self.path}: {reason}") from exc
+            raise ConfigError(
+                N_("could not save settings to {path}: {reason}"), path=self.path, reason=reason
+            ) from exc
 
 
 def _validated(model: type[T] | type[AppConfig], data: dict[str, Any], prefix: str) -> Any:
@@ -230,7 +232,9 @@ def _validated(model: type[T] | type[AppConfig], data: dict[str, Any], prefix: s
         errors = exc.errors(include_url=False, include_context=False)
         fields = {prefix + ".".join(str(p) for p in e["loc"]): e["msg"] for e in errors}
         first = next(iter(fields.items()))
-        raise InvalidParams(f"{first[0]}: {first[1]}", fields=fields) from None
+        raise InvalidParams(
+            N_("{field}: {problem}"), fields=fields, field=first[0], problem=first[1]
+        ) from None
 
 
 def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:

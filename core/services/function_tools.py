@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 
-from ..errors import ToolFailed
+from ..errors import N_, ToolFailed
 from ..models.tools import PluginTool, ToolReply, ToolSpec
 from ..streaming import CancelToken
 
@@ -41,12 +41,12 @@ class FunctionToolProvider:
     def call(self, tool: str, arguments: dict[str, Any], token: CancelToken, timeout: float) -> ToolReply:
         found = self._tools.get(tool)
         if found is None:
-            raise ToolFailed(f"{self._name} has no tool {tool!r}")
+            raise ToolFailed(N_("{name} has no tool {tool!r}"), name=self._name, tool=tool)
         try:
             jsonschema.validate(arguments, found.parameters)
         except jsonschema.ValidationError as exc:
             where = ".".join(str(part) for part in exc.absolute_path) or "arguments"
-            raise ToolFailed(f"{where}: {exc.message}") from None
+            raise ToolFailed(N_("{where}: {problem}"), where=where, problem=exc.message) from None
         try:
             return ToolReply(text=found.handler(arguments))
         except Exception as exc:  # the tool's own failure: the model reads it and may try again

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..disk_space import MB, require_space, translated_disk_errors
 from ..downloader import BlobDownloader
-from ..errors import AlreadyExists, InvalidParams, NotFound, Unavailable
+from ..errors import N_, AlreadyExists, InvalidParams, Unavailable
 from ..http_client import HttpClient
 from ..interfaces.model_source import ModelSource
 from ..models.app_config import DownloadOptions
@@ -43,7 +43,7 @@ from ..models.memory import MemoryEstimate
 from ..models.reference import ModelRef, parse_reference
 from . import model_import, model_partials
 from .model_details import model_details
-from .model_layers import ordered_weights, shard_links
+from .model_layers import model_files
 from .model_pull import fetch_resolved, resolve_cancellable
 from .model_push import push_model
 from .model_store import DIGEST, ModelStore
@@ -110,7 +110,11 @@ class ModelLibrary:
         for source in self._sources():
             if source.handles(ref):
                 return source
-        raise Unavailable(f"no model source can fetch {ref.full} (is the plugin for {ref.host} installed?)")
+        raise Unavailable(
+            N_("no model source can fetch {full} (is the plugin for {host} installed?)"),
+            full=ref.full,
+            host=ref.host,
+        )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -154,36 +158,7 @@ class ModelLibrary:
 
     def model_files(self, reference: str | ModelRef) -> list[Path]:
         """The GGUF file(s) to load, in shard order. Split models get a folder of named links."""
-        ref = self.parse(reference)
-        store = self.store
-        record = store.read_in_place(ref)
-        if record is not None:
-            gone = [str(f) for f in record.files if not f.is_file()]
-            if gone:
-                raise NotFound(
-                    f"{ref.short} was imported in place from {gone[0]}, which is no longer there; "
-                    f"remove it with `llamadesk rm {ref.short}` or put the file back",
-                    path=gone[0],
-                )
-            return list(record.files)
-        try:
-            manifest, data = store.read_manifest(ref)
-        except NotFound:
-            raise NotFound(
-                f"model {ref.short} is not in the library; pull it with `llamadesk pull {ref.short}` "
-                "or import a GGUF with `llamadesk import PATH`",
-                reference=ref.full,
-            ) from None
-        weights = ordered_weights(manifest)
-        if not weights:
-            raise NotFound(f"{ref.short} has no GGUF weights layer, so there is nothing to load")
-        paths = [store.blob_path(layer.digest) for layer in weights]
-        missing = [p.name for p in paths if not p.is_file()]
-        if missing:
-            raise NotFound(f"{ref.short} is incomplete: blob {missing[0]} is missing; pull it again")
-        if len(paths) == 1:
-            return paths
-        return shard_links(store, data, paths)
+        return model_files(self.store, self.parse(reference))
 
     def resolve_model_path(self, reference: str | ModelRef) -> Path:
         """The path to hand llama.cpp: the GGUF, or the first shard of a split model."""
@@ -232,7 +207,7 @@ class ModelLibrary:
     def _running(self, ref: ModelRef, cancel: threading.Event) -> Iterator[None]:
         with self._lock:
             if ref.full in self._active:
-                raise AlreadyExists(f"{ref.short} is already being pulled")
+                raise AlreadyExists(N_("{short} is already being pulled"), short=ref.short)
             self._active[ref.full] = cancel
         try:
             yield
@@ -275,7 +250,7 @@ class ModelLibrary:
         _refuse_pin(dst, "copy to")
         store = self.store
         if not model_import.name_is_free(store, dst):
-            raise AlreadyExists(f"{dst.short} is already in the library; remove it first")
+            raise AlreadyExists(N_("{short} is already in the library; remove it first"), short=dst.short)
         record = store.read_in_place(src)
         if record is not None:
             store.write_in_place(replace(record, ref=dst))
@@ -305,7 +280,8 @@ class ModelLibrary:
         store = self.store
         if not model_import.name_is_free(store, ref):
             raise AlreadyExists(
-                f"{ref.short} is already in the library; remove it first or import under another --name"
+                N_("{short} is already in the library; remove it first or import under another --name"),
+                short=ref.short,
             )
         size = sum(f.stat().st_size for f in files)
         if in_place:
@@ -366,7 +342,8 @@ class ModelLibrary:
             with self._lock:
                 if ref.full in self._active:
                     raise AlreadyExists(
-                        f"{ref.short} is being pulled; cancel it first (`models.cancel`, Ctrl+C)"
+                        N_("{short} is being pulled; cancel it first (`models.cancel`, Ctrl+C)"),
+                        short=ref.short,
                     )
         return model_partials.discard(self.store, ref)
 
@@ -381,4 +358,6 @@ def ollama_store_dir() -> Path | None:
 def _refuse_pin(ref: ModelRef, action: str) -> None:
     """A digest says which manifest to fetch; a name a model is written under takes a tag."""
     if ref.digest:
-        raise InvalidParams(f"cannot {action} {ref.pinned}: name it with a tag, not a digest")
+        raise InvalidParams(
+            N_("cannot {action} {pinned}: name it with a tag, not a digest"), action=action, pinned=ref.pinned
+        )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..disk_space import is_out_of_space
-from ..errors import Cancelled
+from ..errors import N_, Cancelled
 from ..models.download import BlobRequest
 from .model_store import ModelStore
 
@@ -91,7 +91,7 @@ def _hash_file(
         try:
             while piece := src.read(PIECE):
                 if cancel is not None and cancel.is_set():
-                    raise Cancelled("the pull was cancelled")
+                    raise Cancelled(N_("the pull was cancelled"))
                 hasher.update(piece)
                 if out is not None:
                     out.write(piece)

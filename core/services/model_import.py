@@ -24,7 +24,7 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-from ..errors import Cancelled, InvalidParams, NotFound
+from ..errors import N_, Cancelled, InvalidParams, NotFound
 from ..fileio import atomic_write_bytes
 from ..gguf import read_gguf
 from ..models.gguf import SPLIT_FILE_NAME, GGUFInfo
@@ -57,14 +57,16 @@ def suggested_name(file_name: str) -> str:
 def gguf_files(path: Path) -> tuple[list[Path], GGUFInfo]:
     """The file(s) a GGUF at `path` is made of: itself, or every shard when it is shard 1 of a split."""
     if not path.is_file():
-        raise NotFound(f"{path} does not exist or is not a file", path=str(path))
+        raise NotFound(N_("{path} does not exist or is not a file"), path=str(path))
     info = read_gguf(path)  # raises a clear error for a non-GGUF or a truncated file
     if info.split_count <= 1:
         return [path], info
     match = SPLIT_FILE_NAME.search(path.name)
     if info.split_index != 0 or match is None:
         raise InvalidParams(
-            f"{path.name} is shard {info.split_index + 1} of a split model; import the first shard"
+            N_("{name} is shard {shard} of a split model; import the first shard"),
+            name=path.name,
+            shard=info.split_index + 1,
         )
     prefix = path.name[: match.start()]
     shards = [
@@ -74,7 +76,10 @@ def gguf_files(path: Path) -> tuple[list[Path], GGUFInfo]:
     missing = [s.name for s in shards if not s.is_file()]
     if missing:
         raise NotFound(
-            f"{path.name} is split in {info.split_count} files but {', '.join(missing)} is missing"
+            N_("{name} is split in {split_count} files but {missing} is missing"),
+            name=path.name,
+            split_count=info.split_count,
+            missing=", ".join(missing),
         )
     for shard in shards[1:]:
         read_gguf(shard)
@@ -150,7 +155,7 @@ def ingest_file(
         with os.fdopen(fd, "wb") as out, source.open("rb") as src:
             while piece := src.read(COPY_PIECE):
                 if cancel is not None and cancel.is_set():
-                    raise Cancelled("the import was cancelled")
+                    raise Cancelled(N_("the import was cancelled"))
                 hasher.update(piece)
                 out.write(piece)
                 size += len(piece)

@@ -1,4 +1,5 @@
-"""Reading a manifest's layers: which hold weights (in shard order), which hold text, what format it is."""
+"""Reading a manifest's layers: which hold weights (in shard order), which hold text, what
+format it is, and which files a model loads from."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from ..errors import N_, NotFound
 from ..models.library import LayerInfo
 from ..models.manifest import (
     DOCKER_MODEL_CONFIG_V01,
@@ -26,6 +28,7 @@ from ..models.manifest import (
     Manifest,
     layer_file_name,
 )
+from ..models.reference import ModelRef
 from .model_store import DIGEST, ModelStore
 
 SHARD_NAME = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
@@ -150,3 +153,46 @@ def shard_links(store: ModelStore, manifest_bytes: bytes, blobs: list[Path]) -> 
                 os.link(blob, link)
         links.append(link)
     return links
+
+
+def model_files(store: ModelStore, ref: ModelRef) -> list[Path]:
+    """The GGUF file(s) of a model in `store` to load, in shard order (a split model gets a
+    folder of named links); NotFound says what is missing and what to do."""
+    record = store.read_in_place(ref)
+    if record is not None:
+        gone = [str(f) for f in record.files if not f.is_file()]
+        if gone:
+            raise NotFound(
+                N_(
+                    "{short} was imported in place from {path}, which is no longer there; remove it "
+                    "with `llamadesk rm {short}` or put the file back"
+                ),
+                path=gone[0],
+                short=ref.short,
+            )
+        return list(record.files)
+    try:
+        manifest, data = store.read_manifest(ref)
+    except NotFound:
+        raise NotFound(
+            N_(
+                "model {short} is not in the library; pull it with `llamadesk pull {short}` or import "
+                "a GGUF with `llamadesk import PATH`"
+            ),
+            reference=ref.full,
+            short=ref.short,
+        ) from None
+    weights = ordered_weights(manifest)
+    if not weights:
+        raise NotFound(N_("{short} has no GGUF weights layer, so there is nothing to load"), short=ref.short)
+    paths = [store.blob_path(layer.digest) for layer in weights]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise NotFound(
+            N_("{short} is incomplete: blob {missing} is missing; pull it again"),
+            short=ref.short,
+            missing=missing[0],
+        )
+    if len(paths) == 1:
+        return paths
+    return shard_links(store, data, paths)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from ..disk_space import existing_folder, require_space, translated_disk_errors
 from ..downloader import BlobDownloader
-from ..errors import Cancelled, DigestMismatch, InvalidParams, RegistryError, validation_summary
+from ..errors import N_, Cancelled, DigestMismatch, InvalidParams, RegistryError, validation_summary
 from ..fileio import atomic_write_bytes
 from ..gguf import is_gguf
 from ..interfaces.http import HttpClient
@@ -54,12 +54,15 @@ def resolve_cancellable(
         if cancel.is_set():
             break
     if cancel.is_set():
-        raise Cancelled(f"the pull of {ref.short} was cancelled")
+        raise Cancelled(N_("the pull of {short} was cancelled"), short=ref.short)
     result = outcome[0]
     if isinstance(result, ValidationError):  # the source built a model from an answer that does not fit
         log.info("the %s source's answer for %s does not validate: %s", source.name, ref.short, result)
         raise RegistryError(
-            f"the {source.name} source got an answer for {ref.short} it cannot use: {validation_summary(result)}"
+            N_("the {name} source got an answer for {short} it cannot use: {problem}"),
+            name=source.name,
+            short=ref.short,
+            problem=validation_summary(result),
         ) from result
     if isinstance(result, BaseException):
         raise result
@@ -83,7 +86,9 @@ def fetch_resolved(
     """
     ref = resolved.ref
     if not ordered_weights(resolved.manifest):
-        raise InvalidParams(f"{ref.short} is not a GGUF model (its manifest has no GGUF weights layer)")
+        raise InvalidParams(
+            N_("{short} is not a GGUF model (its manifest has no GGUF weights layer)"), short=ref.short
+        )
     sizes = {blob.digest: blob.size or 0 for blob in resolved.blobs}
     for digest in [*sizes, *resolved.inline_blobs]:
         store.blob_path(digest)  # a hostile digest is refused before anything is written
@@ -91,7 +96,11 @@ def fetch_resolved(
     _check_inline(resolved)
     missing = _missing_blobs(resolved)
     if missing:
-        raise InvalidParams(f"the source gave no way to fetch blob {missing[0]} of {ref.short}")
+        raise InvalidParams(
+            N_("the source gave no way to fetch blob {missing} of {short}"),
+            missing=missing[0],
+            short=ref.short,
+        )
     with translated_disk_errors(store.root, f"pulling {ref.short}"):
         require_space(
             store.root, bytes_to_fetch(store, downloader, resolved), margin=margin, doing=f"pull {ref.short}"
@@ -182,10 +191,16 @@ def _check_sizes(resolved: ResolvedModel) -> None:
     for blob in resolved.blobs:
         if blob.size is not None and not 0 <= blob.size <= MAX_BLOB_BYTES:
             raise RegistryError(
-                f"the {resolved.source or 'model'} source says blob {blob.digest[:19]} of {resolved.ref.short} "
-                f"is {_size_text(blob.size)}, which no model file is; it was not pulled",
+                N_(
+                    "the {source} source says blob {short_digest} of {short} is {size_text}, which no "
+                    "model file is; it was not pulled"
+                ),
                 digest=blob.digest,
                 size=blob.size,
+                source=resolved.source or "model",
+                short_digest=blob.digest[:19],
+                short=resolved.ref.short,
+                size_text=_size_text(blob.size),
             )
 
 
@@ -198,7 +213,10 @@ def _check_inline(resolved: ResolvedModel) -> None:
         actual = "sha256:" + hashlib.sha256(data).hexdigest()
         if actual != digest:
             raise DigestMismatch(
-                f"the {resolved.source or 'model'} source made blob {digest[:19]} with other bytes ({actual[:19]})"
+                N_("the {source} source made blob {digest} with other bytes ({actual})"),
+                source=resolved.source or "model",
+                digest=digest[:19],
+                actual=actual[:19],
             )
 
 
@@ -214,5 +232,6 @@ def check_weights_are_gguf(store: ModelStore, manifest: Manifest) -> None:
     for layer in ordered_weights(manifest):
         if layer.media_type == MODELPACK_WEIGHT_RAW and not is_gguf(store.blob_path(layer.digest)):
             raise InvalidParams(
-                f"layer {layer.digest[:19]} holds raw weights that are not a GGUF; only GGUF models can be run"
+                N_("layer {digest} holds raw weights that are not a GGUF; only GGUF models can be run"),
+                digest=layer.digest[:19],
             )

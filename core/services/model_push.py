@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from ..errors import Cancelled, InvalidParams, NotFound, Unavailable
+from ..errors import N_, Cancelled, InvalidParams, NotFound, Unavailable
 from ..http_client import HttpClient
 from ..interfaces.model_source import ModelSource, PushableSource, PushRequest
 from ..models.library import PullProgress, PushResult
@@ -25,16 +25,21 @@ def push_model(
 ) -> PushResult:
     if store.read_in_place(ref) is not None:
         raise InvalidParams(
-            f"{ref.short} is used in place; import it without --in-place to push it to a registry"
+            N_("{short} is used in place; import it without --in-place to push it to a registry"),
+            short=ref.short,
         )
     manifest, data = store.read_manifest(ref)
     if not isinstance(source, PushableSource):
-        raise Unavailable(f"the {source.name} source cannot push models")
+        raise Unavailable(N_("the {name} source cannot push models"), name=source.name)
     digests = [manifest.config.digest, *(layer.digest for layer in manifest.layers)]
     paths = {d: store.blob_path(d) for d in digests}
     missing = [d for d, p in paths.items() if not p.is_file()]
     if missing:
-        raise NotFound(f"{ref.short} is incomplete: blob {missing[0]} is missing; pull it again")
+        raise NotFound(
+            N_("{short} is incomplete: blob {missing} is missing; pull it again"),
+            short=ref.short,
+            missing=missing[0],
+        )
     meter = TransferMeter(sum(p.stat().st_size for p in paths.values()), on_progress, phase="uploading")
     meter.set_phase("uploading", message=f"pushing {ref.short}")
     source.push(
@@ -49,6 +54,8 @@ def push_model(
         http,
     )
     if cancel is not None and cancel.is_set():
-        raise Cancelled(f"the push of {ref.short} was cancelled; blobs already sent stay on the registry")
+        raise Cancelled(
+            N_("the push of {short} was cancelled; blobs already sent stay on the registry"), short=ref.short
+        )
     meter.set_phase("done", message=f"pushed {ref.short}")
     return PushResult(reference=ref.short, digest=manifest_digest(data), size=meter.total)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..errors import InvalidReference, NotFound, RegistryError, validation_summary
+from ..errors import N_, InvalidReference, NotFound, RegistryError, validation_summary
 from ..fileio import atomic_write_bytes, atomic_write_text
 from ..models.library import DiskUsage
 from ..models.manifest import Manifest
@@ -81,7 +81,9 @@ class ModelStore:
     def blob_path(self, digest: str) -> Path:
         """`blobs/sha256-<hex>`; a digest that is not sha256 hex is refused (it names a path)."""
         if not DIGEST.match(digest):
-            raise RegistryError(f"refusing blob digest {digest[:80]!r}: not sha256:<64 hex digits>")
+            raise RegistryError(
+                N_("refusing blob digest {digest!r}: not sha256:<64 hex digits>"), digest=digest[:80]
+            )
         return self.blobs_dir / digest.replace(":", "-", 1)
 
     def manifest_path(self, ref: ModelRef) -> Path:
@@ -99,7 +101,7 @@ class ModelStore:
         # Belt and braces: parsing already refused anything odd; a symlinked folder must not lead out
         # either (the models folder itself may be a link: both sides are resolved).
         if not os.path.realpath(path).startswith(os.path.realpath(parent) + os.sep):
-            raise InvalidReference(f"{ref.full} does not name a path inside the model store")
+            raise InvalidReference(N_("{full} does not name a path inside the model store"), full=ref.full)
 
     # -- manifests -------------------------------------------------------------------------
 
@@ -111,14 +113,21 @@ class ModelStore:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise NotFound(f"model {ref.short} is not in the library", reference=ref.full) from None
+            raise NotFound(
+                N_("model {short} is not in the library"), reference=ref.full, short=ref.short
+            ) from None
         except IsADirectoryError:
-            raise NotFound(f"model {ref.short} is not in the library", reference=ref.full) from None
+            raise NotFound(
+                N_("model {short} is not in the library"), reference=ref.full, short=ref.short
+            ) from None
         try:
             return Manifest.model_validate_json(data), data
         except ValidationError as exc:
             raise RegistryError(
-                f"the manifest of {ref.short} ({path}) is not valid: {validation_summary(exc)}"
+                N_("the manifest of {short} ({path}) is not valid: {problem}"),
+                short=ref.short,
+                path=path,
+                problem=validation_summary(exc),
             ) from exc
 
     def write_manifest(self, ref: ModelRef, data: bytes) -> None:
@@ -190,7 +199,9 @@ class ModelStore:
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError) as exc:
-            raise RegistryError(f"the in-place record {path} is not valid: {exc}") from exc
+            raise RegistryError(
+                N_("the in-place record {path} is not valid: {error}"), path=path, error=exc
+            ) from exc
 
     def remove_in_place(self, ref: ModelRef) -> bool:
         path = self.in_place_path(ref)
@@ -278,4 +289,4 @@ def _dirs(folder: Path) -> list[Path]:
 def _check_ref_parts(ref: ModelRef) -> None:
     """A path found on disk must parse like a typed reference would, or it is not ours to touch."""
     if parse_reference(ref.full) != ref:
-        raise InvalidReference(f"{ref.full} is not a canonical reference")
+        raise InvalidReference(N_("{full} is not a canonical reference"), full=ref.full)

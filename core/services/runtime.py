@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import (
+    N_,
     Cancelled,
     GenerationFailed,
     InvalidParams,
@@ -196,7 +197,9 @@ class RuntimeService:
         with self._in_use(request.model) as handle:
             embed = getattr(handle, "embed", None)
             if embed is None:
-                raise GenerationFailed(f"{request.model} cannot make embeddings with its backend")
+                raise GenerationFailed(
+                    N_("{model} cannot make embeddings with its backend"), model=request.model
+                )
             result: Embeddings = embed(request.model, request.input)
             return result
 
@@ -223,7 +226,9 @@ class RuntimeService:
         with self._in_use(request.model) as handle:
             count = getattr(handle, "count_prompt", None)
             if count is None:
-                raise GenerationFailed(f"{request.model} cannot count prompt tokens with its backend")
+                raise GenerationFailed(
+                    N_("{model} cannot count prompt tokens with its backend"), model=request.model
+                )
             tokens: int = count(request)
             return tokens
 
@@ -233,7 +238,7 @@ class RuntimeService:
         with self._lock:
             entry = self._entries.get(model)
             if entry is None or entry.handle is None:
-                raise NotFound(f"{model} is not loaded")
+                raise NotFound(N_("{model} is not loaded"), model=model)
             entry.keep_alive_s = seconds
         self._idle.wake()
         return self.status_of(model)
@@ -246,7 +251,9 @@ class RuntimeService:
             entry = self._entries.get(model) or ModelEntry(id=model)
             handle = entry.handle
             if handle is None:  # unloaded or crashed between loading and here
-                raise Unavailable(entry.message or f"{model} is not loaded")
+                if entry.message:  # why it crashed, as the backend said it
+                    raise Unavailable(entry.message)
+                raise Unavailable(N_("{model} is not loaded"), model=model)
             entry.generating += 1
             entry.state = ModelState.GENERATING
             entry.last_used = time.time()
@@ -344,7 +351,9 @@ class RuntimeService:
             return str(ensure_starter_model(self._cache_dir))
         path = Path(model).expanduser()
         if not path.is_file():
-            raise NotFound(f"no model file {model!r}; give the path to a GGUF file, or `starter`")
+            raise NotFound(
+                N_("no model file {model!r}; give the path to a GGUF file, or `starter`"), model=model
+            )
         return str(path.resolve())
 
     def _locate(self, model: str) -> str:
@@ -402,7 +411,9 @@ class RuntimeService:
         if backend is not None:
             return backend
         names = ", ".join(b.name for b in self._get_backends()) or "none installed"
-        raise Unavailable(f"no backend can load {location} (backends: {names})")
+        raise Unavailable(
+            N_("no backend can load {location} (backends: {names})"), location=location, names=names
+        )
 
     def _model_lock(self, model: str) -> threading.Lock:
         with self._lock:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import uvicorn
 
 from llamadesk.core.commands import CommandTable
-from llamadesk.core.errors import InvalidParams, Unavailable
+from llamadesk.core.errors import N_, InvalidParams, Unavailable
 from llamadesk.core.models.app_config import AppConfig
 from llamadesk.core.models.server import ServerStatus
 
@@ -67,11 +67,17 @@ class ApiServer:
     def start(self, host: str, port: int, api_key: str | None) -> ServerStatus:
         with self._lock:
             if self._server is not None:
-                raise Unavailable(f"the API server is already running at {self._url()}; stop it first")
+                raise Unavailable(
+                    N_("the API server is already running at {url}; stop it first"), url=self._url()
+                )
             if not is_loopback(host) and not api_key:
                 raise InvalidParams(
-                    f"Listening on {host} lets other machines use your models, so it needs an API key: "
-                    "`llamadesk config set server.api_key SECRET` or `llamadesk serve --api-key SECRET`."
+                    N_(
+                        "Listening on {host} lets other machines use your models, so it needs an API key: "
+                        "`llamadesk config set server.api_key SECRET` or `llamadesk serve --api-key "
+                        "SECRET`."
+                    ),
+                    host=host,
                 )
             sock = _bind(host, port)
             gateway = InferenceGateway(self._commands, FairModelQueue(), self._app_settings)
@@ -93,7 +99,11 @@ class ApiServer:
             if not server.started:
                 server.should_exit = True
                 sock.close()
-                raise Unavailable(f"the API server did not start on {host}:{port}; see the log (-v)")
+                raise Unavailable(
+                    N_("the API server did not start on {host}:{port}; see the log (-v)"),
+                    host=host,
+                    port=port,
+                )
             self._server, self._thread, self._gateway = server, thread, gateway
             self._host, self._port = host, sock.getsockname()[1]
             self._key_required = bool(api_key)
@@ -148,6 +158,8 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind(address)
         sock.listen(128)
     except OSError as exc:
-        raise Unavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise Unavailable(
+            N_("cannot listen on {host}:{port}: {reason}"), host=host, port=port, reason=exc.strerror or exc
+        ) from None
     sock.setblocking(False)
     return sock

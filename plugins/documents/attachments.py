@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from llamadesk.core.errors import Cancelled, UnreadableDocument
+from llamadesk.core.errors import N_, Cancelled, UnreadableDocument
 from llamadesk.core.models.collections import SearchMode
 from llamadesk.core.models.commands import ProgressEvent
 from llamadesk.core.models.documents import Attachment, AttachmentPart, DocumentText
@@ -150,7 +150,7 @@ class AttachmentReader:
         done = total - len(self._store.unembedded(hidden.id, model, total, file_id))
         while True:
             if token.cancelled:
-                raise Cancelled("cancelled while reading the attached file")
+                raise Cancelled(N_("cancelled while reading the attached file"))
             batch = self._store.unembedded(hidden.id, model, EMBED_BATCH, file_id)
             if not batch:
                 return

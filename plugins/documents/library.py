@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from llamadesk.core.errors import AlreadyExists, Cancelled, InvalidParams, NotFound
+from llamadesk.core.errors import N_, AlreadyExists, Cancelled, InvalidParams, NotFound
 from llamadesk.core.models.collections import (
     CollectionInfo,
     CollectionList,
@@ -99,7 +99,7 @@ class DocumentLibrary:
         attachments = []
         for path in files:
             if token.cancelled:
-                raise Cancelled("cancelled while reading the attached files")
+                raise Cancelled(N_("cancelled while reading the attached files"))
             attachments.append(self.attach(path, question, file_budget, on_event, token))
         left = budget - sum(attachment.tokens for attachment in attachments)
         sources: list[Source] = []
@@ -118,9 +118,11 @@ class DocumentLibrary:
     def add(self, name: str, folder: str) -> CollectionInfo:
         path = Path(folder).expanduser()
         if not path.is_dir():
-            raise InvalidParams(f"{folder} is not a folder")
+            raise InvalidParams(N_("{folder} is not a folder"), folder=folder)
         if self.store.collection(name) is not None:
-            raise AlreadyExists(f"a collection named {name!r} exists already; see `collections.list`")
+            raise AlreadyExists(
+                N_("a collection named {name!r} exists already; see `collections.list`"), name=name
+            )
         row = self.store.add_collection(name, str(path.resolve()))
         self.indexer.enqueue(row)
         return self.info(row)
@@ -177,7 +179,7 @@ class DocumentLibrary:
         """A user's collection by name; NotFound for an unknown or hidden one."""
         row = self.store.collection(name)
         if row is None or row.hidden:
-            raise NotFound(f"no collection named {name!r}; see `collections.list`")
+            raise NotFound(N_("no collection named {name!r}; see `collections.list`"), name=name)
         return row
 
     def info(self, row: CollectionRow) -> CollectionInfo:

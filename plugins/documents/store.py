@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from llamadesk.core.errors import InsufficientSpace, StorageError
+from llamadesk.core.errors import N_, InsufficientSpace, StorageError
 from llamadesk.lib import sqlite_db
 
 from .chunking import Chunk
@@ -388,6 +388,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 def _storage_error(path: Path, exc: sqlite3.DatabaseError) -> StorageError:
     if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
         return InsufficientSpace(
-            f"the disk holding the document index ({path.parent}) is full; free some space", path=str(path)
+            N_("the disk holding the document index ({parent}) is full; free some space"),
+            path=str(path),
+            parent=path.parent,
         )
-    return StorageError(f"the document index {path} failed: {exc}", path=str(path))
+    return StorageError(N_("the document index {path} failed: {error}"), path=str(path), error=exc)

@@ -21,6 +21,7 @@ from huggingface_hub.errors import (
 from pydantic import ValidationError
 
 from llamadesk.core.errors import (
+    N_,
     AuthRequired,
     InvalidParams,
     LlamadeskError,
@@ -150,60 +151,92 @@ class HubClient:
         except RepositoryNotFoundError as exc:
             raise self._not_found(repo_id or "") from exc
         except RevisionNotFoundError as exc:
-            raise NotFound(f"hf.co/{repo_id} has no branch, tag or commit {revision!r}") from exc
+            raise NotFound(
+                N_("hf.co/{repo_id} has no branch, tag or commit {revision!r}"),
+                repo_id=repo_id,
+                revision=revision,
+            ) from exc
         except RemoteEntryNotFoundError as exc:
-            raise NotFound(self.access.redact(f"{doing}: the file is not in hf.co/{repo_id}")) from exc
+            raise NotFound(
+                N_("{doing}: the file is not in hf.co/{repo_id}"),
+                doing=self.access.redact(doing),
+                repo_id=repo_id,
+            ) from exc
         except HfHubHTTPError as exc:
             status = exc.response.status_code if exc.response is not None else "an error"
             raise Unavailable(
-                f"{doing} failed: {self.access.web_host} answered {status}; try again later",
+                N_("{doing} failed: {web_host} answered {status}; try again later"),
                 status=status,
+                doing=doing,
+                web_host=self.access.web_host,
             ) from exc
         except httpx2.HTTPStatusError as exc:
             status = exc.response.status_code
             if status in (401, 403):
                 raise self._gated(repo_id or "") from exc
-            raise Unavailable(f"{doing} failed: {self.access.web_host} answered {status}") from exc
+            raise Unavailable(
+                N_("{doing} failed: {web_host} answered {status}"),
+                doing=doing,
+                web_host=self.access.web_host,
+                status=status,
+            ) from exc
         except (httpx2.TransportError, OSError) as exc:
             reason = self.access.redact(str(exc) or type(exc).__name__)
             raise Unavailable(
-                f"cannot reach the Hugging Face hub at {self.access.endpoint} ({reason}); "
-                "check your connection, or the hf_endpoint and http_proxy settings"
+                N_(
+                    "cannot reach the Hugging Face hub at {endpoint} ({reason}); check your connection, or "
+                    "the hf_endpoint and http_proxy settings"
+                ),
+                endpoint=self.access.endpoint,
+                reason=reason,
             ) from exc
         except (ValueError, KeyError, TypeError, AttributeError) as exc:  # an answer of the wrong shape
             log.info("%s: the hub's answer could not be read", doing, exc_info=exc)
             reason = validation_summary(exc) if isinstance(exc, ValidationError) else type(exc).__name__
             raise RegistryError(
-                self.access.redact(
-                    f"{doing} failed: {self.access.web_host} sent an answer that is not what the hub sends "
-                    f"({reason}); check the hf_endpoint setting"
-                )
+                N_(
+                    "{doing} failed: {web_host} sent an answer that is not what the hub sends ({reason}); "
+                    "check the hf_endpoint setting"
+                ),
+                doing=self.access.redact(doing),
+                web_host=self.access.web_host,
+                reason=self.access.redact(reason),
             ) from exc
 
     def _gated(self, repo_id: str) -> AuthRequired:
         page = self.access.repo_page(repo_id)
         if self.access.token:
             return AuthRequired(
-                f"hf.co/{repo_id} is gated and your Hugging Face token has no access to it yet: "
-                f"accept its terms at {page} (approval can take a while), then try again",
+                N_(
+                    "hf.co/{repo} is gated and your Hugging Face token has no access to it yet: accept its "
+                    "terms at {page} (approval can take a while), then try again"
+                ),
                 repo=repo_id,
+                page=page,
             )
         return AuthRequired(
-            f"hf.co/{repo_id} is gated: accept its terms at {page}, then log in with "
-            "`hf auth login` (or set HF_TOKEN to an access token) and try again",
+            N_(
+                "hf.co/{repo} is gated: accept its terms at {page}, then log in with `hf auth login` (or "
+                "set HF_TOKEN to an access token) and try again"
+            ),
             repo=repo_id,
+            page=page,
         )
 
     def _not_found(self, repo_id: str) -> LlamadeskError:
         if self.access.token:
             return NotFound(
-                f"hf.co/{repo_id} was not found, or your Hugging Face token cannot see it "
-                "(check the name; a private repo needs a token with read access)",
+                N_(
+                    "hf.co/{repo} was not found, or your Hugging Face token cannot see it (check the name; "
+                    "a private repo needs a token with read access)"
+                ),
                 repo=repo_id,
             )
         return AuthRequired(
-            f"hf.co/{repo_id} was not found. If it is private, log in with `hf auth login` "
-            "(or set HF_TOKEN) and try again; otherwise check the name",
+            N_(
+                "hf.co/{repo} was not found. If it is private, log in with `hf auth login` (or set "
+                "HF_TOKEN) and try again; otherwise check the name"
+            ),
             repo=repo_id,
         )
 
@@ -217,7 +250,9 @@ def repo_id_of(text: str) -> str:
         value = value.removeprefix(host)
     value = value.split(":", 1)[0].strip("/")
     if not _REPO_ID.match(value):
-        raise InvalidParams(f"{text!r} is not a Hugging Face repo; write it as user/repo or hf.co/user/repo")
+        raise InvalidParams(
+            N_("{text!r} is not a Hugging Face repo; write it as user/repo or hf.co/user/repo"), text=text
+        )
     return value
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llamadesk.core.errors import NotFound, RegistryError
+from llamadesk.core.errors import N_, NotFound, RegistryError
 from llamadesk.core.interfaces.http import HttpClient
 from llamadesk.core.interfaces.model_source import ResolvedModel
 from llamadesk.core.models.download import BlobRequest
@@ -74,15 +74,22 @@ class HuggingFaceSource:
         tag = tag_for(choice)
         if not choice.complete:
             raise NotFound(
-                f"hf.co/{repo_id}:{tag} is split in {choice.split_count} files but only "
-                f"{len(choice.files)} are in the repo"
+                N_("hf.co/{repo_id}:{tag} is split in {split_count} files but only {count} are in the repo"),
+                repo_id=repo_id,
+                tag=tag,
+                split_count=choice.split_count,
+                count=len(choice.files),
             )
         sizes = {f.path: f.size for f in listing.files}
         missing = [p for p, sha in zip(choice.files, choice.sha256, strict=True) if not sha]
         if missing:
             raise RegistryError(
-                f"the hub gave no sha256 for {missing[0]} in hf.co/{repo_id}, so its download "
-                "could not be verified; it was not pulled"
+                N_(
+                    "the hub gave no sha256 for {missing} in hf.co/{repo_id}, so its download could not be "
+                    "verified; it was not pulled"
+                ),
+                missing=missing[0],
+                repo_id=repo_id,
             )
 
         access = client.access
@@ -142,14 +149,17 @@ class HuggingFaceSource:
     def _choose(self, ref: ModelRef, listing: RepoListing) -> HubFileChoice:
         choices = group_choices(listing.files)
         if not choices:
-            raise NotFound(f"hf.co/{listing.repo_id} has no GGUF model files")
+            raise NotFound(N_("hf.co/{repo_id} has no GGUF model files"), repo_id=listing.repo_id)
         if ref.tag != DEFAULT_TAG:
             choice = find_choice(choices, ref.tag)
             if choice is None:
                 names = ", ".join(tag_for(c) for c in choices)
                 raise NotFound(
-                    f"hf.co/{listing.repo_id} has no {ref.tag!r}; choose one of: {names}",
+                    N_("hf.co/{repo_id} has no {tag!r}; choose one of: {names}"),
                     choices=[tag_for(c) for c in choices],
+                    repo_id=listing.repo_id,
+                    tag=ref.tag,
+                    names=names,
                 )
             return choice
         # No tag: Q4_K_M like llama.cpp and Ollama (the same file on every machine), else

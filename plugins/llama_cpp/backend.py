@@ -14,7 +14,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from llamadesk.core.errors import Cancelled, ModelLoadFailed
+from llamadesk.core.errors import N_, Cancelled, ModelLoadFailed
 from llamadesk.core.gguf import is_gguf, read_gguf
 from llamadesk.core.interfaces.backend import ProgressCallback
 from llamadesk.core.models.gguf import GGUFInfo
@@ -127,7 +127,7 @@ class LlamaCppBackend:
     ) -> WorkerReady:
         while True:
             if token is not None and token.cancelled:
-                raise Cancelled(f"loading {name} was cancelled")
+                raise Cancelled(N_("loading {name} was cancelled"), name=name)
             if not conn.poll(POLL_S):
                 if not process.is_alive():
                     raise ModelLoadFailed(describe_exit(name, process.exitcode))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from llamadesk.core.errors import ModelLoadFailed
+from llamadesk.core.errors import N_, ModelLoadFailed
 from llamadesk.core.models.gguf import GGUFInfo
 from llamadesk.core.models.llama import LoadOptions, ModelPart
 from llamadesk.core.models.memory import WorkerShare
@@ -99,27 +99,41 @@ class RpcCluster:
     def _make_plan(self, total: int, layer_split: list[float], endpoints: list[str]) -> RpcPlan:
         if not endpoints:
             raise ModelLoadFailed(
-                "rpc is on but no RPC worker is listed: add one with `llamadesk rpc add HOST:PORT` "
-                "(the llama_cpp.rpc_workers setting)"
+                N_(
+                    "rpc is on but no RPC worker is listed: add one with `llamadesk rpc add HOST:PORT` "
+                    "(the llama_cpp.rpc_workers setting)"
+                )
             )
         if layer_split and len(layer_split) != len(endpoints) + 1:
             raise ModelLoadFailed(
-                f"layer_split has {len(layer_split)} shares; it needs {len(endpoints) + 1}: this "
-                f"machine's, then one for each RPC worker ({', '.join(endpoints)})"
+                N_(
+                    "layer_split has {count} shares; it needs {needed}: this machine's, then one for each "
+                    "RPC worker ({endpoints})"
+                ),
+                count=len(layer_split),
+                needed=len(endpoints) + 1,
+                endpoints=", ".join(endpoints),
             )
         workers = [self._ask(endpoint) for endpoint in endpoints]
         for worker in workers:
             if worker.state is RpcWorkerState.DOWN:
                 raise ModelLoadFailed(
-                    f"RPC worker {worker.endpoint} is down ({worker.detail}): start `llamadesk rpc-worker` "
-                    f"there, or take it off the list with `llamadesk rpc rm {worker.endpoint}`"
+                    N_(
+                        "RPC worker {endpoint} is down ({detail}): start `llamadesk rpc-worker` there, or "
+                        "take it off the list with `llamadesk rpc rm {endpoint}`"
+                    ),
+                    endpoint=worker.endpoint,
+                    detail=worker.detail,
                 )
             if worker.state is not RpcWorkerState.READY:
                 raise ModelLoadFailed(
-                    f"RPC worker {worker.endpoint} is {worker.state.value}: {worker.detail}"
+                    N_("RPC worker {endpoint} is {state}: {detail}"),
+                    endpoint=worker.endpoint,
+                    state=worker.state.value,
+                    detail=worker.detail,
                 )
             if not worker.devices:
-                raise ModelLoadFailed(f"RPC worker {worker.endpoint} offers no device")
+                raise ModelLoadFailed(N_("RPC worker {endpoint} offers no device"), endpoint=worker.endpoint)
         shares = layer_split or [float(self._available()), *(float(w.offered_bytes) for w in workers)]
         device_memory = [[float(d.free_bytes) for d in w.devices] for w in workers]
         n_gpu_layers, tensor_split = split_for_llama(total, shares, device_memory)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from llamadesk.core.commands import CommandContext, CommandSpec
-from llamadesk.core.errors import AlreadyExists, NotFound, Unavailable
+from llamadesk.core.errors import N_, AlreadyExists, NotFound, Unavailable
 from llamadesk.core.interfaces.plugin_context import PluginContext
 from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.rpc import (
@@ -30,14 +30,19 @@ def rpc_commands(context: PluginContext) -> list[CommandSpec]:
 
     def add(params: RpcAddParams, ctx: CommandContext) -> RpcWorkerInfo:
         if params.endpoint in workers():
-            raise AlreadyExists(f"RPC worker {params.endpoint} is listed already")
+            raise AlreadyExists(N_("RPC worker {endpoint} is listed already"), endpoint=params.endpoint)
         info = RpcWorkerInfo(endpoint=params.endpoint, state=RpcWorkerState.UNCHECKED)
         if params.check:
             info = probe(params.endpoint)
             if info.state in (RpcWorkerState.DOWN, RpcWorkerState.INCOMPATIBLE):
                 raise Unavailable(
-                    f"RPC worker {params.endpoint} is {info.state.value}: {info.detail} "
-                    "(add it anyway with check off: `llamadesk rpc add --no-check`)"
+                    N_(
+                        "RPC worker {endpoint} is {state}: {detail} (add it anyway with check off: "
+                        "`llamadesk rpc add --no-check`)"
+                    ),
+                    endpoint=params.endpoint,
+                    state=info.state.value,
+                    detail=info.detail,
                 )
         context.update_settings(LlamaCppSettings, {"rpc_workers": [*workers(), params.endpoint]})
         return info
@@ -53,7 +58,9 @@ def rpc_commands(context: PluginContext) -> list[CommandSpec]:
     def remove(params: RpcEndpointParams, ctx: CommandContext) -> RpcWorkerInfo:
         listed = workers()
         if params.endpoint not in listed:
-            raise NotFound(f"RPC worker {params.endpoint} is not listed (`llamadesk rpc list`)")
+            raise NotFound(
+                N_("RPC worker {endpoint} is not listed (`llamadesk rpc list`)"), endpoint=params.endpoint
+            )
         context.update_settings(
             LlamaCppSettings, {"rpc_workers": [w for w in listed if w != params.endpoint]}
         )

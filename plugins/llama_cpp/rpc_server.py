@@ -34,7 +34,7 @@ from typing import Any
 import psutil
 
 from llamadesk.core.commands import CommandContext
-from llamadesk.core.errors import InvalidParams, Unavailable
+from llamadesk.core.errors import N_, InvalidParams, Unavailable
 from llamadesk.core.models.rpc import RpcClientEvent, RpcDevice, RpcServeParams, RpcServeResult, RpcServing
 
 from .ggml_rpc import GgmlRpc, wait_passively
@@ -98,7 +98,9 @@ def check_free(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise InvalidParams(f"cannot listen on {host}: {exc.strerror or exc}") from None
+        raise InvalidParams(
+            N_("cannot listen on {host}: {reason}"), host=host, reason=exc.strerror or exc
+        ) from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as ggml's server does
@@ -106,8 +108,10 @@ def check_free(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             raise InvalidParams(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc} "
-                "(another rpc-worker? choose another --port)"
+                N_("cannot listen on {host}:{port}: {reason} (another rpc-worker? choose another --port)"),
+                host=host,
+                port=port,
+                reason=exc.strerror or exc,
             ) from None
 
 
@@ -148,7 +152,11 @@ class RpcServer:
             )
             while not ctx.token.wait(POLL_S):
                 if not self._process.is_alive():
-                    raise Unavailable(f"the RPC worker at {endpoint} stopped: {self._ended()}")
+                    raise Unavailable(
+                        N_("the RPC worker at {endpoint} stopped: {ended}"),
+                        endpoint=endpoint,
+                        ended=self._ended(),
+                    )
                 for connected in self._client_events():
                     ctx.emit(RpcClientEvent(connected=connected))
             return RpcServeResult(endpoint=endpoint, reason="stopped")
@@ -169,14 +177,17 @@ class RpcServer:
         child_conn.close()
         try:
             if not conn.poll(START_TIMEOUT_S):
-                raise Unavailable(f"the RPC worker did not start within {START_TIMEOUT_S:.0f} s")
+                raise Unavailable(
+                    N_("the RPC worker did not start within {start_timeout_s:.0f} s"),
+                    start_timeout_s=START_TIMEOUT_S,
+                )
             answer = conn.recv()
         except EOFError:
-            raise Unavailable(f"the RPC worker could not start: {self._ended()}") from None
+            raise Unavailable(N_("the RPC worker could not start: {ended}"), ended=self._ended()) from None
         finally:
             conn.close()
         if isinstance(answer, str):
-            raise Unavailable(f"the RPC worker could not start: {answer}")
+            raise Unavailable(N_("the RPC worker could not start: {answer}"), answer=answer)
         return list(answer)
 
     def _listening_port(self) -> int:
@@ -187,14 +198,20 @@ class RpcServer:
         while time.monotonic() < deadline:
             if not self._process.is_alive():
                 raise Unavailable(
-                    f"the RPC worker could not listen on {self.params.host}:{self.params.port}: {self._ended()}"
+                    N_("the RPC worker could not listen on {host}:{port}: {ended}"),
+                    host=self.params.host,
+                    port=self.params.port,
+                    ended=self._ended(),
                 )
             with contextlib.suppress(psutil.Error):
                 for connection in list_connections(kind="tcp"):
                     if connection.status == psutil.CONN_LISTEN:
                         return int(connection.laddr.port)
             time.sleep(0.05)
-        raise Unavailable(f"the RPC worker did not listen within {START_TIMEOUT_S:.0f} s")
+        raise Unavailable(
+            N_("the RPC worker did not listen within {start_timeout_s:.0f} s"),
+            start_timeout_s=START_TIMEOUT_S,
+        )
 
     def _client_events(self) -> list[bool]:
         """Connections opened (True) and closed (False) since the last call, from the log."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from llamadesk.core.commands import CommandContext, CommandSpec
-from llamadesk.core.errors import AlreadyExists, InvalidParams, NotFound, Unavailable
+from llamadesk.core.errors import N_, AlreadyExists, InvalidParams, NotFound, Unavailable
 from llamadesk.core.interfaces.plugin_context import PluginContext
 from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.mcp import (
@@ -63,8 +63,12 @@ def mcp_commands(context: PluginContext, connections: McpConnections) -> list[Co
             if status.state is not ConnectionState.CONNECTED:
                 connections.retire(probe)
                 raise Unavailable(
-                    f"the MCP server {server.name!r} does not work: {status.error}; nothing was saved "
-                    "(add it without the check to save it anyway)"
+                    N_(
+                        "the MCP server {name!r} does not work: {error}; nothing was saved (add it without "
+                        "the check to save it anyway)"
+                    ),
+                    name=server.name,
+                    error=status.error,
                 )
             tools = tool_infos(server, status)
         with connections.editing:
@@ -111,7 +115,9 @@ def mcp_commands(context: PluginContext, connections: McpConnections) -> list[Co
         status = connections.connect(server)
         if status.state is not ConnectionState.CONNECTED:
             raise Unavailable(
-                f"the MCP server {server.name!r} is not available: {status.error or status.words}"
+                N_("the MCP server {name!r} is not available: {error}"),
+                name=server.name,
+                error=status.error or status.words,
             )
         resources = connections.resources(server)
         return McpServerTools(
@@ -124,9 +130,9 @@ def mcp_commands(context: PluginContext, connections: McpConnections) -> list[Co
             try:
                 text = path.read_text(encoding="utf-8")
             except FileNotFoundError:
-                raise NotFound(f"no file {path}") from None
+                raise NotFound(N_("no file {path}"), path=path) from None
             except (OSError, UnicodeDecodeError) as exc:
-                raise InvalidParams(f"cannot read {path}: {exc}") from None
+                raise InvalidParams(N_("cannot read {path}: {error}"), path=path, error=exc) from None
             source = str(path)
         else:
             text, source = params.text or "", "the text"
@@ -217,7 +223,7 @@ def mcp_commands(context: PluginContext, connections: McpConnections) -> list[Co
 
 def _enabled(server: McpServer) -> McpServer:
     if not server.enabled:
-        raise Unavailable(f"the MCP server {server.name!r} is disabled; enable it first")
+        raise Unavailable(N_("the MCP server {name!r} is disabled; enable it first"), name=server.name)
     return server
 
 

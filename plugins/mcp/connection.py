@@ -29,12 +29,13 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from llamadesk.core import __version__
-from llamadesk.core.errors import ToolFailed, ToolTimeout
+from llamadesk.core.errors import N_, ToolFailed, ToolTimeout
 from llamadesk.core.models.mcp import McpResourceInfo
 from llamadesk.core.models.tools import ToolReply
 
 from .failures import describe_failure, log_tail
 from .masking import scrub
+from .reasons import Reason, failure
 from .replies import reply_of, tool_spec
 from .settings import McpServer
 from .status import NOT_CONNECTED, ConnectionState, ConnectionStatus
@@ -56,7 +57,7 @@ class _Run:
     client: Client | None = None
     stopping: bool = False
     ended: bool = False  # the transport's read side ended: a stdio server exited
-    lost: str | None = None  # why a call gave the session up
+    lost: Reason | None = None  # why a call gave the session up
     http_status: int | None = None  # the last HTTP error status, to name it in a failure
     relisting: bool = False
     background: set[asyncio.Task[None]] = field(default_factory=set)
@@ -79,15 +80,19 @@ class ServerConnection:
     def status(self) -> ConnectionStatus:
         return self._status
 
-    def _set(self, state: ConnectionState, error: str | None = None, **changes: Any) -> None:
+    def _set(self, state: ConnectionState, reason: Reason | None = None, **changes: Any) -> None:
         previous = self._status
+        said = ""
+        if reason is not None and self.server.transport == "stdio":  # its stderr's last lines say why
+            said = scrub(log_tail(self._log_path), list(self.server.env.values()))
+        error = None if reason is None else f"{reason} (it said: {said})" if said else str(reason)
         values: dict[str, Any] = {
             "tools": previous.tools,
             "listed": previous.listed,
             "server_info": previous.server_info,
             **changes,
         }
-        self._status = ConnectionStatus(state=state, error=error, **values)
+        self._status = ConnectionStatus(state=state, error=error, reason=reason, said=said, **values)
         if state is ConnectionState.FAILED:
             log.info("MCP server %s failed: %s", self.name, error)
 
@@ -135,7 +140,7 @@ class ServerConnection:
         timeout = self._connect_timeout()
         timed_out = False
         connected = False
-        error: str | None = None
+        error: Reason | None = None
         loop = asyncio.get_running_loop()
         errlog = self._open_log()
         try:
@@ -182,12 +187,12 @@ class ServerConnection:
         if run.stopping:
             self._set(ConnectionState.NOT_CONNECTED)
         elif timed_out and not connected:
-            self._set(ConnectionState.FAILED, f"it did not answer within {timeout:g} s{self._tail()}")
+            silent = failure(N_("it did not answer within {timeout:g} s"), timeout=timeout)
+            self._set(ConnectionState.FAILED, silent)
         else:
             if run.ended and self.server.transport == "stdio":
-                error = "it exited"  # its output ended: the process is gone
-            reason = error or run.lost or "it closed the connection"
-            self._set(ConnectionState.FAILED, f"{reason}{self._tail()}")
+                error = failure(N_("it exited"))  # its output ended: the process is gone
+            self._set(ConnectionState.FAILED, error or run.lost or failure(N_("it closed the connection")))
         if not run.attempt.done():
             run.attempt.set_result(None)
 
@@ -202,12 +207,6 @@ class ServerConnection:
         except OSError as exc:
             log.warning("cannot write %s: %s", self._log_path, exc)
             return None
-
-    def _tail(self) -> str:
-        if self.server.transport != "stdio":
-            return ""
-        tail = log_tail(self._log_path)
-        return f" (it said: {scrub(tail, list(self.server.env.values()))})" if tail else ""
 
     def _client(self, run: _Run, errlog: TextIO | None) -> Client:
         def ended() -> None:
@@ -275,7 +274,9 @@ class ServerConnection:
         run = self._run
         if run is None or run.client is None:
             reason = self._status.error or self._status.words
-            raise ToolFailed(f"The MCP server {self.name!r} is not available: {reason}.")
+            raise ToolFailed(
+                N_("The MCP server {name!r} is not available: {reason}."), name=self.name, reason=reason
+            )
         return run.client
 
     async def call_tool(self, tool: str, arguments: dict[str, Any], timeout: float) -> ToolReply:
@@ -287,40 +288,67 @@ class ServerConnection:
                 raise self._call_error(tool, exc, timeout) from None
             except ValidationError as exc:
                 raise ToolFailed(
-                    f"The MCP server {self.name!r} answered {tool!r} with a result that does not "
-                    f"follow the protocol ({exc.error_count()} problems)."
+                    N_(
+                        "The MCP server {name!r} answered {tool!r} with a result that does not follow the "
+                        "protocol ({error_count} problems)."
+                    ),
+                    name=self.name,
+                    tool=tool,
+                    error_count=exc.error_count(),
                 ) from None
             except Exception as exc:
                 reason = describe_failure(exc, self.server, None)
-                self._lose(f"a call failed: {reason}")
+                self._lose(failure(N_("a call failed: {reason}"), reason=str(reason)))
                 raise ToolFailed(
-                    f"The call to {tool!r} of MCP server {self.name!r} failed: {reason}."
+                    N_("The call to {tool!r} of MCP server {name!r} failed: {reason}."),
+                    tool=tool,
+                    name=self.name,
+                    reason=str(reason),
                 ) from None
             return reply_of(result)
         raise ToolTimeout(
-            f"The tool {tool!r} of MCP server {self.name!r} did not answer within {timeout:g} s."
+            N_("The tool {tool!r} of MCP server {name!r} did not answer within {timeout:g} s."),
+            tool=tool,
+            name=self.name,
+            timeout=timeout,
         )
 
     def _call_error(self, tool: str, exc: MCPError, timeout: float) -> ToolFailed:
         if exc.code == CONNECTION_CLOSED:
-            self._lose("it closed the connection during a call")
+            self._lose(failure(N_("it closed the connection during a call")))
             if self.server.transport == "http":
                 return ToolFailed(
-                    f"The connection to MCP server {self.name!r} was lost during the call to {tool!r}; "
-                    "it is made again on the next call."
+                    N_(
+                        "The connection to MCP server {name!r} was lost during the call to {tool!r}; it is "
+                        "made again on the next call."
+                    ),
+                    name=self.name,
+                    tool=tool,
                 )
             return ToolFailed(
-                f"The MCP server {self.name!r} stopped during the call to {tool!r} (it crashed or exited); "
-                "it is started again on the next call."
+                N_(
+                    "The MCP server {name!r} stopped during the call to {tool!r} (it crashed or exited); "
+                    "it is started again on the next call."
+                ),
+                name=self.name,
+                tool=tool,
             )
         if exc.code == REQUEST_TIMEOUT:
             return ToolTimeout(
-                f"The tool {tool!r} of MCP server {self.name!r} did not answer within {timeout:g} s."
+                N_("The tool {tool!r} of MCP server {name!r} did not answer within {timeout:g} s."),
+                tool=tool,
+                name=self.name,
+                timeout=timeout,
             )
         message = scrub(exc.message, list(self.server.headers.values()) + list(self.server.env.values()))
-        return ToolFailed(f"The MCP server {self.name!r} refused the call to {tool!r}: {message}")
+        return ToolFailed(
+            N_("The MCP server {name!r} refused the call to {tool!r}: {reason}"),
+            name=self.name,
+            tool=tool,
+            reason=message,
+        )
 
-    def _lose(self, reason: str) -> None:
+    def _lose(self, reason: Reason) -> None:
         """The session is unusable: close it, so that the next call starts a new one."""
         run = self._run
         if run is not None and not run.stopping:
@@ -346,7 +374,11 @@ class ServerConnection:
                 if not cursor:
                     break
             return found
-        raise ToolTimeout(f"The MCP server {self.name!r} did not list its resources within {timeout:g} s.")
+        raise ToolTimeout(
+            N_("The MCP server {name!r} did not list its resources within {timeout:g} s."),
+            name=self.name,
+            timeout=timeout,
+        )
 
 
 async def _ignore_progress(progress: float, total: float | None, message: str | None) -> None:

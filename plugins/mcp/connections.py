@@ -19,7 +19,7 @@ import threading
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from llamadesk.core.errors import AlreadyExists, Cancelled, NotFound, ToolTimeout, Unavailable
+from llamadesk.core.errors import N_, AlreadyExists, Cancelled, NotFound, ToolTimeout, Unavailable
 from llamadesk.core.interfaces.plugin_context import PluginContext
 from llamadesk.core.models.mcp import McpResourceInfo
 from llamadesk.core.models.tools import ToolReply
@@ -63,12 +63,12 @@ class McpConnections:
     def get(self, name: str) -> McpServer:
         server = self.settings().find(name)
         if server is None:
-            raise NotFound(f"no MCP server named {name!r}; see `llamadesk mcp list`")
+            raise NotFound(N_("no MCP server named {name!r}; see `llamadesk mcp list`"), name=name)
         return server
 
     def ensure_new(self, name: str) -> None:
         if self.settings().find(name) is not None:
-            raise AlreadyExists(f"an MCP server named {name!r} exists; remove it first")
+            raise AlreadyExists(N_("an MCP server named {name!r} exists; remove it first"), name=name)
 
     def save(self, servers: list[McpServer]) -> None:
         self._context.update_settings(McpSettings, {"servers": [s.model_dump(mode="json") for s in servers]})
@@ -91,7 +91,7 @@ class McpConnections:
 
         with self._lock:
             if self._closed:
-                raise Unavailable("the app is stopping; MCP servers are closed")
+                raise Unavailable(N_("the app is stopping; MCP servers are closed"))
             key = server.name.lower()
             current = self._connections.get(key)
             if current is not None and current.key == server.connection_key():
@@ -143,7 +143,7 @@ class McpConnections:
         self, server: McpServer, tool: str, arguments: dict[str, Any], token: CancelToken, timeout: float
     ) -> ToolReply:
         if token.cancelled:
-            raise Cancelled(f"the call to {tool!r} was cancelled")
+            raise Cancelled(N_("the call to {tool!r} was cancelled"), tool=tool)
         connection = self.connection(server)
         future = self._loop.submit(connection.call_tool(tool, arguments, timeout))
 
@@ -154,11 +154,16 @@ class McpConnections:
         try:
             return future.result(timeout + GRACE_SECONDS)
         except concurrent.futures.CancelledError:
-            raise Cancelled(f"the call to {tool!r} of MCP server {server.name!r} was cancelled") from None
+            raise Cancelled(
+                N_("the call to {tool!r} of MCP server {name!r} was cancelled"), tool=tool, name=server.name
+            ) from None
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise ToolTimeout(
-                f"The tool {tool!r} of MCP server {server.name!r} did not answer within {timeout:g} s."
+                N_("The tool {tool!r} of MCP server {name!r} did not answer within {timeout:g} s."),
+                tool=tool,
+                name=server.name,
+                timeout=timeout,
             ) from None
         finally:
             unlink()
@@ -175,7 +180,9 @@ class McpConnections:
             return future.result(timeout + GRACE_SECONDS)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise Unavailable(f"the MCP event loop did not answer within {timeout:g} s") from None
+            raise Unavailable(
+                N_("the MCP event loop did not answer within {timeout:g} s"), timeout=timeout
+            ) from None
 
     def retire(self, connection: ServerConnection) -> None:
         with self._lock:

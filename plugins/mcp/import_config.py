@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from llamadesk.core.errors import InvalidParams
+from llamadesk.core.errors import N_, InvalidParams
 from llamadesk.core.models.mcp import NAME_PATTERN
 
 from .settings import McpServer
@@ -42,18 +42,27 @@ def parse_servers(text: str, source: str) -> list[Entry]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidParams(
-            f"{source} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            N_("{source} is not valid JSON: line {lineno}, column {colno}: {msg}"),
+            source=source,
+            lineno=exc.lineno,
+            colno=exc.colno,
+            msg=exc.msg,
         ) from None
     if not isinstance(data, dict):
-        raise InvalidParams(f'{source} must hold a JSON object with "mcpServers" (line 1)')
+        raise InvalidParams(N_('{source} must hold a JSON object with "mcpServers" (line 1)'), source=source)
     top = next((key for key in TOP_KEYS if key in data), None)
     if top is None:
-        raise InvalidParams(f'{source} has no "mcpServers" object (line 1)')
+        raise InvalidParams(N_('{source} has no "mcpServers" object (line 1)'), source=source)
     entries = data[top]
     position = _key_position(text, top, 0)
     if not isinstance(entries, dict):
         line = _line(text, position)
-        raise InvalidParams(f'{source}: "{top}" must be an object of servers by name (line {line})')
+        raise InvalidParams(
+            N_('{source}: "{top}" must be an object of servers by name (line {line})'),
+            source=source,
+            top=top,
+            line=line,
+        )
     found: list[Entry] = []
     for name, entry in entries.items():
         # Entries come in file order: each is looked for after the one before.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from llamadesk.core.errors import LlamadeskError, ToolFailed
+from llamadesk.core.errors import N_, LlamadeskError, ToolFailed
 from llamadesk.core.models.tools import ToolReply, ToolSpec
 from llamadesk.core.streaming import CancelToken
 
@@ -44,11 +44,13 @@ class McpToolProvider:
     def call(self, tool: str, arguments: dict[str, Any], token: CancelToken, timeout: float) -> ToolReply:
         if not self._allowed(tool):
             raise ToolFailed(
-                f"The tool {tool!r} of MCP server {self.name!r} is not allowed (see its allowed_tools)."
+                N_("The tool {tool!r} of MCP server {name!r} is not allowed (see its allowed_tools)."),
+                tool=tool,
+                name=self.name,
             )
         listed = self._connections.status(self._server)
         if listed.listed and tool not in {spec.name for spec in listed.tools}:
-            raise ToolFailed(f"The MCP server {self.name!r} has no tool {tool!r}.")
+            raise ToolFailed(N_("The MCP server {name!r} has no tool {tool!r}."), name=self.name, tool=tool)
         limit = min(timeout, self._connections.settings().call_timeout_seconds)
         return self._connections.call(self._server, tool, arguments, token, limit)
 

@@ -36,6 +36,9 @@ def server_info(server: McpServer, status: ConnectionStatus) -> McpServerInfo:
         state=status.state.value,
         status=status.words,
         error=status.error,
+        reason_template=status.reason.template if status.reason else None,
+        reason_values=dict(status.reason.values) if status.reason else {},
+        said=status.said,
         server_info=status.server_info,
         tool_count=len(allowed) if status.listed else None,
     )

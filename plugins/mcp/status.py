@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from llamadesk.core.models.tools import ToolSpec
 
+from .reasons import Reason
+
 
 class ConnectionState(StrEnum):
     NOT_CONNECTED = "not connected"  # not started yet, or stopped; the next use connects
@@ -20,7 +22,9 @@ class ConnectionState(StrEnum):
 @dataclass(frozen=True)
 class ConnectionStatus:
     state: ConnectionState
-    error: str | None = None
+    error: str | None = None  # in English: the reason, then what the server said
+    reason: Reason | None = None  # the same, for the window to translate
+    said: str = ""  # the last lines of a stdio server's stderr, secrets scrubbed
     tools: tuple[ToolSpec, ...] = ()
     listed: bool = False  # its tools were listed at least once (a crashed server keeps them)
     server_info: str | None = None  # the server's own name and version, as it told them

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from llamadesk.core.errors import RegistryError
+from llamadesk.core.errors import N_, RegistryError
 from llamadesk.core.interfaces.http import HttpClient, HttpError
 
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
@@ -124,7 +124,7 @@ class TokenCache:
     def fetch(self, http: HttpClient, host: str, challenge: Challenge, scope: str) -> str:
         realm = challenge.params.get("realm")
         if not realm:
-            raise RegistryError(f"{host} asked for a token but named no realm to get it from")
+            raise RegistryError(N_("{host} asked for a token but named no realm to get it from"), host=host)
         query = {"scope": challenge.params.get("scope") or scope}
         if challenge.params.get("service"):
             query["service"] = challenge.params["service"]
@@ -136,7 +136,9 @@ class TokenCache:
         try:
             response = http.request("GET", f"{realm}{separator}{urlencode(query)}", headers)
         except HttpError as exc:
-            raise RegistryError(f"cannot reach the token service of {host}: {exc}") from exc
+            raise RegistryError(
+                N_("cannot reach the token service of {host}: {error}"), host=host, error=exc
+            ) from exc
         with response:
             body = response.read(1024 * 1024)
             if response.status != 200:
@@ -145,15 +147,21 @@ class TokenCache:
                     if credentials
                     else " (no credentials for it in the Docker config; `docker login` first)"
                 )
-                raise RegistryError(f"{host} refused a token for {query['scope']}: {response.status}{hint}")
+                raise RegistryError(
+                    N_("{host} refused a token for {scope}: {status}{hint}"),
+                    host=host,
+                    scope=query["scope"],
+                    status=response.status,
+                    hint=hint,
+                )
         try:
             answer = json.loads(body)
             token = str(answer.get("token") or answer.get("access_token"))
             lifetime = float(answer.get("expires_in") or TOKEN_LIFETIME)
         except (ValueError, AttributeError) as exc:
-            raise RegistryError(f"{host} sent a token answer that is not JSON") from exc
+            raise RegistryError(N_("{host} sent a token answer that is not JSON"), host=host) from exc
         if not token or token == "None":
-            raise RegistryError(f"{host} sent a token answer without a token")
+            raise RegistryError(N_("{host} sent a token answer without a token"), host=host)
         with self._lock:
             # Refresh a little early so a token does not expire between check and use.
             self._tokens[(host, scope)] = (token, time.monotonic() + max(1.0, lifetime - 10))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urljoin
 
-from llamadesk.core.errors import DigestMismatch, NotFound, RegistryError
+from llamadesk.core.errors import N_, DigestMismatch, NotFound, RegistryError
 from llamadesk.core.interfaces.http import HttpClient, HttpError, HttpResponse
 from llamadesk.core.models.manifest import INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES
 
@@ -100,7 +100,9 @@ class RegistryClient:
         try:
             return self.http.request(method, url, headers, body, follow_redirects=follow_redirects)
         except HttpError as exc:
-            raise RegistryError(f"cannot reach the registry {self.host}: {exc}") from exc
+            raise RegistryError(
+                N_("cannot reach the registry {host}: {error}"), host=self.host, error=exc
+            ) from exc
 
     def _authenticate(self, scope: str) -> None:
         with self._send("GET", f"{self.base}/v2/", {}, None, True) as probe:
@@ -110,15 +112,20 @@ class RegistryClient:
 
     def _answer(self, challenge: Challenge | None, scope: str) -> None:
         if challenge is None:
-            raise RegistryError(f"{self.host} refused the request (401) without saying how to log in")
+            raise RegistryError(
+                N_("{host} refused the request (401) without saying how to log in"), host=self.host
+            )
         if challenge.scheme == "bearer":
             self.tokens.fetch(self.http, self.host, challenge, scope)
             return
         credentials = credentials_for(self.host)
         if challenge.scheme != "basic" or credentials is None:
             raise RegistryError(
-                f"{self.host} needs credentials; add them with `docker login {self.host}` "
-                "(llamadesk reads the Docker config file)"
+                N_(
+                    "{host} needs credentials; add them with `docker login {host}` (llamadesk reads the "
+                    "Docker config file)"
+                ),
+                host=self.host,
             )
         self._basic[scope] = credentials.basic_header()
 
@@ -129,35 +136,60 @@ class RegistryClient:
         url = f"/v2/{repository}/manifests/{reference}"
         with self.request("GET", url, scope, {"Accept": MANIFEST_ACCEPT}) as response:
             if response.status == 404:
-                raise NotFound(f"{self.host}/{repository}:{reference} does not exist on the registry")
+                raise NotFound(
+                    N_("{host}/{repository}:{reference} does not exist on the registry"),
+                    host=self.host,
+                    repository=repository,
+                    reference=reference,
+                )
             if response.status != 200:
                 raise RegistryError(
-                    f"{self.host} answered {response.status} for the manifest of {repository}:{reference}"
+                    N_("{host} answered {status} for the manifest of {repository}:{reference}"),
+                    host=self.host,
+                    status=response.status,
+                    repository=repository,
+                    reference=reference,
                 )
             data = response.read(MAX_MANIFEST_BYTES + 1)
             media_type = response.header("Content-Type").split(";")[0].strip()
             claimed = response.header("Docker-Content-Digest")
         if len(data) > MAX_MANIFEST_BYTES:
             raise RegistryError(
-                f"the manifest of {repository}:{reference} is too large to be a model manifest "
-                f"(over {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB)"
+                N_(
+                    "the manifest of {repository}:{reference} is too large to be a model manifest (over "
+                    "{limit_mb} MiB)"
+                ),
+                repository=repository,
+                reference=reference,
+                limit_mb=MAX_MANIFEST_BYTES // (1024 * 1024),
             )
         if media_type.startswith("text/html") or data.lstrip()[:1] == b"<":
             raise RegistryError(
-                f"{self.host} answered with a web page instead of the manifest of {repository}:{reference}; "
-                "is it a registry (or does it need a login in a browser)?"
+                N_(
+                    "{host} answered with a web page instead of the manifest of {repository}:{reference}; "
+                    "is it a registry (or does it need a login in a browser)?"
+                ),
+                host=self.host,
+                repository=repository,
+                reference=reference,
             )
         actual = "sha256:" + hashlib.sha256(data).hexdigest()
         if reference.startswith("sha256:") and actual != reference:
             raise DigestMismatch(
-                f"the manifest {self.host}/{repository}@{reference} that came back hashes to {actual}; "
-                "it was not used (the registry may be corrupt or tampered with)",
+                N_(
+                    "the manifest {host}/{repository}@{expected} that came back hashes to {actual}; it was "
+                    "not used (the registry may be corrupt or tampered with)"
+                ),
                 expected=reference,
                 actual=actual,
+                host=self.host,
+                repository=repository,
             )
         if claimed.startswith("sha256:") and claimed != actual:
             raise RegistryError(
-                f"the manifest of {repository}:{reference} does not match the digest the registry sent"
+                N_("the manifest of {repository}:{reference} does not match the digest the registry sent"),
+                repository=repository,
+                reference=reference,
             )
         return media_type, data
 
@@ -182,7 +214,12 @@ class RegistryClient:
         ) as started:
             location = started.header("Location")
             if started.status != 202 or not location:
-                raise RegistryError(f"{self.host} refused an upload to {repository} ({started.status})")
+                raise RegistryError(
+                    N_("{host} refused an upload to {repository} ({status})"),
+                    host=self.host,
+                    repository=repository,
+                    status=started.status,
+                )
         target = urljoin(self.base + "/", location)
         target += ("&" if "?" in target else "?") + f"digest={digest}"
         size = path.stat().st_size
@@ -191,7 +228,12 @@ class RegistryClient:
             "PUT", target, scope, headers, _read_pieces(path, on_bytes), follow_redirects=False
         ) as done:
             if done.status not in (201, 204):
-                raise RegistryError(f"{self.host} did not accept blob {digest[:19]} ({done.status})")
+                raise RegistryError(
+                    N_("{host} did not accept blob {digest} ({status})"),
+                    host=self.host,
+                    digest=digest[:19],
+                    status=done.status,
+                )
 
     def put_manifest(self, repository: str, tag: str, media_type: str, data: bytes, scope: str) -> None:
         headers = {"Content-Type": media_type, "Content-Length": str(len(data))}
@@ -199,7 +241,12 @@ class RegistryClient:
             if done.status not in (200, 201):
                 detail = done.read(2000).decode(errors="replace").strip()
                 raise RegistryError(
-                    f"{self.host} did not accept the manifest of {repository}:{tag} ({done.status} {detail})"
+                    N_("{host} did not accept the manifest of {repository}:{tag} ({status} {detail})"),
+                    host=self.host,
+                    repository=repository,
+                    tag=tag,
+                    status=done.status,
+                    detail=detail,
                 )
 
 

@@ -18,7 +18,7 @@ import sys
 
 from pydantic import ValidationError
 
-from llamadesk.core.errors import RegistryError, validation_summary
+from llamadesk.core.errors import N_, RegistryError, validation_summary
 from llamadesk.core.interfaces.http import HttpClient
 from llamadesk.core.interfaces.model_source import PushRequest, ResolvedModel
 from llamadesk.core.models.download import BlobRequest
@@ -62,7 +62,12 @@ def pick_platform(index: Index, want: tuple[str, str] | None = None) -> Descript
     if neutral:
         return neutral[0]
     offered = ", ".join(f"{e.platform.os}/{e.platform.architecture}" for e in entries if e.platform) or "none"
-    raise RegistryError(f"this model has no variant for {want[0]}/{want[1]} (it offers: {offered})")
+    raise RegistryError(
+        N_("this model has no variant for {os}/{architecture} (it offers: {offered})"),
+        os=want[0],
+        architecture=want[1],
+        offered=offered,
+    )
 
 
 def pull_scope(ref: ModelRef) -> str:
@@ -99,7 +104,11 @@ class OciSource:
         manifest = _parse_manifest(data, ref)
         if not any(layer.media_type in WEIGHT_MEDIA_TYPES for layer in manifest.layers):
             kinds = ", ".join(sorted({layer.media_type for layer in manifest.layers})) or "no layers"
-            raise RegistryError(f"{ref.short} is not a model this app can run (its layers are: {kinds})")
+            raise RegistryError(
+                N_("{short} is not a model this app can run (its layers are: {kinds})"),
+                short=ref.short,
+                kinds=kinds,
+            )
 
         def authorize(refresh: bool) -> dict[str, str]:
             return registry.auth_headers(scope, refresh=refresh)
@@ -154,8 +163,11 @@ def _invalid(what: str, ref: ModelRef, exc: ValidationError) -> RegistryError:
     """One line naming the field and the problem; the whole pydantic report goes to the log (-v)."""
     log.info("the %s of %s does not validate:\n%s", what.split()[-1], ref.short, exc)
     return RegistryError(
-        f"the registry sent {what} for {ref.short} that does not parse: {validation_summary(exc)}",
+        N_("the registry sent {what} for {short} that does not parse: {problem}"),
         errors=exc.errors(include_url=False, include_context=False, include_input=False),
+        what=what,
+        short=ref.short,
+        problem=validation_summary(exc),
     )
 
 

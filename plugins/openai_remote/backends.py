@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from llamadesk.core.errors import GenerationFailed, LlamadeskError, ModelLoadFailed
+from llamadesk.core.errors import N_, GenerationFailed, LlamadeskError, ModelLoadFailed
 from llamadesk.core.interfaces.backend import EventCallback, ExitCallback, ProgressCallback
 from llamadesk.core.models.gguf import GGUFInfo
 from llamadesk.core.models.library import RemoteModelInfo
@@ -105,7 +105,7 @@ class ServedModel:
         if request.prompt is not None or request.logprobs is not None:
             # Refused rather than answered without: chat completions have no raw prompt, and
             # the server's logprobs are not passed through (yet).
-            raise GenerationFailed("a remote model takes chat turns only, without logprobs")
+            raise GenerationFailed(N_("a remote model takes chat turns only, without logprobs"))
         own = CancelToken()  # cancelled by the caller's token or by stop()
         unlink = token.on_cancel(own.cancel) if token else (lambda: None)
         with self._lock:
@@ -187,16 +187,20 @@ class RemoteBackend:
         found = self.directory.find(location)
         if found is None:
             raise ModelLoadFailed(
-                f"{location!r} is not a model of a saved remote; see `llamadesk remote models`"
+                N_("{location!r} is not a model of a saved remote; see `llamadesk remote models`"),
+                location=location,
             )
         client = self.directory.client(found.remote)
         try:
             served = {model.remote_model for model in self.directory.models_of(found.remote, fresh=True)}
         except LlamadeskError as exc:
-            raise ModelLoadFailed(exc.message) from None
+            raise ModelLoadFailed.recast(exc) from None
         if found.remote_model not in served:
             raise ModelLoadFailed(
-                f"remote {found.remote!r} has no model {found.remote_model!r}; it serves: {', '.join(sorted(served))}"
+                N_("remote {remote!r} has no model {remote_model!r}; it serves: {served}"),
+                remote=found.remote,
+                remote_model=found.remote_model,
+                served=", ".join(sorted(served)),
             )
         if on_progress:
             on_progress(1.0)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from llamadesk.core.errors import (
+    N_,
     GenerationFailed,
     InvalidParams,
     LlamadeskError,
@@ -44,7 +45,7 @@ def normalize_base_url(url: str) -> str:
     """`http://host:8080` -> `http://host:8080/v1`; a given path is kept (minus a trailing /)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidParams(f"{url!r} is not an http(s) URL, like http://gpubox:8080/v1")
+        raise InvalidParams(N_("{url!r} is not an http(s) URL, like http://gpubox:8080/v1"), url=url)
     path = parts.path.rstrip("/") or "/v1"
     return f"{parts.scheme}://{parts.netloc}{path}"
 
@@ -66,7 +67,9 @@ class OpenAIClient:
             return ModelList.model_validate_json(body).data
         except ValidationError as exc:
             raise Unavailable(
-                f"{self.label} answered /models with something else: {validation_summary(exc)}"
+                N_("{label} answered /models with something else: {problem}"),
+                label=self.label,
+                problem=validation_summary(exc),
             ) from None
 
     def is_healthy(self) -> bool:
@@ -89,16 +92,20 @@ class OpenAIClient:
         status, body = self._request("POST", "/embeddings", {"model": remote_model, "input": texts})
         if status != 200:
             error = self._error(status, body)
-            raise GenerationFailed(error.message) if status >= 500 else error
+            raise GenerationFailed.recast(error) if status >= 500 else error
         try:
             answer = EmbeddingList.model_validate_json(body)
         except ValidationError as exc:
             raise Unavailable(
-                f"{self.label} answered /embeddings with something else: {validation_summary(exc)}"
+                N_("{label} answered /embeddings with something else: {problem}"),
+                label=self.label,
+                problem=validation_summary(exc),
             ) from None
         vectors = [item.embedding for item in sorted(answer.data, key=lambda item: item.index)]
         if any(isinstance(vector, str) for vector in vectors):
-            raise Unavailable(f"{self.label} sent base64 embeddings though floats were asked for")
+            raise Unavailable(
+                N_("{label} sent base64 embeddings though floats were asked for"), label=self.label
+            )
         return [list(vector) for vector in vectors if not isinstance(vector, str)], answer.usage.prompt_tokens
 
     def chat(
@@ -159,7 +166,9 @@ class OpenAIClient:
                     finish = choice.finish_reason or finish
         except (OSError, http.client.HTTPException) as exc:
             if not token.cancelled:
-                raise Unavailable(f"lost the connection to {self.label}: {exc}") from None
+                raise Unavailable(
+                    N_("lost the connection to {label}: {error}"), label=self.label, error=exc
+                ) from None
         finally:
             stop_on_cancel()
             connection.close()
@@ -219,20 +228,29 @@ class OpenAIClient:
             finally:
                 connection.close()
         except (OSError, http.client.HTTPException) as exc:
-            raise Unavailable(f"cannot reach {self.label} at {self.base_url}: {exc}") from None
+            raise Unavailable(
+                N_("cannot reach {label} at {base_url}: {error}"),
+                label=self.label,
+                base_url=self.base_url,
+                error=exc,
+            ) from None
 
     def _error(self, status: int, body: bytes) -> LlamadeskError:
-        message = _error_message(body) or f"HTTP {status}"
-        text = f"{self.label} refused the request ({status}): {message}"
+        said = {"label": self.label, "status": status, "reason": _error_message(body) or f"HTTP {status}"}
+        refused = N_("{label} refused the request ({status}): {reason}")
         if status in (401, 403):
             return InvalidParams(
-                text + "; check the remote's API key (`llamadesk remote add NAME URL --key`)"
+                N_(
+                    "{label} refused the request ({status}): {reason}; check the remote's API key "
+                    "(`llamadesk remote add NAME URL --key`)"
+                ),
+                **said,
             )
         if status == 404:
-            return NotFound(text)
+            return NotFound(refused, **said)
         if status in (400, 422):
-            return InvalidParams(text)
-        return Unavailable(text)
+            return InvalidParams(refused, **said)
+        return Unavailable(refused, **said)
 
 
 def chat_body(request: GenerateRequest, remote_model: str) -> dict[str, Any]:
@@ -282,7 +300,7 @@ def _sse_chunks(response: http.client.HTTPResponse) -> Iterator[ChatCompletionCh
         if "error" in payload:
             error = payload["error"]
             message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
-            raise Unavailable(f"the remote server failed while generating: {message}")
+            raise Unavailable(N_("the remote server failed while generating: {reason}"), reason=message)
         yield ChatCompletionChunk.model_validate(payload)
 
 

@@ -12,7 +12,7 @@ import time
 
 from pydantic import BaseModel, Field
 
-from llamadesk.core.errors import AlreadyExists, LlamadeskError, NotFound
+from llamadesk.core.errors import N_, AlreadyExists, LlamadeskError, NotFound
 from llamadesk.core.interfaces.plugin_context import PluginContext
 
 from .client import OpenAIClient, normalize_base_url
@@ -54,7 +54,7 @@ class RemoteDirectory:
         for remote in self.remotes():
             if remote.name == name:
                 return remote
-        raise NotFound(f"no remote named {name!r}; see `llamadesk remote list`")
+        raise NotFound(N_("no remote named {name!r}; see `llamadesk remote list`"), name=name)
 
     def client(self, name: str) -> OpenAIClient:
         remote = self.get(name)
@@ -62,7 +62,7 @@ class RemoteDirectory:
 
     def ensure_new(self, name: str) -> None:
         if any(remote.name == name for remote in self.remotes()):
-            raise AlreadyExists(f"a remote named {name!r} exists; remove it first")
+            raise AlreadyExists(N_("a remote named {name!r} exists; remove it first"), name=name)
 
     def add(self, name: str, url: str, api_key: str | None) -> RemoteServer:
         self.ensure_new(name)

@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from llamadesk.core.errors import Cancelled, ModelLoadFailed
+from llamadesk.core.errors import N_, Cancelled, ModelLoadFailed
 from llamadesk.core.models.llama import LoadOptions
 from llamadesk.core.streaming import CancelToken
 from llamadesk.lib.huge_pages import allow_huge_pages_in_children
@@ -63,11 +63,13 @@ class LlamaServerProcess:
     ) -> None:
         if options.binary is None:
             raise ModelLoadFailed(
-                "no llama-server binary is set; `llamadesk config set llama_server.binary PATH`"
+                N_("no llama-server binary is set; `llamadesk config set llama_server.binary PATH`")
             )
         binary = Path(options.binary).expanduser()
         if not (binary.is_file() and os.access(binary, os.X_OK)):
-            raise ModelLoadFailed(f"the llama-server binary {binary} does not exist or is not executable")
+            raise ModelLoadFailed(
+                N_("the llama-server binary {binary} does not exist or is not executable"), binary=binary
+            )
         self.port = free_port()
         self.log_path = log_path
         self.args = server_args(binary, model_path, self.port, load, options.extra_args)
@@ -94,13 +96,19 @@ class LlamaServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ModelLoadFailed(
-                    f"llama-server exited with code {self.process.returncode} while starting:\n{self.log_tail()}"
+                    N_("llama-server exited with code {returncode} while starting:\n{log_tail}"),
+                    returncode=self.process.returncode,
+                    log_tail=self.log_tail(),
                 )
             if self.client.is_healthy():
                 return
             if token.wait(0.1):
-                raise Cancelled("loading was cancelled; llama-server was stopped")
-        raise ModelLoadFailed(f"llama-server did not become ready within {timeout:.0f} s:\n{self.log_tail()}")
+                raise Cancelled(N_("loading was cancelled; llama-server was stopped"))
+        raise ModelLoadFailed(
+            N_("llama-server did not become ready within {timeout:.0f} s:\n{log_tail}"),
+            timeout=timeout,
+            log_tail=self.log_tail(),
+        )
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         try:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from llamadesk.core.errors import InvalidParams
+from llamadesk.core.errors import N_, InvalidParams
 from llamadesk.core.models.chat import Role
 from llamadesk.core.models.chat_history import SearchHit, SearchMode, SearchPage, SearchQuery
 
@@ -42,7 +42,7 @@ def query_phrases(text: str, mode: SearchMode) -> list[str]:
     """FTS5 phrases, every word quoted, so user text is never FTS syntax. The query is their AND."""
     words = WORD.findall(text)
     if not words:
-        raise InvalidParams(f"nothing to search for in {text!r}: type a word")
+        raise InvalidParams(N_("nothing to search for in {text!r}: type a word"), text=text)
     if mode is SearchMode.PHRASE:
         return ['"' + " ".join(words) + '"']
     phrases = [f'"{word}"' for word in words]

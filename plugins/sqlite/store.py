@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, TypeVar
 
-from llamadesk.core.errors import InsufficientSpace, StorageError
+from llamadesk.core.errors import N_, InsufficientSpace, StorageError
 from llamadesk.core.models.chat_history import (
     ChatMessage,
     ChatPreset,
@@ -258,8 +258,10 @@ def _rows_by_id(db: sqlite3.Connection, ids: list[str]) -> list[Any]:
 def _storage_error(path: Path, exc: sqlite3.DatabaseError) -> StorageError:
     if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
         return InsufficientSpace(
-            f"the disk holding the chat history ({path.parent}) is full, so it cannot be saved; "
-            "free some space",
+            N_(
+                "the disk holding the chat history ({parent}) is full, so it cannot be saved; free some space"
+            ),
             path=str(path),
+            parent=path.parent,
         )
-    return StorageError(f"the chat history database {path} failed: {exc}", path=str(path))
+    return StorageError(N_("the chat history database {path} failed: {error}"), path=str(path), error=exc)

@@ -71,6 +71,7 @@ def test_domain_error_keeps_code_message_and_details(table: CommandTable) -> Non
         "code": "not_found",
         "message": "no such model 'x'",
         "details": {"ref": "x"},
+        "template": None,
     }
 
 

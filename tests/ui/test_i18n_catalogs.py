@@ -13,8 +13,10 @@ from babel.messages.pofile import read_po
 
 from scripts import i18n_catalogs
 
-UI = Path(__file__).parents[2] / "ui"
-PLACEHOLDER = re.compile(r"\{\w*\}")
+ROOT = Path(__file__).parents[2]
+UI = ROOT / "ui"
+# `{name}`, and in errors' templates `{name!r}` or `{timeout:g}`: each must survive translation.
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 # Properties and arguments that are text a person reads.
 TEXT_NAMES = {"text", "hint_text", "title", "hint", "note", "confirm", "action", "message", "description"}
 TEXT_SUFFIXES = ("_note", "_text")
@@ -170,3 +172,85 @@ def test_counted_texts_take_each_languages_plural_forms() -> None:
         assert [tools(n) for n in (1, 2)] == ["1 个工具", "2 个工具"]
     finally:
         use_language("en")
+
+
+def _error_classes(trees: dict[Path, ast.Module]) -> set[str]:
+    """LlamadeskError and every class below it, in core/errors.py or anywhere else."""
+    classes = {"LlamadeskError"}
+    bases = {
+        node.name: {ast.unparse(base).rpartition(".")[2] for base in node.bases}
+        for tree in trees.values()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+    }
+    grown = True
+    while grown:
+        below = {name for name, of in bases.items() if of & classes} - classes
+        classes |= below
+        grown = bool(below)
+    return classes
+
+
+def _has_literal_text(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant | ast.JoinedStr):
+        return isinstance(node, ast.JoinedStr) or isinstance(node.value, str)
+    if isinstance(node, ast.BinOp):
+        return _has_literal_text(node.left) or _has_literal_text(node.right)
+    if isinstance(node, ast.IfExp):
+        return _has_literal_text(node.body) or _has_literal_text(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return any(_has_literal_text(value) for value in node.values)
+    return False
+
+
+def test_errors_are_raised_with_templates_the_window_can_translate() -> None:
+    """An error made in core/, plugins/ or lib/ with an f-string or a plain literal would
+    reach a Spanish window in English: its message must be `N_("... {name} ...")`, one
+    string constant (what the catalog extracts), with every placeholder given by keyword."""
+    trees = {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for folder in ("core", "plugins", "lib")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+    }
+    errors = _error_classes(trees)
+    found = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute)
+                else ""
+            )
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            if name == "N_" and not (
+                len(node.args) == 1
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.append(f"{where}: N_ takes one string constant")
+            if name not in errors or not node.args:
+                continue
+            message = node.args[0]
+            if _has_literal_text(message):
+                found.append(f"{where}: {name}(...) with text instead of N_(...)")
+            elif (
+                isinstance(message, ast.Call)
+                and isinstance(message.func, ast.Name)
+                and message.func.id == "N_"
+                and message.args
+                and isinstance(message.args[0], ast.Constant)
+                and all(keyword.arg for keyword in node.keywords)  # no **details to check against
+            ):
+                given = {keyword.arg for keyword in node.keywords}
+                wanted = {
+                    re.split(r"[!:.\[]", field)[0]
+                    for field in re.findall(r"(?<!\{)\{([^{}]*)\}", message.args[0].value)
+                }
+                if wanted - given:
+                    found.append(f"{where}: {name} does not give {sorted(wanted - given)}")
+    assert found == [], "errors the window cannot translate: " + "; ".join(found)

@@ -156,7 +156,7 @@ def test_the_chinese_window_shows_no_untranslated_words(ui_app: Any, english_aft
             if id(widget) in skipped:
                 continue
             # A chat's title is the user's; the status bar's notice may be a command's error,
-            # whose message the core writes in English.
+            # English when its message has no template (a worker's crash, a plugin's own).
             theirs_now = {ui_app.screens["chat"].session_title, ui_app.shell.ids.status.message}
             for text in shown_texts_of(widget):
                 if text in theirs_now:
@@ -269,3 +269,34 @@ def test_chinese_in_an_answer_is_drawn_with_glyphs_in_the_english_window(ui_app:
     assert roboto.shape == roboto_boxes.shape and differ(roboto, roboto_boxes) < 0.05  # boxes
     assert glyphs.shape == boxes.shape and glyphs.sum() > 20
     assert differ(glyphs, boxes) > 0.3, "the Chinese words are drawn as boxes"
+
+
+def test_a_commands_error_is_shown_in_the_windows_language(ui_app: Any, english_after: None) -> None:
+    """Loading a model the library lacks, from the chat screen of a Spanish window: the hint
+    under the composer and the status bar say why in Spanish, while the same command's
+    message for the CLI and the API stays English."""
+    from kivy.core.window import Window
+
+    from llamadesk.core.commands import CommandError
+
+    chat = ui_app.screens["chat"]
+    model_id, state = chat.model_id, chat.model_state
+    choose_language(ui_app, "es")
+    ui_app.show_screen("chat")
+    try:
+        chat.load_model("no-such-model:7b")
+        pump(lambda: chat.model_state == "error")
+        spanish = (
+            "el modelo no-such-model:7b no está en la biblioteca; descárgalo con "
+            "`llamadesk pull no-such-model:7b` o importa un GGUF con `llamadesk import PATH`"
+        )
+        pump(frames=2)
+        assert chat.hint == spanish
+        assert ui_app.shell.ids.status.message == spanish
+        assert spanish in shown_texts(Window)
+        with pytest.raises(CommandError) as caught:
+            ui_app.commands.invoke("runtime.load", {"model": "no-such-model:7b"})
+        assert caught.value.message.startswith("model no-such-model:7b is not in the library; pull it")
+    finally:
+        chat.model_id, chat.model_state = model_id, state
+        ui_app.notify("")

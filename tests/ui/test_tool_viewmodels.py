@@ -125,7 +125,12 @@ def test_editing_a_listed_server_sends_its_masked_secrets_back_unchanged() -> No
 
 
 def test_a_server_card_says_where_it_stands() -> None:
-    failed = server(state="failed", status="failed: cannot run 'uvx': no such program", env={"K": "abc****"})
+    failed = server(
+        state="failed",
+        status="failed: cannot run 'uvx': no such program",
+        error="cannot run 'uvx': no such program",
+        env={"K": "abc****"},
+    )
     card = server_card(failed)
     assert card.tone == "too big" and card.status.startswith("failed: cannot run")
     assert card.where == "uvx mcp-server-time --local-timezone Europe/Oslo" and card.env_text == "K=abc****"
@@ -300,3 +305,31 @@ def test_mentions_complete_as_typed() -> None:
     assert mention_choices("ti", ["time", "tickets", "git", "Timer"]) == ["time", "Timer", "tickets"]
     assert mention_choices("time", ["time"]) == []  # typed in full already
     assert complete_mention("ask @ti what day", 7, "time") == ("ask @time what day", 10)
+
+
+def test_why_a_server_failed_is_shown_in_the_windows_language() -> None:
+    """The plugin's reason is a template the window translates; what the server itself
+    said stays as it said it. Without a template (or a fitting translation), English."""
+    from llamadesk.ui.catalogs import use_language
+
+    failed = server(
+        state="failed",
+        status="failed: cannot run 'uvx': no such program (it said: boom)",
+        error="cannot run 'uvx': no such program (it said: boom)",
+        reason_template="cannot run {command!r}: no such program",
+        reason_values={"command": "uvx"},
+        said="boom",
+    )
+    assert server_card(failed).status == failed.status
+    use_language("es")
+    try:
+        assert (
+            server_card(failed).status
+            == "falló: no se puede ejecutar 'uvx': no existe ese programa (dijo: boom)"
+        )
+        unfilled = failed.model_copy(update={"reason_values": {}})
+        assert server_card(unfilled).status == "falló: cannot run 'uvx': no such program (it said: boom)"
+        connected = server(state="connected", status="connected")
+        assert server_card(connected).status == "conectado"
+    finally:
+        use_language("en")

@@ -30,7 +30,7 @@ from llamadesk.core.models.chat_params import GetChatParams, UpdateChatParams
 from llamadesk.core.models.llama import SamplingParams
 
 from .. import theme
-from ..catalogs import N_, tr
+from ..catalogs import N_, error_text, tr
 from ..fonts import script_font
 from ..viewmodels.chat_options import Suggestion
 from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
@@ -394,4 +394,4 @@ class ChatScreen(
 
     def error(self, error: CommandError) -> None:
         self._loading_older = False
-        self.app.notify(error.message)
+        self.app.notify(error_text(error))

@@ -27,6 +27,7 @@ from llamadesk.core.models.chat_history import (
 )
 from llamadesk.core.models.chat_params import UpdateChatParams
 
+from ..catalogs import error_text
 from ..viewmodels.chat_rows import RowMetrics
 from ..widgets.message_views import BLOCK_GAP, MIN_BODY_WIDTH, body_padding, draw_body
 from .chat_stream import TOOL_EVENTS, LiveAnswer, LiveTools, StampedRows
@@ -197,7 +198,7 @@ class ChatStreaming(_Screen):
             return
         self._end_live()
         if error.code != "cancelled":
-            row = {"viewclass": "ErrorRow", "message_id": "", "text": error.message}
+            row = {"viewclass": "ErrorRow", "message_id": "", "text": error_text(error)}
             self.ids.messages.data.append(self._stamp([{**row, "height": self.metrics().meta_height}])[0])
         self.reload_session()
 

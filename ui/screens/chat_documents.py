@@ -24,7 +24,7 @@ from llamadesk.core.models.collections import CollectionList
 from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.documents import DocumentText, ReadDocumentParams
 
-from ..catalogs import tr
+from ..catalogs import error_text, tr
 from ..viewmodels.documents import READY, PendingFile, location_text, path_in_text
 from ..widgets.common import make
 from ..widgets.dialogs import FileDialog
@@ -84,7 +84,9 @@ class ChatDocuments(_Screen):
             ReadDocumentParams(path=path),
             DocumentText,
             lambda document: self._read_done(path, document),
-            lambda error: self._read_done(path, DocumentText(path=path, format="", problem=error.message)),
+            lambda error: self._read_done(
+                path, DocumentText(path=path, format="", problem=error_text(error))
+            ),
         )
 
     def _read_done(self, path: str, document: DocumentText) -> None:

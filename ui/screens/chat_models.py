@@ -15,7 +15,7 @@ from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.library import ImportResult, ListParams, ModelList
 from llamadesk.core.models.llama import LoadParams, ModelParams, ModelStatus, RuntimeStatus, UnloadResult
 
-from ..catalogs import N_, tr
+from ..catalogs import N_, error_text, tr
 from ..viewmodels.status import loaded_states, short_model_name
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class ChatModels(_Screen):
 
     def _load_failed(self, error: CommandError) -> None:
         self.model_state = "error"
-        self.hint = error.message
+        self.hint = error_text(error)
         self.error(error)
 
     def unload_model(self) -> None:

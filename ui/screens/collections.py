@@ -30,7 +30,7 @@ from llamadesk.core.models.collections import (
 )
 from llamadesk.core.models.commands import Empty
 
-from ..catalogs import tr
+from ..catalogs import error_text, tr
 from ..viewmodels.collections import any_running, collection_row
 from ..widgets.dialogs import ConfirmDialog, TextDialog
 from .base import AppScreen
@@ -173,4 +173,4 @@ class CollectionsScreen(AppScreen):
         )
 
     def error(self, error: CommandError) -> None:
-        self.app.notify(error.message)
+        self.app.notify(error_text(error))

@@ -19,7 +19,7 @@ from llamadesk.core.models.hub import HubFilesParams, HubModel, HubRepoFiles, Hu
 from llamadesk.core.models.library import PullProgress, PullResult, ReferenceParams
 
 from ..bridge import StreamHandle
-from ..catalogs import tr, trn
+from ..catalogs import error_text, tr, trn
 from ..viewmodels.downloads import Download
 from ..viewmodels.library import choice_rows, recommendation_note
 from .base import AppScreen
@@ -107,7 +107,7 @@ class DiscoverScreen(AppScreen):
             ).format(count=len(repo.choices))
 
     def _files_failed(self, error: CommandError) -> None:
-        self.repo_note = error.message
+        self.repo_note = error_text(error)
 
     def pull(self, reference: str) -> None:
         reference = reference.strip()
@@ -149,7 +149,7 @@ class DiscoverScreen(AppScreen):
     def _failed(self, reference: str, error: CommandError) -> None:
         download = self._downloads[reference]
         download.state = "cancelled" if error.code == "cancelled" else "failed"
-        download.error = tr("Cancelled; Retry resumes") if error.code == "cancelled" else error.message
+        download.error = tr("Cancelled; Retry resumes") if error.code == "cancelled" else error_text(error)
         self._render()
 
     def _render(self) -> None:
@@ -157,4 +157,4 @@ class DiscoverScreen(AppScreen):
 
     def _error(self, error: CommandError) -> None:
         self.searching = False
-        self.note = error.message
+        self.note = error_text(error)

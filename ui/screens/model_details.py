@@ -16,7 +16,7 @@ from llamadesk.core.commands import CommandError
 from llamadesk.core.models.library import ModelDetails
 from llamadesk.core.models.llama import LoadOptions
 
-from ..catalogs import N_, tr
+from ..catalogs import N_, error_text, tr
 from ..viewmodels.model_details import detail_lines, memory_text
 from ..widgets.common import make
 from ..widgets.dialogs import typed_load_options
@@ -46,7 +46,7 @@ class ModelDetailsDialog(ModalView):
         self.memory_fits = bool(estimate and estimate.fits and estimate.available_bytes is not None)
 
     def failed(self, error: CommandError) -> None:
-        self.failed_text(error.message)
+        self.failed_text(error_text(error))
 
     def failed_text(self, text: str) -> None:
         self.memory = ""

@@ -31,7 +31,7 @@ from llamadesk.core.models.llama import (
 )
 from llamadesk.core.models.settings import ConfigGetParams, ConfigResult, ConfigSetParams, ConfigValue
 
-from ..catalogs import tr
+from ..catalogs import error_text, tr
 from ..viewmodels.formatting import human_bytes
 from ..viewmodels.library import model_row, remote_row
 from ..viewmodels.metrics_history import MetricsHistory
@@ -187,7 +187,7 @@ class ModelsScreen(AppScreen):
             options, own = self.load_options(name)
             dialog.show_options(options, own)
         except CommandError as error:
-            dialog.note = error.message
+            dialog.note = error_text(error)
         if self.app.bridge.has("models.show") and not name.startswith("@"):
             self.app.bridge.call(
                 "models.show",
@@ -246,5 +246,5 @@ class ModelsScreen(AppScreen):
         self.app.library_changed()
 
     def _error(self, error: CommandError) -> None:
-        self.note = error.message
-        self.app.notify(error.message)
+        self.note = error_text(error)
+        self.app.notify(error_text(error))

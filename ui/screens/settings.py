@@ -32,7 +32,7 @@ from llamadesk.core.models.settings import (
 )
 from llamadesk.core.models.system import PluginList
 
-from ..catalogs import LANGUAGES, tr
+from ..catalogs import LANGUAGES, error_text, tr
 from ..viewmodels.settings_form import (
     choice_text,
     choice_value,
@@ -85,7 +85,7 @@ class SettingsScreen(AppScreen):
         try:
             schema = self.app.bridge.invoke("config.schema", Empty(), SettingsSchema)
         except CommandError as error:
-            self.saved_note = error.message
+            self.saved_note = error_text(error)
             return
         self.groups = form_groups(schema)
         form = self.ids.form
@@ -137,7 +137,7 @@ class SettingsScreen(AppScreen):
         try:
             config = self.app.bridge.invoke("config.get", ConfigGetParams(), ConfigValue).value
         except CommandError as error:
-            self.saved_note = error.message
+            self.saved_note = error_text(error)
             return
         self._loading = True
         try:
@@ -198,7 +198,7 @@ class SettingsScreen(AppScreen):
             self.load_server()
 
     def _failed(self, field: SettingField, error: CommandError) -> None:
-        self._show_error(field, field_error(error.info.details, field.key) or error.message)
+        self._show_error(field, field_error(error.info.details, field.key) or error_text(error))
 
     def _show_error(self, field: SettingField, message: str) -> None:
         if field.key in self.rows:
@@ -212,7 +212,7 @@ class SettingsScreen(AppScreen):
     # ---- plugins -----------------------------------------------------------------------
     def load_plugins(self) -> None:
         self.app.bridge.call(
-            "plugins.list", Empty(), PluginList, self._show_plugins, lambda e: self.app.notify(e.message)
+            "plugins.list", Empty(), PluginList, self._show_plugins, lambda e: self.app.notify(error_text(e))
         )
 
     def _disabled_plugins(self) -> set[str]:
@@ -283,5 +283,8 @@ class SettingsScreen(AppScreen):
     def _server_failed(self, error: CommandError) -> None:
         # The switch goes back to what is true; the note keeps the reason.
         self.app.bridge.call(
-            "server.status", Empty(), ServerStatus, lambda status: self._show_server(status, error.message)
+            "server.status",
+            Empty(),
+            ServerStatus,
+            lambda status: self._show_server(status, error_text(error)),
         )

@@ -34,7 +34,7 @@ from llamadesk.core.models.mcp import (
 )
 from llamadesk.core.models.tools import ToolCatalog
 
-from ..catalogs import tr, trn
+from ..catalogs import error_text, tr, trn
 from ..viewmodels.mcp_servers import (
     FormError,
     ServerForm,
@@ -279,9 +279,9 @@ class ToolsScreen(AppScreen):
             return
         fields = error.info.details.get("fields")
         if isinstance(fields, dict):
-            self.dialog.show_errors({str(k): str(v) for k, v in fields.items()} | {"": error.message})
+            self.dialog.show_errors({str(k): str(v) for k, v in fields.items()} | {"": error_text(error)})
         else:
-            self.dialog.failed(error.message)
+            self.dialog.failed(error_text(error))
 
     def _close_editor(self) -> None:
         if self.dialog is not None:
@@ -300,7 +300,7 @@ class ToolsScreen(AppScreen):
         card = self.cards.get(name)
         if card is not None:
             card.busy = True
-            card.status = "connecting"
+            card.status = tr("connecting")
         self.app.bridge.call(
             "mcp.connect",
             McpNameParams(name=name),
@@ -353,7 +353,7 @@ class ToolsScreen(AppScreen):
         self.refresh()
 
     def _error(self, error: CommandError) -> None:
-        self.note = error.message
+        self.note = error_text(error)
         for card in self.cards.values():
             card.busy = False
-        self.app.notify(error.message)
+        self.app.notify(error_text(error))

@@ -173,7 +173,7 @@ class ServerCard:
     kind: str  # "stdio" / "http"
     where: str  # its command line, or its URL (secrets masked)
     state: str
-    status: str  # in words; `failed: <reason>` says why
+    status: str  # in the window's language; `failed: <reason>` says why
     tone: str  # Badge tone of the state
     enabled: bool
     trusted: bool
@@ -185,6 +185,23 @@ class ServerCard:
 # A server's state as its badge shows it (McpServerInfo.state), marked for the catalog.
 STATE_WORDS = (N_("connected"), N_("connecting"), N_("failed"), N_("disabled"), N_("not connected"))
 STATE_TONES = {"connected": "fits", "connecting": "tight", "failed": "too big"}
+
+
+def status_text(server: McpServerInfo) -> str:
+    """The state in the window's language, and why it failed: the plugin's reason translated
+    (English when it has no template or the translation does not fit), then what the
+    server itself said, as it said it."""
+    if server.state != "failed" or not server.error:
+        return tr(server.state)
+    why = server.error
+    if server.reason_template:
+        try:
+            why = tr(server.reason_template).format(**server.reason_values)
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+            return tr("failed: {reason}").format(reason=server.error)
+        if server.said:
+            why = tr("{reason} (it said: {said})").format(reason=why, said=server.said)
+    return tr("failed: {reason}").format(reason=why)
 
 
 def server_card(server: McpServerInfo) -> ServerCard:
@@ -207,7 +224,7 @@ def server_card(server: McpServerInfo) -> ServerCard:
         kind=server.transport,
         where=where,
         state=server.state,
-        status=server.status,
+        status=status_text(server),
         tone=STATE_TONES.get(server.state, "muted"),
         enabled=server.enabled,
         trusted=server.trusted,

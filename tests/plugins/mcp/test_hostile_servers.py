@@ -73,6 +73,9 @@ def test_a_wrong_command_fails_in_words_and_the_others_work(shared_app: App) -> 
     assert (
         status(shared_app, "typo")["status"] == "failed: cannot run 'mcp-server-tiem-typo': no such program"
     )
+    # The same reason as data, which the Tools screen translates.
+    assert status(shared_app, "typo")["reason_template"] == "cannot run {command!r}: no such program"
+    assert status(shared_app, "typo")["reason_values"] == {"command": "mcp-server-tiem-typo"}
     assert call(provider(shared_app, "neighbour"), "echo", {"text": "ok"}).text == "ok"
 
     # mcp.add's check refuses it, and saves nothing.
