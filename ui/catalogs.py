@@ -13,6 +13,7 @@ from pathlib import Path
 
 from llamadesk.core.commands import CommandError
 from llamadesk.core.models.commands import CommandErrorInfo
+from llamadesk.core.models.phrase import Phrase
 
 DOMAIN = "llamadesk"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -60,9 +61,17 @@ def error_text(error: CommandError | CommandErrorInfo) -> str:
     translation names a placeholder the details do not fill (a wrong sentence, or a
     KeyError on screen, would be worse than English)."""
     info = error.info if isinstance(error, CommandError) else error
-    if not info.template:
-        return info.message
     try:
+        if isinstance(info.details.get("phrase"), dict):  # a message in parts (core/models/phrase.py)
+            return phrase_text(Phrase.model_validate(info.details["phrase"]))
+        if not info.template:
+            return info.message
         return tr(info.template).format(**info.details)
     except (KeyError, IndexError, ValueError, AttributeError, TypeError):
         return info.message
+
+
+def phrase_text(phrase: Phrase) -> str:
+    """A sentence in parts with each part in the current language (raises like str.format
+    when a translation names a value the phrase lacks)."""
+    return phrase.render(tr)

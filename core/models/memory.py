@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .base import Record
+from .phrase import Phrase
 
 # Bytes a KV cache type takes per stored value (q8_0 and q4_0 keep 32 values in a block
 # of 34 or 18 bytes).
@@ -40,7 +41,8 @@ class MemoryEstimate(Record):
 
     weights_bytes: int = Field(description="The GGUF's weights (the file size) kept in RAM.")
     kv_cache_bytes: int = Field(
-        description="Keys and values for every position of the context (f16) of every slot, kept in RAM."
+        description="Keys and values for every position of the context (in the load's cache types) "
+        "of every slot, kept in RAM."
     )
     overhead_bytes: int = Field(description="Compute buffers and runtime, a rough allowance.")
     total_bytes: int = Field(description="weights + KV cache + overhead: the RAM needed.")
@@ -58,3 +60,4 @@ class MemoryEstimate(Record):
     fits: bool = Field(True, description="False when total exceeds available, or a worker's part its offer.")
     tight: bool = Field(False, description="Fits, but uses most of what is available.")
     message: str = Field("", description="What to change when it does not fit or is tight.")
+    advice: Phrase | None = Field(None, description="The message in parts, for the window to translate.")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 import psutil
 
-from ..errors import InsufficientMemory
+from ..errors import N_, InsufficientMemory
 from ..models.gguf import GGUFInfo
 from ..models.memory import (
     CACHE_TYPE_BYTES,
@@ -34,6 +34,7 @@ from ..models.memory import (
     WorkerFit,
     WorkerShare,
 )
+from ..models.phrase import Phrase, joined, phrase
 
 GIB = 1024**3
 MIB = 1024**2
@@ -81,14 +82,14 @@ def estimate_memory(
     gpu = 0 if workers else model_weights + model_kv - weights - kv
     overhead = BASE_OVERHEAD + int(weights * OVERHEAD_SHARE)
     total = weights + kv + overhead
-    fits, tight, message = all(w.fits for w in remote), False, ""
+    fits, tight, advice = all(w.fits for w in remote), False, None
     if available is not None:
         fits = fits and total <= available
         tight = fits and total > available * TIGHT_SHARE
         if remote and not fits:
-            message = _cluster_advice(info, context_size, total, available, remote)
+            advice = _cluster_advice(info, context_size, total, available, remote)
         elif not fits or tight:
-            message = _advice(info, context_size, weights, kv, total, available, fits, gpu, slots, kv_types)
+            advice = _advice(info, context_size, weights, kv, total, available, fits, gpu, slots, kv_types)
     return MemoryEstimate(
         weights_bytes=weights,
         kv_cache_bytes=kv,
@@ -101,7 +102,8 @@ def estimate_memory(
         workers=remote,
         fits=fits,
         tight=tight,
-        message=message,
+        message=advice.english() if advice is not None else "",
+        advice=advice,
     )
 
 
@@ -117,7 +119,11 @@ def check_memory_fit(
     """The estimate, or InsufficientMemory naming the numbers and what to change."""
     estimate = estimate_memory(info, context_size, available(), host_share, workers, slots, kv_types)
     if not estimate.fits:
-        raise InsufficientMemory(estimate.message, **estimate.model_dump(exclude={"message"}))
+        # The message in parts travels as `phrase`: the window translates each (ui/catalogs.py).
+        advice = estimate.advice.model_dump() if estimate.advice is not None else None
+        raise InsufficientMemory(
+            estimate.message, phrase=advice, **estimate.model_dump(exclude={"message", "advice"})
+        )
     return estimate
 
 
@@ -157,23 +163,44 @@ def _worker_fit(worker: WorkerShare, model_weights: int, model_kv: int) -> Worke
 
 def _cluster_advice(
     info: GGUFInfo, context_size: int, total: int, available: int, workers: list[WorkerFit]
-) -> str:
+) -> Phrase:
     """Every part against what its machine has, when one of them does not fit."""
-    name = info.name or info.path
     needed = total + sum(w.needed_bytes for w in workers)
     offered = available + sum(w.offered_bytes for w in workers)
-    parts = [f"this machine {_gib(total)} of {_gib(available)} available"]
-    parts += [f"{w.host} {_gib(w.needed_bytes)} of {_gib(w.offered_bytes)} offered" for w in workers]
-    short = ["this machine"] if total > available else []
-    over = ", ".join(short + [w.host for w in workers if not w.fits])
+    here = phrase(
+        N_("this machine {needed} of {available} available"), needed=_gib(total), available=_gib(available)
+    )
+    parts = [here] + [
+        phrase(
+            N_("{host} {needed} of {offered} offered"),
+            host=w.host,
+            needed=_gib(w.needed_bytes),
+            offered=_gib(w.offered_bytes),
+        )
+        for w in workers
+    ]
+    short: list[Phrase | str] = [phrase(N_("this machine"))] if total > available else []
+    over = joined(short + [w.host for w in workers if not w.fits], N_("{first}, {second}"))
     if needed > offered:
-        change = "add an RPC worker, or choose a smaller quantization, model or context size"
+        change: Phrase = phrase(
+            N_("add an RPC worker, or choose a smaller quantization, model or context size")
+        )
     else:
-        change = "move layers to the machines with room (layer_split), or free memory on " + over
-    return (
-        f"not enough memory in the cluster: {name} at context {context_size} needs about "
-        f"{_gib(needed)} of the {_gib(offered)} its machines have ({'; '.join(parts)}); too little on "
-        f"{over}. To fix it: {change}"
+        change = phrase(
+            N_("move layers to the machines with room (layer_split), or free memory on {over}"), over=over
+        )
+    return phrase(
+        N_(
+            "not enough memory in the cluster: {name} at context {context} needs about {needed} of the "
+            "{offered} its machines have ({parts}); too little on {over}. To fix it: {change}"
+        ),
+        name=info.name or info.path,
+        context=context_size,
+        needed=_gib(needed),
+        offered=_gib(offered),
+        parts=joined(parts, N_("{first}; {second}")),
+        over=over,
+        change=change,
     )
 
 
@@ -188,26 +215,50 @@ def _advice(
     gpu: int,
     slots: int = 1,
     kv_types: KvTypes = DEFAULT_KV_TYPES,
-) -> str:
-    name = info.name or info.path
-    on_gpu = f"; {_gib(gpu)} more on the GPU" if gpu else ""
-    each = f" for {slots} slots" if slots > 1 else ""
-    numbers = (
-        f"{name} at context {context_size} needs about {_gib(total)} of RAM "
-        f"(weights {_gib(weights)} + KV cache {_gib(kv)}{each}{on_gpu}), and {_gib(available)} is available"
+) -> Phrase:
+    numbers = phrase(
+        N_(
+            "{name} at context {context} needs about {total} of RAM (weights {weights} + KV cache "
+            "{kv}{each}{on_gpu}), and {available} is available"
+        ),
+        name=info.name or info.path,
+        context=context_size,
+        total=_gib(total),
+        weights=_gib(weights),
+        kv=_gib(kv),
+        each=phrase(N_(" for {slots} slots"), slots=slots) if slots > 1 else "",
+        on_gpu=phrase(N_("; {size} more on the GPU"), size=_gib(gpu)) if gpu else "",
+        available=_gib(available),
     )
-    changes = ["more layers on the GPU (gpu_layers)"] if gpu else []
+    changes = [phrase(N_("more layers on the GPU (gpu_layers)"))] if gpu else []
     if slots > 1:
-        changes.append("fewer slots (parallel)")
+        changes.append(phrase(N_("fewer slots (parallel)")))
     if kv > weights / 4 and context_size > 2048:
         smaller = max(2048, context_size // 4)
         changes.append(
-            f"a smaller context size (e.g. {smaller}, KV cache {_gib(kv_cache_bytes(info, smaller, kv_types) * slots)})"
+            phrase(
+                N_("a smaller context size (e.g. {smaller}, KV cache {kv})"),
+                smaller=smaller,
+                kv=_gib(kv_cache_bytes(info, smaller, kv_types) * slots),
+            )
         )
-    changes.append(f"a smaller quantization than {info.quantization or 'this one'} or a smaller model")
+    if info.quantization:
+        changes.append(
+            phrase(N_("a smaller quantization than {quant} or a smaller model"), quant=info.quantization)
+        )
+    else:
+        changes.append(phrase(N_("a smaller quantization than this one or a smaller model")))
     if fits:
-        return f"tight fit: {numbers}; other programs may slow down. Consider " + " or ".join(changes)
-    return f"not enough memory: {numbers}. Choose " + " or ".join(changes) + ", or close other programs"
+        return phrase(
+            N_("tight fit: {numbers}; other programs may slow down. Consider {changes}"),
+            numbers=numbers,
+            changes=joined(changes),
+        )
+    return phrase(
+        N_("not enough memory: {numbers}. Choose {changes}, or close other programs"),
+        numbers=numbers,
+        changes=joined(changes),
+    )
 
 
 def _gib(size: int) -> str:

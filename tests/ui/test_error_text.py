@@ -4,12 +4,15 @@ details, or its English message when that cannot be done right. No window here."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from llamadesk.core.commands.table import error_info
-from llamadesk.core.errors import N_, NotFound
+from llamadesk.core.errors import N_, InsufficientMemory, NotFound
+from llamadesk.core.gguf import read_gguf
 from llamadesk.core.models.commands import CommandErrorInfo
+from llamadesk.core.services.memory_fit import MIB, check_memory_fit
 from llamadesk.ui import catalogs
 from llamadesk.ui.catalogs import error_text, use_language
 
@@ -64,3 +67,15 @@ def test_a_template_that_json_would_change_is_not_sent() -> None:
 def test_a_template_missing_a_detail_still_raises_the_error_in_english() -> None:
     error = NotFound(N_("no model {name}"))
     assert error.message == "no model {name}" and error.template is None
+
+
+def test_a_memory_refusal_in_parts_is_translated_part_by_part(spanish: None, starter_model: Path) -> None:
+    info_ = read_gguf(starter_model)
+    with pytest.raises(InsufficientMemory) as refused:
+        check_memory_fit(info_, 131072, available=lambda: 512 * MIB)
+    info = error_info(refused.value)
+    assert info.message.startswith("not enough memory: ")  # CLI and API: English
+    shown = error_text(info)
+    assert shown.startswith("no hay memoria suficiente: ") and "con contexto 131072" in shown, shown
+    assert " o una cuantización menor que Q4_1 o un modelo más pequeño" in shown, shown
+    assert "not enough" not in shown and " or " not in shown
