@@ -10,10 +10,12 @@ template translated (ui/catalogs.py `phrase_text`). Lists are chained with `join
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from ..errors import N_
+from ..errors import N_, LlamadeskError
 from .base import Record
+
+E = TypeVar("E", bound=LlamadeskError)
 
 
 class Phrase(Record):
@@ -22,6 +24,11 @@ class Phrase(Record):
 
     def english(self) -> str:
         return self.render(lambda template: template)
+
+    def error(self, kind: type[E]) -> E:
+        """An error of `kind` saying this: the English message, and the phrase as its `phrase`
+        detail for the window (ui/catalogs.py error_text)."""
+        return kind(self.english(), phrase=self.model_dump())
 
     def render(self, translate: Callable[[str], str]) -> str:
         """The sentence with each template passed through `translate`."""

@@ -100,7 +100,7 @@ class LlamaCppBackend:
         child_conn.close()  # so that the worker's death closes the pipe for us
         try:
             ready = self._wait_ready(name, process, conn, on_progress, token)
-        except ModelLoadFailed as exc:
+        except ModelLoadFailed:
             process.kill()
             process.join(SHUTDOWN_S)
             conn.close()
@@ -109,7 +109,9 @@ class LlamaCppBackend:
             # An RPC worker that went away mid-load ends this process inside ggml.
             endpoints = [worker.endpoint for worker in plan.workers]
             reason = describe_rpc_exit(name, endpoints, bytes(abort_message.value) if abort_message else b"")
-            raise ModelLoadFailed(reason or exc.message) from None
+            if reason is None:
+                raise
+            raise reason.error(ModelLoadFailed) from None
         except BaseException:
             process.kill()
             process.join(SHUTDOWN_S)
@@ -130,13 +132,13 @@ class LlamaCppBackend:
                 raise Cancelled(N_("loading {name} was cancelled"), name=name)
             if not conn.poll(POLL_S):
                 if not process.is_alive():
-                    raise ModelLoadFailed(describe_exit(name, process.exitcode))
+                    raise describe_exit(name, process.exitcode).error(ModelLoadFailed)
                 continue
             try:
                 message = conn.recv()
             except (EOFError, OSError):
                 process.join(1.0)
-                raise ModelLoadFailed(describe_exit(name, process.exitcode)) from None
+                raise describe_exit(name, process.exitcode).error(ModelLoadFailed) from None
             if isinstance(message, WorkerLoadProgress):
                 if on_progress is not None:
                     on_progress(message.progress)

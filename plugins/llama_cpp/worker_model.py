@@ -34,6 +34,7 @@ from llamadesk.core.models.llama import (
     Usage,
 )
 from llamadesk.core.models.logprobs import TokenLogprob
+from llamadesk.core.models.phrase import Phrase
 from llamadesk.core.models.tools import ToolCall
 from llamadesk.core.streaming import CancelToken
 
@@ -102,7 +103,7 @@ class WorkerModel:
         self._exit_callback: ExitCallback | None = None
         self._exited = threading.Event()  # set by the watcher, the only thread that reaps
         self._exitcode: int | None = None
-        self._exit_reason = ""  # set by the watcher, with the exit code
+        self._exit_reason: Phrase | None = None  # set by the watcher, with the exit code
         self._ps = psutil.Process(process.pid)
         threading.Thread(target=self._watch, name=f"watch-{name}", daemon=True).start()
 
@@ -370,20 +371,20 @@ class WorkerModel:
         # each has been asked whether it is still there).
         workers = len(self._plan.workers) if self._plan is not None else 0
         self._exited.wait(SHUTDOWN_S + workers * PROBE_TIMEOUT_S)
-        return ModelCrashed(self._exit_reason or describe_exit(self.name, self._exitcode))
+        return (self._exit_reason or describe_exit(self.name, self._exitcode)).error(ModelCrashed)
 
     def _watch(self) -> None:
         """Wait for the process to end; if nobody asked it to, report why."""
         wait([self._process.sentinel])
         self._process.join()
         self._exitcode = self._process.exitcode
-        self._exit_reason = self._describe_exit()
+        self._exit_reason = reason = self._describe_exit()
         self._exited.set()
         self._wake_slot_waiters()  # callers waiting for a slot fail at once
         if not self._closing and self._exit_callback is not None:
-            self._exit_callback(self._exit_reason)
+            self._exit_callback(reason.english())
 
-    def _describe_exit(self) -> str:
+    def _describe_exit(self) -> Phrase:
         if self._plan is not None and not self._closing:
             message = bytes(self._abort_message.value) if self._abort_message is not None else b""
             endpoints = [worker.endpoint for worker in self._plan.workers]

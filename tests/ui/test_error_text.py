@@ -3,16 +3,18 @@ details, or its English message when that cannot be done right. No window here."
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from llamadesk.core.commands.table import error_info
-from llamadesk.core.errors import N_, InsufficientMemory, NotFound
+from llamadesk.core.errors import N_, InsufficientMemory, ModelCrashed, NotFound
 from llamadesk.core.gguf import read_gguf
 from llamadesk.core.models.commands import CommandErrorInfo
 from llamadesk.core.services.memory_fit import MIB, check_memory_fit
+from llamadesk.plugins.llama_cpp.worker_exit import describe_exit
 from llamadesk.ui import catalogs
 from llamadesk.ui.catalogs import error_text, use_language
 
@@ -79,3 +81,10 @@ def test_a_memory_refusal_in_parts_is_translated_part_by_part(spanish: None, sta
     assert shown.startswith("no hay memoria suficiente: ") and "con contexto 131072" in shown, shown
     assert " o una cuantización menor que Q4_1 o un modelo más pequeño" in shown, shown
     assert "not enough" not in shown and " or " not in shown
+
+
+def test_a_crashed_workers_reason_is_translated(spanish: None) -> None:
+    crashed = describe_exit("smollm2", -signal.SIGKILL).error(ModelCrashed)
+    info = error_info(crashed)
+    assert info.message.startswith("the worker for smollm2 was killed (SIGKILL)")
+    assert error_text(info).startswith("el proceso de smollm2 fue terminado (SIGKILL)")
