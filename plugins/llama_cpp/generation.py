@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 import llama_cpp
 from llama_cpp import Llama
 
+from llamadesk.core.errors import N_
 from llamadesk.core.models.llama import SamplingParams, StopReason, Usage
+from llamadesk.core.models.phrase import Phrase, phrase
 from llamadesk.lib.reasoning import ReasoningSplitter, prompt_opens_reasoning
 
 from .draft_model import DraftModel, ModelDrafter
@@ -45,7 +47,12 @@ PIECE_BYTES = 256
 
 
 class GenerationError(Exception):
-    """A request the model cannot serve (prompt too long, bad grammar); the worker stays up."""
+    """A request the model cannot serve (prompt too long, bad grammar); the worker stays up.
+    Made from a Phrase, it keeps it for the window (sent along in WorkerJobFailed)."""
+
+    def __init__(self, message: str | Phrase) -> None:
+        self.phrase = message if isinstance(message, Phrase) else None
+        super().__init__(message.english() if isinstance(message, Phrase) else message)
 
 
 class StopStringFilter:
@@ -257,8 +264,13 @@ class Generator:
                 # A cut between chunks may split a token in two: allow one extra per cut.
                 if count - chunks >= self.n_ctx:
                     raise GenerationError(
-                        f"the prompt is over {self.n_ctx} tokens, more than the context holds; "
-                        "load the model with a larger context_size or send less"
+                        phrase(
+                            N_(
+                                "the prompt is over {context} tokens, more than the context holds; "
+                                "load the model with a larger context_size or send less"
+                            ),
+                            context=self.n_ctx,
+                        )
                     )
         tokens: list[int] = self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
         return tokens
@@ -290,8 +302,14 @@ class Generator:
         tokens = self.tokenize(prompt_text, raw=raw)
         if len(tokens) >= self.n_ctx:
             raise GenerationError(
-                f"the conversation is {len(tokens)} tokens but the context holds {self.n_ctx}; "
-                "load the model with a larger context_size or start a new chat"
+                phrase(
+                    N_(
+                        "the conversation is {tokens} tokens but the context holds {context}; "
+                        "load the model with a larger context_size or start a new chat"
+                    ),
+                    tokens=len(tokens),
+                    context=self.n_ctx,
+                )
             )
         try:
             grammar = build_grammar(self.vocab, sampling)

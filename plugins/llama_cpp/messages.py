@@ -11,6 +11,7 @@ from pydantic import Field
 from llamadesk.core.models.base import Record
 from llamadesk.core.models.chat import ChatTurn
 from llamadesk.core.models.llama import ModelPart, SamplingParams, StopReason, Usage
+from llamadesk.core.models.phrase import Phrase
 from llamadesk.core.models.tools import ToolCall, ToolChoice, ToolDefinition
 
 Alternative = tuple[str, list[int], float]  # text, bytes, logprob
@@ -156,3 +157,4 @@ class WorkerJobFailed(Record):
 
     job_id: int
     message: str
+    phrase: Phrase | None = None  # the message in parts, for the window to translate

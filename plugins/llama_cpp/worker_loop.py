@@ -155,7 +155,7 @@ class RequestLoop:
                 raw=raw,
             )
         except (GenerationError, ValueError) as exc:  # jinja errors are ValueErrors too
-            send(WorkerJobFailed(job_id=job, message=str(exc)))
+            send(job_failed(job, exc))
             return
         except Exception as exc:
             send(WorkerJobFailed(job_id=job, message=f"{type(exc).__name__}: {exc}"))
@@ -178,7 +178,7 @@ class RequestLoop:
                     self.prompt.render(request.messages, offered, request.reasoning)
                 )
         except (GenerationError, ValueError) as exc:
-            return WorkerJobFailed(job_id=request.job_id, message=str(exc))
+            return job_failed(request.job_id, exc)
         return WorkerTokenCounts(job_id=request.job_id, counts=[len(tokens)])
 
     def _embed_waiting(self) -> None:
@@ -194,9 +194,14 @@ class RequestLoop:
                     job_id=request.job_id, vectors=vectors, prompt_tokens=tokens
                 )
             except GenerationError as exc:
-                reply = WorkerJobFailed(job_id=request.job_id, message=str(exc))
+                reply = job_failed(request.job_id, exc)
             except Exception as exc:
                 reply = WorkerJobFailed(job_id=request.job_id, message=f"{type(exc).__name__}: {exc}")
             finally:
                 self.loop.forget(sequence)  # embedding used its cells
             self.send(reply)
+
+
+def job_failed(job: int, exc: Exception) -> WorkerJobFailed:
+    """Why a job failed, with the message's parts where it has them (GenerationError)."""
+    return WorkerJobFailed(job_id=job, message=str(exc), phrase=getattr(exc, "phrase", None))

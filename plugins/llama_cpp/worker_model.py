@@ -269,7 +269,7 @@ class WorkerModel:
                 if isinstance(message, reply_type):
                     return message
                 if isinstance(message, WorkerJobFailed):
-                    raise GenerationFailed(message.message)
+                    raise _job_failure(message)
         finally:
             self._mailbox.close(job)
 
@@ -342,7 +342,7 @@ class WorkerModel:
                     request, content, reasoning, calls, reason, usage, on_event, scored, message.stop_sequence
                 )
             elif isinstance(message, WorkerJobFailed):
-                raise GenerationFailed(message.message)
+                raise _job_failure(message)
 
     def _count(self, usage: Usage) -> None:
         with self._slots:
@@ -392,3 +392,9 @@ class WorkerModel:
             if reason is not None:
                 return reason
         return describe_exit(self.name, self._exitcode)
+
+
+def _job_failure(message: WorkerJobFailed) -> GenerationFailed:
+    if message.phrase is not None:
+        return message.phrase.error(GenerationFailed)
+    return GenerationFailed(message.message)

@@ -143,3 +143,16 @@ def test_stop_mid_stream_keeps_text_and_is_quick(shared_app: App, loaded_model: 
     assert latency < 0.5, f"stop took {latency * 1000:.0f} ms"
     state = shared_app.runtime.status_of(loaded_model).state
     assert state is ModelState.READY
+
+
+def test_a_conversation_over_the_context_fails_with_its_sentence_in_parts(
+    shared_app: App, loaded_model: str
+) -> None:
+    long = [{"role": "user", "content": "word " * 1500}]  # over the 1024-token context
+    with pytest.raises(CommandError) as refused:
+        generate(shared_app, loaded_model, long, max_tokens=4)
+    info = refused.value.info
+    assert info.message.startswith("the conversation is ") and "the context holds 1024" in info.message
+    # The parts travel for the window to translate (ui/catalogs.py error_text).
+    assert info.details["phrase"]["values"]["context"] == 1024
+    assert info.details["phrase"]["template"].startswith("the conversation is {tokens} tokens")
