@@ -8,9 +8,12 @@ answer sees the same), and an answer lists the `Source`s retrieved for it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from .base import CommandParams, Record
+from .phrase import Phrase
 from .units import size_label
 
 
@@ -20,6 +23,11 @@ class TextSection(Record):
     text: str
     page: int | None = Field(None, description="1-based page, for formats with pages (PDF).")
     line: int | None = Field(None, description="1-based line the text starts on, for text formats.")
+
+
+def unreadable(why: Phrase) -> dict[str, Any]:
+    """DocumentText's fields saying why a file gave no text: `DocumentText(..., **unreadable(p))`."""
+    return {"problem": why.english(), "problem_parts": why}
 
 
 class DocumentText(Record):
@@ -36,6 +44,7 @@ class DocumentText(Record):
     pages: int | None = Field(None, description="Pages in the file, for formats with pages.")
     size_bytes: int = Field(0, description="The file's size.")
     problem: str | None = Field(None, description="Why no text could be read, for the user.")
+    problem_parts: Phrase | None = Field(None, description="`problem` in parts, for the window to translate.")
     warnings: list[str] = Field(default_factory=list, description="What was read only in part, and why.")
 
     @property

@@ -14,7 +14,9 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
-from llamadesk.core.models.documents import DocumentText, TextSection
+from llamadesk.core.errors import N_
+from llamadesk.core.models.documents import DocumentText, TextSection, unreadable
+from llamadesk.core.models.phrase import phrase
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 BODY_PART = "word/document.xml"
@@ -33,10 +35,16 @@ def read_docx(path: Path, size: int) -> DocumentText:
             path=str(path),
             format="docx",
             size_bytes=size,
-            problem=f"{path.name} could not be read as a Word document: {str(exc)[:160] or type(exc).__name__}",
+            **unreadable(
+                phrase(
+                    N_("{name} could not be read as a Word document: {reason}"),
+                    name=path.name,
+                    reason=str(exc)[:160] or type(exc).__name__,
+                )
+            ),
         )
-    problem = None if sections else f"{path.name} has no text"
-    return DocumentText(path=str(path), format="docx", sections=sections, size_bytes=size, problem=problem)
+    problem = {} if sections else unreadable(phrase(N_("{name} has no text"), name=path.name))
+    return DocumentText(path=str(path), format="docx", sections=sections, size_bytes=size, **problem)
 
 
 def _block_text(block: ElementTree.Element) -> str:

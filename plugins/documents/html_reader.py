@@ -10,7 +10,9 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from llamadesk.core.models.documents import DocumentText, TextSection
+from llamadesk.core.errors import N_
+from llamadesk.core.models.documents import DocumentText, TextSection, unreadable
+from llamadesk.core.models.phrase import phrase
 
 from .text_reader import decode
 
@@ -71,5 +73,5 @@ def read_html(path: Path, size: int) -> DocumentText:
     collector.feed(decode(path.read_bytes()))
     collector.close()
     sections = collector.sections
-    problem = None if sections else f"{path.name} has no text"
-    return DocumentText(path=str(path), format="html", sections=sections, size_bytes=size, problem=problem)
+    problem = {} if sections else unreadable(phrase(N_("{name} has no text"), name=path.name))
+    return DocumentText(path=str(path), format="html", sections=sections, size_bytes=size, **problem)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from llamadesk.core.models.documents import DocumentText, TextSection
+from llamadesk.core.errors import N_
+from llamadesk.core.models.documents import DocumentText, TextSection, unreadable
+from llamadesk.core.models.phrase import Phrase, phrase
 
 # pypdf logs every oddity of a file it can still read: not the user's concern.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -20,19 +22,32 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 def read_pdf(path: Path, size: int) -> DocumentText:
     from pypdf import PdfReader  # imported on first use: the app starts without it
 
-    def failed(problem: str, pages: int | None = None) -> DocumentText:
-        return DocumentText(path=str(path), format="pdf", size_bytes=size, pages=pages, problem=problem)
+    def failed(problem: Phrase, pages: int | None = None) -> DocumentText:
+        return DocumentText(path=str(path), format="pdf", size_bytes=size, pages=pages, **unreadable(problem))
 
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
-            return failed(f"{path.name} is protected by a password; save an unprotected copy to use it")
+            return failed(
+                phrase(
+                    N_("{name} is protected by a password; save an unprotected copy to use it"),
+                    name=path.name,
+                )
+            )
         pages = reader.pages
         count = len(pages)
     except Exception as exc:  # pypdf raises many kinds for damaged files, and decrypting can too
         if "crypt" in str(exc).lower():
-            return failed(f"{path.name} is encrypted in a way that cannot be read ({exc})")
-        return failed(f"{path.name} could not be read as a PDF: {_short(exc)}")
+            return failed(
+                phrase(
+                    N_("{name} is encrypted in a way that cannot be read ({reason})"),
+                    name=path.name,
+                    reason=str(exc),
+                )
+            )
+        return failed(
+            phrase(N_("{name} could not be read as a PDF: {reason}"), name=path.name, reason=_short(exc))
+        )
     sections, broken = [], []
     for number in range(1, count + 1):
         try:
@@ -44,8 +59,15 @@ def read_pdf(path: Path, size: int) -> DocumentText:
             sections.append(TextSection(text=text.strip(), page=number))
     if not sections:
         if broken:
-            return failed(f"{path.name} could not be read as a PDF: no page could be read", count)
-        return failed(f"{path.name} has no text layer (scanned pages?); text in images is not read", count)
+            return failed(
+                phrase(N_("{name} could not be read as a PDF: no page could be read"), name=path.name), count
+            )
+        return failed(
+            phrase(
+                N_("{name} has no text layer (scanned pages?); text in images is not read"), name=path.name
+            ),
+            count,
+        )
     warnings = []
     if broken:
         warnings.append(f"pages {_ranges(broken)} could not be read")

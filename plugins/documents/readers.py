@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from llamadesk.core.models.documents import DocumentText
+from llamadesk.core.errors import N_
+from llamadesk.core.models.documents import DocumentText, unreadable
+from llamadesk.core.models.phrase import phrase
 
 from .docx_reader import read_docx
 from .html_reader import read_html
@@ -27,17 +29,28 @@ def read_builtin(path: Path, max_bytes: int) -> DocumentText:
         size = path.stat().st_size
         if size > max_bytes:
             return DocumentText(
-                path=str(path), format="unknown", size_bytes=size, problem=f"{path.name} is too large"
+                path=str(path),
+                format="unknown",
+                size_bytes=size,
+                **unreadable(phrase(N_("{name} is too large"), name=path.name)),
             )
         return _read(path, size)
     except OSError as exc:
         return DocumentText(
-            path=str(path), format="unknown", problem=f"{path.name} could not be read: {exc.strerror}"
+            path=str(path),
+            format="unknown",
+            **unreadable(
+                phrase(N_("{name} could not be read: {reason}"), name=path.name, reason=exc.strerror)
+            ),
         )
     except Exception as exc:
         log.warning("reading %s failed", path, exc_info=True)
         return DocumentText(
-            path=str(path), format="unknown", problem=f"{path.name} could not be read: {type(exc).__name__}"
+            path=str(path),
+            format="unknown",
+            **unreadable(
+                phrase(N_("{name} could not be read: {reason}"), name=path.name, reason=type(exc).__name__)
+            ),
         )
 
 
@@ -51,14 +64,12 @@ def _read(path: Path, size: int) -> DocumentText:
         return read_html(path, size)
     fmt = text_format(path)
     if fmt is None and suffix in BINARY:
-        return DocumentText(path=str(path), format="binary", size_bytes=size, problem=binary_problem(path))
+        return DocumentText(path=str(path), format="binary", size_bytes=size, **binary_problem(path))
     if fmt is None:
         with path.open("rb") as file:
             head = file.read(SNIFF_BYTES)
         if head.startswith(b"%PDF-"):
             return read_pdf(path, size)
         if looks_binary(head):
-            return DocumentText(
-                path=str(path), format="binary", size_bytes=size, problem=binary_problem(path)
-            )
+            return DocumentText(path=str(path), format="binary", size_bytes=size, **binary_problem(path))
     return read_text(path, fmt, size)

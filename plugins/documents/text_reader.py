@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
+from typing import Any
 
-from llamadesk.core.models.documents import DocumentText, TextSection
+from llamadesk.core.errors import N_
+from llamadesk.core.models.documents import DocumentText, TextSection, unreadable
+from llamadesk.core.models.phrase import phrase
 
 SNIFF_BYTES = 8192
 
@@ -71,18 +74,17 @@ def decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def binary_problem(path: Path) -> str:
-    return f"{path.name} is a binary file, not text"
+def binary_problem(path: Path) -> dict[str, Any]:
+    """DocumentText's fields for a binary file."""
+    return unreadable(phrase(N_("{name} is a binary file, not text"), name=path.name))
 
 
 def read_text(path: Path, fmt: str | None, size: int) -> DocumentText:
     """The file as one section starting at line 1 (the chunker counts lines from there)."""
     data = path.read_bytes()
     if looks_binary(data[:SNIFF_BYTES]):
-        return DocumentText(path=str(path), format="binary", size_bytes=size, problem=binary_problem(path))
+        return DocumentText(path=str(path), format="binary", size_bytes=size, **binary_problem(path))
     text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
     sections = [TextSection(text=text, line=1)] if text.strip() else []
-    problem = None if sections else f"{path.name} is empty"
-    return DocumentText(
-        path=str(path), format=fmt or "text", sections=sections, size_bytes=size, problem=problem
-    )
+    problem = {} if sections else unreadable(phrase(N_("{name} is empty"), name=path.name))
+    return DocumentText(path=str(path), format=fmt or "text", sections=sections, size_bytes=size, **problem)

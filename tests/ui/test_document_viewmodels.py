@@ -10,6 +10,8 @@ from llamadesk.core.models.chat import Role
 from llamadesk.core.models.chat_history import ChatMessage
 from llamadesk.core.models.collections import CollectionInfo, CollectionState
 from llamadesk.core.models.documents import Attachment, AttachmentPart, Source
+from llamadesk.plugins.documents.readers import read_builtin
+from llamadesk.ui.catalogs import use_language
 from llamadesk.ui.viewmodels.collections import any_running, collection_row
 from llamadesk.ui.viewmodels.documents import (
     PROBLEM,
@@ -18,6 +20,7 @@ from llamadesk.ui.viewmodels.documents import (
     chip_text,
     document_rows,
     path_in_text,
+    problem_text,
     sending_rows,
     source_text,
 )
@@ -98,3 +101,16 @@ def test_collection_rows() -> None:
     paused = ready.model_copy(update={"state": CollectionState.PAUSED})
     assert collection_row(paused)["paused"] and collection_row(paused)["tone"] == "tight"
     assert any_running([ready, indexing]) and not any_running([ready, paused])
+
+
+def test_why_a_file_has_no_text_is_said_in_the_windows_language(tmp_path: Path) -> None:
+    binary = tmp_path / "photo.bin"
+    binary.write_bytes(bytes(range(256)) * 8)
+    document = read_builtin(binary, 1_000_000)
+    assert document.problem == "photo.bin is a binary file, not text"  # CLI and API: English
+    use_language("es")
+    try:
+        assert problem_text(document) == "photo.bin es un archivo binario, no texto"
+    finally:
+        use_language("en")
+    assert problem_text(document) == document.problem

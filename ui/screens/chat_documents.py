@@ -25,7 +25,7 @@ from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.documents import DocumentText, ReadDocumentParams
 
 from ..catalogs import error_text, tr
-from ..viewmodels.documents import READY, PendingFile, location_text, path_in_text
+from ..viewmodels.documents import READY, PendingFile, location_text, path_in_text, problem_text
 from ..widgets.common import make
 from ..widgets.dialogs import FileDialog
 from ..widgets.document_views import DocumentChip, PassagePopup
@@ -91,7 +91,7 @@ class ChatDocuments(_Screen):
 
     def _read_done(self, path: str, document: DocumentText) -> None:
         self.pending_files = [
-            f.read(document.pages, document.size_bytes, document.problem) if f.path == path else f
+            f.read(document.pages, document.size_bytes, problem_text(document)) if f.path == path else f
             for f in self.pending_files
         ]
 

@@ -13,14 +13,24 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from llamadesk.core.models.chat_history import ChatMessage
-from llamadesk.core.models.documents import Attachment, Location, Source
+from llamadesk.core.models.documents import Attachment, DocumentText, Location, Source
 from llamadesk.core.models.units import size_label
 
-from ..catalogs import tr
+from ..catalogs import phrase_text, tr
 
 READING, READY, PROBLEM = "reading", "ready", "problem"
 LINE_HEIGHT = 30.0  # dp: one chip or source a line
 HEADER_HEIGHT = 26.0  # dp: "Sources" above the list
+
+
+def problem_text(document: DocumentText) -> str | None:
+    """Why a file gave no text, in the window's language where the reader said it in parts."""
+    if document.problem_parts is not None:
+        try:
+            return phrase_text(document.problem_parts)
+        except (KeyError, IndexError, ValueError):  # a translation that does not fit: English
+            pass
+    return document.problem
 
 
 @dataclass(frozen=True)
