@@ -135,6 +135,56 @@ def test_a_narrow_window_shows_the_panel_as_a_sheet(ui_app: Any, chat: Any) -> N
         pump(lambda: not ui_app.shell.narrow)
 
 
+def instructions(canvas: Any) -> Iterator[Any]:
+    """Every instruction a canvas draws, its children's canvases included, in order."""
+    from kivy.graphics.instructions import Canvas
+
+    if isinstance(canvas, Canvas):
+        yield from instructions(canvas.before)
+    for child in canvas.children:
+        yield child
+        if hasattr(child, "children") and child.children is not None:
+            yield from instructions(child)
+    if isinstance(canvas, Canvas):
+        yield from instructions(canvas.after)
+
+
+def test_the_panel_is_clipped_by_a_scissor_where_it_is_shown(ui_app: Any, chat: Any) -> None:
+    """A closed panel is still drawn (no width, opacity 0): a stencil there cleared the
+    window's stencil buffer in every frame of the chat (clipped_list.py)."""
+    from kivy.core.window import Window
+    from kivy.graphics import StencilPush
+
+    from llamadesk.ui.widgets.clipped_list import ClippedScrollView
+
+    chat.close_panel()
+    pump(lambda: not chat.panel_open and chat.ids.panel.parent == chat.ids.panel_slot)
+    pump(frames=2)
+    assert not [i for i in instructions(chat.canvas) if isinstance(i, StencilPush)]
+    panel = chat.ids.panel
+    scroll = next(w for w in panel.walk(restrict=True) if isinstance(w, ClippedScrollView))
+
+    def clipped_to_its_place() -> bool:
+        scissor = scroll._clip._scissor
+        x, y = scroll.to_window(*scroll.pos)
+        box = (scissor.x, scissor.y, scissor.width, scissor.height)
+        return box == (int(x), int(y), int(scroll.width), int(scroll.height)) and scroll.width > 100
+
+    chat.open_panel()
+    pump(lambda: chat.panel_docked and clipped_to_its_place())
+    chat.close_panel()
+    wide = Window.size
+    try:
+        Window.size = (700, 800)
+        pump(lambda: ui_app.shell.narrow)
+        chat.open_panel()
+        pump(lambda: panel.parent is chat._sheet and clipped_to_its_place())
+    finally:
+        chat.close_panel()
+        Window.size = wide
+        pump(lambda: not ui_app.shell.narrow and panel.parent == chat.ids.panel_slot)
+
+
 @pytest.fixture
 def echo_chat(ui_app: Any, chat: Any) -> Iterator[Any]:
     chat.load_model(ECHO)
