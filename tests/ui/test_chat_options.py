@@ -129,7 +129,9 @@ def test_a_narrow_window_shows_the_panel_as_a_sheet(ui_app: Any, chat: Any) -> N
         assert chat.ids.panel.parent is chat._sheet
         chat.close_panel()
         pump(frames=3)
-        assert chat.ids.panel.parent == chat.ids.panel_slot and not chat.panel_open
+        # Back in its slot, which holds it out of the tree while closed: nothing of it is drawn.
+        assert chat.ids.panel in chat.ids.panel_slot.held and chat.ids.panel.parent is None
+        assert not chat.panel_open
     finally:
         Window.size = wide
         pump(lambda: not ui_app.shell.narrow)
@@ -149,19 +151,21 @@ def instructions(canvas: Any) -> Iterator[Any]:
         yield from instructions(canvas.after)
 
 
-def test_the_panel_is_clipped_by_a_scissor_where_it_is_shown(ui_app: Any, chat: Any) -> None:
-    """A closed panel is still drawn (no width, opacity 0): a stencil there cleared the
-    window's stencil buffer in every frame of the chat (clipped_list.py)."""
+def test_a_closed_panel_draws_nothing_and_an_open_one_no_stencil(ui_app: Any, chat: Any) -> None:
+    """Closed (no width), the panel was still drawn in every frame of the chat, and its scroll
+    view's stencil cleared the window's stencil buffer each time (shown_slot.py,
+    clipped_list.py). Open, docked or as a sheet, it is clipped by a scissor at its place."""
     from kivy.core.window import Window
     from kivy.graphics import StencilPush
 
     from llamadesk.ui.widgets.clipped_list import ClippedScrollView
 
     chat.close_panel()
-    pump(lambda: not chat.panel_open and chat.ids.panel.parent == chat.ids.panel_slot)
+    pump(lambda: not chat.panel_open and chat.ids.panel in chat.ids.panel_slot.held)
     pump(frames=2)
-    assert not [i for i in instructions(chat.canvas) if isinstance(i, StencilPush)]
     panel = chat.ids.panel
+    drawn = list(instructions(chat.canvas))
+    assert panel.canvas not in drawn and not [i for i in drawn if isinstance(i, StencilPush)]
     scroll = next(w for w in panel.walk(restrict=True) if isinstance(w, ClippedScrollView))
 
     def clipped_to_its_place() -> bool:
@@ -172,6 +176,8 @@ def test_the_panel_is_clipped_by_a_scissor_where_it_is_shown(ui_app: Any, chat: 
 
     chat.open_panel()
     pump(lambda: chat.panel_docked and clipped_to_its_place())
+    drawn = list(instructions(chat.canvas))
+    assert panel.canvas in drawn and not [i for i in drawn if isinstance(i, StencilPush)]
     chat.close_panel()
     wide = Window.size
     try:
@@ -182,7 +188,7 @@ def test_the_panel_is_clipped_by_a_scissor_where_it_is_shown(ui_app: Any, chat: 
     finally:
         chat.close_panel()
         Window.size = wide
-        pump(lambda: not ui_app.shell.narrow and panel.parent == chat.ids.panel_slot)
+        pump(lambda: not ui_app.shell.narrow and panel in chat.ids.panel_slot.held)
 
 
 @pytest.fixture
