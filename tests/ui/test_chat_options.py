@@ -151,6 +151,28 @@ def instructions(canvas: Any) -> Iterator[Any]:
         yield from instructions(canvas.after)
 
 
+def test_a_hidden_slot_holds_its_child_alive_and_shows_it_again(ui_app: Any) -> None:
+    """A child given back while hidden (the panel from its sheet, through a weak `ids` proxy)
+    is held by the slot itself, out of the tree, and drawn again once shown."""
+    import gc
+
+    from kivy.uix.label import Label
+
+    from llamadesk.ui.widgets.shown_slot import ShownSlot
+
+    slot = ShownSlot(shown=False)
+    slot.add_widget(Label(text="held").proxy_ref)  # nothing else keeps the label alive
+    gc.collect()
+    (held,) = slot.held
+    assert held.text == "held" and held.parent is None and not slot.children
+    slot.shown = True
+    assert slot.children == [held] and held.parent is slot
+    slot.shown = False
+    assert not slot.children and slot.held == [held] and held.parent is None
+    slot.remove_widget(held.proxy_ref)
+    assert not slot.held
+
+
 def test_a_closed_panel_draws_nothing_and_an_open_one_no_stencil(ui_app: Any, chat: Any) -> None:
     """Closed (no width), the panel was still drawn in every frame of the chat, and its scroll
     view's stencil cleared the window's stencil buffer each time (shown_slot.py,
