@@ -51,6 +51,7 @@ from .widgets import (  # noqa: F401  (registers kv classes)
     document_views,
     message_list,
     message_views,
+    shown_slot,
     status_bar,
     trimmed_label,
 )

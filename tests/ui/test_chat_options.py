@@ -129,10 +129,88 @@ def test_a_narrow_window_shows_the_panel_as_a_sheet(ui_app: Any, chat: Any) -> N
         assert chat.ids.panel.parent is chat._sheet
         chat.close_panel()
         pump(frames=3)
-        assert chat.ids.panel.parent == chat.ids.panel_slot and not chat.panel_open
+        # Back in its slot, which holds it out of the tree while closed: nothing of it is drawn.
+        assert chat.ids.panel in chat.ids.panel_slot.held and chat.ids.panel.parent is None
+        assert not chat.panel_open
     finally:
         Window.size = wide
         pump(lambda: not ui_app.shell.narrow)
+
+
+def instructions(canvas: Any) -> Iterator[Any]:
+    """Every instruction a canvas draws, its children's canvases included, in order."""
+    from kivy.graphics.instructions import Canvas
+
+    if isinstance(canvas, Canvas):
+        yield from instructions(canvas.before)
+    for child in canvas.children:
+        yield child
+        if hasattr(child, "children") and child.children is not None:
+            yield from instructions(child)
+    if isinstance(canvas, Canvas):
+        yield from instructions(canvas.after)
+
+
+def test_a_hidden_slot_holds_its_child_alive_and_shows_it_again(ui_app: Any) -> None:
+    """A child given back while hidden (the panel from its sheet, through a weak `ids` proxy)
+    is held by the slot itself, out of the tree, and drawn again once shown."""
+    import gc
+
+    from kivy.uix.label import Label
+
+    from llamadesk.ui.widgets.shown_slot import ShownSlot
+
+    slot = ShownSlot(shown=False)
+    slot.add_widget(Label(text="held").proxy_ref)  # nothing else keeps the label alive
+    gc.collect()
+    (held,) = slot.held
+    assert held.text == "held" and held.parent is None and not slot.children
+    slot.shown = True
+    assert slot.children == [held] and held.parent is slot
+    slot.shown = False
+    assert not slot.children and slot.held == [held] and held.parent is None
+    slot.remove_widget(held.proxy_ref)
+    assert not slot.held
+
+
+def test_a_closed_panel_draws_nothing_and_an_open_one_no_stencil(ui_app: Any, chat: Any) -> None:
+    """Closed (no width), the panel was still drawn in every frame of the chat, and its scroll
+    view's stencil cleared the window's stencil buffer each time (shown_slot.py,
+    clipped_list.py). Open, docked or as a sheet, it is clipped by a scissor at its place."""
+    from kivy.core.window import Window
+    from kivy.graphics import StencilPush
+
+    from llamadesk.ui.widgets.clipped_list import ClippedScrollView
+
+    chat.close_panel()
+    pump(lambda: not chat.panel_open and chat.ids.panel in chat.ids.panel_slot.held)
+    pump(frames=2)
+    panel = chat.ids.panel
+    drawn = list(instructions(chat.canvas))
+    assert panel.canvas not in drawn and not [i for i in drawn if isinstance(i, StencilPush)]
+    scroll = next(w for w in panel.walk(restrict=True) if isinstance(w, ClippedScrollView))
+
+    def clipped_to_its_place() -> bool:
+        scissor = scroll._clip._scissor
+        x, y = scroll.to_window(*scroll.pos)
+        box = (scissor.x, scissor.y, scissor.width, scissor.height)
+        return box == (int(x), int(y), int(scroll.width), int(scroll.height)) and scroll.width > 100
+
+    chat.open_panel()
+    pump(lambda: chat.panel_docked and clipped_to_its_place())
+    drawn = list(instructions(chat.canvas))
+    assert panel.canvas in drawn and not [i for i in drawn if isinstance(i, StencilPush)]
+    chat.close_panel()
+    wide = Window.size
+    try:
+        Window.size = (700, 800)
+        pump(lambda: ui_app.shell.narrow)
+        chat.open_panel()
+        pump(lambda: panel.parent is chat._sheet and clipped_to_its_place())
+    finally:
+        chat.close_panel()
+        Window.size = wide
+        pump(lambda: not ui_app.shell.narrow and panel in chat.ids.panel_slot.held)
 
 
 @pytest.fixture

@@ -218,6 +218,32 @@ def test_each_block_kind_is_drawn_once_at_start_and_pooled(ui_app: Any) -> None:
     assert math.fallback == "$$y$$"  # shown as its source: nothing asked of the math worker
 
 
+def test_the_formula_renderer_starts_with_the_chat_not_with_its_first_formula(ui_app: Any) -> None:
+    """Its start (a process, matplotlib's import) competed with the frames of the first answer
+    that brought a formula: the chat's warm-up starts it (body_renders.py), and the chat
+    counts as ready for an answer (`prefilled`) once it has."""
+    from llamadesk.ui.widgets.message_views import body_renders
+    from llamadesk.ui.widgets.rich_blocks import MathTextures
+
+    renders = body_renders()
+    renders.math = MathTextures(on_ready=lambda: None)
+    images = renders.math.images
+    try:
+        assert not images.started.is_set()
+        renders.prefill({"math": 1})
+        pump(lambda: renders._warm_up_done, timeout=10)
+        assert not renders.prefilled or images.started.is_set()
+        pump(lambda: renders.prefilled, timeout=30)
+        assert images.started.is_set() and not images._asked  # no formula was asked for
+        key = renders.math.key("a^2", display=False)
+        done: list[object] = []
+        images.request(key, done.append)
+        pump(lambda: done, timeout=10)
+        assert images.get(key) is not None
+    finally:
+        images.close()
+
+
 def test_pools_drained_by_a_stream_refill_once_the_chat_is_idle(ui_app: Any) -> None:
     """While rows are drawn a dry pool gets only SPARE widgets back; once idle, as many as the
     prefill made, so the next answer does not make its widgets in the frames it freezes."""

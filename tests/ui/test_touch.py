@@ -180,7 +180,7 @@ def test_screens_drawer_and_side_panel_by_touch_at_tablet_sizes(
     close = next(w for w in panel.walk() if getattr(w, "text", "") == "Close")
     tap(close)
     pump(lambda: not chat.panel_open)
-    assert panel.parent == chat.ids.panel_slot
+    assert panel in chat.ids.panel_slot.held and panel.parent is None  # closed: not drawn
 
 
 def test_turning_a_tablet_with_the_panel_open_keeps_it_usable(ui_app: Any, restore_size: None) -> None:

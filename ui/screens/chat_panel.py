@@ -148,7 +148,7 @@ class ChatOptions(_Screen):
             self.panel_docked = True
             return
         self.panel_docked = False
-        panel.parent.remove_widget(panel)
+        self.ids.panel_slot.remove_widget(panel)  # held there, out of the tree, while closed
         sheet = PanelSheet()
         sheet.add_widget(panel)
         sheet.bind(on_dismiss=lambda _s: self._sheet_closed())

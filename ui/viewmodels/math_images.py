@@ -105,6 +105,7 @@ class MathImages:
         self._pool: Executor | None = None
         self._warming = False
         self._closed = False
+        self.started = threading.Event()  # the worker has rendered its first formula
 
     def _executor(self) -> Executor:
         if self._pool is None:
@@ -134,7 +135,8 @@ class MathImages:
                 return
             executor = self._executor()
         with contextlib.suppress(RuntimeError):  # shut down meanwhile: the app is closing
-            executor.submit(self._render, "x", 10, (0, 0, 0))
+            first = executor.submit(self._render, "x", 10, (0, 0, 0))
+            first.add_done_callback(lambda _done: self.started.set())
 
     def get(self, key: Key) -> Rendered | None:
         with self._lock:

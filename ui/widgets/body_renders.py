@@ -114,14 +114,21 @@ class BodyRenders:
 
     @property
     def prefilled(self) -> bool:
-        """The widgets asked of `prefill` are made and each kind was drawn once."""
-        return self._warmed and self._warm_up_done
+        """The widgets asked of `prefill` are made, each kind was drawn once, and the formula
+        renderer has started."""
+        started = self.math is None or self.math.images.started.is_set()
+        return self._warmed and self._warm_up_done and started
 
     def warm_up(self) -> None:
         """Draw one block of each kind once, with no formula rendered, then pool the widgets:
         the first table, formula or paragraph with math of a session otherwise opened its
         fonts (bold, monospace, the table's size) and ran its widgets' first layout in the
-        frame that froze it (a 20-24 ms frame, 5 more than later ones)."""
+        frame that froze it (a 20-24 ms frame, 5 more than later ones).
+
+        The formula renderer's process is started now too, off the Kivy thread and at a low
+        priority: started by the first formula of a session, its start (a process, and
+        matplotlib's import: ~0.4 s of CPU, 60 MB) competed for the two cores with the
+        frames of the answer that brought it, 25-60 ms each for 0.6 s."""
         blocks = [
             b for b in markdown_to_blocks(WARM_UP_SOURCE) if block_kind(b, False, False) in self._factories
         ]
@@ -133,6 +140,8 @@ class BodyRenders:
             self.math = math
         self._release(render)
         self._warm_up_done = True
+        if self.math is not None:
+            self.math.images.warm()
 
     def _new(self, kind: str) -> Widget:
         widget = self._factories[kind]()
