@@ -337,3 +337,31 @@ def test_cjk_runs_in_prose_are_drawn_in_the_script_font() -> None:
     words = [s.text for s in inline.segments if s.kind == "word"]
     assert words[0] == "[font=/fonts/cjk.ttc]面积[/font] "
     assert markdown_to_blocks("你好", MarkupStyle())[0].markup == "你好"  # no such font installed
+
+
+def test_a_streamed_answer_gives_one_frozen_chunk_its_row_a_frame() -> None:
+    """A frame that closes a table, a formula and a code block at once builds one of them;
+    the others lead the tail until their frame, so the text stays whole and in order."""
+    from llamadesk.core.models.commands import TokenEvent
+    from llamadesk.ui.screens.chat_stream import LiveAnswer
+    from llamadesk.ui.viewmodels.chat_rows import RowMetrics
+
+    rows: list[dict[str, object]] = []
+    live = LiveAnswer(rows, RowMetrics(), "test")
+    text = "| a | b |\n|---|---|\n| 1 | 2 |\n\n$$\nx^2\n$$\n\n```python\nx = 1\n```\n\nAnd then"
+    live.feed([TokenEvent(text=text)])
+
+    def bodies() -> list[str]:
+        return [str(row["source"]) for row in rows if row["viewclass"] == "MessageBody"]
+
+    def shown() -> str:  # the text in order (blank lines between chunks are not kept)
+        return "".join(bodies()).replace("\n", "")
+
+    assert len(bodies()) == 2  # the table, then the tail holding the rest
+    assert bodies()[0].startswith("| a | b |") and shown() == text.replace("\n", "")
+    live.feed([TokenEvent(text=" more")])
+    live.feed([])  # a frame with no new tokens still gives the next chunk its row
+    assert len(bodies()) == 4 and shown() == (text + " more").replace("\n", "")
+    live.finish()
+    assert shown() == (text + " more").replace("\n", "")
+    assert bodies()[-1].strip() == "And then more"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any
 
 from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
@@ -29,6 +30,10 @@ class LiveAnswer:
         self.data = data  # the RecycleView's data list (observable)
         self.metrics = metrics
         self.text = StreamingText()
+        # Frozen chunks not yet given their own row: one gets its row a frame, so a frame
+        # never builds a table, a formula and a code block at once (those frames were the
+        # slowest); until then they lead the tail row, so the text stays in order.
+        self.waiting: deque[str] = deque()
         self.reasoning = ""
         self.handle: StreamHandle | None = None
         self.tokens = 0
@@ -63,7 +68,7 @@ class LiveAnswer:
     def _tail_row(self) -> dict[str, Any]:
         # The tail has the key of the chunk it will become: when it freezes, that row keeps
         # the tail's drawn widgets and renders only what the last tokens changed.
-        return self._row(self.text.tail, self.chunks + 1, last=True)
+        return self._row("".join(self.waiting) + self.text.tail, self.chunks + 1, last=True)
 
     def _row(self, source: str, number: int, last: bool) -> dict[str, Any]:
         key = f"{LIVE}-{id(self)}-{number}"
@@ -91,16 +96,17 @@ class LiveAnswer:
             if isinstance(event, TokenEvent):
                 self.tokens += 1
                 (reasoning if event.channel == "reasoning" else content).append(event.text)
-        if not content and not reasoning:
+        if not content and not reasoning and not self.waiting:
             return False
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
         if reasoning:
             self.reasoning += "".join(reasoning)
             self._show_reasoning()
-        frozen = self.text.append("".join(content)) if content else []
-        rows = [self._chunk_row(source) for source in frozen]
-        self.changed_from = len(self.data) - 1 if content else len(self.data)
+        if content:
+            self.waiting.extend(self.text.append("".join(content)))
+        rows = [self._chunk_row(self.waiting.popleft())] if self.waiting else []
+        self.changed_from = len(self.data) - 1 if content or rows else len(self.data)
         if rows:
             self.data.pop()
             self.data.extend([*rows, self._tail_row()])
@@ -152,7 +158,8 @@ class LiveAnswer:
         if self.finished:
             return
         self.finished = True
-        rest = self.text.finish()
+        rest = [*self.waiting, *self.text.finish()]
+        self.waiting.clear()
         self.data.pop()
         self.data.extend(self._chunk_row(source, last=n == len(rest) - 1) for n, source in enumerate(rest))
         if not rest and self.chunks:  # the tail was empty: the last frozen chunk ends the body
