@@ -25,7 +25,7 @@ LATIN_KEPT_WORDS = (
     "port hf endpoint proxy auto none registry example namespace model tag time tool provider "
     "think flash attn on co models chatml gemma mistral phi3 llama3 llama2 tok add import list "
     "serve remote rpc-worker mirror com huggingface run worker linux smollm2-135m "
-    "mcp-server-time llama-server flash-attn documents starter lookup"
+    "mcp-server-time llama-server flash-attn documents starter lookup f16 f32 token attention"
 )
 LATIN_KEPT = set(LATIN_KEPT_WORDS.split())
 # Text that is not the window's own: a plugin's tools and names (third-party), and the one
