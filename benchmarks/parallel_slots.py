@@ -94,12 +94,12 @@ def start_llamadesk(model_path: Path, home: Path, slots: int) -> tuple[subproces
 
 
 def start_llama_server(
-    binary: Path, model_path: Path, slots: int, cache_v: str
+    binary: Path, model_path: Path, slots: int, cache_k: str
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     args = [str(binary), "--model", str(model_path), "--host", "127.0.0.1", "--port", str(port)]
     args += ["--threads", str(THREADS), "--ctx-size", str(CONTEXT * slots), "--parallel", str(slots)]
-    args += ["--flash-attn", "on", "--cache-type-v", cache_v]
+    args += ["--flash-attn", "on", "--cache-type-k", cache_k]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     wait_for(url.removesuffix("/v1") + "/health", process)
@@ -112,9 +112,9 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--server-cache-v",
+        "--server-cache-k",
         default="f16",
-        help="llama-server's values cache type: f16 (its default) or q8_0 (llamadesk's default)",
+        help="llama-server's keys cache type: f16 (its default) or q8_0 (llamadesk's default)",
     )
     args = parser.parse_args()
     binary = find_llama_server()
@@ -123,7 +123,7 @@ def main() -> int:
     model_path = ensure_starter_model(TEST_CACHE)
     with tempfile.TemporaryDirectory() as home:
         ours, our_url = start_llamadesk(model_path, Path(home), args.clients)
-        theirs, their_url = start_llama_server(binary, model_path, args.clients, args.server_cache_v)
+        theirs, their_url = start_llama_server(binary, model_path, args.clients, args.server_cache_k)
         try:
             model = "smollm2"
             for url, name in ((our_url, model), (their_url, "x")):
@@ -140,7 +140,7 @@ def main() -> int:
     medians = {name: statistics.median(values) for name, values in rates.items()}
     print(
         f"{args.clients} concurrent streams of {args.tokens} tokens, {THREADS} threads, starter model; "
-        f"llama-server values cache {args.server_cache_v}"
+        f"llama-server keys cache {args.server_cache_k}"
     )
     for name, values in rates.items():
         each = ", ".join(f"{v:.1f}" for v in values)

@@ -12,7 +12,7 @@ from .phrase import Phrase
 # of 34 or 18 bytes).
 CACHE_TYPE_BYTES = {"f16": 2.0, "f32": 4.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 KvTypes = tuple[str, str]  # the keys' and the values' cache type
-DEFAULT_KV_TYPES: KvTypes = ("f16", "q8_0")  # LoadOptions' defaults (a test checks they agree)
+DEFAULT_KV_TYPES: KvTypes = ("q8_0", "f16")  # LoadOptions' defaults (a test checks they agree)
 
 # Using more than this share of the memory that is free leaves the machine sluggish: such a
 # fit is `tight`.

@@ -10,7 +10,8 @@ what was taken; after FAILS_BEFORE_PAUSE guesses in a row of which nothing was t
 stops guessing for a while, longer each time it happens again (prose rarely pays). It
 also times its steps: while a step with a guess costs more time per token than a step
 without (a CPU where a batch of k tokens costs nearly k tokens' time, or a draft model
-nearly as slow as the model), it pauses too, and measures again after the pause.
+nearly as slow as the model), it pauses too, longer each time in a row (16 tokens
+doubling to 512), and measures again after the pause.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Drafter:
         self.size = START_DRAFT
         self._fails = 0
         self._pauses = 0
+        self._cost_pauses = 0  # pauses in a row because guessing cost more than it saved
         # Steps without a guess before the first one: the cost of a plain step must be known
         # to tell whether guessing pays (a lookup drafter makes some anyway).
         self._paused_for = plain_steps_first
@@ -86,10 +88,15 @@ class Drafter:
         plain, guessed = self._cost
         if plain is not None and guessed is not None and guessed >= plain:
             # Taken or not, guesses cost more time per token than plain steps here (a
-            # slow batch on this machine, or guesses failing): pause, then measure again
-            # from scratch (a stale average would keep a copy that now pays paused).
-            self._paused_for = max(self._paused_for, PAUSE_TOKENS)
+            # slow batch on this machine, guesses failing, a draft model nearly as slow as
+            # the model): pause, longer each time in a row, then measure again from scratch
+            # (a stale average would keep a copy that now pays paused).
+            pause = min(PAUSE_TOKENS << self._cost_pauses, MAX_PAUSE_TOKENS)
+            self._paused_for = max(self._paused_for, pause)
+            self._cost_pauses += 1
             self._cost[True] = None
+        elif guessed is not None and plain is not None:
+            self._cost_pauses = 0
         if accepted == drafted:
             self.size = min(self.size * 2, MAX_DRAFT)
             self._fails = 0

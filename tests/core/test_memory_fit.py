@@ -28,7 +28,7 @@ def test_kv_cache_of_smollm2(starter_model: Path) -> None:
     # 30 layers x 3 KV heads x (64 + 64) dims x 2 bytes (f16) per position
     assert kv_cache_bytes(info, 1, F16) == 30 * 3 * 128 * 2
     assert kv_cache_bytes(info, 8192, F16) == 8192 * 30 * 3 * 128 * 2
-    # By default values are q8_0: 34 bytes per 32 values.
+    # By default keys are q8_0: 34 bytes per 32 values.
     assert kv_cache_bytes(info, 8192) == 8192 * 30 * 3 * (64 * 2 + 64 * 34 // 32)
     assert kv_cache_bytes(info, 8192, ("q4_0", "q4_0")) == 8192 * 30 * 3 * 128 * 18 // 32
 
@@ -36,7 +36,7 @@ def test_kv_cache_of_smollm2(starter_model: Path) -> None:
 def test_the_estimates_default_cache_types_are_the_load_options_defaults() -> None:
     assert LoadOptions().kv_types == DEFAULT_KV_TYPES
     # llama.cpp quantizes values only with flash attention: without it they are f16.
-    assert LoadOptions(flash_attention=False).kv_types == ("f16", "f16")
+    assert LoadOptions(flash_attention=False, cache_type_v="q8_0").kv_types == ("q8_0", "f16")
 
 
 def test_estimate_adds_weights_kv_and_overhead(starter_model: Path) -> None:
@@ -87,7 +87,7 @@ def test_unset_slots_are_picked_by_context_and_memory(starter_model: Path) -> No
     # 128k tokens of f16 KV cache is 2.8 GiB a slot: more than a small share of 16 GiB.
     assert auto_slots(info, 131072, available=16 * GIB, kv_types=F16) == 1
     assert auto_slots(info, 131072, available=32 * GIB, kv_types=F16) == 2
-    # With values q8_0 (the default) it is 2.2 GiB: two fit in 16 GiB.
+    # With keys q8_0 (the default) it is 2.2 GiB: two fit in 16 GiB.
     assert auto_slots(info, 131072, available=16 * GIB) == 2
     assert auto_slots(info, 4096, available=300 * MIB) == 1
 

@@ -100,7 +100,7 @@ def test_concurrent_text_past_512_cells_is_the_same_as_one_at_a_time(
 ) -> None:
     """Prompts of ~700 tokens: past the 512 cells from which llama.cpp's CPU attention, with
     keys and values both f16, adds up one token's attention in another order than several
-    tokens'; the default cache types (values q8_0) keep one order, so slots together give
+    tokens'; the default cache types (keys q8_0) keep one order, so slots together give
     the text each gives alone."""
     alone = one_at_a_time(shared_app, four_slots, LONG_PROMPTS)
     streams = [Stream(shared_app, four_slots, prompt) for prompt in LONG_PROMPTS]

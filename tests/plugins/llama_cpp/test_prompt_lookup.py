@@ -63,3 +63,20 @@ def test_guesses_that_cost_more_time_per_token_than_plain_steps_pause_drafting()
     cheap.timed(0.020, 5, drafted=True)
     cheap.judged(4, 4)
     assert cheap.draft(16, 0)
+
+
+def test_guessing_that_keeps_costing_more_pauses_longer_each_time() -> None:
+    # A draft model nearly as slow as the model (the starter drafting for itself) is a loss
+    # every time it is measured: its pauses grow, so it costs less and less.
+    drafter = PromptLookup(list(range(10)) * 3)
+    pauses = []
+    for _ in range(3):
+        drafter.timed(0.010, 1, drafted=False)  # a plain step: 10 ms a token
+        drafter.timed(0.050, 3, drafted=True)  # a guess: 17 ms a token
+        assert drafter.draft(16, 0)
+        drafter.judged(4, 2)
+        waited = 0
+        while not drafter.draft(16, 0):
+            waited += 1
+        pauses.append(waited)
+    assert pauses == [16, 32, 64]

@@ -72,7 +72,7 @@ LONG_EDIT = f"```python\n{LONG_CODE}```\n\nRewrite the code above with `order` r
 def test_long_contexts_stay_identical_at_two_threads_and_copies_go_by_drafts(
     shared_app: App, starter_model: Path, model_alias: str
 ) -> None:
-    """With the default cache types (keys f16, values q8_0) llama.cpp adds up one token's
+    """With the default cache types (keys q8_0, values f16) llama.cpp adds up one token's
     attention as it does several tokens', so even past 512 cells, at two threads, the
     drafted text is the model's own (docs/architecture.md). Drafting is on by default."""
     drafting = str(starter_model)
@@ -98,7 +98,7 @@ def test_auto_drafting_stays_off_where_a_guess_could_change_the_text(
     """Keys and values both f16: llama.cpp's split-KV path adds up one token's attention in
     another order than several tokens', so `auto` does not draft."""
     model = str(starter_model)
-    options = {**SMALL.model_dump(), "parallel": 1, "cache_type_v": "f16"}
+    options = {**SMALL.model_dump(), "parallel": 1, "cache_type_k": "f16"}
     shared_app.commands.invoke("runtime.load", {"model": model, "options": options})
     try:
         result = generate(shared_app, model, PROMPTS[0])
