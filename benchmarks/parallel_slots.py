@@ -71,14 +71,21 @@ def one_by_one(base_url: str, model: str, clients: int, max_tokens: int) -> floa
     return total / (time.perf_counter() - started)
 
 
-def start_llamadesk(model_path: Path, home: Path, slots: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_llamadesk(
+    model_path: Path, home: Path, slots: int, draft: str
+) -> tuple[subprocess.Popen[bytes], str]:
     env = {**os.environ, "LLAMADESK_HOME": str(home)}
     llamadesk = str(BIN / "llamadesk")
     model = f'{{"path": "{model_path}", "in_place": true, "name": "smollm2"}}'
     subprocess.run(
         [llamadesk, "call", "models.import", "--json", model], env=env, check=True, capture_output=True
     )
-    settings = {"load.threads": THREADS, "load.parallel": slots, "load.context_size": CONTEXT}
+    settings = {
+        "load.threads": THREADS,
+        "load.parallel": slots,
+        "load.context_size": CONTEXT,
+        "load.draft": draft,
+    }
     for key, value in settings.items():
         subprocess.run(
             [llamadesk, "config", "set", key, str(value)], env=env, check=True, capture_output=True
@@ -116,13 +123,14 @@ def main() -> int:
         default="f16",
         help="llama-server's keys cache type: f16 (its default) or q8_0 (llamadesk's default)",
     )
+    parser.add_argument("--draft", default="auto", help="llamadesk's load.draft (auto: its default)")
     args = parser.parse_args()
     binary = find_llama_server()
     if binary is None:
         raise SystemExit("llama-server is not built: run benchmarks/runtime_tokens.py once")
     model_path = ensure_starter_model(TEST_CACHE)
     with tempfile.TemporaryDirectory() as home:
-        ours, our_url = start_llamadesk(model_path, Path(home), args.clients)
+        ours, our_url = start_llamadesk(model_path, Path(home), args.clients, args.draft)
         theirs, their_url = start_llama_server(binary, model_path, args.clients, args.server_cache_k)
         try:
             model = "smollm2"
