@@ -25,7 +25,10 @@ pytestmark = pytest.mark.slow
 
 HANG_GUARD_S = 120
 GREEDY_SHORT = {"temperature": 0, "max_tokens": 24, "seed": 1}
-LONG_STORY = {"temperature": 0.9, "max_tokens": 4000, "seed": 7}
+# Greedy: the starter model writes this story for ~1,900 characters whatever the KV cache
+# types (a sampled one with a fixed seed ended after 130 to 500 with some of them).
+LONG_STORY = {"temperature": 0, "max_tokens": 4000}
+STORY_PROMPT = "Write a long story about a cat who travels the world."
 
 
 def test_send_streams_saves_and_titles(app: App, starter_model: Path) -> None:
@@ -109,7 +112,7 @@ def test_sigkill_while_streaming_keeps_complete_messages_and_the_partial_one(
     assert first.returncode == 0, first.stderr
     session_id = json.loads(first.stdout[first.stdout.index("{\n") :])["session_id"]
 
-    params = {"session_id": session_id, "content": "Tell me a very long story.", "sampling": LONG_STORY}
+    params = {"session_id": session_id, "content": STORY_PROMPT, "sampling": LONG_STORY}
     child = subprocess.Popen(
         [str(BIN), "call", "chat.send", "--json", json.dumps(params)],
         env={**os.environ, "LLAMADESK_HOME": str(home)},
