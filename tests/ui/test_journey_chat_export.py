@@ -24,6 +24,9 @@ def test_export_a_chat_with_branches_delete_it_and_import_it_back(
         app.click(id="starter_button")
         app.find(cls="Badge", text="ready", timeout=120)
         app.send_and_wait("Hello")
+        # A long answer (the model samples, so its length varies) leaves its buttons above the
+        # fold: scroll back to them, as a person would.
+        app.scroll_up_to({"id": "messages"}, cls="FlatButton", text="Regenerate", role="assistant")
         # Regenerate: a second version of the answer starts (Stop shows) or is already there.
         app.click(
             cls="FlatButton",
