@@ -136,16 +136,6 @@ class LoadOptions(UserOptions):
         """The keys' and values' cache types, as the memory estimate counts them."""
         return self.cache_type_k, self.value_cache_type
 
-    @property
-    def batch_invariant(self) -> bool:
-        """Whether llama.cpp's CPU attention adds up one token's attention in the same order as
-        several tokens' at once (and so gives the same text with drafting and parallel slots):
-        its split-KV and tiled paths, which add up in another order, run only with flash
-        attention and keys and values both f16 or both f32."""
-        full = ("f16", "f32")
-        both_full = self.cache_type_k in full and self.cache_type_k == self.value_cache_type
-        return self.flash_attention and not both_full
-
     @model_validator(mode="after")
     def _draft_model_named(self) -> LoadOptions:
         if self.draft == "model" and not self.draft_model:

@@ -248,17 +248,12 @@ def _advice(
         )
     else:
         changes.append(phrase(N_("a smaller quantization than this one or a smaller model")))
-    if fits:
-        return phrase(
-            N_("tight fit: {numbers}; other programs may slow down. Consider {changes}"),
-            numbers=numbers,
-            changes=joined(changes),
-        )
-    return phrase(
-        N_("not enough memory: {numbers}. Choose {changes}, or close other programs"),
-        numbers=numbers,
-        changes=joined(changes),
+    verdict = (
+        N_("tight fit: {numbers}; other programs may slow down. Consider {changes}")
+        if fits
+        else N_("not enough memory: {numbers}. Choose {changes}, or close other programs")
     )
+    return phrase(verdict, numbers=numbers, changes=joined(changes))
 
 
 def _gib(size: int) -> str:

@@ -24,13 +24,23 @@ PAUSE_TOKENS, MAX_PAUSE_TOKENS = 16, 512
 COST_WEIGHT = 0.25  # of the newest step in the running cost per token
 
 
+def batch_invariant(options: LoadOptions) -> bool:
+    """Whether llama.cpp's CPU attention adds up one token's attention in the same order as
+    several tokens' at once (and so gives the same text with drafting and parallel slots):
+    its split-KV and tiled paths, which add up in another order, run only with flash
+    attention and keys and values both f16 or both f32."""
+    full = ("f16", "f32")
+    both_full = options.cache_type_k in full and options.cache_type_k == options.value_cache_type
+    return options.flash_attention and not both_full
+
+
 def drafting_kind(options: LoadOptions) -> str:
     """What drafts a load gets: lookup, model or none. `auto` drafts only where a checked
-    guess cannot change the text (LoadOptions.batch_invariant): with the draft model when
-    one is named, else by lookup."""
+    guess cannot change the text (batch_invariant): with the draft model when one is named,
+    else by lookup."""
     if options.draft != "auto":
         return options.draft
-    if not options.batch_invariant:
+    if not batch_invariant(options):
         return "none"
     return "model" if options.draft_model else "lookup"
 
