@@ -63,7 +63,7 @@ def error_text(error: CommandError | CommandErrorInfo) -> str:
     info = error.info if isinstance(error, CommandError) else error
     try:
         if isinstance(info.details.get("phrase"), dict):  # a message in parts (core/models/phrase.py)
-            return phrase_text(Phrase.model_validate(info.details["phrase"]))
+            return phrase_text(Phrase.model_validate(info.details["phrase"]), info.message)
         if not info.template:
             return info.message
         return tr(info.template).format(**info.details)
@@ -71,7 +71,10 @@ def error_text(error: CommandError | CommandErrorInfo) -> str:
         return info.message
 
 
-def phrase_text(phrase: Phrase) -> str:
-    """A sentence in parts with each part in the current language (raises like str.format
-    when a translation names a value the phrase lacks)."""
-    return phrase.render(tr)
+def phrase_text(phrase: Phrase, english: str) -> str:
+    """A sentence in parts with each part in the current language; `english` (the phrase's
+    English) when a translation names a value the phrase lacks."""
+    try:
+        return phrase.render(tr)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+        return english

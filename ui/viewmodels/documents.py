@@ -26,10 +26,7 @@ HEADER_HEIGHT = 26.0  # dp: "Sources" above the list
 def problem_text(document: DocumentText) -> str | None:
     """Why a file gave no text, in the window's language where the reader said it in parts."""
     if document.problem_parts is not None:
-        try:
-            return phrase_text(document.problem_parts)
-        except (KeyError, IndexError, ValueError):  # a translation that does not fit: English
-            pass
+        return phrase_text(document.problem_parts, document.problem or "")
     return document.problem
 
 
