@@ -300,3 +300,18 @@ def test_a_commands_error_is_shown_in_the_windows_language(ui_app: Any, english_
     finally:
         chat.model_id, chat.model_state = model_id, state
         ui_app.notify("")
+
+
+def test_an_open_untitled_chat_says_new_chat_in_the_new_language(ui_app: Any, english_after: None) -> None:
+    chat = ui_app.screens["chat"]
+    chat.session_id = "an-open-chat"  # a chat whose title the model has not written yet
+    chat.show_title(None)
+    try:
+        choose_language(ui_app, "es")
+        assert chat.session_title == catalog_of("es").gettext("New chat") != "New chat"
+        chat.show_title("Mi receta")
+        choose_language(ui_app, "fr")
+        assert chat.session_title == "Mi receta"  # a chat's own title is the user's
+    finally:
+        chat.session_id = ""
+        chat.show_title(None)

@@ -85,7 +85,7 @@ class ChatScreen(
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.session_title = tr("New chat")  # the class default is the msgid; the language is set by now
+        self.show_title(None)  # the class default is the msgid; the language is set by now
         self.sessions = ChatSessions(self)
         self.messages: list[ChatMessage] = []  # the shown branch, oldest first
         self.siblings: dict[str, list[str]] = {}
@@ -149,12 +149,17 @@ class ChatScreen(
         if self.body_renders.redraw_waiting():
             self.ids.messages.refresh_from_layout()
 
+    def show_title(self, title: str | None) -> None:
+        """The chat's title in the header; an untitled chat's "New chat" follows the language."""
+        self._untitled = not title
+        self.session_title = title or tr("New chat")
+
     def on_language_switch(self) -> None:
         self._update_hint()
         self.show_panel_values()  # its hints and notes are made in Python
         self.show_collection_choices()
-        if not self.session_id:
-            self.session_title = tr("New chat")
+        if self._untitled:
+            self.show_title(None)
 
     def rerender(self) -> None:
         self.theme_name = self.app.theme.name
@@ -291,7 +296,7 @@ class ChatScreen(
         if self.live is not None:
             return
         self.session_id = ""
-        self.session_title = tr("New chat")
+        self.show_title(None)
         self.session_tools = []
         self.chat_collections = []
         self.preset_name = ""
@@ -316,7 +321,7 @@ class ChatScreen(
         session = transcript.session
         if session.id != self.session_id or self.live is not None:
             return  # the user moved on meanwhile
-        self.session_title = session.title or tr("New chat")
+        self.show_title(session.title)
         self.system_prompt = session.system_prompt
         self.session_tools = list(session.tools)
         self.chat_collections = list(session.collections)

@@ -90,7 +90,7 @@ class ChatStreaming(_Screen):
         titles = [e for e in events if isinstance(e, ChatTitleEvent)]
         for titled in titles:  # the title comes after the answer, when the screen may be elsewhere
             if titled.session_id == self.session_id:
-                self.session_title = titled.title
+                self.show_title(titled.title)
             self.sessions.refresh()
         if not self._owns_screen(stream):
             return

@@ -128,7 +128,7 @@ class ChatSessions:
         TextDialog(title=tr("Rename chat"), text=screen.session_title, on_submit=submit).open()
 
     def _renamed(self, session: ChatSession) -> None:
-        self.screen.session_title = session.title
+        self.screen.show_title(session.title)
         self.refresh()
 
     def toggle_pin(self) -> None:
