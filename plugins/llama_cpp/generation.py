@@ -32,7 +32,15 @@ from .draft_model import DraftModel, ModelDrafter
 from .drafting import Drafter
 from .logprobs import TokenScorer
 from .prompt_lookup import PromptLookup
-from .samplers import SamplerError, TokenPicker, build_chain, build_grammar, free_samplers, token_picker
+from .samplers import (
+    SamplerError,
+    TokenPicker,
+    build_chain,
+    build_grammar,
+    build_penalties,
+    free_samplers,
+    token_picker,
+)
 
 if TYPE_CHECKING:
     from .batch_loop import BatchLoop, Sequence
@@ -315,8 +323,8 @@ class Generator:
             grammar = build_grammar(self.vocab, sampling)
         except SamplerError as exc:
             raise GenerationError(str(exc)) from None
-        chain = build_chain(self.vocab, sampling, tokens, self.seed)
-        picker = token_picker(self.ctx, self.vocab, chain, grammar)
+        chain = build_chain(self.vocab, sampling, self.seed)
+        picker = token_picker(self.ctx, self.vocab, chain, grammar, build_penalties(sampling, tokens))
         if scorer is not None:
             picker = scorer.wrap(picker)
         # Output a grammar shapes (a JSON schema, a forced tool call) has no reasoning block,

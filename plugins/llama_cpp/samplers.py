@@ -1,7 +1,7 @@
 """A request's sampler chain, grammar and token picker, built once per generation.
 
-The chain runs in C (`llama_sampler_*`): penalties, then greedy or top-k/top-p/min-p,
-temperature and a seeded draw. A grammar (or JSON schema) checks the token the chain
+The chain runs in C (`llama_sampler_*`): greedy or top-k/top-p/min-p, temperature
+and a seeded draw, after the penalties (`penalties.py`, on the window's tokens only). A grammar (or JSON schema) checks the token the chain
 picked (`grammar_sampling.py`). A picker takes the batch index of the logits to read:
 in the batch loop several sequences' logits come out of one decode.
 """
@@ -17,33 +17,19 @@ from llama_cpp.llama_grammar import json_schema_to_gbnf
 from llamadesk.core.models.llama import SamplingParams
 
 from .grammar_sampling import GrammarChecked
+from .penalties import PENALTY_WINDOW, Penalties, penalized
 
 TokenPicker = Callable[[int], int]  # batch index of the logits -> the token picked (and accepted)
-PENALTY_WINDOW = 64
 
 
 class SamplerError(ValueError):
     """The request's grammar does not parse."""
 
 
-def build_chain(
-    vocab: object, sampling: SamplingParams, prompt_tokens: list[int], seed: int | None
-) -> object:
-    """Penalties, then greedy or top-k/top-p/min-p/temperature and a seeded draw."""
+def build_chain(vocab: object, sampling: SamplingParams, seed: int | None) -> object:
+    """Greedy, or top-k/top-p/min-p/temperature and a seeded draw (penalties: `build_penalties`)."""
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
     add = llama_cpp.llama_sampler_chain_add
-    penalized = sampling.repeat_penalty != 1.0 or sampling.presence_penalty or sampling.frequency_penalty
-    if penalized:
-        penalties = llama_cpp.llama_sampler_init_penalties(
-            llama_cpp.llama_vocab_n_tokens(vocab),
-            PENALTY_WINDOW,
-            sampling.repeat_penalty,
-            sampling.frequency_penalty,
-            sampling.presence_penalty,
-        )
-        for token in prompt_tokens[-PENALTY_WINDOW:]:  # the prompt counts as recent text, as in llama-server
-            llama_cpp.llama_sampler_accept(penalties, token)
-        add(chain, penalties)
     if sampling.temperature <= 0:
         add(chain, llama_cpp.llama_sampler_init_greedy())
         return chain
@@ -55,6 +41,19 @@ def build_chain(
     chosen = sampling.seed if sampling.seed is not None else seed
     add(chain, llama_cpp.llama_sampler_init_dist(llama_cpp.LLAMA_DEFAULT_SEED if chosen is None else chosen))
     return chain
+
+
+def build_penalties(sampling: SamplingParams, prompt_tokens: list[int]) -> Penalties | None:
+    """The request's penalties, the prompt's last tokens counted as recent text (as in
+    llama-server), or None when it asks for none."""
+    if sampling.repeat_penalty == 1.0 and not sampling.presence_penalty and not sampling.frequency_penalty:
+        return None
+    return Penalties(
+        sampling.repeat_penalty,
+        sampling.frequency_penalty,
+        sampling.presence_penalty,
+        prompt_tokens[-PENALTY_WINDOW:],
+    )
 
 
 def build_grammar(vocab: object, sampling: SamplingParams) -> object | None:
@@ -70,12 +69,19 @@ def build_grammar(vocab: object, sampling: SamplingParams) -> object | None:
     return rule
 
 
-def token_picker(ctx: object, vocab: object, chain: object, grammar: object | None) -> TokenPicker:
+def token_picker(
+    ctx: object, vocab: object, chain: object, grammar: object | None, penalties: Penalties | None
+) -> TokenPicker:
     """The next token from the logits at a batch index."""
+    pick: TokenPicker
     if grammar is not None:
-        return GrammarChecked(ctx, vocab, chain, grammar)
-    sample = llama_cpp.llama_sampler_sample
-    return lambda index: int(sample(chain, ctx, index))
+        pick = GrammarChecked(ctx, vocab, chain, grammar)
+    else:
+        sample = llama_cpp.llama_sampler_sample
+        pick = lambda index: int(sample(chain, ctx, index))  # noqa: E731
+    if penalties is None:
+        return pick
+    return penalized(pick, penalties, lambda index: llama_cpp.llama_get_logits_ith(ctx, index))
 
 
 def free_samplers(*samplers: object | None) -> None:
