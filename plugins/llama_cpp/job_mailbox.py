@@ -4,8 +4,9 @@ A model serves several generations at once, each waited for by its own caller th
 There is no relay thread (one hop less per token): whichever waiting thread finds no
 one reading becomes the reader; it reads the pipe until its own job's message comes
 or its wait ends, and drops the others' messages into their boxes, waking only their
-own thread. Alone, a generation reads the pipe itself, as before. Messages of a job
-nobody waits for any more (given up after a stop) are dropped.
+own thread; a `WorkerMessages` (one step's messages for several jobs) is unpacked.
+Alone, a generation reads the pipe itself, as before. Messages of a job nobody waits
+for any more (given up after a stop) are dropped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import deque
 from multiprocessing.connection import Connection
 from typing import Any
 
+from .messages import WorkerMessages
 from .pipe_poll import readable_check
 
 
@@ -86,13 +88,15 @@ class JobMailbox:
                     for waker in self._wakers.values():
                         waker.notify_all()
                 raise PipeClosed from None
-            target = getattr(message, "job_id", None)
-            if target == job:
-                return message
-            if not isinstance(target, int):
-                continue
+            mine = None
             with self._lock:
-                box = self._boxes.get(target)
-                if box is not None:
-                    box.append(message)
-                    self._wakers[target].notify()
+                for each in message.messages if type(message) is WorkerMessages else (message,):
+                    target = getattr(each, "job_id", None)
+                    if target == job and mine is None:
+                        mine = each
+                        continue
+                    if isinstance(target, int) and target in self._boxes:
+                        self._boxes[target].append(each)  # a later one of this job's: after `mine`
+                        self._wakers[target].notify()
+            if mine is not None:
+                return mine

@@ -6,6 +6,8 @@ model_construct() on the worker side, since they are made by trusted code.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from llamadesk.core.models.base import Record
@@ -134,6 +136,15 @@ class WorkerTokens(Record):
     # Only when the request asked: per piece, its tokens as (text, bytes, logprob,
     # [(text, bytes, logprob) of the top alternatives]).
     logprobs: list[list[ScoredToken]] | None = None
+
+
+class WorkerMessages(Record):
+    """Worker -> main: what one step of the batch loop sent, in order, in one write.
+
+    With several slots generating, each would otherwise send its own message every
+    step, and each message wakes the app's reading thread (worker_loop.py)."""
+
+    messages: list[Any]
 
 
 class WorkerToolCall(Record):

@@ -1,47 +1,41 @@
-"""Generated text sent to the app at most every SEND_EVERY_S, the first piece at once.
+"""A generation's text, kept as pieces until the worker's outbox sends them (`outbox.py`).
 
-Each message a worker sends wakes two threads of the app: the one reading the
-pipe, and the one it hands the tokens to (the API server's event loop, say).
-On a 2-core VM each wake-up costs more than the Python around it (py-spy: over
-half of the reading thread's time is the write that wakes the loop), and that
-CPU comes out of llama.cpp's decode threads, which wait for each other at every
-barrier. Tokens that come faster than SEND_EVERY_S travel together: the first
-of a burst at once (time to first token unchanged), the rest with the next
-token, each still its own piece (one TokenEvent, one SSE chunk per token).
-A piece waits at most one token's time; a slow model sends every token at once.
+Each piece is one token's text on its channel; the pieces of a message stay separate
+(one TokenEvent, one SSE chunk per token). A request that asked for logprobs sends
+each piece with the tokens scored since the last one.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from .messages import WorkerTokens
 
-SEND_EVERY_S = 0.015
-
 
 class TokenSender:
     def __init__(self, send: Callable[[Any], None], job_id: int) -> None:
         self._send = send
-        self._job_id = job_id
+        self.job_id = job_id
         self._pending: list[tuple[str, str]] = []
-        self._sent_at = 0.0
+        self._sent_any = False
+        self.first_waiting = False  # the answer's first piece is pending: it should not wait
 
     def emit(self, channel: str, text: str) -> None:
+        if not self._sent_any:
+            self.first_waiting = True
         self._pending.append((channel, text))
-        now = time.perf_counter()
-        if now - self._sent_at >= SEND_EVERY_S:
-            self.flush(now)
 
-    def flush(self, now: float | None = None) -> None:
+    def flush(self) -> None:
         """Send what is pending (before any other message of the job: order is kept)."""
         if self._pending:
-            # Trusted data: skip validation per message.
-            self._send(WorkerTokens.model_construct(job_id=self._job_id, pieces=self._pending))
+            self._send(self._message())
             self._pending = []
-            self._sent_at = time.perf_counter() if now is None else now
+            self._sent_any, self.first_waiting = True, False
+
+    def _message(self) -> WorkerTokens:
+        # Trusted data: skip validation per message.
+        return WorkerTokens.model_construct(job_id=self.job_id, pieces=self._pending)
 
 
 class ScoredTokenSender(TokenSender):
@@ -57,11 +51,9 @@ class ScoredTokenSender(TokenSender):
         self._scores.append(self._take())
         super().emit(channel, text)
 
-    def flush(self, now: float | None = None) -> None:
-        if self._pending:
-            message = WorkerTokens.model_construct(
-                job_id=self._job_id, pieces=self._pending, logprobs=self._scores
-            )
-            self._send(message)
-            self._pending, self._scores = [], []
-            self._sent_at = time.perf_counter() if now is None else now
+    def flush(self) -> None:
+        super().flush()
+        self._scores = []
+
+    def _message(self) -> WorkerTokens:
+        return WorkerTokens.model_construct(job_id=self.job_id, pieces=self._pending, logprobs=self._scores)

@@ -8,6 +8,9 @@ sequence only; token counts are answered at once.
 
 A stop is the slot's shared flag (the parent writes the job id there), read every
 step, or a `WorkerCancel` message once the parent gave up waiting.
+
+What a step sends leaves in one write at the step's end, tokens at most every
+15 ms (`outbox.py`): each write wakes the app, which takes a core from the decode.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .messages import (
     WorkerTokenCounts,
     WorkerToolCall,
 )
+from .outbox import Outbox
 from .pipe_poll import readable_check
 from .token_sender import ScoredTokenSender, TokenSender
 from .tool_use import ToolCallSink, ToolUse
@@ -50,7 +54,8 @@ class RequestLoop:
         embedder: Embedder,
     ) -> None:
         self.conn = conn
-        self.send = conn.send
+        self.outbox = Outbox(conn.send)
+        self.send = self.outbox.send
         self.readable = readable_check(conn)
         self.flags = cancel_flags
         self.prompt = prompt
@@ -73,10 +78,13 @@ class RequestLoop:
             if self.embeds:
                 self._embed_waiting()
             if loop.active and self.running:
+                self.outbox.step_started()
                 try:
                     loop.step()
                 except Exception as exc:  # a bug, not a request's fault: fail them, keep the model
                     loop.fail_all(f"{type(exc).__name__}: {exc}")
+                finally:
+                    self.outbox.step_ended()
 
     def _receive(self) -> Any:
         try:
@@ -115,6 +123,7 @@ class RequestLoop:
 
         def on_end(generation: Generation) -> None:
             self.cancelled_jobs.discard(job)
+            self.outbox.remove(job)
             if generation.error is not None:
                 tokens.flush()
                 send(WorkerJobFailed(job_id=job, message=generation.error))
@@ -160,6 +169,7 @@ class RequestLoop:
         except Exception as exc:
             send(WorkerJobFailed(job_id=job, message=f"{type(exc).__name__}: {exc}"))
             return
+        self.outbox.add(tokens)
         self.loop.submit(generation)
 
     def _stop_check(self, job: int, slot: int) -> Callable[[], bool]:
