@@ -1,4 +1,7 @@
-"""One transfer of one blob: worker threads fill segments, the caller's thread hashes behind them."""
+"""One transfer of one blob: worker threads fill segments, the caller's thread hashes behind them.
+
+The errors it ends with, and their words, are download_failures.py's.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .disk_space import disk_usage, is_out_of_space, out_of_space
+from . import download_failures
 from .download_ramp import ConnectionRamp
 from .download_responses import Retry, Unauthorized, check_status, timed_out
 from .download_state import (
@@ -25,9 +28,7 @@ from .download_state import (
     state_path,
 )
 from .download_writeback import EarlyWriteback
-from .errors import N_, Cancelled, DigestMismatch, DownloadFailed, LlamadeskError, StorageError
 from .http_client import HttpError, HttpResponse, KeptConnections
-from .models.units import size_label
 
 if TYPE_CHECKING:
     from .downloader import BlobDownloader, BlobRequest, ProgressCallback
@@ -99,7 +100,7 @@ class BlobTransfer:
             self._verify_and_commit(hasher, dest)
         except _DiskWriteFailed as failed:
             self._close_files()  # before a partial may be removed (Windows cannot delete open files)
-            raise self._disk_error(failed.error) from failed.error
+            raise download_failures.disk_error(self, failed.error) from failed.error
         finally:
             self._close_files()
 
@@ -114,39 +115,6 @@ class BlobTransfer:
         self.fd = os.open(self.partial, flags, 0o644)
         self.state_fd = os.open(self.state, flags, 0o644) if self.request.size is not None else -1
         self._prepare_files()
-
-    def _disk_error(self, error: OSError) -> LlamadeskError:
-        """A write to the partial failed: never retried (the disk will not heal by itself).
-
-        Out of space, the partial is kept when the blob could fit on this disk once the user
-        frees space (the pull then resumes); one larger than the whole disk is removed.
-        """
-        folder = self.owner.store_dir
-        doing = self.doing
-        if not is_out_of_space(error):
-            return StorageError(
-                N_("could not write the download to {path} while {doing}: {strerror}"),
-                path=str(folder),
-                doing=doing,
-                strerror=error.strerror or error,
-            )
-        size = self.request.size
-        done = sum(s.done for s in self.segments)
-        if size is not None and size > disk_usage(self.partial.parent).total:
-            self.owner.discard_partial(self.request.hex)
-            kept = (
-                f"; the partial download was removed (at {size_label(size)} it is larger than the whole disk)"
-            )
-        elif done:
-            target = f" {self.label}" if self.label else ""
-            kept = (
-                f"; the {size_label(done)} downloaded so far are kept and the pull resumes where it stopped "
-                f"(`llamadesk pull --discard{target}` removes them)"
-            )
-        else:  # nothing worth keeping: leave no empty partial behind
-            self.owner.discard_partial(self.request.hex)
-            kept = ""
-        return out_of_space(folder, None if size is None else size - done, doing=doing, kept=kept)
 
     def _prepare_files(self) -> None:
         size = self.request.size
@@ -215,9 +183,7 @@ class BlobTransfer:
             with self.cond:
                 while True:
                     if self.cancel.is_set() and self.error is None:
-                        self.error = Cancelled(
-                            N_("the download was cancelled; it will resume where it stopped")
-                        )
+                        self.error = download_failures.cancelled()
                     if self.error is not None:
                         self._abort_all()
                         return hasher
@@ -252,24 +218,13 @@ class BlobTransfer:
     def _verify_and_commit(self, hasher: hashlib._Hash, dest: Path) -> None:
         if not all(segment.complete for segment in self.segments):
             if self.cancel.is_set():
-                raise Cancelled(N_("the download was cancelled; it will resume where it stopped"))
-            raise DownloadFailed(
-                N_("the download of {digest} stopped early; pull again to resume"), digest=self.request.digest
-            )
+                raise download_failures.cancelled()
+            raise download_failures.stopped_early(self.request)
         got = hasher.hexdigest()
         size = self._prefix()
         if got != self.request.hex or (self.request.size is not None and size != self.request.size):
             self.owner.discard_partial(self.request.hex)
-            raise DigestMismatch(
-                N_(
-                    "the downloaded bytes do not match their digest {expected} (got sha256:{got}); they "
-                    "were discarded. The source may be corrupt or tampered with."
-                ),
-                expected=self.request.digest,
-                actual=f"sha256:{got}",
-                url=self.request.url,
-                got=got,
-            )
+            raise download_failures.digest_mismatch(self.request, got)
         try:
             os.fsync(self.fd)
         except OSError as exc:  # a disk that reports a full disk only on sync (delayed allocation, NFS)
@@ -317,35 +272,19 @@ class BlobTransfer:
                 refresh_auth = False
             except Unauthorized:
                 if refresh_auth or self.request.authorize is None:
-                    raise DownloadFailed(
-                        N_("the server refused the download of {digest} (401 Unauthorized)"),
-                        status=401,
-                        url=self.request.url,
-                        digest=self.request.digest,
-                    ) from None
+                    raise download_failures.unauthorized(self.request) from None
                 refresh_auth = True
                 continue
             except (HttpError, OSError, http.client.HTTPException, Retry) as exc:
                 if self.cancel.is_set() or self.error is not None:
                     return
                 if timed_out(exc) and segment.done == before:
-                    raise DownloadFailed(
-                        N_(
-                            "the server sent nothing for {timeout:g} s while {doing}; pull again to resume "
-                            "(the downloads.timeout_s setting says how long to wait)"
-                        ),
-                        url=self.request.url,
-                        timeout=self.owner.http.timeout,
-                        doing=self.doing,
+                    raise download_failures.server_silent(
+                        self.request, self.owner.http.timeout, self.doing
                     ) from exc
                 failures = 0 if segment.done > before else failures + 1
                 if failures > self.owner.retries:
-                    raise DownloadFailed(
-                        N_("download of {digest} kept failing ({error}); run the pull again to resume"),
-                        url=self.request.url,
-                        digest=self.request.digest,
-                        error=exc,
-                    ) from exc
+                    raise download_failures.kept_failing(self.request, exc) from exc
                 delay = self.owner.backoff * (2 ** max(0, failures - 1))
                 log.info("retrying %s in %.1fs after: %s", self.request.url, delay, exc)
                 if self.cancel.wait(delay):

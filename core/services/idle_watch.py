@@ -5,9 +5,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 log = logging.getLogger(__name__)
+
+IDLE_CHECK_S = 30.0
+IDLE_MIN_WAIT_S = 0.05  # a model that failed to unload is not retried in a busy loop
+
+
+def seconds_until(ends: Iterable[float | None], now: float) -> float:
+    """Seconds from `now` until the earliest of `ends` (None: never), the watch's next wait:
+    at most IDLE_CHECK_S."""
+    soonest = min((end for end in ends if end is not None), default=now + IDLE_CHECK_S)
+    return min(IDLE_CHECK_S, max(IDLE_MIN_WAIT_S, soonest - now))
 
 
 class IdleWatch:

@@ -6,6 +6,10 @@ checks the memory fit, loads it with the first backend that accepts it, and
 keeps its state: loading (with progress), ready, generating, error. A backend
 reports a model that died on its own through the handle's exit callback; the
 model then shows as `error` with the reason, and `load` brings it back.
+
+What is decided before a load starts (where the model is, its header, its draft model, the
+backend, the slots and the memory warning) is runtime_locate.py's; when idle models are
+unloaded, idle_watch.py's.
 """
 
 from __future__ import annotations
@@ -21,13 +25,11 @@ from ..errors import (
     N_,
     Cancelled,
     GenerationFailed,
-    InvalidParams,
     LlamadeskError,
     ModelCrashed,
     NotFound,
     Unavailable,
 )
-from ..gguf import read_gguf
 from ..interfaces.backend import Backend, LoadedModel
 from ..models.app_config import AppConfig
 from ..models.commands import ProgressEvent, StateEvent
@@ -43,18 +45,17 @@ from ..models.llama import (
     ModelStatus,
 )
 from ..models.memory import MemoryEstimate
-from ..starter_model import ensure_starter_model
 from ..streaming import CancelToken, EventSink
 from . import memory_fit, runtime_memory
-from .idle_watch import IdleWatch
+from .idle_watch import IdleWatch, seconds_until
 from .loaded_elsewhere import LoadedElsewhere
 from .runtime_entry import ModelEntry, entry_status
+from .runtime_locate import STARTER, ModelLocator
+from .runtime_locate import resolve_local as resolve_local_file
+
+__all__ = ["STARTER", "RuntimeService"]
 
 log = logging.getLogger(__name__)
-
-STARTER = "starter"  # the model reference that means "the starter model"
-IDLE_CHECK_S = 30.0
-IDLE_MIN_WAIT_S = 0.05  # a model that failed to unload is not retried in a busy loop
 
 
 class RuntimeService:
@@ -83,6 +84,8 @@ class RuntimeService:
         self.resolve_model_path: Callable[[str], str] = self.resolve_local
         self.available_memory: Callable[[], int] = memory_fit.available_memory
         self.elsewhere = LoadedElsewhere(data_dir / "run")
+        # Through a lambda: the App replaces resolve_model_path after this constructor.
+        self._locator = ModelLocator(resolve=lambda model: self.resolve_model_path(model), backends=backends)
 
     # --- loading ---
     def load(
@@ -108,21 +111,13 @@ class RuntimeService:
                 if current.options == options:
                     return self.status_of(model)
                 self._close_entry(model)
-            location = self._locate(model)
-            info = self._read_header(location)
-            backend = self._backend_for(location, info)
-            resolved = runtime_memory.with_slots(info, options, backend, self.available_memory())
-            resolved, draft_info = self._with_draft(resolved)
-            draft_bytes = runtime_memory.draft_bytes(draft_info, resolved)
-            warnings = runtime_memory.load_warnings(
-                info, resolved, backend, lambda: self.available_memory() - draft_bytes
-            )
-            entry = ModelEntry(id=model, location=location, options=options, backend=backend.name)
-            entry.state, entry.progress, entry.warnings = ModelState.LOADING, 0.0, warnings
+            plan = self._locator.plan(model, options, self.available_memory)
+            entry = ModelEntry(id=model, location=plan.location, options=options, backend=plan.backend.name)
+            entry.state, entry.progress, entry.warnings = ModelState.LOADING, 0.0, plan.warnings
             with self._lock:
                 self._entries[model] = entry
             emit(StateEvent(state=ModelState.LOADING.value, message=f"loading {model}"))
-            for warning in warnings:
+            for warning in plan.warnings:
                 emit(StateEvent(state=ModelState.LOADING.value, message=f"warning: {warning}"))
 
             def progress(value: float) -> None:
@@ -130,7 +125,7 @@ class RuntimeService:
                 emit(ProgressEvent(done=round(value, 3), total=1.0, message="loading"))
 
             try:
-                handle = backend.load(location, resolved, progress, token)
+                handle = plan.backend.load(plan.location, plan.options, progress, token)
             except Cancelled:
                 with self._lock:
                     self._entries.pop(model, None)
@@ -144,7 +139,7 @@ class RuntimeService:
             handle.set_exit_callback(lambda reason: self._on_exit(model, handle, reason))
             with self._lock:
                 entry.handle, entry.state, entry.progress = handle, ModelState.READY, None
-                entry.warnings = [*warnings, *handle.warnings]
+                entry.warnings = [*plan.warnings, *handle.warnings]
                 entry.loaded_at = entry.last_used = time.time()
             for warning in handle.warnings:
                 emit(StateEvent(state=ModelState.READY.value, message=f"warning: {warning}"))
@@ -326,12 +321,11 @@ class RuntimeService:
         return minutes * 60.0 if minutes else None
 
     def _next_idle_check(self) -> float:
-        """Seconds until the earliest keep-alive ends (at most IDLE_CHECK_S)."""
+        """Seconds until the earliest keep-alive ends (see idle_watch.seconds_until)."""
         idle_s, now = self._idle_seconds(), time.time()
         with self._lock:
             ends = [e.expires_at(idle_s) for e in self._entries.values() if e.state is ModelState.READY]
-        soonest = min((end for end in ends if end is not None), default=now + IDLE_CHECK_S)
-        return min(IDLE_CHECK_S, max(IDLE_MIN_WAIT_S, soonest - now))
+        return seconds_until(ends, now)
 
     def close(self) -> None:
         """Unload everything and stop the worker processes (called by App.close)."""
@@ -344,40 +338,10 @@ class RuntimeService:
             except Exception:
                 log.exception("unloading %s failed", model)
 
-    # --- internals ---
+    # --- locating, backends, estimates (runtime_locate.py) ---
     def resolve_local(self, model: str) -> str:
         """`starter`, or the path of an existing GGUF file; NotFound otherwise."""
-        if model == STARTER:
-            return str(ensure_starter_model(self._cache_dir))
-        path = Path(model).expanduser()
-        if not path.is_file():
-            raise NotFound(
-                N_("no model file {model!r}; give the path to a GGUF file, or `starter`"), model=model
-            )
-        return str(path.resolve())
-
-    def _locate(self, model: str) -> str:
-        """Where `model` is: what resolve_model_path finds, or the id itself when no file is
-        found but a backend loads it as it is (a model on a remote server, `@gpubox/qwen`)."""
-        try:
-            return self.resolve_model_path(model)
-        except (NotFound, InvalidParams):  # InvalidParams: not even a library reference
-            if any(backend.can_load(model, None) for backend in self._get_backends()):
-                return model
-            raise
-
-    def _with_draft(self, options: LoadOptions) -> tuple[LoadOptions, GGUFInfo | None]:
-        """`options` with the draft model (a library reference or a path) as its file's path,
-        and its header, where drafting may use one."""
-        if not options.draft_model or options.draft not in ("auto", "model"):
-            return options, None
-        location = self.resolve_model_path(options.draft_model)
-        return options.model_copy(update={"draft_model": location}), self._read_header(location)
-
-    @staticmethod
-    def _read_header(location: str) -> GGUFInfo | None:
-        """The GGUF header of a local file (a bad file fails here, before any process starts)."""
-        return read_gguf(location) if Path(location).is_file() else None
+        return resolve_local_file(model, self._cache_dir)
 
     def estimate_memory(self, info: GGUFInfo, context_size: int | None = None) -> MemoryEstimate:
         """What loading `info` with the default load options (at `context_size` when given)
@@ -386,35 +350,21 @@ class RuntimeService:
         options = self._settings().load
         if context_size is not None:
             options = options.model_copy(update={"context_size": context_size})
-        backend = self._first_backend(info.path, info)
+        backend = self._locator.first_backend(info.path, info)
         return runtime_memory.planned(info, options, backend, self.available_memory())
 
     def remote_models(self) -> list[RemoteModelInfo]:
         """Models the backends serve without a library file (remote servers). A backend
         that fails here is logged and skipped: a listing never breaks on one remote."""
         found: list[RemoteModelInfo] = []
-        for backend in self._get_backends():
+        for backend in self._backend_list():
             try:
                 found += backend.remote_models()
             except Exception:
                 log.exception("backend %s could not list its models", backend.name)
         return found
 
-    def _get_backends(self) -> list[Backend]:
-        return self._backend_list()
-
-    def _first_backend(self, location: str, info: GGUFInfo | None) -> Backend | None:
-        return next((b for b in self._get_backends() if b.can_load(location, info)), None)
-
-    def _backend_for(self, location: str, info: GGUFInfo | None) -> Backend:
-        backend = self._first_backend(location, info)
-        if backend is not None:
-            return backend
-        names = ", ".join(b.name for b in self._get_backends()) or "none installed"
-        raise Unavailable(
-            N_("no backend can load {location} (backends: {names})"), location=location, names=names
-        )
-
+    # --- internals ---
     def _model_lock(self, model: str) -> threading.Lock:
         with self._lock:
             return self._model_locks.setdefault(model, threading.Lock())
