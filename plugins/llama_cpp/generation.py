@@ -324,7 +324,10 @@ class Generator:
         except SamplerError as exc:
             raise GenerationError(str(exc)) from None
         chain = build_chain(self.vocab, sampling, self.seed)
-        picker = token_picker(self.ctx, self.vocab, chain, grammar, build_penalties(sampling, tokens))
+        penalties = build_penalties(sampling, tokens)
+        picker = token_picker(
+            self.ctx, self.vocab, chain, grammar, penalties, greedy=sampling.temperature <= 0
+        )
         if scorer is not None:
             picker = scorer.wrap(picker)
         # Output a grammar shapes (a JSON schema, a forced tool call) has no reasoning block,

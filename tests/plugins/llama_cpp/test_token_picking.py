@@ -1,16 +1,20 @@
-"""The penalties on the window's tokens give exactly the logits llama.cpp's penalties
-sampler gives, and put the model's own logits back after the pick."""
+"""Picks made outside llama.cpp's sampler chain are the chain's picks: the penalties on the
+window's tokens give exactly the logits its penalties sampler gives (and put the model's
+own logits back), and a greedy pick read in place is its greedy sampler's token."""
 
 from __future__ import annotations
 
 import ctypes
 import random
+from pathlib import Path
 
 import llama_cpp
 import numpy as np
 import pytest
 
+from llamadesk.core.models.llama import SamplingParams
 from llamadesk.plugins.llama_cpp.penalties import PENALTY_WINDOW, Penalties
+from llamadesk.plugins.llama_cpp.samplers import build_chain, build_penalties, token_picker
 
 VOCAB = 2000
 
@@ -60,3 +64,35 @@ def test_the_same_logits_as_llama_cpp_as_the_window_slides(
             llama_cpp.llama_sampler_accept(theirs, token)
     finally:
         llama_cpp.llama_sampler_free(theirs)
+
+
+def test_a_greedy_pick_is_llama_cpps_greedy_token_with_and_without_penalties(starter_model: Path) -> None:
+    llm = llama_cpp.Llama(str(starter_model), n_ctx=512, n_threads=2, verbose=False)
+    ctx, vocab = llm._ctx.ctx, llama_cpp.llama_model_get_vocab(llm._model.model)
+    chat = "<|im_start|>user\nList ten fruits, one per line.<|im_end|>\n<|im_start|>assistant\n"
+    prompt = llm.tokenize(chat.encode(), special=True)
+    for sampling in (SamplingParams(temperature=0, repeat_penalty=1.0), SamplingParams(temperature=0)):
+        theirs = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+        penalties = build_penalties(sampling, prompt)
+        if penalties is not None:
+            c_penalties = llama_cpp.llama_sampler_init_penalties(
+                llama_cpp.llama_vocab_n_tokens(vocab), PENALTY_WINDOW, sampling.repeat_penalty, 0.0, 0.0
+            )
+            for token in prompt[-PENALTY_WINDOW:]:
+                llama_cpp.llama_sampler_accept(c_penalties, token)
+            llama_cpp.llama_sampler_chain_add(theirs, c_penalties)
+        llama_cpp.llama_sampler_chain_add(theirs, llama_cpp.llama_sampler_init_greedy())
+        ours = token_picker(ctx, vocab, build_chain(vocab, sampling, None), None, penalties, greedy=True)
+        llm.reset()
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
+        llm.eval(prompt)
+        picks = 0
+        while picks < 120:
+            token = ours(-1)
+            assert token == llama_cpp.llama_sampler_sample(theirs, ctx, -1)
+            picks += 1
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                break
+            llm.eval([token])
+        llama_cpp.llama_sampler_free(theirs)
+        assert picks > 20  # a real answer was compared, not one token
