@@ -230,18 +230,6 @@ class RealWindow:
                     raise
         raise AssertionError("unreachable")
 
-    def scroll_up_to(self, over: dict[str, Any], timeout: float = 180, **match: Any) -> dict[str, Any]:
-        """Turn the mouse wheel up over the widget matching `over` until one matching `match`
-        shows, as a person scrolls back to a long answer's buttons."""
-        x, y, w, h = self.find(**over)["rect"]
-        self.xdotool("mousemove", str(int(x + w / 2)), str(int(SIZE[1] - (y + h / 2))))
-        deadline = time.monotonic() + timeout
-        while not self.widgets(**match):
-            assert time.monotonic() < deadline, f"within {timeout:.0f} s of scrolling: nothing shows {match}"
-            self.xdotool("click", "--repeat", "10", "--delay", "30", "4")  # button 4: the wheel, up
-            time.sleep(0.3)
-        return self.widgets(**match)[0]  # type: ignore[no-any-return]
-
     def type(self, text: str) -> None:
         self.xdotool("type", "--delay", "40", text)
 

@@ -231,29 +231,29 @@ def send(chat: Any, text: str) -> None:
     pump(lambda: chat.messages and chat.messages[-1].content and chat.messages[-1].role.value == "assistant")
 
 
-def meta_rows(chat: Any) -> list[dict[str, Any]]:
-    return [r for r in chat.ids.messages.data if r["viewclass"] == "MessageMeta"]
+def bar_rows(chat: Any) -> list[dict[str, Any]]:
+    return [r for r in chat.ids.messages.data if r["viewclass"] == "MessageActionBar"]
 
 
 def test_rate_export_share_and_import(ui_app: Any, echo_chat: Any, tmp_path: Path) -> None:
-    from llamadesk.ui.widgets.message_views import MessageMeta
+    from llamadesk.ui.widgets.message_views import MessageActionBar
 
     chat = echo_chat
     send(chat, "llamas are camelids")
     answer = chat.messages[-1]
     pump(
         lambda: any(
-            isinstance(v, MessageMeta) and v.message_id == answer.id
+            isinstance(v, MessageActionBar) and v.message_id == answer.id
             for v in chat.ids.messages.layout_manager.view_indices
         )
     )
     view = next(
         v
         for v in chat.ids.messages.layout_manager.view_indices
-        if isinstance(v, MessageMeta) and v.message_id == answer.id
+        if isinstance(v, MessageActionBar) and v.message_id == answer.id
     )
     view.ids.like.dispatch("on_release")
-    pump(lambda: meta_rows(chat)[-1]["rating"] == "up")
+    pump(lambda: bar_rows(chat)[-1]["rating"] == "up")
     stored = ui_app.bridge.invoke("chat.get", GetChatParams(session_id=chat.session_id), ChatTranscript)
     assert stored.messages[-1].rating == "up"
 
@@ -290,28 +290,28 @@ def test_rate_export_share_and_import(ui_app: Any, echo_chat: Any, tmp_path: Pat
     )
     assert chat.messages[-1].rating == "up"  # the copy keeps it (with new ids)
     chat.rate(chat.messages[-1].id, "up")  # pressed again: taken back
-    pump(lambda: meta_rows(chat)[-1]["rating"] == "")
+    pump(lambda: bar_rows(chat)[-1]["rating"] == "")
 
 
 def test_details_show_on_hover_and_on_a_long_press(ui_app: Any, echo_chat: Any) -> None:
     from kivy.core.window import Window
     from kivy.tests.common import UnitTestTouch
 
-    from llamadesk.ui.widgets.message_views import MessageMeta
+    from llamadesk.ui.widgets.message_views import MessageActionBar
 
     chat = echo_chat
     send(chat, "one two three")
-    index = len(chat.ids.messages.data) - 2  # the answer's meta row
+    index = len(chat.ids.messages.data) - 1  # the answer's action bar, its last row
     pump(
         lambda: any(
-            isinstance(v, MessageMeta) and v.index == index
+            isinstance(v, MessageActionBar) and v.index == index
             for v in chat.ids.messages.layout_manager.view_indices
         )
     )
     view = next(
         v
         for v in chat.ids.messages.layout_manager.view_indices
-        if isinstance(v, MessageMeta) and v.index == index
+        if isinstance(v, MessageActionBar) and v.index == index
     )
     assert not view.show_details and "tokens" in view.details
     x, y = view.to_window(view.center_x, view.center_y)

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 
 GUARD_S = 180
 SHORT = SamplingParams(max_tokens=24, temperature=0)
+BAR = "MessageActionBar"  # a message's last row: its branch arrows, counters and buttons
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +55,12 @@ def test_send_streams_the_answer(chat: Any, ui_app: Any) -> None:
         timeout=GUARD_S,
     )
     assert max(seen_tokens) > 0  # the answer arrived in pieces while streaming
-    pump(lambda: len(rows(chat, "MessageMeta")) == 2 and rows(chat, "MessageMeta")[1]["message_id"] != "live")
+    pump(lambda: len(rows(chat, BAR)) == 2 and rows(chat, BAR)[1]["message_id"] != "live")
     user, answer = chat.messages
     assert user.content == "What is the capital of France?"
     assert answer.role is Role.ASSISTANT and answer.content.strip()
     assert rows(chat, "MessageBody")[-1]["source"] == answer.content
-    assert "tok/s" in rows(chat, "MessageMeta")[1]["footer"]
+    assert "tok/s" in rows(chat, BAR)[1]["footer"]
     pump(lambda: any(s["session_id"] == chat.session_id for s in ui_app.shell.ids.sidebar.sessions))
 
 
@@ -107,11 +108,11 @@ def test_regenerate_and_switch_branches(chat: Any) -> None:
     answer = chat.messages[-1]
     chat.regenerate(answer.id)
     pump(lambda: not chat.streaming, timeout=GUARD_S)
-    pump(lambda: rows(chat, "MessageMeta")[-1]["branch_text"] == "2/2")
-    meta = rows(chat, "MessageMeta")[-1]
-    assert meta["can_prev"] and not meta["can_next"]
-    chat.switch_branch(meta["message_id"], -1)
-    pump(lambda: rows(chat, "MessageMeta")[-1]["branch_text"] == "1/2")
+    pump(lambda: rows(chat, BAR)[-1]["branch_text"] == "2/2")
+    bar = rows(chat, BAR)[-1]
+    assert bar["can_prev"] and not bar["can_next"]
+    chat.switch_branch(bar["message_id"], -1)
+    pump(lambda: rows(chat, BAR)[-1]["branch_text"] == "1/2")
     assert chat.messages[-1].id == answer.id
 
 
@@ -120,8 +121,8 @@ def test_edit_makes_a_sibling_and_answers_it(chat: Any) -> None:
     chat.submit_edit(user.id, "Write one short sentence about the sea.")
     pump(lambda: not chat.streaming, timeout=GUARD_S)
     pump(lambda: chat.messages[-2].content == "Write one short sentence about the sea.")
-    user_meta = rows(chat, "MessageMeta")[-2]
-    assert user_meta["branch_text"] == "2/2"
+    user_bar = rows(chat, BAR)[-2]
+    assert user_bar["branch_text"] == "2/2"
     assert chat.messages[-1].role is Role.ASSISTANT and chat.messages[-1].content.strip()
 
 
@@ -135,3 +136,67 @@ def test_search_finds_the_chat(chat: Any, ui_app: Any) -> None:
     pump(lambda: [s["session_id"] for s in sidebar.sessions] == [first])
     sidebar.ids.search.text = ""
     pump(lambda: len(sidebar.sessions) >= 2)
+
+
+def shown_views(screen: Any) -> dict[int, Any]:
+    return {index: view for view, index in screen.ids.messages.layout_manager.view_indices.items()}
+
+
+def test_a_long_answers_buttons_are_under_it_and_regenerate_it(chat: Any) -> None:
+    """While the answer streams its action bar is its last row (the live counters, its buttons
+    disabled), below the chunk rows added above it; stored, the bar is under the whole answer,
+    shown without scrolling back up, and its Regenerate writes a second version."""
+    from kivy.tests.common import UnitTestTouch
+
+    chat.new_chat()
+    chat.sampling = SamplingParams(max_tokens=160, temperature=0)
+    seen: list[int] = []  # the answer's body rows, each frame it streamed
+    drawn: list[str] = []  # the bar's label, each frame it was shown under the tail
+
+    def bar_last_while_streaming() -> bool:
+        data, views = chat.ids.messages.data, shown_views(chat)
+        if chat.live is not None and not chat.live.finished:
+            last = len(data) - 1
+            assert data[last]["viewclass"] == BAR and data[last]["message_id"] == "live"
+            seen.append(sum(r["viewclass"] == "MessageBody" and r["message_id"] == "live" for r in data))
+            bar, tail = views.get(last), views.get(last - 1)
+            if bar is not None and tail is not None and bar.height > 0:
+                assert bar.top <= tail.y + 1  # drawn under the answer's last row
+                assert bar.ids.regenerate.disabled and bar.ids.like.disabled
+                drawn.append(bar.ids.details.text)
+        return not chat.streaming
+
+    try:
+        send(chat, "Give me a Python function that adds two numbers, with a short explanation.")
+        pump(bar_last_while_streaming, timeout=GUARD_S)
+    finally:
+        chat.sampling = SHORT
+    assert max(seen) >= 2  # the answer streamed in several rows, the bar kept below them all
+    assert any("tokens" in text for text in drawn)  # the live counters, under the answer
+    pump(lambda: len(chat.messages) == 2 and chat.messages[-1].content)  # the stored transcript
+    answer = chat.messages[-1]
+    pump(lambda: chat.ids.messages.data[-1]["message_id"] == answer.id)
+    data = chat.ids.messages.data
+    mine = [i for i, r in enumerate(data) if r["message_id"] == answer.id]
+    assert [data[i]["viewclass"] for i in mine] == ["MessageHeader", "MessageBody", BAR]
+    assert "tokens" in data[mine[-1]]["footer"]
+
+    # Scrolled to the end as it was stored: the bar shows under the answer, no scrolling back.
+    pump(lambda: mine[-1] in shown_views(chat) and mine[1] in shown_views(chat))
+    bar, body = shown_views(chat)[mine[-1]], shown_views(chat)[mine[1]]
+    assert bar.top <= body.y + 1  # under the answer
+    rv = chat.ids.messages
+    list_bottom, list_top = rv.to_window(rv.x, rv.y)[1], rv.to_window(rv.x, rv.top)[1]
+    assert (
+        list_bottom - 1 <= bar.to_window(bar.x, bar.y)[1] < bar.to_window(bar.x, bar.top)[1] <= list_top + 1
+    )
+    regenerate = bar.ids.regenerate
+    assert regenerate.text == "Regenerate" and not regenerate.disabled
+    touch = UnitTestTouch(*regenerate.to_window(regenerate.center_x, regenerate.center_y))
+    touch.touch_down()
+    pump(frames=2)
+    touch.touch_up()
+    pump(lambda: chat.streaming)
+    pump(lambda: not chat.streaming, timeout=GUARD_S)
+    pump(lambda: chat.ids.messages.data[-1]["branch_text"] == "2/2")
+    assert chat.messages[-1].id != answer.id and chat.messages[-1].parent_id == answer.parent_id

@@ -181,16 +181,16 @@ def test_a_frozen_paragraph_keeps_the_widgets_it_streamed_in(ui_app: Any) -> Non
         for word in ("A paragraph long enough to wrap over more than one line of the list. " * 4).split(" "):
             chat._on_events([TokenEvent(text=word + " ")], [live])
             # Drawn as the tokens arrive, so the list is laid out once, with the real height.
-            row = rv.data[-1]
+            row = rv.data[-2]  # the tail, above the answer's action bar
             assert row["height"] == chat.body_renders.get(row["cache_key"]).height
             pump(frames=1)
-        tail = block_of_row(-1)
+        tail = block_of_row(-2)
         assert type(tail).__name__ == "LiveTextBlock"
         assert len(tail.textures) >= 2  # settled lines and the live end
         chat._on_events([TokenEvent(text="\n\nNext")], [live])
         pump(frames=2)
-        assert block_of_row(-2) is tail and tail.markup.endswith("list.")
-        assert block_of_row(-1).markup == "Next"
+        assert block_of_row(-3) is tail and tail.markup.endswith("list.")
+        assert block_of_row(-2).markup == "Next"
     finally:
         chat.live = None
         live.finish()
@@ -208,11 +208,13 @@ def test_a_streamed_answer_does_not_move_when_it_is_stored(ui_app: Any) -> None:
     rv = chat.ids.messages
 
     def block_tops() -> list[float]:
-        """Each block's top, measured down from the top of the answer's meta row."""
+        """Each block's top, measured down from the top of the answer's header row."""
         views = {i: v for v, i in rv.layout_manager.view_indices.items()}
-        meta = max(i for i, row in enumerate(rv.data) if row["viewclass"] == "MessageMeta")
-        top = views[meta].top
-        bodies = [views[i] for i in range(meta + 1, len(rv.data))]
+        header = max(i for i, row in enumerate(rv.data) if row["viewclass"] == "MessageHeader")
+        top = views[header].top
+        bodies = [
+            views[i] for i in range(header + 1, len(rv.data)) if rv.data[i]["viewclass"] == "MessageBody"
+        ]
         return [round(top - block.top, 1) for body in bodies for block in reversed(body.children)]
 
     chat.show_messages([question])

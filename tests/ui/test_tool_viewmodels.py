@@ -18,7 +18,7 @@ from llamadesk.core.models.tools import (
     ToolResult,
     ToolRunEvent,
 )
-from llamadesk.ui.viewmodels.chat_rows import RowMetrics, conversation_rows
+from llamadesk.ui.viewmodels.chat_rows import ACTION_BAR, RowMetrics, conversation_rows
 from llamadesk.ui.viewmodels.composer import (
     complete_mention,
     forced_tool,
@@ -236,8 +236,18 @@ def stored_chat() -> list[ChatMessage]:
 def test_a_stored_chat_shows_each_call_once_with_its_result() -> None:
     rows = conversation_rows(stored_chat(), {}, RowMetrics())
     kinds = [r["viewclass"] for r in rows]
-    assert kinds == ["MessageMeta", "MessageBody", "MessageMeta", "ToolCallRow", "MessageMeta", "MessageBody"]
-    tool = rows[3]
+    assert kinds == [
+        "MessageHeader",
+        "MessageBody",
+        ACTION_BAR,
+        "MessageHeader",  # the answer that called: no text, its name and buttons, then its call
+        ACTION_BAR,
+        "ToolCallRow",
+        "MessageHeader",
+        "MessageBody",
+        ACTION_BAR,
+    ]
+    tool = rows[5]
     assert tool["state"] == "ok" and tool["truncated"] and tool["provider"] == "time"
     assert tool["message_id"] == "t1" and "09:00" in tool["result"] and not tool["expanded"]
 

@@ -92,12 +92,12 @@ def test_a_long_press_on_an_answer_opens_its_actions_and_a_tap_runs_one(ui_app: 
     labels = [b.text for b in reversed(sheet.ids.actions.children)]
     assert labels == ["Copy", "Regenerate", "Share", "Like", "Dislike"]
     assert "tokens" in sheet.title  # the details a hover would show
-    meta = next(
+    bar = next(
         r
         for r in chat.ids.messages.data
-        if r.get("viewclass") == "MessageMeta" and r["message_id"] == answer.id
+        if r.get("viewclass") == "MessageActionBar" and r["message_id"] == answer.id
     )
-    assert meta["show_details"]
+    assert bar["show_details"]  # in the action bar under the answer
 
     tap(sheet_button(sheet, "Like"))
     pump(lambda: not open_sheets() and chat.messages[-1].rating == "up")
@@ -122,7 +122,7 @@ def test_a_long_press_on_a_question_offers_to_edit_it(ui_app: Any, echo_chat: An
 
     chat = echo_chat
     question = chat.messages[0]
-    hold(shown_view(chat, "MessageMeta", question.id), lambda: open_sheets())
+    hold(shown_view(chat, "MessageHeader", question.id), lambda: open_sheets())
     sheet = open_sheets()[0]
     assert [b.text for b in reversed(sheet.ids.actions.children)] == ["Copy", "Edit"]
     tap(sheet_button(sheet, "Edit"))

@@ -1,23 +1,16 @@
-"""View models without a window: Markdown blocks, streaming chunks, branches, formatting, settings."""
+"""View models without a window: Markdown blocks, streaming chunks, formatting, settings.
+A message's rows (branches, its action bar) are tested in test_message_rows.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from llamadesk.core.app import App
-from llamadesk.core.models.chat import MessageState
 from llamadesk.core.models.commands import Empty
 from llamadesk.core.models.hub import Fit, HubFileChoice, HubRepoFiles
 from llamadesk.core.models.library import ModelSummary, RemoteModelInfo
-from llamadesk.core.models.llama import ModelActivity, ModelState, ModelStatus, RuntimeStatus, Usage
+from llamadesk.core.models.llama import ModelActivity, ModelState, ModelStatus, RuntimeStatus
 from llamadesk.core.models.settings import SettingField, SettingKind, SettingsGroup, SettingsSchema
-from llamadesk.ui.viewmodels.chat_rows import (
-    RowMetrics,
-    branch_position,
-    conversation_rows,
-    meta_row,
-    sibling_at,
-)
 from llamadesk.ui.viewmodels.downloads import Download
 from llamadesk.ui.viewmodels.formatting import fit_badge, human_bytes, human_eta
 from llamadesk.ui.viewmodels.library import choice_rows, model_row, quant_of, remote_row
@@ -31,8 +24,6 @@ from llamadesk.ui.viewmodels.settings_form import (
     value_at,
 )
 from llamadesk.ui.viewmodels.streaming import CODE_CHUNK_LINES, StreamingText
-
-from .messages import message
 
 
 def test_markdown_blocks_cover_the_common_cases() -> None:
@@ -64,38 +55,6 @@ def test_streaming_freezes_paragraphs_and_long_code_in_chunks() -> None:
     # Nothing is lost: the chunks hold every line of the text.
     joined = "".join(frozen)
     assert all(f"line{i}\n" in joined for i in range(CODE_CHUNK_LINES + 5))
-
-
-def test_branch_arrows_from_siblings() -> None:
-    # chat.get lists, for each shown message with siblings, all of them (itself included).
-    siblings = {"a2": ["a1", "a2", "a3"]}
-    assert branch_position("a2", siblings) == (2, 3)
-    assert branch_position("u1", siblings) == (1, 1)
-    assert sibling_at("a2", siblings, -1) == "a1"
-    assert sibling_at("a2", siblings, 2) is None
-    m = RowMetrics()
-    usage = Usage(completion_tokens=12, tokens_per_second=30.0)
-    answer = message("a2", "assistant", "x", model="/m/SmolLM2.Q4_1.gguf", usage=usage)
-    meta = meta_row(answer, siblings, m)
-    assert (meta["branch_text"], meta["can_prev"], meta["can_next"]) == ("2/3", True, True)
-    assert meta["model_name"] == "SmolLM2.Q4_1"
-    assert meta["footer"] == "12 tokens · 30.0 tok/s"
-    rows = conversation_rows(
-        [
-            message("u1", "user", "hi"),
-            message("a2", "assistant", "", reasoning="hmm", state=MessageState.ERROR, error="boom"),
-        ],
-        siblings,
-        m,
-    )
-    assert [r["viewclass"] for r in rows] == [
-        "MessageMeta",
-        "MessageBody",
-        "MessageMeta",
-        "ThinkingRow",
-        "ErrorRow",
-    ]
-    assert rows[-1]["text"] == "boom"
 
 
 def test_formatting_and_fit() -> None:

@@ -33,13 +33,13 @@ from .. import theme
 from ..catalogs import N_, error_text, tr
 from ..fonts import script_font
 from ..viewmodels.chat_options import Suggestion
-from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row
+from ..viewmodels.chat_rows import RowMetrics, conversation_rows, sent_rows
 from ..viewmodels.documents import HEADER_HEIGHT as SOURCES_HEADER
 from ..viewmodels.documents import LINE_HEIGHT as CHIP_LINE
 from ..viewmodels.documents import sending_rows
 from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
 from ..widgets.dialogs import TextDialog
-from ..widgets.message_views import body_renders
+from ..widgets.message_views import NAME_ROW, body_renders
 from ..widgets.rich_blocks import MathTextures
 from .base import AppScreen
 from .chat_actions import ChatMessageActions
@@ -108,7 +108,7 @@ class ChatScreen(
         self._sheet: PanelSheet | None = None
         self.tool_names: list[str] = []  # tools seen in tools.list, for the / menu
         self.suggestions: list[Suggestion] = []
-        self._hovered: int | None = None  # the meta row whose details the mouse shows
+        self._hovered: int | None = None  # the action bar whose details the mouse shows
 
     # ---- lifecycle -------------------------------------------------------------------
     def on_app_start(self) -> None:
@@ -216,6 +216,7 @@ class ChatScreen(
                 code_line_height=sp(13) * 1.3,
                 padding=dp(theme.LG),
                 meta_height=dp(theme.TOUCH),
+                name_height=dp(NAME_ROW),
                 chip_height=dp(CHIP_LINE),
                 sources_header=dp(SOURCES_HEADER),
             )
@@ -382,9 +383,8 @@ class ChatScreen(
         m = self.metrics()
         text = params.content
         pending = self.pending_message("pending-user", text)
-        rows = [meta_row(pending, {}, m), body_row("pending-user", "user", text, m, key=f"pending-{text}")]
-        rows += sending_rows(params.files, m.chip_height)
-        self.ids.messages.data.extend(self._stamp(rows))
+        chips = sending_rows(params.files, m.chip_height)
+        self.ids.messages.data.extend(self._stamp(sent_rows(pending, f"pending-{text}", m, chips)))
         self._stream("chat.send", params)
 
     def pending_message(self, message_id: str, text: str) -> ChatMessage:

@@ -22,7 +22,7 @@ from llamadesk.core.models.chat_params import EditParams, RegenerateParams, Swit
 from llamadesk.core.models.llama import SamplingParams
 
 from ..catalogs import tr
-from ..viewmodels.chat_rows import RowMetrics, body_row, conversation_rows, meta_row, sibling_at
+from ..viewmodels.chat_rows import RowMetrics, action_bar_index, conversation_rows, sent_rows, sibling_at
 from ..widgets.common import make
 from ..widgets.dialogs import TextDialog
 from ..widgets.message_views import copy_text
@@ -117,9 +117,7 @@ class ChatMessageActions(_Screen):
         self._show_until(message.parent_id)
         m = self.metrics()
         edited = self.pending_message("edit", text)
-        self.ids.messages.data.extend(
-            self._stamp([meta_row(edited, {}, m), body_row("edit", "user", text, m, key="edit")])
-        )
+        self.ids.messages.data.extend(self._stamp(sent_rows(edited, "edit", m)))
         params = EditParams(
             session_id=self.session_id,
             message_id=message_id,
@@ -142,21 +140,18 @@ class ChatMessageActions(_Screen):
         if not 0 <= index < len(rows) or not rows[index].get("message_id"):
             return None
         message_id = rows[index]["message_id"]
-        meta = next(
-            (at for at in range(index, -1, -1) if rows[at].get("viewclass") == "MessageMeta"),
-            None,
-        )
-        meta_row = rows[meta] if meta is not None and rows[meta].get("message_id") == message_id else {}
-        if meta_row:
-            self.toggle_details(meta, True)
-        sheet = MessageActions(self.message_actions(message_id, meta_row), title=meta_row.get("details", ""))
+        bar = action_bar_index(rows, index)
+        bar_row = rows[bar] if bar is not None else {}
+        if bar is not None:
+            self.toggle_details(bar, True)
+        sheet = MessageActions(self.message_actions(message_id, bar_row), title=bar_row.get("details", ""))
         sheet.open()
         return sheet
 
     def message_actions(
-        self, message_id: str, meta_row: dict[str, Any]
+        self, message_id: str, bar_row: dict[str, Any]
     ) -> list[tuple[str, Callable[[], object]]]:
-        """What can be done to a message now, in the order the row's buttons show it."""
+        """What can be done to a message now, in the order its action bar shows it."""
         actions: list[tuple[str, Callable[[], object]]] = [
             (tr("Copy"), lambda: self.copy_message(message_id))
         ]
@@ -172,9 +167,9 @@ class ChatMessageActions(_Screen):
                 (tr("Like"), lambda: self.rate(message_id, "up")),
                 (tr("Dislike"), lambda: self.rate(message_id, "down")),
             ]
-        if meta_row.get("can_prev"):
+        if bar_row.get("can_prev"):
             actions.append((tr("Previous version"), lambda: self.switch_branch(message_id, -1)))
-        if meta_row.get("can_next"):
+        if bar_row.get("can_next"):
             actions.append((tr("Next version"), lambda: self.switch_branch(message_id, 1)))
         return actions
 

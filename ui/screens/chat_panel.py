@@ -42,6 +42,7 @@ from ..viewmodels.chat_options import (
     sampling_from_texts,
     sampling_text,
 )
+from ..viewmodels.chat_rows import ACTION_BAR, action_bar_index
 from ..viewmodels.status import short_model_name
 from ..widgets.dialogs import FileDialog, SaveDialog, TextDialog
 
@@ -62,16 +63,6 @@ class PanelSheet(ModalView):
     """The panel over a narrow window."""
 
 
-def _meta_index(rows: Any, index: int) -> int | None:
-    """The meta row of the message that row `index` belongs to."""
-    message_id = rows[index].get("message_id")
-    for at in range(index, max(-1, index - 4), -1):
-        row = rows[at]
-        if row.get("viewclass") == "MessageMeta" and row.get("message_id") == message_id:
-            return at
-    return None
-
-
 class ChatOptions(_Screen):
     session_id: str
     session_title: str
@@ -90,7 +81,7 @@ class ChatOptions(_Screen):
 
     _presets: dict[str, ChatPreset]
     _sheet: PanelSheet | None
-    _hovered: int | None  # the meta row whose details the mouse shows
+    _hovered: int | None  # the action bar whose details the mouse shows
 
     # ---- the header, and the panel following the chat ----------------------------------
     def hover(self, _window: Any, pos: tuple[float, float]) -> None:
@@ -103,13 +94,13 @@ class ChatOptions(_Screen):
             if view.collide_point(*view.to_widget(*pos)):
                 index = row_index
                 break
-        meta = _meta_index(rv.data, index) if index is not None else None
-        if meta != self._hovered:
+        bar = action_bar_index(rv.data, index) if index is not None else None
+        if bar != self._hovered:
             if self._hovered is not None:
                 self.toggle_details(self._hovered, False)
-            if meta is not None:
-                self.toggle_details(meta, True)
-            self._hovered = meta
+            if bar is not None:
+                self.toggle_details(bar, True)
+            self._hovered = bar
 
     def sync_panel(self, *_: Any) -> None:
         """The panel's model, preset and note follow the chat (set here: kv rules of the panel,
@@ -381,13 +372,13 @@ class ChatOptions(_Screen):
         self.messages = [rated if m.id == rated.id else m for m in self.messages]
         rv = self.ids.messages
         for index, row in enumerate(rv.data):
-            if row.get("viewclass") == "MessageMeta" and row.get("message_id") == rated.id:
+            if row.get("viewclass") == ACTION_BAR and row.get("message_id") == rated.id:
                 rv.data[index] = {**row, "rating": rated.rating or ""}
 
     def toggle_details(self, index: int, on: bool | None = None) -> None:
         """Show a message's time and token counts (hover, or a long press)."""
         rv = self.ids.messages
-        if 0 <= index < len(rv.data) and rv.data[index].get("viewclass") == "MessageMeta":
+        if 0 <= index < len(rv.data) and rv.data[index].get("viewclass") == ACTION_BAR:
             row = rv.data[index]
             shown = not row.get("show_details") if on is None else on
             if shown != row.get("show_details"):

@@ -10,7 +10,7 @@ from llamadesk.core.models.commands import TokenEvent, ToolCallEvent
 from llamadesk.core.models.tools import ToolApprovalEvent, ToolRunEvent
 
 from ..bridge import StreamHandle
-from ..viewmodels.chat_rows import RowMetrics, body_row
+from ..viewmodels.chat_rows import ACTION_BAR, RowMetrics, body_row
 from ..viewmodels.status import short_model_name
 from ..viewmodels.streaming import StreamingText
 from ..viewmodels.tool_calls import APPROVAL, ToolCallView, of_event, tool_row
@@ -18,8 +18,8 @@ from ..viewmodels.tool_calls import APPROVAL, ToolCallView, of_event, tool_row
 TOOL_EVENTS = (ToolCallEvent, ToolApprovalEvent, ToolRunEvent)
 
 LIVE = "live"
-# The token count and speed are redrawn at most this often: each redraw re-renders the meta
-# row's labels, and a figure changing 60 times a second cannot be read anyway.
+# The token count and speed are redrawn at most this often: each redraw re-renders the action
+# bar's label, and a figure changing 60 times a second cannot be read anyway.
 COUNTERS_EVERY_S = 0.25
 
 
@@ -43,27 +43,43 @@ class LiveAnswer:
         self.counters_at = 0.0  # when the footer was last redrawn
         self.model = model
         self.finished = False  # its rows are final: the stream ended, or it called tools
-        self.meta_index = len(data)
+        # The answer's rows: its header, (its thinking,) its body rows, and last its action bar,
+        # kept last while chunk rows are added above it (`_actions`).
+        self.header_index = len(data)
         data.append(
             {
-                "viewclass": "MessageMeta",
+                "viewclass": "MessageHeader",
                 "message_id": LIVE,
                 "role": "assistant",
                 "model_name": short_model_name(model),
-                "branch_text": "",
-                "can_prev": False,
-                "can_next": False,
-                "footer": "",
-                "details": "",
-                "show_details": False,
-                "rating": "",
                 "streaming": True,
-                "height": metrics.meta_height,
+                "height": metrics.name_height,
             }
         )
         self.thinking_index: int | None = None
         data.append(self._tail_row())
-        self.changed_from = len(data) - 1  # the first body row the last feed changed
+        data.append(
+            {
+                "viewclass": ACTION_BAR,
+                "message_id": LIVE,
+                "role": "assistant",
+                "branch_text": "",
+                "can_prev": False,
+                "can_next": False,
+                "footer": "",  # the live counters
+                "details": "",
+                "show_details": False,
+                "rating": "",
+                "streaming": True,  # its buttons are disabled until the answer is stored
+                "height": metrics.meta_height,
+            }
+        )
+        self.changed_from = len(data) - 2  # the first body row the last feed changed
+
+    def _actions(self) -> int:
+        """The action bar's index: the answer's last row until it is finished (tool call
+        rows and an error row come after it only then)."""
+        return len(self.data) - 1
 
     def _tail_row(self) -> dict[str, Any]:
         # The tail has the key of the chunk it will become: when it freezes, that row keeps
@@ -106,19 +122,24 @@ class LiveAnswer:
         if content:
             self.waiting.extend(self.text.append("".join(content)))
         rows = [self._chunk_row(self.waiting.popleft())] if self.waiting else []
-        self.changed_from = len(self.data) - 1 if content or rows else len(self.data)
+        tail = self._actions() - 1
+        self.changed_from = tail if content or rows else len(self.data)
         if rows:
+            # Removed from the end and added back (flags the list keeps views through, unlike
+            # an insert's): the chunk takes the tail's place, the action bar stays last.
+            actions = self.data.pop()
             self.data.pop()
-            self.data.extend([*rows, self._tail_row()])
+            self.data.extend([*rows, self._tail_row(), actions])
         elif content:
             # A positive index: Kivy's RecycleView takes `data[-1] = row` for a change to row
             # -1, which no view shows, and the tail on screen would not change.
-            self.data[len(self.data) - 1] = self._tail_row()
+            self.data[tail] = self._tail_row()
         now = time.perf_counter()
         if now - self.counters_at < COUNTERS_EVERY_S:
             return False
         self.counters_at = now
-        self.data[self.meta_index] = {**self.data[self.meta_index], "footer": self.footer()}
+        actions = self._actions()
+        self.data[actions] = {**self.data[actions], "footer": self.footer()}
         return True
 
     def _chunk_row(self, source: str, last: bool = False) -> dict[str, Any]:
@@ -135,7 +156,7 @@ class LiveAnswer:
             "height": self.metrics.meta_height,
         }
         if self.thinking_index is None:
-            self.thinking_index = self.meta_index + 1
+            self.thinking_index = self.header_index + 1
             self.data.insert(self.thinking_index, row)
         else:
             self.data[self.thinking_index] = {**self.data[self.thinking_index], "source": self.reasoning}
@@ -160,15 +181,13 @@ class LiveAnswer:
         self.finished = True
         rest = [*self.waiting, *self.text.finish()]
         self.waiting.clear()
-        self.data.pop()
+        actions = self.data.pop()
+        self.data.pop()  # the tail
         self.data.extend(self._chunk_row(source, last=n == len(rest) - 1) for n, source in enumerate(rest))
         if not rest and self.chunks:  # the tail was empty: the last frozen chunk ends the body
             self.data[len(self.data) - 1] = {**self.data[-1], "joins_below": False}
-        self.data[self.meta_index] = {
-            **self.data[self.meta_index],
-            "streaming": False,
-            "footer": self.footer(),
-        }
+        self.data.append({**actions, "streaming": False, "footer": self.footer()})
+        self.data[self.header_index] = {**self.data[self.header_index], "streaming": False}
 
 
 class LiveTools:

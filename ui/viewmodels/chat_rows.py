@@ -1,14 +1,17 @@
 """Messages (`ChatMessage`, as chat.get returns them) to RecycleView rows, heights estimated.
 
-A message is a `MessageMeta` row (role, branch arrows, actions, speed) and a
-`MessageBody` row holding Markdown source. Bodies are parsed only when a row
-becomes visible, so turning a page of messages into rows is cheap arithmetic
-here; the view corrects a row's height once it has drawn it.
+A message is a light `MessageHeader` row (who wrote it), a `MessageBody` row holding
+Markdown source, and last a `MessageActionBar` row (branch arrows, details or live counters,
+rating, Share, Copy, Edit or Regenerate): under the message, so a long answer's buttons are
+where its reading ends, as in LM Studio, ChatGPT and Jan. Bodies are parsed only when a row
+becomes visible, so turning a page of messages into rows is cheap arithmetic here; the view
+corrects a row's height once it has drawn it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +35,8 @@ class RowMetrics:
     line_height: float = 20.0
     code_line_height: float = 18.0
     padding: float = 16.0
-    meta_height: float = 48.0
+    meta_height: float = 48.0  # a row of buttons (the action bar), a thinking or error row
+    name_height: float = 28.0  # the header: the author's name alone
     chip_height: float = 30.0  # a line of an attachment chip or a source (document_rows)
     sources_header: float = 26.0
 
@@ -63,14 +67,29 @@ def sibling_at(message_id: str, siblings: dict[str, list[str]], delta: int) -> s
     return group[index] if 0 <= index < len(group) else None
 
 
-def meta_row(message: ChatMessage, siblings: dict[str, list[str]], m: RowMetrics) -> dict[str, Any]:
-    position, count = branch_position(message.id, siblings)
-    usage = message.usage
+ACTION_BAR = "MessageActionBar"  # the viewclass of a message's last row: its buttons
+
+
+def header_row(message: ChatMessage, m: RowMetrics) -> dict[str, Any]:
+    """A message's first row: who wrote it (an answer's model), nothing to press."""
     return {
-        "viewclass": "MessageMeta",
+        "viewclass": "MessageHeader",
         "message_id": message.id,
         "role": message.role.value,
         "model_name": short_model_name(message.model),
+        "streaming": False,
+        "height": m.name_height,
+    }
+
+
+def action_bar_row(message: ChatMessage, siblings: dict[str, list[str]], m: RowMetrics) -> dict[str, Any]:
+    """A message's last row: its branch arrows, details, rating and buttons."""
+    position, count = branch_position(message.id, siblings)
+    usage = message.usage
+    return {
+        "viewclass": ACTION_BAR,
+        "message_id": message.id,
+        "role": message.role.value,
         "branch_text": f"{position}/{count}" if count > 1 else "",
         "can_prev": position > 1,
         "can_next": position < count,
@@ -112,8 +131,31 @@ def body_row(
     }
 
 
+def action_bar_index(rows: Sequence[dict[str, Any]], index: int) -> int | None:
+    """The action bar of the message that row `index` belongs to: the last of its rows, so
+    the first action bar at or below `index` among the rows of that message."""
+    message_id = rows[index].get("message_id")
+    if not message_id:
+        return None
+    for at in range(index, len(rows)):
+        row = rows[at]
+        if row.get("message_id") != message_id:
+            return None
+        if row.get("viewclass") == ACTION_BAR:
+            return at
+    return None
+
+
+def sent_rows(
+    message: ChatMessage, key: str, m: RowMetrics, chips: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """A message the user just sent or edited, shown until the stored transcript comes back."""
+    body = body_row(message.id, message.role.value, message.content, m, key=key)
+    return [header_row(message, m), body, *chips, action_bar_row(message, {}, m)]
+
+
 def message_rows(message: ChatMessage, siblings: dict[str, list[str]], m: RowMetrics) -> list[dict[str, Any]]:
-    rows = [meta_row(message, siblings, m)]
+    rows = [header_row(message, m)]
     if message.reasoning:
         rows.append(
             {
@@ -136,6 +178,7 @@ def message_rows(message: ChatMessage, siblings: dict[str, list[str]], m: RowMet
                 "height": m.meta_height,
             }
         )
+    rows.append(action_bar_row(message, siblings, m))
     return rows
 
 

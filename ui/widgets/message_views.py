@@ -35,6 +35,7 @@ LONG_PRESS_S = 0.5
 MOVE_CANCELS_PRESS = 10  # dp a finger may drift during a long press before it is a scroll
 BLOCK_GAP = theme.SM  # dp between two blocks of one body (a paragraph, a code block...)
 ROW_GAP = theme.XS  # dp between two rows of the message list (its spacing in chat.kv)
+NAME_ROW = 28  # dp: a message's header holds only its author's name (its buttons are under it)
 
 
 def body_padding(joins_above: bool, joins_below: bool) -> list[float]:
@@ -140,8 +141,17 @@ class LongPress:
             self._press = None
 
 
-class MessageMeta(LongPress, RowBase, BoxLayout):
+class MessageHeader(LongPress, RowBase, BoxLayout):
+    """A message's first row: who wrote it, and while an answer streams, that it is writing."""
+
     model_name = StringProperty("")
+    streaming = BooleanProperty(False)
+
+
+class MessageActionBar(LongPress, RowBase, BoxLayout):
+    """A message's last row, under it: branch arrows, details (live counters while it
+    streams), rating, Share, Copy, and Edit or Regenerate."""
+
     branch_text = StringProperty("")
     can_prev = BooleanProperty(False)
     can_next = BooleanProperty(False)
