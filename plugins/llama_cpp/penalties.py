@@ -1,8 +1,8 @@
 """Repeat, frequency and presence penalties, applied to the window's tokens only.
 
 llama.cpp's penalties sampler looks every token of the vocabulary up in its window's
-counts: on the starter model's 49k vocabulary that is ~0.1 ms a token, three times
-the rest of a greedy pick, and with four slots about 3% of each batch step. The
+counts: on the starter model's 49k vocabulary that is ~0.1 ms a token, more than the
+rest of a pick, and with four slots about 3% of each batch step. The
 window holds at most 64 distinct tokens, so here their logits are penalized in place
 (the same arithmetic, in float32, as llama.cpp), the chain picks, and their values
 are put back: logprobs and drafts read the model's own logits as before.
