@@ -53,7 +53,12 @@ def collection_commands(library: Callable[[], DocumentLibrary]) -> list[CommandS
         docs.indexer.listeners.append(relay)
         undo = ctx.on_cancel(stop)
         try:
-            docs.index(params.name, full=params.full).wait()
+            ended = docs.index(params.name, full=params.full)
+            # Cancelled before that run was queued (while another run of the collection, say
+            # the one adding it started, was still stopping): `stop` found no run to stop.
+            if ctx.cancelled:
+                stop()
+            ended.wait()
         finally:
             undo()
             docs.indexer.listeners.remove(relay)

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from llamadesk.core.app import App
-from llamadesk.core.commands import CommandError
+from llamadesk.core.commands import CancelToken, CommandError
 from llamadesk.core.models.collections import (
     CollectionInfo,
     CollectionList,
@@ -228,6 +228,16 @@ def test_a_folder_of_100000_files_is_indexed_up_to_the_limit_and_says_so(app: Ap
     info, _events = index(app, "many")
     assert info.state is CollectionState.READY and info.files == 300
     assert "only the first 300 files" in (info.message or "")
+
+
+def test_an_index_cancelled_before_its_run_is_queued_stops_that_run(app: App, tmp_path: Path) -> None:
+    # The race CI met: the command was cancelled while the run adding the collection started
+    # was still stopping, so there was no run of its own to stop yet.
+    add(app, "notes", notes_folder(tmp_path / "notes"))
+    token = CancelToken()
+    token.cancel()
+    info = app.commands.invoke("collections.index", {"name": "notes", "full": True}, token=token)
+    assert isinstance(info, CollectionInfo) and info.state is CollectionState.CANCELLED
 
 
 def test_cancel_while_listing_a_big_folder(app: App, tmp_path: Path) -> None:
