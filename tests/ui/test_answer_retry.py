@@ -76,6 +76,9 @@ def test_a_failed_answers_retry_sits_above_its_action_bar_and_answers_again(
 def retry_the_failed_answer(chat: Any, session_id: str) -> None:
     chat.open_session(session_id)
     pump(lambda: chat.session_id == session_id and len(chat.messages) == 2)
+    # The chat's model shows ready once the app's status has it loaded (a poll after the load):
+    # until then Retry, like Send, does nothing.
+    pump(lambda: chat.model_state == "ready")
     failed = chat.messages[-1]
     data = chat.ids.messages.data
     mine = [r["viewclass"] for r in data if r["message_id"] == failed.id]
@@ -90,7 +93,7 @@ def retry_the_failed_answer(chat: Any, session_id: str) -> None:
     assert error.text == "the model stopped answering" and bar.top <= error.y + 1
     retry = next(w for w in error.walk() if getattr(w, "text", "") == "Retry")
     retry.dispatch("on_release")
-    pump(lambda: chat.streaming)
+    assert chat.streaming  # at once: the echo model may have answered by the next frame
     pump(lambda: not chat.streaming)
     pump(lambda: chat.messages[-1].id != failed.id and chat.messages[-1].content == "say it again")
     assert chat.messages[-1].state is MessageState.COMPLETE
