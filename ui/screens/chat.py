@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.core.text import Label as CoreLabel
 from kivy.core.window import Window
-from kivy.metrics import dp, sp
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from llamadesk.core.commands import CommandError
@@ -29,17 +28,13 @@ from llamadesk.core.models.chat_history import (
 from llamadesk.core.models.chat_params import GetChatParams, UpdateChatParams
 from llamadesk.core.models.llama import SamplingParams
 
-from .. import theme
 from ..catalogs import N_, error_text, tr
-from ..fonts import script_font
 from ..viewmodels.chat_options import Suggestion
 from ..viewmodels.chat_rows import RowMetrics, conversation_rows, sent_rows
-from ..viewmodels.documents import HEADER_HEIGHT as SOURCES_HEADER
-from ..viewmodels.documents import LINE_HEIGHT as CHIP_LINE
 from ..viewmodels.documents import sending_rows
-from ..viewmodels.markdown_blocks import Block, MarkupStyle, markdown_to_blocks
+from ..viewmodels.markdown_blocks import Block
 from ..widgets.dialogs import TextDialog
-from ..widgets.message_views import NAME_ROW, body_renders
+from ..widgets.message_views import body_renders
 from ..widgets.rich_blocks import MathTextures
 from .base import AppScreen
 from .chat_actions import ChatMessageActions
@@ -47,18 +42,25 @@ from .chat_answers import ChatStreaming
 from .chat_documents import ChatDocuments
 from .chat_models import ChatModels
 from .chat_panel import DOCKED_FROM, ChatOptions, PanelSheet
+from .chat_rendering import ChatRendering
 from .chat_sessions import ChatSessions
-from .chat_stream import LIVE, LiveAnswer, LiveTools
+from .chat_stream import LiveAnswer, LiveTools
 from .chat_tools import ChatTools
 
-BLOCK_CACHE_SIZE = 4000
 # Messages fetched and turned into rows at once; older pages come while scrolling up,
 # so opening a 10,000-message chat costs the same as opening a 200-message one.
 PAGE = 200
 
 
 class ChatScreen(
-    ChatStreaming, ChatDocuments, ChatOptions, ChatTools, ChatModels, ChatMessageActions, AppScreen
+    ChatStreaming,
+    ChatRendering,
+    ChatDocuments,
+    ChatOptions,
+    ChatTools,
+    ChatModels,
+    ChatMessageActions,
+    AppScreen,
 ):
     session_id = StringProperty("")
     session_title = StringProperty(N_("New chat"))
@@ -167,60 +169,6 @@ class ChatScreen(
         self._blocks.clear()
         self.body_renders.clear()
         self.ids.messages.refresh_from_data()
-
-    # ---- rendering -------------------------------------------------------------------
-    def markup_style(self) -> MarkupStyle:
-        t = self.app.theme
-        return MarkupStyle(
-            code_color=t.hex("warning"),
-            link_color=t.hex("link"),
-            muted_color=t.hex("text_muted"),
-            mono_font=theme.FONT_MONO,
-            code_style=theme.CODE_STYLES.get(t.name, "monokai"),
-            script_font=script_font(),
-        )
-
-    def blocks_for(self, cache_key: str, source: str) -> list[Block]:
-        """Parsed blocks of a body row, kept by row; a streaming answer's rows are drawn once
-        per change of their source (body_renders.py) and are parsed then, without keeping."""
-        if cache_key.startswith(f"{LIVE}-"):
-            return self._warm_math(markdown_to_blocks(source, self.markup_style()))
-        key = (cache_key, source, self.theme_name)
-        blocks = self._blocks.get(key)
-        if blocks is None:
-            blocks = self._warm_math(markdown_to_blocks(source, self.markup_style()))
-            self._blocks[key] = blocks
-            if len(self._blocks) > BLOCK_CACHE_SIZE:
-                self._blocks.popitem(last=False)
-        else:
-            self._blocks.move_to_end(key)
-        return blocks
-
-    def _warm_math(self, blocks: list[Block]) -> list[Block]:
-        """The first formula seen starts the formula renderer: a streamed one is then ready
-        by the time its chunk is complete."""
-        if not self._math_warm and any(b.kind in ("math", "rich") for b in blocks):
-            self._math_warm = True
-            self.body_renders.math.images.warm()
-        return blocks
-
-    def metrics(self) -> RowMetrics:
-        width = self.ids.messages.width if self.ids.messages.width > 100 else 700
-        if self._metrics is None or abs(self._metrics.width - width) > 1:
-            probe = CoreLabel(text="abcdefghij klmnopqrst", font_size=sp(theme.FONT_SIZE))
-            probe.refresh()
-            self._metrics = RowMetrics(
-                width=width,
-                char_width=probe.texture.size[0] / 21,
-                line_height=probe.texture.size[1] * 1.15,
-                code_line_height=sp(13) * 1.3,
-                padding=dp(theme.LG),
-                meta_height=dp(theme.TOUCH),
-                name_height=dp(NAME_ROW),
-                chip_height=dp(CHIP_LINE),
-                sources_header=dp(SOURCES_HEADER),
-            )
-        return self._metrics
 
     def _stamp(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in rows:
