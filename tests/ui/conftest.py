@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,6 +91,25 @@ def ui_app(ui_home: Path) -> Iterator[object]:
         os.environ.pop("LLAMADESK_HOME", None)
     else:
         os.environ["LLAMADESK_HOME"] = previous
+
+
+ECHO = "scripted/echo"  # answers with the question's words (tests/fake_backend)
+
+
+@pytest.fixture
+def echo_loaded(ui_app: Any) -> Iterator[Any]:
+    """The chat screen, shown, on a new chat with the echo model loaded; unloaded after."""
+    from llamadesk.core.models.llama import ModelParams, UnloadResult
+
+    chat = ui_app.screens["chat"]
+    ui_app.show_screen("chat")
+    chat.new_chat()
+    chat.load_model(ECHO)
+    pump(lambda: chat.model_state == "ready")
+    yield chat
+    ui_app.bridge.invoke("runtime.unload", ModelParams(model=ECHO), UnloadResult)
+    ui_app.refresh_status()
+    pump(lambda: chat.model_state == "")
 
 
 # The library's real docker-registry fixture (session scope), reused for pulls from the window,

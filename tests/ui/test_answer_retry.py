@@ -6,35 +6,17 @@ imported through `chat.import`, as a chat saved on another machine would be."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-
-import pytest
 
 from llamadesk.core.models.chat import MessageState, Role
 from llamadesk.core.models.chat_history import ChatExport, ChatMessage, ChatSession
 from llamadesk.core.models.chat_params import ImportParams, SessionParams
 from llamadesk.core.models.commands import Empty
-from llamadesk.core.models.llama import ModelParams, UnloadResult
 
-from .conftest import pump
+from .conftest import ECHO, pump
 
-ECHO = "scripted/echo"  # answers with the question's words (tests/fake_backend)
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def echo_chat(ui_app: Any) -> Iterator[Any]:
-    chat = ui_app.screens["chat"]
-    ui_app.show_screen("chat")
-    chat.new_chat()
-    chat.load_model(ECHO)
-    pump(lambda: chat.model_state == "ready")
-    yield chat
-    ui_app.bridge.invoke("runtime.unload", ModelParams(model=ECHO), UnloadResult)
-    ui_app.refresh_status()
-    pump(lambda: chat.model_state == "")
 
 
 def failed_chat() -> str:
@@ -61,9 +43,9 @@ def failed_chat() -> str:
 
 
 def test_a_failed_answers_retry_sits_above_its_action_bar_and_answers_again(
-    ui_app: Any, echo_chat: Any
+    ui_app: Any, echo_loaded: Any
 ) -> None:
-    chat = echo_chat
+    chat = echo_loaded
     imported = ui_app.bridge.invoke("chat.import", ImportParams(content=failed_chat()), ChatSession)
     try:
         retry_the_failed_answer(chat, imported.id)

@@ -17,7 +17,7 @@ import pytest
 from llamadesk.core.models.chat_history import ChatTranscript
 from llamadesk.core.models.chat_params import GetChatParams, PresetList, PresetNameParams
 from llamadesk.core.models.commands import Empty
-from llamadesk.core.models.llama import ModelParams, SamplingParams, UnloadResult, Usage
+from llamadesk.core.models.llama import SamplingParams, Usage
 from llamadesk.ui.viewmodels.chat_options import (
     SamplingError,
     export_name,
@@ -28,9 +28,6 @@ from llamadesk.ui.viewmodels.chat_options import (
 
 from .conftest import pump
 from .messages import message
-
-ECHO = "scripted/echo"
-
 
 # ---- without a window -----------------------------------------------------------------
 
@@ -214,13 +211,9 @@ def test_a_closed_panel_draws_nothing_and_an_open_one_no_stencil(ui_app: Any, ch
 
 
 @pytest.fixture
-def echo_chat(ui_app: Any, chat: Any) -> Iterator[Any]:
-    chat.load_model(ECHO)
-    pump(lambda: chat.model_state == "ready")
-    yield chat
-    ui_app.bridge.invoke("runtime.unload", ModelParams(model=ECHO), UnloadResult)
-    ui_app.refresh_status()
-    pump(lambda: chat.model_state == "")
+def echo_chat(chat: Any, echo_loaded: Any) -> Any:
+    """This module's chat (its panel closed after) with the echo model loaded (conftest)."""
+    return echo_loaded
 
 
 def send(chat: Any, text: str) -> None:

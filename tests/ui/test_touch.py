@@ -11,11 +11,8 @@ from typing import Any
 
 import pytest
 
-from llamadesk.core.models.llama import ModelParams, UnloadResult
-
 from .conftest import pump
 
-ECHO = "scripted/echo"
 # A tablet held both ways, and a small one (a phone-sized width) whose sidebar is a drawer.
 TABLET_SIZES = [(1280, 800), (800, 1280), (600, 960)]
 
@@ -66,21 +63,14 @@ def sheet_button(sheet: Any, label: str) -> Any:
 
 
 @pytest.fixture
-def echo_chat(ui_app: Any) -> Iterator[Any]:
-    chat = ui_app.screens["chat"]
-    ui_app.show_screen("chat")
-    chat.new_chat()
-    chat.load_model(ECHO)
-    pump(lambda: chat.model_state == "ready")
+def echo_chat(echo_loaded: Any) -> Iterator[Any]:
+    chat = echo_loaded
     chat.ids.composer.text = "one two three"
     chat.ids.composer.dispatch("on_submit")
     pump(lambda: not chat.streaming and len(chat.messages) == 2 and chat.messages[-1].content)
     yield chat
     for sheet in open_sheets():
         sheet.dismiss()
-    ui_app.bridge.invoke("runtime.unload", ModelParams(model=ECHO), UnloadResult)
-    ui_app.refresh_status()
-    pump(lambda: chat.model_state == "")
 
 
 def test_a_long_press_on_an_answer_opens_its_actions_and_a_tap_runs_one(ui_app: Any, echo_chat: Any) -> None:
