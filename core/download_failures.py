@@ -3,21 +3,18 @@ bytes not matching their digest, the server refusing or going silent, retries us
 write to the disk failing.
 
 Each builds the error (its `N_` template, which the window translates, and its details);
-the transfer decides when to raise it. Apart from download_transfer.py, whose business is
+the transfer decides when to raise it, and what becomes of the partial. Apart from download_transfer.py, whose business is
 moving bytes, because the wording grew with every way a download can end.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from .disk_space import disk_usage, is_out_of_space, out_of_space
+from .disk_space import out_of_space
 from .errors import N_, Cancelled, DigestMismatch, DownloadFailed, LlamadeskError, StorageError
 from .models.download import BlobRequest
 from .models.units import size_label
-
-if TYPE_CHECKING:
-    from .download_transfer import BlobTransfer
 
 
 def cancelled() -> Cancelled:
@@ -77,33 +74,29 @@ def kept_failing(request: BlobRequest, error: BaseException) -> DownloadFailed:
     )
 
 
-def disk_error(transfer: BlobTransfer, error: OSError) -> LlamadeskError:
-    """A write to the partial failed: never retried (the disk will not heal by itself).
+def write_failed(folder: Path, doing: str, error: OSError) -> StorageError:
+    """A write to the partial failed for another reason than a full disk."""
+    return StorageError(
+        N_("could not write the download to {path} while {doing}: {strerror}"),
+        path=str(folder),
+        doing=doing,
+        strerror=error.strerror or error,
+    )
 
-    Out of space, the partial is kept when the blob could fit on this disk once the user
-    frees space (the pull then resumes); one larger than the whole disk is removed.
-    """
-    folder = transfer.owner.store_dir
-    doing = transfer.doing
-    if not is_out_of_space(error):
-        return StorageError(
-            N_("could not write the download to {path} while {doing}: {strerror}"),
-            path=str(folder),
-            doing=doing,
-            strerror=error.strerror or error,
-        )
-    size = transfer.request.size
-    done = sum(s.done for s in transfer.segments)
-    if size is not None and size > disk_usage(transfer.partial.parent).total:
-        transfer.owner.discard_partial(transfer.request.hex)
+
+def out_of_disk(
+    folder: Path, doing: str, size: int | None, done: int, label: str, too_large: bool
+) -> LlamadeskError:
+    """The disk filled up, saying what became of the partial (the transfer decided: removed
+    when `too_large` for the whole disk or empty, else kept to resume)."""
+    if too_large and size is not None:
         kept = f"; the partial download was removed (at {size_label(size)} it is larger than the whole disk)"
     elif done:
-        target = f" {transfer.label}" if transfer.label else ""
+        target = f" {label}" if label else ""
         kept = (
             f"; the {size_label(done)} downloaded so far are kept and the pull resumes where it stopped "
             f"(`llamadesk pull --discard{target}` removes them)"
         )
-    else:  # nothing worth keeping: leave no empty partial behind
-        transfer.owner.discard_partial(transfer.request.hex)
+    else:
         kept = ""
     return out_of_space(folder, None if size is None else size - done, doing=doing, kept=kept)

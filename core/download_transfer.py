@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import download_failures
+from .disk_space import disk_usage, is_out_of_space
 from .download_ramp import ConnectionRamp
 from .download_responses import Retry, Unauthorized, check_status, timed_out
 from .download_state import (
@@ -28,6 +29,7 @@ from .download_state import (
     state_path,
 )
 from .download_writeback import EarlyWriteback
+from .errors import LlamadeskError
 from .http_client import HttpError, HttpResponse, KeptConnections
 
 if TYPE_CHECKING:
@@ -100,7 +102,7 @@ class BlobTransfer:
             self._verify_and_commit(hasher, dest)
         except _DiskWriteFailed as failed:
             self._close_files()  # before a partial may be removed (Windows cannot delete open files)
-            raise download_failures.disk_error(self, failed.error) from failed.error
+            raise self._disk_error(failed.error) from failed.error
         finally:
             self._close_files()
 
@@ -115,6 +117,23 @@ class BlobTransfer:
         self.fd = os.open(self.partial, flags, 0o644)
         self.state_fd = os.open(self.state, flags, 0o644) if self.request.size is not None else -1
         self._prepare_files()
+
+    def _disk_error(self, error: OSError) -> LlamadeskError:
+        """A write to the partial failed: never retried (the disk will not heal by itself).
+
+        Out of space, the partial is kept when the blob could fit on this disk once the user
+        frees space (the pull then resumes); one larger than the whole disk is removed, and
+        so is one with nothing in it.
+        """
+        if not is_out_of_space(error):
+            return download_failures.write_failed(self.owner.store_dir, self.doing, error)
+        size, done = self.request.size, sum(s.done for s in self.segments)
+        too_large = size is not None and size > disk_usage(self.partial.parent).total
+        if too_large or not done:
+            self.owner.discard_partial(self.request.hex)
+        return download_failures.out_of_disk(
+            self.owner.store_dir, self.doing, size, done, self.label, too_large
+        )
 
     def _prepare_files(self) -> None:
         size = self.request.size
